@@ -1,0 +1,167 @@
+/**
+ * The town's vocabulary. Plain JSON-serialisable records: the ledger stores exactly these
+ * objects, so every field must survive JSON.stringify/parse and a field-level 3-way merge
+ * (arrays of strings merge as sets; anything else is replaced whole).
+ */
+
+export const BEAD_STATUSES = ['open', 'hooked', 'in_progress', 'in_review', 'closed', 'failed'] as const;
+export type BeadStatus = (typeof BEAD_STATUSES)[number];
+
+/** A forge object a bead or convoy is mirrored to (a GitHub issue or pull request). */
+export interface ForgeLink {
+  number: number;
+  /** GitHub's numeric database id (sub-issues and dependencies take this, not the number). */
+  id?: number;
+  url: string;
+}
+
+export interface Bead {
+  id: string;
+  title: string;
+  body: string;
+  status: BeadStatus;
+  /** 0 (most urgent) to 4. */
+  priority: number;
+  labels: string[];
+  /** `blocks` edges: ids of beads that must be closed before this one is ready. */
+  blockedBy: string[];
+  /** Organisational parent bead (does not gate readiness). */
+  parent: string | null;
+  convoy: string | null;
+  /** The key the Mayor's plan gave this bead, when it came from a plan. */
+  key: string | null;
+  acceptance: string[];
+  files: string[];
+  /** The polecat this bead is slung to, while hooked, in progress or in review. */
+  assignee: string | null;
+  /** Branch the polecat works on, once started. */
+  branch: string | null;
+  issue: ForgeLink | null;
+  pr: ForgeLink | null;
+  /** How many times a polecat has started on this bead (for retry caps). */
+  attempts: number;
+  closeReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const CONVOY_STATUSES = ['awaiting_approval', 'active', 'landed', 'failed', 'stopped'] as const;
+export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
+
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+export interface ConvoySource {
+  kind: 'github' | 'local' | 'slack';
+  /** `owner/repo` for GitHub sources. */
+  repo?: string;
+  issue?: ForgeLink;
+  goal?: string;
+  requestedBy?: string;
+}
+
+export interface Convoy {
+  id: string;
+  title: string;
+  beads: string[];
+  status: ConvoyStatus;
+  approved: boolean;
+  approvedBy: string | null;
+  source: ConvoySource | null;
+  planner: 'model' | 'checklist' | 'manual';
+  usage: ModelUsage | null;
+  /** Id of the status comment on the parent issue, once written. */
+  statusCommentId: number | null;
+  /** Slack thread timestamp of this convoy's feed thread. */
+  slackThreadTs: string | null;
+  createdAt: string;
+  updatedAt: string;
+  landedAt: string | null;
+}
+
+export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';
+
+export interface Agent {
+  name: string;
+  role: AgentRole;
+  email: string;
+  createdAt: string;
+  beadsDone: number;
+  beadsFailed: number;
+}
+
+/** What is on an agent's hook: at most one bead at a time. */
+export interface Hook {
+  agent: string;
+  bead: string | null;
+  slungAt: string | null;
+  slungBy: string | null;
+}
+
+/** A runner's liveness for the bead it works on; replaced, not appended, on each beat. */
+export interface Heartbeat {
+  agent: string;
+  bead: string;
+  runner: string;
+  at: string;
+}
+
+export type MailKind = 'mail' | 'nudge';
+
+export interface MailMessage {
+  id: string;
+  kind: MailKind;
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  /** Machine-readable type, e.g. POLECAT_DONE, MERGE_FAILED. */
+  type: string | null;
+  bead: string | null;
+  createdAt: string;
+}
+
+/** Marks a mail message read; lives on the same chain as the messages. */
+export interface MailReadMark {
+  readId: string;
+  at: string;
+}
+
+export const FEED_EVENT_TYPES = [
+  'convoy_planned',
+  'convoy_approved',
+  'convoy_landed',
+  'convoy_failed',
+  'convoy_stopped',
+  'bead_created',
+  'bead_updated',
+  'bead_slung',
+  'bead_unslung',
+  'bead_started',
+  'bead_closed',
+  'bead_reopened',
+  'bead_failed',
+  'pr_opened',
+  'merged',
+  'merge_failed',
+  'stalled',
+  'mail_sent',
+  'nudge_sent',
+] as const;
+export type FeedEventType = (typeof FEED_EVENT_TYPES)[number];
+
+export interface FeedEvent {
+  id: string;
+  type: FeedEventType;
+  at: string;
+  actor: string;
+  bead: string | null;
+  convoy: string | null;
+  message: string;
+  url: string | null;
+}
