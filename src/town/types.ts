@@ -165,3 +165,20 @@ export interface FeedEvent {
   message: string;
   url: string | null;
 }
+
+/** One unit of work in a Mayor's plan, before it becomes a bead. */
+export interface PlanBead {
+  /** A name local to the plan (`auth-api`), used by `blockedBy`. */
+  key: string;
+  title: string;
+  description: string;
+  acceptance: string[];
+  files: string[];
+  /** Keys of other beads in the same plan. */
+  blockedBy: string[];
+}
+
+export interface Plan {
+  summary: string;
+  beads: PlanBead[];
+}
