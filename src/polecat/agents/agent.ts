@@ -1,0 +1,40 @@
+import type { ModelUsage } from '../../town/types.js';
+
+/** One bead, as an agent sees it. `prompt` is the full instruction text (see beadPrompt). */
+export interface AgentTask {
+  beadId: string;
+  title: string;
+  body: string;
+  acceptance: string[];
+  files: string[];
+  prompt: string;
+  worktree: string;
+}
+
+export interface InboxMessage {
+  from: string;
+  subject: string;
+  body: string;
+  kind: 'mail' | 'nudge';
+}
+
+/** What the runner lends an agent: the agent never talks to git remotes or the ledger itself. */
+export interface AgentContext {
+  /** Commit (and push) work so far; the runner decides what that means. */
+  checkpoint(message: string): Promise<void>;
+  /** Unread mail and nudges for this polecat, marked read once returned. */
+  readInbox(): Promise<InboxMessage[]>;
+  signal: AbortSignal;
+  log(line: string): void;
+}
+
+export interface AgentResult {
+  ok: boolean;
+  summary: string;
+  usage?: ModelUsage | null;
+}
+
+export interface PolecatAgent {
+  readonly kind: string;
+  run(task: AgentTask, ctx: AgentContext): Promise<AgentResult>;
+}

@@ -1,0 +1,62 @@
+import { runProcess, tail } from '../run-process.js';
+import { agentEnv, pickPassThrough } from './agent-env.js';
+import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from './agent.js';
+
+export interface CommandAgentOptions {
+  /** A shell command line, e.g. 'claude -p' or 'codex exec'. */
+  command: string;
+  /** 'arg' (default) appends the prompt as one quoted argument; 'stdin' writes it to stdin. */
+  promptVia?: 'arg' | 'stdin';
+  /** Default 30 minutes. */
+  timeoutMs?: number;
+  /** Extra variables for the command (API keys it needs, for example), on top of PATH/HOME. */
+  env?: Record<string, string>;
+  /** Where PATH and HOME come from. Defaults to this process's environment. */
+  inheritEnv?: Record<string, string | undefined>;
+  /** Output kept for the summary. Default 64 KiB. */
+  outputCapBytes?: number;
+}
+
+/** Quotes one argument for POSIX sh: everything inside single quotes is literal. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Runs an external coding agent (Claude Code, Codex, ...) once in the worktree with the
+ * bead prompt, then checkpoints whatever it left. The command's exit code is the verdict.
+ */
+export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
+  const promptVia = opts.promptVia ?? 'arg';
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+  const base = pickPassThrough(opts.inheritEnv ?? process.env);
+  return {
+    kind: 'command',
+    async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
+      const env = await agentEnv({ base, worktree: task.worktree, beadId: task.beadId, extra: opts.env });
+      const line = promptVia === 'arg' ? `${opts.command} ${shellQuote(task.prompt)}` : opts.command;
+      ctx.log(`running ${opts.command}`);
+      const result = await runProcess('sh', ['-c', line], {
+        cwd: task.worktree,
+        env,
+        stdin: promptVia === 'stdin' ? task.prompt : undefined,
+        timeoutMs,
+        signal: ctx.signal,
+        outputCapBytes: opts.outputCapBytes,
+      });
+      const output = tail(result.output);
+      // Keep whatever the agent produced, even on failure: a retry resumes from it. After an
+      // abort the runner is shutting the polecat down and decides for itself.
+      if (!result.aborted) await ctx.checkpoint(`agent: ${task.title}`);
+      if (result.exitCode !== 0) {
+        const why = result.timedOut
+          ? `timed out after ${timeoutMs} ms`
+          : result.aborted
+            ? 'was aborted'
+            : `exited with ${result.exitCode ?? result.signal ?? 'an error'}`;
+        return { ok: false, summary: `${opts.command} ${why}\n${output}` };
+      }
+      return { ok: true, summary: output || `${opts.command} finished` };
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { runProcess, tail } from '../run-process.js';
+import { agentEnv, pickPassThrough } from './agent-env.js';
+import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from './agent.js';
+import { shellBlocks } from './shell-blocks.js';
+
+export interface ScriptAgentOptions {
+  /** Per step; a step that runs longer is killed (with its children) and fails. Default 10 minutes. */
+  stepTimeoutMs?: number;
+  /** Where PATH and HOME come from (only those pass through). Defaults to this process's environment. */
+  inheritEnv?: Record<string, string | undefined>;
+}
+
+/**
+ * The deterministic agent: runs the bead body's fenced shell blocks in order with
+ * `bash -e` in the worktree, checkpointing after each step. No model involved, so CI and
+ * the demo get the same result every time.
+ */
+export function createScriptAgent(opts: ScriptAgentOptions = {}): PolecatAgent {
+  const stepTimeoutMs = opts.stepTimeoutMs ?? 10 * 60_000;
+  const base = pickPassThrough(opts.inheritEnv ?? process.env);
+  return {
+    kind: 'script',
+    async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
+      const steps = shellBlocks(task.body);
+      if (steps.length === 0) {
+        return { ok: false, summary: `bead ${task.beadId} has no fenced sh/bash/shell blocks: nothing for the script agent to run` };
+      }
+      const env = await agentEnv({ base, worktree: task.worktree, beadId: task.beadId });
+      for (const [index, script] of steps.entries()) {
+        const n = index + 1;
+        const firstLine = script.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+        ctx.log(`step ${n}/${steps.length}: ${firstLine}`);
+        const result = await runProcess('bash', ['-e', '-c', script], {
+          cwd: task.worktree,
+          env,
+          timeoutMs: stepTimeoutMs,
+          signal: ctx.signal,
+        });
+        if (result.exitCode !== 0) {
+          const why = result.timedOut
+            ? `timed out after ${stepTimeoutMs} ms`
+            : result.aborted
+              ? 'was aborted'
+              : `exited with ${result.exitCode ?? result.signal ?? 'an error'}`;
+          return { ok: false, summary: `step ${n} (${firstLine}) ${why}\n${tail(result.output)}` };
+        }
+        await ctx.checkpoint(`step ${n}: ${firstLine}`);
+      }
+      return { ok: true, summary: `ran ${steps.length} step${steps.length === 1 ? '' : 's'}` };
+    },
+  };
+}
