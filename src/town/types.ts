@@ -182,3 +182,39 @@ export interface Plan {
   summary: string;
   beads: PlanBead[];
 }
+
+/** What a caller supplies to create a bead; everything else starts at its default. */
+export interface NewBeadInput {
+  title: string;
+  body?: string;
+  priority?: number;
+  labels?: string[];
+  blockedBy?: string[];
+  parent?: string | null;
+  convoy?: string | null;
+  key?: string | null;
+  acceptance?: string[];
+  files?: string[];
+}
+
+/** The fields a person may edit directly; status changes go through transitionBead. */
+export interface BeadPatch {
+  title?: string;
+  body?: string;
+  priority?: number;
+  /** Replaces the labels; addLabels and removeLabels then apply on top. */
+  labels?: string[];
+  addLabels?: string[];
+  removeLabels?: string[];
+}
+
+export interface ConvoyProgress {
+  total: number;
+  closed: number;
+  failed: number;
+  byStatus: Record<BeadStatus, number>;
+  /** 0 to 100, rounded down so 100 means done. */
+  percent: number;
+  /** Every bead of the convoy is closed (false for a convoy with no beads). */
+  done: boolean;
+}

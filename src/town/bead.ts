@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { idListSchema, labelsSchema, prioritySchema, textListSchema, titleSchema, unique } from './bead-fields.js';
+import { parseInput } from './parse-input.js';
+import type { Bead, BeadPatch, NewBeadInput } from './types.js';
+
+export type { BeadPatch, NewBeadInput } from './types.js';
+
+function newBeadSchema(id: string) {
+  const ref = z.string().trim().min(1).nullable().default(null);
+  return z
+    .object({
+      title: titleSchema,
+      body: z.string().default(''),
+      priority: prioritySchema.default(2),
+      labels: labelsSchema.default([]),
+      blockedBy: idListSchema.default([]),
+      parent: ref,
+      convoy: ref,
+      key: ref,
+      acceptance: textListSchema.default([]),
+      files: textListSchema.default([]),
+    })
+    .superRefine((input, ctx) => {
+      if (input.blockedBy.includes(id)) {
+        ctx.addIssue({ code: 'custom', path: ['blockedBy'], message: `${id} cannot be blocked by itself` });
+      }
+      if (input.parent === id) {
+        ctx.addIssue({ code: 'custom', path: ['parent'], message: `${id} cannot be its own parent` });
+      }
+    });
+}
+
+/** A validated, open bead. Throws `gastown_bad_input` with a one-line reason. */
+export function newBead(input: NewBeadInput, id: string, at: string): Bead {
+  const v = parseInput(newBeadSchema(id), input, `bead ${id}`);
+  return {
+    id,
+    title: v.title,
+    body: v.body,
+    status: 'open',
+    priority: v.priority,
+    labels: v.labels,
+    blockedBy: v.blockedBy,
+    parent: v.parent,
+    convoy: v.convoy,
+    key: v.key,
+    acceptance: v.acceptance,
+    files: v.files,
+    assignee: null,
+    branch: null,
+    issue: null,
+    pr: null,
+    attempts: 0,
+    closeReason: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+const patchSchema = z.object({
+  title: titleSchema.optional(),
+  body: z.string().optional(),
+  priority: prioritySchema.optional(),
+  labels: labelsSchema.optional(),
+  addLabels: labelsSchema.optional(),
+  removeLabels: labelsSchema.optional(),
+});
+
+/**
+ * Applies a person's edit. Returns the very same bead object when the patch changes
+ * nothing, so a caller can skip the ledger write (webhooks and retries repeat edits).
+ */
+export function applyBeadPatch(bead: Bead, patch: BeadPatch, at: string): Bead {
+  const v = parseInput(patchSchema, patch, `edit of ${bead.id}`);
+  const removed = new Set(v.removeLabels ?? []);
+  const labels = unique([...(v.labels ?? bead.labels), ...(v.addLabels ?? [])]).filter((l) => !removed.has(l));
+  const next: Bead = {
+    ...bead,
+    title: v.title ?? bead.title,
+    body: v.body ?? bead.body,
+    priority: v.priority ?? bead.priority,
+    labels,
+  };
+  const changed =
+    next.title !== bead.title ||
+    next.body !== bead.body ||
+    next.priority !== bead.priority ||
+    labels.length !== bead.labels.length ||
+    labels.some((l, i) => l !== bead.labels[i]);
+  return changed ? { ...next, updatedAt: at } : bead;
+}

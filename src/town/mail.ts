@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { AGENT_NAME_PATTERN } from './names.js';
+import { parseInput } from './parse-input.js';
+import type { MailKind, MailMessage, MailReadMark } from './types.js';
+
+export interface NewMailInput {
+  from: string;
+  to: string;
+  subject: string;
+  body?: string;
+  type?: string | null;
+  bead?: string | null;
+  kind?: MailKind;
+}
+
+const agentName = (field: string) =>
+  z.string().regex(AGENT_NAME_PATTERN, `${field} must be an agent name (letters, digits, ".", "_", "-"; at most 64)`);
+
+const mailSchema = z.object({
+  from: agentName('from'),
+  to: agentName('to'),
+  subject: z
+    .string()
+    .trim()
+    .min(1, 'subject must not be empty')
+    .max(200, 'subject must be at most 200 characters'),
+  body: z.string().default(''),
+  type: z.string().trim().min(1, 'type must not be empty').nullable().default(null),
+  bead: z.string().trim().min(1, 'bead must not be empty').nullable().default(null),
+  kind: z.enum(['mail', 'nudge']).default('mail'),
+});
+
+export function newMail(input: NewMailInput, id: string, at: string): MailMessage {
+  const v = parseInput(mailSchema, input, 'mail');
+  return { id, kind: v.kind, from: v.from, to: v.to, subject: v.subject, body: v.body, type: v.type, bead: v.bead, createdAt: at };
+}
+
+/** Messages with no read mark, in their original order. */
+export function unreadMessages(messages: readonly MailMessage[], marks: readonly MailReadMark[]): MailMessage[] {
+  const read = new Set(marks.map((m) => m.readId));
+  return messages.filter((m) => !read.has(m.id));
+}

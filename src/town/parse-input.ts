@@ -1,0 +1,15 @@
+import type { z } from 'zod';
+import { GastownError } from '../errors.js';
+
+/**
+ * Parses with a zod schema and turns failure into one `gastown_bad_input` line a person can
+ * act on ("bad bead: title: must not contain a newline"), instead of zod's JSON dump.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) =>
+    issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+  );
+  throw new GastownError('gastown_bad_input', `bad ${what}: ${problems.join('; ')}`, { issues: problems });
+}
