@@ -1,0 +1,224 @@
+/**
+ * Issue text is data, not instructions. Before it reaches a model we remove everything a
+ * person reading the rendered issue would not see, so a reviewer who approves a plan has
+ * seen every word the Mayor saw: HTML comments, script/style/template blocks, elements
+ * hidden by markup, Markdown "comment" link definitions, and invisible or
+ * direction-changing characters.
+ *
+ * Markup is removed in one pass over the original text, in document order, the way a
+ * renderer parses it; invisible characters are removed afterwards. (Removing characters
+ * first would let `<!-- a -\u200B-> b -->` end the comment early and leak `b`.)
+ *
+ * Deliberately conservative: comments are removed even inside code blocks (where GitHub
+ * would show them), and an unterminated comment or hidden element swallows the rest of the
+ * text. Losing a little visible text is cheaper than passing on hidden text.
+ */
+export function sanitizeUntrustedText(s: string): string {
+  const withoutMarkup = removeHiddenMarkup(s);
+  const withoutChars = removeInvisibleCharacters(withoutMarkup);
+  return withoutChars.replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** Elements whose content browsers never render as text. */
+const NON_RENDERED_ELEMENTS = new Set(['script', 'style', 'template', 'noscript', 'iframe', 'object']);
+
+/** Elements without content: hiding them hides nothing but the tag itself. */
+const VOID_ELEMENTS = new Set([
+  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr',
+]);
+
+// An HTML comment, including the abrupt `<!-->` / `<!--->` forms and an unterminated one.
+const COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/y;
+// Processing instructions and CDATA render as (hidden) bogus comments in HTML.
+const BOGUS_COMMENT = /<(?:\?|!\[CDATA\[)[\s\S]*?(?:>|$)/y;
+// A start tag with quoted or bare attribute values (a `>` inside quotes does not end it).
+const START_TAG = /<([A-Za-z][A-Za-z0-9:-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*(\/?)>/y;
+// Markdown's comment idiom: a link reference definition pointing at `#` renders nothing.
+const MARKDOWN_COMMENT_LINE = /^ {0,3}\[[^\]\n]*\]:[ \t]*(?:#|<>)(?:[ \t]+[^\n]*)?$/gm;
+
+function removeHiddenMarkup(text: string): string {
+  return scanRegion(text.replace(MARKDOWN_COMMENT_LINE, ''));
+}
+
+/**
+ * Copies `src`, dropping hidden constructs. Code spans and fenced code blocks render their
+ * content literally, so an issue that mentions `<script>` in backticks must not lose the
+ * rest of its text: their content is scanned as a region of its own, where an unterminated
+ * construct ends at the region's end. A hidden element's close tag is searched past code
+ * regions, which removes at least as much as any renderer hides.
+ */
+function scanRegion(src: string): string {
+  let out = '';
+  let i = 0;
+  while (i < src.length) {
+    const next = nextInteresting(src, i);
+    if (next < 0) {
+      out += src.slice(i);
+      break;
+    }
+    out += src.slice(i, next);
+    const code = codeRegionAt(src, next);
+    if (code) {
+      out += src.slice(next, code.contentStart) + scanRegion(src.slice(code.contentStart, code.contentEnd));
+      out += src.slice(code.contentEnd, code.end);
+      i = code.end;
+      continue;
+    }
+    if (src[next] !== '<') {
+      // A backtick run that opens no code span is literal text, all of it.
+      const run = /[ \t]*[`~]+/y;
+      run.lastIndex = next;
+      out += run.exec(src)![0];
+      i = run.lastIndex;
+      continue;
+    }
+    const skipTo = hiddenConstructEnd(src, next);
+    if (skipTo === null) {
+      out += '<';
+      i = next + 1;
+    } else {
+      i = skipTo;
+    }
+  }
+  return out;
+}
+
+/** Next index at or after `from` holding `<`, a backtick, or the start of a line. */
+function nextInteresting(src: string, from: number): number {
+  const re = /[<`]|(?<=^|\n)[ \t]*(?:`{3}|~{3})/gm;
+  re.lastIndex = from;
+  const m = re.exec(src);
+  return m ? m.index : -1;
+}
+
+interface CodeRegion {
+  contentStart: number;
+  contentEnd: number;
+  end: number;
+}
+
+const FENCE_OPEN = /[ \t]*(`{3,}|~{3,})[^\n]*(?:\n|$)/y;
+
+/** A fenced code block (at a line start) or an inline code span starting at `at`. */
+function codeRegionAt(src: string, at: number): CodeRegion | null {
+  if (at === 0 || src[at - 1] === '\n') {
+    FENCE_OPEN.lastIndex = at;
+    const open = FENCE_OPEN.exec(src);
+    if (open) {
+      const fence = open[1]!;
+      const contentStart = FENCE_OPEN.lastIndex;
+      const close = new RegExp(`^[ \\t]*${fence[0]}{${fence.length},}[ \\t]*$`, 'gm');
+      close.lastIndex = contentStart;
+      const m = close.exec(src);
+      // An unclosed fence runs to the end of the text, as CommonMark renders it.
+      if (!m) return { contentStart, contentEnd: src.length, end: src.length };
+      return { contentStart, contentEnd: m.index, end: m.index + m[0].length };
+    }
+  }
+  if (src[at] !== '`') return null;
+  const run = /`+/y;
+  run.lastIndex = at;
+  const ticks = run.exec(src)![0];
+  const contentStart = at + ticks.length;
+  // A code span closes on a run of exactly as many backticks, within one paragraph.
+  const paragraphEnd = src.slice(contentStart).search(/\n[ \t]*\n/);
+  const limit = paragraphEnd < 0 ? src.length : contentStart + paragraphEnd;
+  const closer = new RegExp(`(?<!\`)\`{${ticks.length}}(?!\`)`, 'g');
+  closer.lastIndex = contentStart;
+  const m = closer.exec(src);
+  if (!m || m.index >= limit) return null;
+  return { contentStart, contentEnd: m.index, end: m.index + ticks.length };
+}
+
+/** If a hidden construct starts at `at`, the index just past it; otherwise null. */
+function hiddenConstructEnd(src: string, at: number): number | null {
+  for (const re of [COMMENT, BOGUS_COMMENT]) {
+    re.lastIndex = at;
+    if (re.exec(src)) return re.lastIndex;
+  }
+  START_TAG.lastIndex = at;
+  const tag = START_TAG.exec(src);
+  if (!tag) return null;
+  const name = tag[1]!.toLowerCase();
+  const tagEnd = START_TAG.lastIndex;
+  const hidden = NON_RENDERED_ELEMENTS.has(name) || isHiddenByAttributes(tag[2] ?? '');
+  if (!hidden) return null;
+  if (VOID_ELEMENTS.has(name) || tag[3] === '/') return tagEnd;
+  return matchingCloseEnd(src, name, tagEnd);
+}
+
+/** Index just past the close tag matching an open `name` (nesting counted), or the end. */
+function matchingCloseEnd(src: string, name: string, from: number): number {
+  const tags = new RegExp(`<(/?)${name}(?=[\\s/>])[^>]*>|\`|(?<=^|\n)[ \\t]*(?:\`{3}|~{3})`, 'gim');
+  tags.lastIndex = from;
+  let depth = 1;
+  // Raw-text elements (script, style) cannot nest: the first close tag ends them.
+  const rawText = NON_RENDERED_ELEMENTS.has(name);
+  for (let m = tags.exec(src); m; m = tags.exec(src)) {
+    if (!m[0].startsWith('<')) {
+      const code = codeRegionAt(src, m.index);
+      if (code) tags.lastIndex = code.end;
+      else tags.lastIndex = m.index + m[0].length;
+      continue;
+    }
+    if (m[1] === '/') depth -= 1;
+    else if (!rawText && !m[0].endsWith('/>')) depth += 1;
+    if (depth === 0) return tags.lastIndex;
+  }
+  return src.length;
+}
+
+function isHiddenByAttributes(attrs: string): boolean {
+  const attr = /([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?/g;
+  for (const m of attrs.matchAll(attr)) {
+    const name = m[1]!.toLowerCase();
+    const value = (m[2] ?? '').replace(/^["']|["']$/g, '');
+    if (name === 'hidden') return true;
+    if (name === 'style' && isHidingStyle(value)) return true;
+  }
+  return false;
+}
+
+function isHidingStyle(style: string): boolean {
+  const css = decodeBasicEntities(style).toLowerCase().replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, '');
+  const zero = String.raw`[-+]?0*\.?0+(?:[a-z]+|%)?(?:!important)?(?:;|$)`;
+  return (
+    /(?:^|;)display:none/.test(css) ||
+    /(?:^|;)visibility:(?:hidden|collapse)/.test(css) ||
+    new RegExp(`(?:^|;)font-size:${zero}`).test(css) ||
+    new RegExp(`(?:^|;)opacity:${zero}`).test(css) ||
+    new RegExp(`(?:^|;)(?:max-)?(?:height|width):${zero}`).test(css) && /overflow:hidden/.test(css)
+  );
+}
+
+function decodeBasicEntities(s: string): string {
+  return s.replace(/&#(?:x([0-9a-f]+)|(\d+));?/gi, (_, hex: string | undefined, dec: string | undefined) =>
+    String.fromCodePoint(Math.min(parseInt(hex ?? dec ?? '0', hex ? 16 : 10), 0x10ffff)),
+  );
+}
+
+/**
+ * Characters that render as nothing (or reorder what is shown): format characters (Cf,
+ * which covers zero-width spaces and joiners, bidirectional controls, U+FEFF, soft hyphen,
+ * word joiners and the tag characters U+E0000-U+E007F), variation selectors (which can
+ * smuggle bytes after a visible character), Hangul fillers, the combining grapheme joiner
+ * and control characters other than tab and newline.
+ */
+const INVISIBLE =
+  /[\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFFA0\uFE00-\uFE0F\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu;
+
+/** The same characters written as HTML character references, which GitHub renders. */
+const INVISIBLE_ENTITY = /&(?:#x([0-9a-f]+)|#(\d+)|(shy|zwj|zwnj|lrm|rlm|ZeroWidthSpace|NoBreak|InvisibleTimes|InvisibleComma|ApplyFunction|it|ic|af));/gi;
+
+function removeInvisibleCharacters(s: string): string {
+  const withoutEntities = s.replace(INVISIBLE_ENTITY, (whole, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
+    if (named) return '';
+    const code = parseInt(hex ?? dec ?? '', hex ? 16 : 10);
+    if (!Number.isFinite(code) || code > 0x10ffff) return whole;
+    const ch = String.fromCodePoint(code);
+    INVISIBLE.lastIndex = 0;
+    return INVISIBLE.test(ch) ? '' : whole;
+  });
+  // Line and paragraph separators are visible line breaks: keep them as ordinary ones.
+  return withoutEntities.replace(/\r\n?/g, '\n').replace(/[\u2028\u2029]/g, '\n').replace(INVISIBLE, '');
+}
