@@ -1,0 +1,565 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { GastownError } from '../errors.js';
+import { CatFile } from './cat-file.js';
+import { decodeMessage, encodeMessage, fileNameFor } from './entity-codec.js';
+import { ObjectWriter, parseCommit, type HashAlgo, type Signature } from './git-objects.js';
+import { isStaleFile, Journal } from './journal.js';
+import { RefUpdater, type RefUpdate } from './ref-updater.js';
+import { runGit } from './run-git.js';
+import { ListCache } from './list-cache.js';
+
+export type DocKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta';
+export type ChainKind = 'mail' | 'feed' | 'cursors';
+
+export interface Versioned<T> {
+  id: string;
+  value: T;
+  /** The commit the ref points at: the version a compare-and-swap expects. */
+  oid: string;
+}
+
+export interface ChainEntry<T> {
+  oid: string;
+  value: T;
+  /** Committer time in seconds. */
+  time: number;
+  actor: string;
+}
+
+export interface HistoryEntry<T> {
+  oid: string;
+  parents: string[];
+  time: number;
+  actor: string;
+  summary: string;
+  value: T;
+}
+
+export interface LedgerOptions {
+  /** Any directory inside the repository (or a worktree of it). */
+  repoDir: string;
+  /** Ref namespace; must end with '/'. Some hosts accept only refs/heads/*: use e.g. 'refs/heads/gastown-ledger/'. */
+  prefix?: string;
+  now?: () => Date;
+  /** Lock files and intent records older than this are taken as left by a dead writer. */
+  staleLockMs?: number;
+  /** How many times a compare-and-swap transaction is retried after losing a race. */
+  maxRetries?: number;
+}
+
+export interface WriteOptions {
+  /** Who is acting (a person's login, a polecat's name); becomes the commit author. */
+  actor?: string;
+  /** Summary line for the history. */
+  message?: string;
+}
+
+interface PendingWrite {
+  ref: string;
+  kind: string;
+  oldOid: string | null;
+  value: unknown;
+  delete: boolean;
+  summary: string;
+  /** Append (chain) writes keep the old tip as parent; doc writes too; heartbeats replace. */
+  keepHistory: boolean;
+}
+
+/** A read-then-write unit of work. Reads record the version seen; writes compare-and-swap against it. */
+export interface Transaction {
+  get<T>(kind: DocKind, id: string): Promise<T | null>;
+  put<T>(kind: DocKind, id: string, value: T, summary?: string): void;
+  delete(kind: DocKind, id: string, summary?: string): void;
+  append<T>(chain: ChainKind, name: string, entry: T, summary?: string): void;
+}
+
+export const DEFAULT_PREFIX = 'refs/gastown/';
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The git-refs store. One ref per entity (`<prefix><kind>/<id>`), each pointing at a commit
+ * whose tree and message hold the entity's JSON; history is the commit chain. All writes
+ * are compare-and-swap through one long-lived `update-ref --stdin`; reads go through one
+ * long-lived `cat-file`; listing uses one `for-each-ref` plus a cache keyed by commit id.
+ */
+export class Ledger {
+  readonly prefix: string;
+  readonly repoDir: string;
+  readonly gitDir: string;
+  readonly zeroOid: string;
+  readonly writerId: string;
+  private readonly catFile: CatFile;
+  private readonly updater: RefUpdater;
+  private readonly objects: ObjectWriter;
+  private readonly journal: Journal;
+  private readonly cache: ListCache;
+  private readonly now: () => Date;
+  private readonly staleLockMs: number;
+  private readonly maxRetries: number;
+  private emptyTreeOid: string | null = null;
+
+  private constructor(
+    opts: LedgerOptions,
+    repoDir: string,
+    gitDir: string,
+    algo: HashAlgo,
+  ) {
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.repoDir = repoDir;
+    this.gitDir = gitDir;
+    this.now = opts.now ?? (() => new Date());
+    this.staleLockMs = opts.staleLockMs ?? 10_000;
+    this.maxRetries = opts.maxRetries ?? 200;
+    this.zeroOid = '0'.repeat(algo === 'sha1' ? 40 : 64);
+    this.catFile = new CatFile(repoDir);
+    this.updater = new RefUpdater(repoDir, this.zeroOid);
+    this.objects = new ObjectWriter(join(gitDir, 'objects'), algo);
+    this.journal = new Journal(gitDir);
+    this.cache = new ListCache(join(gitDir, 'gastown', 'cache'));
+    this.writerId = readWriterId(gitDir);
+  }
+
+  /** Opens the ledger of the repository containing `repoDir`, finishing any transaction a killed writer left. */
+  static async open(opts: LedgerOptions): Promise<Ledger> {
+    const prefix = opts.prefix ?? DEFAULT_PREFIX;
+    if (!/^refs\/([A-Za-z0-9._-]+\/)+$/.test(prefix))
+      throw new GastownError('gastown_config', `ledger prefix must look like refs/<name>/ (got ${JSON.stringify(prefix)})`);
+    let out: string;
+    try {
+      out = (
+        await runGit(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-object-format'], { cwd: opts.repoDir })
+      ).stdout.toString('utf8');
+    } catch (e) {
+      throw new GastownError('gastown_not_a_rig', `${opts.repoDir} is not inside a git repository`, undefined, { cause: e });
+    }
+    const [commonDir, format] = out.trim().split('\n');
+    if (!commonDir) throw new GastownError('gastown_not_a_rig', `${opts.repoDir} is not inside a git repository`);
+    const gitDir = isAbsolute(commonDir) ? commonDir : resolve(opts.repoDir, commonDir);
+    const ledger = new Ledger(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1');
+    await ledger.recover();
+    return ledger;
+  }
+
+  close(): void {
+    this.catFile.close();
+    this.updater.close();
+  }
+
+  ref(kind: string, id: string): string {
+    if (!NAME_RE.test(id)) throw new GastownError('gastown_bad_input', `bad ${kind} name ${JSON.stringify(id)}`);
+    return `${this.prefix}${kind}/${id}`;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The current value of one entity, or null when it does not exist. */
+  async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
+    const obj = await this.catFile.read(this.ref(kind, id));
+    if (!obj || obj.type !== 'commit') return null;
+    return { id, oid: obj.oid, value: decodeMessage<T>(parseCommit(obj.content).message).value };
+  }
+
+  /** Several entities in one pipelined round trip; missing ones are left out. */
+  async getMany<T>(kind: DocKind, ids: string[]): Promise<Versioned<T>[]> {
+    const objs = await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
+    const out: Versioned<T>[] = [];
+    objs.forEach((o, i) => {
+      if (o && o.type === 'commit') out.push({ id: ids[i]!, oid: o.oid, value: decodeMessage<T>(parseCommit(o.content).message).value });
+    });
+    return out;
+  }
+
+  /** Ref name → commit id for every ref under `<prefix><sub>` (one `for-each-ref`). */
+  async refs(sub = ''): Promise<Map<string, string>> {
+    const { stdout } = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', `${this.prefix}${sub}`], {
+      cwd: this.repoDir,
+    });
+    const map = new Map<string, string>();
+    for (const line of stdout.toString('utf8').split('\n')) {
+      if (!line) continue;
+      const sp = line.indexOf(' ');
+      map.set(line.slice(sp + 1), line.slice(0, sp));
+    }
+    return map;
+  }
+
+  /** Every entity of a kind. Unchanged entities come from a local cache keyed by commit id. */
+  async list<T>(kind: DocKind): Promise<Versioned<T>[]> {
+    const refs = await this.refs(`${kind}/`);
+    const base = `${this.prefix}${kind}/`;
+    const cached = this.cache.load(this.prefix, kind);
+    const out: Versioned<T>[] = [];
+    const missing: { id: string; oid: string }[] = [];
+    for (const [ref, oid] of refs) {
+      const id = ref.slice(base.length);
+      const hit = cached.get(id);
+      if (hit && hit.oid === oid) out.push({ id, oid, value: hit.value as T });
+      else missing.push({ id, oid });
+    }
+    if (missing.length) {
+      const objs = await this.catFile.readMany(missing.map((m) => m.oid));
+      objs.forEach((o, i) => {
+        if (!o) return;
+        const m = missing[i]!;
+        out.push({ id: m.id, oid: m.oid, value: decodeMessage<T>(parseCommit(o.content).message).value });
+      });
+    }
+    if (missing.length || cached.size !== refs.size) this.cache.save(this.prefix, kind, out);
+    return out;
+  }
+
+  /** Names of the chains of a kind (e.g. every inbox). */
+  async chains(chain: ChainKind): Promise<string[]> {
+    const refs = await this.refs(`${chain}/`);
+    const base = `${this.prefix}${chain}/`;
+    return [...refs.keys()].map((r) => r.slice(base.length));
+  }
+
+  /**
+   * Entries of one chain (or every chain of the kind when name is null), oldest first,
+   * read with one `git log`. Merge commits made by sync carry no entry and are skipped.
+   */
+  async readChain<T>(chain: ChainKind, name: string | null, opts: { since?: Date } = {}): Promise<ChainEntry<T>[]> {
+    const args = ['log', '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e', '--reverse', '--date-order'];
+    if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
+    if (name === null) args.push(`--glob=${this.prefix}${chain}/*`);
+    else {
+      const ref = this.ref(chain, name);
+      const exists = await this.catFile.read(ref);
+      if (!exists) return [];
+      args.push(ref);
+    }
+    args.push('--');
+    const { stdout } = await runGit(args, { cwd: this.repoDir });
+    return parseLog<T>(stdout.toString('utf8'))
+      .filter((e) => e.parents.length <= 1 && e.value !== null)
+      .map((e) => ({ oid: e.oid, value: e.value, time: e.time, actor: e.actor }));
+  }
+
+  /** Every version of one entity, newest first: its trail. */
+  async history<T>(kind: DocKind, id: string): Promise<HistoryEntry<T>[]> {
+    const ref = this.ref(kind, id);
+    if (!(await this.catFile.read(ref))) return [];
+    const { stdout } = await runGit(['log', '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e', ref, '--'], { cwd: this.repoDir });
+    return parseLog<T>(stdout.toString('utf8'));
+  }
+
+  /** Recent versions across kinds (one `git log` over their refs), newest first. */
+  async trail<T>(kinds: DocKind[], opts: { since?: Date; limit?: number } = {}): Promise<(HistoryEntry<T> & { kind: DocKind })[]> {
+    const args = ['log', '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e', '--date-order'];
+    if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
+    if (opts.limit) args.push(`-n${opts.limit}`);
+    for (const k of kinds) args.push(`--glob=${this.prefix}${k}/*`);
+    args.push('--');
+    const { stdout } = await runGit(args, { cwd: this.repoDir });
+    return parseLog<T>(stdout.toString('utf8')).map((e) => ({ ...e, kind: kindOfSummary(e.summary, kinds) }));
+  }
+
+  /** Reads one commit by id (sync uses this to walk history). */
+  async readCommit(oid: string): Promise<{ parents: string[]; time: number; actor: string; value: unknown } | null> {
+    const obj = await this.catFile.read(oid);
+    if (!obj || obj.type !== 'commit') return null;
+    const c = parseCommit(obj.content);
+    return { parents: c.parents, time: c.time, actor: c.authorName, value: decodeMessage(c.message).value };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Runs `fn` and commits everything it wrote as one compare-and-swap transaction. When
+   * another writer got there first the whole function runs again on fresh reads, so `fn`
+   * must be free of outside effects. Never overwrites a concurrent change.
+   */
+  async transact<R>(fn: (tx: Transaction) => Promise<R> | R, opts: WriteOptions = {}): Promise<R> {
+    for (let attempt = 0; ; attempt++) {
+      const writes = new Map<string, PendingWrite>();
+      const seen = new Map<string, string | null>();
+      const tx: Transaction = {
+        get: async <T>(kind: DocKind, id: string) => {
+          const ref = this.ref(kind, id);
+          const pending = writes.get(ref);
+          if (pending) return pending.delete ? null : (pending.value as T);
+          const v = await this.get<T>(kind, id);
+          seen.set(ref, v?.oid ?? null);
+          return v ? v.value : null;
+        },
+        put: (kind, id, value, summary) => {
+          const ref = this.ref(kind, id);
+          writes.set(ref, {
+            ref,
+            kind,
+            oldOid: null,
+            value,
+            delete: false,
+            summary: summary ?? `${opts.message ?? 'update'} ${kind}/${id}`,
+            keepHistory: kind !== 'heartbeats',
+          });
+        },
+        delete: (kind, id, summary) => {
+          const ref = this.ref(kind, id);
+          writes.set(ref, { ref, kind, oldOid: null, value: null, delete: true, summary: summary ?? `delete ${kind}/${id}`, keepHistory: true });
+        },
+        append: (chain, name, entry, summary) => {
+          const ref = this.ref(chain, name);
+          const prev = writes.get(ref);
+          const list = prev ? [...(prev.value as unknown[]), entry] : [entry];
+          writes.set(ref, { ref, kind: chain, oldOid: null, value: list, delete: false, summary: summary ?? `append ${chain}/${name}`, keepHistory: true });
+        },
+      };
+      const result = await fn(tx);
+      if (writes.size === 0) return result;
+      const outcome = await this.commitWrites([...writes.values()], seen, opts.actor ?? 'gastown');
+      if (outcome === 'ok') return result;
+      if (attempt >= this.maxRetries)
+        throw new GastownError('gastown_conflict', `gave up after ${attempt + 1} attempts: the ledger kept changing underneath`, {
+          refs: [...writes.keys()],
+        });
+      await sleep(Math.min(50, 1 + Math.random() * (2 + attempt * 2)));
+    }
+  }
+
+  /** Convenience for a single append outside any other write. */
+  async append<T>(chain: ChainKind, name: string, entry: T, opts: WriteOptions = {}): Promise<void> {
+    await this.transact((tx) => tx.append(chain, name, entry, opts.message), opts);
+  }
+
+  /**
+   * Bulk creation in one transaction: every ref must not exist yet. Used by import; one
+   * `update-ref` for all refs, objects written in-process, the list cache primed.
+   */
+  async createMany<T>(kind: DocKind, items: { id: string; value: T }[], opts: WriteOptions = {}): Promise<void> {
+    const sig = this.signature(opts.actor ?? 'gastown');
+    const updates: RefUpdate[] = [];
+    const file = fileNameFor(kind);
+    const fresh: Versioned<T>[] = [];
+    for (const item of items) {
+      const ref = this.ref(kind, item.id);
+      const json = JSON.stringify(item.value);
+      const blob = this.objects.writeBlob(json);
+      const tree = this.objects.writeTree([{ name: file, oid: blob }]);
+      const oid = this.objects.writeCommit({
+        tree,
+        parents: [],
+        author: sig,
+        committer: sig,
+        message: encodeMessage(`${opts.message ?? 'create'} ${kind}/${item.id}`, item.value),
+      });
+      updates.push({ ref, newOid: oid, oldOid: null });
+      fresh.push({ id: item.id, oid, value: item.value });
+    }
+    const outcome = await this.applyUpdates(updates);
+    if (outcome !== 'ok')
+      throw new GastownError('gastown_conflict', `bulk create failed: ${outcome.message}`, { ref: outcome.ref });
+    this.cache.merge(this.prefix, kind, fresh);
+  }
+
+  /**
+   * Sets refs to given commits with compare-and-swap (sync uses this to fast-forward and to
+   * record merges). Returns false when any ref moved meanwhile.
+   */
+  async setRefs(updates: RefUpdate[]): Promise<boolean> {
+    const outcome = await this.applyUpdates(updates);
+    return outcome === 'ok';
+  }
+
+  /** Writes a commit holding `value` for `kind` with the given parents; for sync's merges. */
+  writeValueCommit(kind: string, value: unknown, parents: string[], summary: string, actor: string, time?: number): string {
+    const sig = this.signature(actor, time);
+    const file = fileNameFor(kind);
+    const tree =
+      value === null
+        ? this.emptyTree()
+        : this.objects.writeTree([{ name: file, oid: this.objects.writeBlob(JSON.stringify(value)) }]);
+    return this.objects.writeCommit({ tree, parents, author: sig, committer: sig, message: encodeMessage(summary, value) });
+  }
+
+  /** Removes leftover state of killed writers: rolls their transactions forward or back, deletes stale locks. */
+  async recover(): Promise<{ rolledForward: number; discarded: number }> {
+    let rolledForward = 0;
+    let discarded = 0;
+    for (const { file, record } of this.journal.orphans(this.staleLockMs)) {
+      const current = await this.catFile.readMany(record.updates.map((u) => u.ref));
+      const at = (i: number) => current[i]?.oid ?? null;
+      const reachedCommit = record.updates.some((u, i) => at(i) === u.newOid && u.newOid !== u.oldOid);
+      for (const u of record.updates) rmSync(this.journal.lockPathOf(u.ref), { force: true });
+      if (reachedCommit) {
+        const rest = record.updates.filter((u, i) => at(i) === u.oldOid && at(i) !== u.newOid);
+        if (rest.length) await this.updater.transaction(rest);
+        rolledForward++;
+      } else discarded++;
+      rmSync(file, { force: true });
+    }
+    return { rolledForward, discarded };
+  }
+
+  /** Lock files under the ledger namespace older than the stale age (for `gt doctor`). */
+  staleLocks(): string[] {
+    const root = join(this.gitDir, this.prefix);
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.lock') && isStaleFile(p, this.staleLockMs)) found.push(p);
+      }
+    };
+    walk(root);
+    const packed = join(this.gitDir, 'packed-refs.lock');
+    if (existsSync(packed) && isStaleFile(packed, this.staleLockMs)) found.push(packed);
+    return found;
+  }
+
+  removeStaleLocks(): string[] {
+    const locks = this.staleLocks();
+    for (const l of locks) rmSync(l, { force: true });
+    return locks;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async commitWrites(writes: PendingWrite[], seen: Map<string, string | null>, actor: string): Promise<'ok' | 'retry'> {
+    // Refs written without being read first (appends, blind puts) compare against the tip now.
+    const unread = writes.filter((w) => !seen.has(w.ref));
+    if (unread.length) {
+      const tips = await this.catFile.readMany(unread.map((w) => w.ref));
+      unread.forEach((w, i) => seen.set(w.ref, tips[i]?.oid ?? null));
+    }
+    const sig = this.signature(actor);
+    const updates: RefUpdate[] = [];
+    for (const w of writes) {
+      const old = seen.get(w.ref) ?? null;
+      if (w.delete) {
+        if (old) updates.push({ ref: w.ref, newOid: null, oldOid: old });
+        continue;
+      }
+      if (w.kind === 'mail' || w.kind === 'feed' || w.kind === 'cursors') {
+        // A chain: one commit per entry, each with the previous as parent.
+        let parent = old;
+        for (const entry of w.value as unknown[]) {
+          parent = this.objects.writeCommit({
+            tree: this.objects.writeTree([{ name: fileNameFor(w.kind), oid: this.objects.writeBlob(JSON.stringify(entry)) }]),
+            parents: parent ? [parent] : [],
+            author: sig,
+            committer: sig,
+            message: encodeMessage(w.summary, entry),
+          });
+        }
+        updates.push({ ref: w.ref, newOid: parent, oldOid: old });
+        continue;
+      }
+      const json = JSON.stringify(w.value);
+      const tree = this.objects.writeTree([{ name: fileNameFor(w.kind), oid: this.objects.writeBlob(json) }]);
+      const oid = this.objects.writeCommit({
+        tree,
+        parents: w.keepHistory && old ? [old] : [],
+        author: sig,
+        committer: sig,
+        message: encodeMessage(w.summary, w.value),
+      });
+      updates.push({ ref: w.ref, newOid: oid, oldOid: old });
+    }
+    const outcome = await this.applyUpdates(updates);
+    return outcome === 'ok' ? 'ok' : 'retry';
+  }
+
+  private async applyUpdates(updates: RefUpdate[]): Promise<'ok' | { message: string; ref: string | null }> {
+    for (let lockTries = 0; ; lockTries++) {
+      const done = this.journal.begin(updates);
+      let result;
+      try {
+        result = await this.updater.transaction(updates);
+      } finally {
+        done();
+      }
+      if (result.ok) return 'ok';
+      if (result.reason === 'conflict') return { message: result.message, ref: result.ref };
+      // A lock file is in the way: a live writer's (wait), or a dead writer's (clear it).
+      const lock = result.lockPath;
+      if (lock && (this.journal.lockOwnedByOrphan(lock, this.staleLockMs) || isStaleFile(lock, this.staleLockMs))) {
+        await this.recover();
+        rmSync(lock, { force: true });
+      } else if (lockTries > 2000) {
+        throw new GastownError('gastown_conflict', `ref stays locked: ${lock ?? result.message}`);
+      } else await sleep(2 + Math.random() * 5);
+    }
+  }
+
+  private signature(actor: string, time?: number): Signature {
+    const name = actor.replace(/[<>\n]/g, '') || 'gastown';
+    const email = `${name.replace(/[^A-Za-z0-9._-]/g, '_')}@gastown.local`;
+    return { name, email, time: time ?? Math.floor(this.now().getTime() / 1000) };
+  }
+
+  private emptyTree(): string {
+    if (!this.emptyTreeOid) this.emptyTreeOid = this.objects.writeTree([]);
+    return this.emptyTreeOid;
+  }
+}
+
+function parseLog<T>(text: string): HistoryEntry<T>[] {
+  const out: HistoryEntry<T>[] = [];
+  for (const rec of text.split('\x1e')) {
+    const r = rec.replace(/^\n/, '');
+    if (!r) continue;
+    const [oid, time, actor, parents, message] = r.split('\x00');
+    if (!oid || message === undefined) continue;
+    let decoded: { summary: string; value: T };
+    try {
+      decoded = decodeMessage<T>(message);
+    } catch {
+      decoded = { summary: message.split('\n')[0] ?? '', value: null as T };
+    }
+    out.push({
+      oid,
+      time: Number(time),
+      actor: actor ?? '',
+      parents: parents ? parents.split(' ').filter(Boolean) : [],
+      summary: decoded.summary,
+      value: decoded.value,
+    });
+  }
+  return out;
+}
+
+function kindOfSummary(summary: string, kinds: DocKind[]): DocKind {
+  for (const k of kinds) if (summary.includes(` ${k}/`)) return k;
+  return kinds[0] ?? 'beads';
+}
+
+/**
+ * A stable id for this clone, so each clone writes its own feed chain (no single hot ref
+ * shared by every machine).
+ */
+function readWriterId(gitDir: string): string {
+  const dir = join(gitDir, 'gastown');
+  const file = join(dir, 'writer-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[a-z0-9-]{4,64}$/.test(id)) return id;
+  } catch {
+    /* first use */
+  }
+  mkdirSync(dir, { recursive: true });
+  const host = hostname().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16) || 'host';
+  const id = `${host}-${randomBytes(3).toString('hex')}`;
+  try {
+    // 'wx' fails if the file exists: the first process to get here decides, others read it.
+    writeFileSync(file, id, { flag: 'wx' });
+    return id;
+  } catch {
+    return readFileSync(file, 'utf8').trim() || id;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { git, initRepo, tempDir } from '../helpers/temp-repo.js';
+
+const workers = join(import.meta.dirname, 'workers');
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+async function fresh(opts: { prefix?: string; staleLockMs?: number } = {}) {
+  const dir = tempDir('ledger');
+  cleanups.push(dir.cleanup);
+  initRepo(dir.path);
+  const ledger = await Ledger.open({ repoDir: dir.path, ...opts });
+  cleanups.push(() => ledger.close());
+  return { dir: dir.path, ledger };
+}
+
+function runWorker(script: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(workers, script), ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+}
+
+describe('documents', () => {
+  test('put, get, list and history round-trip through git commits', async () => {
+    const { dir, ledger } = await fresh();
+
+    await ledger.transact((tx) => tx.put('beads', 'gt-a1b2', { id: 'gt-a1b2', title: 'first' }), { actor: 'alice' });
+    await ledger.transact(async (tx) => {
+      const b = await tx.get<{ id: string; title: string }>('beads', 'gt-a1b2');
+      tx.put('beads', 'gt-a1b2', { ...b!, title: 'second' });
+    }, { actor: 'nux' });
+
+    expect((await ledger.get('beads', 'gt-a1b2'))?.value).toEqual({ id: 'gt-a1b2', title: 'second' });
+    expect((await ledger.list('beads')).map((v) => v.value)).toEqual([{ id: 'gt-a1b2', title: 'second' }]);
+    const history = await ledger.history<{ title: string }>('beads', 'gt-a1b2');
+    expect(history.map((h) => [h.actor, h.value.title])).toEqual([['nux', 'second'], ['alice', 'first']]);
+    // A person can read the same state with plain git.
+    expect(JSON.parse(git(dir, ['show', 'refs/gastown/beads/gt-a1b2:bead.json']))).toEqual({ id: 'gt-a1b2', title: 'second' });
+    expect(await ledger.get('beads', 'gt-none')).toBeNull();
+  });
+
+  test('a transaction over several refs commits all of them or none', async () => {
+    const { ledger } = await fresh();
+    await ledger.transact((tx) => tx.put('hooks', 'nux', { agent: 'nux', bead: 'gt-0001' }));
+    const stale = (await ledger.get('hooks', 'nux'))!.oid;
+    await ledger.transact((tx) => tx.put('hooks', 'nux', { agent: 'nux', bead: 'gt-0002' }));
+
+    // A write that expects an old version fails as a whole: the bead ref is not created either.
+    const ok = await ledger.setRefs([
+      { ref: ledger.ref('beads', 'gt-0003'), newOid: stale, oldOid: null },
+      { ref: ledger.ref('hooks', 'nux'), newOid: stale, oldOid: stale },
+    ]);
+
+    expect(ok).toBe(false);
+    expect(await ledger.get('beads', 'gt-0003')).toBeNull();
+    expect((await ledger.get<{ bead: string }>('hooks', 'nux'))?.value.bead).toBe('gt-0002');
+  });
+
+  test('the list cache never serves a value its ref no longer points at', async () => {
+    const { ledger, dir } = await fresh();
+    await ledger.createMany('beads', [1, 2, 3].map((i) => ({ id: `gt-000${i}`, value: { n: i } })));
+    expect((await ledger.list<{ n: number }>('beads')).map((v) => v.value.n).sort()).toEqual([1, 2, 3]);
+
+    // Another process (here: plain git) moves a ref behind the cache's back.
+    git(dir, ['update-ref', 'refs/gastown/beads/gt-0001', git(dir, ['rev-parse', 'refs/gastown/beads/gt-0003'])]);
+
+    expect((await ledger.list<{ n: number }>('beads')).map((v) => v.value.n).sort()).toEqual([2, 3, 3]);
+  });
+
+  test('a configurable prefix keeps everything under it (e.g. refs/heads/ for strict hosts)', async () => {
+    const { dir, ledger } = await fresh({ prefix: 'refs/heads/gastown-ledger/' });
+    await ledger.transact((tx) => tx.put('beads', 'gt-p1p1', { id: 'gt-p1p1' }));
+    expect(git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/gastown-ledger/'])).toBe('refs/heads/gastown-ledger/beads/gt-p1p1');
+    await expect(Ledger.open({ repoDir: dir, prefix: 'gastown' })).rejects.toMatchObject({ code: 'gastown_config' });
+  });
+});
+
+describe('chains', () => {
+  test('appends keep every entry in order and record the actor', async () => {
+    const { ledger } = await fresh();
+    for (let i = 0; i < 5; i++) await ledger.append('mail', 'nux', { id: `m${i}` }, { actor: `sender${i}` });
+    const entries = await ledger.readChain<{ id: string }>('mail', 'nux');
+    expect(entries.map((e) => e.value.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(entries.map((e) => e.actor)).toEqual(['sender0', 'sender1', 'sender2', 'sender3', 'sender4']);
+    expect(await ledger.readChain('mail', 'nobody')).toEqual([]);
+  });
+});
+
+describe('concurrency', () => {
+  test('8 processes racing 50 writes each on one bead and one inbox lose nothing', async () => {
+    const { dir, ledger } = await fresh();
+
+    const codes = await Promise.all(Array.from({ length: 8 }, (_, w) => runWorker('race-worker.ts', [dir, `w${w}`, '50'])));
+
+    expect(codes).toEqual(Array(8).fill(0));
+    const bead = (await ledger.get<{ hits: string[] }>('beads', 'gt-race'))!.value;
+    expect(bead.hits).toHaveLength(400);
+    expect(new Set(bead.hits).size).toBe(400);
+    const inbox = await ledger.readChain<{ id: string }>('mail', 'mayor');
+    expect(inbox).toHaveLength(400);
+    expect(new Set(inbox.map((m) => m.value.id)).size).toBe(400);
+    // Each writer's own entries stay in the order it wrote them.
+    for (let w = 0; w < 8; w++) {
+      const mine = bead.hits.filter((h) => h.startsWith(`w${w}:`)).map((h) => Number(h.split(':')[1]));
+      expect(mine).toEqual([...mine].sort((a, b) => a - b));
+    }
+  }, 120_000);
+});
+
+describe('crash safety', () => {
+  test('a writer killed with SIGKILL mid-transaction leaves a ledger the next writer uses without repair', async () => {
+    const { dir } = await fresh();
+    const width = 300;
+
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(workers, 'crash-worker.ts'), dir, String(width)], {
+        detached: true, // its own process group: the kill takes its git children down too
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+      });
+      await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+      await new Promise((r) => setTimeout(r, 400 + round * 137));
+      process.kill(-child.pid!, 'SIGKILL');
+      await new Promise((r) => child.once('close', r));
+
+      const next = await Ledger.open({ repoDir: dir, staleLockMs: 60_000 });
+      const values = await next.list<{ n: number }>('beads');
+      // All or nothing: every ref of the wide transaction holds the same counter.
+      expect(values).toHaveLength(width);
+      expect(new Set(values.map((v) => v.value.n)).size).toBe(1);
+      // And the next write goes through at once, with no manual clean-up.
+      const started = Date.now();
+      await next.transact((tx) => {
+        for (let i = 0; i < width; i++) tx.put('beads', `gt-w${i}`, { id: `gt-w${i}`, n: 1_000_000 + round });
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      next.close();
+    }
+  }, 120_000);
+
+  test('a transaction cut off after its commit point is rolled forward; one cut off before is discarded', async () => {
+    const { dir, ledger } = await fresh();
+    await ledger.transact((tx) => {
+      tx.put('beads', 'gt-aaaa', { v: 1 });
+      tx.put('hooks', 'nux', { v: 1 });
+      tx.put('beads', 'gt-bbbb', { v: 1 });
+      tx.put('hooks', 'ace', { v: 1 });
+    });
+    const [a1, n1, b1, c1] = await Promise.all(
+      [['beads', 'gt-aaaa'], ['hooks', 'nux'], ['beads', 'gt-bbbb'], ['hooks', 'ace']].map(async ([k, id]) => (await ledger.get(k as 'beads', id!))!.oid),
+    );
+    const a2 = ledger.writeValueCommit('beads', { v: 2 }, [a1!], 'update', 't');
+    const n2 = ledger.writeValueCommit('hooks', { v: 2 }, [n1!], 'update', 't');
+    const b2 = ledger.writeValueCommit('beads', { v: 2 }, [b1!], 'update', 't');
+    const c2 = ledger.writeValueCommit('hooks', { v: 2 }, [c1!], 'update', 't');
+    // Simulate two dead writers: one died after renaming gt-aaaa (commit point passed) but
+    // before hooks/nux; the other died right after locking (nothing renamed).
+    git(dir, ['update-ref', 'refs/gastown/beads/gt-aaaa', a2, a1!]);
+    const deadPid = await new Promise<number>((r) => {
+      const c = spawn('true');
+      c.on('close', () => r(c.pid!));
+    });
+    const txnDir = join(dir, '.git', 'gastown', 'txn');
+    mkdirSync(txnDir, { recursive: true });
+    const { hostname } = await import('node:os');
+    const record = (updates: unknown) => JSON.stringify({ pid: deadPid, host: hostname(), at: Date.now(), updates });
+    writeFileSync(join(txnDir, `${deadPid}-1-0.json`), record([
+      { ref: 'refs/gastown/beads/gt-aaaa', newOid: a2, oldOid: a1 },
+      { ref: 'refs/gastown/hooks/nux', newOid: n2, oldOid: n1 },
+    ]));
+    writeFileSync(join(txnDir, `${deadPid}-1-1.json`), record([
+      { ref: 'refs/gastown/beads/gt-bbbb', newOid: b2, oldOid: b1 },
+      { ref: 'refs/gastown/hooks/ace', newOid: c2, oldOid: c1 },
+    ]));
+    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'), `${n2}\n`);
+    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), `${b2}\n`);
+
+    const reopened = await Ledger.open({ repoDir: dir });
+
+    expect((await reopened.get('hooks', 'nux'))!.oid).toBe(n2);
+    expect((await reopened.get('beads', 'gt-bbbb'))!.oid).toBe(b1);
+    expect((await reopened.get('hooks', 'ace'))!.oid).toBe(c1);
+    expect(existsSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'))).toBe(false);
+    await reopened.transact((tx) => tx.put('beads', 'gt-bbbb', { v: 3 }));
+    reopened.close();
+  });
+
+  test('a stale lock with no owner record is removed by age, a fresh one is waited for', async () => {
+    const { dir } = await fresh();
+    const ledger = await Ledger.open({ repoDir: dir, staleLockMs: 300 });
+    cleanups.push(() => ledger.close());
+    mkdirSync(join(dir, '.git', 'refs', 'gastown', 'beads'), { recursive: true });
+    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-lock.lock'), 'x');
+
+    await ledger.transact((tx) => tx.put('beads', 'gt-lock', { ok: true }));
+
+    expect((await ledger.get('beads', 'gt-lock'))?.value).toEqual({ ok: true });
+  });
+});

@@ -1,0 +1,17 @@
+// Appends `count` increments to one bead and `count` messages to one inbox, as fast as it can.
+import { Ledger } from '../../../src/ledger/ledger.js';
+
+const [repoDir, who, countText] = process.argv.slice(2);
+const count = Number(countText);
+const ledger = await Ledger.open({ repoDir: repoDir! });
+for (let i = 0; i < count; i++) {
+  await ledger.transact(
+    async (tx) => {
+      const bead = (await tx.get<{ id: string; hits: string[] }>('beads', 'gt-race')) ?? { id: 'gt-race', hits: [] };
+      tx.put('beads', 'gt-race', { ...bead, hits: [...bead.hits, `${who}:${i}`] });
+    },
+    { actor: who },
+  );
+  await ledger.append('mail', 'mayor', { id: `${who}-${i}`, from: who, body: `message ${i}` }, { actor: who });
+}
+ledger.close();
