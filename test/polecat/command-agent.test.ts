@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCommandAgent, shellQuote } from '../../src/polecat/agents/command-agent.js';
+import type { PolecatWorktree } from '../../src/polecat/worktree.js';
+import { recordingContext } from './agent-context.js';
+import { gitOk, makeRig, type Rig } from './git-fixture.js';
+import { nuxWorktree, taskFor } from './polecat-worktree.js';
+
+let rig: Rig;
+let wt: PolecatWorktree;
+let fakeAgent: string;
+beforeEach(async () => {
+  rig = await makeRig();
+  wt = await nuxWorktree(rig);
+  // A stand-in for `claude -p`: writes its last argument (the prompt) into the worktree.
+  fakeAgent = path.join(rig.root, 'fake-agent.sh');
+  await writeFile(fakeAgent, '#!/bin/sh\nfor last; do :; done\nprintf "%s" "$last" > prompt.txt\necho "agent done for $GASTOWN_BEAD/$GASTOWN_POLECAT key=$FAKE_KEY"\n', { mode: 0o755 });
+});
+afterEach(async () => {
+  await rig.cleanup();
+});
+
+const trickyPrompt = "Fix the 'quote' bug; don't run $(rm -rf /) or `id` & keep \"this\"\nsecond line";
+
+describe('command agent', () => {
+  it('passes the prompt as one quoted argument, then checkpoints as agent: <title>', async () => {
+    const ctx = recordingContext(wt.path);
+    const agent = createCommandAgent({ command: `sh ${shellQuote(fakeAgent)} --print`, env: { FAKE_KEY: 'k1' } });
+
+    const result = await agent.run(taskFor(wt.path, { prompt: trickyPrompt }), ctx);
+
+    expect(result.ok).toBe(true);
+    expect(result.summary).toBe('agent done for gt-abcd/nux key=k1');
+    expect(await readFile(path.join(wt.path, 'prompt.txt'), 'utf8')).toBe(trickyPrompt);
+    expect(ctx.checkpoints).toEqual(['agent: Add a greeting']);
+    expect(await gitOk(wt.path, ['log', '-1', '--format=%s'])).toBe('agent: Add a greeting');
+  });
+
+  it('can feed the prompt on stdin', async () => {
+    const ctx = recordingContext(wt.path);
+    const agent = createCommandAgent({ command: 'cat > from-stdin.txt', promptVia: 'stdin' });
+
+    const result = await agent.run(taskFor(wt.path, { prompt: trickyPrompt }), ctx);
+
+    expect(result.ok).toBe(true);
+    expect(await readFile(path.join(wt.path, 'from-stdin.txt'), 'utf8')).toBe(trickyPrompt);
+  });
+
+  it('reports a non-zero exit as ok:false with the output, keeping partial work', async () => {
+    const ctx = recordingContext(wt.path);
+    const agent = createCommandAgent({ command: 'echo partial > partial.txt; echo "model refused" >&2; exit 7 #' });
+
+    const result = await agent.run(taskFor(wt.path), ctx);
+
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('exited with 7');
+    expect(result.summary).toContain('model refused');
+    expect(ctx.checkpoints).toEqual(['agent: Add a greeting']);
+  });
+
+  it('kills the whole process group on timeout', async () => {
+    const ctx = recordingContext(wt.path);
+    // The background child would survive (and write late.txt) if only the shell were killed.
+    // A trailing `#` turns the appended prompt argument into a shell comment.
+    const agent = createCommandAgent({ command: '(sleep 1; echo late > late.txt) & sleep 30 #', timeoutMs: 300 });
+    const started = Date.now();
+
+    const result = await agent.run(taskFor(wt.path), ctx);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('timed out after 300 ms');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(existsSync(path.join(wt.path, 'late.txt'))).toBe(false);
+  });
+
+  it('stops when the runner aborts, without checkpointing', async () => {
+    const controller = new AbortController();
+    const ctx = recordingContext(wt.path, { signal: controller.signal });
+    const agent = createCommandAgent({ command: 'sleep 30 #' });
+    setTimeout(() => controller.abort(), 200);
+
+    const result = await agent.run(taskFor(wt.path), ctx);
+
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('was aborted');
+    expect(ctx.checkpoints).toEqual([]);
+  });
+});
