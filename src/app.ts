@@ -1,0 +1,25 @@
+/**
+ * The Probot app. `createGastownApp(deps)` wires the webhook handlers and HTTP routes to the
+ * given services; the default export builds those services from the environment (the one
+ * place that reads `process.env`) for `probot run` and bin/start.js.
+ */
+import type { ApplicationFunction } from 'probot';
+import { createAppDeps } from './github/app-deps.js';
+import type { AppDeps } from './github/app-deps.js';
+import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
+import { issuesLabeled } from './github/handlers/issues-labeled.js';
+import { healthHandler } from './github/health-handler.js';
+
+export type { AppDeps };
+
+export function createGastownApp(deps: AppDeps): ApplicationFunction {
+  return (app, { addHandler }) => {
+    app.on('issues.labeled', issuesLabeled(deps));
+    app.on('issue_comment.created', issueCommentCreated(deps));
+    addHandler(healthHandler(deps.version));
+  };
+}
+
+const gastownApp: ApplicationFunction = (app, options) => createGastownApp(createAppDeps(process.env))(app, options);
+
+export default gastownApp;

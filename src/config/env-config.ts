@@ -1,0 +1,82 @@
+/**
+ * The one place that reads process settings. Callers pass the environment in (normally
+ * `process.env` from the entry point), so library code and tests never touch `process.env`.
+ */
+import { z } from 'zod';
+import { GastownError } from '../errors.js';
+import { DEFAULT_MODEL } from './repo-config.js';
+
+export const DEFAULT_GIT_URL_TEMPLATE = 'https://x-access-token:{token}@github.com/{owner}/{repo}.git';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const envSchema = z.object({
+  APP_ID: optionalString,
+  PRIVATE_KEY: optionalString,
+  PRIVATE_KEY_PATH: optionalString,
+  WEBHOOK_SECRET: optionalString,
+  PORT: z.string().regex(/^\d{1,5}$/, 'must be a port number').optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  GASTOWN_DATA_DIR: optionalString,
+  GASTOWN_GIT_URL: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalString,
+  GASTOWN_MODEL: optionalString,
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: optionalString,
+  SLACK_FEED_CHANNEL: optionalString,
+});
+
+export interface EnvConfig {
+  appId: string | null;
+  /** True when a private key is configured; the key itself stays with Probot. */
+  hasPrivateKey: boolean;
+  port: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  dataDir: string;
+  gitUrlTemplate: string;
+  anthropic: { apiKey: string | null; baseUrl: string | null };
+  model: string;
+  slack: {
+    botToken: string | null;
+    signingSecret: string | null;
+    appToken: string | null;
+    apiUrl: string | null;
+    feedChannel: string | null;
+  } | null;
+}
+
+/** Parses the environment; a malformed value → GastownError('gastown_config') naming the variable. */
+export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfig {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new GastownError('gastown_config', `Invalid environment: ${issues.join('; ')}`, { issues });
+  }
+  const e = result.data;
+  const slackConfigured = e.SLACK_BOT_TOKEN !== undefined || e.SLACK_APP_TOKEN !== undefined;
+  return {
+    appId: e.APP_ID ?? null,
+    hasPrivateKey: e.PRIVATE_KEY !== undefined || e.PRIVATE_KEY_PATH !== undefined,
+    port: e.PORT === undefined ? 3000 : Number(e.PORT),
+    logLevel: e.LOG_LEVEL ?? 'info',
+    dataDir: e.GASTOWN_DATA_DIR ?? '.gastown',
+    gitUrlTemplate: e.GASTOWN_GIT_URL ?? DEFAULT_GIT_URL_TEMPLATE,
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
+    model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,
+    slack: slackConfigured
+      ? {
+          botToken: e.SLACK_BOT_TOKEN ?? null,
+          signingSecret: e.SLACK_SIGNING_SECRET ?? null,
+          appToken: e.SLACK_APP_TOKEN ?? null,
+          apiUrl: e.SLACK_API_URL ?? null,
+          feedChannel: e.SLACK_FEED_CHANNEL ?? null,
+        }
+      : null,
+  };
+}

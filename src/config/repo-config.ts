@@ -1,0 +1,88 @@
+/**
+ * `.github/gastown.yml`: per-repository settings. Every field has a default, so a repository
+ * without the file behaves exactly like one with an empty file.
+ */
+import { z } from 'zod';
+import { GastownError } from '../errors.js';
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+
+export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
+  return z
+    .object({
+      labels: z
+        .object({
+          mayor: z.string().min(1).default('gastown:mayor'),
+          bead: z.string().min(1).default('gastown:bead'),
+          ready: z.string().min(1).default('gastown:ready'),
+          blocked: z.string().min(1).default('gastown:blocked'),
+          failed: z.string().min(1).default('gastown:failed'),
+        })
+        .strict()
+        .prefault({}),
+      planner: z.enum(['model', 'checklist']).default('model'),
+      model: z.string().min(1).default(defaultModel),
+      maxBeads: z.number().int().min(1).max(50).default(12),
+      requireApproval: z.boolean().default(false),
+      concurrency: z.number().int().min(1).max(32).default(4),
+      /** Some hosts accept only `refs/heads/*`: `refs/heads/gastown-ledger/` is the fallback. */
+      ledgerPrefix: z
+        .string()
+        .regex(/^refs\/[A-Za-z0-9._/-]+\/$/, 'must start with refs/ and end with /')
+        .default('refs/gastown/'),
+      closeParentOnLand: z.boolean().default(false),
+      draftPullRequests: z.boolean().default(false),
+      /** Polecat commits are authored as `<name>@<domain>`; absent means the rig's default. */
+      polecatEmailDomain: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be a domain name such as example.com')
+        .optional(),
+    })
+    .strict();
+}
+
+export type RepoConfig = z.infer<ReturnType<typeof repoConfigSchema>>;
+
+/** The settings a repository gets when it has no `.github/gastown.yml`. */
+export function defaultRepoConfig(defaultModel: string = DEFAULT_MODEL): RepoConfig {
+  return repoConfigSchema(defaultModel).parse({});
+}
+
+/** Validates raw config (already parsed from YAML); invalid → GastownError('gastown_config'). */
+export function parseRepoConfig(raw: unknown, defaultModel: string = DEFAULT_MODEL): RepoConfig {
+  const result = repoConfigSchema(defaultModel).safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${where}: ${issue.message}`;
+  });
+  throw new GastownError('gastown_config', `Invalid .github/gastown.yml:\n${issues.map((i) => `- ${i}`).join('\n')}`, {
+    issues,
+  });
+}
+
+/** The part of Probot's `Context` this module needs (keeps tests free of a full Context). */
+export interface ConfigSource {
+  config<T>(fileName: string, defaultConfig?: T): Promise<T | null>;
+}
+
+/**
+ * Loads `.github/gastown.yml` through Probot (which also falls back to the owner's `.github`
+ * repository and follows `_extends`), then validates it.
+ */
+export async function loadRepoConfig(context: ConfigSource, options: { defaultModel?: string } = {}): Promise<RepoConfig> {
+  const defaultModel = options.defaultModel ?? DEFAULT_MODEL;
+  let raw: unknown;
+  try {
+    raw = await context.config<Record<string, unknown>>('gastown.yml', defaultRepoConfig(defaultModel));
+  } catch (err) {
+    // Probot throws plain Errors for unparsable YAML: give them our code so the handler can
+    // tell the person what to fix.
+    const status = (err as { status?: number }).status;
+    if (status !== undefined) throw err;
+    throw new GastownError('gastown_config', `Invalid .github/gastown.yml: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+  return parseRepoConfig(raw, defaultModel);
+}

@@ -1,0 +1,89 @@
+/**
+ * The forge port: everything the services need from a code host, and nothing more
+ * (renovate's `Platform` idea). Two adapters: GitHub over a per-installation Octokit
+ * (`github-forge.ts`) and the local null object (`local-forge.ts`).
+ *
+ * Every mutation is an idempotent `ensure*`: webhooks are redelivered and processes crash
+ * between two calls, so calling a method twice with the same input leaves the forge as one
+ * call would. Methods that create something return `null` when the forge has no such object
+ * (local mode).
+ */
+import type { Bead, ForgeLink } from '../town/types.js';
+
+export type { ForgeLink };
+
+export interface OpenPullRequestInput {
+  /** Branch with the work, e.g. `polecat/nux/gt-1a2b`. */
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  draft: boolean;
+}
+
+export interface DispatchWorkflowInput {
+  /** Workflow file name (`gastown-polecat.yml`) or numeric id. */
+  workflow: string | number;
+  ref: string;
+  inputs: Record<string, string>;
+}
+
+export interface ForgePort {
+  readonly kind: 'github' | 'local';
+
+  /**
+   * The issue mirroring `bead`, created if missing. Found, in order, by `bead.issue` (the link
+   * recorded in the ledger) or by the hidden marker `<!-- gastown:bead <id> -->` among the
+   * parent's sub-issues. An existing issue is reused as it is (people may have edited it).
+   * `labels` are applied only on creation.
+   */
+  ensureChildIssue(bead: Bead, parent: ForgeLink, labels: string[]): Promise<ForgeLink | null>;
+
+  /** `child` is a sub-issue of `parent`. Idempotent. */
+  ensureSubIssue(parent: ForgeLink, child: ForgeLink): Promise<void>;
+
+  /** `child` is blocked by `blocker` (the forge's native dependency). Idempotent. */
+  ensureBlockedBy(child: ForgeLink, blocker: ForgeLink): Promise<void>;
+
+  /**
+   * The one status comment on the parent, whose body must start with a hidden marker
+   * (`<!-- gastown:convoy cv-xxxx -->`). Found by `knownCommentId` or by that marker; edited
+   * only when its body differs; created when missing. Returns the comment id.
+   */
+  ensureStatusComment(parentIssueNumber: number, markdown: string, knownCommentId?: number | null): Promise<number | null>;
+
+  /** Adds and removes labels; adding a present label or removing an absent one is a no-op. */
+  setLabels(issueNumber: number, change: { add?: string[]; remove?: string[] }): Promise<void>;
+
+  /** Posts a new comment (not idempotent: use for replies to a person's command). */
+  comment(issueNumber: number, body: string): Promise<number | null>;
+
+  /** Closes the issue; closing a closed issue is a no-op. */
+  closeIssue(issueNumber: number, reason?: 'completed' | 'not_planned'): Promise<void>;
+
+  /** The open pull request from `head`, created if there is none. */
+  openPullRequest(input: OpenPullRequestInput): Promise<ForgeLink | null>;
+
+  /**
+   * Starts a workflow run (`workflow_dispatch`). Not idempotent on the forge side: callers
+   * record the dispatch in the ledger first and the runner's claim (compare-and-swap) makes a
+   * duplicate run harmless.
+   */
+  dispatchWorkflow(input: DispatchWorkflowInput): Promise<void>;
+}
+
+/** The hidden marker that identifies a bead's issue. */
+export function beadMarker(beadId: string): string {
+  return `<!-- gastown:bead ${beadId} -->`;
+}
+
+/** The hidden marker that identifies a convoy's status comment. */
+export function convoyMarker(convoyId: string): string {
+  return `<!-- gastown:convoy ${convoyId} -->`;
+}
+
+/** The first gastown marker in a body, or null. */
+export function findMarker(body: string | null | undefined): string | null {
+  const match = /<!-- gastown:[a-z]+ [A-Za-z0-9._#-]+ -->/.exec(body ?? '');
+  return match ? match[0] : null;
+}

@@ -1,0 +1,35 @@
+/**
+ * The null-object forge for local mode (no GitHub): every method succeeds and creates nothing,
+ * so services need no `if (github)` branches. The Refinery merges locally instead of PRs.
+ */
+import type { ForgePort, ForgeLink } from './forge-port.js';
+
+export class LocalForge implements ForgePort {
+  readonly kind = 'local' as const;
+
+  async ensureChildIssue(): Promise<ForgeLink | null> {
+    return null;
+  }
+
+  async ensureSubIssue(): Promise<void> {}
+
+  async ensureBlockedBy(): Promise<void> {}
+
+  async ensureStatusComment(): Promise<number | null> {
+    return null;
+  }
+
+  async setLabels(): Promise<void> {}
+
+  async comment(): Promise<number | null> {
+    return null;
+  }
+
+  async closeIssue(): Promise<void> {}
+
+  async openPullRequest(): Promise<ForgeLink | null> {
+    return null;
+  }
+
+  async dispatchWorkflow(): Promise<void> {}
+}

@@ -1,0 +1,44 @@
+/**
+ * `/gt approve` on a parent issue: a person with write access releases a convoy that waits
+ * for approval; the child issues are then created. Approving an approved convoy re-runs the
+ * idempotent materialisation, which is how a person nudges a half-finished one along.
+ */
+import type { Delivery } from './delivery.js';
+import { parentKey } from './delivery.js';
+import { materialiseConvoy } from './materialise-convoy.js';
+import { getPermission, hasWrite } from './permission.js';
+import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import { reportFailure } from './report-failure.js';
+
+export type ApproveOutcome = 'refused' | 'no_convoy' | 'materialised' | 'failed';
+
+export async function approveConvoy(delivery: Delivery, deps: PlanIssueDeps): Promise<ApproveOutcome> {
+  const { octokit, forge, target, log } = delivery;
+  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
+  if (!hasWrite(level)) {
+    log.info({ sender: target.sender, level }, 'Refused to approve: sender lacks write access');
+    await forge.comment(
+      target.issue.number,
+      `Sorry @${target.sender}, only people with write access to this repository can approve a plan.`,
+    );
+    return 'refused';
+  }
+
+  let recorded: RecordedConvoy | null = null;
+  try {
+    recorded = await deps.findConvoy(parentKey(target));
+    if (recorded === null) {
+      await forge.comment(target.issue.number, 'There is no Gas Town plan on this issue to approve yet.');
+      return 'no_convoy';
+    }
+    if (recorded.convoy.status === 'awaiting_approval') {
+      recorded = await deps.approve(recorded.convoy.id, target.sender);
+      log.info({ convoy: recorded.convoy.id, by: target.sender }, 'Convoy approved');
+    }
+    await materialiseConvoy(delivery, deps, recorded);
+    return 'materialised';
+  } catch (err) {
+    await reportFailure(delivery, deps, err, recorded);
+    return 'failed';
+  }
+}

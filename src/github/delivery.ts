@@ -1,0 +1,33 @@
+/**
+ * What one webhook delivery hands to the flows: the per-installation client, logger and forge
+ * (never shared between deliveries), the repo config, and the issue it is about.
+ */
+import type { Logger } from 'pino';
+import type { ProbotOctokit } from 'probot';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { ForgePort } from '../forge/forge-port.js';
+import type { ParentIssueKey } from './plan-issue-deps.js';
+
+export interface IssueTarget {
+  owner: string;
+  repo: string;
+  issue: { number: number; id: number; title: string; body: string | null; url: string; labels: string[] };
+  /** Login of the person who added the label or wrote the command. */
+  sender: string;
+}
+
+export interface Delivery {
+  octokit: InstanceType<typeof ProbotOctokit>;
+  log: Logger;
+  forge: ForgePort;
+  config: RepoConfig;
+  target: IssueTarget;
+}
+
+export function parentKey(target: IssueTarget): ParentIssueKey {
+  return { repo: `${target.owner}/${target.repo}`, issueNumber: target.issue.number };
+}
+
+export function repoUrl(target: IssueTarget): string {
+  return `https://github.com/${target.owner}/${target.repo}`;
+}

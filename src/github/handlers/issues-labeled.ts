@@ -1,0 +1,16 @@
+/** `issues.labeled` with the Mayor label: plan the issue (flow 1). */
+import type { Context } from 'probot';
+import type { AppDeps } from '../app-deps.js';
+import { loadDelivery } from '../load-delivery.js';
+import { planIssue } from '../plan-issue.js';
+
+export function issuesLabeled(deps: AppDeps) {
+  return async (context: Context<'issues.labeled'>): Promise<void> => {
+    const label = context.payload.label?.name;
+    if (label === undefined) return;
+    const delivery = await loadDelivery(context, deps, context.payload.sender.login, (c) => c.labels.mayor === label);
+    if (delivery === null || label !== delivery.config.labels.mayor) return;
+    const outcome = await planIssue(delivery, deps.plan);
+    context.log.info({ issue: context.payload.issue.number, outcome }, 'Handled Mayor label');
+  };
+}

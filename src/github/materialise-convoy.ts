@@ -1,0 +1,68 @@
+/**
+ * Mirrors a recorded convoy onto GitHub: one child issue per bead (a sub-issue of the
+ * parent), native blocked-by edges, then the status comment. Every step is an `ensure*`, and
+ * each new link is recorded in the ledger before the next write, so a crash or a redelivery
+ * resumes where it stopped without creating anything twice.
+ */
+import type { Bead, ForgeLink } from '../town/types.js';
+import type { Delivery } from './delivery.js';
+import { repoUrl } from './delivery.js';
+import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import { renderConvoyStatus } from './render-status.js';
+
+export async function materialiseConvoy(delivery: Delivery, deps: PlanIssueDeps, recorded: RecordedConvoy): Promise<RecordedConvoy> {
+  const { forge, config, target } = delivery;
+  const parent: ForgeLink = { number: target.issue.number, id: target.issue.id, url: target.issue.url };
+  const beads: Bead[] = [];
+
+  // 1. Child issues, each linked as a sub-issue; the link is recorded before the sub-issue
+  //    call so a crash in between costs one extra sub-issue call, never a duplicate issue.
+  for (const bead of recorded.beads) {
+    const labels = [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready];
+    const link = await forge.ensureChildIssue(bead, parent, labels);
+    if (link === null) {
+      beads.push(bead);
+      continue;
+    }
+    if (bead.issue?.number !== link.number || bead.issue.id !== link.id) await deps.recordLink(bead.id, link);
+    await forge.ensureSubIssue(parent, link);
+    beads.push({ ...bead, issue: link });
+  }
+
+  // 2. Blocked-by edges, once every bead of the convoy has its issue.
+  const byId = new Map(beads.map((b) => [b.id, b] as const));
+  for (const bead of beads) {
+    for (const blockerId of bead.blockedBy) {
+      const blocker = byId.get(blockerId)?.issue;
+      if (bead.issue && blocker) await forge.ensureBlockedBy(bead.issue, blocker);
+    }
+  }
+
+  // 3. The status comment, then the ledger learns the convoy is fully on GitHub.
+  const result: RecordedConvoy = { convoy: recorded.convoy, beads };
+  await ensureStatus(delivery, deps, result);
+  await deps.markMaterialised(recorded.convoy.id);
+  if (target.issue.labels.includes(config.labels.failed)) await forge.setLabels(target.issue.number, { remove: [config.labels.failed] });
+  return result;
+}
+
+/** Writes (or edits) the status comment and records its id when it is new. */
+export async function ensureStatus(
+  delivery: Delivery,
+  deps: PlanIssueDeps,
+  recorded: RecordedConvoy,
+  failure: { code: string; message: string } | null = null,
+): Promise<void> {
+  const { forge, config, target } = delivery;
+  const markdown = renderConvoyStatus({
+    convoy: recorded.convoy,
+    beads: recorded.beads,
+    repoUrl: repoUrl(target),
+    failure,
+    mayorLabel: config.labels.mayor,
+  });
+  const commentId = await forge.ensureStatusComment(target.issue.number, markdown, recorded.convoy.statusCommentId);
+  if (commentId !== null && commentId !== recorded.convoy.statusCommentId) {
+    await deps.recordStatusComment(recorded.convoy.id, commentId);
+  }
+}

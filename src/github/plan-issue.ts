@@ -1,0 +1,79 @@
+/**
+ * Flow 1 (plan) on GitHub:
+ *   1. the sender must have write access (else one polite comment, the Mayor label removed);
+ *   2. a convoy already recorded for this issue is reused (redelivery, retry after a failure);
+ *      otherwise gather context, ask the Mayor, and record the plan in the ledger — before
+ *      anything is written to GitHub;
+ *   3. a convoy awaiting approval gets only its status comment (with how to approve);
+ *   4. otherwise materialise: child issues, sub-issue links, blocked-by edges, status comment.
+ * Any failure after step 1 ends in one comment, the failed label and a ledger record.
+ */
+import type { Delivery } from './delivery.js';
+import { parentKey } from './delivery.js';
+import { gatherContext } from './gather-context.js';
+import { ensureStatus, materialiseConvoy } from './materialise-convoy.js';
+import { getPermission, hasWrite } from './permission.js';
+import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import { reportFailure } from './report-failure.js';
+
+export type PlanOutcome = 'refused' | 'awaiting_approval' | 'materialised' | 'failed';
+
+export async function planIssue(delivery: Delivery, deps: PlanIssueDeps): Promise<PlanOutcome> {
+  const { octokit, forge, config, target, log } = delivery;
+  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
+  if (!hasWrite(level)) {
+    log.info({ sender: target.sender, level }, 'Refused to plan: sender lacks write access');
+    await forge.comment(
+      target.issue.number,
+      `Thanks for the interest, @${target.sender}! Only people with write access to this repository can ` +
+        `ask Gas Town to plan an issue, so I have removed the \`${config.labels.mayor}\` label. ` +
+        'A maintainer can add it again.',
+    );
+    if (target.issue.labels.includes(config.labels.mayor)) {
+      await forge.setLabels(target.issue.number, { remove: [config.labels.mayor] });
+    }
+    return 'refused';
+  }
+
+  let recorded: RecordedConvoy | null = null;
+  try {
+    recorded = (await deps.findConvoy(parentKey(target))) ?? (await planAndRecord(delivery, deps));
+    if (recorded.convoy.status === 'awaiting_approval') {
+      await ensureStatus(delivery, deps, recorded);
+      return 'awaiting_approval';
+    }
+    await materialiseConvoy(delivery, deps, recorded);
+    return 'materialised';
+  } catch (err) {
+    await reportFailure(delivery, deps, err, recorded);
+    return 'failed';
+  }
+}
+
+async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<RecordedConvoy> {
+  const { octokit, config, target, log } = delivery;
+  const context = await gatherContext(octokit, target.owner, target.repo, target.issue);
+  const result = await deps.mayor.plan({
+    ...context,
+    repo: `${target.owner}/${target.repo}`,
+    planner: config.planner,
+    model: config.model,
+    maxBeads: config.maxBeads,
+  });
+  log.info({ beads: result.plan.beads.length, planner: result.planner }, 'Mayor planned the issue');
+  return deps.recordPlan({
+    key: parentKey(target),
+    title: context.goal.title,
+    source: {
+      kind: 'github',
+      repo: `${target.owner}/${target.repo}`,
+      issue: { number: target.issue.number, id: target.issue.id, url: target.issue.url },
+      goal: context.goal.title,
+      requestedBy: target.sender,
+    },
+    plan: result.plan,
+    planner: result.planner,
+    usage: result.usage,
+    requireApproval: config.requireApproval,
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The error boundary of the plan and approve flows: one clear comment on the parent (the
+ * status comment when a convoy exists, else one failure comment kept by its marker), the
+ * failed label, and a ledger record. Each step is tried on its own: GitHub being down must
+ * not keep the failure from the ledger, nor the reverse.
+ */
+import { isGastownError } from '../errors.js';
+import type { Delivery } from './delivery.js';
+import { parentKey } from './delivery.js';
+import { ensureStatus } from './materialise-convoy.js';
+import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import { blockText } from '../forge/markdown-text.js';
+
+export function failureMarker(issueNumber: number): string {
+  return `<!-- gastown:failure issue-${issueNumber} -->`;
+}
+
+/** A message safe to show: coded errors say what happened; anything else stays in the log. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (isGastownError(err)) return { code: err.code, message: err.message };
+  return { code: 'gastown_internal', message: 'An unexpected error stopped the run; the app log has the details.' };
+}
+
+export function renderFailureComment(issueNumber: number, failure: { code: string; message: string }, mayorLabel: string): string {
+  // Multi-line messages (a list of config problems) stay a list inside the quote.
+  const message = blockText(failure.message)
+    .split('\n')
+    .map((line) => `> ${line}`);
+  return [
+    failureMarker(issueNumber),
+    '> [!CAUTION]',
+    `> Gas Town could not plan this issue (\`${failure.code}\`):`,
+    ...message,
+    '>',
+    `> Fix the cause, then remove and re-add the \`${mayorLabel}\` label to retry.`,
+    '',
+  ].join('\n');
+}
+
+export async function reportFailure(delivery: Delivery, deps: PlanIssueDeps, err: unknown, recorded: RecordedConvoy | null): Promise<void> {
+  const { forge, config, target, log } = delivery;
+  const failure = describeError(err);
+  const status = (err as { details?: { status?: unknown } }).details?.status;
+  log.error({ code: failure.code, status, issue: target.issue.number, convoy: recorded?.convoy.id }, 'Planning failed');
+  if (!isGastownError(err)) log.error({ err }, 'Unexpected error while planning');
+
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (stepErr) {
+      log.warn({ step: what, code: describeError(stepErr).code }, 'Failure report step failed');
+    }
+  };
+  await attempt('comment', () =>
+    recorded
+      ? ensureStatus(delivery, deps, recorded, failure)
+      : forge.ensureStatusComment(target.issue.number, renderFailureComment(target.issue.number, failure, config.labels.mayor)),
+  );
+  await attempt('label', () => forge.setLabels(target.issue.number, { add: [config.labels.failed] }));
+  await attempt('ledger', () =>
+    deps.recordFailure({
+      key: parentKey(target),
+      convoyId: recorded?.convoy.id ?? null,
+      code: failure.code,
+      message: failure.message,
+      at: deps.clock().toISOString(),
+    }),
+  );
+}
