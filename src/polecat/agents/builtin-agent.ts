@@ -1,12 +1,11 @@
 import { realpath } from 'node:fs/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import { GastownError } from '../../errors.js';
-import type { ModelUsage } from '../../town/types.js';
+import { addUsage, emptyUsage, toModelUsage } from '../../model/pricing.js';
 import { runGit } from '../run-git.js';
 import { agentEnv, pickPassThrough } from './agent-env.js';
 import type { AgentContext, AgentResult, AgentTask, InboxMessage, PolecatAgent } from './agent.js';
 import { BUILTIN_TOOLS, runBuiltinTool } from './builtin-tools.js';
-import { addUsage, emptyUsage } from './usage.js';
 
 export interface BuiltinAgentOptions {
   client: Anthropic;
@@ -23,8 +22,6 @@ export interface BuiltinAgentOptions {
   maxTokensPerTurn?: number;
   /** Where PATH and HOME come from for run_command. Defaults to this process's environment. */
   inheritEnv?: Record<string, string | undefined>;
-  /** Cost of a call in USD; defaults to 0 when no price table is wired in. */
-  costUsd?: (model: string, usage: Omit<ModelUsage, 'costUsd'>) => number;
 }
 
 const SYSTEM = [
@@ -46,7 +43,6 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
   const outputCapBytes = opts.outputCapBytes ?? 32 * 1024;
   const maxTokens = opts.maxTokensPerTurn ?? 8192;
   const base = pickPassThrough(opts.inheritEnv ?? process.env);
-  const price = opts.costUsd ?? (() => 0);
 
   return {
     kind: 'builtin',
@@ -70,7 +66,7 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
           if (ctx.signal.aborted) return done(false, `aborted during turn ${turn}`);
           throw new GastownError('gastown_agent', `model call failed on turn ${turn}: ${(err as Error).message}`, { turn, model: opts.model }, { cause: err });
         }
-        usage = addUsage(usage, reply.usage, (u) => price(opts.model, u));
+        usage = addUsage(usage, toModelUsage(reply.usage, opts.model));
         messages.push({ role: 'assistant', content: reply.content as Anthropic.ContentBlockParam[] });
 
         const results: Anthropic.ToolResultBlockParam[] = [];
