@@ -124,6 +124,13 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
     });
   });
 
+  // Mentions get a pointer to the slash command; conversation happens through /gt.
+  app.event('app_mention', async ({ event, say }) => {
+    await withErrorReply(logger, { event: 'app_mention' }, async () => undefined, async () => {
+      await say({ text: 'Hi! Everything goes through `/gt`; try `/gt help`.', thread_ts: event.thread_ts ?? event.ts });
+    });
+  });
+
   app.view(VIEW_REPLY_MAIL, async ({ ack, body, view, client }) => {
     await ack();
     const slackUser = body.user.id;
