@@ -61,7 +61,10 @@ async function topLevelTree(octokit: Octokit, owner: string, repo: string): Prom
 async function readText(octokit: Octokit, owner: string, repo: string, path: string): Promise<string | null> {
   try {
     const { data } = await octokit.rest.repos.getContent({ owner, repo, path, mediaType: { format: 'raw' } });
-    return typeof data === 'string' ? data : null;
+    // Octokit hands raw bodies back as text or as bytes, depending on the content type.
+    if (typeof data === 'string') return data;
+    if ((data as unknown) instanceof ArrayBuffer) return new TextDecoder().decode(data as unknown as ArrayBuffer);
+    return null;
   } catch (err) {
     if ((err as { status?: number }).status === 404) return null;
     throw err;

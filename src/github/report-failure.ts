@@ -18,6 +18,9 @@ export function failureMarker(issueNumber: number): string {
 /** A message safe to show: coded errors say what happened; anything else stays in the log. */
 export function describeError(err: unknown): { code: string; message: string } {
   if (isGastownError(err)) return { code: err.code, message: err.message };
+  // An Octokit error that escaped the forge (e.g. while reading context): status only.
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number') return { code: 'gastown_forge', message: `A GitHub request failed (HTTP ${status}).` };
   return { code: 'gastown_internal', message: 'An unexpected error stopped the run; the app log has the details.' };
 }
 
@@ -51,11 +54,14 @@ export async function reportFailure(delivery: Delivery, deps: PlanIssueDeps, err
       log.warn({ step: what, code: describeError(stepErr).code }, 'Failure report step failed');
     }
   };
-  await attempt('comment', () =>
-    recorded
-      ? ensureStatus(delivery, deps, recorded, failure)
-      : forge.ensureStatusComment(target.issue.number, renderFailureComment(target.issue.number, failure, config.labels.mayor)),
-  );
+  await attempt('comment', async () => {
+    if (recorded === null) {
+      return forge.ensureStatusComment(target.issue.number, renderFailureComment(target.issue.number, failure, config.labels.mayor));
+    }
+    // Re-read: the ledger holds the links recorded before the failure, the caller's copy does not.
+    const latest = (await deps.findConvoy(parentKey(target))) ?? recorded;
+    return ensureStatus(delivery, deps, latest, failure);
+  });
   await attempt('label', () => forge.setLabels(target.issue.number, { add: [config.labels.failed] }));
   await attempt('ledger', () =>
     deps.recordFailure({

@@ -1,0 +1,85 @@
+/** Probot under test: a generated key, no retries or throttling, strict nock for GitHub. */
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import nock from 'nock';
+import { pino } from 'pino';
+import { Probot, ProbotOctokit } from 'probot';
+import { createGastownApp } from '../../src/app.js';
+import type { AppDeps } from '../../src/github/app-deps.js';
+import type { PlanIssueDeps } from '../../src/github/plan-issue-deps.js';
+
+export const OWNER = 'Codertocat';
+export const REPO = 'Hello-World';
+export const INSTALLATION = 4242;
+export const API = 'https://api.github.com';
+export const R = `/repos/${OWNER}/${REPO}`;
+
+export const TestOctokit = ProbotOctokit.defaults((o: any) => ({
+  ...o,
+  retry: { enabled: false },
+  throttle: { ...o.throttle, enabled: false },
+}));
+
+export const privateKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+}).privateKey;
+
+export const silentLog = pino({ level: 'silent' });
+
+export function appDeps(plan: PlanIssueDeps): AppDeps {
+  return { plan, defaultModel: 'claude-sonnet-4-5', version: '0.1.0-test' };
+}
+
+/** A fresh Probot per delivery, so each one asks for its own installation token. */
+export async function newProbot(deps: AppDeps): Promise<Probot> {
+  const probot = new Probot({ appId: 1, privateKey, Octokit: TestOctokit, log: silentLog, secret: 'test-secret' });
+  // No HTTP server here: webhook handlers only (routes are tested in server.test.ts).
+  await probot.load(createGastownApp(deps), { cwd: process.cwd(), addHandler: () => undefined });
+  return probot;
+}
+
+export function fixture<T = any>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/github/${name}.json`, import.meta.url), 'utf8')) as T;
+}
+
+/** Records every request nock answers, as `METHOD path`, to count them. */
+export function requestLog(scope: nock.Scope): string[] {
+  const log: string[] = [];
+  scope.on('request', (req: { method: string; path: string }) => log.push(`${req.method} ${decodeURIComponent(req.path)}`));
+  return log;
+}
+
+/** Token, then the config lookups (the repo's file, then the owner's `.github` repo). */
+export function mockTokenAndConfig(scope: nock.Scope, configYaml: string | null = null): nock.Scope {
+  scope.post(`/app/installations/${INSTALLATION}/access_tokens`).reply(201, { token: 'ghs_test', permissions: { issues: 'write' } });
+  if (configYaml !== null) {
+    scope.get(`${R}/contents/.github%2Fgastown.yml`).reply(200, configYaml, { 'content-type': 'text/plain; charset=utf-8' });
+  } else {
+    scope.get(`${R}/contents/.github%2Fgastown.yml`).reply(404, { message: 'Not Found' });
+    scope.get(`/repos/${OWNER}/.github/contents/.github%2Fgastown.yml`).reply(404, { message: 'Not Found' });
+  }
+  return scope;
+}
+
+export function mockPermission(scope: nock.Scope, login: string, permission: string): nock.Scope {
+  return scope
+    .get(`${R}/collaborators/${login}/permission`)
+    .reply(200, { permission: permission === 'maintain' ? 'write' : permission, role_name: permission, user: { login } });
+}
+
+/** The Mayor's context: comments, top-level tree, README. */
+export function mockContext(scope: nock.Scope): nock.Scope {
+  return scope
+    .get(`${R}/issues/1/comments`)
+    .query({ per_page: 100 })
+    .reply(200, [])
+    .get(`${R}/contents`)
+    .reply(200, [
+      { name: 'README.md', type: 'file', path: 'README.md' },
+      { name: 'src', type: 'dir', path: 'src' },
+    ])
+    .get(`${R}/contents/README.md`)
+    .reply(200, '# Hello World\n<!-- hidden -->Visible.', { 'content-type': 'text/plain; charset=utf-8' });
+}

@@ -1,0 +1,296 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GastownError } from '../../src/errors.js';
+import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
+
+const NUMBERS: Record<string, number> = { 'Output schema': 2, 'JSON for list': 3, 'JSON for show': 4, 'Docs for --json': 5 };
+const idOf = (n: number) => 1000 + n;
+
+/** The four child issues GitHub would list under #1, with the dependency summary it gives. */
+function listedChildren(blockedByCount: Record<number, number>, numbers = [2, 3, 4, 5]) {
+  const keys: Record<number, string> = { 2: 'a', 3: 'b', 4: 'c', 5: 'd' };
+  return numbers.map((n) => ({
+    id: idOf(n),
+    number: n,
+    html_url: `https://github.com/Codertocat/Hello-World/issues/${n}`,
+    title: `child ${n}`,
+    body: `<!-- gastown:bead gt-${keys[n]} -->\nwork`,
+    issue_dependencies_summary: { blocked_by: blockedByCount[n] ?? 0, blocking: 0, total_blocked_by: blockedByCount[n] ?? 0, total_blocking: 0 },
+  }));
+}
+
+function mockCreateIssue(scope: nock.Scope, title: string, status = 201) {
+  scope.post(`${R}/issues`, (b) => b.title === title).reply(status, (_uri, body: any) => {
+    if (status !== 201) return { message: 'Server Error' };
+    const n = NUMBERS[body.title]!;
+    return { id: idOf(n), number: n, html_url: `https://github.com/Codertocat/Hello-World/issues/${n}`, title: body.title, body: body.body };
+  });
+}
+
+function mockSubIssue(scope: nock.Scope, child: number) {
+  scope.post(`${R}/issues/1/sub_issues`, { sub_issue_id: idOf(child) }).reply(201, { id: idOf(child), number: child });
+}
+
+function mockBlockedBy(scope: nock.Scope, child: number, blocker: number) {
+  scope.post(`${R}/issues/${child}/dependencies/blocked_by`, { issue_id: idOf(blocker) }).reply(201, { id: idOf(blocker) });
+}
+
+function labeledPayload(extraLabels: string[] = []) {
+  const payload = fixture('issues.labeled');
+  payload.issue.labels.push(...extraLabels.map((name, i) => ({ id: 77 + i, name })));
+  return payload;
+}
+
+describe('planning an issue labelled gastown:mayor', () => {
+  beforeEach(() => {
+    nock.disableNetConnect();
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('creates 4 child issues, 4 sub-issue links, 3 dependencies and 1 status comment', async () => {
+    const deps = new InMemoryPlanDeps();
+    const scope = nock(API);
+    const log = requestLog(scope);
+    mockTokenAndConfig(scope);
+    mockPermission(scope, 'Codertocat', 'admin');
+    mockContext(scope);
+    scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+    const created: any[] = [];
+    for (const title of Object.keys(NUMBERS)) mockCreateIssue(scope, title);
+    scope.on('request', (req: any, _i: any, body: string) => {
+      if (req.method === 'POST' && req.path === `${R}/issues`) created.push(JSON.parse(body));
+    });
+    for (const n of [2, 3, 4, 5]) mockSubIssue(scope, n);
+    mockBlockedBy(scope, 3, 2);
+    mockBlockedBy(scope, 4, 2);
+    mockBlockedBy(scope, 5, 3);
+    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
+    let statusBody = '';
+    scope.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
+      statusBody = body.body;
+      return { id: 777, body: body.body };
+    });
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd1', payload: labeledPayload() as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    const count = (prefix: string) => log.filter((l) => l.startsWith(prefix)).length;
+    expect(count(`POST ${R}/issues`) - count(`POST ${R}/issues/`)).toBe(4);
+    expect(count(`POST ${R}/issues/1/sub_issues`)).toBe(4);
+    expect(log.filter((l) => l.includes('/dependencies/blocked_by'))).toHaveLength(3);
+    expect(count(`POST ${R}/issues/1/comments`)).toBe(1);
+    // Per bead: its create, its sub-issue link, and its own blocked-by edges, at most 4.
+    for (const n of [2, 3, 4, 5]) {
+      const perBead = 1 + 1 + count(`POST ${R}/issues/${n}/dependencies`);
+      expect(perBead).toBeLessThanOrEqual(4);
+    }
+    // Everything else is per convoy: token, 2 config lookups, permission, 3 context reads,
+    // one sub-issue listing, one comment lookup and the status comment.
+    expect(log).toHaveLength(4 + 4 + 3 + 10);
+    expect(created[0]).toMatchObject({ title: 'Output schema', labels: ['gastown:bead', 'gastown:ready'] });
+    expect(created[1]).toMatchObject({ title: 'JSON for list', labels: ['gastown:bead', 'gastown:blocked'] });
+    expect(created[0].body).toContain('<!-- gastown:bead gt-a -->');
+    expect(created[0].body).toContain('Part of #1');
+    expect(statusBody).toContain('<!-- gastown:convoy cv-codertocathelloworld-1 -->');
+    expect(statusBody).toContain('- [ ] #2 Output schema — open');
+    expect(statusBody).toContain('b_gt_a --> b_gt_b');
+    expect(deps.calls).toEqual([
+      'findConvoy',
+      'recordPlan',
+      'recordLink gt-a #2',
+      'recordLink gt-b #3',
+      'recordLink gt-c #4',
+      'recordLink gt-d #5',
+      'recordStatusComment 777',
+      'markMaterialised',
+    ]);
+    // The Mayor saw the goal without its hidden HTML comment, and the README excerpt.
+    expect(deps.mayorInputs[0]!.goal.body).not.toContain('ignore previous instructions');
+    expect(deps.mayorInputs[0]!.docs).toEqual([{ path: 'README.md', excerpt: '# Hello World\nVisible.' }]);
+    expect(deps.mayorInputs[0]!.tree).toEqual(['README.md', 'src/']);
+  });
+
+  it('refuses a sender with read access: one comment, label removed, nothing else', async () => {
+    const deps = new InMemoryPlanDeps();
+    const scope = nock(API);
+    mockTokenAndConfig(scope);
+    mockPermission(scope, 'Codertocat', 'read');
+    let comment = '';
+    scope.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
+      comment = body.body;
+      return { id: 5 };
+    });
+    scope.delete(`${R}/issues/1/labels/gastown%3Amayor`).reply(200, []);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd2', payload: labeledPayload() as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(comment).toMatch(/Only people with write access/);
+    expect(comment).toContain('`gastown:mayor`');
+    expect(deps.calls).toEqual([]);
+    expect(deps.mayorInputs).toEqual([]);
+  });
+
+  it('on a duplicate delivery creates nothing and edits the status comment', async () => {
+    const deps = new InMemoryPlanDeps();
+    // First delivery as in the happy path, condensed.
+    const first = nock(API);
+    mockTokenAndConfig(first);
+    mockPermission(first, 'Codertocat', 'admin');
+    mockContext(first);
+    first.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+    for (const title of Object.keys(NUMBERS)) mockCreateIssue(first, title);
+    for (const n of [2, 3, 4, 5]) mockSubIssue(first, n);
+    mockBlockedBy(first, 3, 2);
+    mockBlockedBy(first, 4, 2);
+    mockBlockedBy(first, 5, 3);
+    first.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
+    first.post(`${R}/issues/1/comments`).reply(201, { id: 777 });
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd3', payload: labeledPayload() as any });
+    expect(first.pendingMocks()).toEqual([]);
+
+    const again = nock(API);
+    const log = requestLog(again);
+    mockTokenAndConfig(again);
+    mockPermission(again, 'Codertocat', 'admin');
+    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, listedChildren({ 3: 1, 4: 1, 5: 1 }));
+    again.get(`${R}/issues/3/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: idOf(2), number: 2 }]);
+    again.get(`${R}/issues/4/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: idOf(2), number: 2 }]);
+    again.get(`${R}/issues/5/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: idOf(3), number: 3 }]);
+    again.get(`${R}/issues/comments/777`).reply(200, { id: 777, body: '<!-- gastown:convoy cv-codertocathelloworld-1 -->\nstale' });
+    let edited = '';
+    again.patch(`${R}/issues/comments/777`).reply(200, (_u, body: any) => {
+      edited = body.body;
+      return { id: 777 };
+    });
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd3', payload: labeledPayload() as any });
+
+    expect(again.pendingMocks()).toEqual([]);
+    expect(log.filter((l) => l.startsWith('POST') && !l.includes('access_tokens'))).toEqual([]);
+    expect(edited).toContain('- [ ] #5 Docs for --json — open');
+    expect(deps.mayorInputs).toHaveLength(1);
+    expect(deps.convoys.size).toBe(1);
+  });
+
+  it('resumes after a crash at the 3rd issue: 4 issues and 1 comment in the end', async () => {
+    const deps = new InMemoryPlanDeps();
+    const first = nock(API);
+    mockTokenAndConfig(first);
+    mockPermission(first, 'Codertocat', 'admin');
+    mockContext(first);
+    first.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+    mockCreateIssue(first, 'Output schema');
+    mockSubIssue(first, 2);
+    mockCreateIssue(first, 'JSON for list');
+    mockSubIssue(first, 3);
+    mockCreateIssue(first, 'JSON for show', 500);
+    first.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
+    let failureComment = '';
+    first.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
+      failureComment = body.body;
+      return { id: 900 };
+    });
+    first.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd4', payload: labeledPayload() as any });
+
+    expect(first.pendingMocks()).toEqual([]);
+    expect(failureComment).toContain('gastown_forge');
+    expect(failureComment).toContain('HTTP 500');
+    expect(failureComment).toContain('- [ ] #3 JSON for list — open');
+    expect(deps.failures).toMatchObject([{ code: 'gastown_forge', convoyId: 'cv-codertocathelloworld-1' }]);
+
+    // The person removes and re-adds the label: the payload now also carries gastown:failed.
+    const again = nock(API);
+    const log = requestLog(again);
+    mockTokenAndConfig(again);
+    mockPermission(again, 'Codertocat', 'admin');
+    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, listedChildren({}, [2, 3]));
+    mockCreateIssue(again, 'JSON for show');
+    mockSubIssue(again, 4);
+    mockCreateIssue(again, 'Docs for --json');
+    mockSubIssue(again, 5);
+    mockBlockedBy(again, 3, 2);
+    mockBlockedBy(again, 4, 2);
+    mockBlockedBy(again, 5, 3);
+    again.get(`${R}/issues/comments/900`).reply(200, { id: 900, body: failureComment });
+    let finalComment = '';
+    again.patch(`${R}/issues/comments/900`).reply(200, (_u, body: any) => {
+      finalComment = body.body;
+      return { id: 900 };
+    });
+    again.delete(`${R}/issues/1/labels/gastown%3Afailed`).reply(200, []);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd5', payload: labeledPayload(['gastown:failed']) as any });
+
+    expect(again.pendingMocks()).toEqual([]);
+    expect(log.filter((l) => l === `POST ${R}/issues`)).toHaveLength(2);
+    expect(log.filter((l) => l === `POST ${R}/issues/1/comments`)).toHaveLength(0);
+    expect(finalComment).not.toContain('CAUTION');
+    expect([...deps.beads.values()].map((b) => b.issue?.number)).toEqual([2, 3, 4, 5]);
+    expect(deps.mayorInputs).toHaveLength(1);
+  });
+
+  it('reports a model failure in one comment, labels the issue failed and records it', async () => {
+    const deps = new InMemoryPlanDeps();
+    deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
+    const scope = nock(API);
+    mockTokenAndConfig(scope);
+    mockPermission(scope, 'Codertocat', 'write');
+    mockContext(scope);
+    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
+    let body = '';
+    scope.post(`${R}/issues/1/comments`).reply(201, (_u, b: any) => {
+      body = b.body;
+      return { id: 31 };
+    });
+    scope.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd6', payload: labeledPayload() as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(body).toContain('<!-- gastown:failure issue-1 -->');
+    expect(body).toContain('`gastown_model`');
+    expect(body).toContain('HTTP 529 overloaded');
+    expect(deps.failures).toMatchObject([{ code: 'gastown_model', convoyId: null, at: '2026-01-02T03:04:05.000Z' }]);
+    expect(deps.calls).not.toContain('recordPlan');
+  });
+
+  it('turns an invalid .github/gastown.yml into one comment listing the problems', async () => {
+    const deps = new InMemoryPlanDeps();
+    const scope = nock(API);
+    mockTokenAndConfig(scope, 'maxBeads: 500\nplanner: magic\n');
+    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
+    let body = '';
+    scope.post(`${R}/issues/1/comments`).reply(201, (_u, b: any) => {
+      body = b.body;
+      return { id: 32 };
+    });
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd7', payload: labeledPayload() as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(body).toContain('`gastown_config`');
+    expect(body).toMatch(/> - maxBeads: /);
+    expect(body).toMatch(/> - planner: /);
+    expect(deps.calls).toEqual([]);
+  });
+
+  it('ignores other labels after reading the config', async () => {
+    const deps = new InMemoryPlanDeps();
+    const payload = labeledPayload();
+    payload.label = { ...payload.label, name: 'bug' };
+    const scope = nock(API);
+    mockTokenAndConfig(scope);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd8', payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(deps.calls).toEqual([]);
+  });
+});
