@@ -41,6 +41,8 @@ export interface HistoryEntry<T> {
 export interface LedgerOptions {
   /** Any directory inside the repository (or a worktree of it). */
   repoDir: string;
+  /** The common git directory, when the caller already knows it (saves a git process). */
+  gitDir?: string;
   /** Ref namespace; must end with '/'. Some hosts accept only refs/heads/*: use e.g. 'refs/heads/gastown-ledger/'. */
   prefix?: string;
   now?: () => Date;
@@ -127,6 +129,13 @@ export class Ledger {
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     if (!/^refs\/([A-Za-z0-9._-]+\/)+$/.test(prefix))
       throw new GastownError('gastown_config', `ledger prefix must look like refs/<name>/ (got ${JSON.stringify(prefix)})`);
+    if (opts.gitDir) {
+      const config = readFileIfAny(join(opts.gitDir, 'config'));
+      const algo: HashAlgo = /objectformat\s*=\s*sha256/i.test(config) ? 'sha256' : 'sha1';
+      const ledger = new Ledger(opts, opts.repoDir, opts.gitDir, algo);
+      await ledger.recover();
+      return ledger;
+    }
     let out: string;
     try {
       out = (
@@ -502,6 +511,14 @@ export class Ledger {
   private emptyTree(): string {
     if (!this.emptyTreeOid) this.emptyTreeOid = this.objects.writeTree([]);
     return this.emptyTreeOid;
+  }
+}
+
+function readFileIfAny(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `gt` command. Runs the compiled CLI from dist/ (built by `npm install` through the
+// `prepare` script): starting TypeScript through a loader would cost more than most commands.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'dist', 'cli', 'entry.js');
+if (!existsSync(entry)) {
+  process.stderr.write(`gt: ${entry} is missing: run \`npm install\` (or \`npm run build\`) in ${root}\n`);
+  process.exit(1);
+}
+const { main } = await import(pathToFileURL(entry).href);
+process.exitCode = await main(process.argv.slice(2));

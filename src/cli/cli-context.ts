@@ -1,0 +1,41 @@
+import { userInfo } from 'node:os';
+import { Rig } from '../rig/rig.js';
+
+/** What a command needs from its surroundings; passed in, so tests can run commands in-process. */
+export interface CliContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+  now: () => Date;
+}
+
+export function processContext(): CliContext {
+  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => new Date() };
+}
+
+/** Who a person at the CLI is: GT_ACTOR, else the login name. */
+export function actorOf(ctx: CliContext): string {
+  const fromEnv = ctx.env.GT_ACTOR?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username || 'human';
+  } catch {
+    return 'human';
+  }
+}
+
+export async function openRig(ctx: CliContext, opts: { actor?: string } = {}): Promise<Rig> {
+  return Rig.open({ repoDir: ctx.cwd, actor: opts.actor ?? actorOf(ctx), now: ctx.now });
+}
+
+/** Opens the rig, runs `fn`, always closes the long-lived git processes. */
+export async function withRig<T>(ctx: CliContext, fn: (rig: Rig) => Promise<T>, opts: { actor?: string } = {}): Promise<T> {
+  const rig = await openRig(ctx, opts);
+  try {
+    return await fn(rig);
+  } finally {
+    rig.close();
+  }
+}

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { doctor } from '../../rig/doctor.js';
+import { parseSince, readFeed, readTrail } from '../../rig/feed.js';
+import { rigStatus } from '../../rig/status.js';
+import { progressBar } from '../../town/convoy.js';
+import type { FeedEvent } from '../../town/types.js';
+import { GastownError } from '../../errors.js';
+import { withRig, type CliContext } from '../cli-context.js';
+import { emit, table } from '../output.js';
+
+const feedLine = (e: FeedEvent) => `${e.at.slice(0, 19).replace('T', ' ')}  ${e.actor.padEnd(10)} ${e.type.padEnd(15)} ${e.message}`;
+
+export function registerObserve(program: Command, ctx: CliContext): void {
+  program
+    .command('feed')
+    .description('live activity')
+    .option('--follow', 'keep printing new events')
+    .option('--since <time>', 'ISO time or duration (30m, 2h, 1d)')
+    .action(async (o: { follow?: boolean; since?: string }, cmd: Command) => {
+      const json = cmd.optsWithGlobals().json as boolean;
+      const since = o.since ? parseSince(o.since, ctx.now()) : undefined;
+      await withRig(ctx, async (rig) => {
+        const events = await readFeed(rig, { since });
+        if (!o.follow) return emit(ctx, json, events, () => (events.length ? events.map(feedLine).join('\n') : 'no events'));
+        const seen = new Set<string>();
+        const print = (list: FeedEvent[]) => {
+          for (const e of list) {
+            if (seen.has(e.id)) continue;
+            seen.add(e.id);
+            ctx.stdout.write(json ? `${JSON.stringify(e)}\n` : `${feedLine(e)}\n`);
+          }
+        };
+        print(events);
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 1000));
+          print(await readFeed(rig, { since: new Date(ctx.now().getTime() - 5 * 60_000) }));
+        }
+      });
+    });
+
+  program
+    .command('trail')
+    .description('recent history of beads and convoys')
+    .option('--since <time>', 'ISO time or duration (30m, 2h, 1d)')
+    .option('--bead <id>', 'the history of one bead')
+    .action(async (o: { since?: string; bead?: string }, cmd: Command) => {
+      const since = o.since ? parseSince(o.since, ctx.now()) : undefined;
+      const trail = await withRig(ctx, (rig) => readTrail(rig, { since, bead: o.bead }));
+      emit(ctx, cmd.optsWithGlobals().json, trail, () =>
+        trail.length ? table(trail.map((t) => [t.at.slice(0, 19).replace('T', ' '), t.actor, t.status ?? '', t.summary])) : 'no history',
+      );
+    });
+
+  program
+    .command('status')
+    .description('the rig at a glance')
+    .action(async (_o: unknown, cmd: Command) => {
+      const s = await withRig(ctx, (rig) => rigStatus(rig));
+      emit(ctx, cmd.optsWithGlobals().json, s, () => {
+        const lines = [
+          `beads: ${s.beads.total} total, ${s.beads.ready} ready, ${s.beads.open} open, ${s.beads.hooked} hooked, ${s.beads.in_progress} in progress, ${s.beads.in_review} in review, ${s.beads.closed} closed, ${s.beads.failed} failed`,
+        ];
+        if (s.convoys.length) {
+          lines.push('', 'convoys:');
+          for (const { convoy: c, progress: p } of s.convoys.slice(0, 10)) lines.push(`  ${c.id} ${c.status.padEnd(17)} ${progressBar(p, 20)}  ${c.title}`);
+        }
+        if (s.polecats.length) {
+          lines.push('', 'polecats:');
+          lines.push(table(s.polecats.map((p) => [`  ${p.name}`, p.bead ? `${p.bead} ${p.status}` : 'idle', p.stale ? 'STALLED' : '', `${p.beadsDone} done`, p.beadTitle ?? ''])));
+        }
+        lines.push('', `remote: ${s.remote ?? 'none'}`);
+        return lines.join('\n');
+      });
+    });
+
+  program
+    .command('doctor')
+    .description('check git, ledger integrity, stale locks and the remote')
+    .option('--fix', 'remove stale locks and finish interrupted transactions')
+    .action(async (o: { fix?: boolean }, cmd: Command) => {
+      const checks = await withRig(ctx, (rig) => doctor(rig, { fix: o.fix }));
+      emit(ctx, cmd.optsWithGlobals().json, checks, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
+      if (checks.some((c) => !c.ok)) throw new GastownError('gastown_git', 'doctor found problems', { silent: true });
+    });
+}

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { GastownError } from '../../errors.js';
+import { syncLedger } from '../../ledger/sync-ledger.js';
+import { withRig, type CliContext } from '../cli-context.js';
+import { emit, progress } from '../output.js';
+
+export function registerSync(program: Command, ctx: CliContext): void {
+  program
+    .command('sync')
+    .description('sync the ledger with the rig\'s remote (fetch, merge, push; never forced)')
+    .option('--remote <url>', 'sync with this remote instead of the configured one')
+    .action(async (o: { remote?: string }, cmd: Command) => {
+      const json = cmd.optsWithGlobals().json as boolean;
+      const bar = progress(ctx, json);
+      const result = await withRig(ctx, async (rig) => {
+        const remote = o.remote ?? rig.settings.remote;
+        if (!remote) throw new GastownError('gastown_config', 'no remote: run `gt init --remote <url>` or pass --remote');
+        return syncLedger(rig.ledger, remote, { onProgress: (l) => bar.update(l) });
+      });
+      bar.done();
+      emit(ctx, json, result, () => `synced: ${result.created} new, ${result.fastForwarded} fast-forwarded, ${result.merged} merged, ${result.pushed} pushed`);
+    });
+}

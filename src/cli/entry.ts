@@ -1,0 +1,26 @@
+import { processContext } from './cli-context.js';
+import { runCli, type CommandGroup } from './main.js';
+
+/**
+ * Process entry: the core commands load eagerly; heavier groups (runner, demo, Refinery)
+ * are imported only when their command is asked for, so `gt ready` stays fast.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const extra: CommandGroup[] = [];
+  const first = argv.find((a) => !a.startsWith('-'));
+  const lazy = await lazyGroups(first);
+  extra.push(...lazy);
+  return runCli(argv, processContext(), extra);
+}
+
+async function lazyGroups(first: string | undefined): Promise<CommandGroup[]> {
+  // Help lists everything, so it loads everything.
+  const all = first === undefined || first === 'help';
+  const groups: CommandGroup[] = [];
+  for (const [names, load] of LAZY) {
+    if (all || names.includes(first!)) groups.push(await load());
+  }
+  return groups;
+}
+
+const LAZY: [string[], () => Promise<CommandGroup>][] = [];

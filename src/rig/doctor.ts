@@ -1,0 +1,52 @@
+import { runGit } from '../ledger/run-git.js';
+import { redact } from '../ledger/run-git.js';
+import type { Rig } from './rig.js';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Health checks for a rig: git version, ledger integrity, stale locks, the remote. */
+export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const version = (await runGit(['--version'], { cwd: rig.repoDir })).stdout.toString().trim();
+  const m = /(\d+)\.(\d+)/.exec(version);
+  const okVersion = !!m && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 36));
+  checks.push({ name: 'git version', ok: okVersion, detail: okVersion ? version : `${version}: git 2.36 or newer is needed (cat-file --batch-command)` });
+
+  // Every ledger ref must point at a commit whose message carries valid JSON.
+  const refs = await rig.ledger.refs('');
+  let bad: string[] = [];
+  const list = [...refs];
+  for (let i = 0; i < list.length; i += 500) {
+    const chunk = list.slice(i, i + 500);
+    const commits = await Promise.all(chunk.map(([, oid]) => rig.ledger.readCommit(oid).catch(() => null)));
+    commits.forEach((c, j) => {
+      if (!c) bad.push(chunk[j]![0]);
+    });
+  }
+  bad = bad.slice(0, 20);
+  checks.push({ name: 'ledger refs', ok: bad.length === 0, detail: bad.length ? `unreadable: ${bad.join(', ')}` : `${refs.size} refs, all readable` });
+
+  const recovered = opts.fix ? await rig.ledger.recover() : { rolledForward: 0, discarded: 0 };
+  const locks = opts.fix ? rig.ledger.removeStaleLocks() : rig.ledger.staleLocks();
+  checks.push({
+    name: 'stale locks',
+    ok: opts.fix ? true : locks.length === 0,
+    detail: locks.length
+      ? `${opts.fix ? 'removed' : 'found (run gt doctor --fix)'}: ${locks.join(', ')}`
+      : `none${recovered.rolledForward + recovered.discarded ? ` (finished ${recovered.rolledForward + recovered.discarded} interrupted transactions)` : ''}`,
+  });
+
+  if (rig.settings.remote) {
+    const remote = rig.settings.remote;
+    const reach = await runGit(['ls-remote', '--heads', remote], { cwd: rig.repoDir }).then(
+      () => ({ ok: true, detail: `${redact(remote)} reachable` }),
+      (e: Error) => ({ ok: false, detail: `${redact(remote)}: ${e.message}` }),
+    );
+    checks.push({ name: 'remote', ...reach });
+  } else checks.push({ name: 'remote', ok: true, detail: 'none configured (gt init --remote <url> to sync)' });
+  return checks;
+}

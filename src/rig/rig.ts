@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { GastownError } from '../errors.js';
+import { Ledger, type Transaction } from '../ledger/ledger.js';
+import type { FeedEvent, FeedEventType } from '../town/types.js';
+import { findGitCommonDir } from './find-git-dir.js';
+import { defaultRigSettings, readRigSettings, writeRigSettings, type RigSettings } from './rig-settings.js';
+
+export interface RigOpenOptions {
+  /** Any directory inside the rig's repository. */
+  repoDir: string;
+  /** Who is acting: a person's login, a polecat's name, `mayor`... Recorded on every write. */
+  actor?: string;
+  now?: () => Date;
+  /** Open even when `gt init` has not been run (the settings are then the defaults). */
+  allowUninitialised?: boolean;
+  /** Override settings (the GitHub app's mirrors take the prefix from repo config). */
+  settings?: Partial<RigSettings>;
+  staleLockMs?: number;
+}
+
+/**
+ * An open rig: its ledger, its settings, who is acting and what time it is. Every service
+ * function takes one; nothing here is global, so one process can serve many rigs.
+ */
+export class Rig {
+  private eventSeq = 0;
+
+  private constructor(
+    readonly ledger: Ledger,
+    readonly settings: RigSettings,
+    readonly gitDir: string,
+    readonly repoDir: string,
+    readonly actor: string,
+    private readonly clock: () => Date,
+  ) {}
+
+  static async open(opts: RigOpenOptions): Promise<Rig> {
+    const gitDir = findGitCommonDir(opts.repoDir);
+    if (!gitDir) throw new GastownError('gastown_not_a_rig', `${opts.repoDir} is not inside a git repository`);
+    const stored = readRigSettings(gitDir);
+    if (!stored && !opts.allowUninitialised)
+      throw new GastownError('gastown_not_a_rig', 'this repository is not a rig yet: run `gt init` first');
+    const settings = { ...(stored ?? defaultRigSettings()), ...opts.settings };
+    const now = opts.now ?? (() => new Date());
+    const ledger = await Ledger.open({ repoDir: opts.repoDir, gitDir, prefix: settings.prefix, now, staleLockMs: opts.staleLockMs });
+    return new Rig(ledger, settings, gitDir, opts.repoDir, opts.actor ?? 'gastown', now);
+  }
+
+  /** Makes the repository a rig (idempotent: an existing rig keeps its settings, with the given changes). */
+  static init(repoDir: string, changes: Partial<RigSettings> = {}, now = new Date()): RigSettings {
+    const gitDir = findGitCommonDir(repoDir);
+    if (!gitDir) throw new GastownError('gastown_not_a_rig', `${repoDir} is not inside a git repository (run git init first)`);
+    const current = readRigSettings(gitDir) ?? defaultRigSettings({ createdAt: now.toISOString() });
+    const next = defaultRigSettings({ ...current, ...changes });
+    writeRigSettings(gitDir, next);
+    return next;
+  }
+
+  /** Persists changed settings (e.g. a new remote). */
+  saveSettings(changes: Partial<RigSettings>): RigSettings {
+    const next = defaultRigSettings({ ...this.settings, ...changes });
+    writeRigSettings(this.gitDir, next);
+    Object.assign(this.settings, next);
+    return next;
+  }
+
+  withActor(actor: string): Rig {
+    return new Rig(this.ledger, this.settings, this.gitDir, this.repoDir, actor, this.clock);
+  }
+
+  now(): Date {
+    return this.clock();
+  }
+
+  at(): string {
+    return this.clock().toISOString();
+  }
+
+  /** A random seed for ids: ids are decided once, then the same on every machine. */
+  seed(text: string): string {
+    return `${text}\u0000${this.at()}\u0000${randomBytes(8).toString('hex')}`;
+  }
+
+  /** Adds a feed event to this writer's chain inside a transaction (so it lands with the change it reports). */
+  emit(tx: Transaction, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
+    const at = this.at();
+    const event: FeedEvent = {
+      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq++).toString(36)}`,
+      type,
+      at,
+      actor: this.actor,
+      bead: refs.bead ?? null,
+      convoy: refs.convoy ?? null,
+      message,
+      url: refs.url ?? null,
+    };
+    tx.append('feed', this.ledger.writerId, event, `feed ${type}`);
+    return event;
+  }
+
+  close(): void {
+    this.ledger.close();
+  }
+}
