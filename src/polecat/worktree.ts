@@ -54,7 +54,7 @@ export async function createPolecatWorktree(opts: CreatePolecatWorktreeOptions):
   const wanted = path.resolve(opts.worktreeRoot, `${opts.polecat}-${opts.beadId}`);
   const repo = opts.repoDir;
 
-  await runGit(repo, ['config', 'extensions.worktreeConfig', 'true']);
+  await enableWorktreeConfig(repo);
   await runGit(repo, ['worktree', 'prune']);
 
   let wtPath = await findWorktreeForBranch(repo, branch);
@@ -103,6 +103,21 @@ async function addWorktree(repo: string, wtPath: string, branch: string, opts: C
   // --no-track: the branch must never inherit an upstream such as origin/main, or a bare
   // `git push` could aim at the default branch; checkpoints push with an explicit refspec.
   await runGit(repo, ['worktree', 'add', '--no-track', '-b', branch, wtPath, start]);
+}
+
+/**
+ * Turns on `extensions.worktreeConfig` so each worktree has its own config file. Git's rule
+ * for that extension: a `core.bare = true` in the shared config would then apply to every
+ * worktree (they all stop being work trees), so it moves to the bare repository's own
+ * config.worktree. Setting before unsetting means a crash in between leaves both, which is safe.
+ */
+async function enableWorktreeConfig(repo: string): Promise<void> {
+  await runGit(repo, ['config', 'extensions.worktreeConfig', 'true']);
+  const bare = await runGit(repo, ['config', '--local', '--get', 'core.bare'], { okCodes: [0, 1] });
+  if (bare.stdout.trim() === 'true') {
+    await runGit(repo, ['config', '--worktree', 'core.bare', 'true']);
+    await runGit(repo, ['config', '--local', '--unset', 'core.bare']);
+  }
 }
 
 /** Removes a polecat worktree (the branch and its commits stay). Idempotent. */

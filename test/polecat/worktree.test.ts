@@ -138,6 +138,28 @@ describe('createPolecatWorktree', () => {
     expect(await gitOk(resumed.path, ['rev-parse', 'HEAD'])).toBe(pushed.sha);
   });
 
+  it('works from a bare clone, which stays bare while its worktrees stay work trees', async () => {
+    const bareClone = path.join(rig.root, 'bare-clone.git');
+    await gitOk(rig.root, ['clone', '--quiet', '--bare', rig.remote, bareClone]);
+
+    const wt = await createPolecatWorktree({
+      repoDir: bareClone,
+      worktreeRoot: rig.worktreeRoot,
+      polecat: 'nux',
+      beadId: 'gt-abcd',
+      baseRef: 'main',
+      identity: NUX,
+      hooksDir: HOOKS_DIR,
+    });
+    await writeFile(path.join(wt.path, 'work.txt'), 'x\n');
+    const result = await checkpoint({ worktree: wt.path, message: 'from bare' });
+
+    expect(result.committed).toBe(true);
+    expect(await gitOk(bareClone, ['rev-parse', '--is-bare-repository'])).toBe('true');
+    expect(await gitOk(wt.path, ['rev-parse', '--is-bare-repository'])).toBe('false');
+    expect(await gitOk(bareClone, ['rev-parse', 'refs/heads/polecat/nux/gt-abcd'])).toBe(result.sha);
+  });
+
   it('refuses names that are not safe in branch and directory names', async () => {
     const err = await create({ polecat: '../evil' }).catch((e: unknown) => e);
 
