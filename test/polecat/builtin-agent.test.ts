@@ -158,4 +158,27 @@ describe('built-in agent', () => {
     expect(next[1]).toEqual({ type: 'text', text: '[nudge from mayor] keep the README short\n[mail from witness] Heads up: main moved' });
     expect(ctx.inboxReads).toBe(1);
   });
+
+  it('reminds the model to use the tools when it answers in prose only', async () => {
+    const { scope, bodies } = scriptModel('prose-only.json', '04-finish.json');
+    const ctx = recordingContext(wt.path);
+
+    const result = await agentWith().run(taskFor(wt.path), ctx);
+
+    expect(result.ok).toBe(true);
+    expect(scope.isDone()).toBe(true);
+    expect(lastUserContent(bodies[1]!)).toEqual([{ type: 'text', text: 'Continue with the tools, and call finish when the bead is done.' }]);
+  });
+
+  it('does not call the model once the runner has aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { scope } = scriptModel('04-finish.json');
+    const ctx = recordingContext(wt.path, { signal: controller.signal });
+
+    const result = await agentWith().run(taskFor(wt.path), ctx);
+
+    expect(result).toMatchObject({ ok: false, summary: 'aborted before turn 1' });
+    expect(scope.isDone()).toBe(false);
+  });
 });
