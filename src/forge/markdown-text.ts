@@ -25,3 +25,8 @@ export function inlineText(text: string, max = 200): string {
 export function blockText(text: string): string {
   return neutraliseMentions(stripHidden(text)).trim();
 }
+
+/** `inlineText` for Markdown: `<` and `>` escaped so a title cannot open an HTML tag. */
+export function markdownInline(text: string, max = 200): string {
+  return inlineText(text, max).replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -4,7 +4,7 @@
  * same text and `ensureStatusComment` edits the comment only when something changed.
  */
 import { convoyMarker } from '../forge/forge-port.js';
-import { inlineText } from '../forge/markdown-text.js';
+import { inlineText, markdownInline } from '../forge/markdown-text.js';
 import { convoyProgress, progressBar } from '../town/convoy.js';
 import type { Bead, BeadStatus, Convoy, ModelUsage } from '../town/types.js';
 
@@ -44,7 +44,7 @@ export function renderConvoyStatus(input: RenderConvoyStatusInput): string {
   const progress = convoyProgress(convoy, beads);
 
   const sections: string[] = [
-    `${convoyMarker(convoy.id)}\n### Convoy \`${convoy.id}\`: ${inlineText(convoy.title)}`,
+    `${convoyMarker(convoy.id)}\n### Convoy \`${convoy.id}\`: ${markdownInline(convoy.title)}`,
     `**Status:** ${convoy.status.replace(/_/g, ' ')} · **Planner:** ${convoy.planner}`,
     `\`${progressBar(progress)}\``,
     beads.length > 0 ? beads.map(checklistLine).join('\n') : '_No beads._',
@@ -56,7 +56,7 @@ export function renderConvoyStatus(input: RenderConvoyStatusInput): string {
     sections.push(
       [
         '> [!CAUTION]',
-        `> The last attempt failed (\`${input.failure.code}\`): ${inlineText(input.failure.message, 500)}`,
+        `> The last attempt failed (\`${input.failure.code}\`): ${markdownInline(input.failure.message, 500)}`,
         `> Remove and re-add the \`${label}\` label to retry; finished steps are not repeated.`,
       ].join('\n'),
     );
@@ -77,7 +77,7 @@ function checklistLine(bead: Bead): string {
   const box = bead.status === 'closed' ? 'x' : ' ';
   const ref = bead.issue ? `#${bead.issue.number} ` : '';
   const pr = bead.pr ? ` · PR #${bead.pr.number}` : '';
-  return `- [${box}] ${ref}${inlineText(bead.title)} — ${STATUS_WORDS[bead.status]}${pr}`;
+  return `- [${box}] ${ref}${markdownInline(bead.title)} — ${STATUS_WORDS[bead.status]}${pr}`;
 }
 
 function mermaidGraph(beads: readonly Bead[], repoUrl: string | undefined): string {

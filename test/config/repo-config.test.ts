@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { loadEnvConfig } from '../../src/config/env-config.js';
+import { defaultRepoConfig, loadRepoConfig, parseRepoConfig } from '../../src/config/repo-config.js';
+import { isGastownError } from '../../src/errors.js';
+
+describe('repo config (.github/gastown.yml)', () => {
+  it('has the documented defaults when the file is absent', () => {
+    expect(defaultRepoConfig()).toEqual({
+      labels: {
+        mayor: 'gastown:mayor',
+        bead: 'gastown:bead',
+        ready: 'gastown:ready',
+        blocked: 'gastown:blocked',
+        failed: 'gastown:failed',
+      },
+      planner: 'model',
+      model: 'claude-sonnet-4-5',
+      maxBeads: 12,
+      requireApproval: false,
+      concurrency: 4,
+      ledgerPrefix: 'refs/gastown/',
+      closeParentOnLand: false,
+      draftPullRequests: false,
+    });
+  });
+
+  it('keeps unset fields at their defaults when some are set', () => {
+    const config = parseRepoConfig({ labels: { mayor: 'plan-me' }, requireApproval: true, polecatEmailDomain: 'bots.example.com' }, 'm-1');
+
+    expect(config.labels).toMatchObject({ mayor: 'plan-me', failed: 'gastown:failed' });
+    expect(config).toMatchObject({ requireApproval: true, model: 'm-1', polecatEmailDomain: 'bots.example.com' });
+  });
+
+  it('lists every problem of an invalid file in one coded error', () => {
+    const err = (() => {
+      try {
+        parseRepoConfig({ maxBeads: 51, concurrency: 0, planner: 'magic', ledgerPrefix: 'gastown', surprise: 1 });
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    expect(isGastownError(err, 'gastown_config')).toBe(true);
+    const message = (err as Error).message;
+    for (const field of ['maxBeads', 'concurrency', 'planner', 'ledgerPrefix', '(root)']) expect(message).toContain(`- ${field}: `);
+  });
+
+  it('loads through Probot-style context.config with the defaults, and validates the result', async () => {
+    const seen: unknown[] = [];
+    const context = {
+      async config<T>(fileName: string, defaults?: T): Promise<T | null> {
+        seen.push(fileName, defaults);
+        return { ...(defaults as object), maxBeads: 3 } as T;
+      },
+    };
+
+    const config = await loadRepoConfig(context, { defaultModel: 'env-model' });
+
+    expect(seen[0]).toBe('gastown.yml');
+    expect(seen[1]).toMatchObject({ model: 'env-model', maxBeads: 12 });
+    expect(config).toMatchObject({ maxBeads: 3, model: 'env-model' });
+  });
+
+  it('turns unparsable YAML into a config error and lets HTTP errors through', async () => {
+    const yamlError = { config: async () => Promise.reject(new Error('[@probot/octokit-plugin-config] could not parse')) };
+    const httpError = { config: async () => Promise.reject(Object.assign(new Error('boom'), { status: 500 })) };
+
+    const a = await loadRepoConfig(yamlError).catch((e: unknown) => e);
+    const b = await loadRepoConfig(httpError).catch((e: unknown) => e);
+
+    expect(isGastownError(a, 'gastown_config')).toBe(true);
+    expect(isGastownError(b)).toBe(false);
+  });
+});
+
+describe('env config', () => {
+  it('applies defaults, including the git URL template', () => {
+    const config = loadEnvConfig({});
+
+    expect(config).toMatchObject({
+      appId: null,
+      hasPrivateKey: false,
+      port: 3000,
+      model: 'claude-sonnet-4-5',
+      gitUrlTemplate: 'https://x-access-token:{token}@github.com/{owner}/{repo}.git',
+      slack: null,
+    });
+  });
+
+  it('reads the settings it is given and rejects a malformed port', () => {
+    const config = loadEnvConfig({ APP_ID: '12', PRIVATE_KEY_PATH: 'k.pem', PORT: '8080', GASTOWN_MODEL: 'm', SLACK_BOT_TOKEN: 'xoxb-1' });
+
+    expect(config).toMatchObject({ appId: '12', hasPrivateKey: true, port: 8080, model: 'm' });
+    expect(config.slack?.botToken).toBe('xoxb-1');
+    expect(() => loadEnvConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+  });
+});
