@@ -82,6 +82,12 @@ export interface Convoy {
   createdAt: string;
   updatedAt: string;
   landedAt: string | null;
+  /** When every bead got its forge mirror (child issue and edges); dispatch waits for it on GitHub. */
+  materialisedAt?: string | null;
+  /** The last planning or materialising failure, cleared once it succeeds. */
+  lastError?: { code: string; message: string; at: string } | null;
+  /** Which source a convoy came from, for idempotent planning (`github:owner/repo#12`). */
+  sourceKey?: string | null;
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { GastownError } from '../errors.js';
+import { newBead } from '../town/bead.js';
+import { newConvoy } from '../town/convoy.js';
+import { shortId } from '../town/ids.js';
+import { planToBeadInputs, validatePlan } from '../town/plan.js';
+import type { Bead, Convoy, ConvoySource, ForgeLink, ModelUsage, Plan } from '../town/types.js';
+import { beadIds } from './beads.js';
+import type { Rig } from './rig.js';
+
+export interface RecordPlanInput {
+  /** What the plan answers (`github:owner/repo#12`, `local:<goal hash>`): the same key records once. */
+  sourceKey: string;
+  title: string;
+  source: ConvoySource;
+  plan: Plan;
+  planner: Convoy['planner'];
+  usage: ModelUsage | null;
+  requireApproval: boolean;
+  maxBeads?: number;
+}
+
+export interface RecordedConvoy {
+  convoy: Convoy;
+  beads: Bead[];
+}
+
+/** The convoy id a source key always maps to, so a redelivered trigger finds the same convoy. */
+export function convoyIdFor(sourceKey: string): string {
+  const n = BigInt(`0x${createHash('sha256').update(sourceKey).digest('hex').slice(0, 16)}`);
+  return `cv-${n.toString(36).padStart(8, '0').slice(0, 8)}`;
+}
+
+export async function findConvoyBySource(rig: Rig, sourceKey: string): Promise<RecordedConvoy | null> {
+  const found = await rig.ledger.get<Convoy>('convoys', convoyIdFor(sourceKey));
+  if (!found) return null;
+  if (found.value.sourceKey && found.value.sourceKey !== sourceKey)
+    throw new GastownError('gastown_conflict', `convoy id ${found.id} is taken by another source`);
+  const beads = await rig.ledger.getMany<Bead>('beads', found.value.beads);
+  return { convoy: found.value, beads: beads.map((b) => b.value) };
+}
+
+/**
+ * Records a Mayor's plan: the convoy and every bead in one transaction, before anything is
+ * written to a forge. Idempotent on the source key: a second call returns what the first
+ * recorded (with any links recorded since), so redelivered webhooks plan once.
+ */
+export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<RecordedConvoy> {
+  const errors = validatePlan(input.plan, { maxBeads: input.maxBeads ?? 50 });
+  if (errors.length) throw new GastownError('gastown_plan_invalid', `the plan is invalid: ${errors.join('; ')}`, { errors });
+  const existing = await findConvoyBySource(rig, input.sourceKey);
+  if (existing) return existing;
+  const convoyId = convoyIdFor(input.sourceKey);
+  const taken = await beadIds(rig);
+  const keyToId = new Map<string, string>();
+  for (const b of input.plan.beads) {
+    const id = shortId('gt', rig.seed(`${input.sourceKey}\u0000${b.key}`), (x) => taken.has(x), taken.size + input.plan.beads.length);
+    taken.add(id);
+    keyToId.set(b.key, id);
+  }
+  const at = rig.at();
+  const beads = planToBeadInputs(input.plan, keyToId, convoyId).map((bi, i) => newBead(bi, keyToId.get(input.plan.beads[i]!.key)!, at));
+  const convoy: Convoy = {
+    ...newConvoy(
+      { title: input.title, beads: beads.map((b) => b.id), approved: !input.requireApproval, source: input.source, planner: input.planner, usage: input.usage },
+      convoyId,
+      at,
+    ),
+    sourceKey: input.sourceKey,
+    materialisedAt: null,
+    lastError: null,
+  };
+  return rig.ledger.transact(
+    async (tx) => {
+      const again = await tx.get<Convoy>('convoys', convoyId);
+      if (again) {
+        const bs = await rig.ledger.getMany<Bead>('beads', again.beads);
+        return { convoy: again, beads: bs.map((b) => b.value) };
+      }
+      for (const b of beads) tx.put('beads', b.id, b, `plan beads/${b.id}`);
+      tx.put('convoys', convoyId, convoy, `plan convoys/${convoyId}`);
+      rig.emit(tx, 'convoy_planned', `the Mayor planned "${convoy.title}" as ${beads.length} beads${input.requireApproval ? ' (awaiting approval)' : ''}`, {
+        convoy: convoyId,
+        url: input.source.issue?.url ?? null,
+      });
+      return { convoy, beads };
+    },
+    { actor: rig.actor, message: 'plan' },
+  );
+}
+
+/** Records the forge object that mirrors a bead (its child issue). Idempotent. */
+export async function recordBeadIssue(rig: Rig, beadId: string, link: ForgeLink): Promise<void> {
+  await rig.ledger.transact(async (tx) => {
+    const b = await tx.get<Bead>('beads', beadId);
+    if (!b) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
+    if (b.issue && b.issue.number === link.number && b.issue.id === link.id) return;
+    tx.put('beads', beadId, { ...b, issue: link, updatedAt: rig.at() }, `link beads/${beadId}`);
+  }, { actor: rig.actor });
+}
+
+async function changeConvoy(rig: Rig, convoyId: string, change: (c: Convoy) => Convoy | null, event?: (c: Convoy) => [Parameters<Rig['emit']>[1], string]): Promise<Convoy> {
+  return rig.ledger.transact(async (tx) => {
+    const c = await tx.get<Convoy>('convoys', convoyId);
+    if (!c) throw new GastownError('gastown_not_found', `no convoy ${convoyId}`);
+    const next = change(c);
+    if (!next) return c;
+    tx.put('convoys', convoyId, { ...next, updatedAt: rig.at() });
+    if (event) {
+      const [type, message] = event(next);
+      rig.emit(tx, type, message, { convoy: convoyId });
+    }
+    return next;
+  }, { actor: rig.actor });
+}
+
+export function recordStatusComment(rig: Rig, convoyId: string, commentId: number): Promise<Convoy> {
+  return changeConvoy(rig, convoyId, (c) => (c.statusCommentId === commentId ? null : { ...c, statusCommentId: commentId }));
+}
+
+export function recordSlackThread(rig: Rig, convoyId: string, ts: string): Promise<Convoy> {
+  return changeConvoy(rig, convoyId, (c) => (c.slackThreadTs === ts ? null : { ...c, slackThreadTs: ts }));
+}
+
+/** Approves a plan (by someone with write access: the caller checks). Approving twice is a no-op. */
+export function approveConvoy(rig: Rig, convoyId: string, by: string): Promise<Convoy> {
+  return changeConvoy(
+    rig,
+    convoyId,
+    (c) => {
+      if (c.approved) return null;
+      if (c.status !== 'awaiting_approval') throw new GastownError('gastown_illegal_transition', `convoy ${convoyId} is ${c.status}`);
+      return { ...c, approved: true, approvedBy: by, status: 'active' };
+    },
+    (c) => ['convoy_approved', `${by} approved "${c.title}"`],
+  );
+}
+
+export function markMaterialised(rig: Rig, convoyId: string): Promise<Convoy> {
+  return changeConvoy(rig, convoyId, (c) => (c.materialisedAt && !c.lastError ? null : { ...c, materialisedAt: c.materialisedAt ?? rig.at(), lastError: null }));
+}
+
+/** Records a failed planning or materialising attempt: on the convoy when there is one, always in the feed. */
+export async function recordPlanFailure(rig: Rig, f: { sourceKey: string; convoyId: string | null; code: string; message: string }): Promise<void> {
+  const lastError = { code: f.code, message: f.message, at: rig.at() };
+  if (f.convoyId && (await rig.ledger.get('convoys', f.convoyId))) {
+    await changeConvoy(rig, f.convoyId, (c) => ({ ...c, lastError }), () => ['convoy_failed', `planning ${f.sourceKey} failed: ${f.message}`]);
+    return;
+  }
+  await rig.ledger.transact((tx) => void rig.emit(tx, 'convoy_failed', `planning ${f.sourceKey} failed (${f.code}): ${f.message}`), { actor: rig.actor });
+}
