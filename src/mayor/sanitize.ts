@@ -31,64 +31,82 @@ const VOID_ELEMENTS = new Set([
 const COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/y;
 // Processing instructions and CDATA render as (hidden) bogus comments in HTML.
 const BOGUS_COMMENT = /<(?:\?|!\[CDATA\[)[\s\S]*?(?:>|$)/y;
-// A start tag with quoted or bare attribute values (a `>` inside quotes does not end it).
-const START_TAG = /<([A-Za-z][A-Za-z0-9:-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*(\/?)>/y;
+const TAG_NAME = /[A-Za-z][A-Za-z0-9:-]*/y;
 // Markdown's comment idiom: a link reference definition pointing at `#` renders nothing.
 const MARKDOWN_COMMENT_LINE = /^ {0,3}\[[^\]\n]*\]:[ \t]*(?:#|<>)(?:[ \t]+[^\n]*)?$/gm;
 
 function removeHiddenMarkup(text: string): string {
-  return scanRegion(text.replace(MARKDOWN_COMMENT_LINE, ''));
+  const src = text.replace(MARKDOWN_COMMENT_LINE, '');
+  return scanRegion(newScan(src), 0, true);
 }
 
 /**
- * Copies `src`, dropping hidden constructs. Code spans and fenced code blocks render their
- * content literally, so an issue that mentions `<script>` in backticks must not lose the
- * rest of its text: their content is scanned as a region of its own, where an unterminated
- * construct ends at the region's end. A hidden element's close tag is searched past code
- * regions, which removes at least as much as any renderer hides.
+ * Per-text caches that keep the scan linear on hostile input (thousands of `<a ` with no
+ * `>`, backtick runs that never close): what was learnt from one position is reused.
+ * A code region gets its own `Scan` over the text up to its end, so answers computed with
+ * one end are never reused with another.
  */
-function scanRegion(src: string): string {
+interface Scan {
+  /** The text, up to the end of the region being scanned. */
+  src: string;
+  /** Tag-attribute scan results: position (in attribute state) -> index of the closing `>`, or -1. */
+  tagEnds: Map<number, number>;
+  /** Backtick run length -> position after which no run of that length exists. */
+  noCloserAfter: Map<number, number>;
+}
+
+function newScan(src: string): Scan {
+  return { src, tagEnds: new Map(), noCloserAfter: new Map() };
+}
+
+/**
+ * Copies `src[from, to)`, dropping hidden constructs. Code spans and fenced code blocks
+ * render their content literally, so an issue that mentions `<script>` in backticks must
+ * not lose the rest of its text: their content is scanned as a region of its own (without
+ * looking for code inside code), where an unterminated construct ends at the region's end.
+ * A hidden element's close tag is searched past code regions, which removes at least as
+ * much as any renderer hides.
+ */
+function scanRegion(scan: Scan, from: number, markdown: boolean): string {
+  const src = scan.src;
+  const to = src.length;
+  const interesting = markdown ? /[<`]|(?<=^|\n)[ \t]+`{3}|(?<=^|\n)[ \t]*~{3}/g : /</g;
   let out = '';
-  let i = 0;
-  while (i < src.length) {
-    const next = nextInteresting(src, i);
-    if (next < 0) {
-      out += src.slice(i);
+  let i = from;
+  while (i < to) {
+    interesting.lastIndex = i;
+    const found = interesting.exec(src);
+    if (!found) {
+      out += src.slice(i, to);
       break;
     }
+    const next = found.index;
     out += src.slice(i, next);
-    const code = codeRegionAt(src, next);
+    const code = markdown ? codeRegionAt(scan, src, next) : null;
     if (code) {
-      out += src.slice(next, code.contentStart) + scanRegion(src.slice(code.contentStart, code.contentEnd));
+      out += src.slice(next, code.contentStart) + scanRegion(newScan(src.slice(0, code.contentEnd)), code.contentStart, false);
       out += src.slice(code.contentEnd, code.end);
       i = code.end;
       continue;
     }
     if (src[next] !== '<') {
-      // A backtick run that opens no code span is literal text, all of it.
-      const run = /[ \t]*[`~]+/y;
+      // A backtick run (or tilde line) that opens nothing is literal text, all of it.
+      const run = /[ \t]*(?:`+|~+)/y;
       run.lastIndex = next;
       out += run.exec(src)![0];
       i = run.lastIndex;
       continue;
     }
-    const skipTo = hiddenConstructEnd(src, next);
-    if (skipTo === null) {
-      out += '<';
-      i = next + 1;
+    const construct = markupAt(scan, src, next);
+    if (construct.hidden) {
+      i = construct.end;
     } else {
-      i = skipTo;
+      // A visible tag is copied whole: its attributes are not content to scan again.
+      out += src.slice(next, construct.end);
+      i = construct.end;
     }
   }
   return out;
-}
-
-/** Next index at or after `from` holding `<`, a backtick, or the start of a line. */
-function nextInteresting(src: string, from: number): number {
-  const re = /[<`]|(?<=^|\n)[ \t]*(?:`{3}|~{3})/gm;
-  re.lastIndex = from;
-  const m = re.exec(src);
-  return m ? m.index : -1;
 }
 
 interface CodeRegion {
@@ -100,7 +118,7 @@ interface CodeRegion {
 const FENCE_OPEN = /[ \t]*(`{3,}|~{3,})[^\n]*(?:\n|$)/y;
 
 /** A fenced code block (at a line start) or an inline code span starting at `at`. */
-function codeRegionAt(src: string, at: number): CodeRegion | null {
+function codeRegionAt(scan: Scan, src: string, at: number): CodeRegion | null {
   if (at === 0 || src[at - 1] === '\n') {
     FENCE_OPEN.lastIndex = at;
     const open = FENCE_OPEN.exec(src);
@@ -118,47 +136,100 @@ function codeRegionAt(src: string, at: number): CodeRegion | null {
   if (src[at] !== '`') return null;
   const run = /`+/y;
   run.lastIndex = at;
-  const ticks = run.exec(src)![0];
-  const contentStart = at + ticks.length;
+  const ticks = run.exec(src)![0].length;
+  const contentStart = at + ticks;
+  const none = scan.noCloserAfter.get(ticks);
+  if (none !== undefined && contentStart >= none) return null;
   // A code span closes on a run of exactly as many backticks, within one paragraph.
-  const paragraphEnd = src.slice(contentStart).search(/\n[ \t]*\n/);
-  const limit = paragraphEnd < 0 ? src.length : contentStart + paragraphEnd;
-  const closer = new RegExp(`(?<!\`)\`{${ticks.length}}(?!\`)`, 'g');
+  const closer = new RegExp(`(?<!\`)\`{${ticks}}(?!\`)|\\n[ \\t]*\\n`, 'g');
   closer.lastIndex = contentStart;
   const m = closer.exec(src);
-  if (!m || m.index >= limit) return null;
-  return { contentStart, contentEnd: m.index, end: m.index + ticks.length };
+  if (!m) {
+    scan.noCloserAfter.set(ticks, contentStart);
+    return null;
+  }
+  if (m[0][0] !== '`') return null;
+  return { contentStart, contentEnd: m.index, end: m.index + ticks };
 }
 
-/** If a hidden construct starts at `at`, the index just past it; otherwise null. */
-function hiddenConstructEnd(src: string, at: number): number | null {
+/** What starts at a `<`: a hidden construct (skip to `end`), a visible tag, or a lone `<`. */
+function markupAt(scan: Scan, src: string, at: number): { hidden: boolean; end: number } {
   for (const re of [COMMENT, BOGUS_COMMENT]) {
     re.lastIndex = at;
-    if (re.exec(src)) return re.lastIndex;
+    if (re.exec(src)) return { hidden: true, end: re.lastIndex };
   }
-  START_TAG.lastIndex = at;
-  const tag = START_TAG.exec(src);
-  if (!tag) return null;
-  const name = tag[1]!.toLowerCase();
-  const tagEnd = START_TAG.lastIndex;
-  const hidden = NON_RENDERED_ELEMENTS.has(name) || isHiddenByAttributes(tag[2] ?? '');
-  if (!hidden) return null;
-  if (VOID_ELEMENTS.has(name) || tag[3] === '/') return tagEnd;
-  return matchingCloseEnd(src, name, tagEnd);
+  const tag = readStartTag(scan, src, at);
+  if (!tag) return { hidden: false, end: at + 1 };
+  const name = tag.name.toLowerCase();
+  const hidden = NON_RENDERED_ELEMENTS.has(name) || isHiddenByAttributes(tag.attrs);
+  if (!hidden) return { hidden: false, end: tag.end };
+  if (VOID_ELEMENTS.has(name) || tag.selfClosing) return { hidden: true, end: tag.end };
+  return { hidden: true, end: matchingCloseEnd(scan, src, name, tag.end) };
+}
+
+/**
+ * A start tag at `at`, read like an HTML tokenizer does: the name, then attributes up to
+ * the first `>` that is not inside a quoted value.
+ */
+function readStartTag(scan: Scan, src: string, at: number): { name: string; attrs: string; selfClosing: boolean; end: number } | null {
+  TAG_NAME.lastIndex = at + 1;
+  const name = TAG_NAME.exec(src)?.[0];
+  if (!name) return null;
+  const attrsStart = at + 1 + name.length;
+  const after = src[attrsStart];
+  if (after !== undefined && !/[\s/>]/.test(after)) return null;
+  const close = attributesEnd(scan, src, attrsStart);
+  if (close < 0) return null;
+  return { name, attrs: src.slice(attrsStart, close), selfClosing: src[close - 1] === '/', end: close + 1 };
+}
+
+function attributesEnd(scan: Scan, src: string, from: number): number {
+  const visited: number[] = [];
+  let result = -1;
+  let i = from;
+  while (i < src.length) {
+    const known = scan.tagEnds.get(i);
+    if (known !== undefined) {
+      result = known;
+      break;
+    }
+    visited.push(i);
+    const c = src[i]!;
+    if (c === '>') {
+      result = i;
+      break;
+    }
+    if (c !== '=') {
+      i += 1;
+      continue;
+    }
+    let j = i + 1;
+    while (j < src.length && /\s/.test(src[j]!)) j += 1;
+    const quote = src[j];
+    if (quote === '"' || quote === "'") {
+      const end = src.indexOf(quote, j + 1);
+      if (end < 0) break;
+      i = end + 1;
+    } else {
+      while (j < src.length && !/[\s>]/.test(src[j]!)) j += 1;
+      i = j;
+    }
+  }
+  for (const v of visited) scan.tagEnds.set(v, result);
+  return result;
 }
 
 /** Index just past the close tag matching an open `name` (nesting counted), or the end. */
-function matchingCloseEnd(src: string, name: string, from: number): number {
-  const tags = new RegExp(`<(/?)${name}(?=[\\s/>])[^>]*>|\`|(?<=^|\n)[ \\t]*(?:\`{3}|~{3})`, 'gim');
+function matchingCloseEnd(scan: Scan, src: string, name: string, from: number): number {
+  const tags = new RegExp(`<(/?)${name}(?=[\\s/>])[^>]*>|\`|(?<=^|\n)[ \\t]+\`{3}|(?<=^|\n)[ \\t]*~{3}`, 'gi');
   tags.lastIndex = from;
   let depth = 1;
   // Raw-text elements (script, style) cannot nest: the first close tag ends them.
   const rawText = NON_RENDERED_ELEMENTS.has(name);
   for (let m = tags.exec(src); m; m = tags.exec(src)) {
     if (!m[0].startsWith('<')) {
-      const code = codeRegionAt(src, m.index);
-      if (code) tags.lastIndex = code.end;
-      else tags.lastIndex = m.index + m[0].length;
+      const code = codeRegionAt(scan, src, m.index);
+      tags.lastIndex = code ? code.end : m.index + m[0].length;
       continue;
     }
     if (m[1] === '/') depth -= 1;

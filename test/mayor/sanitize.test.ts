@@ -84,4 +84,26 @@ describe('sanitizeUntrustedText', () => {
   it('collapses the blank lines left behind and trims the ends', () => {
     expect(sanitizeUntrustedText('\n\nOne\n\n<!-- x -->\n\n\nTwo\n\n')).toBe('One\n\nTwo');
   });
+
+  it('reads tags like an HTML tokenizer: quoted attributes are not markup, and any attribute named hidden hides', () => {
+    expect(sanitizeUntrustedText('<a title="<!-- not a comment -->" href="x">link</a>')).toBe('<a title="<!-- not a comment -->" href="x">link</a>');
+    expect(sanitizeUntrustedText('a <b <span hidden>secret</b> c')).toBe('a  c');
+  });
+
+  it('treats an indented fence as a code block too', () => {
+    expect(sanitizeUntrustedText('- item\n  ```\n  <script>x\n  ```\n  after')).toBe('- item\n  ```\n    ```\n  after');
+  });
+
+  it('stays fast on hostile input that would make a naive scanner quadratic', () => {
+    const hostile = ['<a '.repeat(22_000), '<a x="'.repeat(11_000), '``x`x'.repeat(13_000), '<span hidden>' + '`x'.repeat(30_000)];
+
+    const started = performance.now();
+    const out = hostile.map((h) => sanitizeUntrustedText(h));
+    const elapsed = performance.now() - started;
+
+    expect(out[0]).toBe('<a '.repeat(22_000).trim());
+    expect(out[3]).toBe('');
+    // A quadratic scan took over 6 s for the first input alone on these machines.
+    expect(elapsed).toBeLessThan(2_000);
+  });
 });
