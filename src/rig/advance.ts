@@ -1,0 +1,85 @@
+import { GastownError } from '../errors.js';
+import { landConvoy } from '../town/convoy.js';
+import { readyBeads } from '../town/graph.js';
+import { transitionBead } from '../town/lifecycle.js';
+import type { Agent, Bead, Convoy, Hook } from '../town/types.js';
+import { allBeads, checkBeadId } from './beads.js';
+import type { Rig } from './rig.js';
+
+export interface MergedOutcome {
+  bead: Bead;
+  /** Null when the bead was already closed (a redelivered merge event). */
+  changed: boolean;
+  convoy: Convoy | null;
+  /** The convoy landed with this merge. */
+  landed: boolean;
+  /** Beads that became ready because this one closed. */
+  newlyReady: Bead[];
+}
+
+/**
+ * A bead's work was merged (a PR on GitHub, the Refinery locally): the bead closes, its
+ * polecat's hook is cleared and its tally grows, and when it was the convoy's last open
+ * bead the convoy lands, all in one transaction with the feed events. Idempotent.
+ */
+export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: string; url?: string | null } = {}): Promise<MergedOutcome> {
+  checkBeadId(beadId);
+  const outcome = await rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', beadId);
+      if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
+      if (bead.status === 'closed') return { bead, changed: false, convoy: bead.convoy ? await tx.get<Convoy>('convoys', bead.convoy) : null, landed: false };
+      const closed = transitionBead(bead, 'closed', rig.at(), { closeReason: opts.reason ?? 'merged' });
+      tx.put('beads', beadId, closed, `merged beads/${beadId}`);
+      rig.emit(tx, 'merged', `${beadId} merged: ${bead.title}`, { bead: beadId, convoy: bead.convoy, url: opts.url ?? bead.pr?.url ?? null });
+      if (bead.assignee) {
+        const hook = await tx.get<Hook>('hooks', bead.assignee);
+        if (hook?.bead === beadId) tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null });
+        const agent = await tx.get<Agent>('agents', bead.assignee);
+        if (agent) tx.put<Agent>('agents', bead.assignee, { ...agent, beadsDone: agent.beadsDone + 1 });
+      }
+      let convoy: Convoy | null = null;
+      let landed = false;
+      if (bead.convoy) {
+        convoy = await tx.get<Convoy>('convoys', bead.convoy);
+        if (convoy && convoy.status === 'active') {
+          const siblings = (await rig.ledger.getMany<Bead>('beads', convoy.beads.filter((b) => b !== beadId))).map((b) => b.value);
+          if (siblings.every((b) => b.status === 'closed') && siblings.length === convoy.beads.length - 1) {
+            convoy = landConvoy(convoy, rig.at());
+            tx.put('convoys', convoy.id, convoy, `land convoys/${convoy.id}`);
+            rig.emit(tx, 'convoy_landed', `convoy "${convoy.title}" landed: ${convoy.beads.length} beads merged`, { convoy: convoy.id });
+            landed = true;
+          }
+        }
+      }
+      return { bead: closed, changed: true, convoy, landed };
+    },
+    { actor: rig.actor },
+  );
+  const newlyReady = outcome.changed ? readyBeads(await allBeads(rig)).filter((b) => b.blockedBy.includes(beadId)) : [];
+  return { ...outcome, newlyReady };
+}
+
+/**
+ * A bead's PR was closed without merging: the bead is open again (its polecat's hook
+ * cleared) so dispatch can sling it anew. Idempotent.
+ */
+export async function recordRejected(rig: Rig, beadId: string, why = 'pull request closed without merging'): Promise<Bead> {
+  checkBeadId(beadId);
+  return rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', beadId);
+      if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
+      if (bead.status === 'open' || bead.status === 'closed' || bead.status === 'failed') return bead;
+      if (bead.assignee) {
+        const hook = await tx.get<Hook>('hooks', bead.assignee);
+        if (hook?.bead === beadId) tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null });
+      }
+      const open = transitionBead(bead, 'open', rig.at(), { pr: null });
+      tx.put('beads', beadId, open, `reopen beads/${beadId}`);
+      rig.emit(tx, 'bead_reopened', `${beadId} open again: ${why}`, { bead: beadId, convoy: bead.convoy });
+      return open;
+    },
+    { actor: rig.actor },
+  );
+}
