@@ -49,6 +49,12 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
             tx.put('convoys', convoy.id, convoy, `land convoys/${convoy.id}`);
             rig.emit(tx, 'convoy_landed', `convoy "${convoy.title}" landed: ${convoy.beads.length} beads merged`, { convoy: convoy.id });
             landed = true;
+          } else {
+            // Written even when not landing: compare-and-swap guards only what a transaction
+            // writes, so touching the convoy makes two concurrent last merges conflict, and
+            // the retry sees the other bead closed and lands the convoy.
+            convoy = { ...convoy, updatedAt: rig.at() };
+            tx.put('convoys', convoy.id, convoy, `progress convoys/${convoy.id}`);
           }
         }
       }
