@@ -1,6 +1,6 @@
 import { webApi } from '@slack/bolt';
 import { GastownError } from '../errors.js';
-import { feedEventBlocks, feedEventText, type Links, mailDmBlocks, noLinks } from '../slack/blocks.js';
+import { feedEventActions, feedEventBlocks, feedEventText, type Links, mailDmBlocks, noLinks } from '../slack/blocks.js';
 import { silentLogger, type StructuredLogger } from '../slack/structured-logger.js';
 import type { ChatPort, ChatRecipient } from './chat-port.js';
 
@@ -88,7 +88,7 @@ export function createSlackChat(opts: SlackChatOptions): ChatPort {
         client.chat.postMessage({
           channel: opts.feedChannel,
           text: feedEventText(event),
-          blocks: feedEventBlocks(event, links),
+          blocks: [...feedEventBlocks(event, links), ...feedEventActions(event)],
           unfurl_links: false,
           ...(thread !== null ? { thread_ts: thread } : {}),
         }),

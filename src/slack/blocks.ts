@@ -193,6 +193,58 @@ export function mailDmBlocks(message: MailMessage): Block[] {
   ];
 }
 
+function planActions(convoyId: string): Block {
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION_APPROVE_PLAN,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve plan' },
+        value: convoyId,
+      },
+      {
+        type: 'button',
+        action_id: ACTION_STOP_CONVOY,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Stop convoy' },
+        value: convoyId,
+        confirm: {
+          title: { type: 'plain_text', text: 'Stop this convoy?' },
+          text: { type: 'mrkdwn', text: `No more beads of \`${convoyId}\` will be slung.` },
+          confirm: { type: 'plain_text', text: 'Stop convoy' },
+          deny: { type: 'plain_text', text: 'Keep going' },
+        },
+      },
+    ],
+  };
+}
+
+function reslingActions(beadId: string): Block {
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION_RESLING_BEAD,
+        text: { type: 'plain_text', text: 'Re-sling bead' },
+        value: beadId,
+      },
+    ],
+  };
+}
+
+/**
+ * Buttons a feed line offers: a planned convoy can be approved or stopped where the team
+ * sees it; a failed or stalled bead can be re-slung. Empty for other events.
+ */
+export function feedEventActions(event: FeedEvent): Block[] {
+  if (event.type === 'convoy_planned' && event.convoy) return [planActions(event.convoy)];
+  if ((event.type === 'bead_failed' || event.type === 'stalled') && event.bead) return [reslingActions(event.bead)];
+  return [];
+}
+
 export function planApprovalBlocks(convoy: Convoy, beads: Bead[] = []): Block[] {
   const url = convoy.source?.issue?.url ?? null;
   const list = beads.map((b) => `• \`${b.id}\` ${escapeMrkdwn(b.title)}`);
@@ -202,48 +254,14 @@ export function planApprovalBlocks(convoy: Convoy, beads: Bead[] = []): Block[] 
         `${convoy.beads.length} beads, waiting for approval.`,
     ),
     ...sections(list),
-    {
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTION_APPROVE_PLAN,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Approve plan' },
-          value: convoy.id,
-        },
-        {
-          type: 'button',
-          action_id: ACTION_STOP_CONVOY,
-          style: 'danger',
-          text: { type: 'plain_text', text: 'Stop convoy' },
-          value: convoy.id,
-          confirm: {
-            title: { type: 'plain_text', text: 'Stop this convoy?' },
-            text: { type: 'mrkdwn', text: `No more beads of \`${convoy.id}\` will be slung.` },
-            confirm: { type: 'plain_text', text: 'Stop convoy' },
-            deny: { type: 'plain_text', text: 'Keep going' },
-          },
-        },
-      ],
-    },
+    planActions(convoy.id),
   ];
 }
 
 export function beadActionBlocks(bead: Bead): Block[] {
   return [
     section(beadLine(bead)),
-    {
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTION_RESLING_BEAD,
-          text: { type: 'plain_text', text: 'Re-sling bead' },
-          value: bead.id,
-        },
-      ],
-    },
+    reslingActions(bead.id),
   ];
 }
 

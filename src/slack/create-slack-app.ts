@@ -30,7 +30,21 @@ export interface SlackAppHandle {
 /**
  * Builds the Bolt app without opening a port: over HTTP it shares the host's server through
  * `handler`; in Socket Mode `start()` opens the socket. Listeners are registered separately
- * (`registerSlackListeners`), so wiring stays a few lines in the Probot app.
+ * (`registerSlackListeners`), so wiring stays a few lines in the Probot app:
+ *
+ * ```ts
+ * const cfg = slackConfigFromEnv(process.env);
+ * if (cfg) {
+ *   const slack = createSlackApp({ ...cfg, logger: app.log });
+ *   const identity = createIdentityResolver({ client: slack.app.client, userMap: cfg.userMap, emailMap: cfg.emailMap });
+ *   registerSlackListeners(slack.app, { services, identity, permissions, defaultRepo: cfg.defaultRepo, logger: app.log });
+ *   if (slack.handler) addHandler(slack.handler);
+ *   await slack.start();
+ * }
+ * ```
+ *
+ * Socket Mode note: Bolt's SocketModeReceiver opens its socket through slack.com even when
+ * `apiUrl` is set (it takes no API URL); `apiUrl` applies to the Web API client only.
  */
 export function createSlackApp(cfg: SlackAppConfig): SlackAppHandle {
   const logger = boltLoggerFrom(cfg.logger ?? silentLogger);

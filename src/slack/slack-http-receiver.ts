@@ -110,7 +110,8 @@ export class SlackHttpReceiver implements Receiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const path = (req.url ?? '').split('?')[0];
+    // Same leniency as Probot's webhook route: a trailing slash names the same path.
+    const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
     if (path !== this.path) return false;
     if (req.method !== 'POST') return reply(res, 405, { allow: 'POST' });
     const { logger } = this.opts;

@@ -7,6 +7,7 @@ import {
   beadActionBlocks,
   convoyBlocks,
   escapeMrkdwn,
+  feedEventActions,
   feedEventBlocks,
   mailDmBlocks,
   noLinks,
@@ -161,6 +162,23 @@ describe('buttons', () => {
     expect(view.type).toBe('modal');
     expect((view as any).callback_id).toBe(VIEW_REPLY_MAIL);
     expect(JSON.parse((view as any).private_metadata)).toEqual({ mail: 'm-1', to: 'nux', bead: null });
+  });
+});
+
+describe('feedEventActions', () => {
+  it('offers approve/stop on a planned convoy and re-sling on a failed or stalled bead', () => {
+    const planned = buttons(feedEventActions(feedEvent({ type: 'convoy_planned', bead: null })));
+    const failed = buttons(feedEventActions(feedEvent({ type: 'bead_failed' })));
+    const stalled = buttons(feedEventActions(feedEvent({ type: 'stalled' })));
+
+    expect(planned.map((b) => [b.action_id, b.value])).toEqual([[ACTION_APPROVE_PLAN, 'cv-9z8y'], [ACTION_STOP_CONVOY, 'cv-9z8y']]);
+    expect(failed.map((b) => [b.action_id, b.value])).toEqual([[ACTION_RESLING_BEAD, 'gt-a1b2']]);
+    expect(stalled.map((b) => b.action_id)).toEqual([ACTION_RESLING_BEAD]);
+  });
+
+  it('offers nothing on other events', () => {
+    expect(feedEventActions(feedEvent({ type: 'bead_slung' }))).toEqual([]);
+    expect(feedEventActions(feedEvent({ type: 'convoy_planned', convoy: null }))).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleChat } from '../../src/chat/console-chat.js';
 import { createSlackChat, createSlackChatClient } from '../../src/chat/slack-chat.js';
-import { ACTION_REPLY_MAIL } from '../../src/slack/blocks.js';
+import { ACTION_APPROVE_PLAN, ACTION_REPLY_MAIL } from '../../src/slack/blocks.js';
 import { isGastownError } from '../../src/errors.js';
 import { feedEvent, fixtureJson, mail, recordingLogger, SLACK_API } from './helpers.js';
 
@@ -50,6 +50,17 @@ describe('Slack chat: feed', () => {
     expect(body.thread_ts).toBeUndefined();
     expect(body.text).toBe('mayor: slung gt-a1b2 to nux (gt-a1b2)');
     expect(JSON.parse(body.blocks)[0].type).toBe('section');
+  });
+
+  it('adds the approval buttons to a planned convoy', async () => {
+    let body: any;
+    nock(SLACK_API).post('/api/chat.postMessage', (b) => ((body = b), true)).reply(200, posted);
+
+    await chat().port.postFeedEvent(feedEvent({ type: 'convoy_planned', bead: null }), null);
+
+    const blocks = JSON.parse(body.blocks);
+    expect(blocks.map((b: any) => b.type)).toEqual(['section', 'actions']);
+    expect(blocks[1].elements[0].action_id).toBe(ACTION_APPROVE_PLAN);
   });
 
   it('replies in the thread when given one', async () => {
