@@ -121,7 +121,9 @@ function fitDocs(docs: PlanningContextInput['docs'], room: number): string {
     const path = doc.path.replace(/["<>\r\n]/g, '');
     const open = `<repo_doc path="${path}">\n`;
     const close = '\n</repo_doc>';
-    const content = neutraliseDelimiters(sanitizeUntrustedText(doc.content));
+    // Sanitising only a prefix is safe (a construct cut open hides the rest) and keeps a
+    // huge README from costing more than the excerpt we can show.
+    const content = neutraliseDelimiters(sanitizeUntrustedText(doc.content.slice(0, Math.max(left, 0) * 2 + 1_000)));
     if (!content) continue;
     const cap = Math.floor(left * (index < docs.length - 1 ? MAX_DOC_SHARE : 1)) - open.length - close.length - 2;
     if (cap < MIN_EXCERPT_CHARS) break;

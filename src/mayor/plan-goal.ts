@@ -14,6 +14,8 @@ export interface PlanGoalOptions {
   tree?: string[];
   docs?: { path: string; content: string }[];
   maxBeads: number;
+  /** Budget for the model's planning context, in estimated tokens (see buildPlanningContext). */
+  tokenBudget?: number;
   /** Without it the model planner cannot run and the checklist planner is used. */
   model?: { client: Anthropic; model: string };
   sleep?: (ms: number) => Promise<void>;
@@ -39,6 +41,7 @@ export async function planGoal(opts: PlanGoalOptions): Promise<PlanGoalResult> {
       comments: opts.comments ?? [],
       tree: opts.tree ?? [],
       docs: opts.docs ?? [],
+      ...(opts.tokenBudget !== undefined ? { tokenBudget: opts.tokenBudget } : {}),
     });
     const { plan, usage } = await planWithModel({
       client: opts.model.client,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { GastownError } from '../errors.js';
 import { TITLE_MAX } from '../town/bead-fields.js';
 import type { Plan } from '../town/types.js';
 
@@ -58,7 +59,9 @@ void schemaMatchesPlan;
  */
 export function planJsonSchema(maxBeads: number): { type: 'object'; [k: string]: unknown } {
   if (!Number.isInteger(maxBeads) || maxBeads < 1 || maxBeads > PLAN_BEADS_CEILING) {
-    throw new RangeError(`maxBeads must be an integer from 1 to ${PLAN_BEADS_CEILING}, got ${maxBeads}`);
+    throw new GastownError('gastown_bad_input', `maxBeads must be an integer from 1 to ${PLAN_BEADS_CEILING}, got ${maxBeads}`, {
+      maxBeads,
+    });
   }
   const schema = PlanSchema.extend({ beads: PlanSchema.shape.beads.max(maxBeads) });
   // `$schema` is noise in a tool definition; the API assumes draft 2020-12 anyway.

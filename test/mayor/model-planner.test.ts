@@ -185,4 +185,23 @@ describe('planWithModel', () => {
     expect(err.details).toMatchObject({ status: 400, retryable: false, calls: 1 });
     expect(r.sleeps).toEqual([]);
   });
+  it('asks again in plain text when the model answers without calling the tool', async () => {
+    const { scope, bodies } = mockMessages(['no-tool-call.json', 'plan-valid.json']);
+
+    const result = await planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: async () => {} });
+
+    expect(scope.isDone()).toBe(true);
+    expect(result.attempts).toBe(2);
+    expect(result.usage.outputTokens).toBe(14 + 587);
+    const retry = bodies[1].messages;
+    expect(retry[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'I need more information about the API before planning.' }] });
+    expect(retry[2].role).toBe('user');
+    expect(retry[2].content).toContain('no submit_plan tool call in the response');
+  });
+
+  it('refuses a maxBeads outside 1 to 50 before calling the API', async () => {
+    const err = await rejection(planWithModel({ client: testClient(), model: 'm', context: CONTEXT, maxBeads: 0 }));
+
+    expect(err.code).toBe('gastown_bad_input');
+  });
 });

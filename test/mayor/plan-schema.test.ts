@@ -47,6 +47,8 @@ describe('planJsonSchema', () => {
   });
 
   it('refuses caps outside 1 to 50', () => {
-    for (const n of [0, 51, 2.5]) expect(() => planJsonSchema(n)).toThrow(RangeError);
+    for (const n of [0, 51, 2.5]) {
+      expect(() => planJsonSchema(n)).toThrow(expect.objectContaining({ code: 'gastown_bad_input' }));
+    }
   });
 });
