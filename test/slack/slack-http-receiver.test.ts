@@ -162,11 +162,11 @@ describe('Slack over the shared HTTP server', () => {
       return post(server.url, body, signedHeaders(body));
     });
 
-    const started = Date.now();
     const responses = await Promise.all(requests);
 
+    // 200 means ack() ran: a request not acked within 3 s gets Bolt's no-ack answer (404).
     expect(responses.map((r) => r.status)).toEqual(Array(n).fill(200));
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await Promise.all(responses.map((r) => r.text()))).toEqual(Array(n).fill(''));
     expect(await bodies).toHaveLength(n);
   });
 });
