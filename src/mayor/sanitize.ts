@@ -9,9 +9,10 @@
  * renderer parses it; invisible characters are removed afterwards. (Removing characters
  * first would let `<!-- a -\u200B-> b -->` end the comment early and leak `b`.)
  *
- * Deliberately conservative: comments are removed even inside code blocks (where GitHub
- * would show them), and an unterminated comment or hidden element swallows the rest of the
- * text. Losing a little visible text is cheaper than passing on hidden text.
+ * Deliberately conservative: hidden constructs are removed even inside code spans and
+ * fenced blocks (where GitHub shows them as text), and an unterminated comment or hidden
+ * element swallows the rest of its code region, or of the text. Losing a little visible
+ * text is cheaper than passing on hidden text.
  */
 export function sanitizeUntrustedText(s: string): string {
   const withoutMarkup = removeHiddenMarkup(s);
