@@ -45,9 +45,6 @@ export type ValidGtCommand = z.infer<typeof gtCommandSchema>;
 export type InvalidGtCommand = { kind: 'invalid'; error: string };
 export type GtCommand = ValidGtCommand | InvalidGtCommand;
 
-/** Commands that change state; each needs write access on the target repository. */
-export const CHANGING_KINDS = ['sling', 'sling_goal', 'approve', 'stop', 'mail_send', 'nudge'] as const;
-
 export const DEFAULT_LIST_LIMIT = 10;
 
 export function usageText(): string {
