@@ -1,0 +1,165 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { ForgePort } from '../../forge/forge-port.js';
+import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
+import type { Rig } from '../../rig/rig.js';
+import { claimBead, dispatchReady, failBead, isLeaseLost, workLeft, type Claim } from '../../rig/work.js';
+import type { AgentFactory } from './agent-from-settings.js';
+import { packageHooksDir } from './hooks-dir.js';
+import { createProgressBoard, type ProgressBoard } from './progress-board.js';
+import { rigRemote } from './rig-remote.js';
+import { workBead, type WorkOutcome } from './work-bead.js';
+
+export interface RunRunnerOptions {
+  rig: Rig;
+  agentFactory: AgentFactory;
+  /** Beads this runner works at once. Default settings.concurrency. */
+  concurrency?: number;
+  /** Work one bead (and, locally, merge it), then exit. */
+  once?: boolean;
+  /** Only this bead (the GitHub workflow runs one runner per bead). */
+  bead?: string;
+  /** Exit when nothing is ready, hooked, running or queued for the Refinery. */
+  untilIdle?: boolean;
+  signal?: AbortSignal;
+  /** Per-polecat progress lines and notes (default: silent). */
+  progress?: ProgressBoard;
+  /** With a GitHub forge polecats open PRs; without one (or local) the Refinery merges here. */
+  forge?: ForgePort | null;
+  /** Sling ready beads before claiming (default true). */
+  dispatch?: boolean;
+  /** Run the local Refinery in this process (default: when there is no GitHub forge). */
+  refinery?: boolean;
+  runnerId?: string;
+  worktreeRoot?: string;
+  hooksDir?: string;
+  env?: NodeJS.ProcessEnv;
+  draft?: boolean;
+  pollMs?: number;
+  keepWorktrees?: boolean;
+}
+
+export interface RunnerSummary {
+  runner: string;
+  outcomes: { bead: string; polecat: string; outcome: WorkOutcome | 'error' }[];
+  merged: string[];
+  landed: string[];
+  sentBack: string[];
+  failed: string[];
+}
+
+/**
+ * A polecat runner, like an Actions runner for beads. Each round:
+ * 1. sling ready beads up to the rig's concurrency cap (when this runner dispatches);
+ * 2. claim hooked (or abandoned) beads up to this runner's concurrency and work each one;
+ * 3. without a forge, run a pass of the local Refinery alongside;
+ * 4. wait for a polecat or the Refinery to finish, or a short poll.
+ * Stops on `signal` (beads in hand are released), after one bead with `once`, or when the
+ * town is idle with `untilIdle`.
+ */
+export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> {
+  const { rig } = opts;
+  const runner = opts.runnerId ?? `${hostname().split('.')[0] || 'host'}-${process.pid}`;
+  const concurrency = opts.concurrency ?? rig.settings.concurrency;
+  const board = opts.progress ?? createProgressBoard(process.stderr, true);
+  const forge = opts.forge ?? null;
+  const useRefinery = opts.refinery ?? (!forge || forge.kind === 'local');
+  const remote = await rigRemote(rig);
+  const hooksDir = opts.hooksDir ?? packageHooksDir();
+  const worktreeRoot = opts.worktreeRoot ?? join(rig.gitDir, 'gastown', 'worktrees');
+  const env = opts.env ?? process.env;
+  const signal = opts.signal ?? new AbortController().signal;
+  const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
+
+  const active = new Map<string, Promise<void>>();
+  let claimed = 0;
+  let refining: Promise<void> | null = null;
+  let refineryFoundWork = false;
+  // A pass over an empty queue is cheap but not free: run one when a polecat finished, else now and then.
+  let refineDue = true;
+  let lastRefine = 0;
+
+  const work = async (claim: Claim): Promise<void> => {
+    const log = (text: string) => board.update(claim.polecat, claim.bead, text);
+    let outcome: WorkOutcome | 'error';
+    try {
+      outcome = await workBead({
+        rig, claim, remote, hooksDir, worktreeRoot, forge, signal, log,
+        agent: opts.agentFactory(claim.polecat),
+        draft: opts.draft ?? false,
+        keepWorktree: opts.keepWorktrees,
+      });
+    } catch (err) {
+      // Worktree or git trouble before the agent ran: count it as a failed attempt.
+      outcome = 'error';
+      const message = (err as Error).message;
+      board.note(`${claim.polecat} ${claim.bead}: ${message}`);
+      await failBead(rig, claim, `runner ${runner}: ${message}`).catch((e) => {
+        if (!isLeaseLost(e)) board.note(`could not record the failure of ${claim.bead}: ${(e as Error).message}`);
+      });
+    }
+    board.remove(claim.polecat);
+    summary.outcomes.push({ bead: claim.bead, polecat: claim.polecat, outcome });
+    if (outcome === 'failed') summary.failed.push(claim.bead);
+    if (outcome === 'in_review') refineDue = true;
+  };
+
+  const refine = async (): Promise<void> => {
+    refineDue = false;
+    lastRefine = Date.now();
+    const pass: RefineryPassResult = await refineryPass(rig, { env, remote, log: (l) => board.note(l) });
+    summary.merged.push(...pass.merged);
+    summary.landed.push(...pass.landed);
+    summary.sentBack.push(...pass.sentBack);
+    summary.failed.push(...pass.failed);
+    refineryFoundWork = pass.merged.length + pass.sentBack.length + pass.failed.length > 0;
+    if (refineryFoundWork) refineDue = true;
+  };
+
+  while (!signal.aborted) {
+    const wantMore = !(opts.once && claimed >= 1);
+    if (wantMore && opts.dispatch !== false) {
+      const slung = await dispatchReady(rig, opts.bead ? { only: opts.bead } : {});
+      for (const s of slung) board.note(`${s.bead.id} slung to ${s.polecat}: ${s.bead.title}`);
+    }
+    while (wantMore && active.size < concurrency && !(opts.once && claimed >= 1)) {
+      const claim = await claimBead(rig, { runner, bead: opts.bead });
+      if (!claim) break;
+      claimed++;
+      board.update(claim.polecat, claim.bead, claim.takeover ? 'taking over from a silent runner' : 'claimed');
+      const p = work(claim).finally(() => active.delete(claim.bead));
+      active.set(claim.bead, p);
+    }
+    if (active.size === 0 && (opts.once || opts.untilIdle)) {
+      // Nothing in hand: let the Refinery catch up, then decide whether the town is idle.
+      if (refining) await refining;
+      let progressed = false;
+      if (useRefinery) {
+        await refine();
+        progressed = refineryFoundWork;
+      }
+      if (opts.once && (claimed >= 1 || !opts.untilIdle)) break;
+      const left = await workLeft(rig);
+      // Queued beads the Refinery made no progress on cannot change by waiting here.
+      if (left.ready + left.hooked + left.inProgress === 0 && (!useRefinery || left.queued === 0 || !progressed)) break;
+      if (progressed) continue;
+    } else if (useRefinery && !refining && (refineDue || Date.now() - lastRefine > 5 * (opts.pollMs ?? 200))) refining = refine().finally(() => (refining = null));
+    await Promise.race([...active.values(), ...(refining ? [refining] : []), sleep(opts.pollMs ?? 200, signal)]);
+  }
+  if (active.size) await Promise.allSettled(active.values());
+  if (refining) await refining;
+  board.close();
+  return summary;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,81 @@
+import { landConvoy } from '../town/convoy.js';
+import { transitionBead } from '../town/lifecycle.js';
+import type { Bead, Convoy, Hook } from '../town/types.js';
+import type { Rig } from '../rig/rig.js';
+import { countOnAgent, firstLine, mailInTx } from '../rig/work.js';
+
+export const REFINERY_ACTOR = 'refinery';
+
+/**
+ * A merged bead: in_review → closed, its polecat's beadsDone grows, feed `merged`; when that
+ * was the convoy's last open bead the convoy lands in the same transaction (feed
+ * `convoy_landed`). A bead that is no longer in review (another Refinery got there) is left.
+ */
+export async function closeMerged(rig: Rig, beadId: string, sha: string): Promise<{ bead: Bead; landed: Convoy | null } | null> {
+  return rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', beadId);
+      if (!bead || bead.status !== 'in_review') return null;
+      const next = transitionBead(bead, 'closed', rig.at(), { closeReason: `merged as ${sha.slice(0, 12)}` });
+      tx.put('beads', beadId, next, `merged beads/${beadId}`);
+      if (bead.assignee) await countOnAgent(tx, bead.assignee, 'beadsDone');
+      rig.emit(tx, 'merged', `${beadId} merged into ${rig.settings.defaultBranch} as ${sha.slice(0, 7)}: ${bead.title}`, { bead: beadId, convoy: bead.convoy });
+      let landed: Convoy | null = null;
+      if (bead.convoy) {
+        const convoy = await tx.get<Convoy>('convoys', bead.convoy);
+        if (convoy?.status === 'active') {
+          const others = await Promise.all(convoy.beads.filter((id) => id !== beadId).map((id) => tx.get<Bead>('beads', id)));
+          if (others.every((b) => b?.status === 'closed')) {
+            landed = landConvoy(convoy, rig.at());
+            tx.put('convoys', convoy.id, landed, `land convoys/${convoy.id}`);
+            rig.emit(tx, 'convoy_landed', `convoy ${convoy.id} landed: ${convoy.title}`, { convoy: convoy.id });
+          }
+        }
+      }
+      return { bead: next, landed };
+    },
+    { actor: REFINERY_ACTOR },
+  );
+}
+
+/**
+ * A conflict or a failed gate: the bead goes back on its polecat's hook with mail saying
+ * why (or back to open when that polecat has taken other work), up to settings.retryCap
+ * attempts; after that it fails and the mayor gets mail.
+ */
+export async function sendBack(rig: Rig, beadId: string, reason: 'conflict' | 'gate' | 'missing', output: string): Promise<Bead | null> {
+  return rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', beadId);
+      if (!bead || bead.status !== 'in_review') return null;
+      const what = reason === 'conflict' ? 'does not rebase cleanly' : reason === 'gate' ? 'failed the gate' : 'was not pushed';
+      rig.emit(tx, 'merge_failed', `${beadId} ${what}: ${firstLine(output)}`, { bead: beadId, convoy: bead.convoy });
+      const polecat = bead.assignee;
+      if (bead.attempts > rig.settings.retryCap || !polecat) {
+        const next = transitionBead(bead, 'failed', rig.at());
+        tx.put('beads', beadId, next, `merge failed beads/${beadId}`);
+        if (polecat) await countOnAgent(tx, polecat, 'beadsFailed');
+        rig.emit(tx, 'bead_failed', `${beadId} failed: it ${what} after ${bead.attempts} attempts`, { bead: beadId, convoy: bead.convoy });
+        mailInTx(rig, tx, { from: REFINERY_ACTOR, to: 'mayor', subject: `MERGE_FAILED ${beadId}: ${bead.title}`.slice(0, 200), body: output, type: 'MERGE_FAILED', bead: beadId });
+        return next;
+      }
+      const hook = await tx.get<Hook>('hooks', polecat);
+      let next: Bead;
+      if (!hook?.bead || hook.bead === beadId) {
+        next = transitionBead(bead, 'hooked', rig.at(), { assignee: polecat });
+        tx.put<Hook>('hooks', polecat, { agent: polecat, bead: beadId, slungAt: rig.at(), slungBy: REFINERY_ACTOR });
+      } else next = transitionBead(bead, 'open', rig.at());
+      tx.put('beads', beadId, next, `sent back beads/${beadId}`);
+      mailInTx(rig, tx, {
+        from: REFINERY_ACTOR,
+        to: polecat,
+        subject: `MERGE_FAILED ${beadId}: your branch ${what}`.slice(0, 200),
+        body: `${bead.branch ?? ''} ${what} on ${rig.settings.defaultBranch} (attempt ${bead.attempts} of ${rig.settings.retryCap + 1}).\n\n${output}`,
+        type: 'MERGE_FAILED',
+        bead: beadId,
+      });
+      return next;
+    },
+    { actor: REFINERY_ACTOR },
+  );
+}

@@ -1,0 +1,267 @@
+/**
+ * The ledger side of a polecat's work: dispatch, claim, heartbeat, finish, fail, release.
+ * Every write is one compare-and-swap transaction carrying its feed event, so two runners
+ * (on one machine or many) can never hold the same bead and a crash never half-applies.
+ * The functions passed to `transact` only read and write the ledger (they may run twice).
+ */
+import { GastownError, isGastownError } from '../errors.js';
+import type { Transaction } from '../ledger/ledger.js';
+import { readyBeads } from '../town/graph.js';
+import { transitionBead } from '../town/lifecycle.js';
+import { newMail } from '../town/mail.js';
+import type { Agent, Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
+import { allBeads } from './beads.js';
+import type { InboxEntry } from './mail.js';
+import type { Rig } from './rig.js';
+import { sling, type SlingResult } from './sling.js';
+
+/** A runner's hold on one bead, returned by claimBead and passed back on every later call. */
+export interface Claim {
+  bead: string;
+  polecat: string;
+  runner: string;
+  /** The bead's attempts counter after this claim (1 for the first run). */
+  attempt: number;
+  branch: string;
+  /** True when the bead was taken over from a runner whose lease ran out. */
+  takeover: boolean;
+}
+
+/** Convoy statuses whose beads may be worked on. */
+const WORKABLE_CONVOY = new Set<Convoy['status']>(['active']);
+
+export function polecatBranchName(polecat: string, bead: string): string {
+  return `polecat/${polecat}/${bead}`;
+}
+
+/** The coded error a runner gets once its bead is no longer its own: stop working on it. */
+export function leaseLost(claim: Claim, why: string): GastownError {
+  return new GastownError('gastown_conflict', `${claim.polecat} lost ${claim.bead}: ${why}`, { leaseLost: true, bead: claim.bead });
+}
+
+export function isLeaseLost(err: unknown): boolean {
+  return isGastownError(err, 'gastown_conflict') && err.details?.leaseLost === true;
+}
+
+/** Ready beads whose convoy (if any) is approved and running, most urgent first. */
+export async function dispatchable(rig: Rig, beads?: Bead[]): Promise<Bead[]> {
+  const all = beads ?? (await allBeads(rig));
+  const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
+  return readyBeads(all).filter((b) => {
+    if (!b.convoy) return true;
+    const c = convoys.get(b.convoy);
+    return !!c && WORKABLE_CONVOY.has(c.status);
+  });
+}
+
+/**
+ * Slings ready beads to polecats from the name pool until hooked + in-progress beads reach
+ * the cap (settings.concurrency by default). A bead another dispatcher took first is
+ * skipped, not an error. Returns what this call slung.
+ */
+export async function dispatchReady(rig: Rig, opts: { cap?: number; only?: string } = {}): Promise<SlingResult[]> {
+  const cap = opts.cap ?? rig.settings.concurrency;
+  const beads = await allBeads(rig);
+  let busy = beads.filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
+  const slung: SlingResult[] = [];
+  for (const bead of await dispatchable(rig, beads)) {
+    if (busy >= cap) break;
+    if (opts.only && bead.id !== opts.only) continue;
+    // Two dispatchers may pick the same free polecat name: the loser's CAS fails, it picks again.
+    for (let tries = 0; tries < 5; tries++) {
+      try {
+        slung.push(await sling(rig, bead.id));
+        busy++;
+        break;
+      } catch (err) {
+        if (isGastownError(err, 'gastown_conflict') && /already has/.test(err.message)) continue;
+        if (isGastownError(err, 'gastown_illegal_transition') || isGastownError(err, 'gastown_not_ready')) break;
+        throw err;
+      }
+    }
+  }
+  return slung;
+}
+
+function isStale(beat: Heartbeat | null, bead: string, now: number, leaseMs: number): boolean {
+  return !beat || beat.bead !== bead || now - Date.parse(beat.at) > leaseMs;
+}
+
+/**
+ * Takes one bead for `runner`: a hooked bead (of `polecat`, or `bead`, when given) goes to
+ * in_progress, or an in-progress bead whose heartbeat is older than the lease is taken over.
+ * Null when nothing is claimable. The bead and the heartbeat change in one transaction, so
+ * of two runners racing for a bead exactly one wins.
+ */
+export async function claimBead(rig: Rig, opts: { runner: string; polecat?: string; bead?: string }): Promise<Claim | null> {
+  const now = rig.now().getTime();
+  const beads = opts.bead ? (await rig.ledger.getMany<Bead>('beads', [opts.bead])).map((v) => v.value) : await allBeads(rig);
+  const beats = new Map((await rig.ledger.list<Heartbeat>('heartbeats')).map((h) => [h.id, h.value]));
+  const candidates = beads
+    .filter((b) => b.assignee && (!opts.polecat || b.assignee === opts.polecat))
+    .filter((b) => b.status === 'hooked' || (b.status === 'in_progress' && isStale(beats.get(b.assignee!) ?? null, b.id, now, rig.settings.leaseMs)))
+    .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  for (const candidate of candidates) {
+    const claim = await rig.ledger.transact(
+      async (tx): Promise<Claim | null> => {
+        const bead = await tx.get<Bead>('beads', candidate.id);
+        if (!bead?.assignee) return null;
+        const polecat = bead.assignee;
+        const beat = await tx.get<Heartbeat>('heartbeats', polecat);
+        const takeover = bead.status === 'in_progress';
+        if (takeover && !isStale(beat, bead.id, rig.now().getTime(), rig.settings.leaseMs)) return null;
+        if (!takeover && bead.status !== 'hooked') return null;
+        const branch = polecatBranchName(polecat, bead.id);
+        const patch = { attempts: bead.attempts + 1, branch, assignee: polecat };
+        const next = takeover ? { ...bead, ...patch, updatedAt: rig.at() } : transitionBead(bead, 'in_progress', rig.at(), patch);
+        tx.put('beads', bead.id, next, `claim beads/${bead.id}`);
+        tx.put<Heartbeat>('heartbeats', polecat, { agent: polecat, bead: bead.id, runner: opts.runner, at: rig.at() }, `beat heartbeats/${polecat}`);
+        const hook = await tx.get<Hook>('hooks', polecat);
+        if (hook?.bead !== bead.id) tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: rig.actor });
+        rig.emit(
+          tx,
+          takeover ? 'stalled' : 'bead_started',
+          takeover
+            ? `${opts.runner} took over ${bead.id} from ${beat?.runner ?? 'a silent runner'} (attempt ${next.attempts})`
+            : `${polecat} started ${bead.id} on ${opts.runner} (attempt ${next.attempts})`,
+          { bead: bead.id, convoy: bead.convoy },
+        );
+        return { bead: bead.id, polecat, runner: opts.runner, attempt: next.attempts, branch, takeover };
+      },
+      { actor: opts.runner },
+    );
+    if (claim) return claim;
+  }
+  return null;
+}
+
+/** Reads the bead and heartbeat inside `tx` and throws leaseLost unless both are still this claim's. */
+async function ownBead(tx: Transaction, claim: Claim): Promise<{ bead: Bead; beat: Heartbeat | null }> {
+  const bead = await tx.get<Bead>('beads', claim.bead);
+  if (!bead) throw leaseLost(claim, 'the bead is gone');
+  if (bead.status !== 'in_progress') throw leaseLost(claim, `the bead is ${bead.status}`);
+  if (bead.assignee !== claim.polecat) throw leaseLost(claim, `the bead is assigned to ${bead.assignee ?? 'nobody'}`);
+  const beat = await tx.get<Heartbeat>('heartbeats', claim.polecat);
+  if (beat && (beat.runner !== claim.runner || beat.bead !== claim.bead)) throw leaseLost(claim, `runner ${beat.runner} holds it now`);
+  return { bead, beat };
+}
+
+/** Renews the lease. Throws leaseLost (isLeaseLost) when the bead is no longer this runner's. */
+export async function heartbeat(rig: Rig, claim: Claim): Promise<void> {
+  await rig.ledger.transact(
+    async (tx) => {
+      await ownBead(tx, claim);
+      tx.put<Heartbeat>('heartbeats', claim.polecat, { agent: claim.polecat, bead: claim.bead, runner: claim.runner, at: rig.at() });
+    },
+    { actor: claim.runner },
+  );
+}
+
+function clearHook(tx: Transaction, hook: Hook | null, polecat: string, bead: string): void {
+  if (hook?.bead === bead) tx.put<Hook>('hooks', polecat, { agent: polecat, bead: null, slungAt: null, slungBy: null });
+}
+
+/** Appends a mail message to an inbox inside a transaction (so it lands with the change it reports). */
+export function mailInTx(rig: Rig, tx: Transaction, input: { from: string; to: string; subject: string; body: string; type: string; bead: string }): void {
+  const id = `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const message = newMail(input, id, rig.at());
+  tx.append<InboxEntry>('mail', message.to, { message }, `mail to ${message.to}`);
+  rig.emit(tx, 'mail_sent', `mail from ${message.from} to ${message.to}: ${message.subject}`, { bead: input.bead });
+}
+
+/**
+ * The polecat is done: in_progress → in_review with its branch (and PR, with a forge), the
+ * hook freed for the next bead, the lease dropped, mail POLECAT_DONE to the mayor.
+ */
+export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; pr?: Bead['pr']; summary?: string }): Promise<Bead> {
+  return rig.ledger.transact(
+    async (tx) => {
+      const { bead } = await ownBead(tx, claim);
+      const next = transitionBead(bead, 'in_review', rig.at(), { branch: out.branch, pr: out.pr ?? bead.pr });
+      tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
+      clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
+      tx.delete('heartbeats', claim.polecat);
+      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, { bead: bead.id, convoy: bead.convoy, url: next.pr.url });
+      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, { bead: bead.id, convoy: bead.convoy });
+      mailInTx(rig, tx, {
+        from: claim.polecat,
+        to: 'mayor',
+        subject: `POLECAT_DONE ${bead.id}: ${bead.title}`.slice(0, 200),
+        body: [`branch: ${out.branch}`, next.pr ? `pr: ${next.pr.url}` : 'queued for the Refinery', out.summary ?? ''].filter(Boolean).join('\n'),
+        type: 'POLECAT_DONE',
+        bead: bead.id,
+      });
+      return next;
+    },
+    { actor: claim.polecat },
+  );
+}
+
+/**
+ * The agent failed. Within settings.retryCap attempts the bead goes back on the same
+ * polecat's hook for another try (its pushed branch is kept); after that it fails, the
+ * polecat's failure count grows and the mayor gets mail.
+ */
+export async function failBead(rig: Rig, claim: Claim, reason: string): Promise<Bead> {
+  return rig.ledger.transact(
+    async (tx) => {
+      const { bead } = await ownBead(tx, claim);
+      tx.delete('heartbeats', claim.polecat);
+      if (bead.attempts <= rig.settings.retryCap) {
+        const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
+        tx.put('beads', bead.id, next, `retry beads/${bead.id}`);
+        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy });
+        return next;
+      }
+      const next = transitionBead(bead, 'failed', rig.at());
+      tx.put('beads', bead.id, next, `fail beads/${bead.id}`);
+      clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
+      await countOnAgent(tx, claim.polecat, 'beadsFailed');
+      rig.emit(tx, 'bead_failed', `${bead.id} failed after ${bead.attempts} attempts: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy });
+      mailInTx(rig, tx, { from: claim.polecat, to: 'mayor', subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200), body: reason, type: 'BEAD_FAILED', bead: bead.id });
+      return next;
+    },
+    { actor: claim.polecat },
+  );
+}
+
+/** The runner gives the bead up (shutting down): back to hooked on the same polecat, claimable at once. */
+export async function releaseBead(rig: Rig, claim: Claim, why = 'runner stopped'): Promise<Bead | null> {
+  try {
+    return await rig.ledger.transact(
+      async (tx) => {
+        const { bead } = await ownBead(tx, claim);
+        const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
+        tx.put('beads', bead.id, next, `release beads/${bead.id}`);
+        tx.delete('heartbeats', claim.polecat);
+        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, { bead: bead.id, convoy: bead.convoy });
+        return next;
+      },
+      { actor: claim.runner },
+    );
+  } catch (err) {
+    if (isLeaseLost(err)) return null;
+    throw err;
+  }
+}
+
+export async function countOnAgent(tx: Transaction, name: string, field: 'beadsDone' | 'beadsFailed'): Promise<void> {
+  const agent = await tx.get<Agent>('agents', name);
+  if (agent) tx.put<Agent>('agents', name, { ...agent, [field]: agent[field] + 1 });
+}
+
+/** Counts that tell a runner whether the town has anything left to do. */
+export async function workLeft(rig: Rig): Promise<{ ready: number; hooked: number; inProgress: number; queued: number }> {
+  const beads = await allBeads(rig);
+  return {
+    ready: (await dispatchable(rig, beads)).length,
+    hooked: beads.filter((b) => b.status === 'hooked').length,
+    inProgress: beads.filter((b) => b.status === 'in_progress').length,
+    queued: beads.filter((b) => b.status === 'in_review' && !b.pr).length,
+  };
+}
+
+export function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim()) ?? '';
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
