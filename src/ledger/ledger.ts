@@ -168,17 +168,14 @@ export class Ledger {
   async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
     const obj = await this.catFile.read(this.ref(kind, id));
     if (!obj || obj.type !== 'commit') return null;
-    return { id, oid: obj.oid, value: decodeMessage<T>(parseCommit(obj.content).message).value };
+    return { id, oid: obj.oid, value: await this.valueOf<T>(kind, obj.oid, obj.content) };
   }
 
   /** Several entities in one pipelined round trip; missing ones are left out. */
   async getMany<T>(kind: DocKind, ids: string[]): Promise<Versioned<T>[]> {
     const objs = await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
-    const out: Versioned<T>[] = [];
-    objs.forEach((o, i) => {
-      if (o && o.type === 'commit') out.push({ id: ids[i]!, oid: o.oid, value: decodeMessage<T>(parseCommit(o.content).message).value });
-    });
-    return out;
+    const found = objs.flatMap((o, i) => (o && o.type === 'commit' ? [{ id: ids[i]!, o }] : []));
+    return Promise.all(found.map(async ({ id, o }) => ({ id, oid: o.oid, value: await this.valueOf<T>(kind, o.oid, o.content) })));
   }
 
   /** Ref name → commit id for every ref under `<prefix><sub>` (one `for-each-ref`). */
@@ -210,10 +207,9 @@ export class Ledger {
     }
     if (missing.length) {
       const objs = await this.catFile.readMany(missing.map((m) => m.oid));
+      const values = await Promise.all(objs.map((o, i) => (o ? this.valueOf<T>(kind, missing[i]!.oid, o.content) : null)));
       objs.forEach((o, i) => {
-        if (!o) return;
-        const m = missing[i]!;
-        out.push({ id: m.id, oid: m.oid, value: decodeMessage<T>(parseCommit(o.content).message).value });
+        if (o) out.push({ id: missing[i]!.id, oid: missing[i]!.oid, value: values[i] as T });
       });
     }
     if (missing.length || cached.size !== refs.size) this.cache.save(this.prefix, kind, out);
@@ -268,11 +264,12 @@ export class Ledger {
   }
 
   /** Reads one commit by id (sync uses this to walk history). */
-  async readCommit(oid: string): Promise<{ parents: string[]; time: number; actor: string; value: unknown } | null> {
+  async readCommit(oid: string, kind?: string): Promise<{ parents: string[]; time: number; actor: string; value: unknown } | null> {
     const obj = await this.catFile.read(oid);
     if (!obj || obj.type !== 'commit') return null;
     const c = parseCommit(obj.content);
-    return { parents: c.parents, time: c.time, actor: c.authorName, value: decodeMessage(c.message).value };
+    const value = kind ? await this.valueOf(kind, oid, obj.content).catch(() => null) : safeDecode(c.message);
+    return { parents: c.parents, time: c.time, actor: c.authorName, value };
   }
 
   // ---------------------------------------------------------------- writes
@@ -435,6 +432,27 @@ export class Ledger {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * The value a commit holds. Our own commits repeat the JSON in their message (one object
+   * read); a commit written by other tools (plain git, a person) may not, and then the
+   * tree, which is canonical, is read.
+   */
+  private async valueOf<T>(kind: string, oid: string, content: Buffer): Promise<T> {
+    try {
+      const v = decodeMessage<T>(parseCommit(content).message).value;
+      if (v !== null) return v;
+    } catch {
+      /* not our message format: fall back to the tree */
+    }
+    const blob = await this.catFile.read(`${oid}:${fileNameFor(kind)}`);
+    if (!blob) throw new GastownError('gastown_git', `${kind} commit ${oid} holds no ${fileNameFor(kind)}`);
+    try {
+      return JSON.parse(blob.content.toString('utf8')) as T;
+    } catch {
+      throw new GastownError('gastown_git', `${kind} commit ${oid}: ${fileNameFor(kind)} is not valid JSON`);
+    }
+  }
+
   private async commitWrites(writes: PendingWrite[], seen: Map<string, string | null>, actor: string): Promise<'ok' | 'retry'> {
     // Refs written without being read first (appends, blind puts) compare against the tip now.
     const unread = writes.filter((w) => !seen.has(w.ref));
@@ -511,6 +529,14 @@ export class Ledger {
   private emptyTree(): string {
     if (!this.emptyTreeOid) this.emptyTreeOid = this.objects.writeTree([]);
     return this.emptyTreeOid;
+  }
+}
+
+function safeDecode(message: string): unknown {
+  try {
+    return decodeMessage(message).value;
+  } catch {
+    return null;
   }
 }
 

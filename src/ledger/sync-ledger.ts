@@ -165,7 +165,7 @@ async function ancestors(ledger: Ledger, tip: string): Promise<Map<string, numbe
 }
 
 async function mergeCommit(ledger: Ledger, kind: string, ref: string, l: string, r: string, base: string | null): Promise<string> {
-  const [lc, rc, bc] = await Promise.all([ledger.readCommit(l), ledger.readCommit(r), base ? ledger.readCommit(base) : null]);
+  const [lc, rc, bc] = await Promise.all([ledger.readCommit(l, kind), ledger.readCommit(r, kind), base ? ledger.readCommit(base, kind) : null]);
   if (!lc || !rc) throw new GastownError('gastown_sync', `cannot read both sides of ${ref}`);
   const parents = [l, r].sort();
   const time = Math.max(lc.time, rc.time);

@@ -50,6 +50,27 @@ describe('documents', () => {
     expect(await ledger.get('beads', 'gt-none')).toBeNull();
   });
 
+  test('a commit written by plain git (tree only, any message) is read from its tree', async () => {
+    const { dir, ledger } = await fresh();
+    await ledger.transact((tx) => tx.put('beads', 'gt-9a9a', { id: 'gt-9a9a', title: 'from gastown' }));
+    const old = git(dir, ['rev-parse', 'refs/gastown/beads/gt-9a9a']);
+    const { execFileSync } = await import('node:child_process');
+    const run = (args: string[], input?: string) =>
+      execFileSync('git', args, { cwd: dir, input, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'p', GIT_AUTHOR_EMAIL: 'p@x', GIT_COMMITTER_NAME: 'p', GIT_COMMITTER_EMAIL: 'p@x' } }).trim();
+    const b = run(['hash-object', '-w', '--stdin'], JSON.stringify({ id: 'gt-9a9a', title: 'edited by hand' }));
+    const tree = run(['mktree'], `100644 blob ${b}\tbead.json\n`);
+    const commit = run(['commit-tree', tree, '-p', old, '-m', 'manual edit']);
+    run(['update-ref', 'refs/gastown/beads/gt-9a9a', commit, old]);
+
+    expect((await ledger.get<{ title: string }>('beads', 'gt-9a9a'))!.value.title).toBe('edited by hand');
+    expect((await ledger.list<{ title: string }>('beads'))[0]!.value.title).toBe('edited by hand');
+    await ledger.transact(async (tx) => {
+      const v = await tx.get<{ id: string; title: string }>('beads', 'gt-9a9a');
+      tx.put('beads', 'gt-9a9a', { ...v!, title: `${v!.title}, then by gastown` });
+    });
+    expect((await ledger.get<{ title: string }>('beads', 'gt-9a9a'))!.value.title).toBe('edited by hand, then by gastown');
+  });
+
   test('a transaction over several refs commits all of them or none', async () => {
     const { ledger } = await fresh();
     await ledger.transact((tx) => tx.put('hooks', 'nux', { agent: 'nux', bead: 'gt-0001' }));
