@@ -8,6 +8,7 @@ import { createAppDeps } from './github/app-deps.js';
 import type { AppDeps } from './github/app-deps.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
+import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { healthHandler } from './github/health-handler.js';
 
 export type { AppDeps };
@@ -16,6 +17,7 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
   return (app, { addHandler }) => {
     app.on('issues.labeled', issuesLabeled(deps));
     app.on('issue_comment.created', issueCommentCreated(deps));
+    app.on('pull_request.closed', pullRequestClosed(deps));
     addHandler(healthHandler(deps.version));
   };
 }

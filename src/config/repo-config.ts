@@ -31,6 +31,15 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
         .regex(/^refs\/[A-Za-z0-9._/-]+\/$/, 'must start with refs/ and end with /')
         .default('refs/gastown/'),
       closeParentOnLand: z.boolean().default(false),
+      /**
+       * The workflow the app dispatches (`workflow_dispatch`, input `bead`) for each slung bead;
+       * null when polecats run elsewhere (`gt runner` processes claim hooked beads themselves).
+       */
+      polecatWorkflow: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]+\.ya?ml$/, 'must be a workflow file name such as gastown-polecat.yml')
+        .nullable()
+        .default('gastown-polecat.yml'),
       draftPullRequests: z.boolean().default(false),
       /** Polecat commits are authored as `<name>@<domain>`; absent means the rig's default. */
       polecatEmailDomain: z

@@ -2,41 +2,84 @@
  * The services the app's handlers call, built once per process from the environment.
  * Tests build their own `AppDeps` and pass them to `createGastownApp`.
  */
+import type { Logger } from 'pino';
+import type { ProbotOctokit } from 'probot';
 import { loadEnvConfig } from '../config/env-config.js';
-import { GastownError } from '../errors.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import { anthropicFromEnv } from '../model/anthropic.js';
 import { VERSION } from '../version.js';
+import { LedgerMirrors } from './ledger-mirror.js';
+import { ledgerPlanDeps, ledgerWorkDeps } from './ledger-plan-deps.js';
+import { createMayor } from './mayor.js';
 import type { PlanIssueDeps } from './plan-issue-deps.js';
+import type { WorkDeps } from './work-deps.js';
+
+/** The repository a delivery is about, and who acts. */
+export interface RepoScope {
+  owner: string;
+  repo: string;
+  octokit: InstanceType<typeof ProbotOctokit>;
+  config: RepoConfig;
+  log: Logger;
+  /** Login of the person acting, or the app. */
+  actor: string;
+}
+
+/** One repository's services for one delivery. */
+export interface RepoServices {
+  plan: PlanIssueDeps;
+  work: WorkDeps;
+}
 
 export interface AppDeps {
-  plan: PlanIssueDeps;
+  /**
+   * Runs `fn` with the repository's services: one unit of work per repository at a time,
+   * with the repository's ledger synced before and after.
+   */
+  withRepo<T>(scope: RepoScope, fn: (services: RepoServices) => Promise<T>): Promise<T>;
   /** Default model for repos whose config names none (GASTOWN_MODEL). */
   defaultModel: string;
   version: string;
+  /** Stops long-lived git processes (tests and shutdown). */
+  close?(): Promise<void>;
+}
+
+/** The installation token of a per-delivery Octokit (Probot caches it per installation). */
+export async function installationToken(octokit: RepoScope['octokit']): Promise<string> {
+  const auth = (await octokit.auth({ type: 'installation' })) as { token?: unknown };
+  if (typeof auth.token !== 'string') throw new Error('the installation has no token');
+  return auth.token;
 }
 
 /**
- * The ledger-backed rig service and the Mayor are not wired yet: until they are, every
- * dependency fails with a clear coded error, which the handlers turn into a comment, rather
- * than the app pretending to plan.
+ * The real services: a ledger mirror per repository under GASTOWN_DATA_DIR synced over
+ * GASTOWN_GIT_URL with the installation token, and the Mayor over the Anthropic model when
+ * ANTHROPIC_API_KEY is set (the checklist planner otherwise).
  */
-export function createAppDeps(env: Record<string, string | undefined>): AppDeps {
+export function createAppDeps(env: Record<string, string | undefined>, options: { now?: () => Date } = {}): AppDeps {
   const config = loadEnvConfig(env);
-  const notWired = (what: string) => async (): Promise<never> => {
-    throw new GastownError('gastown_config', `This Gas Town server has no ${what} configured yet.`);
-  };
+  const model = anthropicFromEnv(env);
+  const clock = options.now ?? (() => new Date());
+  const mirrors = new LedgerMirrors({ dataDir: config.dataDir, gitUrlTemplate: config.gitUrlTemplate, now: clock });
   return {
     defaultModel: config.model,
     version: VERSION,
-    plan: {
-      mayor: { plan: notWired('Mayor') },
-      findConvoy: async () => null,
-      recordPlan: notWired('ledger'),
-      recordLink: notWired('ledger'),
-      recordStatusComment: notWired('ledger'),
-      approve: notWired('ledger'),
-      markMaterialised: notWired('ledger'),
-      recordFailure: async () => undefined,
-      clock: () => new Date(),
-    },
+    withRepo: (scope, fn) =>
+      mirrors.withRepoLedger(
+        {
+          owner: scope.owner,
+          repo: scope.repo,
+          prefix: scope.config.ledgerPrefix,
+          actor: scope.actor,
+          token: () => installationToken(scope.octokit),
+          log: scope.log,
+        },
+        (session) =>
+          fn({
+            plan: ledgerPlanDeps(session, createMayor({ model, log: scope.log }), clock),
+            work: ledgerWorkDeps(session),
+          }),
+      ),
+    close: () => mirrors.close(),
   };
 }

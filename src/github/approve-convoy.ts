@@ -3,16 +3,19 @@
  * for approval; the child issues are then created. Approving an approved convoy re-runs the
  * idempotent materialisation, which is how a person nudges a half-finished one along.
  */
+import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
+import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { materialiseConvoy } from './materialise-convoy.js';
 import { getPermission, hasWrite } from './permission.js';
-import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import type { RecordedConvoy } from './plan-issue-deps.js';
 import { reportFailure } from './report-failure.js';
 
 export type ApproveOutcome = 'refused' | 'no_convoy' | 'materialised' | 'failed';
 
-export async function approveConvoy(delivery: Delivery, deps: PlanIssueDeps): Promise<ApproveOutcome> {
+export async function approveConvoy(delivery: Delivery, services: RepoServices): Promise<ApproveOutcome> {
+  const deps = services.plan;
   const { octokit, forge, target, log } = delivery;
   const level = await getPermission(octokit, target.owner, target.repo, target.sender);
   if (!hasWrite(level)) {
@@ -36,9 +39,10 @@ export async function approveConvoy(delivery: Delivery, deps: PlanIssueDeps): Pr
       log.info({ convoy: recorded.convoy.id, by: target.sender }, 'Convoy approved');
     }
     await materialiseConvoy(delivery, deps, recorded);
-    return 'materialised';
   } catch (err) {
     await reportFailure(delivery, deps, err, recorded);
     return 'failed';
   }
+  await dispatchBeads(delivery, services.work);
+  return 'materialised';
 }

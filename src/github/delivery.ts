@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import type { RepoConfig } from '../config/repo-config.js';
+import type { RepoScope } from './app-deps.js';
 import type { ForgePort } from '../forge/forge-port.js';
 import type { ParentIssueKey } from './plan-issue-deps.js';
 
@@ -22,10 +23,17 @@ export interface Delivery {
   forge: ForgePort;
   config: RepoConfig;
   target: IssueTarget;
+  /** The repository's default branch: workflow runs start there. */
+  defaultBranch: string;
 }
 
 export function parentKey(target: IssueTarget): ParentIssueKey {
   return { repo: `${target.owner}/${target.repo}`, issueNumber: target.issue.number };
+}
+
+/** The repository and actor of a delivery, for `AppDeps.withRepo`. */
+export function repoScope(delivery: Delivery, actor: string = delivery.target.sender): RepoScope {
+  return { owner: delivery.target.owner, repo: delivery.target.repo, octokit: delivery.octokit, config: delivery.config, log: delivery.log, actor };
 }
 
 export function repoUrl(target: IssueTarget): string {

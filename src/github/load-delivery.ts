@@ -57,5 +57,5 @@ export async function loadDelivery(
     }
     return null;
   }
-  return { octokit: context.octokit, log: context.log, forge, config, target };
+  return { octokit: context.octokit, log: context.log, forge, config, target, defaultBranch: context.payload.repository.default_branch };
 }

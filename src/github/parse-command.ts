@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-const commandSchema = z.enum(['plan', 'approve']);
+const commandSchema = z.enum(['plan', 'approve', 'stop']);
 export type GtCommand = z.infer<typeof commandSchema>;
 
 /** The command, or null for a comment that is not a `/gt` command we handle. */

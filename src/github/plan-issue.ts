@@ -5,10 +5,13 @@
  *      otherwise gather context, ask the Mayor, and record the plan in the ledger — before
  *      anything is written to GitHub;
  *   3. a convoy awaiting approval gets only its status comment (with how to approve);
- *   4. otherwise materialise: child issues, sub-issue links, blocked-by edges, status comment.
+ *   4. otherwise materialise: child issues, sub-issue links, blocked-by edges, status comment;
+ *   5. dispatch the ready beads (flow 2).
  * Any failure after step 1 ends in one comment, the failed label and a ledger record.
  */
+import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
+import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { gatherContext } from './gather-context.js';
 import { ensureStatus, materialiseConvoy } from './materialise-convoy.js';
@@ -18,7 +21,8 @@ import { reportFailure } from './report-failure.js';
 
 export type PlanOutcome = 'refused' | 'awaiting_approval' | 'materialised' | 'failed';
 
-export async function planIssue(delivery: Delivery, deps: PlanIssueDeps): Promise<PlanOutcome> {
+export async function planIssue(delivery: Delivery, services: RepoServices): Promise<PlanOutcome> {
+  const deps = services.plan;
   const { octokit, forge, config, target, log } = delivery;
   const level = await getPermission(octokit, target.owner, target.repo, target.sender);
   if (!hasWrite(level)) {
@@ -43,11 +47,12 @@ export async function planIssue(delivery: Delivery, deps: PlanIssueDeps): Promis
       return 'awaiting_approval';
     }
     await materialiseConvoy(delivery, deps, recorded);
-    return 'materialised';
   } catch (err) {
     await reportFailure(delivery, deps, err, recorded);
     return 'failed';
   }
+  await dispatchBeads(delivery, services.work);
+  return 'materialised';
 }
 
 async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<RecordedConvoy> {

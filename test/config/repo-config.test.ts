@@ -20,6 +20,7 @@ describe('repo config (.github/gastown.yml)', () => {
       concurrency: 4,
       ledgerPrefix: 'refs/gastown/',
       closeParentOnLand: false,
+      polecatWorkflow: 'gastown-polecat.yml',
       draftPullRequests: false,
     });
   });

@@ -7,6 +7,8 @@ import { Probot, ProbotOctokit } from 'probot';
 import { createGastownApp } from '../../src/app.js';
 import type { AppDeps } from '../../src/github/app-deps.js';
 import type { PlanIssueDeps } from '../../src/github/plan-issue-deps.js';
+import { noWork } from '../../src/github/work-deps.js';
+import type { WorkDeps } from '../../src/github/work-deps.js';
 
 export const OWNER = 'Codertocat';
 export const REPO = 'Hello-World';
@@ -28,8 +30,9 @@ export const privateKey = generateKeyPairSync('rsa', {
 
 export const silentLog = pino({ level: 'silent' });
 
-export function appDeps(plan: PlanIssueDeps): AppDeps {
-  return { plan, defaultModel: 'claude-sonnet-4-5', version: '0.1.0-test' };
+/** App deps over in-memory plan deps, with nothing to dispatch (flows 2 and 4 use the real ledger). */
+export function appDeps(plan: PlanIssueDeps, work: WorkDeps = noWork): AppDeps {
+  return { withRepo: (_scope, fn) => fn({ plan, work }), defaultModel: 'claude-sonnet-4-5', version: '0.1.0-test' };
 }
 
 /** A fresh Probot per delivery, so each one asks for its own installation token. */

@@ -1,10 +1,20 @@
-/** `issue_comment.created`: `/gt plan` and `/gt approve` on issues; everything else is ignored. */
+/** `issue_comment.created`: `/gt plan`, `/gt approve` and `/gt stop` on issues; everything else is ignored. */
 import type { Context } from 'probot';
-import type { AppDeps } from '../app-deps.js';
+import type { AppDeps, RepoServices } from '../app-deps.js';
 import { approveConvoy } from '../approve-convoy.js';
+import type { Delivery } from '../delivery.js';
+import { repoScope } from '../delivery.js';
 import { loadDelivery } from '../load-delivery.js';
+import type { GtCommand } from '../parse-command.js';
 import { parseCommand } from '../parse-command.js';
 import { planIssue } from '../plan-issue.js';
+import { stopConvoy } from '../stop-convoy.js';
+
+const COMMANDS: Record<GtCommand, (delivery: Delivery, services: RepoServices) => Promise<string>> = {
+  plan: planIssue,
+  approve: approveConvoy,
+  stop: stopConvoy,
+};
 
 export function issueCommentCreated(deps: AppDeps) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
@@ -16,7 +26,7 @@ export function issueCommentCreated(deps: AppDeps) {
     const author = comment.user?.login ?? context.payload.sender.login;
     const delivery = await loadDelivery(context, deps, author, () => true);
     if (delivery === null) return;
-    const outcome = command === 'plan' ? await planIssue(delivery, deps.plan) : await approveConvoy(delivery, deps.plan);
+    const outcome = await deps.withRepo(repoScope(delivery), (services) => COMMANDS[command](delivery, services));
     context.log.info({ issue: issue.number, command, outcome }, 'Handled /gt command');
   };
 }

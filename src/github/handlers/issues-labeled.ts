@@ -1,6 +1,7 @@
 /** `issues.labeled` with the Mayor label: plan the issue (flow 1). */
 import type { Context } from 'probot';
 import type { AppDeps } from '../app-deps.js';
+import { repoScope } from '../delivery.js';
 import { loadDelivery } from '../load-delivery.js';
 import { planIssue } from '../plan-issue.js';
 
@@ -10,7 +11,7 @@ export function issuesLabeled(deps: AppDeps) {
     if (label === undefined) return;
     const delivery = await loadDelivery(context, deps, context.payload.sender.login, (c) => c.labels.mayor === label);
     if (delivery === null || label !== delivery.config.labels.mayor) return;
-    const outcome = await planIssue(delivery, deps.plan);
+    const outcome = await deps.withRepo(repoScope(delivery), (services) => planIssue(delivery, services));
     context.log.info({ issue: context.payload.issue.number, outcome }, 'Handled Mayor label');
   };
 }

@@ -1,0 +1,104 @@
+/**
+ * Flow 4 (advance) on GitHub, when a polecat's pull request closes:
+ *   1. find the bead: the head branch `polecat/<name>/<bead>`, else a `Gastown-Bead: <id>`
+ *      trailer or `<!-- gastown:bead <id> -->` marker in the body;
+ *   2. merged → the bead closes in the ledger (and the convoy lands with its last bead);
+ *      closed unmerged → the bead is open again;
+ *   3. only when the ledger changed: close the bead's child issue, label the beads that
+ *      became ready, update the status comment, and when the convoy landed say so on the
+ *      parent (and close it if the config asks);
+ *   4. dispatch what is ready now (idempotent, so a redelivery only retries what is pending).
+ * A redelivered event finds the ledger already changed and writes nothing to GitHub.
+ */
+import type { RepoServices } from './app-deps.js';
+import type { Delivery } from './delivery.js';
+import { dispatchBeads } from './dispatch-beads.js';
+import { ensureStatus } from './materialise-convoy.js';
+import type { RecordedConvoy } from './plan-issue-deps.js';
+import type { Bead } from '../town/types.js';
+
+export interface ClosedPullRequest {
+  number: number;
+  url: string;
+  merged: boolean;
+  headRef: string;
+  body: string | null;
+}
+
+/** A delivery about a pull request: `target` is unknown until the bead's parent issue is. */
+export type PullRequestDelivery = Omit<Delivery, 'target'> & { owner: string; repo: string; sender: string };
+
+export type AdvanceOutcome = 'not_ours' | 'merged' | 'landed' | 'reopened' | 'unchanged';
+
+const BRANCH = /^polecat\/[A-Za-z0-9._-]+\/(gt-[0-9a-z]{3,})$/;
+const TRAILER = /^Gastown-Bead:\s*(gt-[0-9a-z]{3,})\s*$/im;
+const MARKER = /<!-- gastown:bead (gt-[0-9a-z]{3,}) -->/;
+
+export function beadIdOfPullRequest(pr: Pick<ClosedPullRequest, 'headRef' | 'body'>): string | null {
+  return BRANCH.exec(pr.headRef)?.[1] ?? TRAILER.exec(pr.body ?? '')?.[1] ?? MARKER.exec(pr.body ?? '')?.[1] ?? null;
+}
+
+export async function advanceOnClose(delivery: PullRequestDelivery, services: RepoServices, pr: ClosedPullRequest): Promise<AdvanceOutcome> {
+  const { forge, config, log } = delivery;
+  const beadId = beadIdOfPullRequest(pr);
+  const bead = beadId === null ? null : await services.work.findBead(beadId);
+  if (bead === null) {
+    log.debug({ pr: pr.number, bead: beadId }, 'Closed pull request is not a polecat bead of this repository');
+    return 'not_ours';
+  }
+
+  let outcome: AdvanceOutcome = 'unchanged';
+  if (pr.merged) {
+    const merged = await services.work.recordMerged(bead.id, pr.url);
+    if (merged.changed) {
+      outcome = merged.landed ? 'landed' : 'merged';
+      log.info({ bead: bead.id, pr: pr.number, landed: merged.landed, ready: merged.newlyReady.map((b) => b.id) }, 'Bead merged');
+      if (bead.issue) await forge.closeIssue(bead.issue.number, 'completed');
+      for (const ready of merged.newlyReady) {
+        if (ready.issue) await forge.setLabels(ready.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
+      }
+    }
+  } else if (bead.status === 'hooked' || bead.status === 'in_progress' || bead.status === 'in_review') {
+    await services.work.recordRejected(bead.id);
+    outcome = 'reopened';
+    log.info({ bead: bead.id, pr: pr.number }, 'Pull request closed unmerged: bead open again');
+  }
+
+  const recorded = outcome !== 'unchanged' && bead.convoy ? await services.work.findConvoyById(bead.convoy) : null;
+  const parent = recorded ? parentDelivery(delivery, recorded) : null;
+  if (recorded && parent) {
+    await ensureStatus(parent, services.plan, recorded);
+    if (outcome === 'landed') await announceLanding(parent, recorded);
+  }
+  await dispatchBeads(delivery, services.work);
+  return outcome;
+}
+
+/** The delivery as seen from the convoy's parent issue (for the status comment). */
+function parentDelivery(delivery: PullRequestDelivery, recorded: RecordedConvoy): Delivery | null {
+  const issue = recorded.convoy.source?.issue;
+  if (!issue || recorded.convoy.source?.repo !== `${delivery.owner}/${delivery.repo}`) return null;
+  return {
+    ...delivery,
+    target: {
+      owner: delivery.owner,
+      repo: delivery.repo,
+      issue: { number: issue.number, id: issue.id ?? 0, title: recorded.convoy.title, body: null, url: issue.url, labels: [] },
+      sender: delivery.sender,
+    },
+  };
+}
+
+async function announceLanding(parent: Delivery, recorded: RecordedConvoy): Promise<void> {
+  const { forge, config, target } = parent;
+  const prs = recorded.beads.map((b: Bead) => b.pr?.number).filter((n): n is number => n !== undefined);
+  const body = [
+    `<!-- gastown:landed ${recorded.convoy.id} -->`,
+    `🚚 Convoy \`${recorded.convoy.id}\` landed: all ${recorded.beads.length} beads are merged${prs.length ? ` (${prs.map((n) => `#${n}`).join(', ')})` : ''}.`,
+    config.closeParentOnLand ? 'Closing this issue as completed.' : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+  await forge.ensureStatusComment(target.issue.number, `${body}\n`);
+  if (config.closeParentOnLand) await forge.closeIssue(target.issue.number, 'completed');
+}

@@ -1,0 +1,40 @@
+/**
+ * Flow 2 (dispatch) on GitHub: ready beads of convoys that are on GitHub are slung to
+ * polecats up to the repository's concurrency cap, and each slung bead gets one workflow run
+ * (`workflow_dispatch` on the polecat workflow, input `bead`). The run is dispatched first
+ * and then recorded on the bead: a crash in between costs a duplicate run, which the
+ * runner's compare-and-swap claim makes harmless; a recorded dispatch is never repeated.
+ */
+import type { Logger } from 'pino';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { ForgePort } from '../forge/forge-port.js';
+import { describeError } from './report-failure.js';
+import type { WorkDeps } from './work-deps.js';
+
+export interface DispatchScope {
+  forge: ForgePort;
+  config: RepoConfig;
+  defaultBranch: string;
+  log: Logger;
+}
+
+/** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
+export async function dispatchBeads(scope: DispatchScope, work: WorkDeps): Promise<string[]> {
+  const { forge, config, defaultBranch, log } = scope;
+  const dispatched: string[] = [];
+  try {
+    const pending = await work.pendingDispatch(config.concurrency);
+    const workflow = config.polecatWorkflow;
+    if (workflow === null) return dispatched;
+    for (const item of pending) {
+      await forge.dispatchWorkflow({ workflow, ref: defaultBranch, inputs: { bead: item.bead.id } });
+      await work.markDispatched(item);
+      dispatched.push(item.bead.id);
+      log.info({ bead: item.bead.id, polecat: item.polecat, workflow }, 'Dispatched a polecat run');
+    }
+  } catch (err) {
+    // A missing workflow or a GitHub outage stops this pass; what is left stays pending.
+    log.warn({ ...describeError(err), dispatched: dispatched.length }, 'Dispatch stopped');
+  }
+  return dispatched;
+}

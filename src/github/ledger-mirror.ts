@@ -1,0 +1,157 @@
+/**
+ * The app's copy of each repository's ledger: a bare git repository at
+ * `<dataDir>/<owner>/<repo>.git` (created on first use), opened as a `Rig`, synced with the
+ * repository itself over git with the installation token.
+ *
+ * `withRepoLedger` runs one unit of work per repository at a time inside this process (a
+ * promise chain per repository); the ledger's compare-and-swap writes and the never-forced
+ * sync cover other processes. The token is put into the remote URL for each git call only:
+ * it is never written to git config, to disk or to a log.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { GastownError } from '../errors.js';
+import { redact, runGit } from '../ledger/run-git.js';
+import { syncLedger } from '../ledger/sync-ledger.js';
+import { Rig } from '../rig/rig.js';
+
+export interface LedgerMirrorsOptions {
+  /** Where the bare mirrors live (GASTOWN_DATA_DIR). */
+  dataDir: string;
+  /** Remote URL with `{token}`, `{owner}`, `{repo}` placeholders (GASTOWN_GIT_URL). */
+  gitUrlTemplate: string;
+  now?: () => Date;
+}
+
+export interface RepoLedgerScope {
+  owner: string;
+  repo: string;
+  /** Ledger ref prefix from the repo config (`ledgerPrefix`). */
+  prefix: string;
+  /** Who is acting: recorded on every write (the app, or the person who asked). */
+  actor: string;
+  /** The installation token, asked for before each sync; only called when the URL template needs it. */
+  token(): Promise<string>;
+  log?: Logger;
+}
+
+export interface RepoLedgerSession {
+  rig: Rig;
+  /** Fetches, merges and pushes now (e.g. right after recording a plan, before any forge write). */
+  sync(): Promise<void>;
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+export class LedgerMirrors {
+  readonly #options: LedgerMirrorsOptions;
+  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #rigs = new Map<string, { prefix: string; rig: Promise<Rig> }>();
+
+  constructor(options: LedgerMirrorsOptions) {
+    this.#options = options;
+  }
+
+  /** The bare mirror's path for a repository. */
+  pathFor(owner: string, repo: string): string {
+    if (!NAME.test(owner) || !NAME.test(repo) || owner.startsWith('.') || repo.startsWith('.')) {
+      throw new GastownError('gastown_bad_input', `not a repository name: ${JSON.stringify(`${owner}/${repo}`)}`);
+    }
+    return join(this.#options.dataDir, owner.toLowerCase(), `${repo.toLowerCase()}.git`);
+  }
+
+  /** The remote URL for one sync (holds the token: pass it to git, never log it unredacted). */
+  async remoteUrl(scope: RepoLedgerScope): Promise<string> {
+    const template = this.#options.gitUrlTemplate;
+    const token = template.includes('{token}') ? await scope.token() : '';
+    return template
+      .replace(/\{token\}/g, encodeURIComponent(token))
+      .replace(/\{owner\}/g, encodeURIComponent(scope.owner))
+      .replace(/\{repo\}/g, encodeURIComponent(scope.repo));
+  }
+
+  /**
+   * Runs `fn` with the repository's rig: after earlier work on the same repository in this
+   * process, with the ledger synced before (fetch, merge) and after (push, also when `fn`
+   * throws, so a recorded failure reaches the remote).
+   */
+  withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+    const key = this.pathFor(scope.owner, scope.repo);
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#run(key, scope, fn),
+      () => this.#run(key, scope, fn),
+    );
+    const settled = run.catch(() => undefined);
+    this.#chains.set(key, settled);
+    void settled.then(() => {
+      if (this.#chains.get(key) === settled) this.#chains.delete(key);
+    });
+    return run;
+  }
+
+  /** Waits for queued work, then stops every rig's long-lived git processes. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#chains.values()]);
+    const rigs = [...this.#rigs.values()];
+    this.#rigs.clear();
+    for (const entry of rigs) {
+      try {
+        (await entry.rig).close();
+      } catch {
+        // A rig that never opened has nothing to close.
+      }
+    }
+  }
+
+  async #run<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+    const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
+    const sync = async (): Promise<void> => {
+      const url = await this.remoteUrl(scope);
+      const result = await syncLedger(rig.ledger, url);
+      scope.log?.debug({ remote: redact(url), ...result }, 'Synced the ledger');
+    };
+    await sync();
+    let result: T;
+    try {
+      result = await fn({ rig, sync });
+    } catch (err) {
+      await sync().catch((syncErr: unknown) =>
+        scope.log?.warn({ code: (syncErr as { code?: string }).code }, 'Could not push the ledger after a failure'),
+      );
+      throw err;
+    }
+    try {
+      await sync();
+    } catch (err) {
+      // The work is done and recorded in the mirror; the next delivery pushes it.
+      scope.log?.warn({ code: (err as { code?: string }).code }, 'Could not push the ledger; the next sync will');
+    }
+    return result;
+  }
+
+  #rig(key: string, prefix: string): Promise<Rig> {
+    const cached = this.#rigs.get(key);
+    if (cached && cached.prefix === prefix) return cached.rig;
+    if (cached) void cached.rig.then((r) => r.close(), () => undefined);
+    const rig = openMirror(key, prefix, this.#options.now);
+    this.#rigs.set(key, { prefix, rig });
+    rig.catch(() => {
+      if (this.#rigs.get(key)?.rig === rig) this.#rigs.delete(key);
+    });
+    return rig;
+  }
+}
+
+async function openMirror(path: string, prefix: string, now: (() => Date) | undefined): Promise<Rig> {
+  mkdirSync(path, { recursive: true });
+  await runGit(['init', '--quiet', '--bare', path], { cwd: path });
+  return Rig.open({
+    repoDir: path,
+    actor: 'gastown[bot]',
+    allowUninitialised: true,
+    settings: { prefix },
+    ...(now ? { now } : {}),
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The real services behind the GitHub flows, over one repository's ledger mirror: the plan
+ * deps (flow 1) and the work deps (flows 2 and 4). Convoys planned from an issue have the
+ * source key `github:<owner>/<repo>#<issue>`.
+ */
+import { GastownError } from '../errors.js';
+import { stopConvoy as stopConvoyInRig } from '../rig/convoy-control.js';
+import { allBeads, mutateBead } from '../rig/beads.js';
+import { githubSourceKey } from '../rig/github-keys.js';
+import {
+  approveConvoy,
+  findConvoyBySource,
+  markMaterialised,
+  recordBeadIssue,
+  recordPlan,
+  recordPlanFailure,
+  recordStatusComment,
+} from '../rig/record-plan.js';
+import { recordMerged, recordRejected } from '../rig/advance.js';
+import type { Rig } from '../rig/rig.js';
+import { hooks } from '../rig/sling.js';
+import { dispatchable, dispatchReady } from '../rig/work.js';
+import type { Bead, Convoy } from '../town/types.js';
+import type { RepoLedgerSession } from './ledger-mirror.js';
+import type { Mayor, ParentIssueKey, PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import type { PendingDispatch, WorkDeps } from './work-deps.js';
+
+const DISPATCHED = 'dispatched:';
+
+function sourceKey(key: ParentIssueKey): string {
+  return githubSourceKey(key.repo, key.issueNumber);
+}
+
+export async function recordedConvoy(rig: Rig, convoyId: string): Promise<RecordedConvoy | null> {
+  const found = await rig.ledger.get<Convoy>('convoys', convoyId);
+  if (!found) return null;
+  const beads = await rig.ledger.getMany<Bead>('beads', found.value.beads);
+  return { convoy: found.value, beads: beads.map((b) => b.value) };
+}
+
+async function mustConvoy(rig: Rig, convoyId: string): Promise<RecordedConvoy> {
+  const found = await recordedConvoy(rig, convoyId);
+  if (!found) throw new GastownError('gastown_not_found', `no convoy ${convoyId}`);
+  return found;
+}
+
+export function ledgerPlanDeps(session: RepoLedgerSession, mayor: Mayor, clock: () => Date = () => new Date()): PlanIssueDeps {
+  const { rig } = session;
+  return {
+    mayor,
+    findConvoy: (key) => findConvoyBySource(rig, sourceKey(key)),
+    recordPlan: async (input) => {
+      const recorded = await recordPlan(rig, {
+        sourceKey: sourceKey(input.key),
+        title: input.title,
+        source: input.source,
+        plan: input.plan,
+        planner: input.planner,
+        usage: input.usage,
+        requireApproval: input.requireApproval,
+      });
+      // The plan reaches the repository's ledger before anything is written to GitHub.
+      await session.sync();
+      return recorded;
+    },
+    recordLink: (beadId, link) => recordBeadIssue(rig, beadId, link),
+    recordStatusComment: async (convoyId, commentId) => {
+      await recordStatusComment(rig, convoyId, commentId);
+    },
+    approve: async (convoyId, login) => {
+      await approveConvoy(rig.withActor(login), convoyId, login);
+      return mustConvoy(rig, convoyId);
+    },
+    markMaterialised: async (convoyId) => {
+      await markMaterialised(rig, convoyId);
+    },
+    recordFailure: (failure) =>
+      recordPlanFailure(rig, { sourceKey: sourceKey(failure.key), convoyId: failure.convoyId, code: failure.code, message: failure.message }),
+    clock,
+  };
+}
+
+/** Convoys whose beads may run on GitHub: active, and every bead has its child issue. */
+function onGitHub(convoy: Convoy | undefined): boolean {
+  return !!convoy && convoy.status === 'active' && convoy.source?.kind === 'github' && !!convoy.materialisedAt;
+}
+
+export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
+  const { rig } = session;
+  return {
+    pendingDispatch: async (cap) => {
+      const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
+      const ours = (b: Bead) => !!b.convoy && onGitHub(convoys.get(b.convoy));
+      // Only beads mirrored on GitHub are slung here: a convoy still being materialised waits.
+      for (const bead of (await dispatchable(rig)).filter(ours)) {
+        const slung = await dispatchReady(rig, { cap, only: bead.id });
+        if (slung.length === 0 && (await busy(rig)) >= cap) break;
+      }
+      const slungAt = new Map((await hooks(rig)).map((h) => [h.agent, h.slungAt] as const));
+      const pending: PendingDispatch[] = [];
+      for (const bead of await allBeads(rig)) {
+        if (bead.status !== 'hooked' || !bead.assignee || !ours(bead)) continue;
+        const key = `${DISPATCHED}${bead.assignee}@${slungAt.get(bead.assignee) ?? bead.updatedAt}`;
+        if (!bead.labels.includes(key)) pending.push({ bead, polecat: bead.assignee, key });
+      }
+      return pending.sort((a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id));
+    },
+    markDispatched: async (pending) => {
+      await mutateBead(
+        rig,
+        pending.bead.id,
+        (b) =>
+          b.labels.includes(pending.key) || b.assignee !== pending.polecat
+            ? b
+            : { ...b, labels: [...b.labels.filter((l) => !l.startsWith(DISPATCHED)), pending.key], updatedAt: rig.at() },
+        { type: 'bead_updated', message: (b) => `workflow run dispatched for ${b.id} (${pending.polecat})` },
+      );
+    },
+    findBead: async (id) => (await rig.ledger.get<Bead>('beads', id))?.value ?? null,
+    findConvoyById: (id) => recordedConvoy(rig, id),
+    recordMerged: (beadId, url) => recordMerged(rig, beadId, { url }),
+    recordRejected: (beadId) => recordRejected(rig, beadId),
+    stopConvoy: async (convoyId) => {
+      await stopConvoyInRig(rig, convoyId);
+      return mustConvoy(rig, convoyId);
+    },
+  };
+}
+
+async function busy(rig: Rig): Promise<number> {
+  return (await allBeads(rig)).filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
+}
