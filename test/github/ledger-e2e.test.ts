@@ -1,0 +1,213 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { claimBead, finishBead } from '../../src/rig/work.js';
+import type { Bead } from '../../src/town/types.js';
+import { fourBeadPlan } from './in-memory-plan-deps.js';
+import { API, R, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
+import {
+  FakeIssues,
+  closedPullRequest,
+  mockAnthropic,
+  mockDispatch,
+  newTown,
+  readRemote,
+  remoteConvoyRefs,
+  runnerRig,
+  type Town,
+} from './ledger-e2e.helpers.js';
+
+const TITLES = { a: 'Output schema', b: 'JSON for list', c: 'JSON for show', d: 'Docs for --json' } as const;
+
+function labeled(extra: string[] = []): any {
+  const payload = fixture('issues.labeled');
+  payload.issue.labels.push(...extra.map((name, i) => ({ id: 77 + i, name })));
+  return payload;
+}
+
+/** A polecat's workflow run: claims the bead on the remote ledger, works, opens PR `pr`. */
+async function polecatOpensPr(town: Town, beadId: string, pr: number): Promise<string> {
+  const runner = await runnerRig(town.remote);
+  try {
+    const claim = await claimBead(runner, { runner: `gha-${pr}`, bead: beadId });
+    if (!claim) throw new Error(`could not claim ${beadId}`);
+    await finishBead(runner, claim, { branch: claim.branch, pr: { number: pr, id: 5000 + pr, url: `https://github.com/Codertocat/Hello-World/pull/${pr}` } });
+    return claim.branch;
+  } finally {
+    runner.close();
+  }
+}
+
+async function beadByTitle(town: Town, title: string): Promise<Bead> {
+  const { beads } = await readRemote(town.remote);
+  const bead = beads.find((b) => b.title === title);
+  if (!bead) throw new Error(`no bead ${title}`);
+  return bead;
+}
+
+/** The plan delivery's GitHub side for a fresh convoy (all 4 beads). */
+function mockFreshPlan(scope: nock.Scope, issues: FakeIssues, dispatched: string[], check?: () => void): void {
+  mockTokenAndConfig(scope);
+  mockPermission(scope, 'Codertocat', 'admin');
+  mockContext(scope);
+  scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+  issues.mockCreate(scope, TITLES.a, check ? { check } : {});
+  issues.mockSubIssue(scope, 2);
+  issues.mockCreate(scope, TITLES.b);
+  issues.mockSubIssue(scope, 3);
+  issues.mockCreate(scope, TITLES.c);
+  issues.mockSubIssue(scope, 4);
+  issues.mockCreate(scope, TITLES.d);
+  issues.mockSubIssue(scope, 5);
+  issues.mockBlockedBy(scope, 3, 2);
+  issues.mockBlockedBy(scope, 4, 2);
+  issues.mockBlockedBy(scope, 5, 3);
+  issues.mockNewStatus(scope);
+  mockDispatch(scope, dispatched);
+}
+
+describe('GitHub flows on the real ledger mirror', () => {
+  let town: Town;
+
+  beforeEach(() => {
+    nock.disableNetConnect();
+    town = newTown();
+  });
+  afterEach(async () => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+    await town.cleanup();
+  });
+
+  it('plans a labelled issue with the model, records it in the ledger before any GitHub write, dispatches, advances and lands', async () => {
+    // 1. The label: the model plans 4 beads with 3 edges.
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    let convoysAtFirstWrite: string[] | null = null;
+    const model = mockAnthropic(fourBeadPlan());
+    const gh = nock(API);
+    const log = requestLog(gh);
+    mockFreshPlan(gh, issues, dispatched, () => {
+      convoysAtFirstWrite = remoteConvoyRefs(town.remote);
+    });
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'p1', payload: labeled() });
+
+    expect(model.pendingMocks()).toEqual([]);
+    expect(gh.pendingMocks()).toEqual([]);
+    expect(convoysAtFirstWrite).toHaveLength(1);
+    expect(log.filter((l) => l === `POST ${R}/issues`)).toHaveLength(4);
+    expect(log.filter((l) => l === `POST ${R}/issues/1/sub_issues`)).toHaveLength(4);
+    expect(log.filter((l) => l.endsWith('/dependencies/blocked_by'))).toHaveLength(3);
+    expect(log.filter((l) => l === `POST ${R}/issues/1/comments`)).toHaveLength(1);
+    const afterPlan = await readRemote(town.remote);
+    expect(afterPlan.convoys).toHaveLength(1);
+    const convoy = afterPlan.convoys[0]!;
+    expect(convoy).toMatchObject({ status: 'active', planner: 'model', statusCommentId: 777, sourceKey: 'github:Codertocat/Hello-World#1' });
+    expect(convoy.materialisedAt).toBeTruthy();
+    expect(convoy.usage?.inputTokens).toBe(412);
+    const a = await beadByTitle(town, TITLES.a);
+    expect(afterPlan.beads.map((b) => b.issue?.number).sort()).toEqual([2, 3, 4, 5]);
+    expect(a.status).toBe('hooked');
+    expect(dispatched).toEqual([a.id]);
+    expect(a.labels.some((l) => l.startsWith('dispatched:'))).toBe(true);
+    expect(issues.statusBody).toContain(`<!-- gastown:convoy ${convoy.id} -->`);
+
+    // 2. The same delivery again: nothing created, nothing dispatched, no model call.
+    const dup = nock(API);
+    const dupLog = requestLog(dup);
+    mockTokenAndConfig(dup);
+    mockPermission(dup, 'Codertocat', 'admin');
+    dup.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
+    for (const [child, blocker] of [[3, 2], [4, 2], [5, 3]] as const) {
+      dup.get(`${R}/issues/${child}/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: issues.idOf(blocker) }]);
+    }
+    dup.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'p1', payload: labeled() });
+
+    expect(dup.pendingMocks()).toEqual([]);
+    expect(dupLog.filter((l) => !l.startsWith('GET') && !l.includes('access_tokens'))).toEqual([]);
+    expect((await readRemote(town.remote)).convoys).toHaveLength(1);
+
+    // 3. The polecat's PR for a is merged: a closes, b and c become ready and are dispatched.
+    const branchA = await polecatOpensPr(town, a.id, 10);
+    const m1 = nock(API);
+    mockTokenAndConfig(m1, 'closeParentOnLand: true\n');
+    m1.patch(`${R}/issues/2`, { state: 'closed', state_reason: 'completed' }).reply(200, {});
+    for (const n of [3, 4]) {
+      m1.post(`${R}/issues/${n}/labels`, { labels: ['gastown:ready'] }).reply(200, []);
+      m1.delete(`${R}/issues/${n}/labels/gastown%3Ablocked`).reply(200, []);
+    }
+    issues.mockEditStatus(m1);
+    mockDispatch(m1, dispatched, 2);
+
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm1', payload: closedPullRequest({ number: 10, branch: branchA, merged: true }) });
+
+    expect(m1.pendingMocks()).toEqual([]);
+    const b = await beadByTitle(town, TITLES.b);
+    const c = await beadByTitle(town, TITLES.c);
+    expect((await beadByTitle(town, TITLES.a)).status).toBe('closed');
+    expect([b.status, c.status]).toEqual(['hooked', 'hooked']);
+    expect(dispatched.slice(1).sort()).toEqual([b.id, c.id].sort());
+    expect(issues.statusBody).toContain('- [x] #2 Output schema — closed');
+
+    // 4. The merge event redelivered: nothing changes anywhere.
+    const redelivery = nock(API);
+    const redeliveryLog = requestLog(redelivery);
+    mockTokenAndConfig(redelivery, 'closeParentOnLand: true\n');
+    const before = await readRemote(town.remote);
+
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm1', payload: closedPullRequest({ number: 10, branch: branchA, merged: true }) });
+
+    expect(redelivery.pendingMocks()).toEqual([]);
+    expect(redeliveryLog).toHaveLength(2);
+    expect(await readRemote(town.remote)).toEqual(before);
+
+    // 5. b merged (d becomes ready and is dispatched), then c.
+    const branchB = await polecatOpensPr(town, b.id, 11);
+    const m2 = nock(API);
+    mockTokenAndConfig(m2, 'closeParentOnLand: true\n');
+    m2.patch(`${R}/issues/3`).reply(200, {});
+    m2.post(`${R}/issues/5/labels`, { labels: ['gastown:ready'] }).reply(200, []);
+    m2.delete(`${R}/issues/5/labels/gastown%3Ablocked`).reply(200, []);
+    issues.mockEditStatus(m2);
+    mockDispatch(m2, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm2', payload: closedPullRequest({ number: 11, branch: branchB, merged: true }) });
+    expect(m2.pendingMocks()).toEqual([]);
+    const d = await beadByTitle(town, TITLES.d);
+    expect(dispatched.at(-1)).toBe(d.id);
+
+    const branchC = await polecatOpensPr(town, c.id, 12);
+    const m3 = nock(API);
+    mockTokenAndConfig(m3, 'closeParentOnLand: true\n');
+    m3.patch(`${R}/issues/4`).reply(200, {});
+    issues.mockEditStatus(m3);
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm3', payload: closedPullRequest({ number: 12, branch: branchC, merged: true }) });
+    expect(m3.pendingMocks()).toEqual([]);
+
+    // 6. The last PR: the convoy lands, the parent hears of it and is closed (closeParentOnLand).
+    const branchD = await polecatOpensPr(town, d.id, 13);
+    const m4 = nock(API);
+    mockTokenAndConfig(m4, 'closeParentOnLand: true\n');
+    m4.patch(`${R}/issues/5`).reply(200, {});
+    issues.mockEditStatus(m4);
+    m4.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, () => [{ id: 777, body: issues.statusBody }]);
+    let landedComment = '';
+    m4.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
+      landedComment = body.body;
+      return { id: 778 };
+    });
+    m4.patch(`${R}/issues/1`, { state: 'closed', state_reason: 'completed' }).reply(200, {});
+
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm4', payload: closedPullRequest({ number: 13, branch: branchD, merged: true }) });
+
+    expect(m4.pendingMocks()).toEqual([]);
+    const landed = await readRemote(town.remote);
+    expect(landed.convoys[0]!.status).toBe('landed');
+    expect(landed.beads.every((bead) => bead.status === 'closed')).toBe(true);
+    expect(landed.feed.some((e) => e.type === 'convoy_landed')).toBe(true);
+    expect(landedComment).toContain(`<!-- gastown:landed ${convoy.id} -->`);
+    expect(landedComment).toContain('#10, #11, #12, #13');
+    expect(issues.statusBody).toContain('**Status:** landed');
+  });
+});
