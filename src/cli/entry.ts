@@ -23,4 +23,10 @@ async function lazyGroups(first: string | undefined): Promise<CommandGroup[]> {
   return groups;
 }
 
-const LAZY: [string[], () => Promise<CommandGroup>][] = [];
+const LAZY: [string[], () => Promise<CommandGroup>][] = [
+  [['runner'], async () => (await import('./commands/runner.js')).registerRunner],
+  [['refinery'], async () => (await import('./commands/refinery.js')).registerRefinery],
+  [['deacon'], async () => (await import('./commands/deacon.js')).registerDeacon],
+  [['demo'], async () => (await import('./commands/demo.js')).registerDemo],
+  [['install-workflow'], async () => (await import('./commands/install-workflow.js')).registerInstallWorkflow],
+];

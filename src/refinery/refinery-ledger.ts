@@ -1,4 +1,4 @@
-import { landConvoy } from '../town/convoy.js';
+import { recordMerged } from '../rig/advance.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Convoy, Hook } from '../town/types.js';
 import type { Rig } from '../rig/rig.js';
@@ -7,35 +7,16 @@ import { countOnAgent, firstLine, mailInTx } from '../rig/work.js';
 export const REFINERY_ACTOR = 'refinery';
 
 /**
- * A merged bead: in_review → closed, its polecat's beadsDone grows, feed `merged`; when that
- * was the convoy's last open bead the convoy lands in the same transaction (feed
- * `convoy_landed`). A bead that is no longer in review (another Refinery got there) is left.
+ * A merged bead closes through the same path as a merged pull request (recordMerged: hook
+ * cleared, beadsDone, convoy landing with its feed events), acting as the Refinery. A bead
+ * no longer in review (another Refinery got there) is left alone.
  */
 export async function closeMerged(rig: Rig, beadId: string, sha: string): Promise<{ bead: Bead; landed: Convoy | null } | null> {
-  return rig.ledger.transact(
-    async (tx) => {
-      const bead = await tx.get<Bead>('beads', beadId);
-      if (!bead || bead.status !== 'in_review') return null;
-      const next = transitionBead(bead, 'closed', rig.at(), { closeReason: `merged as ${sha.slice(0, 12)}` });
-      tx.put('beads', beadId, next, `merged beads/${beadId}`);
-      if (bead.assignee) await countOnAgent(tx, bead.assignee, 'beadsDone');
-      rig.emit(tx, 'merged', `${beadId} merged into ${rig.settings.defaultBranch} as ${sha.slice(0, 7)}: ${bead.title}`, { bead: beadId, convoy: bead.convoy });
-      let landed: Convoy | null = null;
-      if (bead.convoy) {
-        const convoy = await tx.get<Convoy>('convoys', bead.convoy);
-        if (convoy?.status === 'active') {
-          const others = await Promise.all(convoy.beads.filter((id) => id !== beadId).map((id) => tx.get<Bead>('beads', id)));
-          if (others.every((b) => b?.status === 'closed')) {
-            landed = landConvoy(convoy, rig.at());
-            tx.put('convoys', convoy.id, landed, `land convoys/${convoy.id}`);
-            rig.emit(tx, 'convoy_landed', `convoy ${convoy.id} landed: ${convoy.title}`, { convoy: convoy.id });
-          }
-        }
-      }
-      return { bead: next, landed };
-    },
-    { actor: REFINERY_ACTOR },
-  );
+  const bead = await rig.ledger.get<Bead>('beads', beadId);
+  if (!bead || bead.value.status !== 'in_review') return null;
+  const r = await recordMerged(rig.withActor(REFINERY_ACTOR), beadId, { reason: `merged as ${sha.slice(0, 12)}` });
+  if (!r.changed) return null;
+  return { bead: r.bead, landed: r.landed ? r.convoy : null };
 }
 
 /**

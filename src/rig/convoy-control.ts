@@ -1,6 +1,6 @@
 /**
- * A person's hand on a running convoy: approve a plan that waits, or stop a convoy (Slack's
- * `/gt stop`). Stopping unslings everything in flight in the same transaction, so no runner
+ * A person's hand on a running convoy: stop it (`/gt stop` on GitHub or Slack; approving
+ * lives with the plan, in record-plan.ts). Stopping unslings everything in flight in the same transaction, so no runner
  * can start one more bead of a stopped convoy; a runner still working loses its lease.
  */
 import { GastownError } from '../errors.js';
@@ -8,24 +8,6 @@ import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Convoy, Hook } from '../town/types.js';
 import { checkConvoyId } from './convoys.js';
 import type { Rig } from './rig.js';
-
-export async function approveConvoy(rig: Rig, id: string, by: string): Promise<Convoy> {
-  checkConvoyId(id);
-  return rig.ledger.transact(
-    async (tx) => {
-      const convoy = await tx.get<Convoy>('convoys', id);
-      if (!convoy) throw new GastownError('gastown_not_found', `no convoy ${id}`);
-      if (convoy.status === 'active' && convoy.approved) return convoy;
-      if (convoy.status !== 'awaiting_approval')
-        throw new GastownError('gastown_illegal_transition', `convoy ${id} is ${convoy.status}: only a convoy awaiting approval can be approved`);
-      const next: Convoy = { ...convoy, status: 'active', approved: true, approvedBy: by, updatedAt: rig.at() };
-      tx.put('convoys', id, next, `approve convoys/${id}`);
-      rig.emit(tx, 'convoy_approved', `convoy ${id} approved by ${by}`, { convoy: id });
-      return next;
-    },
-    { actor: by },
-  );
-}
 
 export interface StopResult {
   convoy: Convoy;

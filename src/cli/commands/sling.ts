@@ -1,15 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { GastownError } from '../../errors.js';
+import { anthropicFromEnv } from '../../model/anthropic.js';
+import { slingGoal } from '../../rig/sling-goal.js';
 import { hooks, sling, unsling } from '../../rig/sling.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit, table } from '../output.js';
 
 export function registerSling(program: Command, ctx: CliContext): void {
   program
-    .command('sling <bead> [polecat]')
-    .description('put a ready bead on a polecat\'s hook (a free one from the pool when none is named)')
-    .action(async (bead: string, polecat: string | undefined, _o: unknown, cmd: Command) => {
-      const r = await withRig(ctx, (rig) => sling(rig, bead, polecat));
-      emit(ctx, cmd.optsWithGlobals().json, r, () => `${r.bead.id} slung to ${r.polecat}${r.newPolecat ? ' (new polecat)' : ''}`);
+    .command('sling [target] [polecat]')
+    .description('put a ready bead on a polecat\'s hook, or give the Mayor a goal to plan ("gt sling \"Add a parser\"")')
+    .option('--goal-file <file>', 'plan the goal in this Markdown file (a checklist of "- [ ] task" lines without a model)')
+    .option('--title <title>', 'convoy title for a goal (default: its first line)')
+    .option('--checklist', 'plan with the checklist planner even when ANTHROPIC_API_KEY is set')
+    .action(async (target: string | undefined, polecat: string | undefined, o: { goalFile?: string; title?: string; checklist?: boolean }, cmd: Command) => {
+      const json = cmd.optsWithGlobals().json as boolean;
+      if (target && looksLikeBeadId(target) && !o.goalFile) {
+        const r = await withRig(ctx, (rig) => sling(rig, target, polecat));
+        return emit(ctx, json, r, () => `${r.bead.id} slung to ${r.polecat}${r.newPolecat ? ' (new polecat)' : ''}`);
+      }
+      if (polecat) throw new GastownError('gastown_bad_input', 'a goal is planned by the Mayor: name no polecat (quote the goal if it has spaces)');
+      const goal = o.goalFile ? readGoalFile(ctx.cwd, o.goalFile) : target;
+      if (!goal?.trim()) throw new GastownError('gastown_bad_input', 'give a bead id, a goal in quotes, or --goal-file <file.md>');
+      const model = o.checklist ? null : anthropicFromEnv(ctx.env);
+      const r = await withRig(ctx, (rig) => slingGoal(rig, { goal, title: o.title, planner: model ? 'model' : 'checklist', model }));
+      emit(ctx, json, r, () =>
+        [
+          `the Mayor planned ${r.convoy.id} "${r.convoy.title}" (${r.planner} planner): ${r.beads.length} beads${r.convoy.status === 'awaiting_approval' ? ', awaiting approval' : ''}`,
+          ...r.beads.map((b) => `  ${b.id}  ${b.title}${b.blockedBy.length ? `  (after ${b.blockedBy.join(', ')})` : ''}`),
+          r.convoy.status === 'awaiting_approval' ? '' : 'run `gt runner` to work it',
+        ].filter(Boolean).join('\n'),
+      );
     });
   program
     .command('unsling <bead>')
@@ -27,4 +50,17 @@ export function registerSling(program: Command, ctx: CliContext): void {
         list.length ? table(list.map((h) => [h.agent, h.bead ? `${h.bead.id} ${h.bead.status}` : '(empty)', h.bead?.title ?? ''])) : 'no polecats yet',
       );
     });
+}
+
+function readGoalFile(cwd: string, file: string): string {
+  try {
+    return readFileSync(resolve(cwd, file), 'utf8');
+  } catch (err) {
+    throw new GastownError('gastown_bad_input', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Anything shaped like a bead id is one (a typo must fail as "no bead", not become a goal). */
+function looksLikeBeadId(s: string): boolean {
+  return /^gt-[0-9a-z]+$/.test(s);
 }

@@ -88,7 +88,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     log: opts.log,
     async checkpoint(message) {
       if (lost) return;
-      await checkpoint({ worktree: wt.path, message, push });
+      await checkpoint({ worktree: wt.path, message: commitMessage(bead, message), push });
     },
     async readInbox() {
       const mail = await takeUnread(rig, claim.polecat);
@@ -153,4 +153,12 @@ async function openPr(opts: WorkBeadOptions, bead: Bead, branch: string) {
     `\n<!-- gastown:bead ${bead.id} -->`,
   ];
   return opts.forge!.openPullRequest({ head: branch, base: opts.remote.defaultBranch, title: bead.title, body: lines.join('\n'), draft: opts.draft });
+}
+
+/** `<bead title> (<what the agent said>)` as the subject, so `git log --oneline main` reads as work done. */
+function commitMessage(bead: Bead, message: string): string {
+  const [first = '', ...rest] = message.split('\n');
+  let subject = `${bead.title} (${first.trim()})`;
+  if (subject.length > 100) subject = `${subject.slice(0, 97)}...`;
+  return [subject, '', first.trim(), ...rest].join('\n').trim();
 }

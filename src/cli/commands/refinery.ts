@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { runRefinery } from '../../refinery/run-refinery.js';
+import { withRig, type CliContext } from '../cli-context.js';
+import { emit } from '../output.js';
+
+export function registerRefinery(program: Command, ctx: CliContext): void {
+  const refinery = program.command('refinery').description('the local merge queue (rigs without a forge)');
+  refinery
+    .command('run')
+    .description('rebase queued polecat branches, run the gate, fast-forward the default branch and push it')
+    .option('--once', 'one pass over the queue, then exit')
+    .action(async (o: { once?: boolean }, cmd: Command) => {
+      const json = cmd.optsWithGlobals().json as boolean;
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const r = await withRig(ctx, (rig) => runRefinery(rig, { env: ctx.env, once: o.once, signal: stop.signal, log: (l) => !json && ctx.stderr.write(`${l}\n`) }), { actor: 'refinery' });
+        emit(ctx, json, r, () => `merged ${r.merged.length}${r.merged.length ? ` (${r.merged.join(', ')})` : ''}, sent back ${r.sentBack.length}, failed ${r.failed.length}, waiting ${r.waiting.length}${r.landed.length ? `; landed ${r.landed.join(', ')}` : ''}`);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { GastownError } from '../../errors.js';
+import type { ForgePort } from '../../forge/forge-port.js';
+import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
+import { createProgressBoard } from '../../polecat/runner/progress-board.js';
+import { runRunner } from '../../polecat/runner/run-runner.js';
+import { withRig, type CliContext } from '../cli-context.js';
+import { intInRange } from '../options.js';
+import { emit } from '../output.js';
+
+interface RunnerFlags {
+  concurrency?: number;
+  once?: boolean;
+  bead?: string;
+  untilIdle?: boolean;
+  dispatch: boolean;
+  refinery?: boolean;
+  forge: 'auto' | 'local' | 'github';
+  draft?: boolean;
+  agent?: 'script' | 'command' | 'builtin';
+  agentCommand?: string;
+  id?: string;
+}
+
+/**
+ * A GitHub forge when the environment is a GitHub Actions job (GITHUB_TOKEN and
+ * GITHUB_REPOSITORY: the workflow's own least-privilege token); otherwise none.
+ */
+async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv): Promise<ForgePort | null> {
+  const token = env.GITHUB_TOKEN?.trim();
+  const repository = env.GITHUB_REPOSITORY?.trim();
+  if (kind === 'local' || (kind === 'auto' && !(token && repository))) return null;
+  if (!token || !repository || !/^[^/\s]+\/[^/\s]+$/.test(repository))
+    throw new GastownError('gastown_config', '--forge github needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/repo');
+  const [{ ProbotOctokit }, { GitHubForge }] = await Promise.all([import('probot'), import('../../forge/github-forge.js')]);
+  const [owner, repo] = repository.split('/') as [string, string];
+  return new GitHubForge({ octokit: new ProbotOctokit({ auth: { token } }), owner, repo });
+}
+
+export function registerRunner(program: Command, ctx: CliContext): void {
+  program
+    .command('runner')
+    .description('run polecats: claim hooked beads, work them in worktrees, push, open PRs or merge locally')
+    .option('-c, --concurrency <n>', 'beads worked at once (default: the rig\'s concurrency)', intInRange(1, 32))
+    .option('--once', 'work one bead, then exit')
+    .option('--bead <id>', 'work only this bead')
+    .option('--until-idle', 'exit when nothing is ready, hooked, running or queued')
+    .option('--no-dispatch', 'only claim beads already on hooks; do not sling ready ones')
+    .option('--refinery', 'run the local Refinery here even with a forge')
+    .option('--no-refinery', 'never run the local Refinery here')
+    .option('--forge <kind>', 'auto (GitHub inside Actions), local or github', 'auto')
+    .option('--draft', 'open pull requests as drafts')
+    .option('--agent <kind>', 'script, command or builtin (default: the rig\'s setting)')
+    .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
+    .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
+    .action(async (o: RunnerFlags, cmd: Command) => {
+      const json = cmd.optsWithGlobals().json as boolean;
+      if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const summary = await withRig(ctx, async (rig) => {
+          const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
+          return runRunner({
+            rig,
+            agentFactory: agentFromSettings(agent, ctx.env),
+            concurrency: o.concurrency,
+            once: o.once,
+            bead: o.bead,
+            untilIdle: o.untilIdle,
+            signal: stop.signal,
+            progress: createProgressBoard(ctx.stderr, json),
+            forge: await forgeFor(o.forge, ctx.env),
+            dispatch: o.dispatch,
+            refinery: o.refinery,
+            runnerId: o.id,
+            env: ctx.env,
+            draft: o.draft,
+          });
+        });
+        emit(ctx, json, summary, () => {
+          const worked = summary.outcomes.map((x) => `${x.polecat} ${x.bead} ${x.outcome}`).join('\n');
+          return [worked || 'no beads to work', `merged ${summary.merged.length}, landed ${summary.landed.length}, sent back ${summary.sentBack.length}, failed ${summary.failed.length}`].join('\n');
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
