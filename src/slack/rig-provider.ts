@@ -1,0 +1,76 @@
+import { GastownError } from '../errors.js';
+import { Rig } from '../rig/rig.js';
+import type { PermissionChecker, RepoPermission } from './permissions.js';
+
+/**
+ * Where the Slack services find a rig. The local provider serves one rig directory (local
+ * mode, tests, the bench); the GitHub provider (github-rig-provider.ts) serves one ledger
+ * mirror per repository. `repo` null means "the default repository".
+ */
+export interface RigProvider {
+  /** Local: this process dispatches ready beads after an approval; GitHub: the GitHub flow does. */
+  readonly kind: 'local' | 'github';
+  /** The repository commands without one act on; null when there is none. */
+  readonly defaultRepo: string | null;
+  /** The repositories whose ledgers are searched for a bead, convoy or agent. */
+  repos(): Promise<(string | null)[]>;
+  /** Runs `fn` with the repository's rig (resolved from `repo`, or the default). */
+  withRig<T>(repo: string | null, fn: (rig: Rig) => Promise<T>): Promise<T>;
+  /** Who may change what, when the provider knows (GitHub: collaborator permissions). */
+  readonly permissions?: PermissionChecker;
+  /**
+   * GitHub only: opens an issue labelled for the Mayor, so the GitHub flow plans it.
+   * Returns the issue's number and url.
+   */
+  openGoalIssue?(repo: string, goal: string, requestedBy: string): Promise<{ number: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export interface LocalRigProviderOptions {
+  /** Any directory inside the rig's repository. */
+  repoDir: string;
+  /** The `owner/repo` this rig stands for in Slack (permission checks, `/gt status owner/repo`); null: unnamed. */
+  repo?: string | null;
+  /**
+   * Logins with write access in local mode. Undefined: every linked Slack user may write
+   * (a local install trusts its own people); a list: only those, the rest read.
+   */
+  writers?: readonly string[];
+  now?: () => Date;
+}
+
+/** One rig directory, opened once and shared by every call. */
+export function createLocalRigProvider(opts: LocalRigProviderOptions): RigProvider {
+  const name = opts.repo ?? null;
+  let opened: Promise<Rig> | null = null;
+  const rig = (): Promise<Rig> => {
+    opened ??= Rig.open({ repoDir: opts.repoDir, actor: 'gastown', ...(opts.now ? { now: opts.now } : {}) });
+    opened.catch(() => {
+      opened = null;
+    });
+    return opened;
+  };
+  const writers = opts.writers ? new Set(opts.writers.map((w) => w.toLowerCase())) : null;
+  const permissions: PermissionChecker = async (login): Promise<RepoPermission> =>
+    writers === null || writers.has(login.toLowerCase()) ? 'write' : 'read';
+
+  return {
+    kind: 'local',
+    defaultRepo: name,
+    permissions,
+    async repos() {
+      return [name];
+    },
+    async withRig(repo, fn) {
+      if (repo !== null && name !== null && repo.toLowerCase() !== name.toLowerCase()) {
+        throw new GastownError('gastown_not_found', `This Gas Town serves ${name} only, not ${repo}.`, { repo });
+      }
+      return fn(await rig());
+    },
+    async close() {
+      const r = opened;
+      opened = null;
+      if (r) (await r.catch(() => null))?.close();
+    },
+  };
+}

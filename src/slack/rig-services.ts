@@ -1,0 +1,233 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { GastownError, isGastownError } from '../errors.js';
+import type { DocKind } from '../ledger/ledger.js';
+import { getBead, readyList, reopenBead } from '../rig/beads.js';
+import { stopConvoy } from '../rig/convoy-control.js';
+import { convoyStatus } from '../rig/convoys.js';
+import { readFeed, readTrail } from '../rig/feed.js';
+import { inbox, nudge, sendMail } from '../rig/mail.js';
+import { approveConvoy, findConvoyBySource } from '../rig/record-plan.js';
+import { slingGoal } from '../rig/sling-goal.js';
+import { sling, unsling } from '../rig/sling.js';
+import { rigStatus } from '../rig/status.js';
+import { dispatchReady } from '../rig/work.js';
+import { githubSourceKey } from '../rig/github-keys.js';
+import type { Bead, Convoy, MailMessage } from '../town/types.js';
+import type { RigProvider } from './rig-provider.js';
+import type { RepoTarget, SlackServices, SlingResult, StatusView, TrailEntry } from './services.js';
+
+export interface RigSlackServicesOptions {
+  /** Called after every successful write (nudges the feed and DM pumps). */
+  onWrite?: () => void;
+  /** The local Mayor's model; the checklist planner plans when absent. */
+  model?: { client: Anthropic; model: string } | null;
+  /** How long slingGoal waits for the GitHub flow to record the convoy of the issue it opened. */
+  goalWaitMs?: number;
+  /** Between two looks for that convoy. */
+  goalPollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function subjectOf(text: string): string {
+  const first = text.split('\n')[0]!.trim();
+  return first.length > 120 ? `${first.slice(0, 117)}...` : first || '(no subject)';
+}
+
+/**
+ * The Slack services over the rig functions. Reads and writes go through the provider, so
+ * the same code serves a local rig and the GitHub ledger mirrors. A thing named by id (bead,
+ * convoy, agent) is looked up in each repository the provider serves; the first holding it
+ * wins.
+ */
+export function createRigSlackServices(provider: RigProvider, opts: RigSlackServicesOptions = {}): SlackServices {
+  const sleep = opts.sleep ?? defaultSleep;
+  const wrote = <T>(value: T): T => {
+    opts.onWrite?.();
+    return value;
+  };
+
+  /** The repository whose ledger holds `kind/id`, or undefined when none does. */
+  async function locate(kind: DocKind, id: string): Promise<string | null | undefined> {
+    for (const repo of await provider.repos()) {
+      if (await provider.withRig(repo, async (rig) => (await rig.ledger.get(kind, id)) !== null)) return repo;
+    }
+    return undefined;
+  }
+
+  async function locateOrThrow(kind: 'beads' | 'convoys', id: string): Promise<string | null> {
+    const repo = await locate(kind, id);
+    if (repo === undefined) throw new GastownError('gastown_not_found', `No ${kind === 'beads' ? 'bead' : 'convoy'} ${id}.`, { id });
+    return repo;
+  }
+
+  /** An agent's rig: where it exists as an agent or has an inbox; else the default repository. */
+  async function agentRepo(name: string): Promise<string | null> {
+    const found = await locate('agents', name);
+    if (found !== undefined) return found;
+    for (const repo of await provider.repos()) {
+      if (await provider.withRig(repo, async (rig) => (await rig.ledger.chains('mail')).includes(name))) return repo;
+    }
+    return provider.defaultRepo;
+  }
+
+  function slingResult(bead: Bead, polecat: string): SlingResult {
+    return { bead: bead.id, polecat, url: bead.issue?.url ?? null };
+  }
+
+  async function waitForGithubConvoy(repo: string, issue: { number: number; url: string }): Promise<Convoy> {
+    const until = Date.now() + (opts.goalWaitMs ?? 90_000);
+    for (;;) {
+      const found = await provider.withRig(repo, (rig) => findConvoyBySource(rig, githubSourceKey(repo, issue.number)));
+      if (found) return found.convoy;
+      if (Date.now() >= until) {
+        throw new GastownError(
+          'gastown_not_ready',
+          `Opened ${issue.url} for the Mayor; the plan is not recorded yet. It will show up in the feed, or try \`/gt status ${repo}\` later.`,
+          { repo, issue: issue.number },
+        );
+      }
+      await sleep(opts.goalPollMs ?? 2_000);
+    }
+  }
+
+  return {
+    async status(repo) {
+      return provider.withRig(repo ?? null, async (rig): Promise<StatusView> => {
+        const s = await rigStatus(rig);
+        const { total: _total, ready: _ready, ...beads } = s.beads;
+        return {
+          repo: repo ?? provider.defaultRepo,
+          beads,
+          convoys: s.convoys.map(({ convoy, progress }) => ({
+            id: convoy.id,
+            title: convoy.title,
+            status: convoy.status,
+            closed: progress.closed,
+            total: progress.total,
+            url: convoy.source?.issue?.url ?? null,
+          })),
+          polecats: s.polecats.map((p) => ({
+            name: p.name,
+            bead: p.bead,
+            state: p.stale ? 'stalled' : p.bead ? 'working' : 'idle',
+            lastSeenAt: p.bead ? p.lastBeat : null,
+          })),
+        };
+      });
+    },
+
+    async convoy(id) {
+      const repo = await locateOrThrow('convoys', id);
+      return provider.withRig(repo, async (rig) => {
+        const view = await convoyStatus(rig, id);
+        return { convoy: view.convoy, beads: view.beads, url: view.convoy.source?.issue?.url ?? null };
+      });
+    },
+
+    ready: () => provider.withRig(null, (rig) => readyList(rig)),
+
+    feed: (limit) => provider.withRig(null, async (rig) => (await readFeed(rig)).slice(-limit)),
+
+    trail: (limit) =>
+      provider.withRig(null, async (rig) =>
+        (await readTrail(rig, { limit }))
+          .map(
+            (t): TrailEntry => ({
+              at: t.at,
+              actor: t.actor,
+              summary: `${t.id ? `${t.id} ` : ''}${t.summary}${t.status ? ` → ${t.status}` : ''}`,
+              bead: t.kind === 'beads' ? t.id || null : null,
+              convoy: t.kind === 'convoys' ? t.id || null : null,
+              url: null,
+            }),
+          )
+          .reverse(),
+      ),
+
+    async sling(beadId, polecat, actor) {
+      const repo = await locateOrThrow('beads', beadId);
+      const r = await provider.withRig(repo, (rig) => sling(rig.withActor(actor), beadId, polecat));
+      return wrote(slingResult(r.bead, r.polecat));
+    },
+
+    async slingGoal(goal, repo, actor) {
+      if (provider.openGoalIssue) {
+        const issue = await provider.openGoalIssue(repo, goal, actor);
+        opts.onWrite?.();
+        return waitForGithubConvoy(repo, issue);
+      }
+      const recorded = await provider.withRig(repo, (rig) => slingGoal(rig.withActor(actor), { goal, model: opts.model ?? null }));
+      if (recorded.convoy.status === 'active' && provider.kind === 'local') await provider.withRig(repo, (rig) => dispatchReady(rig.withActor('mayor')));
+      return wrote(recorded.convoy);
+    },
+
+    async approve(convoyId, actor) {
+      const repo = await locateOrThrow('convoys', convoyId);
+      const convoy = await provider.withRig(repo, async (rig) => {
+        const approved = await approveConvoy(rig.withActor(actor), convoyId, actor);
+        // Locally the app dispatches; on GitHub dispatch waits for the child issues (the GitHub flow).
+        if (provider.kind === 'local') await dispatchReady(rig.withActor('mayor'));
+        return approved;
+      });
+      return wrote(convoy);
+    },
+
+    async stop(convoyId, actor) {
+      const repo = await locateOrThrow('convoys', convoyId);
+      const { convoy } = await provider.withRig(repo, (rig) => stopConvoy(rig.withActor(actor), convoyId));
+      return wrote(convoy);
+    },
+
+    async inbox(agent) {
+      const all: MailMessage[] = [];
+      for (const repo of await provider.repos()) {
+        const items = await provider.withRig(repo, (rig) => inbox(rig, agent));
+        all.push(...items.map(({ read: _read, ...m }) => m));
+      }
+      return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    },
+
+    async sendMail(from, to, text) {
+      const repo = await agentRepo(to);
+      const m = await provider.withRig(repo, (rig) => sendMail(rig.withActor(from), { from, to, subject: subjectOf(text), body: text }));
+      return wrote(m);
+    },
+
+    async nudge(from, polecat, text) {
+      const repo = await agentRepo(polecat);
+      const m = await provider.withRig(repo, (rig) => nudge(rig.withActor(from), polecat, text, from));
+      return wrote(m);
+    },
+
+    async resling(beadId, actor) {
+      const repo = await locateOrThrow('beads', beadId);
+      const r = await provider.withRig(repo, async (rig) => {
+        const as = rig.withActor(actor);
+        const bead = await getBead(as, beadId);
+        if (bead.status === 'hooked' || bead.status === 'in_progress') await unsling(as, beadId, `re-slung from Slack by ${actor}`);
+        else if (bead.status === 'failed') await reopenBead(as, beadId);
+        else if (bead.status !== 'open') {
+          throw new GastownError('gastown_illegal_transition', `Bead ${beadId} is ${bead.status}; only open, hooked, in-progress or failed beads can be re-slung.`);
+        }
+        return sling(as, beadId);
+      });
+      return wrote(slingResult(r.bead, r.polecat));
+    },
+
+    async repoOf(target: RepoTarget) {
+      try {
+        const found =
+          'bead' in target ? await locate('beads', target.bead)
+          : 'convoy' in target ? await locate('convoys', target.convoy)
+          : await agentRepo(target.agent);
+        return found ?? null;
+      } catch (err) {
+        if (isGastownError(err, 'gastown_bad_input')) return null;
+        throw err;
+      }
+    },
+  };
+}
+
