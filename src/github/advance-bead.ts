@@ -5,9 +5,10 @@
  *   2. merged → the bead closes in the ledger (and the convoy lands with its last bead);
  *      closed unmerged → the bead is open again;
  *   3. only when the ledger changed: close the bead's child issue, label the beads that
- *      became ready, update the status comment, and when the convoy landed say so on the
- *      parent (and close it if the config asks);
- *   4. dispatch what is ready now (idempotent, so a redelivery only retries what is pending).
+ *      became ready, and (after step 4) update the status comment and, when the convoy
+ *      landed, say so on the parent (and close it if the config asks);
+ *   4. dispatch what is ready now (idempotent, so a redelivery only retries what is pending),
+ *      before the status comment so it shows the beads just slung.
  * A redelivered event finds the ledger already changed and writes nothing to GitHub.
  */
 import type { RepoServices } from './app-deps.js';
@@ -58,20 +59,30 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
         if (ready.issue) await forge.setLabels(ready.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
       }
     }
-  } else if (bead.status === 'hooked' || bead.status === 'in_progress' || bead.status === 'in_review') {
+  } else if (isCurrentPullRequest(bead, pr)) {
     await services.work.recordRejected(bead.id);
     outcome = 'reopened';
     log.info({ bead: bead.id, pr: pr.number }, 'Pull request closed unmerged: bead open again');
   }
 
+  // Dispatch first, so the status comment shows the beads just slung.
+  await dispatchBeads(delivery, services.work);
   const recorded = outcome !== 'unchanged' && bead.convoy ? await services.work.findConvoyById(bead.convoy) : null;
   const parent = recorded ? parentDelivery(delivery, recorded) : null;
   if (recorded && parent) {
     await ensureStatus(parent, services.plan, recorded);
     if (outcome === 'landed') await announceLanding(parent, recorded);
   }
-  await dispatchBeads(delivery, services.work);
   return outcome;
+}
+
+/**
+ * Only the bead's own PR reopens it: after a rejection the bead is slung anew, and a
+ * redelivered close event of the old PR must not take the new run away.
+ */
+function isCurrentPullRequest(bead: Bead, pr: ClosedPullRequest): boolean {
+  if (bead.pr) return bead.pr.number === pr.number && bead.status !== 'closed' && bead.status !== 'open';
+  return bead.status === 'in_review' && bead.branch === pr.headRef;
 }
 
 /** The delivery as seen from the convoy's parent issue (for the status comment). */

@@ -77,8 +77,8 @@ export function remoteConvoyRefs(remote: string): string[] {
 export async function readRemote(remote: string): Promise<{ convoys: Convoy[]; beads: Bead[]; feed: { type: string; message: string }[] }> {
   const ledger = await Ledger.open({ repoDir: remote });
   try {
-    const convoys = (await ledger.list<Convoy>('convoys')).map((c) => c.value);
-    const beads = (await ledger.list<Bead>('beads')).map((b) => b.value);
+    const convoys = (await ledger.list<Convoy>('convoys')).map((c) => c.value).sort((x, y) => x.id.localeCompare(y.id));
+    const beads = (await ledger.list<Bead>('beads')).map((b) => b.value).sort((x, y) => x.id.localeCompare(y.id));
     const feed = (await ledger.readChain<{ type: string; message: string }>('feed', null)).map((e) => e.value);
     return { convoys, beads, feed };
   } finally {

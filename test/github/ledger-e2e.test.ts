@@ -210,4 +210,121 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(landedComment).toContain('#10, #11, #12, #13');
     expect(issues.statusBody).toContain('**Status:** landed');
   });
+
+  it('resumes after a crash at the 3rd of 4 issues: the redelivery creates only the missing 2, with one plan in the ledger', async () => {
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    const model = mockAnthropic(fourBeadPlan());
+    const first = nock(API);
+    mockTokenAndConfig(first);
+    mockPermission(first, 'Codertocat', 'admin');
+    mockContext(first);
+    first.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+    issues.mockCreate(first, TITLES.a);
+    issues.mockSubIssue(first, 2);
+    issues.mockCreate(first, TITLES.b);
+    issues.mockSubIssue(first, 3);
+    issues.mockCreate(first, TITLES.c, { status: 500 });
+    issues.mockNewStatus(first);
+    first.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'c1', payload: labeled() });
+
+    expect(first.pendingMocks()).toEqual([]);
+    expect(model.pendingMocks()).toEqual([]);
+    expect(issues.statusBody).toContain('HTTP 500');
+    const crashed = await readRemote(town.remote);
+    expect(crashed.convoys[0]!.lastError).toMatchObject({ code: 'gastown_forge' });
+    expect(crashed.convoys[0]!.materialisedAt).toBeNull();
+    expect(crashed.beads.filter((b) => b.issue).map((b) => b.issue!.number).sort()).toEqual([2, 3]);
+    expect(crashed.beads.every((b) => b.status === 'open')).toBe(true);
+
+    const again = nock(API);
+    const log = requestLog(again);
+    mockTokenAndConfig(again);
+    mockPermission(again, 'Codertocat', 'admin');
+    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing());
+    issues.mockCreate(again, TITLES.c);
+    issues.mockSubIssue(again, 4);
+    issues.mockCreate(again, TITLES.d);
+    issues.mockSubIssue(again, 5);
+    issues.mockBlockedBy(again, 3, 2);
+    issues.mockBlockedBy(again, 4, 2);
+    issues.mockBlockedBy(again, 5, 3);
+    issues.mockEditStatus(again);
+    again.delete(`${R}/issues/1/labels/gastown%3Afailed`).reply(200, []);
+    mockDispatch(again, dispatched);
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'c2', payload: labeled(['gastown:failed']) });
+
+    expect(again.pendingMocks()).toEqual([]);
+    expect(log.filter((l) => l === `POST ${R}/issues`)).toHaveLength(2);
+    expect(issues.created.map((i) => i.title)).toEqual([TITLES.a, TITLES.b, TITLES.c, TITLES.d]);
+    const resumed = await readRemote(town.remote);
+    expect(resumed.convoys).toHaveLength(1);
+    expect(resumed.convoys[0]!.lastError).toBeNull();
+    expect(resumed.convoys[0]!.materialisedAt).toBeTruthy();
+    expect(issues.statusBody).not.toContain('CAUTION');
+    expect(dispatched).toEqual([(await beadByTitle(town, TITLES.a)).id]);
+  });
+
+  it('refuses an untrusted sender: no model call, nothing in the ledger, label removed', async () => {
+    const gh = nock(API);
+    mockTokenAndConfig(gh);
+    mockPermission(gh, 'Codertocat', 'read');
+    gh.post(`${R}/issues/1/comments`, (b) => /Only people with write access/.test(b.body)).reply(201, { id: 5 });
+    gh.delete(`${R}/issues/1/labels/gastown%3Amayor`).reply(200, []);
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'u1', payload: labeled() });
+
+    expect(gh.pendingMocks()).toEqual([]);
+    expect(remoteConvoyRefs(town.remote)).toEqual([]);
+    expect((await readRemote(town.remote)).beads).toEqual([]);
+  });
+
+  it('reopens a bead whose PR is closed unmerged and dispatches it again; a redelivery changes nothing', async () => {
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    mockAnthropic(fourBeadPlan());
+    mockFreshPlan(nock(API), issues, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'r1', payload: labeled() });
+    const a = await beadByTitle(town, TITLES.a);
+    const branch = await polecatOpensPr(town, a.id, 10);
+    expect((await beadByTitle(town, TITLES.a)).status).toBe('in_review');
+
+    const closed = nock(API);
+    mockTokenAndConfig(closed);
+    issues.mockEditStatus(closed);
+    mockDispatch(closed, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'r2', payload: closedPullRequest({ number: 10, branch, merged: false }) });
+
+    expect(closed.pendingMocks()).toEqual([]);
+    const after = await readRemote(town.remote);
+    const reopened = after.beads.find((b) => b.id === a.id)!;
+    expect(after.feed.filter((e) => e.type === 'bead_reopened').map((e) => e.message)).toEqual([
+      `${a.id} open again: pull request closed without merging`,
+    ]);
+    expect(reopened.pr).toBeNull();
+    // Policy: a rejected bead goes straight back to work, as a new sling with its own run.
+    expect(reopened.status).toBe('hooked');
+    expect(dispatched).toEqual([a.id, a.id]);
+    expect(reopened.labels.filter((l) => l.startsWith('dispatched:'))).toHaveLength(1);
+    expect(reopened.labels).not.toEqual(a.labels);
+
+    const again = nock(API);
+    const log = requestLog(again);
+    mockTokenAndConfig(again);
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'r2', payload: closedPullRequest({ number: 10, branch, merged: false }) });
+    expect(again.pendingMocks()).toEqual([]);
+    expect(log).toHaveLength(3); // token and the two config lookups
+    expect(await readRemote(town.remote)).toEqual(after);
+  });
+
+  it('ignores a closed pull request that is not a polecat branch: no config read, no ledger sync', async () => {
+    const payload = closedPullRequest({ number: 20, branch: 'feature/readme', merged: true });
+
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'x1', payload });
+
+    expect(remoteConvoyRefs(town.remote)).toEqual([]);
+  });
 });
