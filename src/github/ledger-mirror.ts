@@ -63,10 +63,13 @@ export class LedgerMirrors {
 
   /** The remote URL for one sync (holds the token: pass it to git, never log it unredacted). */
   async remoteUrl(scope: RepoLedgerScope): Promise<string> {
-    const template = this.#options.gitUrlTemplate;
-    const token = template.includes('{token}') ? await scope.token() : '';
-    return template
-      .replace(/\{token\}/g, encodeURIComponent(token))
+    const token = this.#options.gitUrlTemplate.includes('{token}') ? await scope.token() : '';
+    return this.#fill(scope, encodeURIComponent(token));
+  }
+
+  #fill(scope: RepoLedgerScope, token: string): string {
+    return this.#options.gitUrlTemplate
+      .replace(/\{token\}/g, token)
       .replace(/\{owner\}/g, encodeURIComponent(scope.owner))
       .replace(/\{repo\}/g, encodeURIComponent(scope.repo));
   }
@@ -107,10 +110,20 @@ export class LedgerMirrors {
 
   async #run<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
     const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
+    const shown = redact(this.#fill(scope, '***'));
     const sync = async (): Promise<void> => {
       const url = await this.remoteUrl(scope);
-      const result = await syncLedger(rig.ledger, url);
-      scope.log?.debug({ remote: redact(url), ...result }, 'Synced the ledger');
+      let result;
+      try {
+        result = await syncLedger(rig.ledger, url);
+      } catch (err) {
+        // The URL may hold the token where `redact` does not look (a custom template): scrub
+        // it from the message, and leave the cause (with git's own output) behind.
+        const token = this.#options.gitUrlTemplate.includes('{token}') ? encodeURIComponent(await scope.token()) : null;
+        const scrub = (text: string) => (token ? text.split(token).join('***') : text).split(url).join(shown);
+        throw new GastownError('gastown_sync', scrub(`Cannot sync the ledger with ${shown}: ${(err as Error).message}`), { remote: shown });
+      }
+      scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
     };
     await sync();
     let result: T;

@@ -1,0 +1,152 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_GIT_URL_TEMPLATE } from '../../src/config/env-config.js';
+import { LedgerMirrors } from '../../src/github/ledger-mirror.js';
+import type { RepoLedgerScope } from '../../src/github/ledger-mirror.js';
+import { createBead } from '../../src/rig/beads.js';
+import { tempDir } from '../helpers/temp-repo.js';
+import { readRemote } from './ledger-e2e.helpers.js';
+
+const TOKEN = 'ghs_SuperSecretToken123';
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+function bareRemote(path: string): string {
+  mkdirSync(path, { recursive: true });
+  execFileSync('git', ['init', '-q', '--bare', path]);
+  return path;
+}
+
+describe('LedgerMirrors', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let mirrors: LedgerMirrors;
+  let logged: string;
+  let scope: (repo: string, extra?: Partial<RepoLedgerScope>) => RepoLedgerScope;
+
+  beforeEach(() => {
+    dir = tempDir('gastown-mirror');
+    logged = '';
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logged += String(chunk);
+        done();
+      },
+    });
+    const log = pino({ level: 'trace' }, sink);
+    // The token is part of the remote's path here, so a sync can only work through the URL.
+    mirrors = new LedgerMirrors({ dataDir: join(dir.path, 'data'), gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git` });
+    scope = (repo, extra = {}) => ({ owner: 'acme', repo, prefix: 'refs/gastown/', actor: 'octocat', token: async () => TOKEN, log, ...extra });
+  });
+  afterEach(async () => {
+    await mirrors.close();
+    dir.cleanup();
+  });
+
+  it('fills the default URL template with the encoded token, owner and repo', async () => {
+    const github = new LedgerMirrors({ dataDir: dir.path, gitUrlTemplate: DEFAULT_GIT_URL_TEMPLATE });
+
+    const url = await github.remoteUrl({ ...scope('widgets'), token: async () => 'ghs_a/b' });
+
+    expect(url).toBe('https://x-access-token:ghs_a%2Fb@github.com/acme/widgets.git');
+  });
+
+  it('creates the bare mirror on first use and syncs with the token only in the URL: never in git config, files or logs', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+
+    const bead = await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Make widgets' }));
+
+    const mirror = mirrors.pathFor('acme', 'widgets');
+    expect(mirror).toBe(join(dir.path, 'data', 'acme', 'widgets.git'));
+    expect(execFileSync('git', ['--git-dir', mirror, 'rev-parse', '--is-bare-repository'], { encoding: 'utf8' }).trim()).toBe('true');
+    expect((await readRemote(remote)).beads.map((b) => b.id)).toEqual([bead.id]);
+    for (const file of filesUnder(mirror)) expect(readFileSync(file).includes(TOKEN)).toBe(false);
+    expect(logged).toContain('Synced the ledger');
+    expect(logged).not.toContain(TOKEN);
+  });
+
+  it('runs one unit of work per repository at a time, and different repositories side by side', async () => {
+    bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'one.git'));
+    bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'two.git'));
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+
+    const first = mirrors.withRepoLedger(scope('one'), async () => {
+      events.push('one:first:start');
+      await gate;
+      events.push('one:first:end');
+    });
+    const second = mirrors.withRepoLedger(scope('one'), async () => {
+      events.push('one:second');
+    });
+    const other = mirrors.withRepoLedger(scope('two'), async () => {
+      events.push('two');
+      release();
+    });
+    await Promise.all([first, second, other]);
+
+    expect(events.indexOf('two')).toBeLessThan(events.indexOf('one:first:end'));
+    expect(events.slice(events.indexOf('one:first:start')).filter((e) => e.startsWith('one'))).toEqual([
+      'one:first:start',
+      'one:first:end',
+      'one:second',
+    ]);
+  });
+
+  it('pushes what was written before a failure, rethrows it, and keeps serving the repository', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+
+    const failed = mirrors.withRepoLedger(scope('widgets'), async ({ rig }) => {
+      await createBead(rig, { title: 'Recorded before the failure' });
+      throw new Error('boom');
+    });
+
+    await expect(failed).rejects.toThrow('boom');
+    expect((await readRemote(remote)).beads.map((b) => b.title)).toEqual(['Recorded before the failure']);
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Next' }));
+    expect((await readRemote(remote)).beads).toHaveLength(2);
+  });
+
+  it('refuses names that could leave the data directory', () => {
+    expect(() => mirrors.pathFor('..', 'x')).toThrow(/not a repository name/);
+    expect(() => mirrors.pathFor('acme', 'a/b')).toThrow(/not a repository name/);
+  });
+});
+
+describe('LedgerMirrors sync failures', () => {
+  it('reports an unreachable remote as gastown_sync without the token, and runs nothing', async () => {
+    const dir = tempDir('gastown-mirror');
+    const mirrors = new LedgerMirrors({ dataDir: join(dir.path, 'data'), gitUrlTemplate: `file://${dir.path}/missing/{token}/{owner}/{repo}.git` });
+    let ran = false;
+    try {
+      const run = mirrors.withRepoLedger(
+        { owner: 'acme', repo: 'widgets', prefix: 'refs/gastown/', actor: 'octocat', token: async () => TOKEN },
+        async () => {
+          ran = true;
+        },
+      );
+
+      const err = await run.then(
+        () => null,
+        (e: unknown) => e as Error & { code?: string },
+      );
+
+      expect(err?.code).toBe('gastown_sync');
+      expect(err?.message).toContain('/missing/***/acme/widgets.git');
+      expect(JSON.stringify({ message: err?.message, details: (err as { details?: unknown }).details })).not.toContain(TOKEN);
+      expect(ran).toBe(false);
+    } finally {
+      await mirrors.close();
+      dir.cleanup();
+    }
+  });
+});
