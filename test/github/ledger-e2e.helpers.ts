@@ -54,7 +54,7 @@ export function newTown(env: Record<string, string> = {}): Town {
 }
 
 /** The Messages API response (a real one's shape) whose submit_plan tool call holds `plan`. */
-export function anthropicPlanResponse(plan: Plan): unknown {
+export function anthropicPlanResponse(plan: Plan): Record<string, unknown> {
   const response = JSON.parse(readFileSync(new URL('../fixtures/anthropic/plan-valid.json', import.meta.url), 'utf8'));
   response.content[0].input = plan;
   return response;
