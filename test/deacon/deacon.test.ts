@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { deaconPass } from '../../src/deacon/deacon-pass.js';
+import { getBead } from '../../src/rig/beads.js';
+import { readFeed } from '../../src/rig/feed.js';
+import { inbox } from '../../src/rig/mail.js';
+import { Rig } from '../../src/rig/rig.js';
+import { claimBead, dispatchReady, heartbeat, isLeaseLost } from '../../src/rig/work.js';
+import type { Hook } from '../../src/town/types.js';
+import { makeTown, scriptBead, type Town } from '../runner/town-fixture.js';
+
+let town: Town | undefined;
+afterEach(() => town?.cleanup());
+
+/** A rig on the same repository whose clock the test moves. */
+async function clocked(t: Town, start = Date.now()): Promise<{ rig: Rig; advance(ms: number): void }> {
+  let now = start;
+  const rig = await Rig.open({ repoDir: t.clone, actor: 'clocked', now: () => new Date(now) });
+  return { rig, advance: (ms) => (now += ms) };
+}
+
+describe('the Deacon', () => {
+  it('makes a silent polecat\'s bead claimable again after the lease, and escalates repeat stalls to the mayor', async () => {
+    town = await makeTown({ leaseMs: 1_000, retryCap: 2 });
+    const t = await clocked(town);
+    try {
+      const bead = await scriptBead(t.rig, 'slow', ['true']);
+      await dispatchReady(t.rig);
+      const claim = (await claimBead(t.rig, { runner: 'r1' }))!;
+      t.advance(500);
+      expect(await deaconPass(t.rig)).toEqual({ stalled: [], escalated: [] });
+      await heartbeat(t.rig, claim);
+      t.advance(900);
+      expect((await deaconPass(t.rig)).stalled).toEqual([]);
+
+      t.advance(200);
+      const first = await deaconPass(t.rig);
+
+      expect(first).toEqual({ stalled: [bead.id], escalated: [] });
+      expect((await getBead(t.rig, bead.id)).status).toBe('hooked');
+      await expect(heartbeat(t.rig, claim)).rejects.toSatisfy(isLeaseLost);
+      expect((await t.rig.ledger.get<Hook>('hooks', claim.polecat))!.value.bead).toBe(bead.id);
+      const second = (await claimBead(t.rig, { runner: 'r2' }))!;
+      expect(second).toMatchObject({ bead: bead.id, polecat: claim.polecat, attempt: 2, takeover: false });
+      t.advance(5_000);
+      expect(await deaconPass(t.rig)).toEqual({ stalled: [bead.id], escalated: [bead.id] });
+      const mail = (await inbox(t.rig, 'mayor')).filter((m) => m.type === 'BEAD_STALLED');
+      expect(mail.map((m) => m.bead)).toEqual([bead.id]);
+      expect((await readFeed(t.rig)).filter((e) => e.type === 'stalled')).toHaveLength(2);
+    } finally {
+      t.rig.close();
+    }
+  });
+});
