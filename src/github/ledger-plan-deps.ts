@@ -91,10 +91,14 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
     pendingDispatch: async (cap) => {
       const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
       const ours = (b: Bead) => !!b.convoy && onGitHub(convoys.get(b.convoy));
+      const beads = await allBeads(rig);
+      let busy = beads.filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
       // Only beads mirrored on GitHub are slung here: a convoy still being materialised waits.
-      for (const bead of (await dispatchable(rig)).filter(ours)) {
-        const slung = await dispatchReady(rig, { cap, only: bead.id });
-        if (slung.length === 0 && (await busy(rig)) >= cap) break;
+      if (busy < cap) {
+        for (const bead of (await dispatchable(rig, beads)).filter(ours)) {
+          busy += (await dispatchReady(rig, { cap, only: bead.id })).length;
+          if (busy >= cap) break;
+        }
       }
       const slungAt = new Map((await hooks(rig)).map((h) => [h.agent, h.slungAt] as const));
       const pending: PendingDispatch[] = [];
@@ -125,8 +129,4 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
       return mustConvoy(rig, convoyId);
     },
   };
-}
-
-async function busy(rig: Rig): Promise<number> {
-  return (await allBeads(rig)).filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
 }
