@@ -47,8 +47,8 @@ export async function mergeBranch(opts: MergeBranchOptions): Promise<MergeOutcom
   const baseSha = await refSha(repoDir, base);
   if (!(await refSha(repoDir, head))) return { ok: false, reason: 'missing', output: `branch ${opts.branch} is not on ${remote.remote}` };
   if (!existsSync(workdir)) {
-    await git(repoDir, ['worktree', 'prune']);
-    await git(repoDir, ['worktree', 'add', '--detach', '--quiet', workdir, base]);
+    // --force instead of a prune: a prune here could drop a polecat worktree being added meanwhile.
+    await git(repoDir, ['worktree', 'add', '--force', '--detach', '--quiet', workdir, base]);
   }
   await git(workdir, ['checkout', '--quiet', '--detach', '--force', head]);
   await git(workdir, ['clean', '-fdxq']);

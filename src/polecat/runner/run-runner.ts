@@ -8,7 +8,7 @@ import type { AgentFactory } from './agent-from-settings.js';
 import { packageHooksDir } from './hooks-dir.js';
 import { createProgressBoard, type ProgressBoard } from './progress-board.js';
 import { rigRemote } from './rig-remote.js';
-import { workBead, type WorkOutcome } from './work-bead.js';
+import { createLock, workBead, type WorkOutcome } from './work-bead.js';
 
 export interface RunRunnerOptions {
   rig: Rig;
@@ -71,6 +71,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
 
+  const worktreeLock = createLock();
   const active = new Map<string, Promise<void>>();
   let claimed = 0;
   let refining: Promise<void> | null = null;
@@ -88,6 +89,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
         agent: opts.agentFactory(claim.polecat),
         draft: opts.draft ?? false,
         keepWorktree: opts.keepWorktrees,
+        worktreeLock,
       });
     } catch (err) {
       // Worktree or git trouble before the agent ran: count it as a failed attempt.

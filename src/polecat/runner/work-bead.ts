@@ -26,6 +26,22 @@ export interface WorkBeadOptions {
   log: (text: string) => void;
   /** Keep the worktree afterwards (tests and debugging). */
   keepWorktree?: boolean;
+  /**
+   * Serialises worktree setup and removal among this process's polecats: `git worktree
+   * add/prune` and the shared config they write race with each other (a prune can even drop
+   * a worktree being added), so only one runs at a time.
+   */
+  worktreeLock?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** A one-at-a-time lock for async work. */
+export function createLock(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
 }
 
 export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released';
@@ -45,12 +61,13 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   const agentRecord = (await rig.ledger.get<Agent>('agents', claim.polecat))?.value;
   const identity = { name: claim.polecat, email: agentRecord?.email ?? polecatEmail(claim.polecat, rig.settings.polecatEmailDomain) };
 
+  const lock = opts.worktreeLock ?? ((fn) => fn());
   await fetchBranches(rig.repoDir, remote, [claim.branch]);
   const pushed = await refSha(rig.repoDir, `${remote.tracking}${claim.branch}`);
   // A dead runner's worktree may hold half-written, uncommitted files: start clean from commits.
   const stale = join(opts.worktreeRoot, `${claim.polecat}-${claim.bead}`);
-  if (existsSync(stale)) await removePolecatWorktree(rig.repoDir, stale);
-  const wt = await createPolecatWorktree({
+  if (existsSync(stale)) await lock(() => removePolecatWorktree(rig.repoDir, stale));
+  const wt = await lock(() => createPolecatWorktree({
     repoDir: rig.repoDir,
     worktreeRoot: opts.worktreeRoot,
     polecat: claim.polecat,
@@ -59,7 +76,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     resumeFrom: pushed ? `${remote.tracking}${claim.branch}` : null,
     identity,
     hooksDir: opts.hooksDir,
-  });
+  }));
   opts.log(pushed ? `resuming ${claim.branch} (attempt ${claim.attempt})` : `started ${claim.branch}`);
 
   const stop = new AbortController();
@@ -139,7 +156,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
       throw inner;
     }
   } finally {
-    if (!opts.keepWorktree) await removePolecatWorktree(rig.repoDir, wt.path).catch(() => undefined);
+    if (!opts.keepWorktree) await lock(() => removePolecatWorktree(rig.repoDir, wt.path)).catch(() => undefined);
   }
 }
 
