@@ -25,7 +25,9 @@ export function registerSling(program: Command, ctx: CliContext): void {
       const goal = o.goalFile ? readGoalFile(ctx.cwd, o.goalFile) : target;
       if (!goal?.trim()) throw new GastownError('gastown_bad_input', 'give a bead id, a goal in quotes, or --goal-file <file.md>');
       const model = o.checklist ? null : anthropicFromEnv(ctx.env);
-      const r = await withRig(ctx, (rig) => slingGoal(rig, { goal, title: o.title, planner: model ? 'model' : 'checklist', model }));
+      // Without a model a plain one-line goal has no checklist to plan from: it becomes one task.
+      const text = !model && !/^\s*[-*+]\s+\[[ xX]\]\s+\S/m.test(goal) && !goal.trim().includes('\n') ? `- [ ] ${goal.trim()}` : goal;
+      const r = await withRig(ctx, (rig) => slingGoal(rig, { goal: text, title: o.title ?? (text === goal ? undefined : goal.trim()), planner: model ? 'model' : 'checklist', model }));
       emit(ctx, json, r, () =>
         [
           `the Mayor planned ${r.convoy.id} "${r.convoy.title}" (${r.planner} planner): ${r.beads.length} beads${r.convoy.status === 'awaiting_approval' ? ', awaiting approval' : ''}`,
