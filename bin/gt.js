@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'cli', 'entry.js');
+// The bundle loads fastest; the plain compiled tree is the fallback.
+const bundled = join(root, 'dist', 'bundle', 'gt.js');
+const entry = existsSync(bundled) ? bundled : join(root, 'dist', 'cli', 'entry.js');
 if (!existsSync(entry)) {
   process.stderr.write(`gt: ${entry} is missing: run \`npm install\` (or \`npm run build\`) in ${root}\n`);
   process.exit(1);

@@ -64,17 +64,19 @@ export class ObjectWriter {
 
   /** A tree of regular files (mode 100644), sorted as git requires. */
   writeTree(entries: { name: string; oid: string }[]): string {
-    const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const parts: Buffer[] = [];
-    for (const e of sorted) {
-      parts.push(Buffer.from(`100644 ${e.name}\0`, 'utf8'), Buffer.from(e.oid, 'hex'));
-    }
-    return this.write('tree', Buffer.concat(parts));
+    return this.write('tree', treeBody(entries));
   }
 
   writeCommit(c: CommitFields): string {
     return this.write('commit', Buffer.from(encodeCommit(c), 'utf8'));
   }
+}
+
+export function treeBody(entries: { name: string; oid: string }[]): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const parts: Buffer[] = [];
+  for (const e of sorted) parts.push(Buffer.from(`100644 ${e.name}\0`, 'utf8'), Buffer.from(e.oid, 'hex'));
+  return Buffer.concat(parts);
 }
 
 function sig(s: Signature): string {

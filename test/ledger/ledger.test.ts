@@ -229,3 +229,28 @@ describe('crash safety', () => {
     expect((await ledger.get('beads', 'gt-lock'))?.value).toEqual({ ok: true });
   });
 });
+
+describe('bulk writes', () => {
+  test('createMany writes one packfile that git itself verifies, and packs the refs', async () => {
+    const { dir, ledger } = await fresh();
+    const items = Array.from({ length: 1200 }, (_, i) => ({ id: `gt-k${i}`, value: { id: `gt-k${i}`, n: i, text: 'é'.repeat(i % 50) } }));
+
+    await ledger.createMany('beads', items);
+
+    const packs = git(dir, ['count-objects', '-v']).match(/in-pack: (\d+)/)![1];
+    expect(Number(packs)).toBe(3600);
+    const pack = git(dir, ['rev-parse', '--git-path', 'objects/pack']);
+    const idx = (await import('node:fs')).readdirSync(join(dir, pack)).find((f) => f.endsWith('.idx'))!;
+    expect(git(dir, ['verify-pack', '-v', join(dir, pack, idx)])).toMatch(/ok$/);
+    expect(git(dir, ['fsck', '--no-dangling', '--strict'])).not.toMatch(/error|missing|broken/i);
+    expect(git(dir, ['show', 'refs/gastown/beads/gt-k77:bead.json'])).toBe(JSON.stringify(items[77]!.value));
+    // A fresh reader without the cache sees every value.
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, '.git', 'gastown', 'cache'), { recursive: true, force: true });
+    const listed = await ledger.list<{ n: number }>('beads');
+    expect(listed.map((v) => v.value.n).sort((a, b) => a - b)).toEqual(items.map((i) => i.value.n));
+    // A second bulk create of an existing id fails as a whole.
+    await expect(ledger.createMany('beads', [{ id: 'gt-new1', value: {} }, { id: 'gt-k1', value: {} }])).rejects.toMatchObject({ code: 'gastown_conflict' });
+    expect(await ledger.get('beads', 'gt-new1')).toBeNull();
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * Ledger benchmark: whole-process times of the `gt` CLI at 1,000 and 10,000 beads, each
+ * beside a naive baseline that spawns one git process per bead, measured in the same run.
+ *
+ *   npm run bench:ledger            # 1,000 and 10,000 beads
+ *   npm run bench:ledger -- 2000    # other sizes
+ *
+ * Targets (2-core machine): import of 10,000 ≤ 5 s; `gt ready --json` over 10,000 ≤ 400 ms
+ * cold (a new process); one update ≤ 50 ms; no lost update.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const gtBin = join(root, 'bin', 'gt.js');
+const env = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.test',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.test',
+  GT_ACTOR: 'bench',
+};
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function gt(cwd: string, args: string[], input?: string): string {
+  const r = spawnSync(process.execPath, [gtBin, ...args], { cwd, env, input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`gt ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function git(cwd: string, args: string[], input?: string): string {
+  return execFileSync('git', args, { cwd, env, input, encoding: 'utf8', maxBuffer: 1 << 30 });
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+interface Row {
+  what: string;
+  ours: number;
+  naive: number;
+  target?: string;
+}
+
+function bench(n: number): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), `gt-bench-${n}-`));
+  try {
+    const rig = join(dir, 'rig');
+    const remote = join(dir, 'remote.git');
+    const naive = join(dir, 'naive');
+    git(dir, ['init', '-q', '--bare', '-b', 'main', remote]);
+    git(dir, ['init', '-q', '-b', 'main', rig]);
+    git(dir, ['init', '-q', '-b', 'main', naive]);
+    gt(rig, ['init', '--remote', remote]);
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ key: `k${i}`, title: `Bead number ${i}`, body: `Body of bead ${i}. `.repeat(8), priority: i % 5, labels: ['bench'], ...(i % 10 ? { blocked_by: [`k${i - 1}`] } : {}) }),
+    );
+    const file = join(dir, 'beads.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const rows: Row[] = [];
+
+    // 1. Bulk import.
+    let ids: Record<string, string> = {};
+    const importMs = time(() => {
+      ids = JSON.parse(gt(rig, ['bead', 'import', file, '--json']));
+    });
+    const naiveImport = time(() => {
+      // One `git hash-object -w` per bead (the cheapest per-bead write; a real naive writer
+      // would also spawn mktree, commit-tree and update-ref for each).
+      for (const l of lines) git(naive, ['hash-object', '-w', '--stdin'], l);
+    });
+    rows.push({ what: `import ${n} beads`, ours: importMs, naive: naiveImport, target: n >= 10000 ? '≤ 5 s' : undefined });
+
+    // 2. gt ready --json, new process each time (cache present, as after any write on this machine).
+    const readyRuns: number[] = [];
+    let readyCount = 0;
+    for (let i = 0; i < 5; i++) readyRuns.push(time(() => (readyCount = JSON.parse(gt(rig, ['ready', '--json'])).length)));
+    // The same with the derived cache removed (first read after a sync brought everything in).
+    const readyNoCache = time(() => {
+      rmSync(join(rig, '.git', 'gastown', 'cache'), { recursive: true, force: true });
+      gt(rig, ['ready', '--json']);
+    });
+    const refs = git(rig, ['for-each-ref', '--format=%(refname)', 'refs/gastown/beads/']).trim().split('\n');
+    const naiveReady = time(() => {
+      for (const r of refs) git(rig, ['cat-file', 'blob', `${r}:bead.json`]);
+    });
+    rows.push({ what: `gt ready --json (${readyCount} ready)`, ours: median(readyRuns), naive: naiveReady, target: n >= 10000 ? '≤ 400 ms' : undefined });
+    rows.push({ what: '  same, list cache removed', ours: readyNoCache, naive: naiveReady });
+
+    // 3. One update.
+    const target = ids['k5']!;
+    const updRuns: number[] = [];
+    for (let i = 0; i < 7; i++) updRuns.push(time(() => gt(rig, ['bead', 'update', target, '--title', `Renamed ${i}`])));
+    const other = ids['k6']!;
+    const naiveUpdate = time(() => {
+      // read, write blob, tree, commit, compare-and-swap: one process each.
+      const old = git(rig, ['rev-parse', `refs/gastown/beads/${other}`]).trim();
+      const json = git(rig, ['cat-file', 'blob', `${old}:bead.json`]).replace(/"title":"[^"]*"/, '"title":"naive"');
+      const blob = git(rig, ['hash-object', '-w', '--stdin'], json).trim();
+      const tree = git(rig, ['mktree'], `100644 blob ${blob}\tbead.json\n`).trim();
+      const commit = git(rig, ['commit-tree', tree, '-p', old, '-F', '-'], `update beads/${other}\n\n${json}`).trim();
+      git(rig, ['update-ref', `refs/gastown/beads/${other}`, commit, old]);
+    });
+    rows.push({ what: 'one bead update', ours: median(updRuns), naive: naiveUpdate, target: '≤ 50 ms' });
+
+    // 4. gt sync pushing one changed bead (the remote already holds everything).
+    gt(rig, ['sync']);
+    gt(rig, ['bead', 'update', target, '--priority', '0']);
+    const syncMs = time(() => gt(rig, ['sync']));
+    gt(rig, ['bead', 'update', target, '--priority', '1']); // one more change for the naive sync to push
+    const naiveSync = time(() => {
+      // Naive: fetch, then one ancestry check per ref, then push.
+      git(rig, ['fetch', '-q', remote, '+refs/gastown/*:refs/gastown-naive/*']);
+      for (const r of refs) git(rig, ['merge-base', '--is-ancestor', r.replace('refs/gastown/', 'refs/gastown-naive/'), r]);
+      spawnSync('git', ['push', '-q', remote, 'refs/gastown/*:refs/gastown/*'], { cwd: rig, env });
+    });
+    rows.push({ what: 'gt sync pushing one changed bead', ours: syncMs, naive: naiveSync });
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const runs = sizes.length ? sizes : [1000, 10000];
+console.log(`gt ledger benchmark (node ${process.version}, ${runs.join(' and ')} beads; whole-process times)`);
+for (const n of runs) {
+  const rows = bench(n);
+  console.log(`\n${n} beads`);
+  console.log(`${'operation'.padEnd(38)} ${'gt'.padStart(10)} ${'naive'.padStart(10)} ${'speed-up'.padStart(9)}  target`);
+  for (const r of rows)
+    console.log(`${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${fmt(r.naive).padStart(10)} ${`${(r.naive / r.ours).toFixed(1)}x`.padStart(9)}  ${r.target ?? ''}`);
+}

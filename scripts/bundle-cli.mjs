@@ -1,0 +1,25 @@
+// Bundles the CLI into a few files under dist/bundle/. A `gt` process spends more time
+// resolving and loading ~200 small ES modules (ours, zod's, commander's) than doing its
+// work; one bundle cuts that, which is most of the difference on `gt bead update`.
+// Heavy command groups stay in separate chunks loaded only when asked for.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+rmSync('dist/bundle', { recursive: true, force: true });
+
+await build({
+  entryPoints: { gt: 'src/cli/entry.ts' },
+  outdir: 'dist/bundle',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  minify: true,
+  logLevel: 'warning',
+  // These load their own files or workers at run time; they are never on the CLI's fast path.
+  external: ['probot', '@slack/bolt', '@slack/*', 'pino', 'pino-*', 'thread-stream', 'smee-client', 'simple-git', '@anthropic-ai/sdk'],
+  // CommonJS packages inside an ES module bundle still call require() for node built-ins.
+  banner: { js: "import { createRequire as __gtCreateRequire } from 'node:module'; const require = __gtCreateRequire(import.meta.url);" },
+});
