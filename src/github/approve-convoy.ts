@@ -38,11 +38,10 @@ export async function approveConvoy(delivery: Delivery, services: RepoServices):
       recorded = await deps.approve(recorded.convoy.id, target.sender);
       log.info({ convoy: recorded.convoy.id, by: target.sender }, 'Convoy approved');
     }
-    await materialiseConvoy(delivery, deps, recorded);
+    await materialiseConvoy(delivery, deps, recorded, () => dispatchBeads(delivery, services.work));
+    return 'materialised';
   } catch (err) {
     await reportFailure(delivery, deps, err, recorded);
     return 'failed';
   }
-  await dispatchBeads(delivery, services.work);
-  return 'materialised';
 }

@@ -1,16 +1,23 @@
 /**
  * Mirrors a recorded convoy onto GitHub: one child issue per bead (a sub-issue of the
- * parent), native blocked-by edges, then the status comment. Every step is an `ensure*`, and
+ * parent), native blocked-by edges, the ledger mark that it is on GitHub, then the status
+ * comment. Every step is an `ensure*`, and
  * each new link is recorded in the ledger before the next write, so a crash or a redelivery
  * resumes where it stopped without creating anything twice.
  */
 import type { Bead, ForgeLink } from '../town/types.js';
 import type { Delivery } from './delivery.js';
-import { repoUrl } from './delivery.js';
+import { parentKey, repoUrl } from './delivery.js';
 import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
 import { renderConvoyStatus } from './render-status.js';
 
-export async function materialiseConvoy(delivery: Delivery, deps: PlanIssueDeps, recorded: RecordedConvoy): Promise<RecordedConvoy> {
+export async function materialiseConvoy(
+  delivery: Delivery,
+  deps: PlanIssueDeps,
+  recorded: RecordedConvoy,
+  /** Runs once the convoy is fully on GitHub, before the status comment (dispatch, so the comment shows it). */
+  afterMaterialised?: () => Promise<unknown>,
+): Promise<RecordedConvoy> {
   const { forge, config, target } = delivery;
   const parent: ForgeLink = { number: target.issue.number, id: target.issue.id, url: target.issue.url };
   const beads: Bead[] = [];
@@ -38,10 +45,15 @@ export async function materialiseConvoy(delivery: Delivery, deps: PlanIssueDeps,
     }
   }
 
-  // 3. The status comment, then the ledger learns the convoy is fully on GitHub.
-  const result: RecordedConvoy = { convoy: recorded.convoy, beads };
-  await ensureStatus(delivery, deps, result);
+  // 3. The ledger learns the convoy is fully on GitHub (dispatch may start), then the status
+  //    comment is written from the ledger as it is after `afterMaterialised`.
+  let result: RecordedConvoy = { convoy: recorded.convoy, beads };
   await deps.markMaterialised(recorded.convoy.id);
+  if (afterMaterialised) {
+    await afterMaterialised();
+    result = (await deps.findConvoy(parentKey(target))) ?? result;
+  }
+  await ensureStatus(delivery, deps, result);
   if (target.issue.labels.includes(config.labels.failed)) await forge.setLabels(target.issue.number, { remove: [config.labels.failed] });
   return result;
 }

@@ -46,13 +46,12 @@ export async function planIssue(delivery: Delivery, services: RepoServices): Pro
       await ensureStatus(delivery, deps, recorded);
       return 'awaiting_approval';
     }
-    await materialiseConvoy(delivery, deps, recorded);
+    await materialiseConvoy(delivery, deps, recorded, () => dispatchBeads(delivery, services.work));
+    return 'materialised';
   } catch (err) {
     await reportFailure(delivery, deps, err, recorded);
     return 'failed';
   }
-  await dispatchBeads(delivery, services.work);
-  return 'materialised';
 }
 
 async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<RecordedConvoy> {

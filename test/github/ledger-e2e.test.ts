@@ -111,6 +111,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(dispatched).toEqual([a.id]);
     expect(a.labels.some((l) => l.startsWith('dispatched:'))).toBe(true);
     expect(issues.statusBody).toContain(`<!-- gastown:convoy ${convoy.id} -->`);
+    expect(issues.statusBody).toContain('- [ ] #2 Output schema — hooked');
 
     // 2. The same delivery again: nothing created, nothing dispatched, no model call.
     const dup = nock(API);
@@ -127,7 +128,10 @@ describe('GitHub flows on the real ledger mirror', () => {
 
     expect(dup.pendingMocks()).toEqual([]);
     expect(dupLog.filter((l) => !l.startsWith('GET') && !l.includes('access_tokens'))).toEqual([]);
-    expect((await readRemote(town.remote)).convoys).toHaveLength(1);
+    const afterDup = await readRemote(town.remote);
+    expect(afterDup.convoys).toHaveLength(1);
+    expect(afterDup.convoys[0]!.lastError).toBeNull();
+    expect(afterDup.feed.filter((e) => e.type === 'convoy_failed')).toEqual([]);
 
     // 3. The polecat's PR for a is merged: a closes, b and c become ready and are dispatched.
     const branchA = await polecatOpensPr(town, a.id, 10);
@@ -294,7 +298,8 @@ describe('GitHub flows on the real ledger mirror', () => {
 
     const closed = nock(API);
     mockTokenAndConfig(closed);
-    issues.mockEditStatus(closed);
+    // Open, slung again and hooked: the status comment already says "hooked", so it is only read.
+    closed.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
     mockDispatch(closed, dispatched);
     await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'r2', payload: closedPullRequest({ number: 10, branch, merged: false }) });
 
@@ -318,6 +323,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(again.pendingMocks()).toEqual([]);
     expect(log).toHaveLength(3); // token and the two config lookups
     expect(await readRemote(town.remote)).toEqual(after);
+    expect(after.feed.filter((e) => e.type === 'convoy_failed')).toEqual([]);
   });
 
   it('ignores a closed pull request that is not a polecat branch: no config read, no ledger sync', async () => {
@@ -326,5 +332,88 @@ describe('GitHub flows on the real ledger mirror', () => {
     await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'x1', payload });
 
     expect(remoteConvoyRefs(town.remote)).toEqual([]);
+  });
+
+  it('plans from the issue checklist when no model key is configured (hidden tasks ignored)', async () => {
+    await town.cleanup();
+    town = newTown({ ANTHROPIC_API_KEY: '' });
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    const payload = labeled();
+    payload.issue.body = '- [ ] Parser\n- [ ] CLI (after 1)\n<!-- - [ ] Hidden task -->';
+    const gh = nock(API);
+    mockTokenAndConfig(gh);
+    mockPermission(gh, 'Codertocat', 'admin');
+    mockContext(gh);
+    gh.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+    issues.mockCreate(gh, 'Parser');
+    issues.mockSubIssue(gh, 2);
+    issues.mockCreate(gh, 'CLI');
+    issues.mockSubIssue(gh, 3);
+    issues.mockBlockedBy(gh, 3, 2);
+    issues.mockNewStatus(gh);
+    mockDispatch(gh, dispatched);
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'k1', payload });
+
+    expect(gh.pendingMocks()).toEqual([]);
+    const { convoys, beads } = await readRemote(town.remote);
+    expect(convoys[0]).toMatchObject({ planner: 'checklist', usage: null });
+    expect(beads.map((b) => b.title).sort()).toEqual(['CLI', 'Parser']);
+    expect(issues.statusBody).toContain('**Planner:** checklist');
+  });
+
+  it('retries a dispatch that failed (no workflow yet) at the next event, once', async () => {
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    mockAnthropic(fourBeadPlan());
+    const gh = nock(API);
+    mockTokenAndConfig(gh);
+    mockPermission(gh, 'Codertocat', 'admin');
+    mockContext(gh);
+    gh.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
+    Object.values(TITLES).forEach((title, i) => {
+      issues.mockCreate(gh, title);
+      issues.mockSubIssue(gh, i + 2);
+    });
+    issues.mockBlockedBy(gh, 3, 2);
+    issues.mockBlockedBy(gh, 4, 2);
+    issues.mockBlockedBy(gh, 5, 3);
+    issues.mockNewStatus(gh);
+    gh.post(`${R}/actions/workflows/gastown-polecat.yml/dispatches`).reply(404, { message: 'Not Found' });
+
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'w1', payload: labeled() });
+
+    expect(gh.pendingMocks()).toEqual([]);
+    const slung = await beadByTitle(town, TITLES.a);
+    expect(slung.status).toBe('hooked');
+    expect(slung.labels).toEqual([]);
+
+    // The workflow is added; the next delivery (a redelivery here) dispatches the pending bead.
+    const again = nock(API);
+    mockTokenAndConfig(again);
+    mockPermission(again, 'Codertocat', 'admin');
+    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
+    for (const [child, blocker] of [[3, 2], [4, 2], [5, 3]] as const) {
+      again.get(`${R}/issues/${child}/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: issues.idOf(blocker) }]);
+    }
+    again.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
+    mockDispatch(again, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'w1', payload: labeled() });
+    expect(again.pendingMocks()).toEqual([]);
+    expect(dispatched).toEqual([slung.id]);
+
+    // And once only: a third delivery dispatches nothing.
+    const third = nock(API);
+    mockTokenAndConfig(third);
+    mockPermission(third, 'Codertocat', 'admin');
+    third.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
+    for (const [child, blocker] of [[3, 2], [4, 2], [5, 3]] as const) {
+      third.get(`${R}/issues/${child}/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: issues.idOf(blocker) }]);
+    }
+    third.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'w1', payload: labeled() });
+    expect(third.pendingMocks()).toEqual([]);
+    expect(dispatched).toEqual([slung.id]);
   });
 });

@@ -105,8 +105,10 @@ describe('planning an issue labelled gastown:mayor', () => {
       'recordLink gt-b #3',
       'recordLink gt-c #4',
       'recordLink gt-d #5',
-      'recordStatusComment 777',
       'markMaterialised',
+      // Re-read after dispatch, so the status comment shows what was slung.
+      'findConvoy',
+      'recordStatusComment 777',
     ]);
     // The Mayor saw the goal without its hidden HTML comment, and the README excerpt.
     expect(deps.mayorInputs[0]!.goal.body).not.toContain('ignore previous instructions');
