@@ -14,4 +14,8 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(entry).href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit as soon as output is flushed rather than waiting for the git helper processes we
+// already told to stop (and any stray handle) to wind down: that wait was a third of a
+// short command's time. `gt feed --follow` and `gt runner` never get here until done.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

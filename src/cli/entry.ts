@@ -8,14 +8,14 @@ import { runCli, type CommandGroup } from './main.js';
 export async function main(argv: string[]): Promise<number> {
   const extra: CommandGroup[] = [];
   const first = argv.find((a) => !a.startsWith('-'));
-  const lazy = await lazyGroups(first);
+  const lazy = await lazyGroups(first, argv);
   extra.push(...lazy);
   return runCli(argv, processContext(), extra);
 }
 
-async function lazyGroups(first: string | undefined): Promise<CommandGroup[]> {
+async function lazyGroups(first: string | undefined, argv: string[]): Promise<CommandGroup[]> {
   // Help lists everything, so it loads everything.
-  const all = first === undefined || first === 'help';
+  const all = first === 'help' || (first === undefined && (argv.length === 0 || argv.includes('--help') || argv.includes('-h')));
   const groups: CommandGroup[] = [];
   for (const [names, load] of LAZY) {
     if (all || names.includes(first!)) groups.push(await load());

@@ -2,8 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
-import { anthropicFromEnv } from '../../model/anthropic.js';
-import { slingGoal } from '../../rig/sling-goal.js';
 import { hooks, sling, unsling } from '../../rig/sling.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit, table } from '../output.js';
@@ -24,6 +22,8 @@ export function registerSling(program: Command, ctx: CliContext): void {
       if (polecat) throw new GastownError('gastown_bad_input', 'a goal is planned by the Mayor: name no polecat (quote the goal if it has spaces)');
       const goal = o.goalFile ? readGoalFile(ctx.cwd, o.goalFile) : target;
       if (!goal?.trim()) throw new GastownError('gastown_bad_input', 'give a bead id, a goal in quotes, or --goal-file <file.md>');
+      // Loaded only for goals: the Mayor and the Anthropic SDK would slow every other command.
+      const [{ anthropicFromEnv }, { slingGoal }] = await Promise.all([import('../../model/anthropic.js'), import('../../rig/sling-goal.js')]);
       const model = o.checklist ? null : anthropicFromEnv(ctx.env);
       // Without a model a plain one-line goal has no checklist to plan from: it becomes one task.
       const text = !model && !/^\s*[-*+]\s+\[[ xX]\]\s+\S/m.test(goal) && !goal.trim().includes('\n') ? `- [ ] ${goal.trim()}` : goal;
