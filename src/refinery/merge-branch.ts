@@ -19,7 +19,7 @@ export interface MergeBranchOptions {
 }
 
 export type MergeOutcome =
-  | { ok: true; sha: string; commits: number }
+  | { ok: true; sha: string }
   | { ok: false; reason: 'conflict' | 'gate' | 'missing'; output: string }
   /** The default branch moved while we worked (someone else pushed): try again on the next pass. */
   | { ok: false; reason: 'raced'; output: string };
@@ -44,14 +44,17 @@ export async function mergeBranch(opts: MergeBranchOptions): Promise<MergeOutcom
   await fetchBranches(repoDir, remote, [opts.branch]);
   const base = `${remote.tracking}${remote.defaultBranch}`;
   const head = `${remote.tracking}${opts.branch}`;
-  const baseSha = await refSha(repoDir, base);
-  if (!(await refSha(repoDir, head))) return { ok: false, reason: 'missing', output: `branch ${opts.branch} is not on ${remote.remote}` };
+  // One rev-parse for both ends (a process per git call is most of a merge's cost).
+  const tips = await runGit(repoDir, ['rev-parse', `${base}^{commit}`, `${head}^{commit}`], { okCodes: [0, 1, 128] });
+  const [baseSha = null, headSha] = tips.stdout.trim().split('\n');
+  if (tips.exitCode !== 0 || !headSha) return { ok: false, reason: 'missing', output: `branch ${opts.branch} is not on ${remote.remote}` };
   if (!existsSync(workdir)) {
     // --force instead of a prune: a prune here could drop a polecat worktree being added meanwhile.
     await git(repoDir, ['worktree', 'add', '--force', '--detach', '--quiet', workdir, base]);
   }
-  await git(workdir, ['checkout', '--quiet', '--detach', '--force', head]);
-  await git(workdir, ['clean', '-fdxq']);
+  await git(workdir, ['checkout', '--quiet', '--detach', '--force', headSha]);
+  // Untracked files come only from a gate run (build output): clear them before the next one.
+  if (opts.gate) await git(workdir, ['clean', '-fdxq']);
   const rebase = await git(workdir, ['rebase', '--quiet', base], [0, 1, 128]);
   if (rebase.exitCode !== 0) {
     await git(workdir, ['rebase', '--abort'], [0, 1, 128]);
@@ -71,13 +74,12 @@ export async function mergeBranch(opts: MergeBranchOptions): Promise<MergeOutcom
     }
   }
   const sha = (await git(workdir, ['rev-parse', 'HEAD'])).stdout.trim();
-  const commits = Number((await git(workdir, ['rev-list', '--count', `${base}..HEAD`])).stdout.trim());
   const push = await git(workdir, ['push', '--quiet', '--no-verify', remote.remote, `HEAD:refs/heads/${remote.defaultBranch}`], [0, 1, 128]);
   if (push.exitCode !== 0) return { ok: false, reason: 'raced', output: tail(push.stderr, 2000) };
   // Keep the tracking ref current even for a URL remote (a named remote updates it on push).
   await git(repoDir, ['update-ref', `${remote.tracking}${remote.defaultBranch}`, sha]);
   await advanceLocalBranch(repoDir, remote.defaultBranch, sha, baseSha);
-  return { ok: true, sha, commits };
+  return { ok: true, sha };
 }
 
 /**

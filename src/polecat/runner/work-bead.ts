@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { takeUnread } from '../../rig/mail.js';
@@ -100,12 +101,14 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   }, rig.settings.heartbeatMs);
 
   const push = { remote: remote.remote, branch: wt.branch };
+  // What the remote branch holds, so the final push is skipped when nothing changed since.
+  let lastPushed: string | null = pushed;
   const ctx: AgentContext = {
     signal: stop.signal,
     log: opts.log,
     async checkpoint(message) {
       if (lost) return;
-      await checkpoint({ worktree: wt.path, message: commitMessage(bead, message), push });
+      lastPushed = (await checkpoint({ worktree: wt.path, message: commitMessage(bead, message), push })).sha;
     },
     async readInbox() {
       const mail = await takeUnread(rig, claim.polecat);
@@ -138,7 +141,8 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
       opts.log(`failed: ${firstLine(result.summary)}`);
       return after.status === 'failed' ? 'failed' : 'retry';
     }
-    await checkpoint({ worktree: wt.path, message: `${bead.title}\n\n${result.summary}`.slice(0, 2000), push });
+    const last = await checkpoint({ worktree: wt.path, message: `${bead.title}\n\n${result.summary}`.slice(0, 2000) });
+    if (last.committed || last.sha !== lastPushed) await checkpoint({ worktree: wt.path, message: '', push });
     const pr = opts.forge && opts.forge.kind !== 'local' ? await openPr(opts, bead, wt.branch) : null;
     await finishBead(rig, claim, { branch: wt.branch, pr: pr ?? undefined, summary: result.summary });
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
@@ -156,7 +160,8 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
       throw inner;
     }
   } finally {
-    if (!opts.keepWorktree) await lock(() => removePolecatWorktree(rig.repoDir, wt.path)).catch(() => undefined);
+    // Only the directory goes here (no git, no lock): the next worktree setup prunes its registration.
+    if (!opts.keepWorktree) await rm(wt.path, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

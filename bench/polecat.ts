@@ -1,0 +1,92 @@
+/**
+ * Polecat orchestration benchmark, local mode: what the town itself costs per bead (claim,
+ * worktree, checkpoint commit and push, finish, Refinery rebase + fast-forward + push +
+ * close), with the script agent running one trivial step, so the figures are overhead.
+ *
+ *   npm run bench:polecat               # 20 beads, 4 polecats
+ *   npm run bench:polecat -- 40 8       # other sizes
+ *
+ * Three runs on fresh towns: (1) end to end, runner with the in-process Refinery;
+ * (2) the polecats alone (every bead ends in review); (3) the Refinery alone on those.
+ * A baseline gives the cost of the step itself (one `bash -e -c`). Target: ≤ 300 ms per bead
+ * end to end on a 2-core machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createScriptAgent } from '../src/polecat/agents/script-agent.js';
+import { runRunner } from '../src/polecat/runner/run-runner.js';
+import { runGit } from '../src/polecat/run-git.js';
+import { refineryPass } from '../src/refinery/refinery-pass.js';
+import { createBead } from '../src/rig/beads.js';
+import { Rig } from '../src/rig/rig.js';
+
+process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+process.env.GIT_CONFIG_NOSYSTEM = '1';
+const [beadCount = 20, polecats = 4] = process.argv.slice(2).map(Number).filter((n) => n > 0);
+
+async function town(): Promise<{ rig: Rig; cleanup(): void }> {
+  const root = mkdtempSync(join(tmpdir(), 'gastown-bench-polecat-'));
+  const remote = join(root, 'remote.git');
+  const clone = join(root, 'rig');
+  await runGit(root, ['init', '-q', '--bare', '-b', 'main', remote]);
+  await runGit(root, ['init', '-q', '-b', 'main', clone]);
+  await runGit(clone, ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '--allow-empty', '-m', 'seed']);
+  await runGit(clone, ['remote', 'add', 'origin', remote]);
+  await runGit(clone, ['push', '-q', 'origin', 'main']);
+  Rig.init(clone, { concurrency: polecats, heartbeatMs: 5_000, leaseMs: 60_000 });
+  const rig = await Rig.open({ repoDir: clone, actor: 'bench' });
+  for (let i = 0; i < beadCount; i++) await createBead(rig, { title: `bead ${i}`, body: `\`\`\`sh\necho ${i} > file-${i}.txt\n\`\`\`` });
+  return { rig, cleanup: () => (rig.close(), rmSync(root, { recursive: true, force: true })) };
+}
+
+const agentFactory = () => createScriptAgent();
+const perBead = (ms: number) => `${(ms / beadCount).toFixed(0).padStart(5)} ms/bead`;
+
+async function endToEnd(): Promise<number> {
+  const t = await town();
+  try {
+    const start = performance.now();
+    const s = await runRunner({ rig: t.rig, agentFactory, concurrency: polecats, untilIdle: true, pollMs: 20 });
+    const ms = performance.now() - start;
+    if (s.merged.length !== beadCount) throw new Error(`merged ${s.merged.length} of ${beadCount}`);
+    return ms;
+  } finally {
+    t.cleanup();
+  }
+}
+
+async function split(): Promise<{ work: number; merge: number }> {
+  const t = await town();
+  try {
+    let start = performance.now();
+    const s = await runRunner({ rig: t.rig, agentFactory, concurrency: polecats, untilIdle: true, refinery: false, pollMs: 20 });
+    const work = performance.now() - start;
+    if (s.outcomes.filter((o) => o.outcome === 'in_review').length !== beadCount) throw new Error('not every bead reached review');
+    start = performance.now();
+    const pass = await refineryPass(t.rig, { env: process.env });
+    const merge = performance.now() - start;
+    if (pass.merged.length !== beadCount) throw new Error(`refinery merged ${pass.merged.length} of ${beadCount}`);
+    return { work, merge };
+  } finally {
+    t.cleanup();
+  }
+}
+
+function stepBaseline(): number {
+  const n = 20;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) spawnSync('bash', ['-e', '-c', 'echo 1 > /dev/null']);
+  return (performance.now() - start) / n;
+}
+
+const total = await endToEnd();
+const { work, merge } = await split();
+const step = stepBaseline();
+console.log(`polecat bench: ${beadCount} beads, ${polecats} polecats, local mode, script agent (1 step per bead)`);
+console.log(`  end to end (runner + Refinery)   ${(total / 1000).toFixed(2).padStart(6)} s  ${perBead(total)}   target <= 300 ms/bead`);
+console.log(`  polecats alone (to in_review)    ${(work / 1000).toFixed(2).padStart(6)} s  ${perBead(work)}   (${polecats} in parallel)`);
+console.log(`  Refinery alone (sequential)      ${(merge / 1000).toFixed(2).padStart(6)} s  ${perBead(merge)}`);
+console.log(`  the agent's step itself (bash)   ${step.toFixed(1).padStart(6)} ms per step (baseline)`);
+process.exit(total / beadCount <= 300 ? 0 : 1);
