@@ -9,7 +9,8 @@
  *      landed, say so on the parent (and close it if the config asks);
  *   4. dispatch what is ready now (idempotent, so a redelivery only retries what is pending),
  *      before the status comment so it shows the beads just slung.
- * A redelivered event finds the ledger already changed and writes nothing to GitHub.
+ * A redelivered event finds the ledger already changed and writes nothing to GitHub, unless
+ * the first delivery stopped before GitHub showed the merge: then it finishes that part.
  */
 import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
@@ -29,7 +30,10 @@ export interface ClosedPullRequest {
 /** A delivery about a pull request: `target` is unknown until the bead's parent issue is. */
 export type PullRequestDelivery = Omit<Delivery, 'target'> & { owner: string; repo: string; sender: string };
 
-export type AdvanceOutcome = 'not_ours' | 'merged' | 'landed' | 'reopened' | 'unchanged';
+export type AdvanceOutcome = 'not_ours' | 'merged' | 'landed' | 'resumed' | 'reopened' | 'unchanged';
+
+/** Recorded on a bead once GitHub shows its merge (issue closed, dependents labelled, status). */
+export const MERGE_MIRRORED = 'github:merge-mirrored';
 
 const BRANCH = /^polecat\/[A-Za-z0-9._-]+\/(gt-[0-9a-z]{3,})$/;
 const TRAILER = /^Gastown-Bead:\s*(gt-[0-9a-z]{3,})\s*$/im;
@@ -51,12 +55,15 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
   let outcome: AdvanceOutcome = 'unchanged';
   if (pr.merged) {
     const merged = await services.work.recordMerged(bead.id, pr.url);
-    if (merged.changed) {
-      outcome = merged.landed ? 'landed' : 'merged';
-      log.info({ bead: bead.id, pr: pr.number, landed: merged.landed, ready: merged.newlyReady.map((b) => b.id) }, 'Bead merged');
+    // A merge whose GitHub side did not finish (a crash, GitHub down) is finished by the
+    // redelivery; one that finished is marked on the bead and left alone.
+    if (merged.changed || !merged.bead.labels.includes(MERGE_MIRRORED)) {
+      outcome = merged.changed ? (merged.landed ? 'landed' : 'merged') : 'resumed';
+      const ready = merged.changed ? merged.newlyReady : await services.work.readyDependents(bead.id);
+      log.info({ bead: bead.id, pr: pr.number, outcome, ready: ready.map((b) => b.id) }, 'Bead merged');
       if (bead.issue) await forge.closeIssue(bead.issue.number, 'completed');
-      for (const ready of merged.newlyReady) {
-        if (ready.issue) await forge.setLabels(ready.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
+      for (const next of ready) {
+        if (next.issue) await forge.setLabels(next.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
       }
     }
   } else if (isCurrentPullRequest(bead, pr)) {
@@ -71,8 +78,9 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
   const parent = recorded ? parentDelivery(delivery, recorded) : null;
   if (recorded && parent) {
     await ensureStatus(parent, services.plan, recorded);
-    if (outcome === 'landed') await announceLanding(parent, recorded);
+    if (recorded.convoy.status === 'landed' && (outcome === 'landed' || outcome === 'resumed')) await announceLanding(parent, recorded);
   }
+  if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.work.markMirrored(bead.id, MERGE_MIRRORED);
   return outcome;
 }
 

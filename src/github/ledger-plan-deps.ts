@@ -123,6 +123,16 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
     findBead: async (id) => (await rig.ledger.get<Bead>('beads', id))?.value ?? null,
     findConvoyById: (id) => recordedConvoy(rig, id),
     recordMerged: (beadId, url) => recordMerged(rig, beadId, { url }),
+    readyDependents: async (beadId) => {
+      const beads = await allBeads(rig);
+      const byId = new Map(beads.map((b) => [b.id, b] as const));
+      return beads.filter(
+        (b) => b.status !== 'closed' && b.blockedBy.includes(beadId) && b.blockedBy.every((x) => byId.get(x)?.status === 'closed'),
+      );
+    },
+    markMirrored: async (beadId, label) => {
+      await mutateBead(rig, beadId, (b) => (b.labels.includes(label) ? b : { ...b, labels: [...b.labels, label], updatedAt: rig.at() }));
+    },
     recordRejected: (beadId) => recordRejected(rig, beadId),
     stopConvoy: async (convoyId) => {
       await stopConvoyInRig(rig, convoyId);

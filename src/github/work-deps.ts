@@ -36,6 +36,10 @@ export interface WorkDeps {
   findConvoyById(id: string): Promise<RecordedConvoy | null>;
   /** The bead's PR was merged: closed, convoy landed when it was the last. Idempotent. */
   recordMerged(beadId: string, url: string): Promise<MergeOutcome>;
+  /** Beads blocked by `beadId` whose blockers are all closed now (and that are not closed themselves). */
+  readyDependents(beadId: string): Promise<Bead[]>;
+  /** Adds `label` to the bead (a note of what GitHub already shows). Idempotent. */
+  markMirrored(beadId: string, label: string): Promise<void>;
   /** The bead's PR was closed unmerged: open again. Idempotent. */
   recordRejected(beadId: string): Promise<Bead>;
   /** Stops a convoy: nothing more is slung, work in flight is unslung. Idempotent. */
@@ -51,6 +55,8 @@ export const noWork: WorkDeps = {
   recordMerged: async (id) => {
     throw new Error(`no work service (recordMerged ${id})`);
   },
+  readyDependents: async () => [],
+  markMirrored: async () => undefined,
   recordRejected: async (id) => {
     throw new Error(`no work service (recordRejected ${id})`);
   },

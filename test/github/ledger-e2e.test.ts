@@ -416,4 +416,44 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(third.pendingMocks()).toEqual([]);
     expect(dispatched).toEqual([slung.id]);
   });
+
+  it('finishes the GitHub side of a merge on redelivery when the first delivery failed half-way, then changes nothing', async () => {
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    mockAnthropic(fourBeadPlan());
+    mockFreshPlan(nock(API), issues, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'h1', payload: labeled() });
+    const a = await beadByTitle(town, TITLES.a);
+    const branch = await polecatOpensPr(town, a.id, 10);
+    const merge = () => closedPullRequest({ number: 10, branch, merged: true });
+
+    const down = nock(API);
+    mockTokenAndConfig(down);
+    down.patch(`${R}/issues/2`).reply(502, { message: 'Bad Gateway' });
+    await expect((await newProbot(town.deps)).receive({ name: 'pull_request', id: 'h2', payload: merge() })).rejects.toThrow(/close issue/);
+    expect(down.pendingMocks()).toEqual([]);
+    expect((await beadByTitle(town, TITLES.a)).status).toBe('closed');
+
+    const retry = nock(API);
+    mockTokenAndConfig(retry);
+    retry.patch(`${R}/issues/2`, { state: 'closed', state_reason: 'completed' }).reply(200, {});
+    for (const n of [3, 4]) {
+      retry.post(`${R}/issues/${n}/labels`, { labels: ['gastown:ready'] }).reply(200, []);
+      retry.delete(`${R}/issues/${n}/labels/gastown%3Ablocked`).reply(200, []);
+    }
+    issues.mockEditStatus(retry);
+    mockDispatch(retry, dispatched, 2);
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'h2', payload: merge() });
+    expect(retry.pendingMocks()).toEqual([]);
+    expect((await beadByTitle(town, TITLES.a)).labels).toContain('github:merge-mirrored');
+    expect(issues.statusBody).toContain('- [x] #2 Output schema — closed');
+
+    const third = nock(API);
+    const log = requestLog(third);
+    mockTokenAndConfig(third);
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'h2', payload: merge() });
+    expect(third.pendingMocks()).toEqual([]);
+    expect(log).toHaveLength(3);
+    expect(dispatched).toHaveLength(3);
+  });
 });
