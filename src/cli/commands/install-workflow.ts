@@ -1,17 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
+import { packagePath } from '../../polecat/runner/hooks-dir.js';
 import { runGit } from '../../polecat/run-git.js';
 import type { CliContext } from '../cli-context.js';
 import { emit } from '../output.js';
 
 export const WORKFLOW_PATH = '.github/workflows/gastown-polecat.yml';
 
-/** The workflow template shipped in the package's templates/ (three levels above this file in src/ and dist/). */
+/** The workflow template shipped in the package's templates/. */
 export function workflowTemplate(): string {
-  return readFileSync(fileURLToPath(new URL('../../../templates/gastown-polecat.yml', import.meta.url)), 'utf8');
+  return readFileSync(packagePath('templates/gastown-polecat.yml'), 'utf8');
 }
 
 /** Writes the polecat workflow into the repository; an identical file is left alone, a different one only with force. */
