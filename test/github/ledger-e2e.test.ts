@@ -326,11 +326,17 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(after.feed.filter((e) => e.type === 'convoy_failed')).toEqual([]);
   });
 
-  it('ignores a closed pull request that is not a polecat branch: no config read, no ledger sync', async () => {
-    const payload = closedPullRequest({ number: 20, branch: 'feature/readme', merged: true });
+  it('ignores closed pull requests that are not a polecat branch of this repository: no request, no ledger sync', async () => {
+    const gh = nock(API);
+    const log = requestLog(gh);
+    const other = closedPullRequest({ number: 20, branch: 'feature/readme', merged: true });
+    const fork = closedPullRequest({ number: 21, branch: 'polecat/nux/gt-abcd', merged: false });
+    fork.pull_request.head.repo = { ...fork.pull_request.head.repo, full_name: 'mallory/Hello-World' };
 
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'x1', payload });
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'x1', payload: other });
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'x2', payload: fork });
 
+    expect(log).toEqual([]);
     expect(remoteConvoyRefs(town.remote)).toEqual([]);
   });
 

@@ -11,8 +11,9 @@ export function pullRequestClosed(deps: AppDeps) {
   return async (context: Context<'pull_request.closed'>): Promise<void> => {
     const { pull_request: pr, repository } = context.payload;
     const closed = { number: pr.number, url: pr.html_url, merged: pr.merged === true, headRef: pr.head.ref, body: pr.body ?? null };
-    // Not a polecat's pull request: no config read, no ledger sync.
-    if (beadIdOfPullRequest(closed) === null) return;
+    // Not a polecat's pull request (polecats push to the repository itself, never from a
+    // fork): no config read, no ledger sync.
+    if (beadIdOfPullRequest(closed) === null || pr.head.repo?.full_name !== repository.full_name) return;
     const owner = repository.owner.login;
     const repo = repository.name;
     let config;
