@@ -7,7 +7,7 @@
  *   npm run bench:polecat -- 40 8       # other sizes
  *
  * Three runs on fresh towns: (1) end to end, runner with the in-process Refinery;
- * (2) the polecats alone (every bead ends in review); (3) the Refinery alone on those.
+ * (2) the polecats alone (every bead ends in review); (3) the Refinery alone on those (one batched pass: one fetch, one gate, one push).
  * A baseline gives the cost of the step itself (one `bash -e -c`). Target: ≤ 300 ms per bead
  * end to end on a 2-core machine.
  */
@@ -87,6 +87,6 @@ const step = stepBaseline();
 console.log(`polecat bench: ${beadCount} beads, ${polecats} polecats, local mode, script agent (1 step per bead)`);
 console.log(`  end to end (runner + Refinery)   ${(total / 1000).toFixed(2).padStart(6)} s  ${perBead(total)}   target <= 300 ms/bead`);
 console.log(`  polecats alone (to in_review)    ${(work / 1000).toFixed(2).padStart(6)} s  ${perBead(work)}   (${polecats} in parallel)`);
-console.log(`  Refinery alone (sequential)      ${(merge / 1000).toFixed(2).padStart(6)} s  ${perBead(merge)}`);
+console.log(`  Refinery alone (one batch)      ${(merge / 1000).toFixed(2).padStart(6)} s  ${perBead(merge)}`);
 console.log(`  the agent's step itself (bash)   ${step.toFixed(1).padStart(6)} ms per step (baseline)`);
 process.exit(total / beadCount <= 300 ? 0 : 1);

@@ -4,12 +4,13 @@ import { fetchBranches, refSha, type RigRemote } from '../polecat/runner/rig-rem
 import { runGit } from '../polecat/run-git.js';
 import { runProcess, tail } from '../polecat/run-process.js';
 
-export interface MergeBranchOptions {
+export interface MergeBranchesOptions {
   repoDir: string;
   /** The Refinery's own worktree (created on first use, detached HEAD). */
   workdir: string;
   remote: RigRemote;
-  branch: string;
+  /** Polecat branches in merge order (dependency order). */
+  branches: string[];
   gate: string | null;
   gateTimeoutMs: number;
   /** Bytes of gate output kept (the tail, where failures show). */
@@ -18,50 +19,76 @@ export interface MergeBranchOptions {
   log: (line: string) => void;
 }
 
-export type MergeOutcome =
-  | { ok: true; sha: string }
-  | { ok: false; reason: 'conflict' | 'gate' | 'missing'; output: string }
-  /** The default branch moved while we worked (someone else pushed): try again on the next pass. */
-  | { ok: false; reason: 'raced'; output: string };
+export interface MergeBranchesOutcome {
+  /** Branches now on the default branch, each with the sha its rebased tip got. */
+  merged: { branch: string; sha: string }[];
+  /** Branches that do not rebase cleanly onto what came before them. */
+  conflicts: { branch: string; output: string }[];
+  missing: string[];
+  /** The gate failed on the batch: nothing was pushed (the caller retries one by one). */
+  gateFailed: string | null;
+  /** The default branch moved while we worked (someone else pushed): nothing was pushed. */
+  raced: boolean;
+}
 
 /**
- * The Refinery's whole git side for one branch. Its commits are its own (identity pinned by
- * config) and it bypasses hooks: the pre-push guard belongs to polecat worktrees, and the
- * Refinery is the one thing allowed to push the default branch.
+ * The Refinery's commits are its own (identity pinned by config) and it bypasses hooks: the
+ * pre-push guard belongs to polecat worktrees, and the Refinery is the one thing allowed to
+ * push the default branch.
  */
 const REFINERY_GIT = ['-c', 'user.name=Gas Town Refinery', '-c', 'user.email=refinery@gastown.local', '-c', 'core.hooksPath=/dev/null'];
 
 /**
- * 1. fetch the default branch and the polecat branch;
- * 2. in the refinery worktree, rebase the branch onto the default branch (conflict: abort);
- * 3. run the gate command with capped output (non-zero: refuse);
- * 4. push HEAD to the default branch without force (a moved branch is a race, not a failure);
+ * Merges a batch of polecat branches as one fast-forward of the default branch:
+ * 1. one fetch of the default branch and every branch;
+ * 2. in the refinery worktree, rebase each branch onto the result so far (a conflict skips
+ *    that branch only);
+ * 3. run the gate once on the result, output capped (a failure pushes nothing);
+ * 4. push the result to the default branch without force (a moved branch is a race);
  * 5. fast-forward the local default branch (and its checkout, when clean).
+ * A batch of one is the plain one-branch merge; batching saves a fetch, a gate run and a
+ * push per extra branch, which is most of what a merge costs.
  */
-export async function mergeBranch(opts: MergeBranchOptions): Promise<MergeOutcome> {
+export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBranchesOutcome> {
   const { repoDir, workdir, remote } = opts;
+  const out: MergeBranchesOutcome = { merged: [], conflicts: [], missing: [], gateFailed: null, raced: false };
   const git = (cwd: string, args: string[], okCodes = [0]) => runGit(cwd, [...REFINERY_GIT, ...args], { okCodes });
-  await fetchBranches(repoDir, remote, [opts.branch]);
+  await fetchBranches(repoDir, remote, opts.branches);
   const base = `${remote.tracking}${remote.defaultBranch}`;
-  const head = `${remote.tracking}${opts.branch}`;
-  // One rev-parse for both ends (a process per git call is most of a merge's cost).
-  const tips = await runGit(repoDir, ['rev-parse', `${base}^{commit}`, `${head}^{commit}`], { okCodes: [0, 1, 128] });
-  const [baseSha = null, headSha] = tips.stdout.trim().split('\n');
-  if (tips.exitCode !== 0 || !headSha) return { ok: false, reason: 'missing', output: `branch ${opts.branch} is not on ${remote.remote}` };
+  // One rev-parse for every tip (a process per git call is most of a merge's cost).
+  const refs = [base, ...opts.branches.map((b) => `${remote.tracking}${b}`)];
+  const listed = (await runGit(repoDir, ['for-each-ref', '--format=%(refname) %(objectname)', ...refs])).stdout;
+  const tipOf = new Map(listed.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  const shas = refs.map((r) => tipOf.get(r) ?? null);
+  const baseSha = shas[0];
+  if (!baseSha) throw new Error(`${base} does not exist: fetch ${remote.remote} ${remote.defaultBranch} failed`);
   if (!existsSync(workdir)) {
     // --force instead of a prune: a prune here could drop a polecat worktree being added meanwhile.
-    await git(repoDir, ['worktree', 'add', '--force', '--detach', '--quiet', workdir, base]);
+    await git(repoDir, ['worktree', 'add', '--force', '--detach', '--quiet', workdir, baseSha]);
   }
-  await git(workdir, ['checkout', '--quiet', '--detach', '--force', headSha]);
   // Untracked files come only from a gate run (build output): clear them before the next one.
   if (opts.gate) await git(workdir, ['clean', '-fdxq']);
-  const rebase = await git(workdir, ['rebase', '--quiet', base], [0, 1, 128]);
-  if (rebase.exitCode !== 0) {
-    await git(workdir, ['rebase', '--abort'], [0, 1, 128]);
-    return { ok: false, reason: 'conflict', output: tail(`${rebase.stdout}\n${rebase.stderr}`, 4000) };
+  let head = baseSha;
+  for (const [i, branch] of opts.branches.entries()) {
+    const tip = shas[i + 1];
+    if (!tip) {
+      out.missing.push(branch);
+      continue;
+    }
+    await git(workdir, ['checkout', '--quiet', '--detach', '--force', tip]);
+    const rebase = await git(workdir, ['rebase', '--quiet', head], [0, 1, 128]);
+    if (rebase.exitCode !== 0) {
+      await git(workdir, ['rebase', '--abort'], [0, 1, 128]);
+      out.conflicts.push({ branch, output: tail(`${rebase.stdout}\n${rebase.stderr}`, 4000) });
+      continue;
+    }
+    head = (await git(workdir, ['rev-parse', 'HEAD'])).stdout.trim();
+    out.merged.push({ branch, sha: head });
   }
+  if (out.merged.length === 0) return out;
   if (opts.gate) {
     opts.log(`gate: ${opts.gate}`);
+    await git(workdir, ['checkout', '--quiet', '--detach', '--force', head]);
     const gate = await runProcess('sh', ['-c', opts.gate], {
       cwd: workdir,
       env: { ...pickPassThrough(opts.env), GASTOWN_GATE: '1' },
@@ -70,16 +97,15 @@ export async function mergeBranch(opts: MergeBranchOptions): Promise<MergeOutcom
     });
     if (gate.exitCode !== 0) {
       const why = gate.timedOut ? `timed out after ${opts.gateTimeoutMs} ms` : `exited with ${gate.exitCode ?? gate.signal}`;
-      return { ok: false, reason: 'gate', output: `gate \`${opts.gate}\` ${why}\n${tail(gate.output, 4000)}` };
+      return { ...out, merged: [], gateFailed: `gate \`${opts.gate}\` ${why}\n${tail(gate.output, 4000)}`, conflicts: out.conflicts };
     }
   }
-  const sha = (await git(workdir, ['rev-parse', 'HEAD'])).stdout.trim();
-  const push = await git(workdir, ['push', '--quiet', '--no-verify', remote.remote, `HEAD:refs/heads/${remote.defaultBranch}`], [0, 1, 128]);
-  if (push.exitCode !== 0) return { ok: false, reason: 'raced', output: tail(push.stderr, 2000) };
+  const push = await git(repoDir, ['push', '--quiet', '--no-verify', remote.remote, `${head}:refs/heads/${remote.defaultBranch}`], [0, 1, 128]);
+  if (push.exitCode !== 0) return { ...out, merged: [], raced: true };
   // Keep the tracking ref current even for a URL remote (a named remote updates it on push).
-  await git(repoDir, ['update-ref', `${remote.tracking}${remote.defaultBranch}`, sha]);
-  await advanceLocalBranch(repoDir, remote.defaultBranch, sha, baseSha);
-  return { ok: true, sha };
+  await git(repoDir, ['update-ref', `${remote.tracking}${remote.defaultBranch}`, head]);
+  await advanceLocalBranch(repoDir, remote.defaultBranch, head, baseSha);
+  return out;
 }
 
 /**

@@ -4,7 +4,7 @@ import { allBeads } from '../rig/beads.js';
 import type { Rig } from '../rig/rig.js';
 import { topoOrder } from '../town/graph.js';
 import type { Bead } from '../town/types.js';
-import { mergeBranch } from './merge-branch.js';
+import { mergeBranches, type MergeBranchesOutcome } from './merge-branch.js';
 import { closeMerged, sendBack } from './refinery-ledger.js';
 
 export interface RefineryOptions {
@@ -34,8 +34,10 @@ export function refineryQueue(beads: readonly Bead[]): Bead[] {
 
 /**
  * One pass of the local merge queue, in dependency order: a bead whose blockers are not
- * closed waits; the others are rebased, gated, pushed to the default branch and closed, or
- * sent back to their polecat. Merges run one at a time: each rebases onto the last.
+ * closed waits; the others are rebased one onto the next, gated once and pushed to the
+ * default branch as one fast-forward, then closed; a bead that conflicts is sent back to
+ * its polecat. When the gate fails on a batch, each bead is retried alone, so only the
+ * bead that breaks the gate is sent back.
  */
 export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<RefineryPassResult> {
   const log = opts.log ?? (() => {});
@@ -45,40 +47,70 @@ export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<Ref
   if (queue.length === 0) return out;
   const remote = opts.remote ?? (await rigRemote(rig));
   const status = new Map(beads.map((b) => [b.id, b.status]));
+  const ready: Bead[] = [];
   for (const bead of queue) {
-    if (!bead.blockedBy.every((b) => status.get(b) === 'closed')) {
-      out.waiting.push(bead.id);
-      continue;
-    }
-    log(`refinery: merging ${bead.id} (${bead.branch})`);
-    const result = await mergeBranch({
+    if (bead.blockedBy.every((b) => status.get(b) === 'closed')) ready.push(bead);
+    else out.waiting.push(bead.id);
+  }
+  if (ready.length === 0) return out;
+  const merge = (batch: Bead[]) =>
+    mergeBranches({
       repoDir: rig.repoDir,
       workdir: opts.workdir ?? join(rig.gitDir, 'gastown', 'refinery'),
       remote,
-      branch: bead.branch!,
+      branches: batch.map((b) => b.branch!),
       gate: rig.settings.gate,
       gateTimeoutMs: opts.gateTimeoutMs ?? rig.settings.agent.timeoutMs,
       env: opts.env,
       log,
     });
-    if (result.ok) {
-      const closed = await closeMerged(rig, bead.id, result.sha);
-      if (!closed) continue;
-      status.set(bead.id, 'closed');
-      out.merged.push(bead.id);
-      log(`refinery: merged ${bead.id} into ${remote.defaultBranch} (${result.sha.slice(0, 7)})`);
-      if (closed.landed) {
-        out.landed.push(closed.landed.id);
-        log(`refinery: convoy ${closed.landed.id} landed`);
-      }
-    } else if (result.reason === 'raced') {
-      out.waiting.push(bead.id);
-    } else {
-      const next = await sendBack(rig, bead.id, result.reason, result.output);
-      if (next?.status === 'failed') out.failed.push(bead.id);
-      else if (next) out.sentBack.push(bead.id);
-      log(`refinery: ${bead.id} ${next?.status === 'failed' ? 'failed' : 'sent back'} (${result.reason})`);
+  log(`refinery: merging ${ready.map((b) => `${b.id} (${b.branch})`).join(', ')}`);
+  const first = await merge(ready);
+  // A failed gate on a batch does not say whose change broke it: try each bead alone.
+  const rounds = first.gateFailed && ready.length > 1 ? await sequential(ready, merge) : [{ batch: ready, result: first }];
+  for (const { batch, result } of rounds) await settle(rig, batch, result, out, log, remote.defaultBranch);
+  return out;
+}
+
+async function sequential(
+  beads: Bead[],
+  merge: (batch: Bead[]) => Promise<MergeBranchesOutcome>,
+): Promise<{ batch: Bead[]; result: MergeBranchesOutcome }[]> {
+  const rounds: { batch: Bead[]; result: MergeBranchesOutcome }[] = [];
+  for (const bead of beads) rounds.push({ batch: [bead], result: await merge([bead]) });
+  return rounds;
+}
+
+/** Records what one merge did: closes merged beads (landing convoys), sends the others back. */
+async function settle(rig: Rig, batch: Bead[], result: MergeBranchesOutcome, out: RefineryPassResult, log: (l: string) => void, target: string): Promise<void> {
+  const byBranch = new Map(batch.map((b) => [b.branch!, b]));
+  if (result.raced) {
+    out.waiting.push(...batch.map((b) => b.id));
+    return;
+  }
+  for (const { branch, sha } of result.merged) {
+    const bead = byBranch.get(branch)!;
+    const closed = await closeMerged(rig, bead.id, sha);
+    if (!closed) continue;
+    out.merged.push(bead.id);
+    log(`refinery: merged ${bead.id} into ${target} (${sha.slice(0, 7)})`);
+    if (closed.landed) {
+      out.landed.push(closed.landed.id);
+      log(`refinery: convoy ${closed.landed.id} landed`);
     }
   }
-  return out;
+  const refused: [Bead, 'conflict' | 'gate' | 'missing', string][] = [
+    ...result.conflicts.map((c) => [byBranch.get(c.branch)!, 'conflict', c.output] as [Bead, 'conflict', string]),
+    ...result.missing.map((m) => [byBranch.get(m)!, 'missing', `branch ${m} is not on the remote`] as [Bead, 'missing', string]),
+  ];
+  if (result.gateFailed) {
+    const conflicted = new Set([...result.conflicts.map((c) => c.branch), ...result.missing]);
+    for (const b of batch) if (!conflicted.has(b.branch!)) refused.push([b, 'gate', result.gateFailed]);
+  }
+  for (const [bead, reason, output] of refused) {
+    const next = await sendBack(rig, bead.id, reason, output);
+    if (next?.status === 'failed') out.failed.push(bead.id);
+    else if (next) out.sentBack.push(bead.id);
+    log(`refinery: ${bead.id} ${next?.status === 'failed' ? 'failed' : 'sent back'} (${reason})`);
+  }
 }

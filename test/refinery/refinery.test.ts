@@ -109,6 +109,47 @@ describe('the Refinery', () => {
     expect(mail.body.length).toBeLessThan(6000);
   });
 
+  it('merges a batch as one push; when the gate fails on the batch, only the bead that breaks it is sent back', async () => {
+    town = await makeTown({ gate: 'test ! -f broken.txt' });
+    const good = await scriptBead(town.rig, 'Good', ['echo g > good.txt']);
+    const bad = await scriptBead(town.rig, 'Bad', ['echo b > broken.txt']);
+    const other = await scriptBead(town.rig, 'Other', ['echo o > other.txt']);
+    await queueBranch(town, good.id, 'good.txt', 'g\n');
+    await queueBranch(town, bad.id, 'broken.txt', 'b\n');
+    await queueBranch(town, other.id, 'other.txt', 'o\n');
+
+    const pass = await refineryPass(town.rig, { env: process.env });
+
+    expect(pass.merged.sort()).toEqual([good.id, other.id].sort());
+    expect(pass.sentBack).toEqual([bad.id]);
+    expect((await getBead(town.rig, bad.id)).status).toBe('hooked');
+    const files = git(town.remote, ['ls-tree', '--name-only', 'main']).split('\n');
+    expect(files).toEqual(expect.arrayContaining(['good.txt', 'other.txt']));
+    expect(files).not.toContain('broken.txt');
+  });
+
+  it('merges a batch of independent beads with one push to main', async () => {
+    town = await makeTown();
+    git(town.remote, ['config', 'core.logAllRefUpdates', 'always']);
+    const beads = [];
+    for (const n of ['x', 'y', 'z']) {
+      const b = await scriptBead(town.rig, n, [`echo ${n} > ${n}.txt`]);
+      await queueBranch(town, b.id, `${n}.txt`, `${n}\n`);
+      beads.push(b);
+    }
+    const mainBefore = git(town.remote, ['rev-parse', 'main']);
+
+    const pass = await refineryPass(town.rig, { env: process.env });
+
+    expect(pass.merged).toHaveLength(3);
+    expect(remoteLog(town.remote)).toHaveLength(4);
+    // The remote keeps a reflog now: main moved exactly once, straight from the old tip to the new.
+    const reflog = git(town.remote, ['reflog', 'show', '--format=%H', 'refs/heads/main']).split('\n').filter(Boolean);
+    expect(reflog).toEqual([git(town.remote, ['rev-parse', 'main'])]);
+    expect(git(town.remote, ['rev-parse', 'main~3'])).toBe(mainBefore);
+    for (const b of beads) expect((await getBead(town.rig, b.id)).closeReason).toMatch(/^merged as /);
+  });
+
   it('merges a bead only once its blockers are closed', async () => {
     town = await makeTown();
     const a = await scriptBead(town.rig, 'First', ['echo a > a.txt']);
@@ -124,8 +165,9 @@ describe('the Refinery', () => {
 
     const pass = await refineryPass(town.rig, { env: process.env });
 
-    expect(pass.merged).toEqual([a.id, b.id]);
+    expect(pass).toMatchObject({ merged: [a.id], waiting: [b.id] });
     expect(remoteLog(town.remote)[0]).toBe(`${a.id}: a.txt`);
+    expect((await refineryPass(town.rig, { env: process.env })).merged).toEqual([b.id]);
     await town.rig.ledger.transact(async (tx) => {
       const bead = (await tx.get<typeof b>('beads', b.id))!;
       tx.put('beads', b.id, { ...bead, status: 'in_review' });
