@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
@@ -100,6 +101,9 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     });
   }, rig.settings.heartbeatMs);
 
+  // Policy, on top of the pre-push hook: a runner pushes polecat branches and nothing else.
+  if (!wt.branch.startsWith('polecat/') || wt.branch === remote.defaultBranch)
+    throw new GastownError('gastown_forbidden', `refusing to work on ${wt.branch}: polecats push only polecat/* branches`);
   const push = { remote: remote.remote, branch: wt.branch };
   // What the remote branch holds, so the final push is skipped when nothing changed since.
   let lastPushed: string | null = pushed;
