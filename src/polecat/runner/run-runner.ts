@@ -124,7 +124,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
       const slung = await dispatchReady(rig, opts.bead ? { only: opts.bead } : {});
       for (const s of slung) board.note(`${s.bead.id} slung to ${s.polecat}: ${s.bead.title}`);
     }
-    while (wantMore && active.size < concurrency && !(opts.once && claimed >= 1)) {
+    while (wantMore && !signal.aborted && active.size < concurrency && !(opts.once && claimed >= 1)) {
       const claim = await claimBead(rig, { runner, bead: opts.bead });
       if (!claim) break;
       claimed++;

@@ -83,7 +83,9 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
 
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
-  opts.signal.addEventListener('abort', onOuterAbort, { once: true });
+  // An already-aborted signal fires no event: check it, or a runner stopping now would still run the agent.
+  if (opts.signal.aborted) stop.abort();
+  else opts.signal.addEventListener('abort', onOuterAbort, { once: true });
   let lost = false;
   let beating = Promise.resolve();
   const timer = setInterval(() => {
