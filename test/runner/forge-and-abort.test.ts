@@ -14,13 +14,25 @@ let town: Town | undefined;
 afterEach(() => town?.cleanup());
 
 /** A GitHub-shaped forge that records pull requests instead of calling GitHub. */
-class RecordingForge extends LocalForge implements ForgePort {
-  override readonly kind = 'local' as const;
-  readonly prs: OpenPullRequestInput[] = [];
-  override async openPullRequest(input: OpenPullRequestInput) {
-    this.prs.push(input);
-    return { number: 40 + this.prs.length, url: `https://github.test/o/r/pull/${40 + this.prs.length}` };
-  }
+function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
+  const local = new LocalForge();
+  const prs: OpenPullRequestInput[] = [];
+  return {
+    ensureChildIssue: () => local.ensureChildIssue(),
+    ensureSubIssue: () => local.ensureSubIssue(),
+    ensureBlockedBy: () => local.ensureBlockedBy(),
+    ensureStatusComment: () => local.ensureStatusComment(),
+    setLabels: () => local.setLabels(),
+    comment: () => local.comment(),
+    closeIssue: () => local.closeIssue(),
+    dispatchWorkflow: () => local.dispatchWorkflow(),
+    kind: 'github',
+    prs,
+    async openPullRequest(input) {
+      prs.push(input);
+      return { number: 40 + prs.length, url: `https://github.test/o/r/pull/${40 + prs.length}` };
+    },
+  };
 }
 
 describe('runner with a forge', () => {
@@ -31,7 +43,7 @@ describe('runner with a forge', () => {
       const b = (await tx.get<typeof bead>('beads', bead.id))!;
       tx.put('beads', bead.id, { ...b, issue: { number: 7, url: 'https://github.test/o/r/issues/7' } });
     });
-    const forge = Object.assign(new RecordingForge(), { kind: 'github' as const });
+    const forge = recordingForge();
     const mainBefore = git(town.remote, ['rev-parse', 'main']);
 
     const summary = await runRunner({ rig: town.rig, agentFactory: () => createScriptAgent(), forge, untilIdle: true, draft: true, pollMs: 50 });
