@@ -13,7 +13,9 @@ import { rigStatus } from '../rig/status.js';
 import { dispatchReady } from '../rig/work.js';
 import { githubSourceKey } from '../rig/github-keys.js';
 import type { Bead, Convoy, MailMessage } from '../town/types.js';
+import type { Rig } from '../rig/rig.js';
 import type { RigProvider } from './rig-provider.js';
+import { workLimiter } from './work-limiter.js';
 import type { RepoTarget, SlackServices, SlingResult, StatusView, TrailEntry } from './services.js';
 
 export interface RigSlackServicesOptions {
@@ -26,6 +28,8 @@ export interface RigSlackServicesOptions {
   /** Between two looks for that convoy. */
   goalPollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Ledger visits running at once (default 4); the rest wait, so acknowledgements are never starved. */
+  maxConcurrent?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -42,6 +46,15 @@ function subjectOf(text: string): string {
  * wins.
  */
 export function createRigSlackServices(provider: RigProvider, opts: RigSlackServicesOptions = {}): SlackServices {
+  const limit = workLimiter(opts.maxConcurrent ?? 4);
+  // Every ledger visit goes through the limiter; waiting (slingGoal's poll) holds no slot.
+  const limited: RigProvider = Object.assign(Object.create(provider) as RigProvider, {
+    withRig: <T>(repo: string | null, fn: (rig: Rig) => Promise<T>) => limit(() => provider.withRig(repo, fn)),
+  });
+  return rigServices(limited, opts);
+}
+
+function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): SlackServices {
   const sleep = opts.sleep ?? defaultSleep;
   const wrote = <T>(value: T): T => {
     opts.onWrite?.();
