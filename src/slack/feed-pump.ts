@@ -99,19 +99,23 @@ export interface FeedPump {
   stop(): Promise<void>;
 }
 
-async function pumpRepo(rig: Rig, opts: FeedPumpOptions): Promise<DeliverFeedResult> {
+async function pumpRepo(rig: Rig, opts: FeedPumpOptions, logger: StructuredLogger): Promise<DeliverFeedResult> {
   const cursor = new LedgerFeedCursor(rig);
   const doc = await cursor.load();
   const since = doc?.cursorAt ? new Date(Date.parse(doc.cursorAt) - READ_MARGIN_MS) : undefined;
-  const events = await readFeed(rig, since ? { since } : {});
-  const byId = new Map(events.map((e) => [e.id, e]));
+  let events = await readFeed(rig, since ? { since } : {});
+  // The cursor outside the recent window (a clock far off): read the whole feed once.
+  if (doc?.cursor && since && !events.some((e) => e.id === doc.cursor)) events = await readFeed(rig);
 
-  if (doc === null && !opts.backfill) {
-    const last = events.at(-1);
-    if (last) await cursor.set(last.id, last.at);
-    return { posted: 0, skipped: events.length, cursor: last?.id ?? null };
+  if (doc === null && !opts.backfill) return skipToEnd(cursor, events);
+  if (doc?.cursor && !events.some((e) => e.id === doc.cursor)) {
+    // The delivered event is gone (a rewritten ledger): stuck forever or skip ahead. Skipping
+    // loses posts but never repeats one; say so loudly.
+    logger.error({ cursor: doc.cursor }, 'slack feed cursor not found in the feed; skipping to the end');
+    return skipToEnd(cursor, events);
   }
 
+  const byId = new Map(events.map((e) => [e.id, e]));
   return deliverFeed({
     events: async () => events,
     cursor: { get: () => cursor.get(), set: (id) => cursor.set(id, byId.get(id)?.at) },
@@ -131,6 +135,12 @@ async function pumpRepo(rig: Rig, opts: FeedPumpOptions): Promise<DeliverFeedRes
   });
 }
 
+async function skipToEnd(cursor: LedgerFeedCursor, events: FeedEvent[]): Promise<DeliverFeedResult> {
+  const last = events.at(-1);
+  if (last) await cursor.set(last.id, last.at);
+  return { posted: 0, skipped: events.length, cursor: last?.id ?? null };
+}
+
 /**
  * Posts ledger feed events to the feed channel, one thread per convoy, exactly once across
  * restarts (the cursor lives in each repository's ledger). One pump per process: runs are
@@ -142,7 +152,7 @@ export function createFeedPump(opts: FeedPumpOptions): FeedPump {
     const results: DeliverFeedResult[] = [];
     for (const repo of await opts.provider.repos()) {
       try {
-        const r = await opts.provider.withRig(repo, (rig) => pumpRepo(rig, opts));
+        const r = await opts.provider.withRig(repo, (rig) => pumpRepo(rig, opts, logger));
         if (r.posted > 0) logger.info({ repo, posted: r.posted, skipped: r.skipped }, 'slack feed delivered');
         results.push(r);
       } catch (err) {

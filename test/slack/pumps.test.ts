@@ -143,6 +143,21 @@ describe('feed pump', () => {
     expect(retried[0]).toMatchObject({ posted: 1 });
     expect(posts[0]!.text).toContain('Epsilon');
   });
+
+  it('skips to the end, loudly, when its cursor is no longer in the feed', async () => {
+    await town.rig((rig) => recordConvoy(rig, 'Zeta'));
+    await town.rig((rig) =>
+      rig.ledger.transact((tx) => tx.put('meta', FEED_CURSOR_DOC, { cursor: 'ev-gone', cursorAt: new Date().toISOString() })),
+    );
+    const logger = recordingLogger();
+
+    const [result] = await createFeedPump({ provider: town.provider, chat, logger }).run();
+
+    expect(result).toMatchObject({ posted: 0, skipped: 1 });
+    expect(logger.lines.find((l) => l.level === 'error')).toMatchObject({ msg: 'slack feed cursor not found in the feed; skipping to the end', obj: { cursor: 'ev-gone' } });
+    const cursor = await town.rig(async (rig) => (await rig.ledger.get<{ cursor: string }>('meta', FEED_CURSOR_DOC))!.value.cursor);
+    expect(cursor).toBe(result!.cursor);
+  });
 });
 
 describe('mail DM pump', () => {
