@@ -71,7 +71,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
 
-  const worktreeLock = createLock();
+  const worktreeLock = createLock(join(rig.gitDir, 'gastown', 'worktree-setup.lock'));
   const active = new Map<string, Promise<void>>();
   let claimed = 0;
   let refining: Promise<void> | null = null;

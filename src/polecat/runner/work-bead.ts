@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { GastownError } from '../../errors.js';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { GastownError, isGastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
@@ -36,11 +36,38 @@ export interface WorkBeadOptions {
   worktreeLock?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-/** A one-at-a-time lock for async work. */
-export function createLock(): <T>(fn: () => Promise<T>) => Promise<T> {
+/**
+ * A one-at-a-time lock for async work: in this process a promise chain, and across the
+ * runner processes sharing a clone a lock file (`wx` create) in its git directory. A lock
+ * file older than `staleMs` was left by a killed runner and is taken over.
+ */
+export function createLock(lockFile?: string, staleMs = 30_000): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
+  const acquire = async (): Promise<(() => Promise<void>) | null> => {
+    if (!lockFile) return null;
+    await mkdir(dirname(lockFile), { recursive: true });
+    for (let i = 0; ; i++) {
+      try {
+        await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+        return () => rm(lockFile, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(lockFile).then((st) => Date.now() - st.mtimeMs, () => 0);
+        // The clone is local, so its runners share this machine: a dead holder's pid says so at once.
+        if (age > staleMs || (age > 200 && !alive(Number(await readFile(lockFile, 'utf8').catch(() => ''))))) await rm(lockFile, { force: true });
+        else await new Promise((r) => setTimeout(r, 5 + Math.min(i, 10) * 3 + Math.random() * 10));
+      }
+    }
+  };
   return <T>(fn: () => Promise<T>) => {
-    const run = tail.then(fn);
+    const run = tail.then(async () => {
+      const release = await acquire();
+      try {
+        return await fn();
+      } finally {
+        await release?.();
+      }
+    });
     tail = run.catch(() => undefined);
     return run;
   };
@@ -69,7 +96,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   // A dead runner's worktree may hold half-written, uncommitted files: start clean from commits.
   const stale = join(opts.worktreeRoot, `${claim.polecat}-${claim.bead}`);
   if (existsSync(stale)) await lock(() => removePolecatWorktree(rig.repoDir, stale));
-  const wt = await lock(() => createPolecatWorktree({
+  const wt = await lock(() => retryOnGitLock(() => createPolecatWorktree({
     repoDir: rig.repoDir,
     worktreeRoot: opts.worktreeRoot,
     polecat: claim.polecat,
@@ -78,7 +105,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     resumeFrom: pushed ? `${remote.tracking}${claim.branch}` : null,
     identity,
     hooksDir: opts.hooksDir,
-  }));
+  })));
   opts.log(pushed ? `resuming ${claim.branch} (attempt ${claim.attempt})` : `started ${claim.branch}`);
 
   const stop = new AbortController();
@@ -189,4 +216,30 @@ function commitMessage(bead: Bead, message: string): string {
   let subject = `${bead.title} (${first.trim()})`;
   if (subject.length > 100) subject = `${subject.slice(0, 97)}...`;
   return [subject, '', first.trim(), ...rest].join('\n').trim();
+}
+
+/**
+ * Runners in other processes on the same clone also write its config and worktree list;
+ * git then fails fast on the lock file ("could not lock config file"). Such a failure is
+ * transient: wait a moment and try again rather than burn one of the bead's attempts.
+ */
+async function retryOnGitLock<T>(fn: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries || !isGastownError(err, 'gastown_git') || !/\block\b|\.lock/i.test(err.message)) throw err;
+      await new Promise((r) => setTimeout(r, 20 * i + Math.random() * 30));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunnerSummary } from '../../src/polecat/runner/run-runner.js';
+import { refineryPass } from '../../src/refinery/refinery-pass.js';
+import { allBeads } from '../../src/rig/beads.js';
+import { readFeed } from '../../src/rig/feed.js';
+import { git } from '../helpers/temp-repo.js';
+import { makeTown, scriptBead, type Town } from './town-fixture.js';
+
+let town: Town | undefined;
+afterEach(() => town?.cleanup());
+
+const worker = fileURLToPath(new URL('./workers/runner-child.ts', import.meta.url));
+
+function runChild(clone: string, id: string): Promise<RunnerSummary> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, clone, id, 'until-idle'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as RunnerSummary) : reject(new Error(`runner ${id} exited ${code}: ${err}`))));
+  });
+}
+
+describe('several runner processes on one rig', () => {
+  it('share the work without ever working one bead twice', async () => {
+    town = await makeTown({ concurrency: 4 });
+    const beads = [];
+    for (let i = 0; i < 6; i++) beads.push(await scriptBead(town.rig, `bead ${i}`, [`sleep 0.2; echo ${i} > f${i}.txt`]));
+
+    const [one, two] = await Promise.all([runChild(town.clone, 'runner-one'), runChild(town.clone, 'runner-two')]);
+
+    const worked = [...one.outcomes, ...two.outcomes];
+    expect(worked.map((o) => o.bead).sort(), JSON.stringify(worked) + JSON.stringify((await readFeed(town.rig)).filter((e) => e.type !== 'mail_sent').map((e) => e.message))).toEqual(beads.map((b) => b.id).sort());
+    expect(worked.every((o) => o.outcome === 'in_review')).toBe(true);
+    expect(one.outcomes.length).toBeGreaterThan(0);
+    expect(two.outcomes.length).toBeGreaterThan(0);
+    const after = await allBeads(town.rig);
+    expect(after.map((b) => [b.status, b.attempts])).toEqual(beads.map(() => ['in_review', 1]));
+    expect((await readFeed(town.rig)).filter((e) => e.type === 'bead_started')).toHaveLength(6);
+
+    const pass = await refineryPass(town.rig, { env: process.env });
+
+    expect(pass.merged).toHaveLength(6);
+    git(town.clone, ['fetch', '-q', 'origin']);
+    for (let i = 0; i < 6; i++) expect(git(town.clone, ['show', `origin/main:f${i}.txt`])).toBe(String(i));
+  });
+});
