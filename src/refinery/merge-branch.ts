@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { pickPassThrough } from '../polecat/agents/agent-env.js';
-import { fetchBranches, refSha, type RigRemote } from '../polecat/runner/rig-remote.js';
+import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from '../polecat/runner/rig-remote.js';
 import { runGit } from '../polecat/run-git.js';
 import { runProcess, tail } from '../polecat/run-process.js';
 
@@ -103,8 +103,10 @@ export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBr
   const push = await git(repoDir, ['push', '--quiet', '--no-verify', remote.remote, `${head}:refs/heads/${remote.defaultBranch}`], [0, 1, 128]);
   if (push.exitCode !== 0) return { ...out, merged: [], raced: true };
   // Keep the tracking ref current even for a URL remote (a named remote updates it on push).
-  await git(repoDir, ['update-ref', `${remote.tracking}${remote.defaultBranch}`, head]);
-  await advanceLocalBranch(repoDir, remote.defaultBranch, head, baseSha);
+  // The push is what counts; local refs trail it and catch up on the next fetch, so a lock
+  // held by a polecat's fetch must not turn a merge into a failure.
+  await retryOnGitLock(() => git(repoDir, ['update-ref', `${remote.tracking}${remote.defaultBranch}`, head])).catch(() => undefined);
+  await retryOnGitLock(() => advanceLocalBranch(repoDir, remote.defaultBranch, head, baseSha)).catch(() => undefined);
   return out;
 }
 

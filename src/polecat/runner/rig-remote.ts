@@ -1,4 +1,4 @@
-import { GastownError } from '../../errors.js';
+import { GastownError, isGastownError } from '../../errors.js';
 import type { Rig } from '../../rig/rig.js';
 import { runGit } from '../run-git.js';
 
@@ -32,10 +32,27 @@ export async function rigRemote(rig: Rig): Promise<RigRemote> {
  */
 export async function fetchBranches(repoDir: string, r: RigRemote, branches: string[] = []): Promise<void> {
   const specs = [`+refs/heads/${r.defaultBranch}:${r.tracking}${r.defaultBranch}`, ...branches.map((b) => `+refs/heads/${b}*:${r.tracking}${b}*`)];
-  await runGit(repoDir, ['fetch', '--quiet', '--no-tags', r.remote, ...specs]);
+  // Polecats and the Refinery fetch at once and race for the tracking refs' lock files.
+  await retryOnGitLock(() => runGit(repoDir, ['fetch', '--quiet', '--no-tags', r.remote, ...specs]));
 }
 
 export async function refSha(repoDir: string, ref: string): Promise<string | null> {
   const { stdout, exitCode } = await runGit(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { okCodes: [0, 1, 128] });
   return exitCode === 0 ? stdout.trim() : null;
+}
+
+/**
+ * Several polecats, the Refinery and other runner processes share one clone; git fails fast
+ * when another process holds a lock file ("cannot lock ref", "could not lock config file").
+ * Such a failure is transient: wait a moment and try again rather than fail the bead.
+ */
+export async function retryOnGitLock<T>(fn: () => Promise<T>, tries = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries || !isGastownError(err, 'gastown_git') || !/\block\b|\.lock\b/i.test(err.message)) throw err;
+      await new Promise((r) => setTimeout(r, 20 * i + Math.random() * 30));
+    }
+  }
 }

@@ -109,7 +109,15 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const refine = async (): Promise<void> => {
     refineDue = false;
     lastRefine = Date.now();
-    const pass: RefineryPassResult = await refineryPass(rig, { env, remote, log: (l) => board.note(l) });
+    let pass: RefineryPassResult;
+    try {
+      pass = await refineryPass(rig, { env, remote, log: (l) => board.note(l) });
+    } catch (err) {
+      // A failed pass (git trouble) must not take the polecats down: report it, try again later.
+      board.note(`refinery: pass failed: ${(err as Error).message}`);
+      refineryFoundWork = false;
+      return;
+    }
     summary.merged.push(...pass.merged);
     summary.landed.push(...pass.landed);
     summary.sentBack.push(...pass.sentBack);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GastownError, isGastownError } from '../../errors.js';
+import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
@@ -12,7 +12,7 @@ import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js
 import { checkpoint } from '../checkpoint.js';
 import { beadPrompt } from '../prompt.js';
 import { createPolecatWorktree, removePolecatWorktree } from '../worktree.js';
-import { fetchBranches, refSha, type RigRemote } from './rig-remote.js';
+import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
 export interface WorkBeadOptions {
   rig: Rig;
@@ -216,22 +216,6 @@ function commitMessage(bead: Bead, message: string): string {
   let subject = `${bead.title} (${first.trim()})`;
   if (subject.length > 100) subject = `${subject.slice(0, 97)}...`;
   return [subject, '', first.trim(), ...rest].join('\n').trim();
-}
-
-/**
- * Runners in other processes on the same clone also write its config and worktree list;
- * git then fails fast on the lock file ("could not lock config file"). Such a failure is
- * transient: wait a moment and try again rather than burn one of the bead's attempts.
- */
-async function retryOnGitLock<T>(fn: () => Promise<T>, tries = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= tries || !isGastownError(err, 'gastown_git') || !/\block\b|\.lock/i.test(err.message)) throw err;
-      await new Promise((r) => setTimeout(r, 20 * i + Math.random() * 30));
-    }
-  }
 }
 
 function alive(pid: number): boolean {
