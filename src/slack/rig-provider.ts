@@ -44,10 +44,14 @@ export function createLocalRigProvider(opts: LocalRigProviderOptions): RigProvid
   const name = opts.repo ?? null;
   let opened: Promise<Rig> | null = null;
   const rig = (): Promise<Rig> => {
-    opened ??= Rig.open({ repoDir: opts.repoDir, actor: 'gastown', ...(opts.now ? { now: opts.now } : {}) });
-    opened.catch(() => {
-      opened = null;
-    });
+    if (opened === null) {
+      const opening = Rig.open({ repoDir: opts.repoDir, actor: 'gastown', ...(opts.now ? { now: opts.now } : {}) });
+      // A failed open is tried again by the next call.
+      opening.catch(() => {
+        if (opened === opening) opened = null;
+      });
+      opened = opening;
+    }
     return opened;
   };
   const writers = opts.writers ? new Set(opts.writers.map((w) => w.toLowerCase())) : null;

@@ -10,7 +10,7 @@ import { createBead } from '../../src/rig/beads.js';
 import type { SlackHandle } from '../../src/slack/attach-slack.js';
 import { attachSlackForGithub } from '../../src/slack/attach-slack-github.js';
 import { TEST_GIT_ENV, tempDir } from '../helpers/temp-repo.js';
-import { API, privateKey, silentLog, TestOctokit } from '../github/harness.js';
+import { API, privateKey, silentLog, TestOctokit } from './github-fixture.js';
 import { captureResponses, post, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody } from './helpers.js';
 
 const TOKEN = 'ghs_attachTestToken';

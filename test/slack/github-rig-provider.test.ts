@@ -12,7 +12,7 @@ import { createGithubRigProvider } from '../../src/slack/github-rig-provider.js'
 import type { RigProvider } from '../../src/slack/rig-provider.js';
 import { createRigSlackServices } from '../../src/slack/rig-services.js';
 import { TEST_GIT_ENV, tempDir } from '../helpers/temp-repo.js';
-import { API, privateKey, silentLog, TestOctokit } from '../github/harness.js';
+import { API, privateKey, silentLog, TestOctokit } from './github-fixture.js';
 import { plan } from './rig-fixture.js';
 
 const TOKEN = 'ghs_slackTestToken';
