@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../town/zod.js';
 import { GastownError } from '../errors.js';
 import { newBead } from '../town/bead.js';
 import { findCycle } from '../town/graph.js';
@@ -7,17 +7,16 @@ import type { Bead } from '../town/types.js';
 import { beadIds } from './beads.js';
 import type { Rig } from './rig.js';
 
-const ImportLine = z
-  .object({
-    title: z.string(),
-    body: z.string().optional(),
-    priority: z.number().optional(),
-    labels: z.array(z.string()).optional(),
-    key: z.union([z.string().min(1), z.number()]).transform(String).optional(),
-    blocked_by: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
-    parent: z.string().optional(),
-  })
-  .strict();
+const stringOrNumber = z.pipe(z.union([z.string(), z.number()]), z.transform((v: string | number) => String(v)));
+const ImportLine = z.strictObject({
+  title: z.string(),
+  body: z.optional(z.string()),
+  priority: z.optional(z.number()),
+  labels: z.optional(z.array(z.string())),
+  key: z.optional(z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform((v: string | number) => String(v)))),
+  blocked_by: z.optional(z.array(stringOrNumber)),
+  parent: z.optional(z.string()),
+});
 
 export interface ImportResult {
   /** Each line's key (or its 1-based line number when it has none) → the new bead id. */
@@ -41,7 +40,7 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
     } catch {
       throw new GastownError('gastown_bad_input', `line ${i + 1}: not valid JSON`);
     }
-    const parsed = ImportLine.safeParse(json);
+    const parsed = z.safeParse(ImportLine, json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new GastownError('gastown_bad_input', `line ${i + 1}: ${issue.path.join('.') || 'line'}: ${issue.message}`);

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from '../town/zod.js';
 import { GastownError } from '../errors.js';
 
 /**
@@ -8,39 +8,41 @@ import { GastownError } from '../errors.js';
  * lives (ref prefix), which remote it syncs with, and how local work runs. Machine-local on
  * purpose: a laptop and a CI runner of the same rig may use different agents or gates.
  */
+const nonEmpty = () => z.string().check(z.minLength(1));
+const int = (min: number, max?: number) => z.int().check(...(max === undefined ? [z.gte(min)] : [z.gte(min), z.lte(max)]));
+
 export const RigSettingsSchema = z.object({
-  version: z.literal(1).default(1),
-  prefix: z
-    .string()
-    .regex(/^refs\/([A-Za-z0-9._-]+\/)+$/, 'the ledger prefix must look like refs/<name>/')
-    .default('refs/gastown/'),
-  remote: z.string().min(1).nullable().default(null),
+  version: z._default(z.literal(1), 1),
+  prefix: z._default(z.string().check(z.regex(/^refs\/([A-Za-z0-9._-]+\/)+$/, 'the ledger prefix must look like refs/<name>/')), 'refs/gastown/'),
+  remote: z._default(z.nullable(nonEmpty()), null),
   /** The branch polecats start from and the Refinery merges into. */
-  defaultBranch: z.string().min(1).default('main'),
-  concurrency: z.number().int().min(1).max(32).default(4),
+  defaultBranch: z._default(nonEmpty(), 'main'),
+  concurrency: z._default(int(1, 32), 4),
   /** Command the Refinery runs before merging (e.g. `npm test`); null: no gate. */
-  gate: z.string().min(1).nullable().default(null),
-  agent: z
-    .object({
-      kind: z.enum(['script', 'command', 'builtin']).default('script'),
-      command: z.string().min(1).optional(),
-      model: z.string().min(1).optional(),
-      maxTurns: z.number().int().min(1).max(500).default(40),
-      tokenBudget: z.number().int().min(1000).default(400_000),
-      timeoutMs: z.number().int().min(1000).default(30 * 60_000),
-    })
-    .default({ kind: 'script', maxTurns: 40, tokenBudget: 400_000, timeoutMs: 30 * 60_000 }),
+  gate: z._default(z.nullable(nonEmpty()), null),
+  agent: z._default(
+    z.object({
+      kind: z._default(z.enum(['script', 'command', 'builtin']), 'script'),
+      command: z.optional(nonEmpty()),
+      model: z.optional(nonEmpty()),
+      maxTurns: z._default(int(1, 500), 40),
+      tokenBudget: z._default(int(1000), 400_000),
+      timeoutMs: z._default(int(1000), 30 * 60_000),
+    }),
+    { kind: 'script', maxTurns: 40, tokenBudget: 400_000, timeoutMs: 30 * 60_000 },
+  ),
   /** How often the Refinery may send a bead back before it fails. */
-  retryCap: z.number().int().min(0).max(20).default(3),
+  retryCap: z._default(int(0, 20), 3),
   /** A runner silent for this long loses its bead to another runner. */
-  leaseMs: z.number().int().min(500).default(120_000),
-  heartbeatMs: z.number().int().min(100).default(15_000),
-  polecatEmailDomain: z.string().min(1).default('polecats.gastown.local'),
-  maxBeads: z.number().int().min(1).max(50).default(12),
-  requireApproval: z.boolean().default(false),
-  createdAt: z.string().optional(),
+  leaseMs: z._default(int(500), 120_000),
+  heartbeatMs: z._default(int(100), 15_000),
+  polecatEmailDomain: z._default(nonEmpty(), 'polecats.gastown.local'),
+  maxBeads: z._default(int(1, 50), 12),
+  requireApproval: z._default(z.boolean(), false),
+  createdAt: z.optional(z.string()),
 });
 export type RigSettings = z.infer<typeof RigSettingsSchema>;
+type RigSettingsInput = z.input<typeof RigSettingsSchema>;
 
 export function settingsPath(gitDir: string): string {
   return join(gitDir, 'gastown', 'rig.json');
@@ -60,7 +62,7 @@ export function readRigSettings(gitDir: string): RigSettings | null {
   } catch {
     throw new GastownError('gastown_config', `${settingsPath(gitDir)} is not valid JSON`);
   }
-  const parsed = RigSettingsSchema.safeParse(raw);
+  const parsed = z.safeParse(RigSettingsSchema, raw);
   if (!parsed.success)
     throw new GastownError(
       'gastown_config',
@@ -77,6 +79,9 @@ export function writeRigSettings(gitDir: string, settings: RigSettings): void {
   renameSync(tmp, file);
 }
 
-export function defaultRigSettings(overrides: Partial<z.input<typeof RigSettingsSchema>> = {}): RigSettings {
-  return RigSettingsSchema.parse(overrides);
+export function defaultRigSettings(overrides: Partial<RigSettingsInput> = {}): RigSettings {
+  const parsed = z.safeParse(RigSettingsSchema, overrides);
+  if (!parsed.success)
+    throw new GastownError('gastown_config', `bad rig settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }

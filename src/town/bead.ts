@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { GastownError } from '../errors.js';
 import { idListSchema, labelsSchema, prioritySchema, textListSchema, titleSchema, unique } from './bead-fields.js';
 import { parseInput } from './parse-input.js';
@@ -8,18 +8,18 @@ export type { BeadPatch, NewBeadInput } from './types.js';
 
 // Built once: zod compiles each object schema on first use, so a schema made per call
 // would recompile for every bead (a bulk import of 10,000 beads spent most of its time there).
-const ref = z.string().trim().min(1).nullable().default(null);
+const ref = z._default(z.nullable(z.string().check(z.trim(), z.minLength(1))), null);
 const newBeadSchema = z.object({
   title: titleSchema,
-  body: z.string().default(''),
-  priority: prioritySchema.default(2),
-  labels: labelsSchema.default([]),
-  blockedBy: idListSchema.default([]),
+  body: z._default(z.string(), ''),
+  priority: z._default(prioritySchema, 2),
+  labels: z._default(labelsSchema, []),
+  blockedBy: z._default(idListSchema, []),
   parent: ref,
   convoy: ref,
   key: ref,
-  acceptance: textListSchema.default([]),
-  files: textListSchema.default([]),
+  acceptance: z._default(textListSchema, []),
+  files: z._default(textListSchema, []),
 });
 
 /** A validated, open bead. Throws `gastown_bad_input` with a one-line reason. */
@@ -52,12 +52,12 @@ export function newBead(input: NewBeadInput, id: string, at: string): Bead {
 }
 
 const patchSchema = z.object({
-  title: titleSchema.optional(),
-  body: z.string().optional(),
-  priority: prioritySchema.optional(),
-  labels: labelsSchema.optional(),
-  addLabels: labelsSchema.optional(),
-  removeLabels: labelsSchema.optional(),
+  title: z.optional(titleSchema),
+  body: z.optional(z.string()),
+  priority: z.optional(prioritySchema),
+  labels: z.optional(labelsSchema),
+  addLabels: z.optional(labelsSchema),
+  removeLabels: z.optional(labelsSchema),
 });
 
 /**

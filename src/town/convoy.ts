@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { GastownError } from '../errors.js';
 import { TITLE_MAX, idListSchema } from './bead-fields.js';
 import { parseInput } from './parse-input.js';
@@ -18,17 +18,19 @@ export interface NewConvoyInput {
  * Convoy titles often come from a goal typed in Slack or the CLI, which may span lines or
  * run long: fold whitespace and cut, rather than refuse the person's goal.
  */
-const convoyTitleSchema = z
-  .string()
-  .transform((s) => s.replace(/\s+/g, ' ').trim())
-  .pipe(z.string().min(1, 'title must not be empty'))
-  .transform((s) => (s.length > TITLE_MAX ? `${s.slice(0, TITLE_MAX - 3)}...` : s));
+const convoyTitleSchema = z.pipe(
+  z.pipe(z.string(), z.transform((s: string) => s.replace(/\s+/g, ' ').trim())),
+  z.pipe(
+    z.string().check(z.minLength(1, 'title must not be empty')),
+    z.transform((s: string) => (s.length > TITLE_MAX ? `${s.slice(0, TITLE_MAX - 3)}...` : s)),
+  ),
+);
 
 const inputSchema = z.object({
   title: convoyTitleSchema,
   beads: idListSchema,
-  approved: z.boolean().default(true),
-  planner: z.enum(['model', 'checklist', 'manual']).default('manual'),
+  approved: z._default(z.boolean(), true),
+  planner: z._default(z.enum(['model', 'checklist', 'manual']), 'manual'),
 });
 
 /** A convoy; one that needs a person's approval waits in `awaiting_approval`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { AGENT_NAME_PATTERN } from './names.js';
 import { parseInput } from './parse-input.js';
 import type { MailKind, MailMessage, MailReadMark } from './types.js';
@@ -14,20 +14,16 @@ export interface NewMailInput {
 }
 
 const agentName = (field: string) =>
-  z.string().regex(AGENT_NAME_PATTERN, `${field} must be an agent name (letters, digits, ".", "_", "-"; at most 64)`);
+  z.string().check(z.regex(AGENT_NAME_PATTERN, `${field} must be an agent name (letters, digits, ".", "_", "-"; at most 64)`));
 
 const mailSchema = z.object({
   from: agentName('from'),
   to: agentName('to'),
-  subject: z
-    .string()
-    .trim()
-    .min(1, 'subject must not be empty')
-    .max(200, 'subject must be at most 200 characters'),
-  body: z.string().default(''),
-  type: z.string().trim().min(1, 'type must not be empty').nullable().default(null),
-  bead: z.string().trim().min(1, 'bead must not be empty').nullable().default(null),
-  kind: z.enum(['mail', 'nudge']).default('mail'),
+  subject: z.string().check(z.trim(), z.minLength(1, 'subject must not be empty'), z.maxLength(200, 'subject must be at most 200 characters')),
+  body: z._default(z.string(), ''),
+  type: z._default(z.nullable(z.string().check(z.trim(), z.minLength(1, 'type must not be empty'))), null),
+  bead: z._default(z.nullable(z.string().check(z.trim(), z.minLength(1, 'bead must not be empty'))), null),
+  kind: z._default(z.enum(['mail', 'nudge']), 'mail'),
 });
 
 export function newMail(input: NewMailInput, id: string, at: string): MailMessage {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { parseInput } from './parse-input.js';
 import type { Agent, AgentRole, Hook } from './types.js';
 
@@ -48,9 +48,9 @@ export function pickPolecat(
 }
 
 const agentSchema = z.object({
-  name: z.string().regex(AGENT_NAME_PATTERN, 'agent name must be letters, digits, ".", "_" or "-" (at most 64)'),
+  name: z.string().check(z.regex(AGENT_NAME_PATTERN, 'agent name must be letters, digits, ".", "_" or "-" (at most 64)')),
   role: z.enum(['polecat', 'mayor', 'deacon', 'refinery', 'person']),
-  email: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'email must look like name@domain'),
+  email: z.string().check(z.regex(/^[^\s@]+@[^\s@]+$/, 'email must look like name@domain')),
 });
 
 export function newAgent(name: string, role: AgentRole, email: string, at: string): Agent {
