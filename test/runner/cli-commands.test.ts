@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WORKFLOW_PATH } from '../../src/cli/commands/install-workflow.js';
+import { draftFromRepoConfig } from '../../src/cli/commands/runner.js';
 import { git } from '../helpers/temp-repo.js';
 import { gtx } from './run-gt-lazy.js';
 import { makeTown, type Town } from './town-fixture.js';
@@ -77,6 +78,20 @@ describe('gt sling <goal>, gt runner, gt refinery, gt deacon', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no git remote named origin/);
+  });
+});
+
+describe('draft pull requests from .github/gastown.yml', () => {
+  it('reads the top-level draftPullRequests flag only', async () => {
+    town = await makeTown();
+    const config = join(town.clone, '.github', 'gastown.yml');
+
+    expect(draftFromRepoConfig(town.clone)).toBe(false);
+    mkdirSync(join(town.clone, '.github'));
+    writeFileSync(config, 'labels:\n  draftPullRequests: true\n');
+    expect(draftFromRepoConfig(town.clone)).toBe(false);
+    writeFileSync(config, 'planner: checklist\ndraftPullRequests: true  # review first\n');
+    expect(draftFromRepoConfig(town.clone)).toBe(true);
   });
 });
 

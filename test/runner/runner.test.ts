@@ -25,7 +25,8 @@ describe('runRunner with the script agent and the local Refinery', () => {
     const d = await scriptBead(rig, 'Add d after b and c', ['cat b.txt c.txt > d.txt'], { blockedBy: [b.id, c.id] });
     const convoy = await convoyOf(rig, 'four beads', [a, b, c, d]);
 
-    const summary = await runRunner({ rig, agentFactory, concurrency: 2, untilIdle: true, pollMs: 50 });
+    const lines: string[] = [];
+    const summary = await runRunner({ rig, agentFactory, concurrency: 2, untilIdle: true, pollMs: 50, log: (l) => lines.push(l) });
 
     expect(summary.merged).toHaveLength(4);
     expect(summary.merged.indexOf(a.id)).toBeLessThan(summary.merged.indexOf(c.id));
@@ -56,5 +57,8 @@ describe('runRunner with the script agent and the local Refinery', () => {
     const heads = git(town.remote, ['for-each-ref', '--format=%(refname)', 'refs/heads/']).split('\n');
     for (const h of heads) expect(h).toMatch(/^refs\/heads\/(main|polecat\/[a-z0-9-]+\/gt-[0-9a-z]+)$/);
     expect((await getBead(rig, d.id)).closeReason).toMatch(/^merged as [0-9a-f]{12}$/);
+    // Progress: one line per polecat step, named by polecat and bead.
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^[a-z]+ +${a.id} +step 2/2: echo more >> a.txt$`)));
+    expect(lines).toContain(`refinery: convoy ${convoy} landed`);
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
@@ -37,6 +39,19 @@ async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv): Pro
   return new GitHubForge({ octokit: new ProbotOctokit({ auth: { token } }), owner, repo });
 }
 
+/**
+ * `draftPullRequests: true` at the top level of `.github/gastown.yml` in the checkout (the
+ * repository's own config, as the app reads it). A line match is enough for one boolean and
+ * keeps a YAML parser out of the runner.
+ */
+export function draftFromRepoConfig(repoDir: string): boolean {
+  try {
+    return /^draftPullRequests:\s*(true|yes|on)\s*(#.*)?$/m.test(readFileSync(join(repoDir, '.github', 'gastown.yml'), 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 export function registerRunner(program: Command, ctx: CliContext): void {
   program
     .command('runner')
@@ -49,7 +64,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--refinery', 'run the local Refinery here even with a forge')
     .option('--no-refinery', 'never run the local Refinery here')
     .option('--forge <kind>', 'auto (GitHub inside Actions), local or github', 'auto')
-    .option('--draft', 'open pull requests as drafts')
+    .option('--draft', 'open pull requests as drafts (default: draftPullRequests in .github/gastown.yml)')
     .option('--agent <kind>', 'script, command or builtin (default: the rig\'s setting)')
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
@@ -77,7 +92,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             refinery: o.refinery,
             runnerId: o.id,
             env: ctx.env,
-            draft: o.draft,
+            draft: o.draft ?? draftFromRepoConfig(rig.repoDir),
           });
         });
         emit(ctx, json, summary, () => {

@@ -22,8 +22,10 @@ export interface RunRunnerOptions {
   /** Exit when nothing is ready, hooked, running or queued for the Refinery. */
   untilIdle?: boolean;
   signal?: AbortSignal;
-  /** Per-polecat progress lines and notes (default: silent). */
+  /** Per-polecat progress lines and notes. */
   progress?: ProgressBoard;
+  /** Plain progress lines, when no board is given (default: silent). */
+  log?: (line: string) => void;
   /** With a GitHub forge polecats open PRs; without one (or local) the Refinery merges here. */
   forge?: ForgePort | null;
   /** Sling ready beads before claiming (default true). */
@@ -61,7 +63,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const { rig } = opts;
   const runner = opts.runnerId ?? `${hostname().split('.')[0] || 'host'}-${process.pid}`;
   const concurrency = opts.concurrency ?? rig.settings.concurrency;
-  const board = opts.progress ?? createProgressBoard(process.stderr, true);
+  const board = opts.progress ?? (opts.log ? createProgressBoard(lineWriter(opts.log)) : createProgressBoard(process.stderr, true));
   const forge = opts.forge ?? null;
   const useRefinery = opts.refinery ?? (!forge || forge.kind === 'local');
   const remote = await rigRemote(rig);
@@ -172,4 +174,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A stream-shaped sink that hands each complete line to `log`. */
+function lineWriter(log: (line: string) => void): NodeJS.WritableStream {
+  return { write: (chunk: string) => (chunk.split('\n').filter(Boolean).forEach((l) => log(l)), true) } as unknown as NodeJS.WritableStream;
 }
