@@ -10,15 +10,19 @@ import { issueCommentCreated } from './github/handlers/issue-comment-created.js'
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
 import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { healthHandler } from './github/health-handler.js';
+import { attachSlackForGithub } from './slack/attach-slack-github.js';
 
 export type { AppDeps };
 
 export function createGastownApp(deps: AppDeps): ApplicationFunction {
-  return (app, { addHandler }) => {
+  return async (app, { addHandler }) => {
     app.on('issues.labeled', issuesLabeled(deps));
     app.on('issue_comment.created', issueCommentCreated(deps));
     app.on('pull_request.closed', pullRequestClosed(deps));
     addHandler(healthHandler(deps.version));
+    // Slack shares the server and the ledger mirrors; it stays off unless SLACK_* is set.
+    if (deps.env && deps.mirrors)
+      await attachSlackForGithub({ env: deps.env, app, addHandler, mirrors: deps.mirrors, defaultModel: deps.defaultModel });
   };
 }
 

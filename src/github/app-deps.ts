@@ -42,6 +42,10 @@ export interface AppDeps {
   version: string;
   /** Stops long-lived git processes (tests and shutdown). */
   close?(): Promise<void>;
+  /** The ledger mirrors the webhook handlers use; the Slack bot shares them. */
+  mirrors?: Pick<LedgerMirrors, 'withRepoLedger'>;
+  /** SLACK_* settings; Slack stays off without them. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The installation token of a per-delivery Octokit (Probot caches it per installation). */
@@ -64,6 +68,8 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
   return {
     defaultModel: config.model,
     version: VERSION,
+    mirrors,
+    env,
     withRepo: (scope, fn) =>
       mirrors.withRepoLedger(
         {
