@@ -53,7 +53,7 @@ function stubAnthropic(): void {
   nock('https://api.anthropic.com').persist().post('/v1/messages').reply(200, response);
 }
 
-/** A stand-in for GitHub's REST API that answers at once and counts requests by kind. */
+/** A stand-in for GitHub's REST and GraphQL APIs that answers at once and counts requests by kind. */
 function stubGitHub(counts: Map<string, number>): void {
   let next = 1000;
   const gh = nock('https://api.github.com').persist();
@@ -64,9 +64,20 @@ function stubGitHub(counts: Map<string, number>): void {
   gh.post(/\/app\/installations\/\d+\/access_tokens/).reply(201, { token: 'ghs_bench', permissions: { issues: 'write' } });
   gh.get(`${R}/contents/.github%2Fgastown.yml`).reply(200, 'concurrency: 4\n', { 'content-type': 'text/plain; charset=utf-8' });
   gh.get(/\/collaborators\/[^/]+\/permission$/).reply(200, { permission: 'admin', role_name: 'admin', user: { login: OWNER } });
+  // The Mayor's context: one GraphQL query (comments, top-level tree, README / AGENTS / CONTRIBUTING).
+  gh.post('/graphql').reply(200, {
+    data: {
+      repository: {
+        issue: { comments: { pageInfo: { hasNextPage: false }, nodes: [] } },
+        tree: { entries: [{ name: 'README.md', type: 'blob', mode: 33188 }, { name: 'src', type: 'tree', mode: 16384 }] },
+        readme: { text: '# Hello' },
+        agents: null,
+        contributing: null,
+      },
+    },
+  });
+  // Not asked for a fresh convoy (the forge is primed); kept so a regression shows in the counts.
   gh.get(/\/issues\/\d+\/comments/).reply(200, []);
-  gh.get(`${R}/contents`).reply(200, [{ name: 'README.md', type: 'file', path: 'README.md' }]);
-  gh.get(`${R}/contents/README.md`).reply(200, '# Hello', { 'content-type': 'text/plain; charset=utf-8' });
   gh.get(/\/issues\/\d+\/sub_issues/).reply(200, []);
   gh.post(`${R}/issues`).reply(201, (_u, body: any) => {
     const number = next++;

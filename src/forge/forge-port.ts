@@ -32,6 +32,13 @@ export interface ForgePort {
   readonly kind: 'github' | 'local';
 
   /**
+   * Tells the adapter what this delivery already knows about an issue, so it need not ask
+   * again: `children: 'none'` for a parent whose convoy was recorded by this very delivery
+   * (it cannot have sub-issues yet), `comments` from a listing already made. Optional.
+   */
+  prime?(issueNumber: number, known: { children?: 'none'; comments?: { id: number; body?: string | null }[] }): void;
+
+  /**
    * The issue mirroring `bead`, created if missing. Found, in order, by `bead.issue` (the link
    * recorded in the ledger) or by the hidden marker `<!-- gastown:bead <id> -->` among the
    * parent's sub-issues. An existing issue is reused as it is (people may have edited it).

@@ -4,7 +4,9 @@
  * during that delivery so a convoy costs one sub-issue listing, not one search per bead.
  *
  * Requests per new bead: 1 create + 1 sub-issue link + 1 per blocked-by edge. Per convoy:
- * 1 sub-issue listing (paginated) + 1 to 3 for the status comment.
+ * 1 sub-issue listing (paginated) + 1 to 3 for the status comment; a convoy recorded by this
+ * delivery skips the listing and, when `prime` was given the issue's comments, the comment
+ * lookup too (1 request for the status comment).
  */
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
@@ -46,12 +48,20 @@ export class GitHubForge implements ForgePort {
   readonly #issues = new Map<number, KnownIssue>();
   /** Blocker ids per child number, once known. */
   readonly #blockers = new Map<number, Set<number>>();
+  /** Comments per issue number, when this delivery already listed them. */
+  readonly #comments = new Map<number, { id: number; body?: string | null }[]>();
 
   constructor(options: GitHubForgeOptions) {
     this.#octokit = options.octokit;
     this.#owner = options.owner;
     this.#repo = options.repo;
     this.#log = options.log;
+  }
+
+  prime(issueNumber: number, known: { children?: 'none'; comments?: { id: number; body?: string | null }[] }): void {
+    if (known.children === 'none' && !this.#children.has(issueNumber))
+      this.#children.set(issueNumber, Promise.resolve({ byBead: new Map(), numbers: new Set() }));
+    if (known.comments) this.#comments.set(issueNumber, known.comments);
   }
 
   async ensureChildIssue(bead: Bead, parent: ForgeLink, labels: string[]): Promise<ForgeLink> {
@@ -274,6 +284,13 @@ export class GitHubForge implements ForgePort {
   }
 
   async #findComment(issueNumber: number, marker: string): Promise<{ id: number; body: string } | null> {
+    const primed = this.#comments.get(issueNumber);
+    if (primed) {
+      // Used once: after this delivery writes a comment the listing is out of date.
+      this.#comments.delete(issueNumber);
+      const hit = primed.find((c) => c.body?.includes(marker));
+      return hit ? { id: hit.id, body: hit.body ?? '' } : null;
+    }
     const comments = await this.#call('list comments', () =>
       this.#octokit.paginate(this.#octokit.rest.issues.listComments, {
         owner: this.#owner,

@@ -1,9 +1,11 @@
 /**
- * Context for the Mayor from GitHub, in at most 2 + 3 requests: the issue's comments, the
- * top-level tree, and README / AGENTS.md / CONTRIBUTING when the tree shows them. Issue text
- * is data: hidden content is stripped here, before it can reach a model.
+ * Context for the Mayor from GitHub, in one GraphQL request: the issue's comments, the
+ * top-level tree of the default branch, and README.md / AGENTS.md / CONTRIBUTING.md. A doc the
+ * tree shows under another spelling (`readme.md`, `README`) or as a symlink costs one raw read
+ * more. Issue text is data: hidden content is stripped here, before it can reach a model.
  */
 import type { ProbotOctokit } from 'probot';
+import { GastownError } from '../errors.js';
 import { findMarker } from '../forge/forge-port.js';
 import { stripHidden } from '../forge/markdown-text.js';
 import type { MayorInput } from './plan-issue-deps.js';
@@ -13,6 +15,46 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 const DOC_NAMES = ['readme.md', 'readme', 'agents.md', 'contributing.md'];
 const EXCERPT_CHARS = 4000;
 const COMMENT_CHARS = 2000;
+/** Git's mode of a symbolic link: its blob holds the target's path, not the document. */
+const SYMLINK_MODE = 0o120000;
+
+/** The doc spellings read inside the query, by alias. */
+const QUERIED_DOCS = { readme: 'README.md', agents: 'AGENTS.md', contributing: 'CONTRIBUTING.md' } as const;
+type DocAlias = keyof typeof QUERIED_DOCS;
+
+/**
+ * `HEAD:` is the default branch, as the REST contents API reads it. An empty repository has
+ * no HEAD: every `object` is null. `fullDatabaseId` is the comment's REST id as a string
+ * (`databaseId` is a GraphQL Int, too small for today's comment ids).
+ */
+export const CONTEXT_QUERY = `query gastownContext($owner: String!, $repo: String!, $number: Int!) {
+  repository(owner: $owner, name: $repo) {
+    issue(number: $number) {
+      comments(first: 100) {
+        pageInfo { hasNextPage }
+        nodes { databaseId fullDatabaseId body author { login __typename } }
+      }
+    }
+    tree: object(expression: "HEAD:") { ... on Tree { entries { name type mode } } }
+${Object.entries(QUERIED_DOCS)
+  .map(([alias, path]) => `    ${alias}: object(expression: "HEAD:${path}") { ... on Blob { text } }`)
+  .join('\n')}
+  }
+}`;
+
+interface CommentNode {
+  databaseId?: number | null;
+  fullDatabaseId?: string | null;
+  body?: string | null;
+  author?: { login?: string | null; __typename?: string } | null;
+}
+
+type ContextResponse = {
+  repository: ({
+    issue: { comments: { pageInfo?: { hasNextPage?: boolean } | null; nodes?: (CommentNode | null)[] | null } } | null;
+    tree: { entries?: { name: string; type: string; mode?: number }[] | null } | null;
+  } & Record<DocAlias, { text?: string | null } | null>) | null;
+};
 
 export interface IssueForContext {
   number: number;
@@ -23,19 +65,48 @@ export interface IssueForContext {
 
 export type GatheredContext = Pick<MayorInput, 'goal' | 'comments' | 'tree' | 'docs'>;
 
-export async function gatherContext(octokit: Octokit, owner: string, repo: string, issue: IssueForContext): Promise<GatheredContext> {
-  const { data: rawComments } = await octokit.rest.issues.listComments({ owner, repo, issue_number: issue.number, per_page: 100 });
-  const comments = rawComments
-    .filter((c) => c.user?.type !== 'Bot' && findMarker(c.body) === null)
-    .map((c) => ({ author: c.user?.login ?? 'ghost', body: clip(stripHidden(c.body ?? ''), COMMENT_CHARS) }))
+export async function gatherContext(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  issue: IssueForContext,
+  /**
+   * Sees the raw comment listing with REST ids (the forge reuses it to find its status
+   * comment); called only when the listing is complete, since a partial one proves no absence.
+   */
+  onComments?: (comments: { id: number; body?: string | null }[]) => void,
+): Promise<GatheredContext> {
+  const data = await queryContext(octokit, owner, repo, issue.number);
+  const repository = data.repository;
+  const listing = repository?.issue?.comments;
+  const nodes = (listing?.nodes ?? []).filter((n): n is CommentNode => n !== null);
+  if (onComments && listing?.pageInfo?.hasNextPage === false) {
+    const raw: { id: number; body?: string | null }[] = [];
+    for (const n of nodes) {
+      const id = restId(n);
+      if (id !== null) raw.push({ id, body: n.body ?? null });
+    }
+    onComments(raw);
+  }
+  const comments = nodes
+    .filter((c) => c.author?.__typename !== 'Bot' && findMarker(c.body) === null)
+    .map((c) => ({ author: c.author?.login ?? 'ghost', body: clip(stripHidden(c.body ?? ''), COMMENT_CHARS) }))
     .filter((c) => c.body !== '');
 
-  const tree = await topLevelTree(octokit, owner, repo);
+  const entries = repository?.tree?.entries ?? [];
+  const tree = entries.map((e) => (e.type === 'tree' ? `${e.name}/` : e.name)).sort();
+  const queried = new Map<string, string | null>();
+  for (const [alias, path] of Object.entries(QUERIED_DOCS) as [DocAlias, string][]) {
+    queried.set(path, repository?.[alias]?.text ?? null);
+  }
   const docs: MayorInput['docs'] = [];
-  for (const entry of tree) {
-    if (!DOC_NAMES.includes(entry.toLowerCase())) continue;
-    const text = await readText(octokit, owner, repo, entry);
-    if (text !== null) docs.push({ path: entry, excerpt: clip(stripHidden(text), EXCERPT_CHARS) });
+  for (const entry of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (entry.type !== 'blob' || !DOC_NAMES.includes(entry.name.toLowerCase())) continue;
+    const text =
+      queried.has(entry.name) && entry.mode !== SYMLINK_MODE
+        ? queried.get(entry.name)!
+        : await readText(octokit, owner, repo, entry.name);
+    if (text !== null) docs.push({ path: entry.name, excerpt: clip(stripHidden(text), EXCERPT_CHARS) });
   }
 
   return {
@@ -46,16 +117,27 @@ export async function gatherContext(octokit: Octokit, owner: string, repo: strin
   };
 }
 
-async function topLevelTree(octokit: Octokit, owner: string, repo: string): Promise<string[]> {
+async function queryContext(octokit: Octokit, owner: string, repo: string, number: number): Promise<ContextResponse> {
   try {
-    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: '' });
-    if (!Array.isArray(data)) return [];
-    return data.map((e) => (e.type === 'dir' ? `${e.name}/` : e.name)).sort();
+    return await octokit.graphql<ContextResponse>(CONTEXT_QUERY, { owner, repo, number });
   } catch (err) {
-    // An empty repository has no tree: plan without one.
-    if ((err as { status?: number }).status === 404) return [];
-    throw err;
+    const status = (err as { status?: unknown }).status;
+    const types = ((err as { errors?: { type?: string }[] }).errors ?? []).map((e) => e.type ?? 'ERROR');
+    const detail = typeof status === 'number' ? `HTTP ${status}` : types.length > 0 ? `GraphQL ${[...new Set(types)].join(', ')}` : 'no answer';
+    throw new GastownError(
+      'gastown_forge',
+      `GitHub refused to read the issue's context (${detail})`,
+      { status: typeof status === 'number' ? status : undefined, operation: 'read context' },
+      { cause: err },
+    );
   }
+}
+
+/** The comment's REST id, as `issues.getComment` / `updateComment` take it. */
+function restId(node: CommentNode): number | null {
+  const full = node.fullDatabaseId != null ? Number(node.fullDatabaseId) : NaN;
+  if (Number.isSafeInteger(full) && full > 0) return full;
+  return typeof node.databaseId === 'number' ? node.databaseId : null;
 }
 
 async function readText(octokit: Octokit, owner: string, repo: string, path: string): Promise<string | null> {

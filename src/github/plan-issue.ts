@@ -55,8 +55,10 @@ export async function planIssue(delivery: Delivery, services: RepoServices): Pro
 }
 
 async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<RecordedConvoy> {
-  const { octokit, config, target, log } = delivery;
-  const context = await gatherContext(octokit, target.owner, target.repo, target.issue);
+  const { octokit, config, target, log, forge } = delivery;
+  const context = await gatherContext(octokit, target.owner, target.repo, target.issue, (comments) =>
+    forge.prime?.(target.issue.number, { comments }),
+  );
   const result = await deps.mayor.plan({
     ...context,
     repo: `${target.owner}/${target.repo}`,
@@ -65,7 +67,7 @@ async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<R
     maxBeads: config.maxBeads,
   });
   log.info({ beads: result.plan.beads.length, planner: result.planner }, 'Mayor planned the issue');
-  return deps.recordPlan({
+  const recorded = await deps.recordPlan({
     key: parentKey(target),
     title: context.goal.title,
     source: {
@@ -80,4 +82,8 @@ async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<R
     usage: result.usage,
     requireApproval: config.requireApproval,
   });
+  // Recorded by this delivery and not yet mirrored anywhere: it has no sub-issues to list.
+  if (!recorded.convoy.materialisedAt && recorded.convoy.statusCommentId === null && recorded.beads.every((b) => !b.issue))
+    forge.prime?.(target.issue.number, { children: 'none' });
+  return recorded;
 }

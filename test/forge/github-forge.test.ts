@@ -166,6 +166,50 @@ describe('GitHubForge', () => {
     expect(isGastownError(err, 'gastown_bad_input')).toBe(true);
   });
 
+  it('primed with no children, creates and links without listing sub-issues; a listing already made is kept', async () => {
+    const scope = nock(API)
+      .post(`${R}/issues`)
+      .reply(201, { id: 2002, number: 2, html_url: 'u/2' })
+      .post(`${R}/issues/1/sub_issues`, { sub_issue_id: 2002 })
+      .reply(201, {})
+      .get(`${R}/issues/9/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, [{ id: 3003, number: 3, html_url: 'u/3', body: '<!-- gastown:bead gt-1a2b -->' }]);
+    const f = forge();
+    f.prime(1, { children: 'none' });
+
+    const link = await f.ensureChildIssue(bead(), parent, ['gastown:bead']);
+    await f.ensureSubIssue(parent, link);
+    await f.ensureSubIssue(parent, link);
+    // Priming after a listing does not hide what the listing found.
+    const other = { number: 9, id: 9009, url: 'u/9' };
+    await f.ensureSubIssue(other, { number: 3, id: 3003, url: 'u/3' });
+    f.prime(9, { children: 'none' });
+    const found = await f.ensureChildIssue(bead(), other, []);
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(link).toEqual({ number: 2, id: 2002, url: 'u/2' });
+    expect(found).toEqual({ number: 3, id: 3003, url: 'u/3' });
+  });
+
+  it('finds the status comment in a primed listing, once: the next lookup lists again', async () => {
+    const body = '<!-- gastown:convoy cv-1 -->\nnew\n';
+    const scope = nock(API)
+      .patch(`${R}/issues/comments/2503118745`, { body })
+      .reply(200, { id: 2503118745 })
+      .get(`${R}/issues/1/comments`)
+      .query({ per_page: 100 })
+      .reply(200, [{ id: 2503118745, body }]);
+    const f = forge();
+    f.prime(1, { comments: [{ id: 20, body: 'hello' }, { id: 2503118745, body: '<!-- gastown:convoy cv-1 -->\nold' }] });
+
+    const edited = await f.ensureStatusComment(1, body);
+    const again = await f.ensureStatusComment(1, body);
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect([edited, again]).toEqual([2503118745, 2503118745]);
+  });
+
   it('removing an absent label is a no-op; adding labels is one call', async () => {
     const scope = nock(API)
       .post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] })

@@ -25,7 +25,6 @@ async function planAwaitingApproval(deps: InMemoryPlanDeps): Promise<string> {
   mockTokenAndConfig(scope, APPROVAL_CONFIG);
   mockPermission(scope, 'Codertocat', 'write');
   mockContext(scope);
-  scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
   let body = '';
   scope.post(`${R}/issues/1/comments`).reply(201, (_u, b: any) => {
     body = b.body;

@@ -72,17 +72,54 @@ export function mockPermission(scope: nock.Scope, login: string, permission: str
     .reply(200, { permission: permission === 'maintain' ? 'write' : permission, role_name: permission, user: { login } });
 }
 
-/** The Mayor's context: comments, top-level tree, README. */
-export function mockContext(scope: nock.Scope): nock.Scope {
+/** A comment as the context query lists it (`fullDatabaseId` is the REST id, as a string). */
+export interface ContextComment {
+  id: number;
+  body: string;
+  login?: string;
+  bot?: boolean;
+}
+
+/** The context query's answer: GitHub's `{ data: { repository } }` for #1 with a README and `src/`. */
+export function contextResponse(opts: { comments?: ContextComment[]; hasNextPage?: boolean } = {}): Record<string, unknown> {
+  return {
+    data: {
+      repository: {
+        issue: {
+          comments: {
+            pageInfo: { hasNextPage: opts.hasNextPage ?? false },
+            nodes: (opts.comments ?? []).map((c) => ({
+              databaseId: c.id,
+              fullDatabaseId: String(c.id),
+              body: c.body,
+              author: { login: c.login ?? (c.bot ? 'gastown' : 'octocat'), __typename: c.bot ? 'Bot' : 'User' },
+            })),
+          },
+        },
+        tree: {
+          entries: [
+            { name: 'README.md', type: 'blob', mode: 33188 },
+            { name: 'src', type: 'tree', mode: 16384 },
+          ],
+        },
+        readme: { text: '# Hello World\n<!-- hidden -->Visible.' },
+        agents: null,
+        contributing: null,
+      },
+    },
+  };
+}
+
+/** The Mayor's context: one GraphQL query (comments of #1, top-level tree, README). */
+export function mockContext(scope: nock.Scope, opts: { comments?: ContextComment[]; hasNextPage?: boolean } = {}): nock.Scope {
   return scope
-    .get(`${R}/issues/1/comments`)
-    .query({ per_page: 100 })
-    .reply(200, [])
-    .get(`${R}/contents`)
-    .reply(200, [
-      { name: 'README.md', type: 'file', path: 'README.md' },
-      { name: 'src', type: 'dir', path: 'src' },
-    ])
-    .get(`${R}/contents/README.md`)
-    .reply(200, '# Hello World\n<!-- hidden -->Visible.', { 'content-type': 'text/plain; charset=utf-8' });
+    .post(
+      '/graphql',
+      (body: any) =>
+        /repository\(owner: \$owner, name: \$repo\)/.test(body.query) &&
+        body.variables?.owner === OWNER &&
+        body.variables?.repo === REPO &&
+        body.variables?.number === 1,
+    )
+    .reply(200, contextResponse(opts));
 }

@@ -138,9 +138,11 @@ export class FakeIssues {
     }));
   }
 
-  /** A new status comment (777) on #1. */
+  /**
+   * A new status comment (777) on #1, in a delivery whose context query listed #1's comments
+   * (so the app does not list them again).
+   */
   mockNewStatus(scope: nock.Scope): void {
-    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
     scope.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
       this.statusBody = body.body;
       return { id: 777, body: body.body };

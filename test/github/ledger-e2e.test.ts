@@ -44,12 +44,11 @@ async function beadByTitle(town: Town, title: string): Promise<Bead> {
   return bead;
 }
 
-/** The plan delivery's GitHub side for a fresh convoy (all 4 beads). */
+/** The plan delivery's GitHub side for a fresh convoy (all 4 beads): no sub-issue or comment listing. */
 function mockFreshPlan(scope: nock.Scope, issues: FakeIssues, dispatched: string[], check?: () => void): void {
   mockTokenAndConfig(scope);
   mockPermission(scope, 'Codertocat', 'admin');
   mockContext(scope);
-  scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
   issues.mockCreate(scope, TITLES.a, check ? { check } : {});
   issues.mockSubIssue(scope, 2);
   issues.mockCreate(scope, TITLES.b);
@@ -99,6 +98,10 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(log.filter((l) => l === `POST ${R}/issues/1/sub_issues`)).toHaveLength(4);
     expect(log.filter((l) => l.endsWith('/dependencies/blocked_by'))).toHaveLength(3);
     expect(log.filter((l) => l === `POST ${R}/issues/1/comments`)).toHaveLength(1);
+    // One context query; nothing listed under #1 (a fresh convoy has no sub-issues, and the
+    // query's comment listing served the status comment).
+    expect(log.filter((l) => l === 'POST /graphql')).toHaveLength(1);
+    expect(log.filter((l) => l.startsWith(`GET ${R}/issues/1/`))).toEqual([]);
     const afterPlan = await readRemote(town.remote);
     expect(afterPlan.convoys).toHaveLength(1);
     const convoy = afterPlan.convoys[0]!;
@@ -223,7 +226,6 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
     mockContext(first);
-    first.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     issues.mockCreate(first, TITLES.a);
     issues.mockSubIssue(first, 2);
     issues.mockCreate(first, TITLES.b);
@@ -351,7 +353,6 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(gh);
     mockPermission(gh, 'Codertocat', 'admin');
     mockContext(gh);
-    gh.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     issues.mockCreate(gh, 'Parser');
     issues.mockSubIssue(gh, 2);
     issues.mockCreate(gh, 'CLI');
@@ -377,7 +378,6 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(gh);
     mockPermission(gh, 'Codertocat', 'admin');
     mockContext(gh);
-    gh.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     Object.values(TITLES).forEach((title, i) => {
       issues.mockCreate(gh, title);
       issues.mockSubIssue(gh, i + 2);

@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GastownError } from '../../src/errors.js';
+import { renderFailureComment } from '../../src/github/report-failure.js';
 import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
 import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 
@@ -57,8 +58,8 @@ describe('planning an issue labelled gastown:mayor', () => {
     const log = requestLog(scope);
     mockTokenAndConfig(scope);
     mockPermission(scope, 'Codertocat', 'admin');
+    // A fresh convoy: no sub-issue listing, and the context's comment listing serves the status comment.
     mockContext(scope);
-    scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     const created: any[] = [];
     for (const title of Object.keys(NUMBERS)) mockCreateIssue(scope, title);
     scope.on('request', (req: any, _i: any, body: string) => {
@@ -68,7 +69,6 @@ describe('planning an issue labelled gastown:mayor', () => {
     mockBlockedBy(scope, 3, 2);
     mockBlockedBy(scope, 4, 2);
     mockBlockedBy(scope, 5, 3);
-    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
     let statusBody = '';
     scope.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
       statusBody = body.body;
@@ -88,9 +88,11 @@ describe('planning an issue labelled gastown:mayor', () => {
       const perBead = 1 + 1 + count(`POST ${R}/issues/${n}/dependencies`);
       expect(perBead).toBeLessThanOrEqual(4);
     }
-    // Everything else is per convoy: token, 2 config lookups, permission, 3 context reads,
-    // one sub-issue listing, one comment lookup and the status comment.
-    expect(log).toHaveLength(4 + 4 + 3 + 10);
+    // Everything else is per convoy: token, 2 config lookups, permission, the context query
+    // and the status comment. No sub-issue listing, no second comment listing.
+    expect(count('POST /graphql')).toBe(1);
+    expect(log.filter((l) => l.startsWith('GET') && l.includes('/issues/'))).toEqual([]);
+    expect(log).toHaveLength(4 + 4 + 3 + 6);
     expect(created[0]).toMatchObject({ title: 'Output schema', labels: ['gastown:bead', 'gastown:ready'] });
     expect(created[1]).toMatchObject({ title: 'JSON for list', labels: ['gastown:bead', 'gastown:blocked'] });
     expect(created[0].body).toContain('<!-- gastown:bead gt-a -->');
@@ -144,13 +146,11 @@ describe('planning an issue labelled gastown:mayor', () => {
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
     mockContext(first);
-    first.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     for (const title of Object.keys(NUMBERS)) mockCreateIssue(first, title);
     for (const n of [2, 3, 4, 5]) mockSubIssue(first, n);
     mockBlockedBy(first, 3, 2);
     mockBlockedBy(first, 4, 2);
     mockBlockedBy(first, 5, 3);
-    first.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
     first.post(`${R}/issues/1/comments`).reply(201, { id: 777 });
     await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd3', payload: labeledPayload() as any });
     expect(first.pendingMocks()).toEqual([]);
@@ -185,13 +185,11 @@ describe('planning an issue labelled gastown:mayor', () => {
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
     mockContext(first);
-    first.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     mockCreateIssue(first, 'Output schema');
     mockSubIssue(first, 2);
     mockCreateIssue(first, 'JSON for list');
     mockSubIssue(first, 3);
     mockCreateIssue(first, 'JSON for show', 500);
-    first.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
     let failureComment = '';
     first.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
       failureComment = body.body;
@@ -245,7 +243,6 @@ describe('planning an issue labelled gastown:mayor', () => {
     mockTokenAndConfig(scope);
     mockPermission(scope, 'Codertocat', 'write');
     mockContext(scope);
-    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
     let body = '';
     scope.post(`${R}/issues/1/comments`).reply(201, (_u, b: any) => {
       body = b.body;
@@ -261,6 +258,56 @@ describe('planning an issue labelled gastown:mayor', () => {
     expect(body).toContain('HTTP 529 overloaded');
     expect(deps.failures).toMatchObject([{ code: 'gastown_model', convoyId: null, at: '2026-01-02T03:04:05.000Z' }]);
     expect(deps.calls).not.toContain('recordPlan');
+  });
+
+  it('on a second model failure edits the failure comment the context query listed, with no other listing', async () => {
+    const deps = new InMemoryPlanDeps();
+    deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
+    // An id past 2^31: the REST id comes from `fullDatabaseId`.
+    const failureId = 2_503_118_745;
+    const earlier = renderFailureComment(1, { code: 'gastown_model', message: 'The model did not answer (HTTP 500).' }, 'gastown:mayor');
+    const scope = nock(API);
+    const log = requestLog(scope);
+    mockTokenAndConfig(scope);
+    mockPermission(scope, 'Codertocat', 'write');
+    mockContext(scope, {
+      comments: [
+        { id: 11, body: 'Please also cover `show`.', login: 'octocat' },
+        { id: failureId, body: earlier, bot: true },
+      ],
+    });
+    let edited = '';
+    scope.patch(`${R}/issues/comments/${failureId}`).reply(200, (_u, b: any) => {
+      edited = b.body;
+      return { id: failureId };
+    });
+    scope.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd6b', payload: labeledPayload(['gastown:failed']) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(log.filter((l) => l.endsWith('/comments') || l.includes('/comments?'))).toEqual([]);
+    expect(edited).toContain('<!-- gastown:failure issue-1 -->');
+    expect(edited).toContain('HTTP 529 overloaded');
+    // The Mayor saw the person's comment, not the app's own.
+    expect(deps.mayorInputs[0]!.comments).toEqual([{ author: 'octocat', body: 'Please also cover `show`.' }]);
+  });
+
+  it('lists the comments again for the status comment when the context query saw only their first page', async () => {
+    const deps = new InMemoryPlanDeps();
+    deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
+    const scope = nock(API);
+    mockTokenAndConfig(scope);
+    mockPermission(scope, 'Codertocat', 'write');
+    mockContext(scope, { comments: [{ id: 11, body: 'First of many.' }], hasNextPage: true });
+    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, [{ id: 11, body: 'First of many.' }]);
+    scope.post(`${R}/issues/1/comments`).reply(201, { id: 32 });
+    scope.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
+
+    await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd6c', payload: labeledPayload() as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(deps.failures).toMatchObject([{ code: 'gastown_model' }]);
   });
 
   it('turns an invalid .github/gastown.yml into one comment listing the problems', async () => {
