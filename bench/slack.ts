@@ -25,7 +25,15 @@ import { slackSignature } from '../src/slack/verify-slack-signature.js';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 const ROUNDS = 3;
 const SECRET = 'bench-signing-secret';
-const COMMANDS = (process.env.BENCH_COMMANDS ?? 'status,ready,feed 10,trail 10,mail inbox,help,convoy cv-none0000').split(',');
+const KINDS = (process.env.BENCH_COMMANDS ?? 'status,ready,feed,trail,mail inbox,help,convoy').split(',');
+/** The i-th command: kinds in turn; feed and trail sizes and convoy ids vary, so few requests ask the very same thing. */
+function commandText(i: number): string {
+  const kind = KINDS[i % KINDS.length]!;
+  const n = 1 + (Math.floor(i / KINDS.length) % 50);
+  if (kind === 'feed' || kind === 'trail') return `${kind} ${n}`;
+  if (kind === 'convoy') return `convoy cv-none${n.toString(36)}`;
+  return kind;
+}
 
 process.env.GIT_CONFIG_GLOBAL = '/dev/null';
 process.env.GIT_CONFIG_NOSYSTEM = '1';
@@ -139,7 +147,7 @@ async function main(): Promise<void> {
     const answeredP = new Promise<void>((r) => waiters.set(id, r));
     const form = new URLSearchParams({
       token: 'unused', team_id: 'T0BENCH', team_domain: 'bench', channel_id: 'C0BENCH', channel_name: 'bench',
-      user_id: 'U0OCTO', user_name: 'octocat', command: '/gt', text: COMMANDS[i % COMMANDS.length]!,
+      user_id: 'U0OCTO', user_name: 'octocat', command: '/gt', text: commandText(i),
       api_app_id: 'A0BENCH', response_url: `${responses.url}/respond/${id}`, trigger_id: `${id}.trigger`,
     }).toString();
     const ts = Math.floor(Date.now() / 1000);
@@ -159,7 +167,7 @@ async function main(): Promise<void> {
     return { ack, answer: answered.get(id)! - start };
   }
 
-  console.log(`bench:slack — ${CONCURRENCY} concurrent signed /gt commands over loopback (${COMMANDS.join(', ')}), real rig, server in its own process, ${ROUNDS} rounds`);
+  console.log(`bench:slack — ${CONCURRENCY} concurrent signed /gt commands over loopback (${KINDS.join(', ')}; feed/trail sizes and convoy ids vary), real rig, server in its own process, ${ROUNDS} rounds`);
   // One warm-up round (JIT, connections, the ledger's long-lived git processes), not counted.
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => one(-1, i)));
   const acks: number[] = [];

@@ -51,7 +51,41 @@ export function createRigSlackServices(provider: RigProvider, opts: RigSlackServ
   const limited: RigProvider = Object.assign(Object.create(provider) as RigProvider, {
     withRig: <T>(repo: string | null, fn: (rig: Rig) => Promise<T>) => limit(() => provider.withRig(repo, fn)),
   });
-  return rigServices(limited, opts);
+  const shared = singleFlight();
+  const services = rigServices(limited, {
+    ...opts,
+    onWrite: () => {
+      shared.forget();
+      opts.onWrite?.();
+    },
+  });
+  // Identical reads asked while one is on its way share its answer (a burst of `/gt status`
+  // reads the ledger once); a write from here starts the next reads afresh.
+  const reads = ['status', 'convoy', 'ready', 'feed', 'trail', 'inbox'] as const;
+  for (const name of reads) {
+    const read = services[name] as (...args: unknown[]) => Promise<unknown>;
+    (services as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => shared.run(`${name}:${JSON.stringify(args)}`, () => read(...args));
+  }
+  return services;
+}
+
+function singleFlight(): { run<T>(key: string, fn: () => Promise<T>): Promise<T>; forget(): void } {
+  let pending = new Map<string, Promise<unknown>>();
+  return {
+    run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      const hit = pending.get(key);
+      if (hit) return hit as Promise<T>;
+      const table = pending;
+      const p = fn().finally(() => {
+        if (table.get(key) === p) table.delete(key);
+      });
+      table.set(key, p);
+      return p;
+    },
+    forget() {
+      pending = new Map();
+    },
+  };
 }
 
 function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): SlackServices {

@@ -71,6 +71,18 @@ describe('Slack services over a local rig', () => {
     expect(await services.repoOf({ agent: 'octocat' })).toBe(REPO);
   });
 
+  it('shares one ledger read among identical concurrent reads, and reads afresh after a write', async () => {
+    const c = await town.rig((rig) => recordConvoy(rig, 'Burst'));
+
+    const [a, b] = await Promise.all([services.status(), services.status()]);
+    await services.sling(c.beads[0]!.id, 'nux', 'octocat');
+    const after = await services.status();
+
+    expect(a).toBe(b);
+    expect(a.beads.hooked).toBe(0);
+    expect(after.beads.hooked).toBe(1);
+  });
+
   it('answers for its own repository only', async () => {
     await expect(services.status('other/repo')).rejects.toMatchObject({ code: 'gastown_not_found', message: `This Gas Town serves ${REPO} only, not other/repo.` });
     await expect(services.convoy('cv-nothere0')).rejects.toMatchObject({ code: 'gastown_not_found' });
