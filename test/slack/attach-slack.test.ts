@@ -8,6 +8,7 @@ import { usageText } from '../../src/slack/parse-command.js';
 import type { NodeHandler } from '../../src/slack/slack-http-receiver.js';
 import type { Convoy, Hook } from '../../src/town/types.js';
 import { captureResponses, post, recordingLogger, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody, startServer, type TestServer } from './helpers.js';
+import { gt as runGt } from '../cli/run-gt.js';
 import { recordConvoy, REPO, tempRig, type TempRig } from './rig-fixture.js';
 
 const WRITER = 'UWRITER1';
@@ -227,6 +228,9 @@ describe('/gt over signed HTTP with the real services over a real rig', () => {
 
     const expected = await inRig((rig) => inbox(rig, 'octocat'));
     expect(expected).toHaveLength(2);
+    // `gt mail inbox` run as octocat (its own inbox) lists the very same messages.
+    const cli = (await runGt(town.dir, ['mail', 'inbox', '--json'], { actor: 'octocat' })).json<{ id: string }[]>();
+    expect(cli.map((m) => m.id)).toEqual(expected.map((m) => m.id));
     expect(reply.text).toBe(
       [`*Inbox (${expected.length}):*`, ...expected.map((m) => `• *${m.from}* ${m.subject}`)].join('\n'),
     );
