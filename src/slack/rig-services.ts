@@ -184,7 +184,7 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
             (t): TrailEntry => ({
               at: t.at,
               actor: t.actor,
-              summary: `${t.id ? `${t.id} ` : ''}${t.summary}${t.status ? ` → ${t.status}` : ''}`,
+              summary: `${t.summary}${t.status ? ` → ${t.status}` : ''}`,
               bead: t.kind === 'beads' ? t.id || null : null,
               convoy: t.kind === 'convoys' ? t.id || null : null,
               url: null,
