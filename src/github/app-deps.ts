@@ -42,6 +42,8 @@ export interface AppDeps {
   version: string;
   /** Stops long-lived git processes (tests and shutdown). */
   close?(): Promise<void>;
+  /** This app's id: objects GitHub says this app made may act for the person they name. */
+  appId?: number | null;
   /** The ledger mirrors the webhook handlers use; the Slack bot shares them. */
   mirrors?: Pick<LedgerMirrors, 'withRepoLedger'>;
   /** SLACK_* settings; Slack stays off without them. */
@@ -70,6 +72,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
     version: VERSION,
     mirrors,
     env,
+    appId: config.appId && /^\d+$/.test(config.appId) ? Number(config.appId) : null,
     withRepo: (scope, fn) =>
       mirrors.withRepoLedger(
         {

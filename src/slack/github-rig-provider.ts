@@ -1,3 +1,4 @@
+import { onBehalfOfMarker } from '../github/delegated-actor.js';
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
@@ -145,10 +146,22 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
         owner,
         repo: name,
         title: firstLine(goal),
-        body: `${goal}\n\n---\n_Asked from Slack by @${requestedBy}._\n<!-- gastown:slack-request ${requestedBy} -->`,
+        body: `${goal}\n\n---\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
         labels: [config.labels.mayor],
       });
       return { number: data.number, url: data.html_url };
+    },
+
+    async requestOnIssue(repo, issueNumber, command, requestedBy) {
+      const { owner, name } = split(repo);
+      const { octokit } = await access(repo);
+      const { data } = await octokit.rest.issues.createComment({
+        owner,
+        repo: name,
+        issue_number: issueNumber,
+        body: `${command}\n\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
+      });
+      return { url: data.html_url };
     },
 
     async close() {

@@ -23,6 +23,11 @@ export interface RigProvider {
    * Returns the issue's number and url.
    */
   openGoalIssue?(repo: string, goal: string, requestedBy: string): Promise<{ number: number; url: string }>;
+  /**
+   * GitHub only: posts a `/gt` command on an issue on behalf of a person (whose write access
+   * the caller has checked), so the GitHub flow runs it as that person.
+   */
+  requestOnIssue?(repo: string, issueNumber: number, command: string, requestedBy: string): Promise<{ url: string }>;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import { getConvoy } from '../rig/convoys.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { GastownError, isGastownError } from '../errors.js';
 import type { DocKind } from '../ledger/ledger.js';
@@ -212,6 +213,16 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
 
     async approve(convoyId, actor) {
       const repo = await locateOrThrow('convoys', convoyId);
+      if (provider.kind === 'github' && provider.requestOnIssue && repo) {
+        // On GitHub the plan's child issues are made by the GitHub flow: ask it, as this
+        // person, with a `/gt approve` on the parent issue (also the audit trail there).
+        const current = await provider.withRig(repo, (rig) => getConvoy(rig, convoyId));
+        const parent = current.source?.kind === 'github' ? current.source.issue?.number : undefined;
+        if (!current.approved && parent !== undefined) {
+          await provider.requestOnIssue(repo, parent, '/gt approve', actor);
+          return current;
+        }
+      }
       const convoy = await provider.withRig(repo, async (rig) => {
         const approved = await approveConvoy(rig.withActor(actor), convoyId, actor);
         // Locally the app dispatches; on GitHub dispatch waits for the child issues (the GitHub flow).

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { Probot } from 'probot';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { onBehalfOfMarker } from '../../src/github/delegated-actor.js';
 import { LedgerMirrors } from '../../src/github/ledger-mirror.js';
 import { createBead } from '../../src/rig/beads.js';
 import { githubSourceKey } from '../../src/rig/github-keys.js';
@@ -137,5 +138,19 @@ describe('GitHub rig provider', () => {
     expect(issueBody).toMatchObject({ title: 'Add dark mode', labels: ['gastown:mayor'] });
     expect(issueBody.body).toContain('Asked from Slack by @octocat');
     expect(convoy).toMatchObject({ title: 'Add dark mode', status: 'awaiting_approval', sourceKey: 'github:acme/web#7' });
+    // The GitHub flow trusts the issue as octocat's only through this marker on an app-made issue.
+    expect(issueBody.body).toContain(onBehalfOfMarker('octocat'));
+
+    // Approving from Slack asks the GitHub flow, as octocat, on the parent issue.
+    let commentBody: any;
+    const approveScope = nock(API)
+      .post(`${R}/issues/7/comments`, (b) => ((commentBody = b), true))
+      .reply(201, { id: 9, html_url: 'https://github.com/acme/web/issues/7#issuecomment-9' });
+    const afterApprove = await services.approve(convoy.id, 'octocat');
+
+    expect(approveScope.pendingMocks()).toEqual([]);
+    expect(commentBody.body.split('\n')[0]).toBe('/gt approve');
+    expect(commentBody.body).toContain(onBehalfOfMarker('octocat'));
+    expect(afterApprove.status).toBe('awaiting_approval'); // the GitHub flow approves, materialises and dispatches
   });
 });

@@ -4,6 +4,7 @@ import type { AppDeps, RepoServices } from '../app-deps.js';
 import { approveConvoy } from '../approve-convoy.js';
 import type { Delivery } from '../delivery.js';
 import { repoScope } from '../delivery.js';
+import { delegatedActor } from '../delegated-actor.js';
 import { loadDelivery } from '../load-delivery.js';
 import type { GtCommand } from '../parse-command.js';
 import { parseCommand } from '../parse-command.js';
@@ -19,11 +20,13 @@ const COMMANDS: Record<GtCommand, (delivery: Delivery, services: RepoServices) =
 export function issueCommentCreated(deps: AppDeps) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue } = context.payload;
-    // Bots (this app included) never drive the town by comment; PR comments are for later commands.
-    if (context.isBot || comment.user?.type === 'Bot' || issue.pull_request) return;
+    // Bots never drive the town by comment, except this app acting for a person it names
+    // (a Slack approval); PR comments are for later commands.
+    const delegated = delegatedActor(comment, deps.appId);
+    if ((!delegated && (context.isBot || comment.user?.type === 'Bot')) || issue.pull_request) return;
     const command = parseCommand(comment.body);
     if (command === null) return;
-    const author = comment.user?.login ?? context.payload.sender.login;
+    const author = delegated ?? comment.user?.login ?? context.payload.sender.login;
     const delivery = await loadDelivery(context, deps, author, () => true);
     if (delivery === null) return;
     const outcome = await deps.withRepo(repoScope(delivery), (services) => COMMANDS[command](delivery, services));

@@ -2,6 +2,7 @@
 import type { Context } from 'probot';
 import type { AppDeps } from '../app-deps.js';
 import { repoScope } from '../delivery.js';
+import { delegatedActor } from '../delegated-actor.js';
 import { loadDelivery } from '../load-delivery.js';
 import { planIssue } from '../plan-issue.js';
 
@@ -9,7 +10,9 @@ export function issuesLabeled(deps: AppDeps) {
   return async (context: Context<'issues.labeled'>): Promise<void> => {
     const label = context.payload.label?.name;
     if (label === undefined) return;
-    const delivery = await loadDelivery(context, deps, context.payload.sender.login, (c) => c.labels.mayor === label);
+    // A goal issue the app opened for a Slack user acts as that user (checked like anyone).
+    const sender = delegatedActor(context.payload.issue, deps.appId) ?? context.payload.sender.login;
+    const delivery = await loadDelivery(context, deps, sender, (c) => c.labels.mayor === label);
     if (delivery === null || label !== delivery.config.labels.mayor) return;
     const outcome = await deps.withRepo(repoScope(delivery), (services) => planIssue(delivery, services));
     context.log.info({ issue: context.payload.issue.number, outcome }, 'Handled Mayor label');
