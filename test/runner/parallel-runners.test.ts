@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunnerSummary } from '../../src/polecat/runner/run-runner.js';
@@ -28,7 +30,12 @@ describe('several runner processes on one rig', () => {
   it('share the work without ever working one bead twice', async () => {
     town = await makeTown({ concurrency: 4 });
     const beads = [];
-    for (let i = 0; i < 6; i++) beads.push(await scriptBead(town.rig, `bead ${i}`, [`sleep 0.2; echo ${i} > f${i}.txt`]));
+    // Each bead waits until four are under way at once: with two beads per runner, that
+    // takes both runners, however slowly either process starts.
+    const marks = join(town.root, 'started');
+    mkdirSync(marks);
+    const rendezvous = `touch ${marks}/$GASTOWN_BEAD; until [ "$(ls ${marks} | wc -l)" -ge 4 ]; do sleep 0.05; done`;
+    for (let i = 0; i < 6; i++) beads.push(await scriptBead(town.rig, `bead ${i}`, [`${rendezvous}; echo ${i} > f${i}.txt`]));
 
     const [one, two] = await Promise.all([runChild(town.clone, 'runner-one'), runChild(town.clone, 'runner-two')]);
 
