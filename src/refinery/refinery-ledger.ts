@@ -8,13 +8,13 @@ export const REFINERY_ACTOR = 'refinery';
 
 /**
  * A merged bead closes through the same path as a merged pull request (recordMerged: hook
- * cleared, beadsDone, convoy landing with its feed events), acting as the Refinery. A bead
- * no longer in review (another Refinery got there) is left alone.
+ * cleared, beadsDone, convoy landing with its feed events); `rig` acts as the Refinery. A
+ * bead no longer in review (another Refinery got there) is left alone.
  */
 export async function closeMerged(rig: Rig, beadId: string, sha: string): Promise<{ bead: Bead; landed: Convoy | null } | null> {
   const bead = await rig.ledger.get<Bead>('beads', beadId);
   if (!bead || bead.value.status !== 'in_review') return null;
-  const r = await recordMerged(rig.withActor(REFINERY_ACTOR), beadId, { reason: `merged as ${sha.slice(0, 12)}` });
+  const r = await recordMerged(rig, beadId, { reason: `merged as ${sha.slice(0, 12)}` });
   if (!r.changed) return null;
   return { bead: r.bead, landed: r.landed ? r.convoy : null };
 }

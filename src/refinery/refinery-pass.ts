@@ -5,7 +5,7 @@ import type { Rig } from '../rig/rig.js';
 import { topoOrder } from '../town/graph.js';
 import type { Bead } from '../town/types.js';
 import { mergeBranches, type MergeBranchesOutcome } from './merge-branch.js';
-import { closeMerged, sendBack } from './refinery-ledger.js';
+import { closeMerged, REFINERY_ACTOR, sendBack } from './refinery-ledger.js';
 
 export interface RefineryOptions {
   env: NodeJS.ProcessEnv;
@@ -68,7 +68,9 @@ export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<Ref
   const first = await merge(ready);
   // A failed gate on a batch does not say whose change broke it: try each bead alone.
   const rounds = first.gateFailed && ready.length > 1 ? await sequential(ready, merge) : [{ batch: ready, result: first }];
-  for (const { batch, result } of rounds) await settle(rig, batch, result, out, log, remote.defaultBranch);
+  // One Refinery identity per pass (feed events of one Rig instance get distinct ids).
+  const refinery = rig.actor === REFINERY_ACTOR ? rig : rig.withActor(REFINERY_ACTOR);
+  for (const { batch, result } of rounds) await settle(refinery, batch, result, out, log, remote.defaultBranch);
   return out;
 }
 
