@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { GastownError } from '../errors.js';
 import { pickPassThrough } from '../polecat/agents/agent-env.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from '../polecat/runner/rig-remote.js';
 import { runGit } from '../polecat/run-git.js';
@@ -101,7 +102,13 @@ export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBr
     }
   }
   const push = await git(repoDir, ['push', '--quiet', '--no-verify', remote.remote, `${head}:refs/heads/${remote.defaultBranch}`], [0, 1, 128]);
-  if (push.exitCode !== 0) return { ...out, merged: [], raced: true };
+  if (push.exitCode !== 0) {
+    // Rejected because the default branch moved (someone pushed meanwhile) is a race to retry;
+    // any other refusal (permissions, a server hook) is an error a person must see.
+    await fetchBranches(repoDir, remote);
+    if ((await refSha(repoDir, base)) !== baseSha) return { ...out, merged: [], raced: true };
+    throw new GastownError('gastown_git', `the Refinery could not push ${remote.defaultBranch} to ${remote.remote}: ${tail(push.stderr, 1000)}`);
+  }
   // Keep the tracking ref current even for a URL remote (a named remote updates it on push).
   // The push is what counts; local refs trail it and catch up on the next fetch, so a lock
   // held by a polecat's fetch must not turn a merge into a failure.

@@ -23,6 +23,8 @@ export interface RefineryPassResult {
   failed: string[];
   /** Queued beads whose blockers are not closed yet, or that lost a push race. */
   waiting: string[];
+  /** Of those, the ones that lost a push race (the default branch moved): worth another pass soon. */
+  raced: string[];
 }
 
 /** Beads the local merge queue holds: in review, pushed, no pull request (no forge). */
@@ -41,7 +43,7 @@ export function refineryQueue(beads: readonly Bead[]): Bead[] {
  */
 export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<RefineryPassResult> {
   const log = opts.log ?? (() => {});
-  const out: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], waiting: [] };
+  const out: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], waiting: [], raced: [] };
   const beads = await allBeads(rig);
   const queue = refineryQueue(beads);
   if (queue.length === 0) return out;
@@ -88,6 +90,7 @@ async function settle(rig: Rig, batch: Bead[], result: MergeBranchesOutcome, out
   const byBranch = new Map(batch.map((b) => [b.branch!, b]));
   if (result.raced) {
     out.waiting.push(...batch.map((b) => b.id));
+    out.raced.push(...batch.map((b) => b.id));
     return;
   }
   for (const { branch, sha } of result.merged) {

@@ -9,11 +9,12 @@ export async function runRefinery(
   rig: Rig,
   opts: RefineryOptions & { once?: boolean; signal?: AbortSignal; pollMs?: number },
 ): Promise<RefineryPassResult> {
-  const total: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], waiting: [] };
+  const total: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], waiting: [], raced: [] };
   for (;;) {
     const pass = await refineryPass(rig, opts);
     for (const k of ['merged', 'landed', 'sentBack', 'failed'] as const) total[k].push(...pass[k]);
     total.waiting = pass.waiting;
+    total.raced = pass.raced;
     if (opts.once || opts.signal?.aborted) return total;
     if (pass.merged.length + pass.sentBack.length + pass.failed.length === 0) await pause(opts.pollMs ?? 1000, opts.signal);
     if (opts.signal?.aborted) return total;

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createScriptAgent } from '../../src/polecat/agents/script-agent.js';
@@ -148,6 +148,20 @@ describe('the Refinery', () => {
     expect(reflog).toEqual([git(town.remote, ['rev-parse', 'main'])]);
     expect(git(town.remote, ['rev-parse', 'main~3'])).toBe(mainBefore);
     for (const b of beads) expect((await getBead(town.rig, b.id)).closeReason).toMatch(/^merged as /);
+  });
+
+  it('reports a push the remote refuses (not a race) as an error, leaving the bead queued', async () => {
+    town = await makeTown();
+    const bead = await scriptBead(town.rig, 'Add feature', ['echo f > feature.txt']);
+    await queueBranch(town, bead.id, 'feature.txt', 'f\n');
+    const hook = join(town.remote, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "main is protected" >&2\nexit 1\n', { mode: 0o755 });
+
+    await expect(refineryPass(town.rig, { env: process.env })).rejects.toThrow(/could not push main to origin: .*main is protected/s);
+
+    expect((await getBead(town.rig, bead.id)).status).toBe('in_review');
+    rmSync(hook);
+    expect((await refineryPass(town.rig, { env: process.env })).merged).toEqual([bead.id]);
   });
 
   it('merges a bead only once its blockers are closed', async () => {

@@ -124,7 +124,8 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     summary.landed.push(...pass.landed);
     summary.sentBack.push(...pass.sentBack);
     summary.failed.push(...pass.failed);
-    refineryFoundWork = pass.merged.length + pass.sentBack.length + pass.failed.length > 0;
+    // A lost push race is progress still to be made: the next pass rebases onto the new tip.
+    refineryFoundWork = pass.merged.length + pass.sentBack.length + pass.failed.length + pass.raced.length > 0;
     if (refineryFoundWork) refineDue = true;
   };
 
