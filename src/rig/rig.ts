@@ -23,8 +23,6 @@ export interface RigOpenOptions {
  * function takes one; nothing here is global, so one process can serve many rigs.
  */
 export class Rig {
-  private eventSeq = 0;
-
   private constructor(
     readonly ledger: Ledger,
     readonly settings: RigSettings,
@@ -32,6 +30,8 @@ export class Rig {
     readonly repoDir: string,
     readonly actor: string,
     private readonly clock: () => Date,
+    /** Shared by every actor view of one open rig, so feed event ids never repeat. */
+    private readonly eventSeq: { n: number } = { n: 0 },
   ) {}
 
   static async open(opts: RigOpenOptions): Promise<Rig> {
@@ -65,7 +65,7 @@ export class Rig {
   }
 
   withActor(actor: string): Rig {
-    return new Rig(this.ledger, this.settings, this.gitDir, this.repoDir, actor, this.clock);
+    return new Rig(this.ledger, this.settings, this.gitDir, this.repoDir, actor, this.clock, this.eventSeq);
   }
 
   now(): Date {
@@ -85,7 +85,7 @@ export class Rig {
   emit(tx: Transaction, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
     const at = this.at();
     const event: FeedEvent = {
-      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq++).toString(36)}`,
+      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}`,
       type,
       at,
       actor: this.actor,
