@@ -85,7 +85,7 @@ export class Rig {
   emit(tx: Transaction, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
     const at = this.at();
     const event: FeedEvent = {
-      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}`,
+      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}${randomBytes(2).toString('hex')}`,
       type,
       at,
       actor: this.actor,
