@@ -49,7 +49,7 @@ export async function deaconPass(rig: Rig, opts: DeaconOptions = {}): Promise<De
         if (beat) tx.delete('heartbeats', polecat);
         const hook = await tx.get<Hook>('hooks', polecat);
         if (hook?.bead !== bead.id) tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: DEACON_ACTOR });
-        rig.emit(tx, 'stalled', `${polecat} went silent on ${bead.id} (${last}); it is claimable again`, { bead: bead.id, convoy: bead.convoy });
+        rig.emit(tx, 'stalled', `${polecat} went silent on ${bead.id} (${last}); it is claimable again`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
         const escalate = bead.attempts >= escalateAfter;
         if (escalate)
           mailInTx(rig, tx, {

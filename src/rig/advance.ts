@@ -31,7 +31,7 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
       if (bead.status === 'closed') return { bead, changed: false, convoy: bead.convoy ? await tx.get<Convoy>('convoys', bead.convoy) : null, landed: false };
       const closed = transitionBead(bead, 'closed', rig.at(), { closeReason: opts.reason ?? 'merged' });
       tx.put('beads', beadId, closed, `merged beads/${beadId}`);
-      rig.emit(tx, 'merged', `${beadId} merged: ${bead.title}`, { bead: beadId, convoy: bead.convoy, url: opts.url ?? bead.pr?.url ?? null });
+      rig.emit(tx, 'merged', `${beadId} merged: ${bead.title}`, { bead: beadId, convoy: bead.convoy, url: opts.url ?? bead.pr?.url ?? bead.issue?.url ?? null });
       if (bead.assignee) {
         const hook = await tx.get<Hook>('hooks', bead.assignee);
         if (hook?.bead === beadId) tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null });
@@ -83,7 +83,7 @@ export async function recordRejected(rig: Rig, beadId: string, why = 'pull reque
       }
       const open = transitionBead(bead, 'open', rig.at(), { pr: null });
       tx.put('beads', beadId, open, `reopen beads/${beadId}`);
-      rig.emit(tx, 'bead_reopened', `${beadId} open again: ${why}`, { bead: beadId, convoy: bead.convoy });
+      rig.emit(tx, 'bead_reopened', `${beadId} open again: ${why}`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
       return open;
     },
     { actor: rig.actor },

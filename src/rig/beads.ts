@@ -114,7 +114,7 @@ export async function mutateBead(
       const next = change(bead);
       if (next === bead) return bead;
       tx.put('beads', id, next, `${event?.type ?? 'update'} beads/${id}`);
-      if (event) rig.emit(tx, event.type, event.message(next), { bead: id, convoy: next.convoy, url: next.pr?.url ?? null });
+      if (event) rig.emit(tx, event.type, event.message(next), { bead: id, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
       return next;
     },
     { actor: rig.actor },

@@ -47,7 +47,7 @@ export async function sling(rig: Rig, beadId: string, polecat?: string): Promise
       const next = transitionBead(bead, 'hooked', rig.at(), { assignee: name });
       tx.put('beads', beadId, next, `sling beads/${beadId}`);
       tx.put<Hook>('hooks', name, { agent: name, bead: beadId, slungAt: rig.at(), slungBy: rig.actor }, `sling hooks/${name}`);
-      rig.emit(tx, 'bead_slung', `${beadId} slung to ${name}`, { bead: beadId, convoy: bead.convoy });
+      rig.emit(tx, 'bead_slung', `${beadId} slung to ${name}`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
       return { bead: next, polecat: name, newPolecat: isNew };
     },
     { actor: rig.actor },
@@ -69,7 +69,7 @@ export async function unsling(rig: Rig, beadId: string, reason = 'unslung'): Pro
       }
       const next = transitionBead(bead, 'open', rig.at());
       tx.put('beads', beadId, next, `unsling beads/${beadId}`);
-      rig.emit(tx, 'bead_unslung', `${beadId} taken off ${bead.assignee ?? 'its hook'} (${reason})`, { bead: beadId, convoy: bead.convoy });
+      rig.emit(tx, 'bead_unslung', `${beadId} taken off ${bead.assignee ?? 'its hook'} (${reason})`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
       return next;
     },
     { actor: rig.actor },

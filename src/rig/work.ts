@@ -124,7 +124,7 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
           takeover
             ? `${opts.runner} took over ${bead.id} from ${beat?.runner ?? 'a silent runner'} (attempt ${next.attempts})`
             : `${polecat} started ${bead.id} on ${opts.runner} (attempt ${next.attempts})`,
-          { bead: bead.id, convoy: bead.convoy },
+          { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null },
         );
         return { bead: bead.id, polecat, runner: opts.runner, attempt: next.attempts, branch, takeover };
       },
@@ -182,7 +182,7 @@ export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; 
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
       if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, { bead: bead.id, convoy: bead.convoy, url: next.pr.url });
-      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, { bead: bead.id, convoy: bead.convoy });
+      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
       mailInTx(rig, tx, {
         from: claim.polecat,
         to: 'mayor',
@@ -210,14 +210,14 @@ export async function failBead(rig: Rig, claim: Claim, reason: string): Promise<
       if (bead.attempts <= rig.settings.retryCap) {
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `retry beads/${bead.id}`);
-        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy });
+        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
         return next;
       }
       const next = transitionBead(bead, 'failed', rig.at());
       tx.put('beads', bead.id, next, `fail beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       await countOnAgent(tx, claim.polecat, 'beadsFailed');
-      rig.emit(tx, 'bead_failed', `${bead.id} failed after ${bead.attempts} attempts: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy });
+      rig.emit(tx, 'bead_failed', `${bead.id} failed after ${bead.attempts} attempts: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
       mailInTx(rig, tx, { from: claim.polecat, to: 'mayor', subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200), body: reason, type: 'BEAD_FAILED', bead: bead.id });
       return next;
     },
@@ -234,7 +234,7 @@ export async function releaseBead(rig: Rig, claim: Claim, why = 'runner stopped'
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `release beads/${bead.id}`);
         tx.delete('heartbeats', claim.polecat);
-        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, { bead: bead.id, convoy: bead.convoy });
+        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
         return next;
       },
       { actor: claim.runner },
