@@ -9,6 +9,7 @@ import type { AppDeps } from './github/app-deps.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
 import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
+import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
 import { healthHandler } from './github/health-handler.js';
 import { attachSlackForGithub } from './slack/attach-slack-github.js';
 
@@ -19,6 +20,7 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('issues.labeled', issuesLabeled(deps));
     app.on('issue_comment.created', issueCommentCreated(deps));
     app.on('pull_request.closed', pullRequestClosed(deps));
+    app.on('pull_request.opened', pullRequestOpened(deps));
     addHandler(healthHandler(deps.version));
     // Slack shares the server and the ledger mirrors; it stays off unless SLACK_* is set.
     if (deps.env && deps.mirrors)

@@ -94,7 +94,7 @@ function isCurrentPullRequest(bead: Bead, pr: ClosedPullRequest): boolean {
 }
 
 /** The delivery as seen from the convoy's parent issue (for the status comment). */
-function parentDelivery(delivery: PullRequestDelivery, recorded: RecordedConvoy): Delivery | null {
+export function parentDelivery(delivery: PullRequestDelivery, recorded: RecordedConvoy): Delivery | null {
   const issue = recorded.convoy.source?.issue;
   if (!issue || recorded.convoy.source?.repo !== `${delivery.owner}/${delivery.repo}`) return null;
   return {
@@ -120,4 +120,19 @@ async function announceLanding(parent: Delivery, recorded: RecordedConvoy): Prom
     .join('\n\n');
   await forge.ensureStatusComment(target.issue.number, `${body}\n`);
   if (config.closeParentOnLand) await forge.closeIssue(target.issue.number, 'completed');
+}
+
+/**
+ * A polecat opened its pull request (from GitHub Actions, with the workflow's token): the
+ * ledger mirror was synced before this runs, so the convoy's status comment can show the
+ * bead in review at once instead of at the next merge.
+ */
+export async function refreshOnOpened(delivery: PullRequestDelivery, services: RepoServices, pr: Pick<ClosedPullRequest, 'number' | 'headRef' | 'body'>): Promise<'not_ours' | 'refreshed'> {
+  const beadId = beadIdOfPullRequest(pr);
+  const bead = beadId === null ? null : await services.work.findBead(beadId);
+  const recorded = bead?.convoy ? await services.work.findConvoyById(bead.convoy) : null;
+  const parent = recorded ? parentDelivery(delivery, recorded) : null;
+  if (!recorded || !parent) return 'not_ours';
+  await ensureStatus(parent, services.plan, recorded);
+  return 'refreshed';
 }

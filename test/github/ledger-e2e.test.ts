@@ -138,6 +138,17 @@ describe('GitHub flows on the real ledger mirror', () => {
 
     // 3. The polecat's PR for a is merged: a closes, b and c become ready and are dispatched.
     const branchA = await polecatOpensPr(town, a.id, 10);
+    // The PR opened by the polecat's workflow: the status comment shows the bead in review at once.
+    const o1 = nock(API);
+    mockTokenAndConfig(o1, 'closeParentOnLand: true\n');
+    issues.mockEditStatus(o1);
+    const opened = closedPullRequest({ number: 10, branch: branchA, merged: false });
+    opened.action = 'opened';
+    opened.pull_request.state = 'open';
+    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'o1', payload: opened });
+    expect(o1.pendingMocks()).toEqual([]);
+    expect(issues.statusBody).toMatch(/#2 Output schema — in review/);
+
     const m1 = nock(API);
     mockTokenAndConfig(m1, 'closeParentOnLand: true\n');
     m1.patch(`${R}/issues/2`, { state: 'closed', state_reason: 'completed' }).reply(200, {});
