@@ -68,6 +68,17 @@ describe('gt bead', () => {
     expect((await gt(dir, ['bead', 'list', '--json'])).json<Bead[]>()).toEqual([]);
   });
 
+  test('gt init sets and keeps rig settings; bad values are refused', async () => {
+    const set = await gt(dir, ['init', '--agent-command', 'claude -p', '--concurrency', '3', '--gate', 'npm test', '--json']);
+    expect(set.json()).toMatchObject({ concurrency: 3, gate: 'npm test', agent: { kind: 'command', command: 'claude -p' } });
+    // Running it again keeps what was set.
+    expect((await gt(dir, ['init', '--json'])).json()).toMatchObject({ concurrency: 3, agent: { kind: 'command' } });
+    expect((await gt(dir, ['init', '--agent', 'robot'])).stderr).toMatch(/--agent must be script, command or builtin/);
+    expect((await gt(dir, ['init', '--agent', 'command'])).stderr).toMatch(/needs --agent-command/);
+    expect((await gt(dir, ['init', '--concurrency', '99'])).code).toBe(2);
+    expect((await gt(dir, ['init', '--prefix', 'gastown'])).stderr).toMatch(/prefix/);
+  });
+
   test('a command outside a rig says how to make one', async () => {
     const t = tempDir('norig');
     initRepo(t.path);

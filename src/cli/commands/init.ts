@@ -1,23 +1,61 @@
 import type { Command } from 'commander';
+import { GastownError } from '../../errors.js';
 import { Rig } from '../../rig/rig.js';
+import type { RigSettings } from '../../rig/rig-settings.js';
 import type { CliContext } from '../cli-context.js';
+import { intInRange } from '../options.js';
 import { emit } from '../output.js';
+
+interface InitOptions {
+  remote?: string;
+  prefix?: string;
+  gate?: string;
+  defaultBranch?: string;
+  agent?: string;
+  agentCommand?: string;
+  model?: string;
+  concurrency?: number;
+}
 
 export function registerInit(program: Command, ctx: CliContext): void {
   program
     .command('init')
-    .description('make the current git repository a rig')
+    .description('make the current git repository a rig (again: change its settings)')
     .option('--remote <url>', 'remote (URL or name) the ledger syncs with')
     .option('--prefix <refs>', 'ref namespace of the ledger (default refs/gastown/)')
     .option('--gate <command>', 'command the Refinery runs before merging (e.g. "npm test")')
     .option('--default-branch <name>', 'branch polecats start from and the Refinery merges into')
-    .action((opts: { remote?: string; prefix?: string; gate?: string; defaultBranch?: string }, cmd: Command) => {
-      const changes: Record<string, unknown> = {};
+    .option('--agent <kind>', 'how polecats work: script (fenced sh blocks of the bead), command, builtin')
+    .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
+    .option('--model <name>', 'model for --agent builtin')
+    .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
+    .action((opts: InitOptions, cmd: Command) => {
+      const changes: Partial<RigSettings> = {};
       if (opts.remote) changes.remote = opts.remote;
       if (opts.prefix) changes.prefix = opts.prefix;
       if (opts.gate) changes.gate = opts.gate;
       if (opts.defaultBranch) changes.defaultBranch = opts.defaultBranch;
+      if (opts.concurrency) changes.concurrency = opts.concurrency;
+      if (opts.agent || opts.agentCommand || opts.model) {
+        const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
+        if (kind !== 'script' && kind !== 'command' && kind !== 'builtin')
+          throw new GastownError('gastown_bad_input', `--agent must be script, command or builtin (got ${JSON.stringify(kind)})`);
+        if (kind === 'command' && !opts.agentCommand) throw new GastownError('gastown_bad_input', '--agent command needs --agent-command "<cli>"');
+        changes.agent = {
+          kind,
+          maxTurns: 40,
+          tokenBudget: 400_000,
+          timeoutMs: 30 * 60_000,
+          ...(opts.agentCommand ? { command: opts.agentCommand } : {}),
+          ...(opts.model ? { model: opts.model } : {}),
+        };
+      }
       const settings = Rig.init(ctx.cwd, changes, ctx.now());
-      emit(ctx, cmd.optsWithGlobals().json, settings, () => `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}`);
+      emit(ctx, cmd.optsWithGlobals().json, settings, () =>
+        [
+          `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}`,
+          `polecats: ${settings.concurrency} at once, ${settings.agent.kind} agent${settings.agent.command ? ` (${settings.agent.command})` : ''}${settings.gate ? `; Refinery gate: ${settings.gate}` : ''}`,
+        ].join('\n'),
+      );
     });
 }
