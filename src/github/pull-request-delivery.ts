@@ -1,0 +1,41 @@
+import type { Context } from 'probot';
+import { loadRepoConfig } from '../config/repo-config.js';
+import { isGastownError } from '../errors.js';
+import { GitHubForge } from '../forge/github-forge.js';
+import type { PullRequestDelivery } from './advance-bead.js';
+import { beadIdOfPullRequest } from './advance-bead.js';
+import type { AppDeps, RepoScope } from './app-deps.js';
+
+/**
+ * What a `pull_request.*` handler needs, or null when the pull request is not a polecat's
+ * (not a `polecat/<name>/<bead>` branch of this very repository: polecats never push from
+ * a fork) or the repository config is invalid. No config read, no ledger sync otherwise.
+ */
+export async function pullRequestDelivery(
+  context: Context<'pull_request.closed'> | Context<'pull_request.opened'>,
+  deps: AppDeps,
+): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {
+  const { pull_request: pr, repository } = context.payload;
+  if (beadIdOfPullRequest({ headRef: pr.head.ref, body: pr.body ?? null }) === null || pr.head.repo?.full_name !== repository.full_name) return null;
+  const owner = repository.owner.login;
+  const repo = repository.name;
+  let config;
+  try {
+    config = await loadRepoConfig(context, { defaultModel: deps.defaultModel });
+  } catch (err) {
+    if (!isGastownError(err, 'gastown_config')) throw err;
+    context.log.warn({ code: err.code, pr: pr.number }, 'Invalid repository config: pull request ignored');
+    return null;
+  }
+  const delivery: PullRequestDelivery = {
+    octokit: context.octokit,
+    log: context.log,
+    forge: new GitHubForge({ octokit: context.octokit, owner, repo, log: context.log }),
+    config,
+    owner,
+    repo,
+    sender: context.payload.sender.login,
+    defaultBranch: repository.default_branch,
+  };
+  return { delivery, scope: { owner, repo, octokit: context.octokit, config, log: context.log, actor: 'gastown[bot]' } };
+}
