@@ -3,6 +3,7 @@ import { runDeacon } from '../../deacon/run-deacon.js';
 import type { DeaconPassResult } from '../../deacon/deacon-pass.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit } from '../output.js';
+import { withStopSignal } from '../stop-signal.js';
 
 export function registerDeacon(program: Command, ctx: CliContext): void {
   program
@@ -11,18 +12,14 @@ export function registerDeacon(program: Command, ctx: CliContext): void {
     .option('--once', 'one pass, then exit')
     .action(async (o: { once?: boolean }, cmd: Command) => {
       const json = cmd.optsWithGlobals().json as boolean;
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       const total: DeaconPassResult = { stalled: [], escalated: [] };
-      try {
+      await withStopSignal(async (signal) => {
         await withRig(
           ctx,
           (rig) =>
             runDeacon(rig, {
               once: o.once,
-              signal: stop.signal,
+              signal,
               onPass: (r) => {
                 total.stalled.push(...r.stalled);
                 total.escalated.push(...r.escalated);
@@ -32,9 +29,6 @@ export function registerDeacon(program: Command, ctx: CliContext): void {
           { actor: 'deacon' },
         );
         emit(ctx, json, total, () => `stalled ${total.stalled.length}${total.stalled.length ? ` (${total.stalled.join(', ')})` : ''}, escalated ${total.escalated.length}`);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      });
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runRefinery } from '../../refinery/run-refinery.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit } from '../output.js';
+import { withStopSignal } from '../stop-signal.js';
 
 export function registerRefinery(program: Command, ctx: CliContext): void {
   const refinery = program.command('refinery').description('the local merge queue (rigs without a forge)');
@@ -11,16 +12,9 @@ export function registerRefinery(program: Command, ctx: CliContext): void {
     .option('--once', 'one pass over the queue, then exit')
     .action(async (o: { once?: boolean }, cmd: Command) => {
       const json = cmd.optsWithGlobals().json as boolean;
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const r = await withRig(ctx, (rig) => runRefinery(rig, { env: ctx.env, once: o.once, signal: stop.signal, log: (l) => !json && ctx.stderr.write(`${l}\n`) }), { actor: 'refinery' });
+      await withStopSignal(async (signal) => {
+        const r = await withRig(ctx, (rig) => runRefinery(rig, { env: ctx.env, once: o.once, signal: signal, log: (l) => !json && ctx.stderr.write(`${l}\n`) }), { actor: 'refinery' });
         emit(ctx, json, r, () => `merged ${r.merged.length}${r.merged.length ? ` (${r.merged.join(', ')})` : ''}, sent back ${r.sentBack.length}, failed ${r.failed.length}, waiting ${r.waiting.length}${r.landed.length ? `; landed ${r.landed.join(', ')}` : ''}`);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      });
     });
 }

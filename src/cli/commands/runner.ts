@@ -9,6 +9,7 @@ import { runRunner } from '../../polecat/runner/run-runner.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
 import { emit } from '../output.js';
+import { withStopSignal } from '../stop-signal.js';
 
 interface RunnerFlags {
   concurrency?: number;
@@ -71,11 +72,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .action(async (o: RunnerFlags, cmd: Command) => {
       const json = cmd.optsWithGlobals().json as boolean;
       if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
+      await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
           const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
           return runRunner({
@@ -85,7 +82,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             once: o.once,
             bead: o.bead,
             untilIdle: o.untilIdle,
-            signal: stop.signal,
+            signal: signal,
             progress: createProgressBoard(ctx.stderr, json),
             forge: await forgeFor(o.forge, ctx.env),
             dispatch: o.dispatch,
@@ -99,9 +96,6 @@ export function registerRunner(program: Command, ctx: CliContext): void {
           const worked = summary.outcomes.map((x) => `${x.polecat} ${x.bead} ${x.outcome}`).join('\n');
           return [worked || 'no beads to work', `merged ${summary.merged.length}, landed ${summary.landed.length}, sent back ${summary.sentBack.length}, failed ${summary.failed.length}`].join('\n');
         });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      });
     });
 }
