@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { GastownError } from '../errors.js';
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+import { DEFAULT_MODEL } from '../model/default-model.js';
+
+export { DEFAULT_MODEL };
 
 export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
   return z

@@ -1,7 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
-export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+import { DEFAULT_MODEL } from './default-model.js';
+
+export { DEFAULT_MODEL };
 
 export interface AnthropicClientOptions {
   apiKey: string;
@@ -31,7 +33,7 @@ export function createAnthropicClient(opts: AnthropicClientOptions): Anthropic {
 /**
  * The one place that reads the environment for the model: ANTHROPIC_API_KEY (required;
  * null without it, so callers fall back to the checklist planner), ANTHROPIC_BASE_URL and
- * GASTOWN_MODEL (default `claude-sonnet-4-5`).
+ * GASTOWN_MODEL (default `claude-sonnet-4-6`).
  */
 export function anthropicFromEnv(env: NodeJS.ProcessEnv): { client: Anthropic; model: string } | null {
   const apiKey = env['ANTHROPIC_API_KEY']?.trim();

@@ -68,7 +68,7 @@ export interface ApiUsage {
  * One API call's usage as a `ModelUsage`, with its estimated cost. The API's
  * `input_tokens` excludes cached tokens, so the four counts add up without overlap.
  */
-export function toModelUsage(apiUsage: ApiUsage, model = 'claude-sonnet-4-5'): ModelUsage {
+export function toModelUsage(apiUsage: ApiUsage, model = 'claude-sonnet-4-6'): ModelUsage {
   const counts: TokenCounts = {
     inputTokens: apiUsage.input_tokens,
     outputTokens: apiUsage.output_tokens,

@@ -14,7 +14,7 @@ describe('repo config (.github/gastown.yml)', () => {
         failed: 'gastown:failed',
       },
       planner: 'model',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       maxBeads: 12,
       requireApproval: false,
       concurrency: 4,
@@ -82,7 +82,7 @@ describe('env config', () => {
       appId: null,
       hasPrivateKey: false,
       port: 3000,
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       gitUrlTemplate: 'https://x-access-token:{token}@github.com/{owner}/{repo}.git',
       slack: null,
     });

@@ -32,7 +32,7 @@ export const silentLog = pino({ level: 'silent' });
 
 /** App deps over in-memory plan deps, with nothing to dispatch (flows 2 and 4 use the real ledger). */
 export function appDeps(plan: PlanIssueDeps, work: WorkDeps = noWork): AppDeps {
-  return { withRepo: (_scope, fn) => fn({ plan, work }), defaultModel: 'claude-sonnet-4-5', version: '0.1.0-test' };
+  return { withRepo: (_scope, fn) => fn({ plan, work }), defaultModel: 'claude-sonnet-4-6', version: '0.1.0-test' };
 }
 
 /** A fresh Probot per delivery, so each one asks for its own installation token. */

@@ -45,14 +45,14 @@ describe('anthropicFromEnv', () => {
     expect(anthropicFromEnv({ ANTHROPIC_API_KEY: '  ' })).toBeNull();
   });
 
-  it('reads the key, base URL and model, defaulting the model to claude-sonnet-4-5', () => {
+  it('reads the key, base URL and model, defaulting the model to claude-sonnet-4-6', () => {
     const custom = anthropicFromEnv({ ANTHROPIC_API_KEY: 'sk-env', ANTHROPIC_BASE_URL: 'https://proxy.example/anthropic', GASTOWN_MODEL: 'claude-opus-4-5' });
     const plain = anthropicFromEnv({ ANTHROPIC_API_KEY: 'sk-env' });
 
     expect(custom?.model).toBe('claude-opus-4-5');
     expect(custom?.client.baseURL).toBe('https://proxy.example/anthropic');
     expect(custom?.client.apiKey).toBe('sk-env');
-    expect(plain?.model).toBe('claude-sonnet-4-5');
+    expect(plain?.model).toBe('claude-sonnet-4-6');
     expect(plain?.client.baseURL).toBe('https://api.anthropic.com');
   });
 });
