@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
-
-export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 import { DEFAULT_MODEL } from './default-model.js';
 
 export { DEFAULT_MODEL };
+
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
 export interface AnthropicClientOptions {
   apiKey: string;
