@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const gtBin = join(root, 'bin', 'gt.js');
+const gtBin = join(root, 'bin', 'gt'); // the launcher users run (npx gt, npm link)
 const env = {
   ...process.env,
   GIT_CONFIG_GLOBAL: '/dev/null',
@@ -39,7 +39,7 @@ function median(xs: number[]): number {
 }
 
 function gt(cwd: string, args: string[], input?: string): string {
-  const r = spawnSync(process.execPath, [gtBin, ...args], { cwd, env, input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(gtBin, args, { cwd, env, input, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`gt ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -107,7 +107,7 @@ function bench(n: number): Row[] {
     // 3. One update.
     const target = ids['k5']!;
     const updRuns: number[] = [];
-    for (let i = 0; i < 7; i++) updRuns.push(time(() => gt(rig, ['bead', 'update', target, '--title', `Renamed ${i}`])));
+    for (let i = 0; i < 15; i++) updRuns.push(time(() => gt(rig, ['bead', 'update', target, '--title', `Renamed ${i}`])));
     const other = ids['k6']!;
     const naiveUpdate = time(() => {
       // read, write blob, tree, commit, compare-and-swap: one process each.
@@ -140,6 +140,12 @@ function bench(n: number): Row[] {
 
 const runs = sizes.length ? sizes : [1000, 10000];
 console.log(`gt ledger benchmark (node ${process.version}, ${runs.join(' and ')} beads; whole-process times)`);
+{
+  // For scale: what any node process costs here before doing anything (min of 20).
+  const floor = Math.min(...Array.from({ length: 20 }, () => time(() => spawnSync(process.execPath, ['-e', '0']))));
+  const floorNoCa = Math.min(...Array.from({ length: 20 }, () => time(() => spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } }))));
+  console.log(`node -e 0: ${fmt(floor)}${process.env.NODE_EXTRA_CA_CERTS ? ` (${fmt(floorNoCa)} without NODE_EXTRA_CA_CERTS, which gt drops for offline commands)` : ''}`);
+}
 for (const n of runs) {
   const rows = bench(n);
   console.log(`\n${n} beads`);

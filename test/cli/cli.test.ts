@@ -256,12 +256,17 @@ describe('gt sync and gt doctor', () => {
 });
 
 describe('the gt executable', () => {
-  test('runs from any directory by its path, and npx gt works at the repository root', async () => {
+  test('runs from any directory by its path (also through a symlink), and npx gt works at the repository root', async () => {
     const run = promisify(execFile);
     const root = join(import.meta.dirname, '..', '..');
-    const bin = join(root, 'bin', 'gt.js');
+    const bin = join(root, 'bin', 'gt');
     const viaPath = await run(bin, ['ready', '--json'], { cwd: dir, env: TEST_GIT_ENV });
     expect(JSON.parse(viaPath.stdout)).toEqual([]);
+    // npm links bins; the launcher must find its files through the link.
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(bin, join(dir, 'gt-link'));
+    const viaLink = await run(join(dir, 'gt-link'), ['bead', 'create', 'Linked', '--json'], { cwd: dir, env: TEST_GIT_ENV });
+    expect(JSON.parse(viaLink.stdout)).toMatchObject({ title: 'Linked' });
     const viaNpx = await run('npx', ['--no-install', 'gt', '--version'], { cwd: root, env: TEST_GIT_ENV });
     expect(viaNpx.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const bad = await run(bin, ['bead', 'show', 'nope'], { cwd: dir, env: TEST_GIT_ENV }).catch((e: { code: number; stderr: string }) => e);
