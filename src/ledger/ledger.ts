@@ -1,6 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
 import { CatFile } from './cat-file.js';
@@ -11,54 +9,12 @@ import { isStaleFile, Journal } from './journal.js';
 import { RefUpdater, type RefUpdate } from './ref-updater.js';
 import { runGit } from './run-git.js';
 import { ListCache } from './list-cache.js';
+import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode } from './parse-log.js';
+import { readWriterId } from './writer-id.js';
+import { findStaleLocks } from './stale-locks.js';
 
-export type DocKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta';
-export type ChainKind = 'mail' | 'feed' | 'cursors';
-
-export interface Versioned<T> {
-  id: string;
-  value: T;
-  /** The commit the ref points at: the version a compare-and-swap expects. */
-  oid: string;
-}
-
-export interface ChainEntry<T> {
-  oid: string;
-  value: T;
-  /** Committer time in seconds. */
-  time: number;
-  actor: string;
-}
-
-export interface HistoryEntry<T> {
-  oid: string;
-  parents: string[];
-  time: number;
-  actor: string;
-  summary: string;
-  value: T;
-}
-
-export interface LedgerOptions {
-  /** Any directory inside the repository (or a worktree of it). */
-  repoDir: string;
-  /** The common git directory, when the caller already knows it (saves a git process). */
-  gitDir?: string;
-  /** Ref namespace; must end with '/'. Some hosts accept only refs/heads/*: use e.g. 'refs/heads/gastown-ledger/'. */
-  prefix?: string;
-  now?: () => Date;
-  /** Lock files and intent records older than this are taken as left by a dead writer. */
-  staleLockMs?: number;
-  /** How many times a compare-and-swap transaction is retried after losing a race. */
-  maxRetries?: number;
-}
-
-export interface WriteOptions {
-  /** Who is acting (a person's login, a polecat's name); becomes the commit author. */
-  actor?: string;
-  /** Summary line for the history. */
-  message?: string;
-}
+export type { ChainEntry, ChainKind, DocKind, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+import type { ChainEntry, ChainKind, DocKind, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
 
 interface PendingWrite {
   ref: string;
@@ -69,14 +25,6 @@ interface PendingWrite {
   summary: string;
   /** Append (chain) writes keep the old tip as parent; doc writes too; heartbeats replace. */
   keepHistory: boolean;
-}
-
-/** A read-then-write unit of work. Reads record the version seen; writes compare-and-swap against it. */
-export interface Transaction {
-  get<T>(kind: DocKind, id: string): Promise<T | null>;
-  put<T>(kind: DocKind, id: string, value: T, summary?: string): void;
-  delete(kind: DocKind, id: string, summary?: string): void;
-  append<T>(chain: ChainKind, name: string, entry: T, summary?: string): void;
 }
 
 export const DEFAULT_PREFIX = 'refs/gastown/';
@@ -231,7 +179,7 @@ export class Ledger {
    * read with one `git log`. Merge commits made by sync carry no entry and are skipped.
    */
   async readChain<T>(chain: ChainKind, name: string | null, opts: { since?: Date } = {}): Promise<ChainEntry<T>[]> {
-    const args = ['log', '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e', '--reverse', '--date-order'];
+    const args = ['log', LOG_FORMAT, '--reverse', '--date-order'];
     if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
     if (name === null) args.push(`--glob=${this.prefix}${chain}/*`);
     else {
@@ -251,13 +199,13 @@ export class Ledger {
   async history<T>(kind: DocKind, id: string): Promise<HistoryEntry<T>[]> {
     const ref = this.ref(kind, id);
     if (!(await this.catFile.read(ref))) return [];
-    const { stdout } = await runGit(['log', '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e', ref, '--'], { cwd: this.repoDir });
+    const { stdout } = await runGit(['log', LOG_FORMAT, ref, '--'], { cwd: this.repoDir });
     return parseLog<T>(stdout.toString('utf8'));
   }
 
   /** Recent versions across kinds (one `git log` over their refs), newest first. */
   async trail<T>(kinds: DocKind[], opts: { since?: Date; limit?: number } = {}): Promise<(HistoryEntry<T> & { kind: DocKind })[]> {
-    const args = ['log', '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e', '--date-order'];
+    const args = ['log', LOG_FORMAT, '--date-order'];
     if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
     if (opts.limit) args.push(`-n${opts.limit}`);
     for (const k of kinds) args.push(`--glob=${this.prefix}${k}/*`);
@@ -413,25 +361,7 @@ export class Ledger {
 
   /** Lock files under the ledger namespace older than the stale age (for `gt doctor`). */
   staleLocks(): string[] {
-    const root = join(this.gitDir, this.prefix);
-    const found: string[] = [];
-    const walk = (dir: string) => {
-      let entries: Dirent[];
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.name.endsWith('.lock') && isStaleFile(p, this.staleLockMs)) found.push(p);
-      }
-    };
-    walk(root);
-    const packed = join(this.gitDir, 'packed-refs.lock');
-    if (existsSync(packed) && isStaleFile(packed, this.staleLockMs)) found.push(packed);
-    return found;
+    return findStaleLocks(this.gitDir, this.prefix, this.staleLockMs);
   }
 
   removeStaleLocks(): string[] {
@@ -542,74 +472,11 @@ export class Ledger {
   }
 }
 
-function safeDecode(message: string): unknown {
-  try {
-    return decodeMessage(message).value;
-  } catch {
-    return null;
-  }
-}
-
 function readFileIfAny(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch {
     return '';
-  }
-}
-
-function parseLog<T>(text: string): HistoryEntry<T>[] {
-  const out: HistoryEntry<T>[] = [];
-  for (const rec of text.split('\x1e')) {
-    const r = rec.replace(/^\n/, '');
-    if (!r) continue;
-    const [oid, time, actor, parents, message] = r.split('\x00');
-    if (!oid || message === undefined) continue;
-    let decoded: { summary: string; value: T };
-    try {
-      decoded = decodeMessage<T>(message);
-    } catch {
-      decoded = { summary: message.split('\n')[0] ?? '', value: null as T };
-    }
-    out.push({
-      oid,
-      time: Number(time),
-      actor: actor ?? '',
-      parents: parents ? parents.split(' ').filter(Boolean) : [],
-      summary: decoded.summary,
-      value: decoded.value,
-    });
-  }
-  return out;
-}
-
-function kindOfSummary(summary: string, kinds: DocKind[]): DocKind {
-  for (const k of kinds) if (summary.includes(` ${k}/`)) return k;
-  return kinds[0] ?? 'beads';
-}
-
-/**
- * A stable id for this clone, so each clone writes its own feed chain (no single hot ref
- * shared by every machine).
- */
-function readWriterId(gitDir: string): string {
-  const dir = join(gitDir, 'gastown');
-  const file = join(dir, 'writer-id');
-  try {
-    const id = readFileSync(file, 'utf8').trim();
-    if (/^[a-z0-9-]{4,64}$/.test(id)) return id;
-  } catch {
-    /* first use */
-  }
-  mkdirSync(dir, { recursive: true });
-  const host = hostname().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16) || 'host';
-  const id = `${host}-${randomBytes(3).toString('hex')}`;
-  try {
-    // 'wx' fails if the file exists: the first process to get here decides, others read it.
-    writeFileSync(file, id, { flag: 'wx' });
-    return id;
-  } catch {
-    return readFileSync(file, 'utf8').trim() || id;
   }
 }
 

@@ -255,6 +255,26 @@ describe('gt sync and gt doctor', () => {
   });
 });
 
+describe('gt doctor', () => {
+  test('finds a stale lock a killed writer left, and --fix removes it', async () => {
+    const { mkdirSync, writeFileSync, utimesSync, existsSync } = await import('node:fs');
+    await create('Something');
+    const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-dead.lock');
+    mkdirSync(join(dir, '.git', 'refs', 'gastown', 'beads'), { recursive: true });
+    writeFileSync(lock, 'x');
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(lock, old, old);
+
+    const found = await gt(dir, ['doctor', '--json']);
+    const fixed = await gt(dir, ['doctor', '--fix', '--json']);
+
+    expect(found.code).toBe(1);
+    expect(found.json<{ name: string; ok: boolean; detail: string }[]>().find((c) => c.name === 'stale locks')).toMatchObject({ ok: false });
+    expect(fixed.code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
+
 describe('the gt executable', () => {
   test('runs from any directory by its path (also through a symlink), and npx gt works at the repository root', async () => {
     const run = promisify(execFile);

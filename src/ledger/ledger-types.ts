@@ -1,0 +1,57 @@
+/** The ledger's public shapes: what callers read and how they write. */
+
+export type DocKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta';
+export type ChainKind = 'mail' | 'feed' | 'cursors';
+
+export interface Versioned<T> {
+  id: string;
+  value: T;
+  /** The commit the ref points at: the version a compare-and-swap expects. */
+  oid: string;
+}
+
+export interface ChainEntry<T> {
+  oid: string;
+  value: T;
+  /** Committer time in seconds. */
+  time: number;
+  actor: string;
+}
+
+export interface HistoryEntry<T> {
+  oid: string;
+  parents: string[];
+  time: number;
+  actor: string;
+  summary: string;
+  value: T;
+}
+
+export interface LedgerOptions {
+  /** Any directory inside the repository (or a worktree of it). */
+  repoDir: string;
+  /** The common git directory, when the caller already knows it (saves a git process). */
+  gitDir?: string;
+  /** Ref namespace; must end with '/'. Some hosts accept only refs/heads/*: use e.g. 'refs/heads/gastown-ledger/'. */
+  prefix?: string;
+  now?: () => Date;
+  /** Lock files and intent records older than this are taken as left by a dead writer. */
+  staleLockMs?: number;
+  /** How many times a compare-and-swap transaction is retried after losing a race. */
+  maxRetries?: number;
+}
+
+export interface WriteOptions {
+  /** Who is acting (a person's login, a polecat's name); becomes the commit author. */
+  actor?: string;
+  /** Summary line for the history. */
+  message?: string;
+}
+
+/** A read-then-write unit of work. Reads record the version seen; writes compare-and-swap against it. */
+export interface Transaction {
+  get<T>(kind: DocKind, id: string): Promise<T | null>;
+  put<T>(kind: DocKind, id: string, value: T, summary?: string): void;
+  delete(kind: DocKind, id: string, summary?: string): void;
+  append<T>(chain: ChainKind, name: string, entry: T, summary?: string): void;
+}
