@@ -37,6 +37,7 @@ export async function attachSlackForGithub(opts: AttachSlackForGithubOptions): P
     mirrors: opts.mirrors,
     auth: (id) => opts.app.auth(id),
     defaultRepo: cfg.defaultRepo ?? null,
+    ...(cfg.repos ? { repos: cfg.repos } : {}),
     log: opts.app.log,
     ...(opts.defaultModel !== undefined ? { defaultModel: opts.defaultModel } : {}),
   });

@@ -11,6 +11,8 @@ export interface SlackConfig extends SlackAppConfig {
   /** Verified email → GitHub login (`SLACK_EMAIL_MAP=ada@example.com:ada`). */
   emailMap: Record<string, string>;
   defaultRepo?: string;
+  /** More repositories whose beads, convoys and feeds Slack serves (SLACK_REPOS, comma-separated). */
+  repos?: string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -49,6 +51,9 @@ export function slackConfigFromEnv(env: Env): SlackConfig | null {
   if (defaultRepo !== undefined && !REPO.test(defaultRepo)) {
     throw new GastownError('gastown_config', `SLACK_DEFAULT_REPO: "${defaultRepo}" is not owner/repo`);
   }
+  const repos = (optional(env, 'SLACK_REPOS') ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const bad = repos.find((r) => !REPO.test(r));
+  if (bad !== undefined) throw new GastownError('gastown_config', `SLACK_REPOS: "${bad}" is not owner/repo`);
   const cfg: SlackConfig = {
     botToken,
     userMap: pairs('SLACK_USER_MAP', env.SLACK_USER_MAP, (k) => /^[UW][A-Z0-9]+$/.test(k)),
@@ -62,6 +67,7 @@ export function slackConfigFromEnv(env: Env): SlackConfig | null {
     botUserId: optional(env, 'SLACK_BOT_USER_ID'),
     feedChannel: optional(env, 'SLACK_FEED_CHANNEL'),
     defaultRepo,
+    repos: repos.length ? repos : undefined,
   };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) Object.assign(cfg, { [k]: v });
   return cfg;

@@ -35,6 +35,13 @@ describe('slackConfigFromEnv', () => {
     });
   });
 
+  it('reads SLACK_REPOS as a list of owner/repo and refuses anything else', () => {
+    const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' };
+    expect(slackConfigFromEnv({ ...base, SLACK_REPOS: ' acme/web , acme/api ' })?.repos).toEqual(['acme/web', 'acme/api']);
+    expect(slackConfigFromEnv(base)?.repos).toBeUndefined();
+    expect(() => slackConfigFromEnv({ ...base, SLACK_REPOS: 'acme/web,nope' })).toThrow(/SLACK_REPOS: "nope" is not owner\/repo/);
+  });
+
   it('reads Socket Mode without a signing secret', () => {
     expect(slackConfigFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toEqual({
       botToken: 'xoxb-1',
