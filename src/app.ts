@@ -10,6 +10,7 @@ import { issueCommentCreated } from './github/handlers/issue-comment-created.js'
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
 import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
+import { workflowRunCompleted } from './github/handlers/workflow-run-completed.js';
 import { healthHandler } from './github/health-handler.js';
 import { attachSlackForGithub } from './slack/attach-slack-github.js';
 
@@ -21,6 +22,7 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('issue_comment.created', issueCommentCreated(deps));
     app.on('pull_request.closed', pullRequestClosed(deps));
     app.on('pull_request.opened', pullRequestOpened(deps));
+    app.on('workflow_run.completed', workflowRunCompleted(deps));
     addHandler(healthHandler(deps.version));
     // Slack shares the server and the ledger mirrors; it stays off unless SLACK_* is set.
     if (deps.env && deps.mirrors)

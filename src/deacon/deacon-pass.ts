@@ -16,10 +16,15 @@ export interface DeaconPassResult {
 export interface DeaconOptions {
   /** Mail the mayor once a stalled bead has had this many attempts. Default settings.retryCap. */
   escalateAfter?: number;
+  /**
+   * Runners known to be gone (a finished GitHub Actions run, `gha-<run id>`): their beads
+   * count as stalled at once, without waiting out the lease.
+   */
+  deadRunners?: readonly string[];
 }
 
-function silent(beat: Heartbeat | null, bead: Bead, now: number, leaseMs: number): boolean {
-  return !beat || beat.bead !== bead.id || now - Date.parse(beat.at) > leaseMs;
+function silent(beat: Heartbeat | null, bead: Bead, now: number, leaseMs: number, dead: ReadonlySet<string>): boolean {
+  return !beat || beat.bead !== bead.id || dead.has(beat.runner) || now - Date.parse(beat.at) > leaseMs;
 }
 
 /**
@@ -33,9 +38,10 @@ export async function deaconPass(rig: Rig, opts: DeaconOptions = {}): Promise<De
   const escalateAfter = opts.escalateAfter ?? Math.max(1, rig.settings.retryCap);
   const out: DeaconPassResult = { stalled: [], escalated: [] };
   const leaseMs = rig.settings.leaseMs;
+  const dead = new Set(opts.deadRunners ?? []);
   const beats = new Map((await rig.ledger.list<Heartbeat>('heartbeats')).map((h) => [h.id, h.value]));
   const now = rig.now().getTime();
-  const suspects = (await allBeads(rig)).filter((b) => b.status === 'in_progress' && b.assignee && silent(beats.get(b.assignee) ?? null, b, now, leaseMs));
+  const suspects = (await allBeads(rig)).filter((b) => b.status === 'in_progress' && b.assignee && silent(beats.get(b.assignee) ?? null, b, now, leaseMs, dead));
   for (const suspect of suspects) {
     const r = await rig.ledger.transact(
       async (tx) => {
@@ -43,12 +49,13 @@ export async function deaconPass(rig: Rig, opts: DeaconOptions = {}): Promise<De
         if (!bead || bead.status !== 'in_progress' || !bead.assignee) return null;
         const polecat = bead.assignee;
         const beat = await tx.get<Heartbeat>('heartbeats', polecat);
-        if (!silent(beat, bead, rig.now().getTime(), leaseMs)) return null;
+        if (!silent(beat, bead, rig.now().getTime(), leaseMs, dead)) return null;
         const last = beat?.bead === bead.id ? `last heartbeat ${beat.at} from ${beat.runner}` : 'no heartbeat';
         tx.put('beads', bead.id, transitionBead(bead, 'hooked', rig.at(), { assignee: polecat }), `stalled beads/${bead.id}`);
         if (beat) tx.delete('heartbeats', polecat);
-        const hook = await tx.get<Hook>('hooks', polecat);
-        if (hook?.bead !== bead.id) tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: DEACON_ACTOR });
+        // Always slung anew (a fresh slungAt): on GitHub that is what makes the bead due for
+        // another workflow run, since a run is recorded per sling.
+        tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: DEACON_ACTOR });
         rig.emit(tx, 'stalled', `${polecat} went silent on ${bead.id} (${last}); it is claimable again`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
         const escalate = bead.attempts >= escalateAfter;
         if (escalate)

@@ -19,11 +19,11 @@ export interface DispatchScope {
 }
 
 /** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
-export async function dispatchBeads(scope: DispatchScope, work: WorkDeps): Promise<string[]> {
+export async function dispatchBeads(scope: DispatchScope, work: WorkDeps, opts: { deadRunners?: readonly string[] } = {}): Promise<string[]> {
   const { forge, config, defaultBranch, log } = scope;
   const dispatched: string[] = [];
   try {
-    const pending = await work.pendingDispatch(config.concurrency);
+    const pending = await work.pendingDispatch(config.concurrency, opts);
     const workflow = config.polecatWorkflow;
     if (workflow === null) return dispatched;
     for (const item of pending) {

@@ -20,6 +20,7 @@ import { recordMerged, recordRejected } from '../rig/advance.js';
 import type { Rig } from '../rig/rig.js';
 import { hooks } from '../rig/sling.js';
 import { dispatchable, dispatchReady } from '../rig/work.js';
+import { DEACON_ACTOR, deaconPass } from '../deacon/deacon-pass.js';
 import type { Bead, Convoy } from '../town/types.js';
 import type { RepoLedgerSession } from './ledger-mirror.js';
 import type { Mayor, ParentIssueKey, PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
@@ -88,7 +89,10 @@ function onGitHub(convoy: Convoy | undefined): boolean {
 export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
   const { rig } = session;
   return {
-    pendingDispatch: async (cap) => {
+    pendingDispatch: async (cap, opts = {}) => {
+      // The Deacon first: a polecat run that died mid-bead leaves it in progress; once its
+      // lease ran out (or its run is known to be over) it is slung anew and dispatched again.
+      await deaconPass(rig.withActor(DEACON_ACTOR), { deadRunners: opts.deadRunners });
       const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
       const ours = (b: Bead) => !!b.convoy && onGitHub(convoys.get(b.convoy));
       const beads = await allBeads(rig);
@@ -104,6 +108,9 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
       const pending: PendingDispatch[] = [];
       for (const bead of await allBeads(rig)) {
         if (bead.status !== 'hooked' || !bead.assignee || !ours(bead)) continue;
+        // Runs that keep dying are not dispatched for ever: past the retry cap the bead waits
+        // on its hook for a person (the Deacon has mailed the mayor).
+        if (bead.attempts > rig.settings.retryCap) continue;
         const key = `${DISPATCHED}${bead.assignee}@${slungAt.get(bead.assignee) ?? bead.updatedAt}`;
         if (!bead.labels.includes(key)) pending.push({ bead, polecat: bead.assignee, key });
       }

@@ -17,6 +17,15 @@ export async function pullRequestDelivery(
 ): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {
   const { pull_request: pr, repository } = context.payload;
   if (beadIdOfPullRequest({ headRef: pr.head.ref, body: pr.body ?? null }) === null || pr.head.repo?.full_name !== repository.full_name) return null;
+  return repositoryDelivery(context, deps);
+}
+
+/** The repository-level delivery of any event: config, forge and the ledger scope; null on invalid config. */
+export async function repositoryDelivery(
+  context: Context<'pull_request.closed'> | Context<'pull_request.opened'> | Context<'workflow_run.completed'>,
+  deps: AppDeps,
+): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {
+  const { repository } = context.payload;
   const owner = repository.owner.login;
   const repo = repository.name;
   let config;
@@ -24,7 +33,7 @@ export async function pullRequestDelivery(
     config = await loadRepoConfig(context, { defaultModel: deps.defaultModel });
   } catch (err) {
     if (!isGastownError(err, 'gastown_config')) throw err;
-    context.log.warn({ code: err.code, pr: pr.number }, 'Invalid repository config: pull request ignored');
+    context.log.warn({ code: err.code }, 'Invalid repository config: event ignored');
     return null;
   }
   const delivery: PullRequestDelivery = {

@@ -29,7 +29,7 @@ export interface WorkDeps {
    * flight, then returns every hooked bead of such convoys not yet dispatched (including
    * ones slung earlier whose dispatch was interrupted).
    */
-  pendingDispatch(cap: number): Promise<PendingDispatch[]>;
+  pendingDispatch(cap: number, opts?: { deadRunners?: readonly string[] }): Promise<PendingDispatch[]>;
   /** Records on the bead that this sling's run was dispatched. Idempotent. */
   markDispatched(pending: PendingDispatch): Promise<void>;
   findBead(id: string): Promise<Bead | null>;

@@ -50,4 +50,29 @@ describe('the Deacon', () => {
       t.rig.close();
     }
   });
+
+  it('takes a bead from a runner known to be gone at once, without waiting out the lease', async () => {
+    town = await makeTown({ leaseMs: 60_000 });
+    const t = await clocked(town);
+    try {
+      const mine = await scriptBead(t.rig, 'dead run', ['true']);
+      const other = await scriptBead(t.rig, 'live run', ['true']);
+      await dispatchReady(t.rig);
+      const dead = (await claimBead(t.rig, { runner: 'gha-1', bead: mine.id }))!;
+      const live = (await claimBead(t.rig, { runner: 'gha-2', bead: other.id }))!;
+      await heartbeat(t.rig, dead);
+      await heartbeat(t.rig, live);
+      const hookBefore = (await t.rig.ledger.get<Hook>('hooks', dead.polecat))!.value.slungAt;
+      t.advance(1_000);
+
+      const pass = await deaconPass(t.rig, { deadRunners: ['gha-1'] });
+
+      expect(pass.stalled).toEqual([mine.id]);
+      expect((await getBead(t.rig, other.id)).status).toBe('in_progress');
+      // Slung anew: a fresh slungAt is what makes the bead due for another workflow run.
+      expect((await t.rig.ledger.get<Hook>('hooks', dead.polecat))!.value.slungAt).not.toBe(hookBefore);
+    } finally {
+      t.rig.close();
+    }
+  });
 });

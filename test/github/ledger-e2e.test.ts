@@ -339,6 +339,42 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(after.feed.filter((e) => e.type === 'convoy_failed')).toEqual([]);
   });
 
+  it('a polecat run that died mid-bead is slung anew and dispatched again as soon as its workflow run completes', async () => {
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    mockAnthropic(fourBeadPlan());
+    mockFreshPlan(nock(API), issues, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'w1', payload: labeled() });
+    const a = await beadByTitle(town, TITLES.a);
+    // The run claims the bead as gha-<run id> and dies; its last `gt sync` publishes the claim.
+    const runner = await runnerRig(town.remote);
+    try {
+      expect(await claimBead(runner, { runner: 'gha-777001', bead: a.id })).not.toBeNull();
+    } finally {
+      runner.close();
+    }
+    expect((await beadByTitle(town, TITLES.a)).status).toBe('in_progress');
+
+    const done = nock(API);
+    mockTokenAndConfig(done);
+    mockDispatch(done, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'workflow_run', id: 'w2', payload: fixture('workflow_run.completed') });
+
+    expect(done.pendingMocks()).toEqual([]);
+    const after = await readRemote(town.remote);
+    const again = after.beads.find((b) => b.id === a.id)!;
+    expect(again.status).toBe('hooked');
+    expect(dispatched).toEqual([a.id, a.id]);
+    expect(after.feed.filter((e) => e.type === 'stalled').map((e) => e.message)).toEqual([expect.stringContaining(a.id)]);
+
+    // The same event redelivered: the bead is already slung anew and dispatched.
+    const twice = nock(API);
+    mockTokenAndConfig(twice);
+    await (await newProbot(town.deps)).receive({ name: 'workflow_run', id: 'w2', payload: fixture('workflow_run.completed') });
+    expect(twice.pendingMocks()).toEqual([]);
+    expect(dispatched).toEqual([a.id, a.id]);
+  });
+
   it('ignores closed pull requests that are not a polecat branch of this repository: no request, no ledger sync', async () => {
     const gh = nock(API);
     const log = requestLog(gh);
