@@ -1,9 +1,8 @@
 /** Probot under test: a generated key, no retries or throttling, strict nock for GitHub. */
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
-import { pino } from 'pino';
-import { Probot, ProbotOctokit } from 'probot';
+import { Probot } from 'probot';
+import { API, privateKey, silentLog, TestOctokit } from '../helpers/probot-test.js';
 import { createGastownApp } from '../../src/app.js';
 import type { AppDeps } from '../../src/github/app-deps.js';
 import type { PlanIssueDeps } from '../../src/github/plan-issue-deps.js';
@@ -13,22 +12,10 @@ import type { WorkDeps } from '../../src/github/work-deps.js';
 export const OWNER = 'Codertocat';
 export const REPO = 'Hello-World';
 export const INSTALLATION = 4242;
-export const API = 'https://api.github.com';
+export { API };
 export const R = `/repos/${OWNER}/${REPO}`;
 
-export const TestOctokit = ProbotOctokit.defaults((o: any) => ({
-  ...o,
-  retry: { enabled: false },
-  throttle: { ...o.throttle, enabled: false },
-}));
-
-export const privateKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-}).privateKey;
-
-export const silentLog = pino({ level: 'silent' });
+export { privateKey, silentLog, TestOctokit };
 
 /** App deps over in-memory plan deps, with nothing to dispatch (flows 2 and 4 use the real ledger). */
 export function appDeps(plan: PlanIssueDeps, work: WorkDeps = noWork): AppDeps {

@@ -1,20 +1,2 @@
-/** Probot pieces for the Slack-over-GitHub tests: a generated key, no retries or throttling. */
-import { generateKeyPairSync } from 'node:crypto';
-import { pino } from 'pino';
-import { ProbotOctokit } from 'probot';
-
-export const API = 'https://api.github.com';
-
-export const TestOctokit = ProbotOctokit.defaults((o: any) => ({
-  ...o,
-  retry: { enabled: false },
-  throttle: { ...o.throttle, enabled: false },
-}));
-
-export const privateKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-}).privateKey;
-
-export const silentLog = pino({ level: 'silent' });
+/** Probot pieces for the Slack-over-GitHub tests (shared with the GitHub tests). */
+export { API, privateKey, silentLog, TestOctokit } from '../helpers/probot-test.js';
