@@ -60,6 +60,19 @@ describe('gt sling <goal>, gt runner, gt refinery, gt deacon', () => {
     expect(bead.stderr).toMatch(/no bead gt-zzzz/);
   });
 
+  it('gt runner refuses bad flags in one line before touching anything', async () => {
+    town = await makeTown();
+    for (const [args, message] of [
+      [['runner', '--bead', 'not-a-bead', '--once'], /not a bead id/],
+      [['runner', '--forge', 'nowhere'], /--forge must be auto, local or github/],
+      [['runner', '--concurrency', '0'], /from 1 to 32/],
+    ] as const) {
+      const r = await gtx(town.clone, [...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
   it('gt refinery run --once and gt deacon --once report what they did', async () => {
     town = await makeTown();
 

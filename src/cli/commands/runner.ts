@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
+import { checkBeadId } from '../../rig/beads.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
@@ -71,6 +72,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
     .action(async (o: RunnerFlags, cmd: Command) => {
       const json = cmd.optsWithGlobals().json as boolean;
+      if (o.bead !== undefined) checkBeadId(o.bead);
       if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
       await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
