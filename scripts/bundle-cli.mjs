@@ -1,15 +1,13 @@
-// Bundles the CLI into one CommonJS file, dist/bundle/gt.cjs, which bin/gt.js loads through
-// V8's code cache. A `gt` process used to spend more time resolving, reading and compiling
-// ~200 small ES modules (ours, zod's, commander's) than doing its work: one file whose
-// compiled code is cached cuts `gt bead update` from ~80 ms to ~50 ms (see bench:ledger).
+// Bundles the CLI into CommonJS files: dist/bundle/gt.cjs, which bin/gt.cjs loads through
+// V8's code cache, and dist/bundle/gt-lazy.cjs for the commands that need more. A `gt`
+// process used to spend more time resolving, reading and compiling ~200 small ES modules
+// (ours, zod's, commander's) than doing its work (see bench:ledger).
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist/bundle', { recursive: true, force: true });
 
-await build({
-  entryPoints: ['src/cli/entry.ts'],
-  outfile: 'dist/bundle/gt.cjs',
+const shared = {
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -21,11 +19,41 @@ await build({
   // Code that finds package files (hooks/, templates/) from its own location.
   define: { 'import.meta.url': '__gtModuleUrl' },
   banner: { js: "var __gtModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [noZodLocales()],
-  // These load their own files or workers at run time; they are never on the CLI's fast path
-  // (the commands that use them require them only when run).
+  // These load their own files or workers at run time; they are never on the CLI's fast path.
   external: ['probot', '@slack/bolt', '@slack/*', 'pino', 'pino-*', 'thread-stream', 'smee-client', 'simple-git', '@anthropic-ai/sdk'],
+};
+
+// What most commands run. src/cli/lazy.ts (the runner, the Mayor, classic zod: two thirds
+// of the code) becomes a second file, required only by the commands that need it; without
+// the dynamic imports esbuild also hoists every module into one scope instead of wrapping
+// each in a lazy initialiser, which is most of what start-up cost.
+await build({
+  ...shared,
+  entryPoints: ['src/cli/entry.ts'],
+  outfile: 'dist/bundle/gt.cjs',
+  // bin/gt.cjs runs this file as a vm.Script, where import() has no loader: require instead.
+  supported: { 'dynamic-import': false },
+  plugins: [noZodLocales(), lazyAsSibling()],
 });
+
+await build({
+  ...shared,
+  entryPoints: ['src/cli/lazy.ts'],
+  outfile: 'dist/bundle/gt-lazy.cjs',
+  plugins: [noZodLocales()],
+});
+
+/** `import('./lazy.js')` in the main bundle loads the sibling file built from it. */
+function lazyAsSibling() {
+  return {
+    name: 'lazy-as-sibling',
+    setup(b) {
+      b.onResolve({ filter: /^(\.\.?\/)+lazy\.js$/ }, (args) =>
+        args.resolveDir.endsWith('src/cli') || args.resolveDir.endsWith('src/cli/commands') ? { path: './gt-lazy.cjs', external: true } : undefined,
+      );
+    },
+  };
+}
 
 /**
  * zod's core re-exports every locale as a namespace (~260 KB the CLI never reads: it

@@ -22,9 +22,21 @@ export type ErrorCode =
   | 'gastown_forge'
   | 'gastown_chat';
 
+const BRAND = Symbol.for('gastown.error');
+
 export class GastownError extends Error {
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
+  readonly [BRAND] = true;
+
+  /**
+   * `instanceof` by brand, not by prototype: the CLI runs from two bundles (see
+   * scripts/bundle-cli.mjs), each with its own copy of this class, and an error thrown by
+   * one must still be recognised by the other.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super(message, options);

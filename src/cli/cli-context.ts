@@ -12,7 +12,17 @@ export interface CliContext {
 }
 
 export function processContext(): CliContext {
-  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => new Date() };
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // A getter: creating process.stdin sets up a stream on fd 0 (~1 ms), and only `import -` reads it.
+    get stdin() {
+      return process.stdin;
+    },
+    now: () => new Date(),
+  };
 }
 
 /** Who a person at the CLI is: GT_ACTOR, else the login name. */

@@ -24,9 +24,9 @@ async function lazyGroups(first: string | undefined, argv: string[]): Promise<Co
 }
 
 const LAZY: [string[], () => Promise<CommandGroup>][] = [
-  [['runner'], async () => (await import('./commands/runner.js')).registerRunner],
-  [['refinery'], async () => (await import('./commands/refinery.js')).registerRefinery],
-  [['deacon'], async () => (await import('./commands/deacon.js')).registerDeacon],
-  [['demo'], async () => (await import('./commands/demo.js')).registerDemo],
-  [['install-workflow'], async () => (await import('./commands/install-workflow.js')).registerInstallWorkflow],
+  [['runner'], async () => (await import('./lazy.js')).registerRunner],
+  [['refinery'], async () => (await import('./lazy.js')).registerRefinery],
+  [['deacon'], async () => (await import('./lazy.js')).registerDeacon],
+  [['demo'], async () => (await import('./lazy.js')).registerDemo],
+  [['install-workflow'], async () => (await import('./lazy.js')).registerInstallWorkflow],
 ];

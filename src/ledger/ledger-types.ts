@@ -37,6 +37,11 @@ export interface LedgerOptions {
   now?: () => Date;
   /** Lock files and intent records older than this are taken as left by a dead writer. */
   staleLockMs?: number;
+  /**
+   * Write small transactions straight to the ref files (default true). False sends every
+   * write through `git update-ref`; tests use it to run the same checks on both paths.
+   */
+  directRefs?: boolean;
   /** How many times a compare-and-swap transaction is retried after losing a race. */
   maxRetries?: number;
 }

@@ -1,12 +1,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
-import { CatFile } from './cat-file.js';
+import { CatFile, type GitObject } from './cat-file.js';
 import { decodeMessage, encodeMessage, fileNameFor } from './entity-codec.js';
 import { encodeCommit, ObjectWriter, parseCommit, treeBody, type HashAlgo, type Signature } from './git-objects.js';
 import { PackWriter } from './pack-writer.js';
 import { isStaleFile, Journal } from './journal.js';
-import { RefUpdater, type RefUpdate } from './ref-updater.js';
+import { RefUpdater, type RefUpdate, type TransactionResult } from './ref-updater.js';
+import { RefFiles } from './ref-files.js';
+import { ObjectReader } from './object-reader.js';
 import { runGit } from './run-git.js';
 import { ListCache } from './list-cache.js';
 import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode } from './parse-log.js';
@@ -33,8 +35,10 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /**
  * The git-refs store. One ref per entity (`<prefix><kind>/<id>`), each pointing at a commit
  * whose tree and message hold the entity's JSON; history is the commit chain. All writes
- * are compare-and-swap through one long-lived `update-ref --stdin`; reads go through one
- * long-lived `cat-file`; listing uses one `for-each-ref` plus a cache keyed by commit id.
+ * are compare-and-swap: small ones straight on the ref files with git's own lock protocol,
+ * others (deletes, bulk) through one long-lived `update-ref --stdin`. Single reads come
+ * straight from `.git` when they can, other reads through one long-lived `cat-file`;
+ * listing uses one `for-each-ref` plus a cache keyed by commit id.
  */
 export class Ledger {
   readonly prefix: string;
@@ -44,6 +48,9 @@ export class Ledger {
   readonly writerId: string;
   private readonly catFile: CatFile;
   private readonly updater: RefUpdater;
+  /** Null when refs are not plain files (reftable) or a test asks for git alone. */
+  private readonly refFiles: RefFiles | null;
+  private readonly reader: ObjectReader;
   private readonly objects: ObjectWriter;
   private readonly journal: Journal;
   private readonly cache: ListCache;
@@ -70,6 +77,9 @@ export class Ledger {
     this.catFile = new CatFile(repoDir);
     this.updater = new RefUpdater(repoDir, this.zeroOid);
     this.objects = new ObjectWriter(join(gitDir, 'objects'), algo);
+    this.reader = new ObjectReader(join(gitDir, 'objects'), algo === 'sha1' ? 20 : 32);
+    const direct = opts.directRefs ?? true;
+    this.refFiles = direct && RefFiles.supports(readFileIfAny(join(gitDir, 'config'))) ? new RefFiles(gitDir, this.zeroOid.length) : null;
     this.journal = new Journal(gitDir);
     this.cache = new ListCache(join(gitDir, 'gastown', 'cache'));
     this.writerId = readWriterId(gitDir);
@@ -117,7 +127,8 @@ export class Ledger {
 
   /** The current value of one entity, or null when it does not exist. */
   async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
-    const obj = await this.catFile.read(this.ref(kind, id));
+    const oid = await this.tip(this.ref(kind, id));
+    const obj = oid ? await this.object(oid) : null;
     if (!obj || obj.type !== 'commit') return null;
     return { id, oid: obj.oid, value: await this.valueOf<T>(kind, obj.oid, obj.content) };
   }
@@ -351,7 +362,7 @@ export class Ledger {
       for (const u of record.updates) rmSync(this.journal.lockPathOf(u.ref), { force: true });
       if (reachedCommit) {
         const rest = record.updates.filter((u, i) => at(i) === u.oldOid && at(i) !== u.newOid);
-        if (rest.length) await this.updater.transaction(rest);
+        if (rest.length) await this.refTransaction(rest);
         rolledForward++;
       } else discarded++;
       rmSync(file, { force: true });
@@ -397,8 +408,8 @@ export class Ledger {
     // Refs written without being read first (appends, blind puts) compare against the tip now.
     const unread = writes.filter((w) => !seen.has(w.ref));
     if (unread.length) {
-      const tips = await this.catFile.readMany(unread.map((w) => w.ref));
-      unread.forEach((w, i) => seen.set(w.ref, tips[i]?.oid ?? null));
+      const tips = await Promise.all(unread.map((w) => this.tip(w.ref)));
+      unread.forEach((w, i) => seen.set(w.ref, tips[i]!));
     }
     const sig = this.signature(actor);
     const updates: RefUpdate[] = [];
@@ -443,7 +454,7 @@ export class Ledger {
       const done = this.journal.begin(updates);
       let result;
       try {
-        result = await this.updater.transaction(updates);
+        result = await this.refTransaction(updates);
       } finally {
         done();
       }
@@ -458,6 +469,23 @@ export class Ledger {
         throw new GastownError('gastown_conflict', `ref stays locked: ${lock ?? result.message}`);
       } else await sleep(2 + Math.random() * 5);
     }
+  }
+
+  /** The commit a ref points at, or null when there is no such ref. */
+  private async tip(ref: string): Promise<string | null> {
+    const direct = this.refFiles?.read(ref);
+    if (direct !== undefined) return direct;
+    return (await this.catFile.read(ref))?.oid ?? null;
+  }
+
+  private async object(oid: string): Promise<GitObject | null> {
+    return this.reader.read(oid) ?? this.catFile.read(oid);
+  }
+
+  private refTransaction(updates: RefUpdate[]): Promise<TransactionResult> {
+    // Bulk writes stay with git: checking thousands of refs against packed-refs is its job.
+    const direct = updates.length <= 32 ? this.refFiles?.transaction(updates) : undefined;
+    return direct ? Promise.resolve(direct) : this.updater.transaction(updates);
   }
 
   private signature(actor: string, time?: number): Signature {

@@ -180,7 +180,7 @@ describe('convoys, sling and hooks', () => {
 
   test('parallel slings from separate processes never hook one bead twice', async () => {
     const beads = await Promise.all(['A', 'B', 'C', 'D'].map((t) => create(t)));
-    const bin = join(import.meta.dirname, '..', '..', 'bin', 'gt.js');
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'gt.cjs');
     const run = promisify(execFile);
     const results = await Promise.allSettled(
       Array.from({ length: 6 }, () => run(process.execPath, [bin, 'sling', beads[0]!.id, '--json'], { cwd: dir, env: TEST_GIT_ENV })),

@@ -118,11 +118,16 @@ describe('chains', () => {
   });
 });
 
-describe('concurrency', () => {
+// Small transactions go straight to the ref files; deletes and bulk writes go through
+// `git update-ref`. Both paths must keep every promise, so both run the same races and kills.
+describe.each([
+  { path: 'ref files', refPath: 'direct', width: 24 },
+  { path: 'git update-ref', refPath: 'git', width: 300 },
+])('concurrency and crashes ($path)', ({ refPath, width }) => {
   test('8 processes racing 50 writes each on one bead and one inbox lose nothing', async () => {
     const { dir, ledger } = await fresh();
 
-    const codes = await Promise.all(Array.from({ length: 8 }, (_, w) => runWorker('race-worker.ts', [dir, `w${w}`, '50'])));
+    const codes = await Promise.all(Array.from({ length: 8 }, (_, w) => runWorker('race-worker.ts', [dir, `w${w}`, '50', refPath])));
 
     expect(codes).toEqual(Array(8).fill(0));
     const bead = (await ledger.get<{ hits: string[] }>('beads', 'gt-race'))!.value;
@@ -137,15 +142,12 @@ describe('concurrency', () => {
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
     }
   }, 120_000);
-});
 
-describe('crash safety', () => {
   test('a writer killed with SIGKILL mid-transaction leaves a ledger the next writer uses without repair', async () => {
     const { dir } = await fresh();
-    const width = 300;
 
     for (let round = 0; round < 3; round++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(workers, 'crash-worker.ts'), dir, String(width)], {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(workers, 'crash-worker.ts'), dir, String(width), refPath], {
         detached: true, // its own process group: the kill takes its git children down too
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
@@ -169,7 +171,9 @@ describe('crash safety', () => {
       next.close();
     }
   }, 120_000);
+});
 
+describe('crash safety', () => {
   test('a transaction cut off after its commit point is rolled forward; one cut off before is discarded', async () => {
     const { dir, ledger } = await fresh();
     await ledger.transact((tx) => {

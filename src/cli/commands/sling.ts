@@ -23,7 +23,7 @@ export function registerSling(program: Command, ctx: CliContext): void {
       const goal = o.goalFile ? readGoalFile(ctx.cwd, o.goalFile) : target;
       if (!goal?.trim()) throw new GastownError('gastown_bad_input', 'give a bead id, a goal in quotes, or --goal-file <file.md>');
       // Loaded only for goals: the Mayor and the Anthropic SDK would slow every other command.
-      const [{ anthropicFromEnv }, { slingGoal }] = await Promise.all([import('../../model/anthropic.js'), import('../../rig/sling-goal.js')]);
+      const { anthropicFromEnv, slingGoal } = await import('../lazy.js');
       const model = o.checklist ? null : anthropicFromEnv(ctx.env);
       // Without a model a plain one-line goal has no checklist to plan from: it becomes one task.
       const text = !model && !/^\s*[-*+]\s+\[[ xX]\]\s+\S/m.test(goal) && !goal.trim().includes('\n') ? `- [ ] ${goal.trim()}` : goal;

@@ -2,9 +2,9 @@
 // SIGKILL lands in the middle of one. Invariant: every ref of the set holds the same counter.
 import { Ledger } from '../../../src/ledger/ledger.js';
 
-const [repoDir, widthText] = process.argv.slice(2);
+const [repoDir, widthText, refPath] = process.argv.slice(2);
 const width = Number(widthText);
-const ledger = await Ledger.open({ repoDir: repoDir! });
+const ledger = await Ledger.open({ repoDir: repoDir!, directRefs: refPath !== 'git' });
 for (let n = 1; ; n++) {
   await ledger.transact((tx) => {
     for (let i = 0; i < width; i++) tx.put('beads', `gt-w${i}`, { id: `gt-w${i}`, n });

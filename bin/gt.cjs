@@ -1,31 +1,36 @@
 #!/usr/bin/env node
+'use strict';
 // The `gt` command. Runs the bundled CLI (dist/bundle/gt.cjs, built by `npm install`
 // through the `prepare` script) with V8's code cache: compiling the bundle cost more than
 // most commands' work, so the compiled code is kept in the user's cache directory and
 // reused until the bundle or node changes. Falls back to the plain compiled tree.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+// CommonJS on purpose: node's ES module loader costs ~5 ms to start, a tenth of a command.
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { Module } = require('node:module');
+const { homedir, tmpdir } = require('node:os');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { Script } = require('node:vm');
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(__dirname, '..');
 const bundle = join(root, 'dist', 'bundle', 'gt.cjs');
 
-const main = existsSync(bundle) ? loadBundle(bundle) : await loadTree();
-const code = await main.run(process.argv.slice(2));
-main.saveCache();
-// Exit as soon as output is flushed rather than waiting for the git helper processes we
-// already told to stop (and any stray handle) to wind down: that wait was a third of a
-// short command's time. `gt feed --follow` and `gt runner` never get here until done.
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+(async () => {
+  const main = existsSync(bundle) ? loadBundle(bundle) : await loadTree();
+  const code = await main.run(process.argv.slice(2));
+  main.saveCache();
+  // Exit as soon as output is flushed rather than waiting for the git helper processes we
+  // already told to stop (and any stray handle) to wind down: that wait was a third of a
+  // short command's time. `gt feed --follow` and `gt runner` never get here until done.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+})();
 
 function loadBundle(file) {
   const source = readFileSync(file, 'utf8');
   const { size, mtimeMs } = statSync(file);
   const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'gastown') : join(homedir() || tmpdir(), '.cache', 'gastown');
-  const cacheFile = join(cacheDir, `gt-${process.version}-${size}-${Math.floor(mtimeMs)}.v8`);
+  const stem = `gt-${process.version}-`;
+  const cacheFile = join(cacheDir, `${stem}${size}-${Math.floor(mtimeMs)}.v8`);
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -34,7 +39,7 @@ function loadBundle(file) {
   }
   const script = new Script(Module.wrap(source), { filename: file, cachedData });
   const mod = { exports: {} };
-  script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file));
   return {
     run: (argv) => mod.exports.main(argv),
     saveCache() {
@@ -45,6 +50,13 @@ function loadBundle(file) {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
+        // Every build of the bundle leaves a cache behind. One older than a week most likely
+        // belongs to a build that is gone; if not, its next run writes it again.
+        const weekAgo = Date.now() - 7 * 24 * 3600_000;
+        for (const name of readdirSync(cacheDir)) {
+          const old = join(cacheDir, name);
+          if (name.startsWith(stem) && old !== cacheFile && statSync(old).mtimeMs < weekAgo) rmSync(old, { force: true });
+        }
       } catch {
         // A cache that cannot be written only makes the next start slower.
       }
