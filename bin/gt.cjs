@@ -30,7 +30,9 @@ function loadBundle(file) {
   const { size, mtimeMs } = statSync(file);
   const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'gastown') : join(homedir() || tmpdir(), '.cache', 'gastown');
   const stem = `gt-${process.version}-`;
-  const cacheFile = join(cacheDir, `${stem}${size}-${Math.floor(mtimeMs)}.v8`);
+  // One cache per command: it holds the functions the first run of that command compiled
+  // (V8 compiles lazily), so `gt bead update` never pays for a cache `gt ready` made.
+  const cacheFile = join(cacheDir, `${stem}${size}-${Math.floor(mtimeMs)}-${commandKey(process.argv.slice(2))}.v8`);
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -62,6 +64,16 @@ function loadBundle(file) {
       }
     },
   };
+}
+
+/** `bead-update` for `gt bead update gt-1 --title x`: the leading command words. */
+function commandKey(argv) {
+  const words = [];
+  for (const a of argv) {
+    if (a.startsWith('-') || !/^[a-z][a-z-]{0,23}$/.test(a) || words.length === 2) break;
+    words.push(a);
+  }
+  return words.join('-') || 'gt';
 }
 
 async function loadTree() {

@@ -33,7 +33,7 @@ await build({
   outfile: 'dist/bundle/gt.cjs',
   // bin/gt.cjs runs this file as a vm.Script, where import() has no loader: require instead.
   supported: { 'dynamic-import': false },
-  plugins: [noZodLocales(), lazyAsSibling()],
+  plugins: [noZodLocales(), lazyAsSibling(), lazyBuiltin('child_process')],
 });
 
 await build({
@@ -42,6 +42,34 @@ await build({
   outfile: 'dist/bundle/gt-lazy.cjs',
   plugins: [noZodLocales()],
 });
+
+/**
+ * A node built-in loaded on first use instead of at start: the stand-in module has a getter
+ * per export that requires the real module when first read (esbuild reads imports at the
+ * call, `(0, mod.spawn)(...)`). For child_process (~2 ms to load, required at the top by
+ * commander and by our git helpers): `gt bead update` never starts a process.
+ */
+function lazyBuiltin(name) {
+  return {
+    name: `lazy-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^(node:)?${name}$`) }, (args) =>
+        args.namespace === 'gastown-lazy' ? { path: `node:${name}`, external: true } : { path: name, namespace: 'gastown-lazy' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'gastown-lazy' }, async (args) => {
+        const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default');
+        return {
+          contents: [
+            'let real;',
+            `for (const key of ${JSON.stringify(keys)})`,
+            `  Object.defineProperty(module.exports, key, { enumerable: true, get: () => (real ??= require('node:${args.path}'))[key] });`,
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
 
 /** `import('./lazy.js')` in the main bundle loads the sibling file built from it. */
 function lazyAsSibling() {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -37,13 +37,13 @@ export class ObjectWriter {
   ) {}
 
   hash(type: ObjectType, body: Buffer): string {
-    return createHash(this.algo).update(`${type} ${body.length}\0`).update(body).digest('hex');
+    return hexDigest(this.algo, `${type} ${body.length}\0`, body);
   }
 
   write(type: ObjectType, body: Buffer): string {
     const header = Buffer.from(`${type} ${body.length}\0`);
     const full = Buffer.concat([header, body]);
-    const oid = createHash(this.algo).update(full).digest('hex');
+    const oid = hexDigest(this.algo, full);
     const dir = join(this.objectsDir, oid.slice(0, 2));
     const file = join(dir, oid.slice(2));
     if (!this.madeDirs.has(dir)) {

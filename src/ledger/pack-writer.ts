@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digest } from '../digest.js';
 import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -27,7 +27,7 @@ export class PackWriter {
   }
 
   add(type: ObjectType, body: Buffer): string {
-    const oid = createHash(this.algo).update(`${type} ${body.length}\0`).update(body).digest();
+    const oid = Buffer.from(digest(this.algo, `${type} ${body.length}\0`, body));
     const hex = oid.toString('hex');
     if (this.seen.has(hex)) return hex;
     this.seen.add(hex);
@@ -50,7 +50,7 @@ export class PackWriter {
     }
     if (offset >= 0x80000000) throw new Error('pack too large for 32-bit offsets');
     const body = Buffer.concat([header, ...this.entries.map((e) => e.data)]);
-    const packSum = createHash(this.algo).update(body).digest();
+    const packSum = Buffer.from(digest(this.algo, body));
     const pack = Buffer.concat([body, packSum]);
 
     const order = this.entries.map((_, i) => i).sort((a, b) => Buffer.compare(this.entries[a]!.oid, this.entries[b]!.oid));
@@ -74,7 +74,7 @@ export class PackWriter {
     });
     const idxHead = Buffer.from([0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]);
     const idxBody = Buffer.concat([idxHead, fanout, names, crcs, offs, packSum]);
-    const idx = Buffer.concat([idxBody, createHash(this.algo).update(idxBody).digest()]);
+    const idx = Buffer.concat([idxBody, Buffer.from(digest(this.algo, idxBody))]);
 
     const dir = join(this.objectsDir, 'pack');
     mkdirSync(dir, { recursive: true });

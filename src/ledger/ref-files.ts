@@ -64,15 +64,25 @@ export class RefFiles {
       for (const u of sorted) {
         const file = join(this.gitDir, u.ref);
         const lock = `${file}.lock`;
-        let fd: number;
+        // A ref where a directory of ours should be, or the other way round (refs/a beside
+        // refs/a/b), is refused by git with its own explanation: leave those to it.
+        if (u.oldOid === null && this.clashesWithPacked(u.ref)) {
+          release();
+          return undefined;
+        }
         try {
           mkdirSync(dirname(file), { recursive: true });
+        } catch {
+          release(); // a loose ref in the way of the directory
+          return undefined;
+        }
+        let fd: number;
+        try {
           fd = openSync(lock, 'wx', 0o666);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           release();
           if (code === 'EEXIST') return { ok: false, reason: 'locked', ref: u.ref, lockPath: lock, message: `Unable to create '${lock}': File exists.` };
-          // A file where a directory should be (refs/a beside refs/a/b): git explains those.
           if (code === 'ENOTDIR' || code === 'EISDIR') return undefined;
           throw e;
         }
@@ -109,6 +119,28 @@ export class RefFiles {
   }
 
   private readPacked(ref: string): string | null | undefined {
+    const text = this.packedText();
+    if (typeof text !== 'string') return text;
+    const at = text.indexOf(` ${ref}\n`);
+    if (at < 0) return null;
+    const start = at - this.oidLength;
+    if (start < 0 || (start > 0 && text[start - 1] !== '\n')) return undefined;
+    const oid = text.slice(start, at);
+    return this.isOid(oid) ? oid : undefined;
+  }
+
+  /** True when packed-refs holds a ref that is a directory of `ref`, or lies under it. */
+  private clashesWithPacked(ref: string): boolean {
+    const text = this.packedText();
+    if (typeof text !== 'string') return text === undefined;
+    if (text.includes(` ${ref}/`)) return true;
+    for (let slash = ref.indexOf('/', 5); slash > 0; slash = ref.indexOf('/', slash + 1))
+      if (text.includes(` ${ref.slice(0, slash)}\n`)) return true;
+    return false;
+  }
+
+  /** packed-refs as text; null when there is none, undefined when it cannot be read. */
+  private packedText(): string | null | undefined {
     const file = join(this.gitDir, 'packed-refs');
     let key: string;
     try {
@@ -125,13 +157,7 @@ export class RefFiles {
         return undefined;
       }
     }
-    const text = this.packed.text;
-    const at = text.indexOf(` ${ref}\n`);
-    if (at < 0) return null;
-    const start = at - this.oidLength;
-    if (start < 0 || (start > 0 && text[start - 1] !== '\n')) return undefined;
-    const oid = text.slice(start, at);
-    return this.isOid(oid) ? oid : undefined;
+    return this.packed.text;
   }
 
   private isOid(s: string): boolean {

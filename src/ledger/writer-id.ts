@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ export function readWriterId(gitDir: string): string {
   }
   mkdirSync(dir, { recursive: true });
   const host = hostname().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16) || 'host';
-  const id = `${host}-${randomBytes(3).toString('hex')}`;
+  const id = `${host}-${randomHex(3)}`;
   try {
     // 'wx' fails if the file exists: the first process to get here decides, others read it.
     writeFileSync(file, id, { flag: 'wx' });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import { GastownError } from '../errors.js';
 import { newMail, type NewMailInput } from '../town/mail.js';
 import type { MailMessage, MailReadMark } from '../town/types.js';
@@ -13,7 +13,7 @@ export interface InboxItem extends MailMessage {
 
 /** Sends mail (or a nudge) to an agent's inbox; the feed records it in the same transaction. */
 export async function sendMail(rig: Rig, input: Omit<NewMailInput, 'from'> & { from?: string }): Promise<MailMessage> {
-  const id = `m-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const id = `m-${Date.now().toString(36)}${randomHex(3)}`;
   const message = newMail({ ...input, from: input.from ?? rig.actor }, id, rig.at());
   await rig.ledger.transact(
     (tx) => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import { newBead } from '../town/bead.js';
 import { newConvoy } from '../town/convoy.js';
@@ -27,7 +27,7 @@ export interface RecordedConvoy {
 
 /** The convoy id a source key always maps to, so a redelivered trigger finds the same convoy. */
 export function convoyIdFor(sourceKey: string): string {
-  const n = BigInt(`0x${createHash('sha256').update(sourceKey).digest('hex').slice(0, 16)}`);
+  const n = BigInt(`0x${hexDigest('sha256', sourceKey).slice(0, 16)}`);
   return `cv-${n.toString(36).padStart(8, '0').slice(0, 8)}`;
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import { GastownError } from '../errors.js';
 import { Ledger, type Transaction } from '../ledger/ledger.js';
 import type { FeedEvent, FeedEventType } from '../town/types.js';
@@ -78,14 +78,14 @@ export class Rig {
 
   /** A random seed for ids: ids are decided once, then the same on every machine. */
   seed(text: string): string {
-    return `${text}\u0000${this.at()}\u0000${randomBytes(8).toString('hex')}`;
+    return `${text}\u0000${this.at()}\u0000${randomHex(8)}`;
   }
 
   /** Adds a feed event to this writer's chain inside a transaction (so it lands with the change it reports). */
   emit(tx: Transaction, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
     const at = this.at();
     const event: FeedEvent = {
-      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}${randomBytes(2).toString('hex')}`,
+      id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}${randomHex(2)}`,
       type,
       at,
       actor: this.actor,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 
 /** Characters of base36 a 256-bit digest yields once left-padded. */
@@ -14,7 +14,7 @@ function base36Digits(population: number): number {
 /** An endless, deterministic base36 stream from the seed, so growth never runs out. */
 function* base36Stream(seed: string): Generator<string> {
   for (let block = 0; ; block++) {
-    const hex = createHash('sha256').update(block === 0 ? seed : `${seed}\n${block}`).digest('hex');
+    const hex = hexDigest('sha256', block === 0 ? seed : `${seed}\n${block}`);
     yield* BigInt(`0x${hex}`).toString(36).padStart(DIGEST_CHARS, '0');
   }
 }
