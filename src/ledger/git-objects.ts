@@ -28,7 +28,6 @@ export interface CommitFields {
  * at worst an unreachable object, which `git gc` collects.
  */
 export class ObjectWriter {
-  private readonly madeDirs = new Set<string>();
   private counter = 0;
 
   constructor(
@@ -46,14 +45,18 @@ export class ObjectWriter {
     const oid = hexDigest(this.algo, full);
     const dir = join(this.objectsDir, oid.slice(0, 2));
     const file = join(dir, oid.slice(2));
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
     if (existsSync(file)) return oid;
     // Write-then-rename so a reader never sees a half-written object.
     const tmp = join(dir, `tmp_obj_${process.pid}_${this.counter++}`);
-    writeFileSync(tmp, deflateSync(full, { level: 1 }));
+    const data = deflateSync(full, { level: 1 });
+    try {
+      writeFileSync(tmp, data);
+    } catch (e) {
+      // The fan-out directory is made on first need, not checked before every write.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(tmp, data);
+    }
     renameSync(tmp, file);
     return oid;
   }

@@ -28,11 +28,16 @@ export class Journal {
 
   /** Records intent; returns a function that forgets it once the transaction is done. */
   begin(updates: RefUpdate[]): () => void {
-    mkdirSync(this.dir, { recursive: true });
     const name = `${process.pid}-${Date.now()}-${this.seq++}.json`;
     const file = join(this.dir, name);
     const record: JournalRecord = { pid: process.pid, host: hostname(), at: Date.now(), updates };
-    writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(this.dir, { recursive: true }); // the first transaction of a rig
+      writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    }
     renameSync(`${file}.tmp`, file);
     return () => {
       try {

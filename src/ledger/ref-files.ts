@@ -70,15 +70,9 @@ export class RefFiles {
           release();
           return undefined;
         }
-        try {
-          mkdirSync(dirname(file), { recursive: true });
-        } catch {
-          release(); // a loose ref in the way of the directory
-          return undefined;
-        }
         let fd: number;
         try {
-          fd = openSync(lock, 'wx', 0o666);
+          fd = openLock(lock);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           release();
@@ -162,6 +156,22 @@ export class RefFiles {
 
   private isOid(s: string): boolean {
     return s.length === this.oidLength && /^[0-9a-f]+$/.test(s);
+  }
+}
+
+/** Creates the lock exclusively, making its directory on first need. */
+function openLock(lock: string): number {
+  try {
+    return openSync(lock, 'wx', 0o666);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    try {
+      mkdirSync(dirname(lock), { recursive: true });
+    } catch {
+      // A loose ref where a directory should be (refs/a beside refs/a/b): git explains those.
+      throw Object.assign(new Error(`cannot make the directory of ${lock}`), { code: 'ENOTDIR' });
+    }
+    return openSync(lock, 'wx', 0o666);
   }
 }
 
