@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
 import { CatFile, type GitObject } from './cat-file.js';
@@ -78,8 +78,11 @@ export class Ledger {
     this.updater = new RefUpdater(repoDir, this.zeroOid);
     this.objects = new ObjectWriter(join(gitDir, 'objects'), algo);
     this.reader = new ObjectReader(join(gitDir, 'objects'), algo === 'sha1' ? 20 : 32);
-    const direct = opts.directRefs ?? true;
-    this.refFiles = direct && RefFiles.supports(readFileIfAny(join(gitDir, 'config'))) ? new RefFiles(gitDir, this.zeroOid.length) : null;
+    const config = readFileIfAny(join(gitDir, 'config'));
+    // A reference-transaction hook must see every ref change: then git makes them all.
+    const hooksDir = /^\s*hookspath\s*=\s*(.+?)\s*$/im.exec(config)?.[1] ?? join(gitDir, 'hooks');
+    const direct = (opts.directRefs ?? true) && !existsSync(resolve(repoDir, hooksDir, 'reference-transaction'));
+    this.refFiles = direct && RefFiles.supports(config) ? new RefFiles(gitDir, this.zeroOid.length) : null;
     this.journal = new Journal(gitDir);
     this.cache = new ListCache(join(gitDir, 'gastown', 'cache'));
     this.writerId = readWriterId(gitDir);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -171,6 +171,25 @@ describe.each([
       next.close();
     }
   }, 120_000);
+});
+
+describe('hooks', () => {
+  test("a repository's reference-transaction hook sees every ledger write (git makes them)", async () => {
+    const dir = tempDir('ledger-hook');
+    cleanups.push(dir.cleanup);
+    initRepo(dir.path);
+    const seen = join(dir.path, 'seen.txt');
+    writeFileSync(join(dir.path, '.git', 'hooks', 'reference-transaction'), `#!/bin/sh\nif [ "$1" = committed ]; then cat >> '${seen}'; fi\n`, { mode: 0o755 });
+    const ledger = await Ledger.open({ repoDir: dir.path });
+    cleanups.push(() => ledger.close());
+
+    await ledger.transact((tx) => tx.put('beads', 'gt-hook', { v: 1 }));
+    await ledger.append('mail', 'nux', { id: 'm1' });
+
+    const lines = readFileSync(seen, 'utf8');
+    expect(lines).toContain('refs/gastown/beads/gt-hook');
+    expect(lines).toContain('refs/gastown/mail/nux');
+  });
 });
 
 describe('crash safety', () => {
