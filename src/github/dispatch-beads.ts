@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { ForgePort } from '../forge/forge-port.js';
 import { describeError } from './report-failure.js';
-import type { WorkDeps } from './work-deps.js';
+import type { DispatchOptions, WorkDeps } from './work-deps.js';
 
 export interface DispatchScope {
   forge: ForgePort;
@@ -19,7 +19,7 @@ export interface DispatchScope {
 }
 
 /** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
-export async function dispatchBeads(scope: DispatchScope, work: WorkDeps, opts: { deadRunners?: readonly string[] } = {}): Promise<string[]> {
+export async function dispatchBeads(scope: DispatchScope, work: WorkDeps, opts: DispatchOptions = {}): Promise<string[]> {
   const { forge, config, defaultBranch, log } = scope;
   const dispatched: string[] = [];
   try {

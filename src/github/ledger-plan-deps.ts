@@ -19,14 +19,22 @@ import {
 import { recordMerged, recordRejected } from '../rig/advance.js';
 import type { Rig } from '../rig/rig.js';
 import { hooks } from '../rig/sling.js';
-import { dispatchable, dispatchReady } from '../rig/work.js';
+import { dispatchable, dispatchReady, mailInTx } from '../rig/work.js';
 import { DEACON_ACTOR, deaconPass } from '../deacon/deacon-pass.js';
-import type { Bead, Convoy } from '../town/types.js';
+import type { Bead, Convoy, Hook } from '../town/types.js';
 import type { RepoLedgerSession } from './ledger-mirror.js';
 import type { Mayor, ParentIssueKey, PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
-import type { PendingDispatch, WorkDeps } from './work-deps.js';
+import type { DispatchOptions, PendingDispatch, WorkDeps } from './work-deps.js';
 
 const DISPATCHED = 'dispatched:';
+const RUN_ENDED = 'run-ended:';
+/** GitHub's clock and ours may differ a little; a run is never created before its sling by more. */
+const CLOCK_SKEW_MS = 60_000;
+
+/** The label recording that a sling's workflow run was dispatched. */
+function dispatchKey(polecat: string, slungAt: string): string {
+  return `${DISPATCHED}${polecat}@${slungAt}`;
+}
 
 function sourceKey(key: ParentIssueKey): string {
   return githubSourceKey(key.repo, key.issueNumber);
@@ -93,6 +101,7 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
       // The Deacon first: a polecat run that died mid-bead leaves it in progress; once its
       // lease ran out (or its run is known to be over) it is slung anew and dispatched again.
       await deaconPass(rig.withActor(DEACON_ACTOR), { deadRunners: opts.deadRunners });
+      if (opts.endedRun) await reslingAfterEndedRun(rig.withActor(DEACON_ACTOR), opts.endedRun);
       const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
       const ours = (b: Bead) => !!b.convoy && onGitHub(convoys.get(b.convoy));
       const beads = await allBeads(rig);
@@ -111,7 +120,7 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
         // Runs that keep dying are not dispatched for ever: past the retry cap the bead waits
         // on its hook for a person (the Deacon has mailed the mayor).
         if (bead.attempts > rig.settings.retryCap) continue;
-        const key = `${DISPATCHED}${bead.assignee}@${slungAt.get(bead.assignee) ?? bead.updatedAt}`;
+        const key = dispatchKey(bead.assignee, slungAt.get(bead.assignee) ?? bead.updatedAt);
         if (!bead.labels.includes(key)) pending.push({ bead, polecat: bead.assignee, key });
       }
       return pending.sort((a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id));
@@ -146,4 +155,48 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
       return mustConvoy(rig, convoyId);
     },
   };
+}
+
+/**
+ * A polecat run ended while its bead is still only hooked under the sling that run was
+ * dispatched for: the run died before a `gt sync` published its claim (a vanished runner,
+ * a workflow that cannot even install gastown). Without this the bead would wait on its
+ * hook for ever, since that sling's run counts as dispatched. Slung anew (the next pass
+ * dispatches a new run) as one more attempt, so a run that can never start stops at the
+ * retry cap, where the mayor is told. The run id is kept on the bead: a redelivered event
+ * changes nothing.
+ */
+async function reslingAfterEndedRun(rig: Rig, run: NonNullable<DispatchOptions['endedRun']>): Promise<void> {
+  const ended = `${RUN_ENDED}${run.id}`;
+  await rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', run.bead);
+      if (!bead || bead.status !== 'hooked' || !bead.assignee || bead.labels.includes(ended)) return;
+      const hook = await tx.get<Hook>('hooks', bead.assignee);
+      if (!hook || hook.bead !== bead.id) return;
+      const slungAt = hook.slungAt ?? bead.updatedAt;
+      if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return;
+      // A run created before this sling was for an earlier one.
+      if (Date.parse(run.createdAt) < Date.parse(slungAt) - CLOCK_SKEW_MS) return;
+      const attempts = bead.attempts + 1;
+      const labels = [...bead.labels.filter((l) => !l.startsWith(RUN_ENDED)), ended];
+      tx.put<Bead>('beads', bead.id, { ...bead, attempts, labels, updatedAt: rig.at() }, `stalled beads/${bead.id}`);
+      tx.put<Hook>('hooks', bead.assignee, { ...hook, slungAt: rig.at(), slungBy: DEACON_ACTOR });
+      rig.emit(tx, 'stalled', `workflow run ${run.id} for ${bead.id} ended before ${bead.assignee} claimed it; slung anew (attempt ${attempts})`, {
+        bead: bead.id,
+        convoy: bead.convoy,
+        url: bead.issue?.url ?? null,
+      });
+      if (attempts > rig.settings.retryCap)
+        mailInTx(rig, tx, {
+          from: DEACON_ACTOR,
+          to: 'mayor',
+          subject: `STALLED ${bead.id}: ${bead.title}`.slice(0, 200),
+          body: `${attempts} workflow runs for ${bead.id} ended before claiming it (the last: run ${run.id}). It waits on ${bead.assignee}'s hook; check the polecat workflow.`,
+          type: 'BEAD_STALLED',
+          bead: bead.id,
+        });
+    },
+    { actor: DEACON_ACTOR },
+  );
 }

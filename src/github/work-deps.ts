@@ -23,13 +23,24 @@ export interface MergeOutcome {
   newlyReady: Bead[];
 }
 
+export interface DispatchOptions {
+  /** Runners known to be gone (a finished polecat run, `gha-<run id>`): their beads are stalled at once. */
+  deadRunners?: readonly string[];
+  /**
+   * A polecat run that is over, with the bead its title names: if that bead is still only
+   * hooked under the sling the run was dispatched for, the run died before its claim
+   * reached this ledger, and the bead is slung anew.
+   */
+  endedRun?: { id: number; bead: string; createdAt: string };
+}
+
 export interface WorkDeps {
   /**
    * Slings ready beads of convoys that are approved and fully on GitHub, up to `cap` beads in
    * flight, then returns every hooked bead of such convoys not yet dispatched (including
    * ones slung earlier whose dispatch was interrupted).
    */
-  pendingDispatch(cap: number, opts?: { deadRunners?: readonly string[] }): Promise<PendingDispatch[]>;
+  pendingDispatch(cap: number, opts?: DispatchOptions): Promise<PendingDispatch[]>;
   /** Records on the bead that this sling's run was dispatched. Idempotent. */
   markDispatched(pending: PendingDispatch): Promise<void>;
   findBead(id: string): Promise<Bead | null>;

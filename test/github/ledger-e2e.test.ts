@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.js';
 import { claimBead, finishBead } from '../../src/rig/work.js';
 import type { Bead } from '../../src/town/types.js';
 import { fourBeadPlan } from './in-memory-plan-deps.js';
@@ -373,6 +374,66 @@ describe('GitHub flows on the real ledger mirror', () => {
     await (await newProbot(town.deps)).receive({ name: 'workflow_run', id: 'w2', payload: fixture('workflow_run.completed') });
     expect(twice.pendingMocks()).toEqual([]);
     expect(dispatched).toEqual([a.id, a.id]);
+  });
+
+  it('a run that died before publishing any claim is known by its title: slung anew and dispatched again, once per run, until the retry cap', async () => {
+    const issues = new FakeIssues();
+    const dispatched: string[] = [];
+    mockAnthropic(fourBeadPlan());
+    mockFreshPlan(nock(API), issues, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'issues', id: 'v1', payload: labeled() });
+    const a = await beadByTitle(town, TITLES.a);
+    expect(a.status).toBe('hooked');
+    const runsOfA = () => dispatched.filter((id) => id === a.id).length;
+    expect(runsOfA()).toBe(1);
+    // Each run vanished before its first `gt sync`: GitHub's ledger never heard of it.
+    const endedRun = (id: number, createdAt = new Date().toISOString()) => {
+      const payload = fixture('workflow_run.completed');
+      payload.workflow_run.id = id;
+      payload.workflow_run.display_title = `gastown-polecat ${a.id}`;
+      payload.workflow_run.created_at = createdAt;
+      return payload;
+    };
+
+    const first = nock(API);
+    mockTokenAndConfig(first);
+    mockDispatch(first, dispatched);
+    await (await newProbot(town.deps)).receive({ name: 'workflow_run', id: 'v2', payload: endedRun(880001) });
+    expect(first.pendingMocks()).toEqual([]);
+    expect(runsOfA()).toBe(2);
+    const after = await readRemote(town.remote);
+    const again = after.beads.find((b) => b.id === a.id)!;
+    expect(again).toMatchObject({ status: 'hooked', assignee: a.assignee, attempts: a.attempts + 1 });
+    expect(after.feed.filter((e) => e.type === 'stalled').map((e) => e.message)).toEqual([expect.stringMatching(/run 880001 .* ended before/)]);
+
+    // Redelivered, and a run from before this sling: nothing is slung or dispatched.
+    for (const [id, payload] of [['v2', endedRun(880001)], ['v3', endedRun(880000, '2020-01-01T00:00:00Z')]] as const) {
+      const quiet = nock(API);
+      mockTokenAndConfig(quiet);
+      await (await newProbot(town.deps)).receive({ name: 'workflow_run', id, payload });
+      expect(quiet.pendingMocks()).toEqual([]);
+    }
+    expect(runsOfA()).toBe(2);
+    expect((await readRemote(town.remote)).beads.find((b) => b.id === a.id)!.attempts).toBe(a.attempts + 1);
+
+    // Runs that keep dying stop at the retry cap (3): the bead waits and the mayor is told.
+    for (let run = 880002; run <= 880004; run++) {
+      const next = nock(API);
+      mockTokenAndConfig(next);
+      if (run < 880004) mockDispatch(next, dispatched);
+      await (await newProbot(town.deps)).receive({ name: 'workflow_run', id: `v${run}`, payload: endedRun(run) });
+      expect(next.pendingMocks()).toEqual([]);
+    }
+    expect(runsOfA()).toBe(4);
+    const capped = (await readRemote(town.remote)).beads.find((b) => b.id === a.id)!;
+    expect(capped).toMatchObject({ status: 'hooked', attempts: 4 });
+    const ledger = await Ledger.open({ repoDir: town.remote });
+    try {
+      const mail = await ledger.readChain<{ message?: { subject: string } }>('mail', 'mayor');
+      expect(mail.map((m) => m.value.message?.subject)).toEqual([`STALLED ${a.id}: ${TITLES.a}`]);
+    } finally {
+      ledger.close();
+    }
   });
 
   it('ignores closed pull requests that are not a polecat branch of this repository: no request, no ledger sync', async () => {

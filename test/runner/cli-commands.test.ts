@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WORKFLOW_PATH } from '../../src/cli/commands/install-workflow.js';
+import { beadOfRunTitle } from '../../src/github/handlers/workflow-run-completed.js';
 import { draftFromRepoConfig } from '../../src/cli/commands/runner.js';
 import { git } from '../helpers/temp-repo.js';
 import { gtx } from './run-gt-lazy.js';
@@ -122,6 +123,9 @@ describe('gt install-workflow', () => {
     expect(text).toContain('token: ${{ secrets.GITHUB_TOKEN }}');
     expect(text).toContain('BEAD: ${{ inputs.bead }}');
     expect(text).toContain('npx gt runner --once --bead "$BEAD"');
+    // The run's title names its bead, in the form the app reads back when the run ends.
+    const runName = /^run-name: (.+)$/m.exec(text)![1]!;
+    expect(beadOfRunTitle(runName.replace('${{ inputs.bead }}', 'gt-1a2b'))).toBe('gt-1a2b');
     // The input is never pasted into a script (injection), and the app's credentials never appear.
     expect(text.split('\n').filter((l) => l.includes('run:') || l.startsWith('          ')).join('\n')).not.toContain('${{ inputs.bead }}');
     expect(text).not.toMatch(/PRIVATE_KEY|APP_ID|WEBHOOK_SECRET|SLACK_/);

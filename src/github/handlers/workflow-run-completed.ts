@@ -1,7 +1,9 @@
 /**
  * `workflow_run.completed` of the polecat workflow: that run is over, whatever it did. A
  * bead it left in progress (it died mid-work; its last `gt sync` published the claim) is
- * slung anew at once rather than after the heartbeat lease, and dispatched again.
+ * slung anew at once rather than after the heartbeat lease, and dispatched again. The run's
+ * title names its bead (`run-name` in templates/gastown-polecat.yml), so a run that died
+ * before publishing any claim is caught too.
  */
 import type { Context } from 'probot';
 import type { AppDeps } from '../app-deps.js';
@@ -15,9 +17,17 @@ export function workflowRunCompleted(deps: AppDeps) {
     if (found === null) return;
     const workflow = found.delivery.config.polecatWorkflow;
     if (workflow === null || !run.path?.endsWith(`/${workflow}`)) return;
+    const bead = beadOfRunTitle(run.display_title);
+    const endedRun = bead ? { id: run.id, bead, createdAt: run.created_at } : undefined;
     const dispatched = await deps.withRepo(found.scope, (services) =>
-      dispatchBeads(found.delivery, services.work, { deadRunners: [`gha-${run.id}`] }),
+      dispatchBeads(found.delivery, services.work, { deadRunners: [`gha-${run.id}`], endedRun }),
     );
-    context.log.info({ run: run.id, conclusion: run.conclusion, dispatched }, 'Polecat run finished');
+    context.log.info({ run: run.id, bead, conclusion: run.conclusion, dispatched }, 'Polecat run finished');
   };
+}
+
+/** The bead of a polecat run from its title, `gastown-polecat gt-xxxx`; null for any other title. */
+export function beadOfRunTitle(title: unknown): string | null {
+  const m = typeof title === 'string' ? /^gastown-polecat (gt-[0-9a-z]{3,})$/.exec(title) : null;
+  return m ? m[1]! : null;
 }
