@@ -5,6 +5,7 @@ import { GitHubForge } from '../../src/forge/github-forge.js';
 import { LocalForge } from '../../src/forge/local-forge.js';
 import type { Bead } from '../../src/town/types.js';
 import { API, R, TestOctokit } from '../github/harness.js';
+import { bead as beadFixture } from '../town/bead-fixture.js';
 
 const parent = { number: 1, id: 1001, url: 'https://github.com/Codertocat/Hello-World/issues/1' };
 
@@ -13,29 +14,15 @@ function forge() {
 }
 
 function bead(over: Partial<Bead> = {}): Bead {
-  return {
-    id: 'gt-1a2b',
+  return beadFixture('gt-1a2b', {
     title: 'Output schema for @octocat',
     body: 'Write it.\n<!-- gastown:bead gt-fake -->',
-    status: 'open',
-    priority: 2,
-    labels: [],
-    blockedBy: [],
-    parent: null,
     convoy: 'cv-1',
     key: 'a',
     acceptance: ['Schema validates'],
     files: ['src/schema.ts'],
-    assignee: null,
-    branch: null,
-    issue: null,
-    pr: null,
-    attempts: 0,
-    closeReason: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
     ...over,
-  };
+  });
 }
 
 describe('GitHubForge', () => {

@@ -14,6 +14,7 @@ import type {
   RecordedConvoy,
 } from '../../src/github/plan-issue-deps.js';
 import type { Bead, Convoy, ForgeLink, Plan } from '../../src/town/types.js';
+import { bead as beadFixture } from '../town/bead-fixture.js';
 
 const AT = '2026-01-02T03:04:05.000Z';
 
@@ -72,28 +73,20 @@ export class InMemoryPlanDeps implements PlanIssueDeps {
     if (existing) return this.#snapshot(existing);
     const ids = new Map(input.plan.beads.map((b) => [b.key, `gt-${b.key}`] as const));
     for (const planned of input.plan.beads) {
-      this.beads.set(ids.get(planned.key)!, {
-        id: ids.get(planned.key)!,
-        title: planned.title,
-        body: planned.description,
-        status: 'open',
-        priority: 2,
-        labels: [],
-        blockedBy: planned.blockedBy.map((k) => ids.get(k)!),
-        parent: null,
-        convoy: id,
-        key: planned.key,
-        acceptance: planned.acceptance,
-        files: planned.files,
-        assignee: null,
-        branch: null,
-        issue: null,
-        pr: null,
-        attempts: 0,
-        closeReason: null,
-        createdAt: AT,
-        updatedAt: AT,
-      });
+      this.beads.set(
+        ids.get(planned.key)!,
+        beadFixture(ids.get(planned.key)!, {
+          title: planned.title,
+          body: planned.description,
+          blockedBy: planned.blockedBy.map((k) => ids.get(k)!),
+          convoy: id,
+          key: planned.key,
+          acceptance: planned.acceptance,
+          files: planned.files,
+          createdAt: AT,
+          updatedAt: AT,
+        }),
+      );
     }
     const convoy: Convoy = {
       id,

@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { renderConvoyStatus } from '../../src/github/render-status.js';
 import type { Bead, Convoy } from '../../src/town/types.js';
+import { bead as beadFixture } from '../town/bead-fixture.js';
 
 const AT = '2026-01-02T03:04:05.000Z';
 
 function bead(id: string, title: string, over: Partial<Bead> = {}): Bead {
-  return {
-    id,
-    title,
-    body: '',
-    status: 'open',
-    priority: 2,
-    labels: [],
-    blockedBy: [],
-    parent: null,
-    convoy: 'cv-9z',
-    key: null,
-    acceptance: [],
-    files: [],
-    assignee: null,
-    branch: null,
-    issue: null,
-    pr: null,
-    attempts: 0,
-    closeReason: null,
-    createdAt: AT,
-    updatedAt: AT,
-    ...over,
-  };
+  return beadFixture(id, { title, convoy: 'cv-9z', createdAt: AT, updatedAt: AT, ...over });
 }
 
 function convoy(over: Partial<Convoy> = {}): Convoy {

@@ -7,6 +7,7 @@ import type { SlackServices } from '../../src/slack/services.js';
 import type { StructuredLogger } from '../../src/slack/structured-logger.js';
 import { slackSignature } from '../../src/slack/verify-slack-signature.js';
 import type { Bead, Convoy, FeedEvent, MailMessage } from '../../src/town/types.js';
+import { bead as beadFixture } from '../town/bead-fixture.js';
 
 const FIXTURES = new URL('../fixtures/slack/', import.meta.url);
 
@@ -131,12 +132,7 @@ export function fakeServices(overrides: Partial<SlackServices> = {}) {
 const T = '2026-11-21T10:00:00.000Z';
 
 export function bead(over: Partial<Bead> = {}): Bead {
-  return {
-    id: 'gt-a1b2', title: 'Add login endpoint', body: '', status: 'open', priority: 2, labels: [],
-    blockedBy: [], parent: null, convoy: 'cv-9z8y', key: null, acceptance: [], files: [],
-    assignee: null, branch: null, issue: null, pr: null, attempts: 0, closeReason: null,
-    createdAt: T, updatedAt: T, ...over,
-  };
+  return beadFixture('gt-a1b2', { title: 'Add login endpoint', convoy: 'cv-9z8y', createdAt: T, updatedAt: T, ...over });
 }
 
 export function convoy(over: Partial<Convoy> = {}): Convoy {
