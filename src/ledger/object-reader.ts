@@ -22,6 +22,7 @@ export class ObjectReader {
   ) {}
 
   read(oid: string): GitObject | null {
+    if (oid.length !== this.hashBytes * 2 || !/^[0-9a-f]+$/.test(oid)) return null; // not an object id: git decides
     return this.readLoose(oid) ?? this.readPacked(oid);
   }
 

@@ -2,6 +2,9 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unl
 import { dirname, join } from 'node:path';
 import type { RefUpdate, TransactionResult } from './ref-updater.js';
 
+/** Refs git keeps reflogs for by default (core.logAllRefUpdates): git writes those. */
+const LOGGED = /^refs\/(heads|remotes|notes)\//;
+
 /**
  * Reads and compare-and-swaps refs in git's "files" ref store directly, with git's own
  * locking protocol: `<ref>.lock` created exclusively, the current value checked (loose
@@ -13,8 +16,6 @@ import type { RefUpdate, TransactionResult } from './ref-updater.js';
  * It answers `undefined` for what it does not handle (symbolic refs, a malformed ref file,
  * deletes, which must rewrite `packed-refs`); the ledger then asks git.
  */
-const LOGGED = /^refs\/(heads|remotes|notes)\//;
-
 export class RefFiles {
   private packed: { key: string; text: string } | null = null;
 
@@ -108,7 +109,15 @@ export class RefFiles {
     }
     // The commit point: every ref is locked and checked. A crash from here on leaves some
     // refs moved and some locks behind, which the ledger's journal rolls forward.
-    for (const h of held) renameSync(h.lock, join(this.gitDir, h.ref));
+    held.forEach((h, i) => {
+      try {
+        renameSync(h.lock, join(this.gitDir, h.ref));
+      } catch (e) {
+        // The file system failed us mid-commit (as it can fail git): free the other refs.
+        for (const rest of held.slice(i)) unlinkQuietly(rest.lock);
+        throw e;
+      }
+    });
     return { ok: true };
   }
 
