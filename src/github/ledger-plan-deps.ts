@@ -176,8 +176,10 @@ async function reslingAfterEndedRun(rig: Rig, run: NonNullable<DispatchOptions['
       if (!hook || hook.bead !== bead.id) return;
       const slungAt = hook.slungAt ?? bead.updatedAt;
       if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return;
-      // A run created before this sling was for an earlier one.
-      if (Date.parse(run.createdAt) < Date.parse(slungAt) - CLOCK_SKEW_MS) return;
+      // A run created before this sling was for an earlier one (and a run without a readable
+      // creation time cannot be placed: the lease still catches its bead).
+      const created = Date.parse(run.createdAt);
+      if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS) return;
       const attempts = bead.attempts + 1;
       const labels = [...bead.labels.filter((l) => !l.startsWith(RUN_ENDED)), ended];
       tx.put<Bead>('beads', bead.id, { ...bead, attempts, labels, updatedAt: rig.at() }, `stalled beads/${bead.id}`);

@@ -65,6 +65,7 @@ export class Ledger {
     repoDir: string,
     gitDir: string,
     algo: HashAlgo,
+    config: string,
   ) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.repoDir = repoDir;
@@ -78,7 +79,6 @@ export class Ledger {
     this.updater = new RefUpdater(repoDir, this.zeroOid);
     this.objects = new ObjectWriter(join(gitDir, 'objects'), algo);
     this.reader = new ObjectReader(join(gitDir, 'objects'), algo === 'sha1' ? 20 : 32);
-    const config = readFileIfAny(join(gitDir, 'config'));
     // A reference-transaction hook must see every ref change: then git makes them all.
     const hooksDir = /^\s*hookspath\s*=\s*(.+?)\s*$/im.exec(config)?.[1] ?? join(gitDir, 'hooks');
     const direct = (opts.directRefs ?? true) && !existsSync(resolve(repoDir, hooksDir, 'reference-transaction'));
@@ -96,7 +96,7 @@ export class Ledger {
     if (opts.gitDir) {
       const config = readFileIfAny(join(opts.gitDir, 'config'));
       const algo: HashAlgo = /objectformat\s*=\s*sha256/i.test(config) ? 'sha256' : 'sha1';
-      const ledger = new Ledger(opts, opts.repoDir, opts.gitDir, algo);
+      const ledger = new Ledger(opts, opts.repoDir, opts.gitDir, algo, config);
       await ledger.recover();
       return ledger;
     }
@@ -111,7 +111,7 @@ export class Ledger {
     const [commonDir, format] = out.trim().split('\n');
     if (!commonDir) throw new GastownError('gastown_not_a_rig', `${opts.repoDir} is not inside a git repository`);
     const gitDir = isAbsolute(commonDir) ? commonDir : resolve(opts.repoDir, commonDir);
-    const ledger = new Ledger(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1');
+    const ledger = new Ledger(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1', readFileIfAny(join(gitDir, 'config')));
     await ledger.recover();
     return ledger;
   }

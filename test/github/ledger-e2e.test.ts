@@ -406,8 +406,9 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(again).toMatchObject({ status: 'hooked', assignee: a.assignee, attempts: a.attempts + 1 });
     expect(after.feed.filter((e) => e.type === 'stalled').map((e) => e.message)).toEqual([expect.stringMatching(/run 880001 .* ended before/)]);
 
-    // Redelivered, and a run from before this sling: nothing is slung or dispatched.
-    for (const [id, payload] of [['v2', endedRun(880001)], ['v3', endedRun(880000, '2020-01-01T00:00:00Z')]] as const) {
+    // Redelivered, a run from before this sling, a run with no readable time: nothing is slung or dispatched.
+    const replays = [['v2', endedRun(880001)], ['v3', endedRun(880000, '2020-01-01T00:00:00Z')], ['v4', endedRun(879999, 'not a time')]] as const;
+    for (const [id, payload] of replays) {
       const quiet = nock(API);
       mockTokenAndConfig(quiet);
       await (await newProbot(town.deps)).receive({ name: 'workflow_run', id, payload });
