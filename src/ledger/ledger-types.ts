@@ -44,7 +44,15 @@ export interface LedgerOptions {
   directRefs?: boolean;
   /** How many times a compare-and-swap transaction is retried after losing a race. */
   maxRetries?: number;
+  /**
+   * Checks of an entity's value, by kind, supplied by the layer that owns the kinds (the
+   * ledger knows none by name). Each answers null when the value is good, else what is wrong.
+   */
+  validators?: Partial<Record<string, EntityValidator>>;
 }
+
+/** Null when `value` is a good entity of its kind; otherwise one line saying what is wrong. */
+export type EntityValidator = (value: unknown) => string | null;
 
 export interface WriteOptions {
   /** Who is acting (a person's login, a polecat's name); becomes the commit author. */

@@ -15,8 +15,8 @@ import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode } from './parse-log.js'
 import { readWriterId } from './writer-id.js';
 import { findStaleLocks } from './stale-locks.js';
 
-export type { ChainEntry, ChainKind, DocKind, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
-import type { ChainEntry, ChainKind, DocKind, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
 
 interface PendingWrite {
   ref: string;
@@ -58,6 +58,7 @@ export class Ledger {
   private readonly staleLockMs: number;
   private readonly maxRetries: number;
   private readonly algo: HashAlgo;
+  private readonly validators: Partial<Record<string, EntityValidator>>;
   private emptyTreeOid: string | null = null;
 
   private constructor(
@@ -74,6 +75,7 @@ export class Ledger {
     this.staleLockMs = opts.staleLockMs ?? 10_000;
     this.maxRetries = opts.maxRetries ?? 200;
     this.algo = algo;
+    this.validators = opts.validators ?? {};
     this.zeroOid = '0'.repeat(algo === 'sha1' ? 40 : 64);
     this.catFile = new CatFile(repoDir);
     this.updater = new RefUpdater(repoDir, this.zeroOid);
@@ -119,6 +121,12 @@ export class Ledger {
   close(): void {
     this.catFile.close();
     this.updater.close();
+  }
+
+  /** What is wrong with `value` as an entity of `kind`, or null when it is good (or the kind has no check). */
+  problemWith(kind: string, value: unknown): string | null {
+    const check = this.validators[kind];
+    return check ? check(value) : null;
   }
 
   ref(kind: string, id: string): string {
