@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'gastown_bad_input'
   | 'gastown_not_found'
   | 'gastown_conflict'
+  | 'gastown_locked'
   | 'gastown_illegal_transition'
   | 'gastown_cycle'
   | 'gastown_not_ready'

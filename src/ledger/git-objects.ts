@@ -49,13 +49,16 @@ export class ObjectWriter {
     // Write-then-rename so a reader never sees a half-written object.
     const tmp = join(dir, `tmp_obj_${process.pid}_${this.counter++}`);
     const data = deflateSync(full, { level: 1 });
-    try {
-      writeFileSync(tmp, data);
-    } catch (e) {
-      // The fan-out directory is made on first need, not checked before every write.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(tmp, data);
+    // The fan-out directory is made on first need, not checked before every write; `git gc`
+    // (prune) removes empty ones at any moment, so one made here may be gone again at once.
+    for (let tries = 0; ; tries++) {
+      try {
+        writeFileSync(tmp, data);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || tries >= 20) throw e;
+        mkdirSync(dir, { recursive: true });
+      }
     }
     renameSync(tmp, file);
     return oid;

@@ -1,105 +1,138 @@
-import { hostname } from 'node:os';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RefUpdate } from './ref-updater.js';
 
-/**
- * Crash safety for multi-ref transactions. git makes a transaction atomic against other
- * writers (it locks every ref at `prepare`), but a writer killed half way through `commit`
- * can leave some refs renamed into place and others still locked. So before each
- * transaction we write an intent record; a later process that finds the record of a dead
- * writer rolls the transaction forward if it had reached its commit point (some ref already
- * at its new value), or discards it if not, and removes the dead writer's lock files.
- */
-export interface JournalRecord {
-  pid: number;
-  host: string;
-  at: number;
-  updates: RefUpdate[];
+/** Identity of a lock file git made: the same inode with the same change time is the same file. */
+export interface LockIdentity {
+  ino: string;
+  ctimeNs: string;
 }
 
-export class Journal {
-  private seq = 0;
-  readonly dir: string;
+/**
+ * An intent record: written only once its writer holds every lock of the transaction and
+ * has checked every expected value, so its existence is the commit point. Removed before
+ * the writer releases any lock.
+ *
+ * - `files`: our own locks (they name `owner`); recovery rolls the whole transaction forward.
+ * - `git`: the locks of the `git update-ref` process `gitPid` (they hold the new values, as
+ *   git writes them); `locks` identifies each, so recovery touches no lock git did not make.
+ */
+export type JournalRecord =
+  | { path: 'files'; owner: string; updates: RefUpdate[] }
+  | {
+      path: 'git';
+      owner: string;
+      gitPid: number;
+      gitStart: string;
+      updates: RefUpdate[];
+      locks: Record<string, LockIdentity>;
+      packedLock: LockIdentity | null;
+    };
 
-  constructor(private readonly gitCommonDir: string) {
-    this.dir = join(gitCommonDir, 'gastown', 'txn');
+/**
+ * The crash journal under `.git/gastown/`:
+ * - `txn/<owner>.<n>.json`: intent records (see JournalRecord);
+ * - `claims/<owner>`: a recoverer's claim on a dead owner's leftovers (a link of the
+ *   recoverer's owner file, so it names who holds it). Made exclusively, so at most one
+ *   live recoverer works on one dead owner.
+ */
+export class Journal {
+  readonly txnDir: string;
+  readonly claimsDir: string;
+  private seq = 0;
+
+  constructor(gastownDir: string) {
+    this.txnDir = join(gastownDir, 'txn');
+    this.claimsDir = join(gastownDir, 'claims');
   }
 
-  /** Records intent; returns a function that forgets it once the transaction is done. */
-  begin(updates: RefUpdate[]): () => void {
-    const name = `${process.pid}-${Date.now()}-${this.seq++}.json`;
-    const file = join(this.dir, name);
-    const record: JournalRecord = { pid: process.pid, host: hostname(), at: Date.now(), updates };
+  /** Writes a record atomically (a complete file appears, or none). Returns its path. */
+  write(record: JournalRecord): string {
+    const file = join(this.txnDir, `${record.owner}.${this.seq++}.json`);
+    const tmp = `${file}.tmp`;
+    const text = JSON.stringify(record);
     try {
-      writeFileSync(`${file}.tmp`, JSON.stringify(record));
+      writeFileSync(tmp, text);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(this.dir, { recursive: true }); // the first transaction of a rig
-      writeFileSync(`${file}.tmp`, JSON.stringify(record));
+      mkdirSync(this.txnDir, { recursive: true });
+      writeFileSync(tmp, text);
     }
-    renameSync(`${file}.tmp`, file);
-    return () => {
-      try {
-        unlinkSync(file);
-      } catch {
-        /* already gone */
-      }
-    };
+    renameSync(tmp, file);
+    return file;
   }
 
-  /** Records left by writers that are gone (dead pid on this host, or older than staleMs elsewhere). */
-  orphans(staleMs: number): { file: string; record: JournalRecord }[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return [];
-    }
+  remove(file: string): void {
+    unlinkQuietly(file);
+  }
+
+  /** Owners that have records or claims here, each with one of its files (by name; nothing is read). */
+  owners(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const name of listDir(this.txnDir)) out.set(ownerOfRecordName(name), join(this.txnDir, name));
+    for (const name of listDir(this.claimsDir)) if (!out.has(name)) out.set(name, join(this.claimsDir, name));
+    return out;
+  }
+
+  /** The records of one owner; a record file that is not complete JSON (never renamed in) is skipped. */
+  records(owner: string): { file: string; record: JournalRecord }[] {
     const out: { file: string; record: JournalRecord }[] = [];
-    for (const name of names) {
-      const file = join(this.dir, name);
+    for (const name of listDir(this.txnDir)) {
+      if (ownerOfRecordName(name) !== owner) continue;
+      const file = join(this.txnDir, name);
       if (name.endsWith('.tmp')) {
-        // A record never completed: its transaction never started.
-        if (isStaleFile(file, staleMs) || deadOwner(name)) rmSync(file, { force: true });
+        // Never renamed in: the writer died before its commit point. Nothing to finish.
+        unlinkQuietly(file);
         continue;
       }
-      let record: JournalRecord;
       try {
-        record = JSON.parse(readFileSync(file, 'utf8')) as JournalRecord;
+        out.push({ file, record: JSON.parse(readFileSync(file, 'utf8')) as JournalRecord });
       } catch {
-        continue;
+        /* removed meanwhile by another recoverer */
       }
-      if (record.pid === process.pid && record.host === hostname()) continue;
-      const gone = record.host === hostname() ? !pidAlive(record.pid) : Date.now() - record.at > staleMs;
-      if (gone) out.push({ file, record });
     }
     return out;
   }
 
-  /** True when a lock file belongs to a transaction of a writer that is gone. */
-  lockOwnedByOrphan(lockPath: string, staleMs: number): boolean {
-    return this.orphans(staleMs).some(({ record }) =>
-      record.updates.some((u) => join(this.gitCommonDir, `${u.ref}.lock`) === lockPath),
-    );
+  /** Claims held by `owner` (what it was recovering when it died, if it died). */
+  claimsHeldBy(owner: string, readOwner: (file: string) => string | null | undefined): string[] {
+    return listDir(this.claimsDir).filter((name) => readOwner(join(this.claimsDir, name)) === owner);
   }
 
-  lockPathOf(ref: string): string {
-    return join(this.gitCommonDir, `${ref}.lock`);
+  claimPath(owner: string): string {
+    return join(this.claimsDir, owner);
+  }
+
+  /** Age of a file in ms (for owners on other hosts); Infinity when it is gone. */
+  static ageOf(file: string): number {
+    try {
+      return Date.now() - statSync(file).mtimeMs;
+    } catch {
+      return Infinity;
+    }
   }
 }
 
-function deadOwner(name: string): boolean {
-  const pid = Number(name.split('-')[0]);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !pidAlive(pid);
+/** `<owner>.<n>.json` or `<owner>.<n>.json.tmp` → `<owner>`; owner ids contain no `.json`. */
+function ownerOfRecordName(name: string): string {
+  const at = name.lastIndexOf('.', name.indexOf('.json') - 1);
+  return at > 0 ? name.slice(0, at) : name;
 }
 
-export function pidAlive(pid: number): boolean {
+export function listDir(dir: string): string[] {
   try {
-    process.kill(pid, 0);
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export function unlinkQuietly(file: string): boolean {
+  try {
+    unlinkSync(file);
     return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  } catch {
+    return false;
   }
 }
 

@@ -35,8 +35,15 @@ export interface LedgerOptions {
   /** Ref namespace; must end with '/'. Some hosts accept only refs/heads/*: use e.g. 'refs/heads/gastown-ledger/'. */
   prefix?: string;
   now?: () => Date;
-  /** Lock files and intent records older than this are taken as left by a dead writer. */
+  /**
+   * Writers on this host are known dead by their process id. A writer on another host
+   * sharing this directory (a network file system) counts as dead once its lock or record
+   * is older than this; `gt doctor --fix` also removes locks that name no owner (git's)
+   * older than this.
+   */
   staleLockMs?: number;
+  /** How long a write waits for a ref locked by a live writer (or by git) before it fails. */
+  lockTimeoutMs?: number;
   /**
    * Write small transactions straight to the ref files (default true). False sends every
    * write through `git update-ref`; tests use it to run the same checks on both paths.

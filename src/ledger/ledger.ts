@@ -5,7 +5,10 @@ import { CatFile, type GitObject } from './cat-file.js';
 import { decodeMessage, encodeMessage, fileNameFor } from './entity-codec.js';
 import { encodeCommit, ObjectWriter, parseCommit, treeBody, type HashAlgo, type Signature } from './git-objects.js';
 import { PackWriter } from './pack-writer.js';
-import { isStaleFile, Journal } from './journal.js';
+import { Journal } from './journal.js';
+import { OwnerFile, processStart } from './lock-owner.js';
+import { lockIdentity, Recovery, type RecoveryResult } from './recovery.js';
+import { randomHex } from '../random-hex.js';
 import { RefUpdater, type RefUpdate, type TransactionResult } from './ref-updater.js';
 import { RefFiles } from './ref-files.js';
 import { ObjectReader } from './object-reader.js';
@@ -13,7 +16,7 @@ import { runGit } from './run-git.js';
 import { ListCache } from './list-cache.js';
 import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode } from './parse-log.js';
 import { readWriterId } from './writer-id.js';
-import { findStaleLocks } from './stale-locks.js';
+import { findLocks, type FoundLock } from './stale-locks.js';
 
 export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
 import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
@@ -53,6 +56,9 @@ export class Ledger {
   private readonly reader: ObjectReader;
   private readonly objects: ObjectWriter;
   private readonly journal: Journal;
+  private readonly owner: OwnerFile;
+  private readonly recovery: Recovery;
+  private readonly lockTimeoutMs: number;
   private readonly cache: ListCache;
   private readonly now: () => Date;
   private readonly staleLockMs: number;
@@ -73,6 +79,7 @@ export class Ledger {
     this.gitDir = gitDir;
     this.now = opts.now ?? (() => new Date());
     this.staleLockMs = opts.staleLockMs ?? 10_000;
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.maxRetries = opts.maxRetries ?? 200;
     this.algo = algo;
     this.validators = opts.validators ?? {};
@@ -84,8 +91,16 @@ export class Ledger {
     // A reference-transaction hook must see every ref change: then git makes them all.
     const hooksDir = /^\s*hookspath\s*=\s*(.+?)\s*$/im.exec(config)?.[1] ?? join(gitDir, 'hooks');
     const direct = (opts.directRefs ?? true) && !existsSync(resolve(repoDir, hooksDir, 'reference-transaction'));
-    this.refFiles = direct && RefFiles.supports(config) ? new RefFiles(gitDir, this.zeroOid.length) : null;
-    this.journal = new Journal(gitDir);
+    const gastownDir = join(gitDir, 'gastown');
+    this.owner = new OwnerFile(join(gastownDir, 'owners'), randomHex(4));
+    this.journal = new Journal(gastownDir);
+    this.refFiles = direct && RefFiles.supports(config) ? new RefFiles(gitDir, this.zeroOid.length, this.owner, this.journal) : null;
+    const refFiles = this.refFiles;
+    this.recovery = new Recovery(gitDir, this.owner, this.journal, join(gastownDir, 'owners'), this.staleLockMs, {
+      place: refFiles ? (ref, oid) => refFiles.place(ref, oid) : null,
+      readRef: (ref) => this.tip(ref),
+      gitTransaction: (updates) => this.updater.transaction(updates),
+    });
     this.cache = new ListCache(join(gitDir, 'gastown', 'cache'));
     this.writerId = readWriterId(gitDir);
   }
@@ -121,6 +136,7 @@ export class Ledger {
   close(): void {
     this.catFile.close();
     this.updater.close();
+    this.owner.remove();
   }
 
   /** What is wrong with `value` as an entity of `kind`, or null when it is good (or the kind has no check). */
@@ -362,34 +378,41 @@ export class Ledger {
     return this.objects.writeCommit({ tree, parents, author: sig, committer: sig, message: encodeMessage(summary, value) });
   }
 
-  /** Removes leftover state of killed writers: rolls their transactions forward or back, deletes stale locks. */
-  async recover(): Promise<{ rolledForward: number; discarded: number }> {
-    let rolledForward = 0;
-    let discarded = 0;
-    for (const { file, record } of this.journal.orphans(this.staleLockMs)) {
-      const current = await this.catFile.readMany(record.updates.map((u) => u.ref));
-      const at = (i: number) => current[i]?.oid ?? null;
-      const reachedCommit = record.updates.some((u, i) => at(i) === u.newOid && u.newOid !== u.oldOid);
-      for (const u of record.updates) rmSync(this.journal.lockPathOf(u.ref), { force: true });
-      if (reachedCommit) {
-        const rest = record.updates.filter((u, i) => at(i) === u.oldOid && at(i) !== u.newOid);
-        if (rest.length) await this.refTransaction(rest);
-        rolledForward++;
-      } else discarded++;
-      rmSync(file, { force: true });
+  /** Finishes or undoes the transactions of writers that were killed, and frees their locks. */
+  async recover(): Promise<RecoveryResult> {
+    return this.recovery.sweep();
+  }
+
+  /**
+   * Every lock file under the ledger's namespace (and `packed-refs.lock`) older than
+   * `minAgeMs`, with who holds it: a live writer, a dead one, or no owner we can name (git's).
+   */
+  locks(minAgeMs = 0): (FoundLock & { state: 'alive' | 'dead' | 'foreign' })[] {
+    return findLocks(this.gitDir, this.prefix, minAgeMs).map((l) => ({
+      ...l,
+      state: l.owner === null ? 'foreign' : this.recovery.dead(l.owner, l.path) ? 'dead' : 'alive',
+    }));
+  }
+
+  /**
+   * Clears locks for `gt doctor --fix`: dead writers' by recovery (their transactions
+   * finished or undone), and locks naming no owner that are older than the stale age,
+   * which only a person may decide are abandoned (as git says: "remove the file manually").
+   */
+  async clearLocks(): Promise<{ recovered: RecoveryResult; removed: string[]; left: string[] }> {
+    const recovered = await this.recover();
+    const removed: string[] = [];
+    const left: string[] = [];
+    for (const lock of this.locks(0)) {
+      if (lock.state === 'dead') {
+        const state = await this.recovery.freeLock(lock.path, recovered);
+        (state === 'freed' ? removed : left).push(lock.path);
+      } else if (lock.state === 'foreign' && lock.ageMs > this.staleLockMs) {
+        rmSync(lock.path, { force: true });
+        removed.push(lock.path);
+      } else left.push(lock.path);
     }
-    return { rolledForward, discarded };
-  }
-
-  /** Lock files under the ledger namespace older than the stale age (for `gt doctor`). */
-  staleLocks(): string[] {
-    return findStaleLocks(this.gitDir, this.prefix, this.staleLockMs);
-  }
-
-  removeStaleLocks(): string[] {
-    const locks = this.staleLocks();
-    for (const l of locks) rmSync(l, { force: true });
-    return locks;
+    return { recovered, removed, left };
   }
 
   // ---------------------------------------------------------------- internals
@@ -461,24 +484,24 @@ export class Ledger {
   }
 
   private async applyUpdates(updates: RefUpdate[]): Promise<'ok' | { message: string; ref: string | null }> {
-    for (let lockTries = 0; ; lockTries++) {
-      const done = this.journal.begin(updates);
-      let result;
-      try {
-        result = await this.refTransaction(updates);
-      } finally {
-        done();
-      }
+    const started = Date.now();
+    const stats: RecoveryResult = { rolledForward: 0, discarded: 0, locksFreed: 0 };
+    for (let tries = 0; ; tries++) {
+      const result = await this.refTransaction(updates);
       if (result.ok) return 'ok';
       if (result.reason === 'conflict') return { message: result.message, ref: result.ref };
-      // A lock file is in the way: a live writer's (wait), or a dead writer's (clear it).
+      // A lock is in the way: a dead writer's is recovered at once; a live one is waited for.
       const lock = result.lockPath;
-      if (lock && (this.journal.lockOwnedByOrphan(lock, this.staleLockMs) || isStaleFile(lock, this.staleLockMs))) {
-        await this.recover();
-        rmSync(lock, { force: true });
-      } else if (lockTries > 2000) {
-        throw new GastownError('gastown_conflict', `ref stays locked: ${lock ?? result.message}`);
-      } else await sleep(2 + Math.random() * 5);
+      const state = lock ? await this.recovery.freeLock(lock, stats) : 'held';
+      if (state === 'freed' && tries < 1000) continue;
+      if (Date.now() - started > this.lockTimeoutMs) {
+        const hint =
+          state === 'foreign'
+            ? ' (not a gastown writer\'s: if no git process is running, remove it or run `gt doctor --fix`)'
+            : ' (held by a running writer)';
+        throw new GastownError('gastown_locked', `ref stays locked: ${lock ?? result.message}${hint}`, { lock });
+      }
+      await sleep(1 + Math.random() * Math.min(20, 2 + tries));
     }
   }
 
@@ -496,7 +519,21 @@ export class Ledger {
   private refTransaction(updates: RefUpdate[]): Promise<TransactionResult> {
     // Bulk writes stay with git: checking thousands of refs against packed-refs is its job.
     const direct = updates.length <= 32 ? this.refFiles?.transaction(updates) : undefined;
-    return direct ? Promise.resolve(direct) : this.updater.transaction(updates);
+    if (direct) return Promise.resolve(direct);
+    // Through git: our record, written while git holds every lock, names git's process and
+    // each lock's identity, so a recoverer can finish git's commit if both of us are killed.
+    return this.updater.transaction(updates, {
+      prepared: (gitPid) => {
+        const locks: Record<string, { ino: string; ctimeNs: string }> = {};
+        for (const u of updates) {
+          const id = lockIdentity(join(this.gitDir, `${u.ref}.lock`));
+          if (id) locks[u.ref] = id;
+        }
+        const packedLock = updates.some((u) => u.newOid === null) ? lockIdentity(join(this.gitDir, 'packed-refs.lock')) : null;
+        return this.journal.write({ path: 'git', owner: this.owner.id, gitPid, gitStart: processStart(gitPid) ?? '-', updates, locks, packedLock });
+      },
+      done: (file) => this.journal.remove(file),
+    });
   }
 
   private signature(actor: string, time?: number): Signature {

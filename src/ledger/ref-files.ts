@@ -1,16 +1,18 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unlinkQuietly, type Journal } from './journal.js';
+import type { OwnerFile } from './lock-owner.js';
 import type { RefUpdate, TransactionResult } from './ref-updater.js';
 
 /** Refs git keeps reflogs for by default (core.logAllRefUpdates): git writes those. */
 const LOGGED = /^refs\/(heads|remotes|notes)\//;
 
 /**
- * Reads and compare-and-swaps refs in git's "files" ref store directly, with git's own
- * locking protocol: `<ref>.lock` created exclusively, the current value checked (loose
- * file, else `packed-refs`), the new value written into the lock, every lock renamed into
- * place. Any git process (update-ref, pack-refs, fetch) takes the same locks, so the two
- * interleave safely. It exists for speed: a `gt bead update` used to spend more time
+ * Reads and compare-and-swaps refs in git's "files" ref store directly, taking git's own
+ * locks (`<ref>.lock`, created exclusively): any git process (update-ref, pack-refs, fetch)
+ * takes the same locks, so the two interleave safely. Unlike git, our lock files hold the
+ * name of their owner, not the new value (see `transaction`), so a lock left by a killed
+ * writer can be proven dead and cleared. It exists for speed: a `gt bead update` used to spend more time
  * starting `git update-ref` than on everything else it did.
  *
  * It answers `undefined` for what it does not handle (symbolic refs, a malformed ref file,
@@ -22,6 +24,8 @@ export class RefFiles {
   constructor(
     private readonly gitDir: string,
     private readonly oidLength: number,
+    private readonly owner: OwnerFile,
+    private readonly journal: Journal,
   ) {}
 
   /**
@@ -49,76 +53,89 @@ export class RefFiles {
   /**
    * One all-or-nothing compare-and-swap over several refs. Returns undefined (having changed
    * nothing) when a ref is beyond what this class handles.
+   *
+   * The protocol (docs/architecture.md, "Crash safety"), interleaving with git's own:
+   * 1. each `<ref>.lock` is made exclusively, in sorted order, as a link of the owner's
+   *    file, so every lock names its owner from the instant it exists;
+   * 2. each ref's current value is checked (loose file, else packed-refs);
+   * 3. a transaction of several refs writes its intent record: the commit point;
+   * 4. each new value is written to a file of the owner's and renamed over the ref;
+   * 5. the record is removed, then the locks.
+   * Git takes the same `<ref>.lock`, so a git process never moves a ref we hold.
    */
   transaction(updates: RefUpdate[]): TransactionResult | undefined {
     // Branches, remote-tracking refs and notes get reflogs by default (a ledger prefix may
     // live under refs/heads/ for hosts that accept nothing else): git writes those.
     if (updates.some((u) => u.newOid === null || !this.isOid(u.newOid) || LOGGED.test(u.ref))) return undefined;
-    // Locks in a fixed order, like git, so two transactions over the same refs meet at the first.
     const sorted = [...updates].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
-    const held: { lock: string; ref: string }[] = [];
-    // Empties `held` as it goes: a lock released once may already be another writer's.
+    const held: string[] = [];
     const release = () => {
-      for (const h of held.splice(0)) unlinkQuietly(h.lock);
+      for (const lock of held.splice(0)) unlinkQuietly(lock);
     };
     try {
       for (const u of sorted) {
-        const file = join(this.gitDir, u.ref);
-        const lock = `${file}.lock`;
+        const lock = join(this.gitDir, `${u.ref}.lock`);
         // A ref where a directory of ours should be, or the other way round (refs/a beside
         // refs/a/b), is refused by git with its own explanation: leave those to it.
         if (u.oldOid === null && this.clashesWithPacked(u.ref)) {
           release();
           return undefined;
         }
-        let fd: number;
         try {
-          fd = openLock(lock);
+          this.owner.link(lock);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           release();
           if (code === 'EEXIST') return { ok: false, reason: 'locked', ref: u.ref, lockPath: lock, message: `Unable to create '${lock}': File exists.` };
-          if (code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+          if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOENT') return undefined;
           throw e;
         }
-        held.push({ lock, ref: u.ref });
-        let refusal: TransactionResult | undefined | null = null;
-        try {
-          const current = this.read(u.ref);
-          if (current === undefined) refusal = undefined;
-          else if (current !== u.oldOid) {
-            const message =
-              u.oldOid === null
-                ? `cannot lock ref '${u.ref}': reference already exists`
-                : current === null
-                  ? `cannot lock ref '${u.ref}': unable to resolve reference '${u.ref}'`
-                  : `cannot lock ref '${u.ref}': is at ${current} but expected ${u.oldOid}`;
-            refusal = { ok: false, reason: 'conflict', ref: u.ref, lockPath: null, message };
-          } else writeSync(fd, `${u.newOid}\n`);
-        } finally {
-          closeSync(fd);
-        }
-        if (refusal !== null) {
+        held.push(lock);
+        const current = this.read(u.ref);
+        if (current === undefined) {
           release();
-          return refusal;
+          return undefined;
+        }
+        if (current !== u.oldOid) {
+          release();
+          const message =
+            u.oldOid === null
+              ? `cannot lock ref '${u.ref}': reference already exists`
+              : current === null
+                ? `cannot lock ref '${u.ref}': unable to resolve reference '${u.ref}'`
+                : `cannot lock ref '${u.ref}': is at ${current} but expected ${u.oldOid}`;
+          return { ok: false, reason: 'conflict', ref: u.ref, lockPath: null, message };
         }
       }
     } catch (e) {
       release();
       throw e;
     }
-    // The commit point: every ref is locked and checked. A crash from here on leaves some
-    // refs moved and some locks behind, which the ledger's journal rolls forward.
-    held.forEach((h, i) => {
-      try {
-        renameSync(h.lock, join(this.gitDir, h.ref));
-      } catch (e) {
-        // The file system failed us mid-commit (as it can fail git): free the other refs.
-        for (const rest of held.slice(i)) unlinkQuietly(rest.lock);
-        throw e;
-      }
-    });
+    // The commit point. From here a crash leaves locks that name us and, for several refs,
+    // the record by which a recoverer finishes what we started.
+    const record = sorted.length > 1 ? this.journal.write({ path: 'files', owner: this.owner.id, updates: sorted }) : null;
+    try {
+      for (const u of sorted) this.place(u.ref, u.newOid!);
+    } catch (e) {
+      // The file system failed us mid-commit (as it can fail git): free the refs.
+      if (record) this.journal.remove(record);
+      release();
+      throw e;
+    }
+    if (record) this.journal.remove(record);
+    release();
     return { ok: true };
+  }
+
+  /**
+   * Sets a ref whose lock the caller holds (its own, or a dead writer's it recovers): the
+   * value goes into a file of the owner's, renamed over the ref, so readers see the old
+   * value or the new one, never a partial file.
+   */
+  place(ref: string, oid: string): void {
+    const tmp = `${this.owner.path}.val`;
+    writeFileSync(tmp, `${oid}\n`);
+    renameSync(tmp, join(this.gitDir, ref));
   }
 
   private readPacked(ref: string): string | null | undefined {
@@ -165,29 +182,5 @@ export class RefFiles {
 
   private isOid(s: string): boolean {
     return s.length === this.oidLength && /^[0-9a-f]+$/.test(s);
-  }
-}
-
-/** Creates the lock exclusively, making its directory on first need. */
-function openLock(lock: string): number {
-  try {
-    return openSync(lock, 'wx', 0o666);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    try {
-      mkdirSync(dirname(lock), { recursive: true });
-    } catch {
-      // A loose ref where a directory should be (refs/a beside refs/a/b): git explains those.
-      throw Object.assign(new Error(`cannot make the directory of ${lock}`), { code: 'ENOTDIR' });
-    }
-    return openSync(lock, 'wx', 0o666);
-  }
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    /* already gone */
   }
 }

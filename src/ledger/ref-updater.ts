@@ -10,6 +10,12 @@ export interface RefUpdate {
   oldOid: string | null;
 }
 
+export interface PreparedHooks {
+  /** Git holds every lock (`gitPid` is its process); returns the record to remove after, if any. */
+  prepared(gitPid: number): string | null;
+  done(record: string): void;
+}
+
 export type TransactionResult =
   | { ok: true }
   | { ok: false; reason: 'conflict' | 'locked'; ref: string | null; lockPath: string | null; message: string };
@@ -32,9 +38,13 @@ export class RefUpdater {
     private readonly zeroOid: string,
   ) {}
 
-  /** Runs one all-or-nothing transaction. Transactions from one process are serialised. */
-  transaction(updates: RefUpdate[]): Promise<TransactionResult> {
-    const run = this.chain.then(() => this.run(updates));
+  /**
+   * Runs one all-or-nothing transaction. Transactions from one process are serialised.
+   * `prepared` runs once git holds every lock and has checked every old value, before
+   * `commit` is sent: the ledger writes its intent record there; `done` runs after.
+   */
+  transaction(updates: RefUpdate[], hooks?: PreparedHooks): Promise<TransactionResult> {
+    const run = this.chain.then(() => this.run(updates, hooks));
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -48,7 +58,7 @@ export class RefUpdater {
     }
   }
 
-  private async run(updates: RefUpdate[]): Promise<TransactionResult> {
+  private async run(updates: RefUpdate[], hooks?: PreparedHooks): Promise<TransactionResult> {
     if (updates.length === 0) return { ok: true };
     const child = this.ensure();
     let body = 'start\n';
@@ -57,15 +67,26 @@ export class RefUpdater {
       if (u.newOid === null) body += `delete ${u.ref} ${u.oldOid ?? ''}\n`;
       else body += `update ${u.ref} ${u.newOid} ${u.oldOid ?? this.zeroOid}\n`;
     }
-    body += 'prepare\ncommit\n';
+    body += 'prepare\n';
+    // Should we die before `commit` is written, git reads end-of-file in an open or
+    // prepared transaction and aborts it, freeing its locks.
     child.stdin.write(body);
+    let record: string | null = null;
     for (const expected of ['start: ok', 'prepare: ok', 'commit: ok']) {
       const line = await this.nextLine();
-      if (line === expected) continue;
+      if (line === expected) {
+        if (expected === 'prepare: ok') {
+          record = hooks?.prepared(child.pid!) ?? null;
+          child.stdin.write('commit\n');
+        }
+        continue;
+      }
       // The process has died (or is about to): the stderr names the ref and the reason.
       await this.exited(child);
+      if (record) hooks?.done(record);
       return this.failure(this.err);
     }
+    if (record) hooks?.done(record);
     return { ok: true };
   }
 
@@ -81,7 +102,11 @@ export class RefUpdater {
 
   private ensure(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const child = spawn('git', ['update-ref', '--stdin'], { cwd: this.cwd, env: gitEnv() });
+    // In a process group of its own: a kill aimed at the writer's group (a CI job's timeout,
+    // a terminal's ^C) leaves git to finish the transaction it was given or, if `commit`
+    // never arrived, to read end-of-file and abort it, freeing its locks either way. Only a
+    // kill aimed at git itself can leave its locks behind (see Recovery).
+    const child = spawn('git', ['update-ref', '--stdin'], { cwd: this.cwd, env: gitEnv(), detached: true });
     this.child = child;
     this.out = '';
     this.err = '';

@@ -1,14 +1,30 @@
-import { existsSync, readdirSync, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { isStaleFile } from './journal.js';
+import { readLockOwner } from './lock-owner.js';
+
+export interface FoundLock {
+  path: string;
+  /** The owner id the lock names; null for a lock that names none (git's own). */
+  owner: string | null;
+  ageMs: number;
+}
 
 /**
- * Lock files under the ledger's ref namespace (and `packed-refs.lock`) older than
- * `staleMs`: what a writer killed outside a journalled transaction can leave behind.
- * Walks the ref directories, so it is for `gt doctor`, not for hot paths.
+ * Lock files under the ledger's ref namespace (and `packed-refs.lock`) at least `minAgeMs`
+ * old. Walks the ref directories, so it is for `gt doctor`, not for hot paths.
  */
-export function findStaleLocks(gitDir: string, prefix: string, staleMs: number): string[] {
-  const found: string[] = [];
+export function findLocks(gitDir: string, prefix: string, minAgeMs: number): FoundLock[] {
+  const found: FoundLock[] = [];
+  const consider = (p: string) => {
+    let ageMs: number;
+    try {
+      ageMs = Date.now() - statSync(p).mtimeMs;
+    } catch {
+      return;
+    }
+    const owner = readLockOwner(p);
+    if (ageMs >= minAgeMs && owner !== undefined) found.push({ path: p, owner, ageMs });
+  };
   const walk = (dir: string) => {
     let entries: Dirent[];
     try {
@@ -19,11 +35,10 @@ export function findStaleLocks(gitDir: string, prefix: string, staleMs: number):
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.lock') && isStaleFile(p, staleMs)) found.push(p);
+      else if (e.name.endsWith('.lock')) consider(p);
     }
   };
   walk(join(gitDir, prefix));
-  const packed = join(gitDir, 'packed-refs.lock');
-  if (existsSync(packed) && isStaleFile(packed, staleMs)) found.push(packed);
+  consider(join(gitDir, 'packed-refs.lock'));
   return found;
 }

@@ -30,15 +30,32 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   bad = bad.slice(0, 20);
   checks.push({ name: 'ledger refs', ok: bad.length === 0, detail: bad.length ? `unreadable: ${bad.join(', ')}` : `${refs.size} refs, all readable` });
 
-  const recovered = opts.fix ? await rig.ledger.recover() : { rolledForward: 0, discarded: 0 };
-  const locks = opts.fix ? rig.ledger.removeStaleLocks() : rig.ledger.staleLocks();
-  checks.push({
-    name: 'stale locks',
-    ok: opts.fix ? true : locks.length === 0,
-    detail: locks.length
-      ? `${opts.fix ? 'removed' : 'found (run gt doctor --fix)'}: ${locks.join(', ')}`
-      : `none${recovered.rolledForward + recovered.discarded ? ` (finished ${recovered.rolledForward + recovered.discarded} interrupted transactions)` : ''}`,
-  });
+  // Locks: a dead writer's are recovered (its transaction finished or undone); one that
+  // names no owner (git's) is removed by --fix only once older than the stale age.
+  if (opts.fix) {
+    const { recovered, removed, left } = await rig.ledger.clearLocks();
+    const finished = recovered.rolledForward + recovered.discarded;
+    checks.push({
+      name: 'locks',
+      ok: left.length === 0,
+      detail: [
+        removed.length ? `removed: ${removed.join(', ')}` : 'none to remove',
+        finished ? `finished ${finished} interrupted transactions` : '',
+        left.length ? `still held by running writers: ${left.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    });
+  } else {
+    const locks = rig.ledger.locks(0).filter((l) => l.state === 'dead' || l.ageMs > (l.state === 'foreign' ? 1_000 : 60_000));
+    checks.push({
+      name: 'locks',
+      ok: locks.length === 0,
+      detail: locks.length
+        ? `found (run gt doctor --fix): ${locks.map((l) => `${l.path} (${l.state === 'dead' ? 'its writer is dead' : l.state === 'foreign' ? 'names no gastown writer' : 'held for over a minute'})`).join(', ')}`
+        : 'none',
+    });
+  }
 
   if (rig.settings.remote) {
     const remote = rig.settings.remote;

@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { git, initRepo, tempDir } from '../helpers/temp-repo.js';
 
 const workers = join(import.meta.dirname, 'workers');
+
+/** Lock files under the ledger's refs. */
+function ledgerLocks(dir: string): string[] {
+  return readdirSync(join(dir, '.git', 'refs', 'gastown'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.lock'));
+}
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -156,6 +161,11 @@ describe.each([
       await new Promise((r) => setTimeout(r, 400 + round * 137));
       process.kill(-child.pid!, 'SIGKILL');
       await new Promise((r) => child.once('close', r));
+      // The writer's `git update-ref` is in a process group of its own and outlives the
+      // kill by the moment it needs to finish or abort (readers of several refs see a
+      // commit in progress, as with git itself): wait for its locks to go.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && ledgerLocks(dir).length) await new Promise((r) => setTimeout(r, 20));
 
       const next = await Ledger.open({ repoDir: dir, staleLockMs: 60_000 });
       const values = await next.list<{ n: number }>('beads');
@@ -193,60 +203,138 @@ describe('hooks', () => {
 });
 
 describe('crash safety', () => {
-  test('a transaction cut off after its commit point is rolled forward; one cut off before is discarded', async () => {
+  /** The id of a process that has exited: what a killed writer leaves behind. */
+  async function deadOwner(nonce: string): Promise<string> {
+    const pid = await new Promise<number>((r) => {
+      const c = spawn('true');
+      c.on('close', () => r(c.pid!));
+    });
+    const { hostname } = await import('node:os');
+    return `${pid}.1.${nonce}@${hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}`;
+  }
+  const lockText = (owner: string) => `gastown-lock ${owner}\n`;
+
+  test('a dead writer\'s transaction past its commit point is rolled forward; its lock from before one is freed, its value kept', async () => {
     const { dir, ledger } = await fresh();
     await ledger.transact((tx) => {
       tx.put('beads', 'gt-aaaa', { v: 1 });
       tx.put('hooks', 'nux', { v: 1 });
       tx.put('beads', 'gt-bbbb', { v: 1 });
-      tx.put('hooks', 'ace', { v: 1 });
     });
-    const [a1, n1, b1, c1] = await Promise.all(
-      [['beads', 'gt-aaaa'], ['hooks', 'nux'], ['beads', 'gt-bbbb'], ['hooks', 'ace']].map(async ([k, id]) => (await ledger.get(k as 'beads', id!))!.oid),
+    const [a1, n1, b1] = await Promise.all(
+      [['beads', 'gt-aaaa'], ['hooks', 'nux'], ['beads', 'gt-bbbb']].map(async ([k, id]) => (await ledger.get(k as 'beads', id!))!.oid),
     );
     const a2 = ledger.writeValueCommit('beads', { v: 2 }, [a1!], 'update', 't');
     const n2 = ledger.writeValueCommit('hooks', { v: 2 }, [n1!], 'update', 't');
     const b2 = ledger.writeValueCommit('beads', { v: 2 }, [b1!], 'update', 't');
-    const c2 = ledger.writeValueCommit('hooks', { v: 2 }, [c1!], 'update', 't');
-    // Simulate two dead writers: one died after renaming gt-aaaa (commit point passed) but
-    // before hooks/nux; the other died right after locking (nothing renamed).
+    // One dead writer placed gt-aaaa and died before hooks/nux (its record is the commit
+    // point); another died holding the lock of gt-bbbb before any record (nothing placed).
+    const first = await deadOwner('aa');
+    const second = await deadOwner('bb');
     git(dir, ['update-ref', 'refs/gastown/beads/gt-aaaa', a2, a1!]);
-    const deadPid = await new Promise<number>((r) => {
-      const c = spawn('true');
-      c.on('close', () => r(c.pid!));
-    });
     const txnDir = join(dir, '.git', 'gastown', 'txn');
     mkdirSync(txnDir, { recursive: true });
-    const { hostname } = await import('node:os');
-    const record = (updates: unknown) => JSON.stringify({ pid: deadPid, host: hostname(), at: Date.now(), updates });
-    writeFileSync(join(txnDir, `${deadPid}-1-0.json`), record([
+    writeFileSync(join(txnDir, `${first}.0.json`), JSON.stringify({ path: 'files', owner: first, updates: [
       { ref: 'refs/gastown/beads/gt-aaaa', newOid: a2, oldOid: a1 },
       { ref: 'refs/gastown/hooks/nux', newOid: n2, oldOid: n1 },
-    ]));
-    writeFileSync(join(txnDir, `${deadPid}-1-1.json`), record([
-      { ref: 'refs/gastown/beads/gt-bbbb', newOid: b2, oldOid: b1 },
-      { ref: 'refs/gastown/hooks/ace', newOid: c2, oldOid: c1 },
-    ]));
-    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'), `${n2}\n`);
-    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), `${b2}\n`);
+    ] }));
+    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'), lockText(first));
+    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), lockText(second));
+    void b2;
 
     const reopened = await Ledger.open({ repoDir: dir });
 
     expect((await reopened.get('hooks', 'nux'))!.oid).toBe(n2);
+    expect((await reopened.get('beads', 'gt-aaaa'))!.oid).toBe(a2);
+    expect(existsSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'))).toBe(false);
+    expect(readdirSync(txnDir)).toEqual([]);
+    // The second writer's lock goes when a write meets it; its ref keeps the old value.
     expect((await reopened.get('beads', 'gt-bbbb'))!.oid).toBe(b1);
-    expect((await reopened.get('hooks', 'ace'))!.oid).toBe(c1);
-    expect(existsSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'))).toBe(false);
     await reopened.transact((tx) => tx.put('beads', 'gt-bbbb', { v: 3 }));
+    expect((await reopened.get('beads', 'gt-bbbb'))!.value).toEqual({ v: 3 });
     reopened.close();
   });
 
-  test('a stale lock with no owner record is removed by age, a fresh one is waited for', async () => {
+  test('an orphan record of a dead writer never frees a lock a live writer holds', async () => {
+    const { dir, ledger } = await fresh();
+    await ledger.transact((tx) => tx.put('beads', 'gt-live', { v: 1 }));
+    const v1 = (await ledger.get('beads', 'gt-live'))!.oid;
+    const v2 = ledger.writeValueCommit('beads', { v: 2 }, [v1], 'update', 't');
+    const dead = await deadOwner('dd');
+    // This process is alive: a lock naming it is a live writer's, whatever a record says.
+    const live = `${process.pid}.${(await import('node:fs')).readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19]}.ee@${(await import('node:os')).hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}`;
+    const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-live.lock');
+    writeFileSync(lock, lockText(live));
+    const txnDir = join(dir, '.git', 'gastown', 'txn');
+    mkdirSync(txnDir, { recursive: true });
+    writeFileSync(join(txnDir, `${dead}.0.json`), JSON.stringify({ path: 'files', owner: dead, updates: [
+      { ref: 'refs/gastown/beads/gt-live', newOid: v2, oldOid: v1 },
+      { ref: 'refs/gastown/hooks/other', newOid: v2, oldOid: null },
+    ] }));
+
+    const other = await Ledger.open({ repoDir: dir, lockTimeoutMs: 300 });
+    cleanups.push(() => other.close());
+
+    expect(readFileSync(lock, 'utf8')).toBe(lockText(live));
+    expect((await other.get('beads', 'gt-live'))!.oid).toBe(v1);
+    expect(readdirSync(txnDir)).toEqual([]);
+    await expect(other.transact((tx) => tx.put('beads', 'gt-live', { v: 9 }))).rejects.toMatchObject({ code: 'gastown_locked' });
+    expect(readFileSync(lock, 'utf8')).toBe(lockText(live));
+  });
+
+  test('git killed mid-commit beside its writer: recovery finishes its commit from the locks it identified', async () => {
+    const { dir, ledger } = await fresh();
+    await ledger.transact((tx) => {
+      tx.put('beads', 'gt-g1', { v: 1 });
+      tx.put('beads', 'gt-g2', { v: 1 });
+    });
+    const g1 = (await ledger.get('beads', 'gt-g1'))!.oid;
+    const g2 = (await ledger.get('beads', 'gt-g2'))!.oid;
+    const n1 = ledger.writeValueCommit('beads', { v: 2 }, [g1], 'update', 't');
+    const n2 = ledger.writeValueCommit('beads', { v: 2 }, [g2], 'update', 't');
+    const owner = await deadOwner('gg');
+    const gitPid = Number(owner.split('.')[0]);
+    // git renamed gt-g1's lock into place, then died holding gt-g2's (which holds the new value).
+    git(dir, ['update-ref', 'refs/gastown/beads/gt-g1', n1, g1]);
+    const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-g2.lock');
+    writeFileSync(lock, `${n2}\n`);
+    const { statSync } = await import('node:fs');
+    const st = statSync(lock, { bigint: true });
+    const txnDir = join(dir, '.git', 'gastown', 'txn');
+    mkdirSync(txnDir, { recursive: true });
+    writeFileSync(join(txnDir, `${owner}.0.json`), JSON.stringify({
+      path: 'git', owner, gitPid, gitStart: '1', packedLock: null,
+      updates: [
+        { ref: 'refs/gastown/beads/gt-g1', newOid: n1, oldOid: g1 },
+        { ref: 'refs/gastown/beads/gt-g2', newOid: n2, oldOid: g2 },
+      ],
+      locks: { 'refs/gastown/beads/gt-g2': { ino: st.ino.toString(), ctimeNs: st.ctimeNs.toString() } },
+    }));
+    // A lock git made for someone else (another inode) is never touched.
+    const foreign = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-g3.lock');
+    writeFileSync(foreign, `${n2}\n`);
+
+    const reopened = await Ledger.open({ repoDir: dir, directRefs: false });
+    cleanups.push(() => reopened.close());
+
+    expect((await reopened.get('beads', 'gt-g2'))!.oid).toBe(n2);
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(foreign)).toBe(true);
+    expect(readdirSync(txnDir)).toEqual([]);
+  });
+
+  test('a lock that names no gastown writer is waited for, then refused with a clear error; gt doctor --fix may remove it once stale', async () => {
     const { dir } = await fresh();
-    const ledger = await Ledger.open({ repoDir: dir, staleLockMs: 300 });
+    const ledger = await Ledger.open({ repoDir: dir, staleLockMs: 300, lockTimeoutMs: 300 });
     cleanups.push(() => ledger.close());
     mkdirSync(join(dir, '.git', 'refs', 'gastown', 'beads'), { recursive: true });
-    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-lock.lock'), 'x');
+    const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-lock.lock');
+    writeFileSync(lock, 'x');
 
+    await expect(ledger.transact((tx) => tx.put('beads', 'gt-lock', { ok: true }))).rejects.toThrow(/not a gastown writer's.*gt doctor --fix/);
+    expect(ledger.locks().map((l) => [l.path, l.state])).toEqual([[lock, 'foreign']]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await ledger.clearLocks()).removed).toEqual([lock]);
     await ledger.transact((tx) => tx.put('beads', 'gt-lock', { ok: true }));
 
     expect((await ledger.get('beads', 'gt-lock'))?.value).toEqual({ ok: true });

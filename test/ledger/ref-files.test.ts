@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { Journal } from '../../src/ledger/journal.js';
+import { OwnerFile } from '../../src/ledger/lock-owner.js';
 import { RefFiles } from '../../src/ledger/ref-files.js';
 import { git, initRepo, tempDir, TEST_GIT_ENV } from '../helpers/temp-repo.js';
 
@@ -19,7 +21,8 @@ function fresh(opts: { sha256?: boolean } = {}) {
   } else initRepo(dir.path);
   const gitDir = join(dir.path, '.git');
   const oidLength = opts.sha256 ? 64 : 40;
-  return { dir: dir.path, gitDir, refs: new RefFiles(gitDir, oidLength) };
+  const owner = new OwnerFile(join(gitDir, 'gastown', 'owners'), 'test');
+  return { dir: dir.path, gitDir, refs: new RefFiles(gitDir, oidLength, owner, new Journal(join(gitDir, 'gastown'))) };
 }
 
 /** A new commit (distinct per message) made by git itself. */
