@@ -1,6 +1,11 @@
 import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
+import { Ledger, type ChainKind, type DocKind } from '../ledger/ledger.js';
+import { entityValidators } from '../town/entity-schemas.js';
 import type { Rig } from './rig.js';
+
+const DOC_KINDS: DocKind[] = ['beads', 'convoys', 'agents', 'hooks', 'heartbeats', 'meta'];
+const CHAIN_KINDS: ChainKind[] = ['mail', 'feed', 'cursors'];
 
 export interface DoctorCheck {
   name: string;
@@ -30,6 +35,15 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   bad = bad.slice(0, 20);
   checks.push({ name: 'ledger refs', ok: bad.length === 0, detail: bad.length ? `unreadable: ${bad.join(', ')}` : `${refs.size} refs, all readable` });
 
+  const invalid = await invalidEntities(rig);
+  checks.push({
+    name: 'ledger entities',
+    ok: invalid.length === 0,
+    detail: invalid.length
+      ? `${invalid.length} do not validate (commands skip them; fix or delete the ref): ${invalid.map((s) => `${s.ref} (${s.problem})`).join('; ')}`
+      : 'every entity validates',
+  });
+
   const recovered = opts.fix ? await rig.ledger.recover() : { rolledForward: 0, discarded: 0 };
   const locks = opts.fix ? rig.ledger.removeStaleLocks() : rig.ledger.staleLocks();
   checks.push({
@@ -49,4 +63,19 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
     checks.push({ name: 'remote', ...reach });
   } else checks.push({ name: 'remote', ok: true, detail: 'none configured (gt init --remote <url> to sync)' });
   return checks;
+}
+
+/**
+ * Every entity and chain entry reads would leave out, read on a separate ledger handle so
+ * nothing is reported twice through the rig's own warnings.
+ */
+async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string }[]> {
+  const ledger = await Ledger.open({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, validators: entityValidators });
+  try {
+    for (const kind of DOC_KINDS) await ledger.list(kind);
+    for (const chain of CHAIN_KINDS) await ledger.readChain(chain, null);
+    return ledger.skipped.map(({ ref, problem }) => ({ ref, problem }));
+  } finally {
+    ledger.close();
+  }
 }
