@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'gastown_no_free_polecat'
   | 'gastown_not_a_rig'
   | 'gastown_git'
+  | 'gastown_corrupt_entity'
   | 'gastown_sync'
   | 'gastown_plan_invalid'
   | 'gastown_model'

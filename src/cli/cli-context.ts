@@ -37,7 +37,12 @@ export function actorOf(ctx: CliContext): string {
 }
 
 export async function openRig(ctx: CliContext, opts: { actor?: string } = {}): Promise<Rig> {
-  return Rig.open({ repoDir: ctx.cwd, actor: opts.actor ?? actorOf(ctx), now: ctx.now });
+  return Rig.open({ repoDir: ctx.cwd, actor: opts.actor ?? actorOf(ctx), now: ctx.now, onInvalid: warnSkipped(ctx) });
+}
+
+/** One stderr line per entity a read left out: the command goes on with the others. */
+export function warnSkipped(ctx: CliContext): (ref: string, problem: string) => void {
+  return (ref, problem) => ctx.stderr.write(`warning: skipped ${ref}: ${problem} (see gt doctor)\n`);
 }
 
 /** Opens the rig, runs `fn`, always closes the long-lived git processes. */

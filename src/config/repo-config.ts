@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { GastownError } from '../errors.js';
+import { refPrefixProblem } from '../ledger/ref-prefix.js';
 
 import { DEFAULT_MODEL } from '../model/default-model.js';
 
@@ -30,7 +31,10 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
       /** Some hosts accept only `refs/heads/*`: `refs/heads/gastown-ledger/` is the fallback. */
       ledgerPrefix: z
         .string()
-        .regex(/^refs\/[A-Za-z0-9._/-]+\/$/, 'must start with refs/ and end with /')
+        .superRefine((prefix, ctx) => {
+          const problem = refPrefixProblem(prefix);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
         .default('refs/gastown/'),
       closeParentOnLand: z.boolean().default(false),
       /**

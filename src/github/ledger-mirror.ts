@@ -48,6 +48,11 @@ export class LedgerMirrors {
   readonly #options: LedgerMirrorsOptions;
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #rigs = new Map<string, { prefix: string; rig: Promise<Rig> }>();
+  /**
+   * Per mirror, the logger of the work now running on it (work on one repository runs one
+   * at a time): where its rig reports ledger entities a read left out.
+   */
+  readonly #logs = new Map<string, { log?: Logger }>();
 
   constructor(options: LedgerMirrorsOptions) {
     this.#options = options;
@@ -109,6 +114,7 @@ export class LedgerMirrors {
   }
 
   async #run<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+    this.#logSink(key).log = scope.log;
     const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
     const shown = redact(this.#fill(scope, '***'));
     const sync = async (): Promise<void> => {
@@ -144,11 +150,20 @@ export class LedgerMirrors {
     return result;
   }
 
+  #logSink(key: string): { log?: Logger } {
+    let sink = this.#logs.get(key);
+    if (!sink) this.#logs.set(key, (sink = {}));
+    return sink;
+  }
+
   #rig(key: string, prefix: string): Promise<Rig> {
     const cached = this.#rigs.get(key);
     if (cached && cached.prefix === prefix) return cached.rig;
     if (cached) void cached.rig.then((r) => r.close(), () => undefined);
-    const rig = openMirror(key, prefix, this.#options.now);
+    const sink = this.#logSink(key);
+    const rig = openMirror(key, prefix, this.#options.now, (ref, problem) =>
+      sink.log?.warn({ ref, problem }, 'Skipped a ledger entity that does not validate (see gt doctor)'),
+    );
     this.#rigs.set(key, { prefix, rig });
     rig.catch(() => {
       if (this.#rigs.get(key)?.rig === rig) this.#rigs.delete(key);
@@ -157,7 +172,12 @@ export class LedgerMirrors {
   }
 }
 
-async function openMirror(path: string, prefix: string, now: (() => Date) | undefined): Promise<Rig> {
+async function openMirror(
+  path: string,
+  prefix: string,
+  now: (() => Date) | undefined,
+  onInvalid: (ref: string, problem: string) => void,
+): Promise<Rig> {
   mkdirSync(path, { recursive: true });
   await runGit(['init', '--quiet', '--bare', path], { cwd: path });
   return Rig.open({
@@ -166,5 +186,6 @@ async function openMirror(path: string, prefix: string, now: (() => Date) | unde
     allowUninitialised: true,
     settings: { prefix },
     ...(now ? { now } : {}),
+    onInvalid,
   });
 }

@@ -56,6 +56,19 @@ export interface LedgerOptions {
    * ledger knows none by name). Each answers null when the value is good, else what is wrong.
    */
   validators?: Partial<Record<string, EntityValidator>>;
+  /**
+   * Told once per bad entity (per open ledger) when a read leaves it out because its value
+   * cannot be decoded or fails its validator. Every such entity is also kept in `skipped`.
+   */
+  onInvalid?: (ref: string, problem: string) => void;
+}
+
+/** An entity (or chain entry) a read left out, and why. */
+export interface SkippedEntity {
+  ref: string;
+  /** The commit that holds the bad value. */
+  oid: string;
+  problem: string;
 }
 
 /** Null when `value` is a good entity of its kind; otherwise one line saying what is wrong. */

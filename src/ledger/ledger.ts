@@ -14,12 +14,16 @@ import { RefFiles } from './ref-files.js';
 import { ObjectReader } from './object-reader.js';
 import { runGit } from './run-git.js';
 import { ListCache } from './list-cache.js';
-import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode } from './parse-log.js';
+import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode, SOURCE_LOG_FORMAT } from './parse-log.js';
+import { refPrefixProblem } from './ref-prefix.js';
 import { readWriterId } from './writer-id.js';
 import { findLocks, type FoundLock } from './stale-locks.js';
 
-export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
-import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+
+/** A commit's value, or why it has none that can be used. */
+type Decoded = { value: unknown; problem?: undefined } | { problem: string };
 
 interface PendingWrite {
   ref: string;
@@ -65,6 +69,10 @@ export class Ledger {
   private readonly maxRetries: number;
   private readonly algo: HashAlgo;
   private readonly validators: Partial<Record<string, EntityValidator>>;
+  private readonly onInvalid: ((ref: string, problem: string) => void) | undefined;
+  /** Entities (and chain entries) reads left out since this ledger was opened, each once. */
+  readonly skipped: SkippedEntity[] = [];
+  private readonly reported = new Set<string>();
   private emptyTreeOid: string | null = null;
 
   private constructor(
@@ -83,6 +91,7 @@ export class Ledger {
     this.maxRetries = opts.maxRetries ?? 200;
     this.algo = algo;
     this.validators = opts.validators ?? {};
+    this.onInvalid = opts.onInvalid;
     this.zeroOid = '0'.repeat(algo === 'sha1' ? 40 : 64);
     this.catFile = new CatFile(repoDir);
     this.updater = new RefUpdater(repoDir, this.zeroOid);
@@ -108,8 +117,8 @@ export class Ledger {
   /** Opens the ledger of the repository containing `repoDir`, finishing any transaction a killed writer left. */
   static async open(opts: LedgerOptions): Promise<Ledger> {
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
-    if (!/^refs\/([A-Za-z0-9._-]+\/)+$/.test(prefix))
-      throw new GastownError('gastown_config', `ledger prefix must look like refs/<name>/ (got ${JSON.stringify(prefix)})`);
+    const bad = refPrefixProblem(prefix);
+    if (bad) throw new GastownError('gastown_config', `bad ledger prefix ${JSON.stringify(prefix)}: ${bad}`);
     if (opts.gitDir) {
       const config = readFileIfAny(join(opts.gitDir, 'config'));
       const algo: HashAlgo = /objectformat\s*=\s*sha256/i.test(config) ? 'sha256' : 'sha1';
@@ -152,19 +161,32 @@ export class Ledger {
 
   // ---------------------------------------------------------------- reads
 
-  /** The current value of one entity, or null when it does not exist. */
+  /**
+   * The current value of one entity, or null when it does not exist. An entity whose value
+   * cannot be read or fails its kind's check throws `gastown_corrupt_entity` (naming its ref).
+   */
   async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
-    const oid = await this.tip(this.ref(kind, id));
+    const ref = this.ref(kind, id);
+    const oid = await this.tip(ref);
     const obj = oid ? await this.object(oid) : null;
     if (!obj || obj.type !== 'commit') return null;
-    return { id, oid: obj.oid, value: await this.valueOf<T>(kind, obj.oid, obj.content) };
+    const d = await this.decode(kind, obj.oid, obj.content);
+    if (d.problem !== undefined)
+      throw new GastownError('gastown_corrupt_entity', `${ref} is corrupt: ${d.problem} (run gt doctor)`, { ref, oid: obj.oid, problem: d.problem });
+    return { id, oid: obj.oid, value: d.value as T };
   }
 
-  /** Several entities in one pipelined round trip; missing ones are left out. */
+  /** Several entities in one pipelined round trip; missing ones are left out, and so are bad ones (reported). */
   async getMany<T>(kind: DocKind, ids: string[]): Promise<Versioned<T>[]> {
     const objs = await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
     const found = objs.flatMap((o, i) => (o && o.type === 'commit' ? [{ id: ids[i]!, o }] : []));
-    return Promise.all(found.map(async ({ id, o }) => ({ id, oid: o.oid, value: await this.valueOf<T>(kind, o.oid, o.content) })));
+    const decoded = await Promise.all(found.map(({ o }) => this.decode(kind, o.oid, o.content)));
+    return found.flatMap(({ id, o }, i) => {
+      const d = decoded[i]!;
+      if (d.problem === undefined) return [{ id, oid: o.oid, value: d.value as T }];
+      this.report(this.ref(kind, id), o.oid, d.problem);
+      return [];
+    });
   }
 
   /** Ref name → commit id for every ref under `<prefix><sub>` (one `for-each-ref`). */
@@ -181,7 +203,11 @@ export class Ledger {
     return map;
   }
 
-  /** Every entity of a kind. Unchanged entities come from a local cache keyed by commit id. */
+  /**
+   * Every entity of a kind. Unchanged entities come from a local cache keyed by commit id.
+   * An entity whose value cannot be read or fails its check is left out (and reported); the
+   * cache holds only good values, so a bad one is looked at again next time.
+   */
   async list<T>(kind: DocKind): Promise<Versioned<T>[]> {
     const refs = await this.refs(`${kind}/`);
     const base = `${this.prefix}${kind}/`;
@@ -194,14 +220,21 @@ export class Ledger {
       if (hit && hit.oid === oid) out.push({ id, oid, value: hit.value as T });
       else missing.push({ id, oid });
     }
+    const hits = out.length;
     if (missing.length) {
       const objs = await this.catFile.readMany(missing.map((m) => m.oid));
-      const values = await Promise.all(objs.map((o, i) => (o ? this.valueOf<T>(kind, missing[i]!.oid, o.content) : null)));
-      objs.forEach((o, i) => {
-        if (o) out.push({ id: missing[i]!.id, oid: missing[i]!.oid, value: values[i] as T });
+      const decoded = await Promise.all(
+        objs.map((o, i): Promise<Decoded> =>
+          o && o.type === 'commit' ? this.decode(kind, missing[i]!.oid, o.content) : Promise.resolve({ problem: `${missing[i]!.oid} is not a commit` }),
+        ),
+      );
+      decoded.forEach((d, i) => {
+        const { id, oid } = missing[i]!;
+        if (d.problem === undefined) out.push({ id, oid, value: d.value as T });
+        else this.report(`${base}${id}`, oid, d.problem);
       });
     }
-    if (missing.length || cached.size !== refs.size) this.cache.save(this.prefix, kind, out);
+    if (out.length > hits || cached.size !== hits) this.cache.save(this.prefix, kind, out);
     return out;
   }
 
@@ -217,7 +250,7 @@ export class Ledger {
    * read with one `git log`. Merge commits made by sync carry no entry and are skipped.
    */
   async readChain<T>(chain: ChainKind, name: string | null, opts: { since?: Date } = {}): Promise<ChainEntry<T>[]> {
-    const args = ['log', LOG_FORMAT, '--reverse', '--date-order'];
+    const args = ['log', SOURCE_LOG_FORMAT, '--reverse', '--date-order'];
     if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
     if (name === null) args.push(`--glob=${this.prefix}${chain}/*`);
     else {
@@ -226,11 +259,11 @@ export class Ledger {
       if (!exists) return [];
       args.push(ref);
     }
-    args.push('--');
+    args.push('--source', '--');
     const { stdout } = await runGit(args, { cwd: this.repoDir });
-    return parseLog<T>(stdout.toString('utf8'))
-      .filter((e) => e.parents.length <= 1 && e.value !== null)
-      .map((e) => ({ oid: e.oid, value: e.value, time: e.time, actor: e.actor }));
+    const entries = parseLog<T>(stdout.toString('utf8'), true).filter((e) => e.parents.length <= 1);
+    const good = await this.checkEntries(entries, () => chain, (e) => e.source || (name === null ? `${this.prefix}${chain}/*` : this.ref(chain, name)));
+    return good.map((e) => ({ oid: e.oid, value: e.value, time: e.time, actor: e.actor }));
   }
 
   /** Every version of one entity, newest first: its trail. */
@@ -238,18 +271,24 @@ export class Ledger {
     const ref = this.ref(kind, id);
     if (!(await this.catFile.read(ref))) return [];
     const { stdout } = await runGit(['log', LOG_FORMAT, ref, '--'], { cwd: this.repoDir });
-    return parseLog<T>(stdout.toString('utf8'));
+    return (await this.checkEntries(parseLog<T>(stdout.toString('utf8')), () => kind, () => ref)).map(historyEntry);
   }
 
   /** Recent versions across kinds (one `git log` over their refs), newest first. */
   async trail<T>(kinds: DocKind[], opts: { since?: Date; limit?: number } = {}): Promise<(HistoryEntry<T> & { kind: DocKind })[]> {
-    const args = ['log', LOG_FORMAT, '--date-order'];
+    const args = ['log', SOURCE_LOG_FORMAT, '--date-order'];
     if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
     if (opts.limit) args.push(`-n${opts.limit}`);
     for (const k of kinds) args.push(`--glob=${this.prefix}${k}/*`);
-    args.push('--');
+    args.push('--source', '--');
     const { stdout } = await runGit(args, { cwd: this.repoDir });
-    return parseLog<T>(stdout.toString('utf8')).map((e) => ({ ...e, kind: kindOfSummary(e.summary, kinds) }));
+    const kindOf = (e: { source?: string; summary: string }): DocKind => {
+      const fromRef = e.source?.startsWith(this.prefix) ? (e.source.slice(this.prefix.length).split('/')[0] as DocKind) : null;
+      return fromRef && kinds.includes(fromRef) ? fromRef : kindOfSummary(e.summary, kinds);
+    };
+    const entries = parseLog<T>(stdout.toString('utf8'), true);
+    const good = await this.checkEntries(entries, kindOf, (e) => e.source || `${this.prefix}${kindOf(e)}/*`);
+    return good.map((e) => ({ ...historyEntry(e), kind: kindOf(e) }));
   }
 
   /** Reads one commit by id (sync uses this to walk history). */
@@ -423,19 +462,77 @@ export class Ledger {
    * tree, which is canonical, is read.
    */
   private async valueOf<T>(kind: string, oid: string, content: Buffer): Promise<T> {
-    try {
-      const v = decodeMessage<T>(parseCommit(content).message).value;
-      if (v !== null) return v;
-    } catch {
-      /* not our message format: fall back to the tree */
+    const d = await this.decodeRaw(kind, oid, content);
+    if (d.problem !== undefined) throw new GastownError('gastown_git', `${kind} commit ${oid}: ${d.problem}`);
+    return d.value as T;
+  }
+
+  /** The value a commit holds (message first, else the tree), unchecked. */
+  private async decodeRaw(kind: string, oid: string, content: Buffer | null): Promise<Decoded> {
+    if (content) {
+      try {
+        const v = decodeMessage(parseCommit(content).message).value;
+        if (v !== null) return { value: v };
+      } catch {
+        /* not our message format, or its JSON is damaged: fall back to the tree */
+      }
     }
-    const blob = await this.catFile.read(`${oid}:${fileNameFor(kind)}`);
-    if (!blob) throw new GastownError('gastown_git', `${kind} commit ${oid} holds no ${fileNameFor(kind)}`);
+    return this.treeValue(kind, oid);
+  }
+
+  private async treeValue(kind: string, oid: string): Promise<Decoded> {
+    const file = fileNameFor(kind);
+    const blob = await this.catFile.read(`${oid}:${file}`);
+    if (!blob || blob.type !== 'blob') return { problem: `commit ${oid.slice(0, 12)} holds no ${file}` };
+    let value: unknown;
     try {
-      return JSON.parse(blob.content.toString('utf8')) as T;
+      value = JSON.parse(blob.content.toString('utf8'));
     } catch {
-      throw new GastownError('gastown_git', `${kind} commit ${oid}: ${fileNameFor(kind)} is not valid JSON`);
+      return { problem: `${file} is not valid JSON` };
     }
+    return value === null ? { problem: `${file} holds null` } : { value };
+  }
+
+  /** The value a commit holds, checked by its kind's validator. */
+  private async decode(kind: string, oid: string, content: Buffer | null): Promise<Decoded> {
+    const d = await this.decodeRaw(kind, oid, content);
+    if (d.problem !== undefined) return d;
+    const problem = this.problemWith(kind, d.value);
+    return problem === null ? d : { problem: `${fileNameFor(kind)} does not validate: ${problem}` };
+  }
+
+  /**
+   * Log entries with a usable value: an entry whose message has no JSON is read from its
+   * tree; one still without a good value is left out and reported under `refOf(entry)`.
+   */
+  private async checkEntries<E extends { oid: string; value: T; undecoded?: boolean }, T>(
+    entries: E[],
+    kindOf: (e: E) => string,
+    refOf: (e: E) => string,
+  ): Promise<E[]> {
+    const decoded = await Promise.all(
+      entries.map(async (e): Promise<Decoded> => {
+        const d = e.undecoded ? await this.treeValue(kindOf(e), e.oid) : { value: e.value as unknown };
+        if (d.problem !== undefined) return d;
+        const problem = this.problemWith(kindOf(e), d.value);
+        return problem === null ? d : { problem: `${fileNameFor(kindOf(e))} does not validate: ${problem}` };
+      }),
+    );
+    return entries.flatMap((e, i) => {
+      const d = decoded[i]!;
+      if (d.problem === undefined) return [{ ...e, value: d.value as T }];
+      this.report(refOf(e), e.oid, `${e.oid.slice(0, 12)}: ${d.problem}`);
+      return [];
+    });
+  }
+
+  /** Records a left-out entity once per ledger (and tells `onInvalid`). */
+  private report(ref: string, oid: string, problem: string): void {
+    const key = `${ref}\u0000${oid}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.skipped.push({ ref, oid, problem });
+    this.onInvalid?.(ref, problem);
   }
 
   private async commitWrites(writes: PendingWrite[], seen: Map<string, string | null>, actor: string): Promise<'ok' | 'retry'> {
@@ -546,6 +643,10 @@ export class Ledger {
     if (!this.emptyTreeOid) this.emptyTreeOid = this.objects.writeTree([]);
     return this.emptyTreeOid;
   }
+}
+
+function historyEntry<T>(e: HistoryEntry<T> & { source?: string; undecoded?: boolean }): HistoryEntry<T> {
+  return { oid: e.oid, parents: e.parents, time: e.time, actor: e.actor, summary: e.summary, value: e.value };
 }
 
 function readFileIfAny(file: string): string {

@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+const CACHE_VERSION = 2;
+
 interface CachedValue {
   oid: string;
   value: unknown;
@@ -11,7 +13,8 @@ interface CachedValue {
  * pointed at when read. Not state: git refs are the truth, and an entry is used only when
  * the ref still points at the same commit, so a stale or corrupt cache costs time, never
  * correctness. It is what lets `gt ready` over 10,000 beads read one file instead of
- * 10,000 objects.
+ * 10,000 objects. It holds only values that passed their kind's check (version 2; version
+ * 1 files, written before reads were checked, are ignored).
  */
 export class ListCache {
   constructor(private readonly dir: string) {}
@@ -23,7 +26,7 @@ export class ListCache {
   load(prefix: string, kind: string): Map<string, CachedValue> {
     try {
       const parsed = JSON.parse(readFileSync(this.file(prefix, kind), 'utf8')) as { v: number; e: [string, string, unknown][] };
-      if (parsed.v !== 1 || !Array.isArray(parsed.e)) return new Map();
+      if (parsed.v !== CACHE_VERSION || !Array.isArray(parsed.e)) return new Map();
       return new Map(parsed.e.map(([id, oid, value]) => [id, { oid, value }]));
     } catch {
       return new Map();
@@ -35,7 +38,7 @@ export class ListCache {
       mkdirSync(this.dir, { recursive: true });
       const file = this.file(prefix, kind);
       const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ v: 1, e: entries.map((x) => [x.id, x.oid, x.value]) }));
+      writeFileSync(tmp, JSON.stringify({ v: CACHE_VERSION, e: entries.map((x) => [x.id, x.oid, x.value]) }));
       renameSync(tmp, file);
     } catch {
       // A cache that cannot be written only makes the next listing slower.

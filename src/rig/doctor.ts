@@ -1,6 +1,11 @@
 import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
+import { Ledger, type ChainKind, type DocKind } from '../ledger/ledger.js';
+import { entityValidators } from '../town/entity-schemas.js';
 import type { Rig } from './rig.js';
+
+const DOC_KINDS: DocKind[] = ['beads', 'convoys', 'agents', 'hooks', 'heartbeats', 'meta'];
+const CHAIN_KINDS: ChainKind[] = ['mail', 'feed', 'cursors'];
 
 export interface DoctorCheck {
   name: string;
@@ -30,13 +35,22 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   bad = bad.slice(0, 20);
   checks.push({ name: 'ledger refs', ok: bad.length === 0, detail: bad.length ? `unreadable: ${bad.join(', ')}` : `${refs.size} refs, all readable` });
 
+  const invalid = await invalidEntities(rig);
+  checks.push({
+    name: 'ledger entities',
+    ok: invalid.length === 0,
+    detail: invalid.length
+      ? `${invalid.length} do not validate (commands skip them; fix or delete the ref): ${invalid.map((s) => `${s.ref} (${s.problem})`).join('; ')}`
+      : 'every entity validates',
+  });
+
   // Locks: a dead writer's are recovered (its transaction finished or undone); one that
   // names no owner (git's) is removed by --fix only once older than the stale age.
   if (opts.fix) {
     const { recovered, removed, left } = await rig.ledger.clearLocks();
     const finished = recovered.rolledForward + recovered.discarded;
     checks.push({
-      name: 'locks',
+      name: 'stale locks',
       ok: left.length === 0,
       detail: [
         removed.length ? `removed: ${removed.join(', ')}` : 'none to remove',
@@ -49,7 +63,7 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   } else {
     const locks = rig.ledger.locks(0).filter((l) => l.state === 'dead' || l.ageMs > (l.state === 'foreign' ? 1_000 : 60_000));
     checks.push({
-      name: 'locks',
+      name: 'stale locks',
       ok: locks.length === 0,
       detail: locks.length
         ? `found (run gt doctor --fix): ${locks.map((l) => `${l.path} (${l.state === 'dead' ? 'its writer is dead' : l.state === 'foreign' ? 'names no gastown writer' : 'held for over a minute'})`).join(', ')}`
@@ -66,4 +80,19 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
     checks.push({ name: 'remote', ...reach });
   } else checks.push({ name: 'remote', ok: true, detail: 'none configured (gt init --remote <url> to sync)' });
   return checks;
+}
+
+/**
+ * Every entity and chain entry reads would leave out, read on a separate ledger handle so
+ * nothing is reported twice through the rig's own warnings.
+ */
+async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string }[]> {
+  const ledger = await Ledger.open({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, validators: entityValidators });
+  try {
+    for (const kind of DOC_KINDS) await ledger.list(kind);
+    for (const chain of CHAIN_KINDS) await ledger.readChain(chain, null);
+    return ledger.skipped.map(({ ref, problem }) => ({ ref, problem }));
+  } finally {
+    ledger.close();
+  }
 }

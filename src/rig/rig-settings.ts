@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from '../town/zod.js';
 import { GastownError } from '../errors.js';
+import { refPrefixProblem } from '../ledger/ref-prefix.js';
 
 /**
  * Settings of one rig on one machine, kept in `.git/gastown/rig.json`: where the ledger
@@ -13,7 +14,13 @@ const int = (min: number, max?: number) => z.int().check(...(max === undefined ?
 
 export const RigSettingsSchema = z.object({
   version: z._default(z.literal(1), 1),
-  prefix: z._default(z.string().check(z.regex(/^refs\/([A-Za-z0-9._-]+\/)+$/, 'the ledger prefix must look like refs/<name>/')), 'refs/gastown/'),
+  prefix: z._default(
+    z.string().check(z.superRefine((p, ctx) => {
+      const problem = refPrefixProblem(p);
+      if (problem) ctx.addIssue({ code: 'custom', message: `the ledger prefix ${problem}`, input: p });
+    })),
+    'refs/gastown/',
+  ),
   remote: z._default(z.nullable(nonEmpty()), null),
   /** The branch polecats start from and the Refinery merges into. */
   defaultBranch: z._default(nonEmpty(), 'main'),

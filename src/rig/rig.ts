@@ -1,6 +1,7 @@
 import { randomHex } from '../random-hex.js';
 import { GastownError } from '../errors.js';
 import { Ledger, type Transaction } from '../ledger/ledger.js';
+import { entityValidators } from '../town/entity-schemas.js';
 import type { FeedEvent, FeedEventType } from '../town/types.js';
 import { findGitCommonDir } from './find-git-dir.js';
 import { defaultRigSettings, readRigSettings, writeRigSettings, type RigSettings } from './rig-settings.js';
@@ -16,6 +17,11 @@ export interface RigOpenOptions {
   /** Override settings (the GitHub app's mirrors take the prefix from repo config). */
   settings?: Partial<RigSettings>;
   staleLockMs?: number;
+  /**
+   * Told once per entity a read leaves out because it does not validate (the CLI prints a
+   * warning, the app logs); otherwise they are only kept in `rig.ledger.skipped`.
+   */
+  onInvalid?: (ref: string, problem: string) => void;
 }
 
 /**
@@ -42,7 +48,15 @@ export class Rig {
       throw new GastownError('gastown_not_a_rig', 'this repository is not a rig yet: run `gt init` first');
     const settings = { ...(stored ?? defaultRigSettings()), ...opts.settings };
     const now = opts.now ?? (() => new Date());
-    const ledger = await Ledger.open({ repoDir: opts.repoDir, gitDir, prefix: settings.prefix, now, staleLockMs: opts.staleLockMs });
+    const ledger = await Ledger.open({
+      repoDir: opts.repoDir,
+      gitDir,
+      prefix: settings.prefix,
+      now,
+      staleLockMs: opts.staleLockMs,
+      validators: entityValidators,
+      onInvalid: opts.onInvalid,
+    });
     return new Rig(ledger, settings, gitDir, opts.repoDir, opts.actor ?? 'gastown', now);
   }
 

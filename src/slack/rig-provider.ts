@@ -1,6 +1,7 @@
 import { GastownError } from '../errors.js';
 import { Rig } from '../rig/rig.js';
 import type { PermissionChecker, RepoPermission } from './permissions.js';
+import type { StructuredLogger } from './structured-logger.js';
 
 /**
  * Where the Slack services find a rig. The local provider serves one rig directory (local
@@ -42,6 +43,8 @@ export interface LocalRigProviderOptions {
    */
   writers?: readonly string[];
   now?: () => Date;
+  /** Where a ledger entity left out of a read (it does not validate) is reported. */
+  logger?: Pick<StructuredLogger, 'warn'>;
 }
 
 /** One rig directory, opened once and shared by every call. */
@@ -50,7 +53,12 @@ export function createLocalRigProvider(opts: LocalRigProviderOptions): RigProvid
   let opened: Promise<Rig> | null = null;
   const rig = (): Promise<Rig> => {
     if (opened === null) {
-      const opening = Rig.open({ repoDir: opts.repoDir, actor: 'gastown', ...(opts.now ? { now: opts.now } : {}) });
+      const opening = Rig.open({
+        repoDir: opts.repoDir,
+        actor: 'gastown',
+        ...(opts.now ? { now: opts.now } : {}),
+        onInvalid: (ref, problem) => opts.logger?.warn({ ref, problem }, 'Skipped a ledger entity that does not validate (see gt doctor)'),
+      });
       // A failed open is tried again by the next call.
       opening.catch(() => {
         if (opened === opening) opened = null;

@@ -46,6 +46,33 @@ describe('repo config (.github/gastown.yml)', () => {
     for (const field of ['maxBeads', 'concurrency', 'planner', 'ledgerPrefix', '(root)']) expect(message).toContain(`- ${field}: `);
   });
 
+  it.each([
+    ['refs/../../../escape/', 'must not contain ..'],
+    ['refs/gastown/../x/', 'must not contain ..'],
+    ['refs/.hidden/', 'no segment may start with .'],
+    ['refs/x.lock/', 'no segment may end with .lock'],
+    ['refs/a b/', 'must not contain spaces'],
+    ['refs/a//b/', 'must not contain //'],
+    ['refs/a@{b/', 'must not contain @{'],
+    ['refs/gastown', 'must end with /'],
+  ])('refuses the ledger prefix %j with a one-line reason', (ledgerPrefix, reason) => {
+    const err = (() => {
+      try {
+        parseRepoConfig({ ledgerPrefix });
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    expect(isGastownError(err, 'gastown_config')).toBe(true);
+    expect((err as Error).message).toContain(`- ledgerPrefix: ${reason}`);
+  });
+
+  it('takes ledger prefixes git accepts', () => {
+    expect(parseRepoConfig({ ledgerPrefix: 'refs/heads/gastown-ledger/' }).ledgerPrefix).toBe('refs/heads/gastown-ledger/');
+    expect(parseRepoConfig({ ledgerPrefix: 'refs/team.a/x.lock.y/' }).ledgerPrefix).toBe('refs/team.a/x.lock.y/');
+  });
+
   it('loads through Probot-style context.config with the defaults, and validates the result', async () => {
     const seen: unknown[] = [];
     const context = {

@@ -6,6 +6,8 @@ import { inbox } from '../../src/rig/mail.js';
 import { Rig } from '../../src/rig/rig.js';
 import { claimBead, dispatchReady, heartbeat, isLeaseLost } from '../../src/rig/work.js';
 import type { Hook } from '../../src/town/types.js';
+import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
+import { git } from '../helpers/temp-repo.js';
 import { makeTown, scriptBead, type Town } from '../runner/town-fixture.js';
 
 let town: Town | undefined;
@@ -71,6 +73,32 @@ describe('the Deacon', () => {
       expect((await getBead(t.rig, other.id)).status).toBe('in_progress');
       // Slung anew: a fresh slungAt is what makes the bead due for another workflow run.
       expect((await t.rig.ledger.get<Hook>('hooks', dead.polecat))!.value.slungAt).not.toBe(hookBefore);
+    } finally {
+      t.rig.close();
+    }
+  });
+
+  it('skips beads it cannot read or that are wrongly shaped, and still handles the others', async () => {
+    town = await makeTown({ leaseMs: 1_000 });
+    const t = await clocked(town);
+    try {
+      const good = await scriptBead(t.rig, 'silent', ['true']);
+      await dispatchReady(t.rig);
+      await claimBead(t.rig, { runner: 'r1' });
+      const shaped = JSON.stringify({ id: 'gt-bad3', status: 'in_progress', assignee: 'ghost', blockedBy: 'x' });
+      const bad = {
+        'refs/gastown/beads/gt-bad1': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad1', BAD_BEADS.badJson()),
+        'refs/gastown/beads/gt-bad2': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad2', BAD_BEADS.noFile()),
+        'refs/gastown/beads/gt-bad3': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad3', { files: { 'bead.json': shaped }, message: `x\n\n${shaped}\n` }),
+      };
+      t.advance(2_000);
+
+      const pass = await deaconPass(t.rig);
+
+      expect(pass.stalled).toEqual([good.id]);
+      expect((await getBead(t.rig, good.id)).status).toBe('hooked');
+      expect(t.rig.ledger.skipped.map((s) => s.ref).sort()).toEqual(Object.keys(bad));
+      for (const [ref, oid] of Object.entries(bad)) expect(git(town.clone, ['rev-parse', ref])).toBe(oid);
     } finally {
       t.rig.close();
     }

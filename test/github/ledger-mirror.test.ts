@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_URL_TEMPLATE } from '../../src/config/env-config.js';
 import { LedgerMirrors } from '../../src/github/ledger-mirror.js';
 import type { RepoLedgerScope } from '../../src/github/ledger-mirror.js';
-import { createBead } from '../../src/rig/beads.js';
+import { allBeads, createBead } from '../../src/rig/beads.js';
+import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
 import { tempDir } from '../helpers/temp-repo.js';
 import { readRemote } from './ledger-e2e.helpers.js';
 
@@ -114,6 +115,21 @@ describe('LedgerMirrors', () => {
     expect((await readRemote(remote)).beads.map((b) => b.title)).toEqual(['Recorded before the failure']);
     await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Next' }));
     expect((await readRemote(remote)).beads).toHaveLength(2);
+  });
+
+  it('a corrupt bead arriving through sync is skipped and logged once; the other beads are served', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    const bead = await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Good one' }));
+    writeRawEntity(remote, 'refs/gastown/beads/gt-bad1', BAD_BEADS.badJson());
+
+    const first = await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => allBeads(rig));
+    const second = await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => allBeads(rig));
+
+    expect(first.map((b) => b.id)).toEqual([bead.id]);
+    expect(second.map((b) => b.id)).toEqual([bead.id]);
+    const warnings = logged.split('\n').filter((line) => line.includes('does not validate'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, ref: 'refs/gastown/beads/gt-bad1', problem: 'bead.json is not valid JSON' });
   });
 
   it('refuses names that could leave the data directory', () => {

@@ -8,6 +8,7 @@ import { getBead } from '../../src/rig/beads.js';
 import { readFeed } from '../../src/rig/feed.js';
 import { inbox } from '../../src/rig/mail.js';
 import { claimBead, dispatchReady, finishBead } from '../../src/rig/work.js';
+import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
 import { git } from '../helpers/temp-repo.js';
 import { makeTown, remoteLog, scriptBead, type Town } from '../runner/town-fixture.js';
 
@@ -192,5 +193,21 @@ describe('the Refinery', () => {
       tx.put('beads', a.id, { ...bead, status: 'open' });
     });
     expect((await refineryPass(town.rig, { env: process.env })).waiting).toEqual([b.id]);
+  });
+
+  it('skips beads it cannot read or that are wrongly shaped, and merges the others', async () => {
+    town = await makeTown();
+    const bead = await scriptBead(town.rig, 'Add feature', ['echo f > feature.txt']);
+    await queueBranch(town, bead.id, 'feature.txt', 'f\n');
+    const shaped = JSON.stringify({ id: 'gt-bad3', status: 'in_review', branch: 'polecat/x/gt-bad3', pr: null, blockedBy: 'x' });
+    writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad1', BAD_BEADS.badJson());
+    writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad2', BAD_BEADS.noFile());
+    writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad3', { files: { 'bead.json': shaped }, message: `x\n\n${shaped}\n` });
+
+    const pass = await refineryPass(town.rig, { env: process.env });
+
+    expect(pass.merged).toEqual([bead.id]);
+    expect((await getBead(town.rig, bead.id)).status).toBe('closed');
+    expect(town.rig.ledger.skipped.map((s) => s.ref).sort()).toEqual(['refs/gastown/beads/gt-bad1', 'refs/gastown/beads/gt-bad2', 'refs/gastown/beads/gt-bad3']);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
+import { refPrefixProblem } from '../../ledger/ref-prefix.js';
 import { Rig } from '../../rig/rig.js';
 import type { RigSettings } from '../../rig/rig-settings.js';
 import type { CliContext } from '../cli-context.js';
@@ -32,7 +33,11 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .action((opts: InitOptions, cmd: Command) => {
       const changes: Partial<RigSettings> = {};
       if (opts.remote) changes.remote = opts.remote;
-      if (opts.prefix) changes.prefix = opts.prefix;
+      if (opts.prefix !== undefined) {
+        const problem = refPrefixProblem(opts.prefix);
+        if (problem) throw new GastownError('gastown_bad_input', `bad --prefix ${JSON.stringify(opts.prefix)}: ${problem} (e.g. refs/gastown/)`);
+        changes.prefix = opts.prefix;
+      }
       if (opts.gate) changes.gate = opts.gate;
       if (opts.defaultBranch) changes.defaultBranch = opts.defaultBranch;
       if (opts.concurrency) changes.concurrency = opts.concurrency;
