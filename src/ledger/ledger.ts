@@ -14,6 +14,7 @@ import { ListCache } from './list-cache.js';
 import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode } from './parse-log.js';
 import { readWriterId } from './writer-id.js';
 import { findStaleLocks } from './stale-locks.js';
+import { isTombstone, TOMBSTONE } from './tombstone.js';
 
 export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
 import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, Transaction, Versioned, WriteOptions } from './ledger-types.js';
@@ -136,8 +137,14 @@ export class Ledger {
 
   // ---------------------------------------------------------------- reads
 
-  /** The current value of one entity, or null when it does not exist. */
+  /** The current value of one entity, or null when it does not exist (or was deleted). */
   async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
+    const v = await this.current<T>(kind, id);
+    return v && !isTombstone(v.value) ? v : null;
+  }
+
+  /** The version a ref points at, tombstones included (a compare-and-swap must expect those too). */
+  private async current<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
     const oid = await this.tip(this.ref(kind, id));
     const obj = oid ? await this.object(oid) : null;
     if (!obj || obj.type !== 'commit') return null;
@@ -148,7 +155,8 @@ export class Ledger {
   async getMany<T>(kind: DocKind, ids: string[]): Promise<Versioned<T>[]> {
     const objs = await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
     const found = objs.flatMap((o, i) => (o && o.type === 'commit' ? [{ id: ids[i]!, o }] : []));
-    return Promise.all(found.map(async ({ id, o }) => ({ id, oid: o.oid, value: await this.valueOf<T>(kind, o.oid, o.content) })));
+    const all = await Promise.all(found.map(async ({ id, o }) => ({ id, oid: o.oid, value: await this.valueOf<T>(kind, o.oid, o.content) })));
+    return all.filter((v) => !isTombstone(v.value));
   }
 
   /** Ref name → commit id for every ref under `<prefix><sub>` (one `for-each-ref`). */
@@ -186,7 +194,7 @@ export class Ledger {
       });
     }
     if (missing.length || cached.size !== refs.size) this.cache.save(this.prefix, kind, out);
-    return out;
+    return out.filter((v) => !isTombstone(v.value));
   }
 
   /** Names of the chains of a kind (e.g. every inbox). */
@@ -261,9 +269,9 @@ export class Ledger {
           const ref = this.ref(kind, id);
           const pending = writes.get(ref);
           if (pending) return pending.delete ? null : (pending.value as T);
-          const v = await this.get<T>(kind, id);
+          const v = await this.current<T>(kind, id);
           seen.set(ref, v?.oid ?? null);
-          return v ? v.value : null;
+          return v && !isTombstone(v.value) ? v.value : null;
         },
         put: (kind, id, value, summary) => {
           const ref = this.ref(kind, id);
@@ -356,7 +364,7 @@ export class Ledger {
     const sig = this.signature(actor, time);
     const file = fileNameFor(kind);
     const tree =
-      value === null
+      value === null || isTombstone(value)
         ? this.emptyTree()
         : this.objects.writeTree([{ name: file, oid: this.objects.writeBlob(JSON.stringify(value)) }]);
     return this.objects.writeCommit({ tree, parents, author: sig, committer: sig, message: encodeMessage(summary, value) });
@@ -427,7 +435,8 @@ export class Ledger {
     for (const w of writes) {
       const old = seen.get(w.ref) ?? null;
       if (w.delete) {
-        if (old) updates.push({ ref: w.ref, newOid: null, oldOid: old });
+        const tombstone = old ? await this.tombstoneUpdate(w, old, sig) : null;
+        if (tombstone) updates.push(tombstone);
         continue;
       }
       if (w.kind === 'mail' || w.kind === 'feed' || w.kind === 'cursors') {
@@ -458,6 +467,17 @@ export class Ledger {
     }
     const outcome = await this.applyUpdates(updates);
     return outcome === 'ok' ? 'ok' : 'retry';
+  }
+
+  /**
+   * A delete: the ref moves to a tombstone commit on top of its last version (see
+   * tombstone.ts), so the delete syncs like any other change. Null when already deleted.
+   */
+  private async tombstoneUpdate(w: PendingWrite, old: string, sig: Signature): Promise<RefUpdate | null> {
+    const obj = await this.object(old);
+    if (obj?.type === 'commit' && isTombstone(await this.valueOf(w.kind, old, obj.content).catch(() => null))) return null;
+    const newOid = this.objects.writeCommit({ tree: this.emptyTree(), parents: [old], author: sig, committer: sig, message: encodeMessage(w.summary, TOMBSTONE) });
+    return { ref: w.ref, newOid, oldOid: old };
   }
 
   private async applyUpdates(updates: RefUpdate[]): Promise<'ok' | { message: string; ref: string | null }> {
