@@ -37,9 +37,9 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * The git-refs store. One ref per entity (`<prefix><kind>/<id>`), each pointing at a commit
  * whose tree and message hold the entity's JSON; history is the commit chain. All writes
  * are compare-and-swap: small ones straight on the ref files with git's own lock protocol,
- * others (deletes, bulk) through one long-lived `update-ref --stdin`. Single reads come
- * straight from `.git` when they can, other reads through one long-lived `cat-file`;
- * listing uses one `for-each-ref` plus a cache keyed by commit id.
+ * others (bulk) through one long-lived `update-ref --stdin`; a delete writes a tombstone
+ * (tombstone.ts). Single reads come straight from `.git` when they can, other reads through
+ * one long-lived `cat-file`; listing uses one `for-each-ref` plus a cache keyed by commit id.
  */
 export class Ledger {
   readonly prefix: string;

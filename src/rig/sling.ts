@@ -99,7 +99,9 @@ export async function hooks(rig: Rig, polecat?: string): Promise<HookView[]> {
   }
   const beadIds = all.map((h) => h.bead).filter((b): b is string => !!b);
   const beads = new Map((await rig.ledger.getMany<Bead>('beads', beadIds)).map((b) => [b.id, b.value]));
-  return all.map((h) => ({ agent: h.agent, bead: h.bead ? beads.get(h.bead) ?? null : null, slungAt: h.slungAt })).sort((a, b) => a.agent.localeCompare(b.agent));
+  // A leftover (the bead is assigned to another polecat) shows as an empty hook: that polecat is free.
+  const held = (h: Hook) => (h.bead && holdsBead(h, beads.get(h.bead)) ? beads.get(h.bead)! : null);
+  return all.map((h) => ({ agent: h.agent, bead: held(h), slungAt: held(h) ? h.slungAt : null })).sort((a, b) => a.agent.localeCompare(b.agent));
 }
 
 /** Hooks with leftovers (a bead assigned to another polecat) shown as empty: those polecats are free. */

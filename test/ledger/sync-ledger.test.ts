@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
-import { mergeValues } from '../../src/ledger/merge-values.js';
+import { mergeValues, type MergeConflict } from '../../src/ledger/merge-values.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
 
@@ -253,5 +253,22 @@ describe('mergeValues', () => {
     const two = mergeValues(base, theirs, ours, false);
     expect(JSON.stringify(one)).toBe(JSON.stringify(two));
     expect(one).toEqual({ a: 2, tags: ['w', 'z'], nested: { p: 2, q: 3 }, added: 'yes' });
+  });
+
+  test('reports each true conflict with the kept and the dropped value, the same from either side', () => {
+    const base = { title: 'a', n: { p: 1 }, same: 1 };
+    const ours = { title: 'b', n: { p: 2 }, same: 2 };
+    const theirs = { title: 'c', n: { p: 3 }, same: 1 };
+    const one: MergeConflict[] = [];
+    const two: MergeConflict[] = [];
+
+    mergeValues(base, ours, theirs, true, one);
+    mergeValues(base, theirs, ours, false, two);
+
+    expect(one).toEqual([
+      { path: 'title', kept: 'b', dropped: 'c' },
+      { path: 'n.p', kept: 2, dropped: 3 },
+    ]);
+    expect(two).toEqual(one);
   });
 });

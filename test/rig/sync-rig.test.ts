@@ -78,3 +78,18 @@ test('a leftover hook (its bead assigned elsewhere) does not keep its polecat bu
 
   expect((await sling(a.rig, two.id, 'nux')).polecat).toBe('nux');
 });
+
+test('gt sync warns about a ledger ref it cannot decode and leaves it out, syncing the rest', async () => {
+  const { remote, a } = await twoRigs();
+  const good = await createBead(a.rig, { title: 'Good' });
+  // A ref written by some other tool: no JSON in the message, no bead.json in the tree.
+  const tree = git(a.dir, ['write-tree']);
+  const junk = git(a.dir, ['commit-tree', tree, '-m', 'not a bead']);
+  git(a.dir, ['update-ref', 'refs/gastown/beads/gt-junk', junk]);
+
+  const r = await a.run(['sync']);
+
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/^warning: not synced refs\/gastown\/beads\/gt-junk: beads value at \w+ cannot be decoded$/m);
+  expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown/beads/'])).toBe(`refs/gastown/beads/${good.id}`);
+});
