@@ -177,6 +177,38 @@ describe('syncLedger: deletes, refusals, conflicts, bad values', () => {
     expect(git(a.dir, ['log', '-1', '--format=%s', tip])).toMatch(/^merge convoys\/cv-del1: deleted; dropped a concurrent edit/);
   });
 
+  test('a side that deleted and wrote the entity anew wins over a concurrent delete; a later heartbeat wins over an earlier delete', async () => {
+    const { remote, a, b } = await twoClones();
+    await a.ledger.transact((tx) => {
+      tx.put('agents', 'rex', { name: 'rex', v: 1 });
+      tx.put('heartbeats', 'rex', { agent: 'rex', at: 'a0' });
+    });
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    a.clock.advance(5);
+    b.clock.advance(10);
+    await a.ledger.transact((tx) => {
+      tx.delete('agents', 'rex');
+      tx.delete('heartbeats', 'rex');
+    });
+    const tomb = git(a.dir, ['rev-parse', 'refs/gastown/agents/rex']);
+    await a.ledger.transact((tx) => tx.delete('agents', 'rex')); // deleting twice writes nothing
+    expect(git(a.dir, ['rev-parse', 'refs/gastown/agents/rex'])).toBe(tomb);
+    await a.ledger.transact((tx) => tx.put('agents', 'rex', { name: 'rex', v: 2 }));
+    await b.ledger.transact((tx) => {
+      tx.delete('agents', 'rex'); // later than A's delete and re-creation
+      tx.put('heartbeats', 'rex', { agent: 'rex', at: 'b1' });
+    });
+
+    for (const side of [a, b, a]) await syncLedger(side.ledger, remote);
+
+    expect(git(a.dir, ['log', '-1', '--format=%s', 'refs/gastown/agents/rex'])).toBe('merge agents/rex: re-created after a delete; kept the new version');
+    for (const side of [a, b]) {
+      expect((await side.ledger.get('agents', 'rex'))?.value).toEqual({ name: 'rex', v: 2 });
+      expect((await side.ledger.get('heartbeats', 'rex'))?.value).toEqual({ agent: 'rex', at: 'b1' });
+    }
+  });
+
   test('a push refused by a remote hook reports the hook\'s words at once, without retrying', async () => {
     const { remote, a } = await twoClones();
     const count = join(remote, 'hook-runs');
