@@ -17,19 +17,20 @@ export function holdsBead(hook: Hook, bead: Bead | null | undefined): boolean {
  * Sync's `afterMerge` for a rig: one bead on at most one hook. Per-ref merging keeps each
  * entity consistent but not the pair bead + hook that a sling writes together: two clones
  * that slung the same bead to different polecats end with one merged bead (one assignee)
- * and two hooks naming it. For every bead or hook the sync changed, each hook naming the
- * bead that the merged bead does not name as assignee is cleared, in one transaction that
- * sync then pushes with its merges. Deterministic: the merged bead is the same on every
- * clone, so every clone clears the same hook.
+ * and two hooks naming it. Every hook naming a bead that exists here and is assigned to
+ * another polecat (or to none) is cleared, in one transaction that sync then pushes with
+ * its merges. All hooks are looked at, not only the ones this sync changed (one per
+ * polecat, read from the list cache), so a repair that failed once is made by the next
+ * sync. Deterministic: the merged bead is the same on every clone, so every clone clears
+ * the same hook, and the two clearings merge cleanly.
  */
 export function reconcileHooks(rig: Rig): (changed: SyncedRef[]) => Promise<void> {
-  return async (changed) => {
-    const beadIds = new Set(changed.filter((c) => c.kind === 'beads').map((c) => c.id));
-    const hookNames = new Set(changed.filter((c) => c.kind === 'hooks').map((c) => c.id));
-    if (beadIds.size === 0 && hookNames.size === 0) return;
-    const hooks = await rig.ledger.list<Hook>('hooks');
-    for (const h of hooks) if (h.value.bead && hookNames.has(h.id)) beadIds.add(h.value.bead);
-    const suspects = hooks.filter((h) => h.value.bead && beadIds.has(h.value.bead)).map((h) => h.id);
+  return async () => {
+    const loaded = (await rig.ledger.list<Hook>('hooks')).filter((h) => h.value.bead);
+    if (loaded.length === 0) return;
+    const ids = [...new Set(loaded.map((h) => h.value.bead!))];
+    const beads = new Map((await rig.ledger.getMany<Bead>('beads', ids)).map((b) => [b.id, b.value]));
+    const suspects = loaded.filter((h) => isLeftover(h.value, beads.get(h.value.bead!))).map((h) => h.id);
     if (suspects.length === 0) return;
     const actor = rig.withActor(SYNC_ACTOR);
     await rig.ledger.transact(
@@ -38,7 +39,7 @@ export function reconcileHooks(rig: Rig): (changed: SyncedRef[]) => Promise<void
           const hook = await tx.get<Hook>('hooks', name);
           if (!hook?.bead) continue;
           const bead = await tx.get<Bead>('beads', hook.bead);
-          if (holdsBead(hook, bead)) continue;
+          if (!isLeftover(hook, bead)) continue;
           tx.put<Hook>('hooks', name, { ...hook, bead: null, slungAt: null, slungBy: null }, `reconcile hooks/${name}`);
           actor.emit(
             tx,
@@ -51,4 +52,9 @@ export function reconcileHooks(rig: Rig): (changed: SyncedRef[]) => Promise<void
       { actor: SYNC_ACTOR },
     );
   };
+}
+
+/** A hook naming a bead we have that names another polecat (a bead not synced here yet is left alone). */
+function isLeftover(hook: Hook, bead: Bead | null | undefined): boolean {
+  return !!hook.bead && !!bead && bead.assignee !== hook.agent;
 }
