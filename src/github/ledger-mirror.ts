@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GastownError } from '../errors.js';
 import { redact, runGit } from '../ledger/run-git.js';
-import { syncLedger } from '../ledger/sync-ledger.js';
+import { syncRig } from '../rig/sync-rig.js';
 import { Rig } from '../rig/rig.js';
 
 export interface LedgerMirrorsOptions {
@@ -121,7 +121,7 @@ export class LedgerMirrors {
       const url = await this.remoteUrl(scope);
       let result;
       try {
-        result = await syncLedger(rig.ledger, url);
+        result = await syncRig(rig, url);
       } catch (err) {
         // The URL may hold the token where `redact` does not look (a custom template): scrub
         // it from the message, and leave the cause (with git's own output) behind.
@@ -130,6 +130,7 @@ export class LedgerMirrors {
         throw new GastownError('gastown_sync', scrub(`Cannot sync the ledger with ${shown}: ${(err as Error).message}`), { remote: shown });
       }
       scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
+      if (result.refused.length) scope.log?.warn({ remote: shown, refused: result.refused.slice(0, 10) }, 'Sync left out ledger values that do not validate');
     };
     await sync();
     let result: T;

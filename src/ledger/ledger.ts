@@ -18,6 +18,7 @@ import { kindOfSummary, LOG_FORMAT, parseLog, safeDecode, SOURCE_LOG_FORMAT } fr
 import { refPrefixProblem } from './ref-prefix.js';
 import { readWriterId } from './writer-id.js';
 import { findLocks, type FoundLock } from './stale-locks.js';
+import { isTombstone, TOMBSTONE } from './tombstone.js';
 
 export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
 import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
@@ -43,9 +44,9 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * The git-refs store. One ref per entity (`<prefix><kind>/<id>`), each pointing at a commit
  * whose tree and message hold the entity's JSON; history is the commit chain. All writes
  * are compare-and-swap: small ones straight on the ref files with git's own lock protocol,
- * others (deletes, bulk) through one long-lived `update-ref --stdin`. Single reads come
- * straight from `.git` when they can, other reads through one long-lived `cat-file`;
- * listing uses one `for-each-ref` plus a cache keyed by commit id.
+ * others (bulk) through one long-lived `update-ref --stdin`; a delete writes a tombstone
+ * (tombstone.ts). Single reads come straight from `.git` when they can, other reads through
+ * one long-lived `cat-file`; listing uses one `for-each-ref` plus a cache keyed by commit id.
  */
 export class Ledger {
   readonly prefix: string;
@@ -162,10 +163,17 @@ export class Ledger {
   // ---------------------------------------------------------------- reads
 
   /**
-   * The current value of one entity, or null when it does not exist. An entity whose value
-   * cannot be read or fails its kind's check throws `gastown_corrupt_entity` (naming its ref).
+   * The current value of one entity, or null when it does not exist (or was deleted). An
+   * entity whose value cannot be read or fails its kind's check throws
+   * `gastown_corrupt_entity` (naming its ref).
    */
   async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
+    const v = await this.current<T>(kind, id);
+    return v && !isTombstone(v.value) ? v : null;
+  }
+
+  /** The version a ref points at, tombstones included (a compare-and-swap must expect those too). */
+  private async current<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
     const ref = this.ref(kind, id);
     const oid = await this.tip(ref);
     const obj = oid ? await this.object(oid) : null;
@@ -183,7 +191,7 @@ export class Ledger {
     const decoded = await Promise.all(found.map(({ o }) => this.decode(kind, o.oid, o.content)));
     return found.flatMap(({ id, o }, i) => {
       const d = decoded[i]!;
-      if (d.problem === undefined) return [{ id, oid: o.oid, value: d.value as T }];
+      if (d.problem === undefined) return isTombstone(d.value) ? [] : [{ id, oid: o.oid, value: d.value as T }];
       this.report(this.ref(kind, id), o.oid, d.problem);
       return [];
     });
@@ -235,7 +243,7 @@ export class Ledger {
       });
     }
     if (out.length > hits || cached.size !== hits) this.cache.save(this.prefix, kind, out);
-    return out;
+    return out.filter((v) => !isTombstone(v.value));
   }
 
   /** Names of the chains of a kind (e.g. every inbox). */
@@ -316,9 +324,9 @@ export class Ledger {
           const ref = this.ref(kind, id);
           const pending = writes.get(ref);
           if (pending) return pending.delete ? null : (pending.value as T);
-          const v = await this.get<T>(kind, id);
+          const v = await this.current<T>(kind, id);
           seen.set(ref, v?.oid ?? null);
-          return v ? v.value : null;
+          return v && !isTombstone(v.value) ? v.value : null;
         },
         put: (kind, id, value, summary) => {
           const ref = this.ref(kind, id);
@@ -411,7 +419,7 @@ export class Ledger {
     const sig = this.signature(actor, time);
     const file = fileNameFor(kind);
     const tree =
-      value === null
+      value === null || isTombstone(value)
         ? this.emptyTree()
         : this.objects.writeTree([{ name: file, oid: this.objects.writeBlob(JSON.stringify(value)) }]);
     return this.objects.writeCommit({ tree, parents, author: sig, committer: sig, message: encodeMessage(summary, value) });
@@ -496,7 +504,8 @@ export class Ledger {
   /** The value a commit holds, checked by its kind's validator. */
   private async decode(kind: string, oid: string, content: Buffer | null): Promise<Decoded> {
     const d = await this.decodeRaw(kind, oid, content);
-    if (d.problem !== undefined) return d;
+    // A tombstone is the ledger's own marker of a delete, not a value of the kind.
+    if (d.problem !== undefined || isTombstone(d.value)) return d;
     const problem = this.problemWith(kind, d.value);
     return problem === null ? d : { problem: `${fileNameFor(kind)} does not validate: ${problem}` };
   }
@@ -547,7 +556,8 @@ export class Ledger {
     for (const w of writes) {
       const old = seen.get(w.ref) ?? null;
       if (w.delete) {
-        if (old) updates.push({ ref: w.ref, newOid: null, oldOid: old });
+        const tombstone = old ? await this.tombstoneUpdate(w, old, sig) : null;
+        if (tombstone) updates.push(tombstone);
         continue;
       }
       if (w.kind === 'mail' || w.kind === 'feed' || w.kind === 'cursors') {
@@ -578,6 +588,17 @@ export class Ledger {
     }
     const outcome = await this.applyUpdates(updates);
     return outcome === 'ok' ? 'ok' : 'retry';
+  }
+
+  /**
+   * A delete: the ref moves to a tombstone commit on top of its last version (see
+   * tombstone.ts), so the delete syncs like any other change. Null when already deleted.
+   */
+  private async tombstoneUpdate(w: PendingWrite, old: string, sig: Signature): Promise<RefUpdate | null> {
+    const obj = await this.object(old);
+    if (obj?.type === 'commit' && isTombstone(await this.valueOf(w.kind, old, obj.content).catch(() => null))) return null;
+    const newOid = this.objects.writeCommit({ tree: this.emptyTree(), parents: [old], author: sig, committer: sig, message: encodeMessage(w.summary, TOMBSTONE) });
+    return { ref: w.ref, newOid, oldOid: old };
   }
 
   private async applyUpdates(updates: RefUpdate[]): Promise<'ok' | { message: string; ref: string | null }> {

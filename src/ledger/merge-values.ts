@@ -10,7 +10,23 @@
  *   (additions from both, removals from both), sorted;
  * - anything else changed on both sides: the winner's value.
  */
-export function mergeValues(base: unknown, ours: unknown, theirs: unknown, oursWins: boolean): unknown {
+/** One field both sides changed differently: the value kept and the one given up. */
+export interface MergeConflict {
+  /** Dotted path of the field (`title`, `issue.url`); empty for the whole value. */
+  path: string;
+  kept: unknown;
+  dropped: unknown;
+}
+
+/**
+ * `conflicts`, when given, collects every true conflict (in a fixed order: the winner's
+ * keys first, then the loser's other keys sorted), so the caller can record what it dropped.
+ */
+export function mergeValues(base: unknown, ours: unknown, theirs: unknown, oursWins: boolean, conflicts?: MergeConflict[]): unknown {
+  return merge(base, ours, theirs, oursWins, '', conflicts ?? []);
+}
+
+function merge(base: unknown, ours: unknown, theirs: unknown, oursWins: boolean, path: string, conflicts: MergeConflict[]): unknown {
   if (equal(ours, theirs)) return ours;
   if (equal(ours, base)) return theirs;
   if (equal(theirs, base)) return ours;
@@ -21,7 +37,7 @@ export function mergeValues(base: unknown, ours: unknown, theirs: unknown, oursW
     const keys = [...Object.keys(winner), ...Object.keys(loser).filter((k) => !(k in winner)).sort()];
     const out: Record<string, unknown> = {};
     for (const k of keys) {
-      const v = mergeValues(b[k], ours[k], theirs[k], oursWins);
+      const v = merge(b[k], ours[k], theirs[k], oursWins, path ? `${path}.${k}` : k, conflicts);
       if (v !== undefined) out[k] = v;
     }
     return out;
@@ -38,7 +54,24 @@ export function mergeValues(base: unknown, ours: unknown, theirs: unknown, oursW
     }
     return [...out].sort();
   }
+  conflicts.push({ path, kept: oursWins ? ours : theirs, dropped: oursWins ? theirs : ours });
   return oursWins ? ours : theirs;
+}
+
+/**
+ * One line for a merge commit's summary naming what a true conflict dropped, e.g.
+ * `kept title from bob (later edit); dropped title "Write docs" from alice`. Values are
+ * shortened; the dropped version itself stays in history as the merge's other parent.
+ */
+export function describeConflicts(conflicts: MergeConflict[], winner: string, loser: string): string {
+  const fields = conflicts.map((c) => c.path || 'value');
+  const dropped = conflicts.map((c) => `${c.path || 'value'} ${shorten(c.dropped)}`);
+  return `kept ${fields.join(', ')} from ${winner} (later edit); dropped ${dropped.join(', ')} from ${loser}`;
+}
+
+function shorten(v: unknown): string {
+  const text = v === undefined ? '(unset)' : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

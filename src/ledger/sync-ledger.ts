@@ -1,8 +1,10 @@
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
-import { mergeValues } from './merge-values.js';
+import { describeConflicts, mergeValues, type MergeConflict } from './merge-values.js';
+import { pushLedger } from './push-ledger.js';
 import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
+import { isTombstone, TOMBSTONE } from './tombstone.js';
 
 export interface SyncResult {
   /** Refs that came from the remote and did not exist here. */
@@ -11,12 +13,35 @@ export interface SyncResult {
   merged: number;
   pushed: number;
   attempts: number;
+  /** Refs `afterMerge` changed (pushed with the rest). */
+  reconciled: number;
+  /**
+   * Refs left alone because a value failed its kind's check (`Ledger.problemWith`) or could
+   * not be read: a bad local value is not pushed, a bad remote value is not taken (the last
+   * good local value stays).
+   */
+  refused: { ref: string; problem: string }[];
+}
+
+/** A ref this sync changed locally, for `afterMerge`. */
+export interface SyncedRef {
+  ref: string;
+  kind: string;
+  id: string;
+  how: 'created' | 'fastForwarded' | 'merged';
 }
 
 export interface SyncOptions {
   maxAttempts?: number;
   /** Called with short progress lines (for the CLI on a TTY). */
   onProgress?: (line: string) => void;
+  /**
+   * Runs once the remote's changes are in the local ledger and before the push, with the
+   * refs they changed. It may write ordinary ledger transactions to restore invariants
+   * that span entities, which a per-ref merge cannot see (the rig frees a polecat's hook
+   * whose bead a merge gave to another polecat); what it changes is pushed in the same push.
+   */
+  afterMerge?: (changed: SyncedRef[]) => Promise<void>;
 }
 
 const CHAIN_KINDS = new Set(['mail', 'feed', 'cursors']);
@@ -28,14 +53,18 @@ const SYNC_ACTOR = 'gastown-sync';
  * 1. fetch the remote's ledger refs into a private tracking namespace;
  * 2. per ref: take new refs, fast-forward, or merge divergent histories (documents by a
  *    deterministic field-level 3-way merge; append-only chains by a merge commit, so both
- *    sides' entries are kept) in one local compare-and-swap transaction;
- * 3. push the refs that are ahead, without force; on rejection (someone pushed meanwhile)
- *    go back to 1.
+ *    sides' entries are kept) in one local compare-and-swap transaction; values that fail
+ *    their kind's check are neither taken nor pushed (`refused`);
+ * 3. `afterMerge` (the rig's cross-entity repairs) runs its own transaction;
+ * 4. push the refs that are ahead, without force; on rejection (someone pushed meanwhile)
+ *    go back to 1. A refusal for any other reason (a remote hook) ends the sync with the
+ *    remote's message.
  * Merge commits take their parents in sorted order and the later parent's time, so two
- * clones that merge the same pair make the very same commit: they converge.
+ * clones that merge the same pair make the very same commit: they converge. Deletes are
+ * tombstones (tombstone.ts), so they travel like any other change.
  */
 export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptions = {}): Promise<SyncResult> {
-  const result: SyncResult = { created: 0, fastForwarded: 0, merged: 0, pushed: 0, attempts: 0 };
+  const result: SyncResult = { created: 0, fastForwarded: 0, merged: 0, pushed: 0, attempts: 0, reconciled: 0, refused: [] };
   const tracking = trackingPrefix(ledger.prefix);
   const maxAttempts = opts.maxAttempts ?? 6;
   for (;;) {
@@ -48,7 +77,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     });
     const local = await ledger.refs('');
     const remoteRefs = await remoteTracking(ledger, tracking);
-    const { updates, toPush, forcePush, stats } = await reconcile(ledger, local, remoteRefs);
+    const { updates, toPush, forcePush, stats, changed, refused } = await reconcile(ledger, local, remoteRefs);
     if (updates.length && !(await ledger.setRefs(updates))) {
       // A local writer moved a ref while we merged: start over with fresh reads.
       if (result.attempts >= maxAttempts) throw new GastownError('gastown_sync', 'the local ledger kept changing during sync');
@@ -57,17 +86,28 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.created += stats.created;
     result.fastForwarded += stats.fastForwarded;
     result.merged += stats.merged;
+    result.refused = refused;
+    if (opts.afterMerge && changed.length) {
+      const fixed = await runAfterMerge(ledger, opts.afterMerge, changed, new Set([...toPush, ...refused.map((r) => r.ref)]));
+      toPush.push(...fixed);
+      result.reconciled += fixed.length;
+    }
     if (toPush.length === 0 && forcePush.length === 0) return result;
     opts.onProgress?.(`pushing ${toPush.length + forcePush.length} refs`);
-    const pushed = await push(ledger, remote, toPush, forcePush);
-    if (pushed.rejected.length === 0) {
-      result.pushed += pushed.ok;
-      return result;
-    }
+    const pushed = await pushLedger(ledger, remote, toPush, forcePush);
     result.pushed += pushed.ok;
+    if (pushed.rejected.length === 0) return result;
     if (result.attempts >= maxAttempts)
       throw new GastownError('gastown_sync', `push rejected ${maxAttempts} times (the remote keeps moving)`, { refs: pushed.rejected.slice(0, 10) });
   }
+}
+
+/** Runs the caller's repairs; returns the refs they moved (to push), leaving out `skip`. */
+async function runAfterMerge(ledger: Ledger, afterMerge: (changed: SyncedRef[]) => Promise<void>, changed: SyncedRef[], skip: Set<string>): Promise<string[]> {
+  const before = await ledger.refs('');
+  await afterMerge(changed);
+  const after = await ledger.refs('');
+  return [...after].filter(([ref, oid]) => before.get(ref) !== oid && !skip.has(ref)).map(([ref]) => ref);
 }
 
 export function trackingPrefix(prefix: string): string {
@@ -91,44 +131,90 @@ interface Reconciled {
   /** Refs whose history is replaced rather than grown (heartbeats): pushed with a lease. */
   forcePush: { ref: string; expect: string }[];
   stats: { created: number; fastForwarded: number; merged: number };
+  changed: SyncedRef[];
+  refused: { ref: string; problem: string }[];
 }
 
 async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map<string, string>): Promise<Reconciled> {
-  const out: Reconciled = { updates: [], toPush: [], forcePush: [], stats: { created: 0, fastForwarded: 0, merged: 0 } };
-  for (const [ref, l] of local) if (!remote.has(ref)) out.toPush.push(ref);
+  const out: Reconciled = { updates: [], toPush: [], forcePush: [], stats: { created: 0, fastForwarded: 0, merged: 0 }, changed: [], refused: [] };
+  const nameOf = (ref: string) => {
+    const rest = ref.slice(ledger.prefix.length);
+    const slash = rest.indexOf('/');
+    return { kind: rest.slice(0, slash), id: rest.slice(slash + 1) };
+  };
+  /** False (and the ref noted as refused) when the value at `oid` is not good enough to spread. */
+  const good = async (ref: string, oid: string, value?: unknown): Promise<boolean> => {
+    const problem = await problemAt(ledger, nameOf(ref).kind, oid, value);
+    if (problem) out.refused.push({ ref, problem });
+    return !problem;
+  };
+  const take = (ref: string, newOid: string, oldOid: string | null, how: SyncedRef['how']) => {
+    out.updates.push({ ref, newOid, oldOid });
+    out.stats[how]++;
+    out.changed.push({ ref, ...nameOf(ref), how });
+  };
+  const localOnly = [...local].filter(([ref]) => !remote.has(ref));
+  const checked = await Promise.all(localOnly.map(([ref, l]) => good(ref, l)));
+  localOnly.forEach(([ref], i) => checked[i] && out.toPush.push(ref));
   for (const [ref, r] of remote) {
     const l = local.get(ref);
     if (l === r) continue;
     if (l === undefined) {
-      out.updates.push({ ref, newOid: r, oldOid: null });
-      out.stats.created++;
+      if (await good(ref, r)) take(ref, r, null, 'created');
       continue;
     }
-    const kind = ref.slice(ledger.prefix.length).split('/')[0] ?? '';
+    const { kind } = nameOf(ref);
     if (REPLACED_KINDS.has(kind)) {
-      // Latest beat wins; no history to merge.
+      // Latest beat (or delete) wins; no history to merge.
       const [lc, rc] = await Promise.all([ledger.readCommit(l), ledger.readCommit(r)]);
       const remoteNewer = (rc?.time ?? 0) > (lc?.time ?? 0) || ((rc?.time ?? 0) === (lc?.time ?? 0) && r > l);
-      if (remoteNewer) out.updates.push({ ref, newOid: r, oldOid: l });
-      else out.forcePush.push({ ref, expect: r });
+      if (remoteNewer) {
+        if (await good(ref, r)) {
+          out.updates.push({ ref, newOid: r, oldOid: l });
+          out.changed.push({ ref, ...nameOf(ref), how: 'fastForwarded' });
+        }
+      } else if (await good(ref, l)) out.forcePush.push({ ref, expect: r });
       continue;
     }
     const rel = await relation(ledger, l, r);
-    if (rel.kind === 'ahead') out.toPush.push(ref);
-    else if (rel.kind === 'behind') {
-      out.updates.push({ ref, newOid: r, oldOid: l });
-      out.stats.fastForwarded++;
+    if (rel.kind === 'ahead') {
+      if (await good(ref, l)) out.toPush.push(ref);
+    } else if (rel.kind === 'behind') {
+      if (await good(ref, r)) take(ref, r, l, 'fastForwarded');
     } else {
-      const merged = await mergeCommit(ledger, kind, ref, l, r, rel.base);
-      out.updates.push({ ref, newOid: merged, oldOid: l });
+      const merged = await mergeCommit(ledger, kind, ref, l, r, rel);
+      if (!(await good(ref, merged.oid, merged.value))) continue;
+      take(ref, merged.oid, l, 'merged');
       out.toPush.push(ref);
-      out.stats.merged++;
     }
   }
   return out;
 }
 
-type Relation = { kind: 'ahead' } | { kind: 'behind' } | { kind: 'diverged'; base: string | null };
+/**
+ * What keeps the value at `oid` from spreading, or null. A tombstone and a chain's merge
+ * commit (no entry of its own) are fine; a value nobody can decode is not.
+ */
+async function problemAt(ledger: Ledger, kind: string, oid: string, known?: unknown): Promise<string | null> {
+  let value = known;
+  let isMerge = known === null; // the merges made here pass their value; only a chain's is null
+  if (value === undefined) {
+    const c = await ledger.readCommit(oid, kind).catch(() => null);
+    if (!c) return `commit ${oid} cannot be read`;
+    value = c.value;
+    isMerge = c.parents.length > 1;
+  }
+  if (value === null && isMerge && CHAIN_KINDS.has(kind)) return null;
+  if (value === null) return `${kind} value at ${oid.slice(0, 12)} cannot be decoded`;
+  if (isTombstone(value)) return null;
+  const problem = ledger.problemWith(kind, value);
+  return problem ? `${problem} (at ${oid.slice(0, 12)})` : null;
+}
+
+type Relation =
+  | { kind: 'ahead' }
+  | { kind: 'behind' }
+  | { kind: 'diverged'; base: string | null; fromL: Map<string, number>; fromR: Map<string, number> };
 
 /** How local commit `l` relates to remote commit `r`, by walking parents in-process. */
 async function relation(ledger: Ledger, l: string, r: string): Promise<Relation> {
@@ -145,7 +231,7 @@ async function relation(ledger: Ledger, l: string, r: string): Promise<Relation>
       baseTime = time;
     }
   }
-  return { kind: 'diverged', base };
+  return { kind: 'diverged', base, fromL, fromR };
 }
 
 async function ancestors(ledger: Ledger, tip: string): Promise<Map<string, number>> {
@@ -164,48 +250,49 @@ async function ancestors(ledger: Ledger, tip: string): Promise<Map<string, numbe
   return seen;
 }
 
-async function mergeCommit(ledger: Ledger, kind: string, ref: string, l: string, r: string, base: string | null): Promise<string> {
+/**
+ * The merge of two diverged versions of one ref: the commit (written, not yet on any ref)
+ * and its value. Everything here depends only on the pair, never on which side is local,
+ * so both clones make the same commit. A true conflict keeps the later edit and the
+ * summary names the dropped value (`gt trail` shows it).
+ */
+async function mergeCommit(ledger: Ledger, kind: string, ref: string, l: string, r: string, rel: Extract<Relation, { kind: 'diverged' }>): Promise<{ oid: string; value: unknown }> {
+  const { base } = rel;
   const [lc, rc, bc] = await Promise.all([ledger.readCommit(l, kind), ledger.readCommit(r, kind), base ? ledger.readCommit(base, kind) : null]);
   if (!lc || !rc) throw new GastownError('gastown_sync', `cannot read both sides of ${ref}`);
   const parents = [l, r].sort();
   const time = Math.max(lc.time, rc.time);
   const id = ref.slice(ledger.prefix.length);
-  if (CHAIN_KINDS.has(kind)) return ledger.writeValueCommit(kind, null, parents, `merge ${id}`, SYNC_ACTOR, time);
+  const write = (value: unknown, summary: string) => ({ oid: ledger.writeValueCommit(kind, value, parents, summary, SYNC_ACTOR, time), value });
+  if (CHAIN_KINDS.has(kind)) return write(null, `merge ${id}`);
   // The later edit wins a true conflict; equal times fall back to the commit id.
   const localWins = lc.time > rc.time || (lc.time === rc.time && l > r);
-  const value = mergeValues(bc?.value, lc.value, rc.value, localWins);
-  return ledger.writeValueCommit(kind, value, parents, `merge ${id}`, SYNC_ACTOR, time);
+  const [winner, loser] = localWins ? [lc, rc] : [rc, lc];
+  const lDead = isTombstone(lc.value);
+  const rDead = isTombstone(rc.value);
+  if (lDead && rDead) return write(TOMBSTONE, `merge ${id}: deleted on both sides`);
+  if (lDead || rDead) {
+    // A delete against a concurrent edit: the delete wins, whatever the clocks say. It was
+    // a decision about the whole entity, while the edit was made without knowing the entity
+    // was gone; letting a field edit bring it back would resurrect a half-updated entity.
+    // The one exception is a side that itself deleted and then wrote the entity anew after
+    // the merge base: that side saw a delete and chose to re-create, so its version wins.
+    // Both rules depend only on the two histories, so every clone decides the same way.
+    const [live, liveOid, liveHistory, deadHistory] = lDead ? [rc, r, rel.fromR, rel.fromL] : [lc, l, rel.fromL, rel.fromR];
+    if (await recreatedAfterDelete(ledger, liveHistory, deadHistory))
+      return write(live.value, `merge ${id}: re-created after a delete; kept the new version`);
+    return write(TOMBSTONE, `merge ${id}: deleted; dropped a concurrent edit by ${live.actor} (${liveOid.slice(0, 12)})`);
+  }
+  const conflicts: MergeConflict[] = [];
+  const baseValue = bc && !isTombstone(bc.value) ? bc.value : undefined;
+  const value = mergeValues(baseValue, lc.value, rc.value, localWins, conflicts);
+  const summary = conflicts.length ? `merge ${id}: ${describeConflicts(conflicts, winner.actor, loser.actor)}` : `merge ${id}`;
+  return write(value, summary);
 }
 
-async function push(
-  ledger: Ledger,
-  remote: string,
-  refs: string[],
-  leased: { ref: string; expect: string }[],
-): Promise<{ ok: number; rejected: string[] }> {
-  let ok = 0;
-  const rejected: string[] = [];
-  // Explicit refspecs keep the push to what changed; chunks keep command lines short.
-  const chunks: string[][] = [];
-  for (let i = 0; i < refs.length; i += 2000) chunks.push(refs.slice(i, i + 2000).map((r) => `${r}:${r}`));
-  const leaseArgs = leased.map((x) => `--force-with-lease=${x.ref}:${x.expect}`);
-  if (leased.length) chunks.push([...leaseArgs, ...leased.map((x) => `+${x.ref}:${x.ref}`)]);
-  for (const specs of chunks) {
-    const args = specs[0]?.startsWith('--force-with-lease')
-      ? ['push', '--porcelain', '--no-verify', ...specs.filter((s) => s.startsWith('--')), remote, ...specs.filter((s) => !s.startsWith('--'))]
-      : ['push', '--porcelain', '--no-verify', remote, ...specs];
-    const { stdout, stderr, code } = await runGit(args, { cwd: ledger.repoDir, okCodes: [1] });
-    let sawStatus = false;
-    for (const line of stdout.toString('utf8').split('\n')) {
-      const m = /^(.)\t([^\t]+)\t/.exec(line);
-      if (!m) continue;
-      sawStatus = true;
-      const dst = m[2]!.split(':')[1] ?? m[2]!;
-      if (m[1] === '!') rejected.push(dst);
-      else ok++;
-    }
-    if (code !== 0 && !sawStatus)
-      throw new GastownError('gastown_sync', `cannot push the ledger to ${redact(remote)}: ${redact(stderr.trim().split('\n')[0] ?? '')}`);
-  }
-  return { ok, rejected };
+/** True when a tombstone is among the commits only `mine` holds (a delete, then a new version). */
+async function recreatedAfterDelete(ledger: Ledger, mine: Map<string, number>, theirs: Map<string, number>): Promise<boolean> {
+  const own = [...mine.keys()].filter((o) => !theirs.has(o));
+  const commits = await Promise.all(own.map((o) => ledger.readCommit(o)));
+  return commits.some((c) => c && isTombstone(c.value));
 }

@@ -4,6 +4,7 @@ import { transitionBead } from '../town/lifecycle.js';
 import { AGENT_NAME_PATTERN, newAgent, pickPolecat, polecatEmail } from '../town/names.js';
 import type { Agent, Bead, Hook } from '../town/types.js';
 import { checkBeadId } from './beads.js';
+import { holdsBead } from './reconcile-hooks.js';
 import type { Rig } from './rig.js';
 
 export interface SlingResult {
@@ -33,12 +34,14 @@ export async function sling(rig: Rig, beadId: string, polecat?: string): Promise
       let isNew = false;
       if (!name) {
         const [agents, hooks] = await Promise.all([rig.ledger.list<Agent>('agents'), rig.ledger.list<Hook>('hooks')]);
-        const pick = pickPolecat(agents.map((a) => a.value), hooks.map((h) => h.value));
+        const pick = pickPolecat(agents.map((a) => a.value), await withoutLeftovers(rig, hooks.map((h) => h.value)));
         if (!pick) throw new GastownError('gastown_no_free_polecat', 'every polecat is busy');
         name = pick.name;
       }
       const hook = await tx.get<Hook>('hooks', name);
-      if (hook?.bead) throw new GastownError('gastown_conflict', `polecat ${name} already has ${hook.bead} on its hook`, { polecat: name, bead: hook.bead });
+      // A hook naming a bead assigned to another polecat is a leftover (see reconcileHooks): free.
+      const onHook = hook?.bead ? (hook.bead === beadId ? bead : await tx.get<Bead>('beads', hook.bead)) : null;
+      if (hook?.bead && holdsBead(hook, onHook)) throw new GastownError('gastown_conflict', `polecat ${name} already has ${hook.bead} on its hook`, { polecat: name, bead: hook.bead });
       const agent = await tx.get<Agent>('agents', name);
       if (!agent) {
         isNew = true;
@@ -96,5 +99,14 @@ export async function hooks(rig: Rig, polecat?: string): Promise<HookView[]> {
   }
   const beadIds = all.map((h) => h.bead).filter((b): b is string => !!b);
   const beads = new Map((await rig.ledger.getMany<Bead>('beads', beadIds)).map((b) => [b.id, b.value]));
-  return all.map((h) => ({ agent: h.agent, bead: h.bead ? beads.get(h.bead) ?? null : null, slungAt: h.slungAt })).sort((a, b) => a.agent.localeCompare(b.agent));
+  // A leftover (the bead is assigned to another polecat) shows as an empty hook: that polecat is free.
+  const held = (h: Hook) => (h.bead && holdsBead(h, beads.get(h.bead)) ? beads.get(h.bead)! : null);
+  return all.map((h) => ({ agent: h.agent, bead: held(h), slungAt: held(h) ? h.slungAt : null })).sort((a, b) => a.agent.localeCompare(b.agent));
+}
+
+/** Hooks with leftovers (a bead assigned to another polecat) shown as empty: those polecats are free. */
+async function withoutLeftovers(rig: Rig, all: Hook[]): Promise<Hook[]> {
+  const ids = all.map((h) => h.bead).filter((b): b is string => !!b);
+  const beads = new Map((await rig.ledger.getMany<Bead>('beads', ids)).map((b) => [b.id, b.value]));
+  return all.map((h) => (h.bead && !holdsBead(h, beads.get(h.bead)) ? { ...h, bead: null } : h));
 }

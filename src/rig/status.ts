@@ -2,6 +2,7 @@ import { convoyProgress } from '../town/convoy.js';
 import { readyBeads } from '../town/graph.js';
 import type { Agent, Bead, BeadStatus, Convoy, ConvoyProgress, Heartbeat, Hook } from '../town/types.js';
 import { BEAD_STATUSES } from '../town/types.js';
+import { holdsBead } from './reconcile-hooks.js';
 import type { Rig } from './rig.js';
 
 export interface PolecatView {
@@ -41,7 +42,9 @@ export async function rigStatus(rig: Rig): Promise<RigStatus> {
     .map((a) => a.value)
     .filter((a) => a.role === 'polecat')
     .map((a) => {
-      const bead = hookOf.get(a.name)?.bead ?? null;
+      const hook = hookOf.get(a.name);
+      // A leftover hook (its bead assigned to another polecat) leaves the polecat free.
+      const bead = hook?.bead && holdsBead(hook, byId.get(hook.bead)) ? hook.bead : null;
       const beat = beatOf.get(a.name);
       const b = bead ? byId.get(bead) : undefined;
       return {

@@ -1,7 +1,8 @@
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { Ledger } from '../../src/ledger/ledger.js';
-import { mergeValues } from '../../src/ledger/merge-values.js';
+import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
+import { mergeValues, type MergeConflict } from '../../src/ledger/merge-values.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
 
@@ -11,7 +12,7 @@ afterEach(() => {
 });
 
 /** A bare remote and two clones, each with its own ledger; clock per clone so edits can be ordered. */
-async function twoClones() {
+async function twoClones(validators: Partial<Record<string, EntityValidator>> = {}) {
   const root = tempDir('sync');
   cleanups.push(root.cleanup);
   const remote = join(root.path, 'remote.git');
@@ -21,11 +22,11 @@ async function twoClones() {
     git(root.path, ['init', '-q', '-b', 'main', dir]);
     let t = Date.parse('2026-01-01T00:00:00Z');
     const clock = { advance: (s: number) => (t += s * 1000) };
-    const ledger = await Ledger.open({ repoDir: dir, now: () => new Date(t) });
+    const ledger = await Ledger.open({ repoDir: dir, now: () => new Date(t), validators });
     cleanups.push(() => ledger.close());
     return { dir, ledger, clock };
   };
-  return { remote, a: await open('a'), b: await open('b') };
+  return { root: root.path, remote, a: await open('a'), b: await open('b') };
 }
 
 describe('syncLedger', () => {
@@ -118,6 +119,163 @@ describe('syncLedger', () => {
   });
 });
 
+describe('syncLedger: deletes, refusals, conflicts, bad values', () => {
+  test('a delete travels as a tombstone: gone on both clones, kept on the remote as a tombstone, and stays gone', async () => {
+    const { remote, a, b } = await twoClones();
+    await a.ledger.transact((tx) => tx.put('heartbeats', 'nux', { agent: 'nux', at: 'x' }));
+    await a.ledger.transact((tx) => tx.put('agents', 'nux', { name: 'nux' }));
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    expect(await b.ledger.get('agents', 'nux')).not.toBeNull();
+
+    a.clock.advance(5);
+    await a.ledger.transact((tx) => {
+      tx.delete('agents', 'nux');
+      tx.delete('heartbeats', 'nux');
+    });
+    for (const side of [a, b, a, b]) await syncLedger(side.ledger, remote);
+
+    for (const side of [a, b]) {
+      expect(await side.ledger.get('agents', 'nux')).toBeNull();
+      expect(await side.ledger.get('heartbeats', 'nux')).toBeNull();
+      expect(await side.ledger.list('agents')).toEqual([]);
+      expect(await side.ledger.getMany('agents', ['nux'])).toEqual([]);
+    }
+    const onRemote = git(remote, ['rev-parse', 'refs/gastown/agents/nux']);
+    expect(onRemote).toBe(git(a.dir, ['rev-parse', 'refs/gastown/agents/nux']));
+    expect(git(remote, ['log', '-1', '--format=%s', onRemote])).toBe('delete agents/nux');
+    expect(git(remote, ['ls-tree', onRemote])).toBe(''); // no agent.json: absent for plain git too
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
+
+    // Written again later: a new version on top of the tombstone, which syncs like any edit.
+    a.clock.advance(5);
+    await a.ledger.transact(async (tx) => {
+      expect(await tx.get('agents', 'nux')).toBeNull();
+      tx.put('agents', 'nux', { name: 'nux', back: true });
+    });
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    expect((await b.ledger.get('agents', 'nux'))?.value).toEqual({ name: 'nux', back: true });
+  });
+
+  test('a delete against a concurrent edit: the delete wins on both clones, whatever the clocks say', async () => {
+    const { remote, a, b } = await twoClones();
+    await a.ledger.transact((tx) => tx.put('convoys', 'cv-del1', { id: 'cv-del1', title: 't' }));
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    a.clock.advance(5);
+    b.clock.advance(50); // the edit is later
+    await a.ledger.transact((tx) => tx.delete('convoys', 'cv-del1'));
+    await b.ledger.transact((tx) => tx.put('convoys', 'cv-del1', { id: 'cv-del1', title: 'edited' }));
+
+    for (const side of [a, b, a]) await syncLedger(side.ledger, remote);
+
+    expect(await a.ledger.get('convoys', 'cv-del1')).toBeNull();
+    expect(await b.ledger.get('convoys', 'cv-del1')).toBeNull();
+    const tip = git(a.dir, ['rev-parse', 'refs/gastown/convoys/cv-del1']);
+    expect(git(b.dir, ['rev-parse', 'refs/gastown/convoys/cv-del1'])).toBe(tip);
+    expect(git(a.dir, ['log', '-1', '--format=%s', tip])).toMatch(/^merge convoys\/cv-del1: deleted; dropped a concurrent edit/);
+  });
+
+  test('a side that deleted and wrote the entity anew wins over a concurrent delete; a later heartbeat wins over an earlier delete', async () => {
+    const { remote, a, b } = await twoClones();
+    await a.ledger.transact((tx) => {
+      tx.put('agents', 'rex', { name: 'rex', v: 1 });
+      tx.put('heartbeats', 'rex', { agent: 'rex', at: 'a0' });
+    });
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    a.clock.advance(5);
+    b.clock.advance(10);
+    await a.ledger.transact((tx) => {
+      tx.delete('agents', 'rex');
+      tx.delete('heartbeats', 'rex');
+    });
+    const tomb = git(a.dir, ['rev-parse', 'refs/gastown/agents/rex']);
+    await a.ledger.transact((tx) => tx.delete('agents', 'rex')); // deleting twice writes nothing
+    expect(git(a.dir, ['rev-parse', 'refs/gastown/agents/rex'])).toBe(tomb);
+    await a.ledger.transact((tx) => tx.put('agents', 'rex', { name: 'rex', v: 2 }));
+    await b.ledger.transact((tx) => {
+      tx.delete('agents', 'rex'); // later than A's delete and re-creation
+      tx.put('heartbeats', 'rex', { agent: 'rex', at: 'b1' });
+    });
+
+    for (const side of [a, b, a]) await syncLedger(side.ledger, remote);
+
+    expect(git(a.dir, ['log', '-1', '--format=%s', 'refs/gastown/agents/rex'])).toBe('merge agents/rex: re-created after a delete; kept the new version');
+    for (const side of [a, b]) {
+      expect((await side.ledger.get('agents', 'rex'))?.value).toEqual({ name: 'rex', v: 2 });
+      expect((await side.ledger.get('heartbeats', 'rex'))?.value).toEqual({ agent: 'rex', at: 'b1' });
+    }
+  });
+
+  test('a push refused by a remote hook reports the hook\'s words at once, without retrying', async () => {
+    const { remote, a } = await twoClones();
+    const count = join(remote, 'hook-runs');
+    const hook = join(remote, 'hooks', 'pre-receive');
+    writeFileSync(hook, `#!/bin/sh\necho run >> "${count}"\necho "policy: no ledger pushes" >&2\nexit 1\n`);
+    chmodSync(hook, 0o755);
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-h1h1', { title: 'x' }));
+
+    const err = (await syncLedger(a.ledger, remote).then(
+      () => new Error('sync did not fail'),
+      (e: unknown) => e,
+    )) as Error & { code: string };
+
+    expect(err).toMatchObject({ code: 'gastown_sync' });
+    expect(err.message).toContain('policy: no ledger pushes');
+    expect(err.message).toContain('pre-receive hook declined');
+    expect(err.message).not.toMatch(/keeps moving/);
+    expect(readFileSync(count, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a true conflict keeps the later edit and the merge commit names the dropped value (the bead\'s trail shows it)', async () => {
+    const { remote, a, b } = await twoClones();
+    const base = { id: 'gt-c1c1', title: 'Write docs', priority: 2 };
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-c1c1', base));
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    a.clock.advance(10);
+    b.clock.advance(20);
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-c1c1', { ...base, title: 'Write the user guide' }), { actor: 'ada' });
+    await b.ledger.transact((tx) => tx.put('beads', 'gt-c1c1', { ...base, title: 'Write API docs' }), { actor: 'bob' });
+
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    await syncLedger(a.ledger, remote);
+
+    expect((await a.ledger.get('beads', 'gt-c1c1'))!.value).toEqual({ ...base, title: 'Write API docs' });
+    for (const side of [a, b]) {
+      const [merge] = await side.ledger.history('beads', 'gt-c1c1');
+      expect(merge!.summary).toBe('merge beads/gt-c1c1: kept title from bob (later edit); dropped title "Write the user guide" from ada');
+    }
+  });
+
+  test('a value that fails its check is neither pushed nor taken; the last good value stays', async () => {
+    const noBadTitles: EntityValidator = (v) => ((v as { title?: string }).title === 'BAD' ? 'title must not be BAD' : null);
+    const { remote, a, b } = await twoClones({ beads: noBadTitles });
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-v1v1', { title: 'good' }));
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+
+    // A writes a bad value (the ledger does not check writes here): sync will not push it.
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-v1v1', { title: 'BAD' }));
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-v2v2', { title: 'BAD' }));
+    const ra = await syncLedger(a.ledger, remote);
+    expect(ra.refused.map((r) => r.ref).sort()).toEqual(['refs/gastown/beads/gt-v1v1', 'refs/gastown/beads/gt-v2v2']);
+    expect(ra.refused[0]!.problem).toMatch(/title must not be BAD/);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown/beads/'])).toBe('refs/gastown/beads/gt-v1v1');
+
+    // The bad value reaches the remote some other way: B does not take it.
+    git(a.dir, ['push', '-q', remote, 'refs/gastown/beads/gt-v1v1:refs/gastown/beads/gt-v1v1', 'refs/gastown/beads/gt-v2v2:refs/gastown/beads/gt-v2v2']);
+    const rb = await syncLedger(b.ledger, remote);
+    expect(rb.refused.map((r) => r.ref).sort()).toEqual(['refs/gastown/beads/gt-v1v1', 'refs/gastown/beads/gt-v2v2']);
+    expect((await b.ledger.get('beads', 'gt-v1v1'))!.value).toEqual({ title: 'good' });
+    expect(await b.ledger.get('beads', 'gt-v2v2')).toBeNull();
+    expect(rb).toMatchObject({ created: 0, fastForwarded: 0 });
+  });
+});
+
 describe('mergeValues', () => {
   test('is symmetric: swapping sides and the winner gives the same JSON', () => {
     const base = { a: 1, tags: ['x', 'y'], nested: { p: 1, q: 1 }, gone: true };
@@ -127,5 +285,22 @@ describe('mergeValues', () => {
     const two = mergeValues(base, theirs, ours, false);
     expect(JSON.stringify(one)).toBe(JSON.stringify(two));
     expect(one).toEqual({ a: 2, tags: ['w', 'z'], nested: { p: 2, q: 3 }, added: 'yes' });
+  });
+
+  test('reports each true conflict with the kept and the dropped value, the same from either side', () => {
+    const base = { title: 'a', n: { p: 1 }, same: 1 };
+    const ours = { title: 'b', n: { p: 2 }, same: 2 };
+    const theirs = { title: 'c', n: { p: 3 }, same: 1 };
+    const one: MergeConflict[] = [];
+    const two: MergeConflict[] = [];
+
+    mergeValues(base, ours, theirs, true, one);
+    mergeValues(base, theirs, ours, false, two);
+
+    expect(one).toEqual([
+      { path: 'title', kept: 'b', dropped: 'c' },
+      { path: 'n.p', kept: 2, dropped: 3 },
+    ]);
+    expect(two).toEqual(one);
   });
 });

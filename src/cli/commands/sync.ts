@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
-import { syncLedger } from '../../ledger/sync-ledger.js';
+import { syncRig } from '../../rig/sync-rig.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit, progress } from '../output.js';
 
@@ -15,9 +15,11 @@ export function registerSync(program: Command, ctx: CliContext): void {
       const result = await withRig(ctx, async (rig) => {
         const remote = o.remote ?? rig.settings.remote;
         if (!remote) throw new GastownError('gastown_config', 'no remote: run `gt init --remote <url>` or pass --remote');
-        return syncLedger(rig.ledger, remote, { onProgress: (l) => bar.update(l) });
+        return syncRig(rig, remote, { onProgress: (l) => bar.update(l) });
       });
       bar.done();
+      // Refused refs are a warning, not a failure: everything else synced.
+      for (const r of result.refused) ctx.stderr.write(`warning: not synced ${r.ref}: ${r.problem}\n`);
       emit(ctx, json, result, () => `synced: ${result.created} new, ${result.fastForwarded} fast-forwarded, ${result.merged} merged, ${result.pushed} pushed`);
     });
 }
