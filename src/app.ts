@@ -23,11 +23,33 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('pull_request.closed', pullRequestClosed(deps));
     app.on('pull_request.opened', pullRequestOpened(deps));
     app.on('workflow_run.completed', workflowRunCompleted(deps));
-    addHandler(healthHandler(deps.version));
+    // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
+    // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
+    if (!tryAddHandler(addHandler, healthHandler(deps.version))) {
+      app.log.debug('loaded without a server: no /gastown/health, no Slack');
+      return;
+    }
     // Slack shares the server and the ledger mirrors; it stays off unless SLACK_* is set.
     if (deps.env && deps.mirrors)
       await attachSlackForGithub({ env: deps.env, app, addHandler, mirrors: deps.mirrors, defaultModel: deps.defaultModel });
   };
+}
+
+type AddHandler = Parameters<ApplicationFunction>[1]['addHandler'];
+
+/**
+ * Adds a route, or returns false when the app was loaded without a server. Probot 14 always
+ * passes an `addHandler`, one that throws "No server instance" when there is no server
+ * (TOOLCHAIN pitfall 16); that message is the only sign it gives, so it is matched here.
+ */
+function tryAddHandler(addHandler: AddHandler, handler: Parameters<AddHandler>[0]): boolean {
+  try {
+    addHandler(handler);
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.message === 'No server instance') return false;
+    throw err;
+  }
 }
 
 const gastownApp: ApplicationFunction = (app, options) => createGastownApp(createAppDeps(process.env))(app, options);
