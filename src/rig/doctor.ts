@@ -1,5 +1,6 @@
 import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
+import { remoteDefaultBranch } from './first-use.js';
 import type { Rig } from './rig.js';
 
 export interface DoctorCheck {
@@ -8,7 +9,7 @@ export interface DoctorCheck {
   detail: string;
 }
 
-/** Health checks for a rig: git version, ledger integrity, stale locks, the remote. */
+/** Health checks for a rig: git version, ledger integrity, stale locks, the remote, the default branch. */
 export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const version = (await runGit(['--version'], { cwd: rig.repoDir })).stdout.toString().trim();
@@ -48,5 +49,24 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
     );
     checks.push({ name: 'remote', ...reach });
   } else checks.push({ name: 'remote', ok: true, detail: 'none configured (gt init --remote <url> to sync)' });
+  checks.push(await defaultBranchCheck(rig));
   return checks;
+}
+
+/** The default branch must exist where polecats start from it and the Refinery pushes it. */
+async function defaultBranchCheck(rig: Rig): Promise<DoctorCheck> {
+  const { remote, defaultBranch: branch } = rig.settings;
+  const name = 'default branch';
+  const fix = (head: string | null) => (head ? `: the default is ${head} (gt init --default-branch ${head})` : ' (gt init --default-branch <name>)');
+  if (!remote) {
+    const local = await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: rig.repoDir, okCodes: [1, 128] });
+    return local.code === 0 ? { name, ok: true, detail: branch } : { name, ok: false, detail: `no branch ${branch} here (gt init --default-branch <name>)` };
+  }
+  const listed = await runGit(['ls-remote', '--heads', remote], { cwd: rig.repoDir }).catch(() => null);
+  if (!listed) return { name, ok: false, detail: `${branch}: ${redact(remote)} could not be reached` };
+  const heads = listed.stdout.toString().split('\n').map((l) => l.split('\t')[1]).filter(Boolean);
+  if (heads.length === 0) return { name, ok: true, detail: `${branch} (the remote has no branches yet)` };
+  const head = await remoteDefaultBranch(rig.repoDir, remote);
+  if (!heads.includes(`refs/heads/${branch}`)) return { name, ok: false, detail: `${redact(remote)} has no branch ${branch}${fix(head)}` };
+  return { name, ok: true, detail: head && head !== branch ? `${branch} (the remote's HEAD is ${head})` : branch };
 }
