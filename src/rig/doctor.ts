@@ -1,6 +1,7 @@
 import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
 import { remoteDefaultBranch } from './first-use.js';
+import { repoLedgerPrefix } from './repo-ledger-prefix.js';
 import type { Rig } from './rig.js';
 
 export interface DoctorCheck {
@@ -50,7 +51,17 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
     checks.push({ name: 'remote', ...reach });
   } else checks.push({ name: 'remote', ok: true, detail: 'none configured (gt init --remote <url> to sync)' });
   checks.push(await defaultBranchCheck(rig));
+  checks.push(prefixCheck(rig));
   return checks;
+}
+
+/** A prefix given with `gt init --prefix` that is not the repository's puts the CLI on another ledger than the app. */
+function prefixCheck(rig: Rig): DoctorCheck {
+  const { prefix, prefixFrom } = rig.settings;
+  const repo = prefixFrom === 'option' ? repoLedgerPrefix(rig.repoDir) : null;
+  if (repo !== null && repo !== prefix)
+    return { name: 'ledger prefix', ok: false, detail: `${prefix} (gt init --prefix), but .github/gastown.yml gives the app ${repo}: the app works on another ledger` };
+  return { name: 'ledger prefix', ok: true, detail: `${prefix}${prefixFrom === 'repo-config' ? ' (ledgerPrefix of .github/gastown.yml)' : prefixFrom === 'option' ? ' (gt init --prefix)' : ''}` };
 }
 
 /** The default branch must exist where polecats start from it and the Refinery pushes it. */

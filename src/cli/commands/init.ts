@@ -22,7 +22,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .command('init')
     .description('make the current git repository a rig (again: change its settings)')
     .option('--remote <url>', 'remote (URL or name) the ledger syncs with (default: origin, when the clone has one)')
-    .option('--prefix <refs>', 'ref namespace of the ledger (default refs/gastown/)')
+    .option('--prefix <refs>', 'ref namespace of the ledger (default: ledgerPrefix of .github/gastown.yml, else refs/gastown/)')
     .option('--gate <command>', 'command the Refinery runs before merging (e.g. "npm test")')
     .option('--default-branch <name>', 'branch polecats start from and the Refinery merges into (default: the remote\'s HEAD)')
     .option('--agent <kind>', 'how polecats work: script (fenced sh blocks of the bead), command, builtin')
