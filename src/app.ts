@@ -3,7 +3,9 @@
  * given services; the default export builds those services from the environment (the one
  * place that reads `process.env`) for `probot run` and bin/start.js.
  */
+import { existsSync } from 'node:fs';
 import type { ApplicationFunction } from 'probot';
+import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
 import type { AppDeps } from './github/app-deps.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
@@ -12,7 +14,9 @@ import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
 import { workflowRunCompleted } from './github/handlers/workflow-run-completed.js';
 import { healthHandler } from './github/health-handler.js';
+import { loadEnvConfig } from './config/env-config.js';
 import { attachSlackForGithub } from './slack/attach-slack-github.js';
+import { slackConfigFromEnv } from './slack/slack-config-from-env.js';
 
 export type { AppDeps };
 
@@ -50,6 +54,21 @@ function tryAddHandler(addHandler: AddHandler, handler: Parameters<AddHandler>[0
     if (err instanceof Error && err.message === 'No server instance') return false;
     throw err;
   }
+}
+
+/**
+ * Reads every setting the app and the Slack bot take from the environment, so bin/start.js
+ * can stop a start with one line naming the bad variable (GastownError 'gastown_config')
+ * before Probot or a handler trips over it.
+ */
+export function checkSettings(env: Readonly<Record<string, string | undefined>>): void {
+  loadEnvConfig(env);
+  slackConfigFromEnv(env);
+  // Probot reads the file itself, relative to the working directory; a missing one would only
+  // print a stack trace and fall back to the setup flow.
+  const keyPath = env.PRIVATE_KEY_PATH?.trim();
+  if (keyPath && !env.PRIVATE_KEY?.trim() && !existsSync(keyPath))
+    throw new GastownError('gastown_config', `PRIVATE_KEY_PATH: no such file: ${keyPath}`);
 }
 
 const gastownApp: ApplicationFunction = (app, options) => createGastownApp(createAppDeps(process.env))(app, options);

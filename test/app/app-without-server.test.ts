@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Probot } from 'probot';
@@ -8,10 +8,10 @@ import { createGastownApp } from '../../src/app.js';
 import { createAppDeps } from '../../src/github/app-deps.js';
 import { privateKey, silentLog, TestOctokit } from '../github/harness.js';
 import { SIGNING_SECRET } from '../slack/helpers.js';
+import { ensureBuiltApp, ROOT as root } from '../helpers/built-dist.js';
 import { tempDir } from '../helpers/temp-repo.js';
 
 const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -22,15 +22,6 @@ function issuesOpenedPayload(): Record<string, unknown> {
   const payload = JSON.parse(readFileSync(join(root, 'test/fixtures/github/issues.labeled.json'), 'utf8')) as Record<string, unknown>;
   delete payload.label;
   return { ...payload, action: 'opened' };
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
 }
 
 describe('the app loaded without a server', () => {
@@ -48,17 +39,7 @@ describe('the app loaded without a server', () => {
   });
 
   describe('probot receive (its local webhook runner) on the built app', () => {
-    beforeAll(async () => {
-      // dist/app.js must be the app as the source is now.
-      const built = (() => {
-        try {
-          return statSync(join(root, 'dist/app.js')).mtimeMs;
-        } catch {
-          return 0;
-        }
-      })();
-      if (built < newestMtime(join(root, 'src'))) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
-    }, 120_000);
+    beforeAll(ensureBuiltApp, 120_000);
 
     it('runs the app on a fixture without crashing', async () => {
       const dir = tempDir('receive');
