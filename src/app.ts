@@ -3,7 +3,9 @@
  * given services; the default export builds those services from the environment (the one
  * place that reads `process.env`) for `probot run` and bin/start.js.
  */
+import { existsSync } from 'node:fs';
 import type { ApplicationFunction } from 'probot';
+import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
 import type { AppDeps } from './github/app-deps.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
@@ -12,7 +14,9 @@ import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
 import { workflowRunCompleted } from './github/handlers/workflow-run-completed.js';
 import { healthHandler } from './github/health-handler.js';
+import { loadEnvConfig } from './config/env-config.js';
 import { attachSlackForGithub } from './slack/attach-slack-github.js';
+import { slackConfigFromEnv } from './slack/slack-config-from-env.js';
 
 export type { AppDeps };
 
@@ -23,11 +27,48 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('pull_request.closed', pullRequestClosed(deps));
     app.on('pull_request.opened', pullRequestOpened(deps));
     app.on('workflow_run.completed', workflowRunCompleted(deps));
-    addHandler(healthHandler(deps.version));
+    // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
+    // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
+    if (!tryAddHandler(addHandler, healthHandler(deps.version))) {
+      app.log.debug('loaded without a server: no /gastown/health, no Slack');
+      return;
+    }
     // Slack shares the server and the ledger mirrors; it stays off unless SLACK_* is set.
     if (deps.env && deps.mirrors)
       await attachSlackForGithub({ env: deps.env, app, addHandler, mirrors: deps.mirrors, defaultModel: deps.defaultModel });
   };
+}
+
+type AddHandler = Parameters<ApplicationFunction>[1]['addHandler'];
+
+/**
+ * Adds a route, or returns false when the app was loaded without a server. Probot 14 always
+ * passes an `addHandler`, one that throws "No server instance" when there is no server
+ * (TOOLCHAIN pitfall 16); that message is the only sign it gives, so it is matched here.
+ */
+function tryAddHandler(addHandler: AddHandler, handler: Parameters<AddHandler>[0]): boolean {
+  try {
+    addHandler(handler);
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.message === 'No server instance') return false;
+    throw err;
+  }
+}
+
+/**
+ * Reads every setting the app and the Slack bot take from the environment, so bin/start.js
+ * can stop a start with one line naming the bad variable (GastownError 'gastown_config')
+ * before Probot or a handler trips over it.
+ */
+export function checkSettings(env: Readonly<Record<string, string | undefined>>): void {
+  loadEnvConfig(env);
+  slackConfigFromEnv(env);
+  // Probot reads the file itself, relative to the working directory; a missing one would only
+  // print a stack trace and fall back to the setup flow.
+  const keyPath = env.PRIVATE_KEY_PATH?.trim();
+  if (keyPath && !env.PRIVATE_KEY?.trim() && !existsSync(keyPath))
+    throw new GastownError('gastown_config', `PRIVATE_KEY_PATH: no such file: ${keyPath}`);
 }
 
 const gastownApp: ApplicationFunction = (app, options) => createGastownApp(createAppDeps(process.env))(app, options);

@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { GastownError, isGastownError } from '../errors.js';
+import { findGitCommonDir } from '../rig/find-git-dir.js';
+import { hasRemote } from '../rig/first-use.js';
+import { settingsPath } from '../rig/rig-settings.js';
 import { Rig } from '../rig/rig.js';
 
 /** What a command needs from its surroundings; passed in, so tests can run commands in-process. */
@@ -37,7 +42,23 @@ export function actorOf(ctx: CliContext): string {
 }
 
 export async function openRig(ctx: CliContext, opts: { actor?: string } = {}): Promise<Rig> {
-  return Rig.open({ repoDir: ctx.cwd, actor: opts.actor ?? actorOf(ctx), now: ctx.now, onInvalid: warnSkipped(ctx) });
+  try {
+    return await Rig.open({ repoDir: ctx.cwd, actor: opts.actor ?? actorOf(ctx), now: ctx.now, onInvalid: warnSkipped(ctx) });
+  } catch (err) {
+    // A teammate's clone of a rig: its remote holds the ledger, this clone has no settings yet.
+    if (isGastownError(err, 'gastown_not_a_rig') && findGitCommonDir(ctx.cwd) && (await hasRemote(ctx.cwd, 'origin')))
+      throw new GastownError(
+        'gastown_not_a_rig',
+        'this clone is not a rig yet: `gt sync` fetches the ledger from origin and records the rig\'s settings (`gt init` starts a new rig)',
+      );
+    throw err;
+  }
+}
+
+/** Whether the repository around `dir` has rig settings (`gt init` or a first `gt sync` ran). */
+export function isRig(dir: string): boolean {
+  const gitDir = findGitCommonDir(dir);
+  return !!gitDir && existsSync(settingsPath(gitDir));
 }
 
 /** One stderr line per entity a read left out: the command goes on with the others. */

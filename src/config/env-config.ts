@@ -13,13 +13,24 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** Probot takes the key as PEM text (newlines real or escaped) or as base64 of it. */
+function looksLikePem(value: string): boolean {
+  const pem = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+  return pem.test(value) || pem.test(Buffer.from(value, 'base64').toString('utf8'));
+}
+
 const envSchema = z.object({
   APP_ID: optionalString,
-  PRIVATE_KEY: optionalString,
+  PRIVATE_KEY: optionalString.refine((v) => v === undefined || looksLikePem(v), 'is not a PEM private key: paste the whole .pem file (or its base64), or set PRIVATE_KEY_PATH'),
   PRIVATE_KEY_PATH: optionalString,
   WEBHOOK_SECRET: optionalString,
   PORT: z.string().regex(/^\d{1,5}$/, 'must be a port number').optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  // Probot's own settings, checked here so a typo stops the start with the variable's name.
+  HOST: optionalString,
+  WEBHOOK_PATH: optionalString.refine((v) => v === undefined || v.startsWith('/'), 'must be a path such as /api/github/webhooks'),
+  WEBHOOK_PROXY_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://smee.io/<channel>'),
+  GHE_HOST: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9.-]+(:\d+)?$/.test(v), 'must be a host name such as ghe.example.com (no https://)'),
   GASTOWN_DATA_DIR: optionalString,
   GASTOWN_GIT_URL: optionalString,
   ANTHROPIC_API_KEY: optionalString,
@@ -55,7 +66,7 @@ export interface EnvConfig {
 export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfig {
   const result = envSchema.safeParse(env);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message.replaceAll('\n', ' ')}`);
     throw new GastownError('gastown_config', `Invalid environment: ${issues.join('; ')}`, { issues });
   }
   const e = result.data;

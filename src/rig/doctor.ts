@@ -2,6 +2,8 @@ import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
 import { Ledger, type ChainKind, type DocKind } from '../ledger/ledger.js';
 import { entityValidators } from '../town/entity-schemas.js';
+import { remoteDefaultBranch } from './first-use.js';
+import { repoLedgerPrefix } from './repo-ledger-prefix.js';
 import type { Rig } from './rig.js';
 
 const DOC_KINDS: DocKind[] = ['beads', 'convoys', 'agents', 'hooks', 'heartbeats', 'meta'];
@@ -13,7 +15,7 @@ export interface DoctorCheck {
   detail: string;
 }
 
-/** Health checks for a rig: git version, ledger integrity, stale locks, the remote. */
+/** Health checks for a rig: git version, ledger integrity, stale locks, the remote, the default branch. */
 export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const version = (await runGit(['--version'], { cwd: rig.repoDir })).stdout.toString().trim();
@@ -79,6 +81,8 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
     );
     checks.push({ name: 'remote', ...reach });
   } else checks.push({ name: 'remote', ok: true, detail: 'none configured (gt init --remote <url> to sync)' });
+  checks.push(await defaultBranchCheck(rig));
+  checks.push(prefixCheck(rig));
   return checks;
 }
 
@@ -95,4 +99,31 @@ async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string
   } finally {
     ledger.close();
   }
+}
+
+/** A prefix given with `gt init --prefix` that is not the repository's puts the CLI on another ledger than the app. */
+function prefixCheck(rig: Rig): DoctorCheck {
+  const { prefix, prefixFrom } = rig.settings;
+  const repo = prefixFrom === 'option' ? repoLedgerPrefix(rig.repoDir) : null;
+  if (repo !== null && repo !== prefix)
+    return { name: 'ledger prefix', ok: false, detail: `${prefix} (gt init --prefix), but .github/gastown.yml gives the app ${repo}: the app works on another ledger` };
+  return { name: 'ledger prefix', ok: true, detail: `${prefix}${prefixFrom === 'repo-config' ? ' (ledgerPrefix of .github/gastown.yml)' : prefixFrom === 'option' ? ' (gt init --prefix)' : ''}` };
+}
+
+/** The default branch must exist where polecats start from it and the Refinery pushes it. */
+async function defaultBranchCheck(rig: Rig): Promise<DoctorCheck> {
+  const { remote, defaultBranch: branch } = rig.settings;
+  const name = 'default branch';
+  const fix = (head: string | null) => (head ? `: the default is ${head} (gt init --default-branch ${head})` : ' (gt init --default-branch <name>)');
+  if (!remote) {
+    const local = await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: rig.repoDir, okCodes: [1, 128] });
+    return local.code === 0 ? { name, ok: true, detail: branch } : { name, ok: false, detail: `no branch ${branch} here (gt init --default-branch <name>)` };
+  }
+  const listed = await runGit(['ls-remote', '--heads', remote], { cwd: rig.repoDir }).catch(() => null);
+  if (!listed) return { name, ok: false, detail: `${branch}: ${redact(remote)} could not be reached` };
+  const heads = listed.stdout.toString().split('\n').map((l) => l.split('\t')[1]).filter(Boolean);
+  if (heads.length === 0) return { name, ok: true, detail: `${branch} (the remote has no branches yet)` };
+  const head = await remoteDefaultBranch(rig.repoDir, remote);
+  if (!heads.includes(`refs/heads/${branch}`)) return { name, ok: false, detail: `${redact(remote)} has no branch ${branch}${fix(head)}` };
+  return { name, ok: true, detail: head && head !== branch ? `${branch} (the remote's HEAD is ${head})` : branch };
 }

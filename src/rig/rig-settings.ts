@@ -21,6 +21,12 @@ export const RigSettingsSchema = z.object({
     })),
     'refs/gastown/',
   ),
+  /**
+   * Where the prefix came from. `option` (`gt init --prefix`) is kept as given; otherwise
+   * every open takes `ledgerPrefix` from `.github/gastown.yml`, as the app does, so the CLI
+   * and the app share one ledger (see Rig.open).
+   */
+  prefixFrom: z._default(z.enum(['default', 'repo-config', 'option']), 'default'),
   remote: z._default(z.nullable(nonEmpty()), null),
   /** The branch polecats start from and the Refinery merges into. */
   defaultBranch: z._default(nonEmpty(), 'main'),
@@ -69,6 +75,9 @@ export function readRigSettings(gitDir: string): RigSettings | null {
   } catch {
     throw new GastownError('gastown_config', `${settingsPath(gitDir)} is not valid JSON`);
   }
+  // Written before prefixFrom existed: a prefix other than the default was given by a person.
+  if (raw && typeof raw === 'object' && !('prefixFrom' in raw) && 'prefix' in raw && raw.prefix !== 'refs/gastown/')
+    (raw as Record<string, unknown>).prefixFrom = 'option';
   const parsed = z.safeParse(RigSettingsSchema, raw);
   if (!parsed.success)
     throw new GastownError(

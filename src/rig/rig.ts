@@ -4,6 +4,7 @@ import { Ledger, type Transaction } from '../ledger/ledger.js';
 import { entityValidators } from '../town/entity-schemas.js';
 import type { FeedEvent, FeedEventType } from '../town/types.js';
 import { findGitCommonDir } from './find-git-dir.js';
+import { DEFAULT_LEDGER_PREFIX, repoLedgerPrefix } from './repo-ledger-prefix.js';
 import { defaultRigSettings, readRigSettings, writeRigSettings, type RigSettings } from './rig-settings.js';
 
 export interface RigOpenOptions {
@@ -47,6 +48,7 @@ export class Rig {
     if (!stored && !opts.allowUninitialised)
       throw new GastownError('gastown_not_a_rig', 'this repository is not a rig yet: run `gt init` first');
     const settings = { ...(stored ?? defaultRigSettings()), ...opts.settings };
+    if (stored && opts.settings?.prefix === undefined) Object.assign(settings, prefixOf(opts.repoDir, stored));
     const now = opts.now ?? (() => new Date());
     const ledger = await Ledger.open({
       repoDir: opts.repoDir,
@@ -65,7 +67,8 @@ export class Rig {
     const gitDir = findGitCommonDir(repoDir);
     if (!gitDir) throw new GastownError('gastown_not_a_rig', `${repoDir} is not inside a git repository (run git init first)`);
     const current = readRigSettings(gitDir) ?? defaultRigSettings({ createdAt: now.toISOString() });
-    const next = defaultRigSettings({ ...current, ...changes });
+    const prefix = changes.prefix ? { prefix: changes.prefix, prefixFrom: 'option' as const } : prefixOf(repoDir, current);
+    const next = defaultRigSettings({ ...current, ...changes, ...prefix });
     writeRigSettings(gitDir, next);
     return next;
   }
@@ -115,4 +118,18 @@ export class Rig {
   close(): void {
     this.ledger.close();
   }
+}
+
+/**
+ * The ledger prefix a rig uses. A prefix given with `gt init --prefix` wins: a person asked
+ * for it on this machine (a scratch ledger, a move between prefixes), and `gt doctor` says
+ * when it differs from the repository's. Otherwise `ledgerPrefix` of `.github/gastown.yml`
+ * (its default when unset) decides, read at every open as the app reads it, so a repository
+ * on the `refs/heads/gastown-ledger/` fallback has its runners and the app on one ledger.
+ */
+function prefixOf(repoDir: string, settings: RigSettings): Pick<RigSettings, 'prefix' | 'prefixFrom'> {
+  if (settings.prefixFrom === 'option') return { prefix: settings.prefix, prefixFrom: 'option' };
+  const fromRepo = repoLedgerPrefix(repoDir);
+  if (fromRepo === null) return { prefix: settings.prefix, prefixFrom: settings.prefixFrom };
+  return { prefix: fromRepo, prefixFrom: fromRepo === DEFAULT_LEDGER_PREFIX ? 'default' : 'repo-config' };
 }

@@ -202,12 +202,12 @@ export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; 
  * polecat's hook for another try (its pushed branch is kept); after that it fails, the
  * polecat's failure count grows and the mayor gets mail.
  */
-export async function failBead(rig: Rig, claim: Claim, reason: string): Promise<Bead> {
+export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { permanent?: boolean } = {}): Promise<Bead> {
   return rig.ledger.transact(
     async (tx) => {
       const { bead } = await ownBead(tx, claim);
       tx.delete('heartbeats', claim.polecat);
-      if (bead.attempts <= rig.settings.retryCap) {
+      if (!opts.permanent && bead.attempts <= rig.settings.retryCap) {
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `retry beads/${bead.id}`);
         rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
@@ -217,7 +217,8 @@ export async function failBead(rig: Rig, claim: Claim, reason: string): Promise<
       tx.put('beads', bead.id, next, `fail beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       await countOnAgent(tx, claim.polecat, 'beadsFailed');
-      rig.emit(tx, 'bead_failed', `${bead.id} failed after ${bead.attempts} attempts: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      const after = opts.permanent ? 'at once (a retry cannot fix this)' : `after ${bead.attempts} attempts`;
+      rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
       mailInTx(rig, tx, { from: claim.polecat, to: 'mayor', subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200), body: reason, type: 'BEAD_FAILED', bead: bead.id });
       return next;
     },

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import { refPrefixProblem } from '../../ledger/ref-prefix.js';
 import { Rig } from '../../rig/rig.js';
+import { recordRigSettings } from '../../rig/first-use.js';
 import type { RigSettings } from '../../rig/rig-settings.js';
 import type { CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
@@ -22,15 +23,15 @@ export function registerInit(program: Command, ctx: CliContext): void {
   program
     .command('init')
     .description('make the current git repository a rig (again: change its settings)')
-    .option('--remote <url>', 'remote (URL or name) the ledger syncs with')
-    .option('--prefix <refs>', 'ref namespace of the ledger (default refs/gastown/)')
+    .option('--remote <url>', 'remote (URL or name) the ledger syncs with (default: origin, when the clone has one)')
+    .option('--prefix <refs>', 'ref namespace of the ledger (default: ledgerPrefix of .github/gastown.yml, else refs/gastown/)')
     .option('--gate <command>', 'command the Refinery runs before merging (e.g. "npm test")')
-    .option('--default-branch <name>', 'branch polecats start from and the Refinery merges into')
+    .option('--default-branch <name>', 'branch polecats start from and the Refinery merges into (default: the remote\'s HEAD)')
     .option('--agent <kind>', 'how polecats work: script (fenced sh blocks of the bead), command, builtin')
     .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
-    .action((opts: InitOptions, cmd: Command) => {
+    .action(async (opts: InitOptions, cmd: Command) => {
       const changes: Partial<RigSettings> = {};
       if (opts.remote) changes.remote = opts.remote;
       if (opts.prefix !== undefined) {
@@ -55,10 +56,10 @@ export function registerInit(program: Command, ctx: CliContext): void {
           ...(opts.model ? { model: opts.model } : {}),
         };
       }
-      const settings = Rig.init(ctx.cwd, changes, ctx.now());
+      const settings = await recordRigSettings(ctx.cwd, changes, ctx.now());
       emit(ctx, cmd.optsWithGlobals().json, settings, () =>
         [
-          `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}`,
+          `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}; default branch ${settings.defaultBranch}`,
           `polecats: ${settings.concurrency} at once, ${settings.agent.kind} agent${settings.agent.command ? ` (${settings.agent.command})` : ''}${settings.gate ? `; Refinery gate: ${settings.gate}` : ''}`,
         ].join('\n'),
       );

@@ -6,7 +6,7 @@ import { checkBeadId } from '../../rig/beads.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
-import { runRunner } from '../../polecat/runner/run-runner.js';
+import { failedWork, runRunner } from '../../polecat/runner/run-runner.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
 import { emit } from '../output.js';
@@ -98,6 +98,12 @@ export function registerRunner(program: Command, ctx: CliContext): void {
           const worked = summary.outcomes.map((x) => `${x.polecat} ${x.bead} ${x.outcome}`).join('\n');
           return [worked || 'no beads to work', `merged ${summary.merged.length}, landed ${summary.landed.length}, sent back ${summary.sentBack.length}, failed ${summary.failed.length}`].join('\n');
         });
+        // Exit non-zero when work failed, so a script or a CI job notices.
+        const failed = failedWork(summary);
+        if (failed.length) {
+          const what = failed.map((b) => `${b} (${summary.failed.includes(b) ? 'failed' : 'to be retried'})`).join(', ');
+          throw new GastownError('gastown_agent', `work failed: ${what}; see gt trail --bead <id>`);
+        }
       });
     });
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import { syncRig } from '../../rig/sync-rig.js';
-import { withRig, type CliContext } from '../cli-context.js';
+import { hasRemote, recordRigSettings } from '../../rig/first-use.js';
+import { isRig, withRig, type CliContext } from '../cli-context.js';
 import { emit, progress } from '../output.js';
 
 export function registerSync(program: Command, ctx: CliContext): void {
@@ -12,6 +13,9 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .action(async (o: { remote?: string }, cmd: Command) => {
       const json = cmd.optsWithGlobals().json as boolean;
       const bar = progress(ctx, json);
+      // A teammate's clone: the first sync records the rig's settings (origin, its default branch).
+      if (!isRig(ctx.cwd) && (o.remote || (await hasRemote(ctx.cwd, 'origin'))))
+        await recordRigSettings(ctx.cwd, o.remote && !(await hasRemote(ctx.cwd, 'origin')) ? { remote: o.remote } : {}, ctx.now());
       const result = await withRig(ctx, async (rig) => {
         const remote = o.remote ?? rig.settings.remote;
         if (!remote) throw new GastownError('gastown_config', 'no remote: run `gt init --remote <url>` or pass --remote');

@@ -31,6 +31,11 @@ export interface AgentContext {
 export interface AgentResult {
   ok: boolean;
   summary: string;
+  /**
+   * A failure no retry can fix (the agent command is not installed, the bead has nothing
+   * for this agent to run): the bead fails at once, and `summary` says what to fix.
+   */
+  permanent?: boolean;
   usage?: ModelUsage | null;
 }
 

@@ -48,6 +48,12 @@ export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
       // Keep whatever the agent produced, even on failure: a retry resumes from it. After an
       // abort the runner is shutting the polecat down and decides for itself.
       if (!result.aborted) await ctx.checkpoint(`agent: ${task.title}`);
+      // sh's own answers when the command cannot start at all: no retry changes that.
+      if (result.exitCode === 127 || result.exitCode === 126) {
+        const program = opts.command.trim().split(/\s+/)[0];
+        const what = result.exitCode === 127 ? 'not found' : 'cannot be run';
+        return { ok: false, permanent: true, summary: `agent command \`${program}\` ${what}: install it or set \`gt init --agent-command\`\n${output}` };
+      }
       if (result.exitCode !== 0) {
         const why = result.timedOut
           ? `timed out after ${timeoutMs} ms`

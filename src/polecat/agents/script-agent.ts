@@ -23,7 +23,13 @@ export function createScriptAgent(opts: ScriptAgentOptions = {}): PolecatAgent {
     async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
       const steps = shellBlocks(task.body);
       if (steps.length === 0) {
-        return { ok: false, summary: `bead ${task.beadId} has no fenced sh/bash/shell blocks: nothing for the script agent to run` };
+        return {
+          ok: false,
+          permanent: true,
+          summary:
+            `bead ${task.beadId} has no fenced sh/bash/shell blocks, so the script agent has nothing to run: add one to its body, ` +
+            'or give the rig an agent that reads prose (gt init --agent-command "claude -p", or --agent builtin)',
+        };
       }
       const env = await agentEnv({ base, worktree: task.worktree, beadId: task.beadId });
       for (const [index, script] of steps.entries()) {

@@ -33,7 +33,14 @@ export async function rigRemote(rig: Rig): Promise<RigRemote> {
 export async function fetchBranches(repoDir: string, r: RigRemote, branches: string[] = []): Promise<void> {
   const specs = [`+refs/heads/${r.defaultBranch}:${r.tracking}${r.defaultBranch}`, ...branches.map((b) => `+refs/heads/${b}*:${r.tracking}${b}*`)];
   // Polecats and the Refinery fetch at once and race for the tracking refs' lock files.
-  await retryOnGitLock(() => runGit(repoDir, ['fetch', '--quiet', '--no-tags', r.remote, ...specs]));
+  await retryOnGitLock(() => runGit(repoDir, ['fetch', '--quiet', '--no-tags', r.remote, ...specs])).catch((err: unknown) => {
+    if (isGastownError(err, 'gastown_git') && err.message.includes(`couldn't find remote ref refs/heads/${r.defaultBranch}`))
+      throw new GastownError(
+        'gastown_config',
+        `${r.remote} has no branch ${r.defaultBranch}, the rig's default branch: set it with gt init --default-branch <name> (gt doctor shows the remote's)`,
+      );
+    throw err;
+  });
 }
 
 export async function refSha(repoDir: string, ref: string): Promise<string | null> {

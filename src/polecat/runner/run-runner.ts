@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isGastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
 import type { Rig } from '../../rig/rig.js';
@@ -94,13 +95,16 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
         worktreeLock,
       });
     } catch (err) {
-      // Worktree or git trouble before the agent ran: count it as a failed attempt.
+      // Worktree or git trouble before the agent ran: a failed attempt, or the bead's end
+      // when the rig's settings are wrong (no retry fixes those).
       outcome = 'error';
       const message = (err as Error).message;
       board.note(`${claim.polecat} ${claim.bead}: ${message}`);
-      await failBead(rig, claim, `runner ${runner}: ${message}`).catch((e) => {
+      const after = await failBead(rig, claim, `runner ${runner}: ${message}`, { permanent: isGastownError(err, 'gastown_config') }).catch((e) => {
         if (!isLeaseLost(e)) board.note(`could not record the failure of ${claim.bead}: ${(e as Error).message}`);
+        return null;
       });
+      if (after?.status === 'failed') summary.failed.push(claim.bead);
     }
     board.remove(claim.polecat);
     summary.outcomes.push({ bead: claim.bead, polecat: claim.polecat, outcome });
@@ -163,6 +167,17 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   if (refining) await refining;
   board.close();
   return summary;
+}
+
+/**
+ * Beads whose work failed in this run: failed for good, or whose last attempt here failed
+ * (a retry is due, or the runner stopped first). A bead retried and then finished is not one.
+ */
+export function failedWork(summary: RunnerSummary): string[] {
+  const last = new Map<string, RunnerSummary['outcomes'][number]['outcome']>();
+  for (const o of summary.outcomes) last.set(o.bead, o.outcome);
+  const unfinished = [...last].filter(([, outcome]) => outcome === 'retry' || outcome === 'error').map(([bead]) => bead);
+  return [...new Set([...summary.failed, ...unfinished])];
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

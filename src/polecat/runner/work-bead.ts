@@ -170,7 +170,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
       return 'released';
     }
     if (!result.ok) {
-      const after = await failBead(rig, claim, result.summary);
+      const after = await failBead(rig, claim, result.summary, { permanent: result.permanent });
       opts.log(`failed: ${firstLine(result.summary)}`);
       return after.status === 'failed' ? 'failed' : 'retry';
     }
