@@ -462,6 +462,41 @@ export class Ledger {
     return { recovered, removed, left };
   }
 
+  /** The type of an object ('commit', 'tree', ...), or null when it is missing. */
+  async objectType(oid: string): Promise<string | null> {
+    const obj = await this.object(oid).catch(() => null);
+    return obj ? obj.type : null;
+  }
+
+  /** The commit the list cache last saw for an entity (for `gt doctor --fix`), or null. */
+  cachedOid(kind: string, id: string): string | null {
+    return this.cache.load(this.prefix, kind).get(id)?.oid ?? null;
+  }
+
+  /**
+   * Points a broken ref (its file empty, cut short, or naming a missing object) at `oid`,
+   * under its lock and only if the ref file still holds `raw`, the text found broken. A
+   * broken ref cannot be compare-and-swapped through git, which does not read it. False
+   * when the ref changed meanwhile, is locked, or refs are not plain files here.
+   */
+  repairRef(ref: string, oid: string, raw: string | null): boolean {
+    if (!this.refFiles) return false;
+    const file = join(this.gitDir, ref);
+    const lock = `${file}.lock`;
+    try {
+      this.owner.link(lock);
+    } catch {
+      return false;
+    }
+    try {
+      if (raw !== null && readFileIfAny(file) !== raw) return false;
+      this.refFiles.place(ref, oid);
+      return true;
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+
   // ---------------------------------------------------------------- internals
 
   /**

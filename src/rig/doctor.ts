@@ -1,5 +1,6 @@
 import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
+import { findBrokenRefs, repairBrokenRefs } from '../ledger/ref-health.js';
 import { Ledger, type ChainKind, type DocKind } from '../ledger/ledger.js';
 import { entityValidators } from '../town/entity-schemas.js';
 import { remoteDefaultBranch } from './first-use.js';
@@ -23,19 +24,30 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   const okVersion = !!m && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 36));
   checks.push({ name: 'git version', ok: okVersion, detail: okVersion ? version : `${version}: git 2.36 or newer is needed (cat-file --batch-command)` });
 
-  // Every ledger ref must point at a commit whose message carries valid JSON.
-  const refs = await rig.ledger.refs('');
-  let bad: string[] = [];
-  const list = [...refs];
-  for (let i = 0; i < list.length; i += 500) {
-    const chunk = list.slice(i, i + 500);
-    const commits = await Promise.all(chunk.map(([, oid]) => rig.ledger.readCommit(oid).catch(() => null)));
-    commits.forEach((c, j) => {
-      if (!c) bad.push(chunk[j]![0]);
+  // Every ledger ref must point at a commit: an emptied or cut-short ref file (git skips
+  // those silently) or one naming a missing object is named, and --fix puts it back.
+  const broken = await findBrokenRefs(rig.ledger);
+  if (opts.fix && broken.length) {
+    const repairs = await repairBrokenRefs(rig.ledger, broken);
+    const lost = repairs.filter((r) => !r.oid);
+    checks.push({
+      name: 'ledger refs',
+      ok: lost.length === 0,
+      detail: [
+        ...repairs.filter((r) => r.oid).map((r) => `restored ${r.ref} to ${r.oid!.slice(0, 12)} (from the ${r.source})`),
+        ...lost.map((r) => `could not restore ${r.ref}: no earlier version found (reflog, last synced copy, list cache, history)`),
+      ].join('; '),
+    });
+  } else {
+    const refs = await rig.ledger.refs('');
+    checks.push({
+      name: 'ledger refs',
+      ok: broken.length === 0,
+      detail: broken.length
+        ? `broken (run gt doctor --fix): ${broken.slice(0, 20).map((b) => `${b.ref} (${b.problem})`).join(', ')}${broken.length > 20 ? ` and ${broken.length - 20} more` : ''}`
+        : `${refs.size} refs, all readable`,
     });
   }
-  bad = bad.slice(0, 20);
-  checks.push({ name: 'ledger refs', ok: bad.length === 0, detail: bad.length ? `unreadable: ${bad.join(', ')}` : `${refs.size} refs, all readable` });
 
   const invalid = await invalidEntities(rig);
   checks.push({
