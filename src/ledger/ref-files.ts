@@ -111,6 +111,13 @@ export class RefFiles {
       release();
       throw e;
     }
+    // Locks are ours by construction (only a recoverer that proved us dead removes one),
+    // but a lease on another host can expire: a writer that lost a lock reports it, never
+    // writes through it.
+    if (held.some((lock) => !this.owner.holds(lock))) {
+      for (const lock of held.splice(0)) if (this.owner.holds(lock)) unlinkQuietly(lock);
+      return { ok: false, reason: 'locked', ref: null, lockPath: null, message: 'a lock of this transaction was taken over' };
+    }
     // The commit point. From here a crash leaves locks that name us and, for several refs,
     // the record by which a recoverer finishes what we started.
     const record = sorted.length > 1 ? this.journal.write({ path: 'files', owner: this.owner.id, updates: sorted }) : null;
