@@ -50,13 +50,22 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   }
 
   const invalid = await invalidEntities(rig);
-  checks.push({
-    name: 'ledger entities',
-    ok: invalid.length === 0,
-    detail: invalid.length
-      ? `${invalid.length} do not validate (commands skip them; fix or delete the ref): ${invalid.map((s) => `${s.ref} (${s.problem})`).join('; ')}`
-      : 'every entity validates',
-  });
+  if (opts.fix && invalid.length) {
+    const restored = await restoreEntities(rig, invalid);
+    const left = restored.filter((r) => !r.restored);
+    checks.push({
+      name: 'ledger entities',
+      ok: left.length === 0,
+      detail: restored.map((r) => (r.restored ? `restored ${r.ref} to its last good version (${r.restored.slice(0, 12)})` : `could not restore ${r.ref}: ${r.why}`)).join('; '),
+    });
+  } else
+    checks.push({
+      name: 'ledger entities',
+      ok: invalid.length === 0,
+      detail: invalid.length
+        ? `${invalid.length} do not validate (commands skip them; gt doctor --fix restores their last good version): ${invalid.map((s) => `${s.ref} (${s.problem})`).join('; ')}`
+        : 'every entity validates',
+    });
 
   // Locks: a dead writer's are recovered (its transaction finished or undone); one that
   // names no owner (git's) is removed by --fix only once older than the stale age.
@@ -108,6 +117,38 @@ async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string
     for (const kind of DOC_KINDS) await ledger.list(kind);
     for (const chain of CHAIN_KINDS) await ledger.readChain(chain, null);
     return ledger.skipped.map(({ ref, problem }) => ({ ref, problem }));
+  } finally {
+    ledger.close();
+  }
+}
+
+/**
+ * Puts each entity that does not validate back to its newest version that does, as a new
+ * commit on top of the bad one (history is kept, nothing is rewritten; compare-and-swap, so
+ * a concurrent write wins). A bad entry of a chain (mail, feed) stays in its history, where
+ * reads skip it.
+ */
+async function restoreEntities(rig: Rig, invalid: { ref: string }[]): Promise<{ ref: string; restored: string | null; why?: string }[]> {
+  const ledger = await Ledger.open({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, validators: entityValidators });
+  try {
+    const out: { ref: string; restored: string | null; why?: string }[] = [];
+    for (const { ref } of new Map(invalid.map((i) => [i.ref, i])).values()) {
+      const [kind, ...rest] = ref.slice(ledger.prefix.length).split('/');
+      const id = rest.join('/');
+      if (!DOC_KINDS.includes(kind as DocKind)) {
+        out.push({ ref, restored: null, why: 'an entry of a chain stays in its history (reads skip it)' });
+        continue;
+      }
+      const tip = (await ledger.refs(`${kind}/`)).get(ref) ?? null;
+      const good = tip ? (await ledger.history(kind as DocKind, id)).find((e) => e.oid !== tip) : undefined;
+      if (!tip || !good) {
+        out.push({ ref, restored: null, why: 'no earlier version validates' });
+        continue;
+      }
+      const oid = ledger.writeValueCommit(kind!, good.value, [tip], `restore ${kind}/${id} (gt doctor --fix)`, 'gastown-doctor');
+      out.push((await ledger.setRefs([{ ref, newOid: oid, oldOid: tip }])) ? { ref, restored: oid } : { ref, restored: null, why: 'it changed meanwhile' });
+    }
+    return out;
   } finally {
     ledger.close();
   }

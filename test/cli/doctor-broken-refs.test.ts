@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { Bead } from '../../src/town/types.js';
+import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
 import { git, initRepo, tempDir } from '../helpers/temp-repo.js';
 import { gt } from './run-gt.js';
 
@@ -68,4 +69,20 @@ test('without a list cache, the history of the entity (unreachable commits) rest
 
   expect(fixed.json<Check[]>().find((c) => c.name === 'ledger refs')!.detail).toContain(`to ${lastGood.slice(0, 12)} (from the history)`);
   expect((await gt(dir, ['bead', 'show', bead.id, '--json'])).json<{ bead: Bead }>().bead.labels).toEqual(['second']);
+});
+
+test('gt doctor --fix puts a bead whose last version does not validate back to the version before, on top of the bad one; one with no good version is named', async () => {
+  const bead = await create('Good, then broken');
+  await gt(dir, ['bead', 'update', bead.id, '--add-label', 'good']);
+  const good = git(dir, ['rev-parse', `refs/gastown/beads/${bead.id}`]);
+  const bad = writeRawEntity(dir, `refs/gastown/beads/${bead.id}`, { ...BAD_BEADS.badJson(), parent: good });
+  writeRawEntity(dir, 'refs/gastown/beads/gt-only-bad', BAD_BEADS.wrongShape());
+
+  const fixed = await gt(dir, ['doctor', '--fix', '--json']);
+
+  const detail = fixed.json<Check[]>().find((c) => c.name === 'ledger entities')!.detail;
+  expect(detail).toContain(`restored refs/gastown/beads/${bead.id} to its last good version`);
+  expect(detail).toContain('could not restore refs/gastown/beads/gt-only-bad: no earlier version validates');
+  expect((await gt(dir, ['bead', 'show', bead.id, '--json'])).json<{ bead: Bead }>().bead.labels).toEqual(['good']);
+  expect(git(dir, ['rev-parse', `refs/gastown/beads/${bead.id}^`])).toBe(bad);
 });

@@ -63,6 +63,7 @@ describe.each([
   { path: 'ref files', hook: false, gc: false },
   { path: 'git update-ref', hook: true, gc: false },
   { path: 'ref files, with pack-refs and gc running', hook: false, gc: true },
+  { path: 'git update-ref, with pack-refs and gc running', hook: true, gc: true },
 ])('writers killed at random ($path)', ({ hook, gc }) => {
   test('every acknowledged write is kept; no ref is emptied, dangling or left locked', async () => {
     const tmp = tempDir('kill-race');
