@@ -16,6 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchEnv } from './bench-env.js';
 import { parseArgs } from 'node:util';
 import { ledgerHealth } from '../test/ledger/faults/ledger-health.js';
 
@@ -29,15 +30,7 @@ const { values: args } = parseArgs({
 });
 const root = join(import.meta.dirname, '..');
 const gtBin = process.env.GT_BIN ?? join(root, 'bin', 'gt.cjs');
-const env = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.test',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.test',
-};
+const env = benchEnv;
 
 /** Whole-process times of recent unkilled commands: victims are killed at a random point of such a life. */
 const durations: number[] = [];

@@ -12,19 +12,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchEnv } from './bench-env.js';
 
 const root = join(import.meta.dirname, '..');
 const gtBin = join(root, 'bin', 'gt'); // the launcher users run (npx gt, npm link)
-const env = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.test',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.test',
-  GT_ACTOR: 'bench',
-};
+const env = { ...benchEnv, GT_ACTOR: 'bench' };
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 
 function time(fn: () => void): number {

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ledger } from './ledger.js';
 import { runGit } from './run-git.js';
+import { walkRefFiles } from './stale-locks.js';
 import { trackingPrefix } from './sync-ledger.js';
 
 export interface BrokenRef {
@@ -28,25 +29,13 @@ export interface Repair {
 export async function findBrokenRefs(ledger: Ledger): Promise<BrokenRef[]> {
   const broken: BrokenRef[] = [];
   const oidRe = new RegExp(`^[0-9a-f]{${ledger.zeroOid.length}}$`);
-  const walk = (dir: string, ref: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.endsWith('.lock')) continue;
-      if (e.isDirectory()) walk(join(dir, e.name), `${ref}${e.name}/`);
-      else if (e.isFile()) {
-        const raw = readText(join(dir, e.name));
-        if (raw === null || raw.startsWith('ref: ')) continue;
-        const text = raw.trim();
-        if (!oidRe.test(text)) broken.push({ ref: `${ref}${e.name}`, problem: text === '' ? 'the ref file is empty' : 'the ref file holds no commit id', raw });
-      }
-    }
-  };
-  walk(join(ledger.gitDir, ledger.prefix), ledger.prefix);
+  walkRefFiles(join(ledger.gitDir, ledger.prefix), ledger.prefix, (file, ref) => {
+    if (ref.endsWith('.lock')) return;
+    const raw = readText(file);
+    if (raw === null || raw.startsWith('ref: ')) return;
+    const text = raw.trim();
+    if (!oidRe.test(text)) broken.push({ ref, problem: text === '' ? 'the ref file is empty' : 'the ref file holds no commit id', raw });
+  });
   const refs = [...(await ledger.refs(''))];
   for (let i = 0; i < refs.length; i += 500) {
     const chunk = refs.slice(i, i + 500);
