@@ -58,6 +58,8 @@ export class Ledger {
   private readonly updater: RefUpdater;
   /** Null when refs are not plain files (reftable) or a test asks for git alone. */
   private readonly refFiles: RefFiles | null;
+  /** The ref files whenever refs are plain files (for recovery and repair), whatever the write path. */
+  private readonly refStore: RefFiles | null;
   private readonly reader: ObjectReader;
   private readonly objects: ObjectWriter;
   private readonly journal: Journal;
@@ -104,10 +106,14 @@ export class Ledger {
     const gastownDir = join(gitDir, 'gastown');
     this.owner = new OwnerFile(join(gastownDir, 'owners'), randomHex(4));
     this.journal = new Journal(gastownDir);
-    this.refFiles = direct && RefFiles.supports(config) ? new RefFiles(gitDir, this.zeroOid.length, this.owner, this.journal) : null;
-    const refFiles = this.refFiles;
+    // Recovery and repair write ref files whenever refs are files, even where writes go
+    // through git (a hook, or a test): a transaction another process began on the ref
+    // files must still be finished here.
+    const refStore = RefFiles.supports(config) ? new RefFiles(gitDir, this.zeroOid.length, this.owner, this.journal) : null;
+    this.refStore = refStore;
+    this.refFiles = direct ? refStore : null;
     this.recovery = new Recovery(gitDir, this.owner, this.journal, join(gastownDir, 'owners'), this.staleLockMs, {
-      place: refFiles ? (ref, oid) => refFiles.place(ref, oid) : null,
+      place: refStore ? (ref, oid) => refStore.place(ref, oid) : null,
       readRef: (ref) => this.tip(ref),
       gitTransaction: (updates) => this.updater.transaction(updates),
     });
@@ -480,7 +486,7 @@ export class Ledger {
    * when the ref changed meanwhile, is locked, or refs are not plain files here.
    */
   repairRef(ref: string, oid: string, raw: string | null): boolean {
-    if (!this.refFiles) return false;
+    if (!this.refStore) return false;
     const file = join(this.gitDir, ref);
     const lock = `${file}.lock`;
     try {
@@ -490,7 +496,7 @@ export class Ledger {
     }
     try {
       if (raw !== null && readFileIfAny(file) !== raw) return false;
-      this.refFiles.place(ref, oid);
+      this.refStore.place(ref, oid);
       return true;
     } finally {
       rmSync(lock, { force: true });

@@ -214,7 +214,7 @@ describe('crash safety', () => {
   }
   const lockText = (owner: string) => `gastown-lock ${owner}\n`;
 
-  test('a dead writer\'s transaction past its commit point is rolled forward; its lock from before one is freed, its value kept', async () => {
+  test.each([true, false])('a dead writer\'s transaction past its commit point is rolled forward; its lock from before one is freed, its value kept (recoverer writes ref files itself: %s)', async (direct) => {
     const { dir, ledger } = await fresh();
     await ledger.transact((tx) => {
       tx.put('beads', 'gt-aaaa', { v: 1 });
@@ -242,7 +242,7 @@ describe('crash safety', () => {
     writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), lockText(second));
     void b2;
 
-    const reopened = await Ledger.open({ repoDir: dir });
+    const reopened = await Ledger.open({ repoDir: dir, directRefs: direct });
 
     expect((await reopened.get('hooks', 'nux'))!.oid).toBe(n2);
     expect((await reopened.get('beads', 'gt-aaaa'))!.oid).toBe(a2);
