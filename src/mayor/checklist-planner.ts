@@ -74,7 +74,7 @@ interface RawTask {
 
 const TASK_LINE = /^([ \t]*)[-*+][ \t]+\[[ xX]\][ \t]+(.*)$/;
 const FENCE = /^[ \t]*(`{3,}|~{3,})/;
-export const FOLDED_CODE_NOTE = '(a code block inside a collapsed <details> section was left out)';
+export const FOLDED_CODE_NOTE = '(a code block inside a collapsed "details" section was left out)';
 
 function readTasks(text: string): RawTask[] {
   const tasks: RawTask[] = [];
