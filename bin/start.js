@@ -4,6 +4,9 @@
 // that must work offline, so smee.io is not contacted unless NO_SMEE_SETUP is set otherwise.
 // A bad setting stops the start with one line on stderr and exit code 1 (LOG_LEVEL=debug
 // prints the whole error).
+// With credentials the server is built by dist/start-server.js rather than Probot's run(): the
+// same settings, plus the request guards (body size limits, webhook signatures checked before
+// anything is buffered or logged) in front of Probot's request listener.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,6 +14,7 @@ import { parseEnv } from 'node:util';
 import { run } from 'probot';
 
 const appPath = fileURLToPath(new URL('../dist/app.js', import.meta.url));
+const startServerPath = fileURLToPath(new URL('../dist/start-server.js', import.meta.url));
 
 function fail(err) {
   const env = withDotEnv();
@@ -32,12 +36,31 @@ function withDotEnv() {
 
 try {
   const env = withDotEnv();
-  const hasCredentials = Boolean(env.APP_ID) && Boolean(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
-  if (!hasCredentials && env.NO_SMEE_SETUP === undefined) process.env.NO_SMEE_SETUP = 'true';
   if (!existsSync(appPath)) throw new Error(`${appPath} is missing: run "npm run build" first.`);
   const { default: app, checkSettings } = await import(pathToFileURL(appPath).href);
+  const { startServer, privateKeyFromEnv } = await import(pathToFileURL(startServerPath).href);
   checkSettings(env);
-  await run(app);
+  // Probot finds a key in PRIVATE_KEY, PRIVATE_KEY_PATH or a lone *.pem file here; so do we.
+  const hasCredentials = Boolean(env.APP_ID) && privateKeyFromEnv(env, process.cwd()) !== null;
+  if (hasCredentials) {
+    // As Probot's run() does: .env over the process environment, for the app's own settings.
+    Object.assign(process.env, env);
+    const started = await startServer(app, { env: process.env });
+    process.on('SIGINT', async () => {
+      console.info('Stopping server...');
+      try {
+        await started.stop();
+        process.exit(0);
+      } catch (err) {
+        console.error(err);
+        process.exit(1);
+      }
+    });
+  } else {
+    // Setup mode (the app.yml manifest flow): Probot's own server, which must work offline.
+    if (env.NO_SMEE_SETUP === undefined) process.env.NO_SMEE_SETUP = 'true';
+    await run(app);
+  }
 } catch (err) {
   fail(err);
 }

@@ -3,11 +3,17 @@
  * top-level tree of the default branch, and README.md / AGENTS.md / CONTRIBUTING.md. A doc the
  * tree shows under another spelling (`readme.md`, `README`) or as a symlink costs one raw read
  * more. Issue text is data: hidden content is stripped here, before it can reach a model.
+ *
+ * Whose words the Mayor reads: the issue (title and body as the triggering webhook carried
+ * them: the person with write access who labelled it or wrote `/gt plan` vouched for that
+ * text), and comments by people with write access. Anyone can comment on a public issue, so
+ * other comments are named but not quoted; a bot's comments are left out altogether.
  */
 import type { ProbotOctokit } from 'probot';
 import { GastownError } from '../errors.js';
 import { findMarker } from '../forge/forge-port.js';
 import { stripHidden } from '../forge/markdown-text.js';
+import { hasWrite, type PermissionLookup } from './permission.js';
 import type { MayorInput } from './plan-issue-deps.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -32,7 +38,7 @@ export const CONTEXT_QUERY = `query gastownContext($owner: String!, $repo: Strin
     issue(number: $number) {
       comments(first: 100) {
         pageInfo { hasNextPage }
-        nodes { databaseId fullDatabaseId body author { login __typename } }
+        nodes { databaseId fullDatabaseId body authorAssociation author { login __typename } }
       }
     }
     tree: object(expression: "HEAD:") { ... on Tree { entries { name type mode } } }
@@ -46,7 +52,25 @@ interface CommentNode {
   databaseId?: number | null;
   fullDatabaseId?: string | null;
   body?: string | null;
+  authorAssociation?: string | null;
   author?: { login?: string | null; __typename?: string } | null;
+}
+
+/**
+ * `authorAssociation` as a cheap first filter. Write access to a repository comes from owning
+ * it, from membership of its organisation (directly or through a team) or from being invited
+ * as a collaborator, so a writer's comment says OWNER, MEMBER or COLLABORATOR. The converse
+ * does not hold (a read-only collaborator, an org member without access to this repository),
+ * so those three still cost one permission request per person. The association can
+ * understate (an org member whose membership is private may show as CONTRIBUTOR to a token
+ * that cannot see it): then a writer's comment is not quoted, which loses context but never
+ * lets a stranger's words through. A node without the field is checked.
+ */
+const MAY_HAVE_WRITE = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
+
+/** What the Mayor reads in place of a comment by someone without write access. */
+export function notShownNote(login: string): string {
+  return `(comment by @${login}, who has no write access: not shown)`;
 }
 
 type ContextResponse = {
@@ -74,7 +98,10 @@ export async function gatherContext(
    * Sees the raw comment listing with REST ids (the forge reuses it to find its status
    * comment); called only when the listing is complete, since a partial one proves no absence.
    */
-  onComments?: (comments: { id: number; body?: string | null }[]) => void,
+  onComments: ((comments: { id: number; body?: string | null }[]) => void) | undefined,
+  /** The delivery's permission lookup (`permissionLookup`): decides whose comments are quoted. */
+  permissionOf: PermissionLookup,
+  log?: { warn: (obj: object, msg: string) => void },
 ): Promise<GatheredContext> {
   const data = await queryContext(octokit, owner, repo, issue.number);
   const repository = data.repository;
@@ -88,9 +115,14 @@ export async function gatherContext(
     }
     onComments(raw);
   }
-  const comments = nodes
-    .filter((c) => c.author?.__typename !== 'Bot' && findMarker(c.body) === null)
-    .map((c) => ({ author: c.author?.login ?? 'ghost', body: clip(stripHidden(c.body ?? ''), COMMENT_CHARS) }))
+  const people = nodes.filter((c) => c.author?.__typename !== 'Bot' && findMarker(c.body) === null);
+  const writers = await whoMayBeQuoted(people, permissionOf, log);
+  const comments = people
+    .map((c) => {
+      const login = c.author?.login ?? 'ghost';
+      if (!writers.has(login.toLowerCase())) return { author: login, body: notShownNote(login) };
+      return { author: login, body: clip(stripHidden(c.body ?? ''), COMMENT_CHARS) };
+    })
     .filter((c) => c.body !== '');
 
   const entries = repository?.tree?.entries ?? [];
@@ -115,6 +147,37 @@ export async function gatherContext(
     tree,
     docs,
   };
+}
+
+/**
+ * The logins (lower-cased) whose comments may be quoted: write, maintain or admin on the
+ * repository. One lookup per distinct login that passes the association filter; a lookup that
+ * fails counts as no write access (the comment is not quoted; the plan goes on).
+ */
+async function whoMayBeQuoted(
+  comments: CommentNode[],
+  permissionOf: PermissionLookup,
+  log?: { warn: (obj: object, msg: string) => void },
+): Promise<Set<string>> {
+  const candidates = new Map<string, string>();
+  for (const c of comments) {
+    const login = c.author?.login;
+    if (!login) continue;
+    const association = c.authorAssociation;
+    if (association != null && !MAY_HAVE_WRITE.has(association)) continue;
+    candidates.set(login.toLowerCase(), login);
+  }
+  const writers = new Set<string>();
+  await Promise.all(
+    [...candidates].map(async ([key, login]) => {
+      try {
+        if (hasWrite(await permissionOf(login))) writers.add(key);
+      } catch (err) {
+        log?.warn({ login, status: (err as { status?: unknown }).status }, 'Could not read a commenter\'s permission: comment not quoted');
+      }
+    }),
+  );
+  return writers;
 }
 
 async function queryContext(octokit: Octokit, owner: string, repo: string, number: number): Promise<ContextResponse> {

@@ -29,3 +29,24 @@ export async function getPermission(octokit: Octokit, owner: string, repo: strin
 export function hasWrite(level: PermissionLevel): boolean {
   return level === 'write' || level === 'maintain' || level === 'admin';
 }
+
+/** `getPermission` remembered per login: one request per distinct person for one delivery. */
+export type PermissionLookup = (login: string) => Promise<PermissionLevel>;
+
+/**
+ * A lookup that asks GitHub once per login (the promise is kept, so concurrent asks share one
+ * request). Make one per delivery: permissions change, and a cache that outlived the
+ * delivery would keep a revoked writer's word.
+ */
+export function permissionLookup(octokit: Octokit, owner: string, repo: string): PermissionLookup {
+  const known = new Map<string, Promise<PermissionLevel>>();
+  return (login) => {
+    const key = login.toLowerCase();
+    let level = known.get(key);
+    if (!level) {
+      level = getPermission(octokit, owner, repo, login);
+      known.set(key, level);
+    }
+    return level;
+  };
+}

@@ -15,7 +15,7 @@ import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { gatherContext } from './gather-context.js';
 import { ensureStatus, materialiseConvoy } from './materialise-convoy.js';
-import { getPermission, hasWrite } from './permission.js';
+import { hasWrite, permissionLookup, type PermissionLookup } from './permission.js';
 import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
 import { reportFailure } from './report-failure.js';
 
@@ -24,7 +24,9 @@ export type PlanOutcome = 'refused' | 'awaiting_approval' | 'materialised' | 'fa
 export async function planIssue(delivery: Delivery, services: RepoServices): Promise<PlanOutcome> {
   const deps = services.plan;
   const { octokit, forge, config, target, log } = delivery;
-  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
+  // One lookup per delivery: the sender's answer is reused if they also commented.
+  const permissionOf = permissionLookup(octokit, target.owner, target.repo);
+  const level = await permissionOf(target.sender);
   if (!hasWrite(level)) {
     log.info({ sender: target.sender, level }, 'Refused to plan: sender lacks write access');
     await forge.comment(
@@ -41,7 +43,7 @@ export async function planIssue(delivery: Delivery, services: RepoServices): Pro
 
   let recorded: RecordedConvoy | null = null;
   try {
-    recorded = (await deps.findConvoy(parentKey(target))) ?? (await planAndRecord(delivery, deps));
+    recorded = (await deps.findConvoy(parentKey(target))) ?? (await planAndRecord(delivery, deps, permissionOf));
     if (recorded.convoy.status === 'awaiting_approval') {
       await ensureStatus(delivery, deps, recorded);
       return 'awaiting_approval';
@@ -54,10 +56,16 @@ export async function planIssue(delivery: Delivery, services: RepoServices): Pro
   }
 }
 
-async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps): Promise<RecordedConvoy> {
+async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps, permissionOf: PermissionLookup): Promise<RecordedConvoy> {
   const { octokit, config, target, log, forge } = delivery;
-  const context = await gatherContext(octokit, target.owner, target.repo, target.issue, (comments) =>
-    forge.prime?.(target.issue.number, { comments }),
+  const context = await gatherContext(
+    octokit,
+    target.owner,
+    target.repo,
+    target.issue,
+    (comments) => forge.prime?.(target.issue.number, { comments }),
+    permissionOf,
+    log,
   );
   const result = await deps.mayor.plan({
     ...context,

@@ -15,6 +15,11 @@ import { PlanSchema } from './plan-schema.js';
  * its 1-based position. `(after 1, 3)` at the end of a task line names its blockers.
  * Task lines inside fenced code blocks are not tasks, and a task line indented under
  * another task is part of that task's description.
+ *
+ * A fenced block inside a `<details>` section is left out of the description (a line says
+ * so): the script agent runs a bead's fenced shell blocks, and a reviewer skimming the issue
+ * does not see what is folded away. Callers pass text through `sanitizeUntrustedText`
+ * first (`planGoal` does), so hidden text never becomes a task either.
  */
 export function planFromChecklist(text: string, opts: { maxBeads: number; title?: string }): Plan {
   const tasks = readTasks(text);
@@ -69,22 +74,29 @@ interface RawTask {
 
 const TASK_LINE = /^([ \t]*)[-*+][ \t]+\[[ xX]\][ \t]+(.*)$/;
 const FENCE = /^[ \t]*(`{3,}|~{3,})/;
+export const FOLDED_CODE_NOTE = '(a code block inside a collapsed "details" section was left out)';
 
 function readTasks(text: string): RawTask[] {
   const tasks: RawTask[] = [];
   let current: (RawTask & { indent: number }) | null = null;
   let fence: string | null = null;
+  /** Whether the open fence is inside `<details>`: its lines are not copied. */
+  let folded = false;
+  /** How many `<details>` sections are open at this line (tags inside fences do not count). */
+  let detailsDepth = 0;
 
   for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
     if (fence !== null) {
       // Inside a fence every line is content, whatever it looks like.
-      current?.details.push(line);
+      if (!folded) current?.details.push(line);
       if (isFenceClose(line, fence)) fence = null;
       continue;
     }
     const opens = FENCE.exec(line);
     const task = TASK_LINE.exec(line);
     const indent = leadingWidth(line);
+    if (!opens) detailsDepth = Math.max(0, detailsDepth + (line.match(/<details\b/gi)?.length ?? 0) - (line.match(/<\/details\s*>/gi)?.length ?? 0));
+    folded = opens !== null && detailsDepth > 0;
 
     if (task && !opens && (current === null || indent <= current.indent)) {
       current = { line: task[2]!, details: [], indent };
@@ -92,7 +104,7 @@ function readTasks(text: string): RawTask[] {
       continue;
     }
     if (current !== null && (line.trim() === '' || indent > current.indent)) {
-      current.details.push(line);
+      current.details.push(folded ? `${/^[ \t]*/.exec(line)![0]}${FOLDED_CODE_NOTE}` : line);
       if (opens) fence = opens[1]!;
       continue;
     }

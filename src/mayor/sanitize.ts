@@ -3,11 +3,16 @@
  * person reading the rendered issue would not see, so a reviewer who approves a plan has
  * seen every word the Mayor saw: HTML comments, script/style/template blocks, elements
  * hidden by markup, Markdown "comment" link definitions, and invisible or
- * direction-changing characters.
+ * direction-changing characters. Text GitHub keeps out of the rendered page goes too: link
+ * reference definitions (`[x]: url "title"` lines render nothing), link titles and `title` /
+ * `alt` attributes (tooltips at most), image alt text (the image is shown, not its alt: an
+ * image becomes `[image]`), Mermaid `%%` comments and accessibility texts inside ```mermaid
+ * blocks, and LaTeX `\phantom{...}` (typeset as blank space).
  *
  * Markup is removed in one pass over the original text, in document order, the way a
  * renderer parses it; invisible characters are removed afterwards. (Removing characters
- * first would let `<!-- a -\u200B-> b -->` end the comment early and leak `b`.)
+ * first would let `<!-- a -\u200B-> b -->` end the comment early and leak `b`.) The
+ * Markdown-level constructs go last, once no invisible character can break their syntax.
  *
  * Deliberately conservative: hidden constructs are removed even inside code spans and
  * fenced blocks (where GitHub shows them as text), and an unterminated comment or hidden
@@ -17,7 +22,8 @@
 export function sanitizeUntrustedText(s: string): string {
   const withoutMarkup = removeHiddenMarkup(s);
   const withoutChars = removeInvisibleCharacters(withoutMarkup);
-  return withoutChars.replace(/\n{3,}/g, '\n\n').trim();
+  const withoutUnrendered = removeUnrenderedMarkdown(withoutChars);
+  return withoutUnrendered.replace(/\n{3,}/g, '\n\n').trim();
 }
 
 /** Elements whose content browsers never render as text. */
@@ -102,8 +108,9 @@ function scanRegion(scan: Scan, from: number, markdown: boolean): string {
     if (construct.hidden) {
       i = construct.end;
     } else {
-      // A visible tag is copied whole: its attributes are not content to scan again.
-      out += src.slice(next, construct.end);
+      // A visible tag is copied: its attributes are not content to scan again, and those a
+      // reader never sees as text (a title tooltip, an alt) are dropped.
+      out += withoutUnseenAttributes(src.slice(next, construct.end));
       i = construct.end;
     }
   }
@@ -240,6 +247,26 @@ function matchingCloseEnd(scan: Scan, src: string, name: string, from: number): 
   return src.length;
 }
 
+/** Attributes whose text a reader of the page does not see (tooltips, alt text, labels for screen readers). */
+const UNSEEN_ATTRIBUTE = /^(?:title|alt|aria-label|aria-description|aria-roledescription|placeholder|data-.*)$/i;
+
+/** A start tag with its unseen attributes removed (`<abbr title="x">` → `<abbr>`); other tags unchanged. */
+function withoutUnseenAttributes(tag: string): string {
+  const name = /^<[A-Za-z][A-Za-z0-9:-]*/.exec(tag);
+  if (!name) return tag;
+  const end = tag.endsWith('/>') ? '/>' : '>';
+  const attrs = tag.slice(name[0].length, tag.length - end.length);
+  const attr = /([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?/g;
+  let dropped = false;
+  const kept: string[] = [];
+  for (const m of attrs.matchAll(attr)) {
+    if (UNSEEN_ATTRIBUTE.test(m[1]!)) dropped = true;
+    else kept.push(m[0]);
+  }
+  if (!dropped) return tag;
+  return `${name[0]}${kept.map((a) => ` ${a}`).join('')}${end === '/>' ? ' />' : '>'}`;
+}
+
 function isHiddenByAttributes(attrs: string): boolean {
   const attr = /([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?/g;
   for (const m of attrs.matchAll(attr)) {
@@ -293,4 +320,66 @@ function removeInvisibleCharacters(s: string): string {
   });
   // Line and paragraph separators are visible line breaks: keep them as ordinary ones.
   return withoutEntities.replace(/\r\n?/g, '\n').replace(/[\u2028\u2029]/g, '\n').replace(INVISIBLE, '');
+}
+
+/**
+ * Markdown GitHub parses but does not show as text. Applied to the whole text, code included
+ * (where GitHub would show it literally): as above, losing a little visible text is cheaper
+ * than passing hidden text on.
+ */
+function removeUnrenderedMarkdown(s: string): string {
+  let out = s.replace(MERMAID_BLOCK, (block: string, open: string, _fence: string, body: string) => open + removeMermaidHidden(body) + block.slice(open.length + body.length));
+  out = removePhantoms(out);
+  out = out.replace(LINK_REFERENCE_DEFINITION, '');
+  out = out.replace(IMAGE, '[image]');
+  out = out.replace(INLINE_LINK_TITLE, (_whole, dest: string) => `](${dest})`);
+  return out;
+}
+
+/**
+ * A link reference definition (`[label]: destination "optional title"`, the title possibly on
+ * the next line) renders nothing. Footnotes (`[^1]: text`) are rendered, so they stay.
+ */
+const LINK_REFERENCE_DEFINITION =
+  /^ {0,3}\[(?!\^)(?:[^[\]\\\n]|\\.)+\]:[ \t]*\n?[ \t]*(?:<[^<>\n]*>|\S+)(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?:"(?:[^"\\]|\\[\s\S])*"|'(?:[^'\\]|\\[\s\S])*'|\((?:[^()\\]|\\[\s\S])*\)))?[ \t]*$\n?/gm;
+
+/** `![alt](src "title")`, `![alt][ref]`, `![alt]`: GitHub shows the picture, never the alt text. */
+const IMAGE = /!\[(?:[^[\]\\]|\\[\s\S]|\[(?:[^[\]\\]|\\[\s\S])*\])*\](?:\((?:[^()\\]|\\[\s\S]|\((?:[^()\\]|\\[\s\S])*\))*\)|\[(?:[^[\]\\]|\\[\s\S])*\])?/g;
+
+/** An inline link's destination and title: `](url "title")` keeps `](url)`; the title is a tooltip at most. */
+const INLINE_LINK_TITLE =
+  /\]\(\s*(<[^<>\n]*>|(?:[^\s()\\]|\\[\s\S]|\((?:[^\s()\\]|\\[\s\S])*\))*)\s+(?:"(?:[^"\\]|\\[\s\S])*"|'(?:[^'\\]|\\[\s\S])*'|\((?:[^()\\]|\\[\s\S])*\))\s*\)/g;
+
+/** A ```mermaid (or ~~~mermaid) fenced block: group 1 its opening line, 2 the fence, 3 its content. */
+const MERMAID_BLOCK = /^([ \t]*(`{3,}|~{3,})[ \t]*mermaid\b[^\n]*\n)([\s\S]*?)(?:^[ \t]*\2[`~]*[ \t]*$|(?![\s\S]))/gm;
+
+/**
+ * Lines of a Mermaid diagram that are not drawn: `%%` comments and `%%{init: ...}%%`
+ * directives, and the accessibility title and description (`accTitle: ...`,
+ * `accDescr: ...`, `accDescr { ... }`), which only screen readers get.
+ */
+function removeMermaidHidden(body: string): string {
+  return body
+    .replace(/^[ \t]*accDescr[ \t]*\{[^}]*\}?[ \t]*$\n?/gm, '')
+    .replace(/^[ \t]*(?:%%.*|acc(?:Title|Descr)[ \t]*:.*)$\n?/gm, '');
+}
+
+/** `\phantom{...}`, `\hphantom{...}`, `\vphantom{...}` (braces balanced): typeset as blank space. */
+function removePhantoms(s: string): string {
+  const start = /\\[hv]?phantom\s*\{/g;
+  let out = '';
+  let from = 0;
+  for (let m = start.exec(s); m; m = start.exec(s)) {
+    let depth = 1;
+    let j = start.lastIndex;
+    for (; j < s.length && depth > 0; j += 1) {
+      if (s[j] === '\\') j += 1;
+      else if (s[j] === '{') depth += 1;
+      else if (s[j] === '}') depth -= 1;
+    }
+    out += s.slice(from, m.index);
+    from = Math.min(j, s.length);
+    start.lastIndex = from;
+  }
+  return out + s.slice(from);
 }

@@ -7,12 +7,19 @@ import {
   type Receiver,
   type ReceiverEvent,
 } from '@slack/bolt';
+import { BodyTooLargeError, readBodyWithin, refuseTooLarge } from '../http-body.js';
 import { verifySlackSignature } from './verify-slack-signature.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 
-/** Slack's own payloads are small; this bounds what an unauthenticated caller can make us buffer. */
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/**
+ * What an unauthenticated caller can make us buffer before the signature is checked. Slack's
+ * payloads are small: a slash command's text is capped at 4,000 characters, a message at
+ * 40,000, and an interactive payload carries at most one message's blocks and a modal's
+ * state (100 blocks), which stays in the tens of kilobytes. 1 MB leaves room for all of them
+ * several times over.
+ */
+export const SLACK_BODY_LIMIT = 1024 * 1024;
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -25,28 +32,6 @@ export interface SlackHttpReceiverOptions {
   now?: () => number;
   /** When a listener never calls ack(), the request is answered after this long (Bolt's default is 3001 ms). */
   unhandledRequestTimeoutMillis?: number;
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Stop buffering but keep draining, so the 413 can still be written.
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function contentTypeOf(req: IncomingMessage): string {
@@ -92,7 +77,7 @@ export class SlackHttpReceiver implements Receiver {
 
   constructor(private readonly opts: SlackHttpReceiverOptions) {
     this.path = opts.path ?? SLACK_EVENTS_PATH;
-    this.bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.bodyLimit = opts.bodyLimit ?? SLACK_BODY_LIMIT;
     this.now = opts.now ?? Date.now;
     this.handler = (req, res) => this.handle(req, res);
   }
@@ -116,12 +101,18 @@ export class SlackHttpReceiver implements Receiver {
     if (req.method !== 'POST') return reply(res, 405, { allow: 'POST' });
     const { logger } = this.opts;
 
+    // Refused before buffering: a declared length over the limit is not read at all, and a
+    // chunked body is cut off at the limit (http-body.ts).
     let raw: string;
     try {
-      raw = await readBody(req, this.bodyLimit);
+      raw = (await readBodyWithin(req, this.bodyLimit)).toString('utf8');
     } catch (err) {
-      logger.warn(err instanceof BodyTooLarge ? 'Slack request body too large' : 'Slack request body unreadable');
-      return res.headersSent ? true : reply(res, err instanceof BodyTooLarge ? 413 : 400);
+      if (err instanceof BodyTooLargeError) {
+        logger.warn('Slack request body too large');
+        return refuseTooLarge(req, res, this.bodyLimit);
+      }
+      logger.warn('Slack request body unreadable');
+      return res.headersSent ? true : reply(res, 400);
     }
 
     const contentType = contentTypeOf(req);

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { privateKey } from '../github/harness.js';
 import { ensureBuiltApp, ROOT } from '../helpers/built-dist.js';
 import { tempDir } from '../helpers/temp-repo.js';
+import { sendBigBody } from '../helpers/big-body.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -56,4 +58,66 @@ describe('npm start with a bad setting', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('gastown: SLACK_DEFAULT_REPO: "not-a-repo" is not owner/repo');
   });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const a = probe.address();
+      probe.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+describe('npm start with credentials', () => {
+  beforeAll(ensureBuiltApp, 120_000);
+
+  it('refuses an oversized webhook with 413 and never prints a forged payload', async () => {
+    const dir = tempDir('start-ok');
+    cleanups.push(dir.cleanup);
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH!,
+      NO_SMEE_SETUP: 'true',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      GASTOWN_DATA_DIR: join(dir.path, 'data'),
+      APP_ID: '1',
+      PRIVATE_KEY: privateKey,
+      WEBHOOK_SECRET: 'start-secret',
+      LOG_LEVEL: 'trace',
+      LOG_FORMAT: 'json',
+    };
+    const child = spawn(process.execPath, [join(ROOT, 'bin/start.js')], { cwd: dir.path, env: env as NodeJS.ProcessEnv });
+    cleanups.push(() => child.kill('SIGKILL'));
+    let output = '';
+    const listening = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "Listening" line in 20 s:\n${output}`)), 20_000);
+      const seen = (d: Buffer) => {
+        output += d;
+        if (output.includes('Listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+    });
+    await listening;
+    const url = `http://127.0.0.1:${port}/api/github/webhooks`;
+    const forged = { 'x-github-event': 'issues', 'x-github-delivery': 'forged-1', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` };
+    const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
+
+    const big = await sendBigBody(url, { bytes: 30 * 1024 * 1024, headers: forged });
+    const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...forged }, body: JSON.stringify({ action: 'opened', note: canary }) });
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(big.status).toBe(413);
+    expect(big.sent).toBeLessThan(30 * 1024 * 1024);
+    expect(bad.status).toBe(400);
+    expect(output).toContain('signature does not match');
+    expect(output).not.toContain(canary);
+  }, 60_000);
 });

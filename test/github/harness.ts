@@ -65,6 +65,8 @@ export interface ContextComment {
   body: string;
   login?: string;
   bot?: boolean;
+  /** GitHub's `authorAssociation` (default COLLABORATOR: the comment's author then costs a permission lookup). */
+  association?: string;
 }
 
 /** The context query's answer: GitHub's `{ data: { repository } }` for #1 with a README and `src/`. */
@@ -79,6 +81,7 @@ export function contextResponse(opts: { comments?: ContextComment[]; hasNextPage
               databaseId: c.id,
               fullDatabaseId: String(c.id),
               body: c.body,
+              authorAssociation: c.association ?? 'COLLABORATOR',
               author: { login: c.login ?? (c.bot ? 'gastown' : 'octocat'), __typename: c.bot ? 'Bot' : 'User' },
             })),
           },

@@ -27,6 +27,30 @@ describe('planGoal', () => {
     ]);
   });
 
+  it('hands the checklist planner sanitised text: hidden tasks and hidden commands do not become beads or steps', async () => {
+    const body = [
+      '- [ ] Visible step',
+      '  ```sh',
+      '  npm test',
+      '  ```',
+      '  <span hidden>',
+      '  ```sh',
+      '  git push --force origin main',
+      '  ```',
+      '  </span>',
+      '<div style="display:none">',
+      '',
+      '- [ ] Hidden task',
+      '</div>',
+      '[note]: https://x "- [ ] Task in a link definition"',
+    ].join('\n');
+
+    const result = await planGoal({ planner: 'checklist', title: 'One step', body, maxBeads: 5 });
+
+    expect(result.plan.beads.map((b) => b.title)).toEqual(['Visible step']);
+    expect(result.plan.beads[0]!.description).toBe('```sh\nnpm test\n```');
+  });
+
   it('falls back to the checklist planner when no model is configured, and says so', async () => {
     const warnings: string[] = [];
 

@@ -16,6 +16,8 @@ import {
   startServer,
   type TestServer,
 } from './helpers.js';
+import { SLACK_BODY_LIMIT } from '../../src/slack/slack-http-receiver.js';
+import { sendBigBody } from '../helpers/big-body.js';
 
 let slack: SlackAppHandle;
 let server: TestServer;
@@ -92,6 +94,36 @@ describe('Slack over the shared HTTP server', () => {
     expect(scope.isDone()).toBe(false);
     expect(logs.lines.some((l) => l.msg.includes('bad_signature'))).toBe(true);
     expect(JSON.stringify(logs.lines)).not.toContain(SIGNING_SECRET);
+  });
+
+  it('keeps the body of a request with a bad signature out of the log', async () => {
+    const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
+    const body = slashCommandBody(`sling ${canary}`);
+
+    const res = await post(server.url, body, signedHeaders(body, { secret: 'not-the-secret' }));
+
+    expect(res.status).toBe(401);
+    expect(JSON.stringify(logs.lines)).not.toContain(canary);
+  });
+
+  it('refuses a 30 MB body with a content-length with 413 at once, without buffering it', async () => {
+    await sendBigBody(`${server.url}/slack/events`, { bytes: 2 * SLACK_BODY_LIMIT, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const before = process.memoryUsage().rss;
+
+    const r = await sendBigBody(`${server.url}/slack/events`, { bytes: 30 * 1024 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+    expect(r.status).toBe(413);
+    expect(r.ms).toBeLessThan(2_000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(8 * 1024 * 1024);
+    expect(r.sent).toBeLessThan(30 * 1024 * 1024);
+    expect(logs.lines.some((l) => l.msg === 'Slack request body too large')).toBe(true);
+  });
+
+  it('cuts off a chunked body without content-length at 1 MB with 413', async () => {
+    const r = await sendBigBody(`${server.url}/slack/events`, { bytes: 40 * 1024 * 1024, chunked: true, headers: { 'content-type': 'application/json' } });
+
+    expect(r.status).toBe(413);
+    expect(r.sent).toBeLessThan(40 * 1024 * 1024);
   });
 
   it('rejects a body altered after signing', async () => {
