@@ -56,6 +56,8 @@ export interface Fault {
   body?: unknown;
   /** How many matching requests fail (default 1). */
   times?: number;
+  /** Matching requests let through before the first failure (default 0). */
+  after?: number;
 }
 
 interface TokenInfo {
@@ -74,8 +76,9 @@ export class GitHubDouble {
   readonly #server: Server;
   readonly #options: GitHubDoubleOptions;
   readonly #tokens = new Map<string, TokenInfo>();
-  readonly #faults: (Fault & { left: number })[] = [];
+  readonly #faults: (Fault & { left: number; skip: number })[] = [];
   #port = 0;
+  #lastRequestAt = Date.now();
 
   private constructor(options: GitHubDoubleOptions, port: number, server: Server) {
     this.#options = options;
@@ -150,7 +153,7 @@ export class GitHubDouble {
 
   /** The next `times` requests matching `fault` fail with its status (and headers, such as `retry-after`). */
   fault(fault: Fault): void {
-    this.#faults.push({ ...fault, left: fault.times ?? 1 });
+    this.#faults.push({ ...fault, left: fault.times ?? 1, skip: fault.after ?? 0 });
   }
 
   /** Requests counted as `METHOD path` (path under /api/v3), for assertions on what was called. */
@@ -164,6 +167,15 @@ export class GitHubDouble {
       await this.webhooks.settled();
       await this.runs.settled();
     }
+  }
+
+  /**
+   * Waits until nothing has happened for `ms`: no webhook in flight, no run active, no API
+   * request. (The app answers a webhook it is still handling after 9 s with 202, so a
+   * finished delivery does not prove the app is done.)
+   */
+  async quiet(ms = 1500, timeoutMs = 120_000): Promise<void> {
+    await this.until('a quiet moment', () => this.webhooks.inFlight === 0 && this.runs.active === 0 && Date.now() - this.#lastRequestAt > ms, timeoutMs);
   }
 
   /** Waits until `check` holds, polling every 50 ms; throws after `timeoutMs` naming `what`. */
@@ -189,6 +201,13 @@ export class GitHubDouble {
     const issue = this.state.issues.get(number)!;
     if (!issue.labels.includes(label)) issue.labels.push(label);
     this.webhooks.send('issues', 'labeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
+  }
+
+  /** A person removes a label from an issue (sends issues.unlabeled). */
+  removeLabel(login: string, number: number, label: string): void {
+    const issue = this.state.issues.get(number)!;
+    issue.labels = issue.labels.filter((l) => l !== label);
+    this.webhooks.send('issues', 'unlabeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
   }
 
   /** A person presses "Merge pull request" (through the REST endpoint, as `gh pr merge` would). */
@@ -235,7 +254,11 @@ export class GitHubDouble {
     let answer: ApiResponse;
     let actor: string | null = null;
     try {
-      const fault = this.#faults.find((f) => f.left > 0 && (!f.method || f.method === method) && f.path.test(path));
+      let fault = this.#faults.find((f) => f.left > 0 && (!f.method || f.method === method) && f.path.test(path));
+      if (fault && fault.skip > 0) {
+        fault.skip--;
+        fault = undefined;
+      }
       if (fault) {
         fault.left--;
         answer = { status: fault.status, json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' }, headers: fault.headers };
@@ -257,6 +280,7 @@ export class GitHubDouble {
       answer = { status: 500, json: { message: `GitHub double: ${(err as Error).stack ?? err}` } };
     }
     this.requests.push({ method, path, status: answer.status, actor });
+    this.#lastRequestAt = Date.now();
     const headers: Record<string, string> = { 'x-github-request-id': randomBytes(6).toString('hex'), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...(answer.headers ?? {}) };
     if (answer.text !== undefined) {
       res.writeHead(answer.status, headers).end(answer.text);
