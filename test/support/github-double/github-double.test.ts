@@ -40,6 +40,15 @@ describe('the GitHub double', () => {
     dir.cleanup();
   });
 
+  it('finds the installation of the repository with the app JWT only', async () => {
+    const jwt = `${Buffer.from('{}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 7 })).toString('base64url')}.sig`;
+    const withJwt = await fetch(`${double.apiUrl}/repos/o/r/installation`, { headers: { authorization: `Bearer ${jwt}` } });
+
+    expect(withJwt.status).toBe(200);
+    expect(await withJwt.json()).toMatchObject({ id: 4242, app_id: 7 });
+    expect((await api('GET', '/installation')).status).toBe(401);
+  });
+
   it('refuses unknown tokens and answers permissions with role names', async () => {
     expect((await api('GET', '/issues/1', undefined, 'ghs_nope')).status).toBe(401);
     expect((await api('GET', '/collaborators/ada/permission')).json).toMatchObject({ permission: 'write', role_name: 'maintain' });

@@ -264,6 +264,11 @@ export class GitHubDouble {
         answer = { status: fault.status, json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' }, headers: fault.headers };
       } else if (method === 'POST' && /^\/app\/installations\/(\d+)\/access_tokens$/.test(path)) {
         answer = this.#accessToken(auth, Number(path.split('/')[3]));
+      } else if (method === 'GET' && path.toLowerCase() === `/repos/${this.#options.owner}/${this.#options.repo}/installation`.toLowerCase()) {
+        // `apps.getRepoInstallation`, with the app's JWT (the Slack bot finds a repository's installation so).
+        answer = auth && this.#jwtValid(auth)
+          ? { status: 200, json: { id: this.installationId, app_id: this.#options.appId, app_slug: 'gastown', target_type: 'User', account: this.state.renderUser(this.state.user(this.#options.owner)), repository_selection: 'all', permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'] } }
+          : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
       } else {
         const token = auth ? this.#tokens.get(auth) : undefined;
         actor = token?.actor.login ?? null;
