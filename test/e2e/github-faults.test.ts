@@ -66,7 +66,7 @@ describe('the GitHub loop when things go wrong', () => {
       await double.until('the redelivery', () => again.status !== null);
       await double.quiet();
 
-      expect(again.status).toBe(200);
+      expect([200, 202]).toContain(again.status);
       expect(writes(double)).toEqual(before);
       expect(double.state.issues.get(goal)!.labels).not.toContain('gastown:failed');
 
@@ -80,7 +80,7 @@ describe('the GitHub loop when things go wrong', () => {
       await double.until('the redelivered merge', () => mergedAgain.status !== null);
       await double.quiet();
 
-      expect(mergedAgain.status).toBe(200);
+      expect([200, 202]).toContain(mergedAgain.status);
       expect(writes(double)).toMatchObject({ issues: 5, dispatches: 4, runs: 4 });
       expect(double.requests.filter((r) => r.status >= 500)).toEqual([]);
     });
