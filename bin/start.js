@@ -35,9 +35,10 @@ try {
   const hasCredentials = Boolean(env.APP_ID) && Boolean(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
   if (!hasCredentials && env.NO_SMEE_SETUP === undefined) process.env.NO_SMEE_SETUP = 'true';
   if (!existsSync(appPath)) throw new Error(`${appPath} is missing: run "npm run build" first.`);
-  const { default: app, checkSettings } = await import(pathToFileURL(appPath).href);
+  const { default: app, checkSettings, GastownOctokit } = await import(pathToFileURL(appPath).href);
   checkSettings(env);
-  await run(app);
+  // Probot's Octokit, except that a secondary rate limit is waited out and retried (src/app.ts).
+  await run(app, { Octokit: GastownOctokit });
 } catch (err) {
   fail(err);
 }
