@@ -37,7 +37,7 @@ function withDotEnv() {
 try {
   const env = withDotEnv();
   if (!existsSync(appPath)) throw new Error(`${appPath} is missing: run "npm run build" first.`);
-  const { default: app, checkSettings } = await import(pathToFileURL(appPath).href);
+  const { default: app, checkSettings, GastownOctokit } = await import(pathToFileURL(appPath).href);
   const { startServer, privateKeyFromEnv } = await import(pathToFileURL(startServerPath).href);
   checkSettings(env);
   // Probot finds a key in PRIVATE_KEY, PRIVATE_KEY_PATH or a lone *.pem file here; so do we.
@@ -45,7 +45,8 @@ try {
   if (hasCredentials) {
     // As Probot's run() does: .env over the process environment, for the app's own settings.
     Object.assign(process.env, env);
-    const started = await startServer(app, { env: process.env });
+    // Probot's Octokit, except that a secondary rate limit is waited out and retried (src/app.ts).
+    const started = await startServer(app, { env: process.env, Octokit: GastownOctokit });
     process.on('SIGINT', async () => {
       console.info('Stopping server...');
       try {
@@ -59,7 +60,7 @@ try {
   } else {
     // Setup mode (the app.yml manifest flow): Probot's own server, which must work offline.
     if (env.NO_SMEE_SETUP === undefined) process.env.NO_SMEE_SETUP = 'true';
-    await run(app);
+    await run(app, { Octokit: GastownOctokit });
   }
 } catch (err) {
   fail(err);

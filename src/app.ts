@@ -4,7 +4,7 @@
  * place that reads `process.env`) for `probot run` and bin/start.js.
  */
 import { existsSync } from 'node:fs';
-import type { ApplicationFunction } from 'probot';
+import { ProbotOctokit, type ApplicationFunction } from 'probot';
 import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
 import type { AppDeps } from './github/app-deps.js';
@@ -70,6 +70,26 @@ export function checkSettings(env: Readonly<Record<string, string | undefined>>)
   if (keyPath && !env.PRIVATE_KEY?.trim() && !existsSync(keyPath))
     throw new GastownError('gastown_config', `PRIVATE_KEY_PATH: no such file: ${keyPath}`);
 }
+
+/** How many times a request GitHub turned down with a secondary rate limit is tried again. */
+export const SECONDARY_RATE_LIMIT_RETRIES = 2;
+
+/**
+ * Probot's Octokit for `npm start` (bin/start.js passes it to Probot's `run`). Probot's own
+ * settings only log a secondary rate limit and give up, which fails a whole plan halfway
+ * (a person must re-add the label); this one waits GitHub's `retry-after` and tries again,
+ * twice. Everything else is Probot's.
+ */
+export const GastownOctokit = ProbotOctokit.defaults((options: any) => ({
+  ...options,
+  throttle: {
+    ...options.throttle,
+    onSecondaryRateLimit: (retryAfter: number, request: { method: string; url: string }, octokit: { log: { warn(msg: string): void } }, retryCount: number) => {
+      octokit.log.warn(`Secondary rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s (${retryCount + 1}/${SECONDARY_RATE_LIMIT_RETRIES})`);
+      return retryCount < SECONDARY_RATE_LIMIT_RETRIES;
+    },
+  },
+}));
 
 const gastownApp: ApplicationFunction = (app, options) => createGastownApp(createAppDeps(process.env))(app, options);
 

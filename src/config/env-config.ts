@@ -31,6 +31,7 @@ const envSchema = z.object({
   WEBHOOK_PATH: optionalString.refine((v) => v === undefined || v.startsWith('/'), 'must be a path such as /api/github/webhooks'),
   WEBHOOK_PROXY_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://smee.io/<channel>'),
   GHE_HOST: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9.-]+(:\d+)?$/.test(v), 'must be a host name such as ghe.example.com (no https://)'),
+  GHE_PROTOCOL: optionalString.refine((v) => v === undefined || v === 'http' || v === 'https', 'must be http or https'),
   GASTOWN_DATA_DIR: optionalString,
   GASTOWN_GIT_URL: optionalString,
   ANTHROPIC_API_KEY: optionalString,
@@ -77,7 +78,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     port: e.PORT === undefined ? 3000 : Number(e.PORT),
     logLevel: e.LOG_LEVEL ?? 'info',
     dataDir: e.GASTOWN_DATA_DIR ?? '.gastown',
-    gitUrlTemplate: e.GASTOWN_GIT_URL ?? DEFAULT_GIT_URL_TEMPLATE,
+    gitUrlTemplate: e.GASTOWN_GIT_URL ?? gitUrlTemplateFor(e.GHE_HOST, e.GHE_PROTOCOL),
     anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
     model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,
     slack: slackConfigured
@@ -90,4 +91,14 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
         }
       : null,
   };
+}
+
+/**
+ * The git URL of a repository on the host the app talks to: github.com, or the GitHub
+ * Enterprise Server that Probot's own `GHE_HOST` / `GHE_PROTOCOL` name (its API is at
+ * `<protocol>://<host>/api/v3`, its git at `<protocol>://<host>/<owner>/<repo>.git`).
+ */
+export function gitUrlTemplateFor(gheHost: string | undefined, protocol: string | undefined): string {
+  if (gheHost === undefined) return DEFAULT_GIT_URL_TEMPLATE;
+  return `${protocol ?? 'https'}://x-access-token:{token}@${gheHost}/{owner}/{repo}.git`;
 }

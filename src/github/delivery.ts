@@ -36,6 +36,12 @@ export function repoScope(delivery: Delivery, actor: string = delivery.target.se
   return { owner: delivery.target.owner, repo: delivery.target.repo, octokit: delivery.octokit, config: delivery.config, log: delivery.log, actor };
 }
 
+/**
+ * The repository's web address, taken from the issue's own `html_url` (so a GitHub Enterprise
+ * host is kept); github.com when the issue URL is not of the usual shape.
+ */
 export function repoUrl(target: IssueTarget): string {
-  return `https://github.com/${target.owner}/${target.repo}`;
+  const suffix = `/issues/${target.issue.number}`;
+  const url = target.issue.url;
+  return /^https?:\/\//.test(url) && url.endsWith(suffix) ? url.slice(0, -suffix.length) : `https://github.com/${target.owner}/${target.repo}`;
 }

@@ -1,7 +1,10 @@
 /**
  * Flow 2 (dispatch) on GitHub: ready beads of convoys that are on GitHub are slung to
  * polecats up to the repository's concurrency cap, and each slung bead gets one workflow run
- * (`workflow_dispatch` on the polecat workflow, input `bead`). The run is dispatched first
+ * (`workflow_dispatch` on the polecat workflow, input `bead`). The ledger is pushed before
+ * the first dispatch: a run fetches it at once and must find its bead hooked there (with
+ * its issue link, for `Closes #n`), or it would sling the bead to itself under another
+ * polecat's name, or find nothing to do. The run is dispatched first
  * and then recorded on the bead: a crash in between costs a duplicate run, which the
  * runner's compare-and-swap claim makes harmless; a recorded dispatch is never repeated.
  */
@@ -25,7 +28,8 @@ export async function dispatchBeads(scope: DispatchScope, work: WorkDeps, opts: 
   try {
     const pending = await work.pendingDispatch(config.concurrency, opts);
     const workflow = config.polecatWorkflow;
-    if (workflow === null) return dispatched;
+    if (workflow === null || pending.length === 0) return dispatched;
+    await work.publish();
     for (const item of pending) {
       await forge.dispatchWorkflow({ workflow, ref: defaultBranch, inputs: { bead: item.bead.id } });
       await work.markDispatched(item);

@@ -125,6 +125,7 @@ export function ledgerWorkDeps(session: RepoLedgerSession): WorkDeps {
       }
       return pending.sort((a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id));
     },
+    publish: () => session.sync(),
     markDispatched: async (pending) => {
       await mutateBead(
         rig,

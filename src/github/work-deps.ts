@@ -41,6 +41,12 @@ export interface WorkDeps {
    * ones slung earlier whose dispatch was interrupted).
    */
   pendingDispatch(cap: number, opts?: DispatchOptions): Promise<PendingDispatch[]>;
+  /**
+   * Pushes the ledger to the repository now. A workflow run dispatched next fetches the
+   * ledger at once: it must find its bead hooked and linked to its issue, not the ledger as
+   * it was before this delivery.
+   */
+  publish(): Promise<void>;
   /** Records on the bead that this sling's run was dispatched. Idempotent. */
   markDispatched(pending: PendingDispatch): Promise<void>;
   findBead(id: string): Promise<Bead | null>;
@@ -60,6 +66,7 @@ export interface WorkDeps {
 /** For flows tested without a ledger: nothing to dispatch. */
 export const noWork: WorkDeps = {
   pendingDispatch: async () => [],
+  publish: async () => undefined,
   markDispatched: async () => undefined,
   findBead: async () => null,
   findConvoyById: async () => null,

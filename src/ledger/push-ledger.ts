@@ -35,8 +35,9 @@ export async function pushLedger(ledger: Ledger, remote: string, refs: string[],
       if (!m) continue;
       sawStatus = true;
       const dst = m[2]!.split(':')[1] ?? m[2]!;
-      if (m[1] !== '!') ok++;
-      else if (m[3]!.startsWith('[rejected]')) rejected.push(dst);
+      const verdict = pushVerdict(m[1]!, m[3]!);
+      if (verdict === 'ok') ok++;
+      else if (verdict === 'raced') rejected.push(dst);
       else refused.push({ ref: dst, why: m[3]! });
     }
     if (refused.length) throw refusal(remote, refused, stderr);
@@ -44,6 +45,20 @@ export async function pushLedger(ledger: Ledger, remote: string, refs: string[],
       throw new GastownError('gastown_sync', `cannot push the ledger to ${redact(remote)}: ${redact(stderr.trim().split('\n')[0] ?? '')}`);
   }
   return { ok, rejected };
+}
+
+/**
+ * One ref's line of `git push --porcelain`: pushed, lost a race (the remote's ref moved
+ * since the fetch: `[rejected]` non-fast-forward or stale lease, or `[remote rejected]`
+ * because the ref changed or was locked by another push between the remote's check and its
+ * update, which a busy remote such as GitHub says as "failed to update ref" or "cannot lock
+ * ref"), or refused for good (a hook, a protected ref).
+ */
+export function pushVerdict(flag: string, summary: string): 'ok' | 'raced' | 'refused' {
+  if (flag !== '!') return 'ok';
+  if (summary.startsWith('[rejected]')) return 'raced';
+  if (/^\[remote rejected\] \((?:failed to update ref|cannot lock ref|incorrect old value|failed to lock)/.test(summary)) return 'raced';
+  return 'refused';
 }
 
 /** The remote said no for a reason of its own: say which refs, why, and what its hooks printed. */

@@ -25,3 +25,14 @@ export async function ensureBuiltApp(): Promise<void> {
   }
   if (built < newestMtime(join(ROOT, 'src'))) await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
 }
+
+/** Bundles the CLI (dist/bundle/gt.cjs, what bin/gt runs) when it is missing or older than any source file. */
+export async function ensureBuiltCli(): Promise<void> {
+  let built = 0;
+  try {
+    built = Math.min(statSync(join(ROOT, 'dist/bundle/gt.cjs')).mtimeMs, statSync(join(ROOT, 'dist/bundle/gt-lazy.cjs')).mtimeMs);
+  } catch {
+    // not built yet
+  }
+  if (built < newestMtime(join(ROOT, 'src'))) await promisify(execFile)(process.execPath, ['scripts/bundle-cli.mjs'], { cwd: ROOT });
+}

@@ -28,17 +28,14 @@ interface RunnerFlags {
 
 /**
  * A GitHub forge when the environment is a GitHub Actions job (GITHUB_TOKEN and
- * GITHUB_REPOSITORY: the workflow's own least-privilege token); otherwise none.
+ * GITHUB_REPOSITORY: the workflow's own least-privilege token, at GITHUB_API_URL); otherwise none.
  */
 async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv): Promise<ForgePort | null> {
   const token = env.GITHUB_TOKEN?.trim();
   const repository = env.GITHUB_REPOSITORY?.trim();
   if (kind === 'local' || (kind === 'auto' && !(token && repository))) return null;
-  if (!token || !repository || !/^[^/\s]+\/[^/\s]+$/.test(repository))
-    throw new GastownError('gastown_config', '--forge github needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/repo');
-  const [{ ProbotOctokit }, { GitHubForge }] = await Promise.all([import('probot'), import('../../forge/github-forge.js')]);
-  const [owner, repo] = repository.split('/') as [string, string];
-  return new GitHubForge({ octokit: new ProbotOctokit({ auth: { token } }), owner, repo });
+  const { githubForgeFromEnv } = await import('../../forge/github-forge-from-env.js');
+  return githubForgeFromEnv(env);
 }
 
 /**

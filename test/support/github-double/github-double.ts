@@ -1,0 +1,320 @@
+/**
+ * A stateful stand-in for GitHub (test-only code), on 127.0.0.1 with a port of its own:
+ * the REST API under `/api/v3` and GraphQL at `/api/graphql`, where Probot looks for a
+ * GitHub Enterprise Server (`GHE_HOST=127.0.0.1:<port>`, `GHE_PROTOCOL=http`) and where
+ * `GITHUB_API_URL` points a workflow's job. It owns the repository's code (a bare git
+ * repository on `file://`), answers only the calls the app and the runner make, records
+ * every request, injects faults by route, sends signed webhooks for every change and runs
+ * `workflow_dispatch`ed workflows as an Actions runner would. See docs/architecture.md.
+ */
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { answerGraphql } from './graphql-api.js';
+import { BareRepo } from './bare-repo.js';
+import { GitHubState, type Actor, type Permission } from './github-state.js';
+import { answerRest, notFound, type ApiResponse } from './rest-api.js';
+import { WebhookSender } from './webhook-sender.js';
+import { WorkflowRuns } from './workflow-runs.js';
+
+export interface GitHubDoubleOptions {
+  owner: string;
+  repo: string;
+  /** A scratch directory: the bare repository and the workflow runs' workspaces go here. */
+  dir: string;
+  /** The repository's files on `main` at the start. */
+  files: Record<string, string>;
+  webhookSecret: string;
+  appId: number;
+  /** PEM of the app's public key: access-token requests must carry a JWT it verifies. */
+  appPublicKey?: string;
+  installationId?: number;
+  collaborators?: Record<string, Permission>;
+  /** Repository variables (`vars.*`) and secrets (`secrets.*`) the workflows see. */
+  variables?: Record<string, string>;
+  secrets?: Record<string, string>;
+  /** The `gt` that `npx gt` means in a workflow run (this checkout's bin/gt). */
+  gtBin: string;
+  stepTimeoutMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  status: number;
+  actor: string | null;
+}
+
+export interface Fault {
+  method?: string;
+  /** Matched against the path under /api/v3 (or `/api/graphql`). */
+  path: RegExp;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** How many matching requests fail (default 1). */
+  times?: number;
+  /** Matching requests let through before the first failure (default 0). */
+  after?: number;
+}
+
+interface TokenInfo {
+  actor: Actor;
+  kind: 'installation' | 'run';
+}
+
+export class GitHubDouble {
+  readonly state: GitHubState;
+  readonly repo: BareRepo;
+  readonly webhooks: WebhookSender;
+  readonly runs: WorkflowRuns;
+  readonly requests: RecordedRequest[] = [];
+  readonly app: Actor;
+  readonly installationId: number;
+  readonly #server: Server;
+  readonly #options: GitHubDoubleOptions;
+  readonly #tokens = new Map<string, TokenInfo>();
+  readonly #faults: (Fault & { left: number; skip: number })[] = [];
+  #port = 0;
+  #lastRequestAt = Date.now();
+
+  private constructor(options: GitHubDoubleOptions, port: number, server: Server) {
+    this.#options = options;
+    this.#server = server;
+    this.#port = port;
+    this.installationId = options.installationId ?? 4242;
+    const hosts = { webUrl: this.webUrl, apiUrl: this.apiUrl, owner: options.owner, repo: options.repo };
+    this.state = new GitHubState(options.owner, options.repo, hosts);
+    this.app = this.state.user('gastown[bot]', 'Bot', options.appId);
+    for (const [login, permission] of Object.entries(options.collaborators ?? {})) {
+      this.state.collaborators.set(login, permission);
+      this.state.user(login);
+    }
+    for (const [k, v] of Object.entries(options.variables ?? {})) this.state.variables.set(k, v);
+    this.repo = BareRepo.create(join(options.dir, 'github', options.owner, `${options.repo}.git`), options.files);
+    this.webhooks = new WebhookSender(this.state, options.webhookSecret, this.installationId, options.appId);
+    const actions = this.state.user('github-actions[bot]', 'Bot');
+    this.runs = new WorkflowRuns({
+      state: this.state,
+      repo: this.repo,
+      webhooks: this.webhooks,
+      apiUrl: this.apiUrl,
+      webUrl: this.webUrl,
+      gtBin: options.gtBin,
+      workDir: join(options.dir, 'actions'),
+      secrets: options.secrets,
+      stepTimeoutMs: options.stepTimeoutMs,
+      issueRunToken: () => {
+        const token = `ghs_run${randomBytes(12).toString('hex')}`;
+        this.#tokens.set(token, { actor: actions, kind: 'run' });
+        return { token, revoke: () => this.#tokens.delete(token) };
+      },
+    });
+  }
+
+  /** Starts the double on a free port of 127.0.0.1. */
+  static async start(options: GitHubDoubleOptions): Promise<GitHubDouble> {
+    let double: GitHubDouble | null = null;
+    const server = createServer((req, res) => {
+      void double!.#handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    mkdirSync(join(options.dir, 'actions'), { recursive: true });
+    double = new GitHubDouble(options, port, server);
+    return double;
+  }
+
+  /** `127.0.0.1:<port>`: Probot's GHE_HOST. */
+  get host(): string {
+    return `127.0.0.1:${this.#port}`;
+  }
+
+  get webUrl(): string {
+    return `http://${this.host}`;
+  }
+
+  /** GITHUB_API_URL; Probot's base URL with GHE_HOST and GHE_PROTOCOL=http. */
+  get apiUrl(): string {
+    return `${this.webUrl}/api/v3`;
+  }
+
+  /** A `GASTOWN_GIT_URL` template reaching this repository over file://. */
+  get gitUrlTemplate(): string {
+    return `file://${this.repo.path.replace(`/${this.#options.owner}/${this.#options.repo}.git`, '')}/{owner}/{repo}.git`;
+  }
+
+  /** Where webhooks go (the app's `/api/github/webhooks`). */
+  set webhookUrl(url: string) {
+    this.webhooks.url = url;
+  }
+
+  /** The next `times` requests matching `fault` fail with its status (and headers, such as `retry-after`). */
+  fault(fault: Fault): void {
+    this.#faults.push({ ...fault, left: fault.times ?? 1, skip: fault.after ?? 0 });
+  }
+
+  /** Requests counted as `METHOD path` (path under /api/v3), for assertions on what was called. */
+  count(method: string, path: RegExp): number {
+    return this.requests.filter((r) => r.method === method && path.test(r.path)).length;
+  }
+
+  /** Waits until no webhook is in flight and no workflow run is running (they may cause each other). */
+  async idle(): Promise<void> {
+    while (this.webhooks.inFlight || this.runs.active) {
+      await this.webhooks.settled();
+      await this.runs.settled();
+    }
+  }
+
+  /**
+   * Waits until nothing has happened for `ms`: no webhook in flight, no run active, no API
+   * request. (The app answers a webhook it is still handling after 9 s with 202, so a
+   * finished delivery does not prove the app is done.)
+   */
+  async quiet(ms = 1500, timeoutMs = 120_000): Promise<void> {
+    await this.until('a quiet moment', () => this.webhooks.inFlight === 0 && this.runs.active === 0 && Date.now() - this.#lastRequestAt > ms, timeoutMs);
+  }
+
+  /** Waits until `check` holds, polling every 50 ms; throws after `timeoutMs` naming `what`. */
+  async until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error(`GitHub double: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  // --- what people do on github.com ------------------------------------------------------
+
+  /** A person opens an issue (sends issues.opened). */
+  openIssue(login: string, title: string, body: string): number {
+    const issue = this.state.createIssue(this.state.user(login), { title, body });
+    this.webhooks.send('issues', 'opened', { issue: this.state.renderIssue(issue) }, issue.user);
+    return issue.number;
+  }
+
+  /** A person adds a label to an issue (sends issues.labeled). */
+  addLabel(login: string, number: number, label: string): void {
+    const issue = this.state.issues.get(number)!;
+    if (!issue.labels.includes(label)) issue.labels.push(label);
+    this.webhooks.send('issues', 'labeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
+  }
+
+  /** A person removes a label from an issue (sends issues.unlabeled). */
+  removeLabel(login: string, number: number, label: string): void {
+    const issue = this.state.issues.get(number)!;
+    issue.labels = issue.labels.filter((l) => l !== label);
+    this.webhooks.send('issues', 'unlabeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
+  }
+
+  /** A person presses "Merge pull request" (through the REST endpoint, as `gh pr merge` would). */
+  async mergePullRequest(login: string, number: number): Promise<ApiResponse> {
+    return this.#call(login, 'PUT', `/pulls/${number}/merge`, { merge_method: 'merge' });
+  }
+
+  /** A person closes a pull request without merging it. */
+  async closePullRequest(login: string, number: number): Promise<ApiResponse> {
+    return this.#call(login, 'PATCH', `/pulls/${number}`, { state: 'closed' });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+  }
+
+  async #call(login: string, method: string, path: string, body: unknown): Promise<ApiResponse> {
+    const token = `gho_person${randomBytes(8).toString('hex')}`;
+    this.#tokens.set(token, { actor: this.state.user(login), kind: 'installation' });
+    try {
+      const res = await fetch(`${this.apiUrl}/repos/${this.#options.owner}/${this.#options.repo}${path}`, {
+        method,
+        headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) : undefined };
+    } finally {
+      this.#tokens.delete(token);
+    }
+  }
+
+  // --- HTTP ----------------------------------------------------------------------------
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.webUrl);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const method = req.method ?? 'GET';
+    const path = url.pathname.startsWith('/api/v3') ? url.pathname.slice('/api/v3'.length) || '/' : url.pathname;
+    const auth = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
+    let answer: ApiResponse;
+    let actor: string | null = null;
+    try {
+      let fault = this.#faults.find((f) => f.left > 0 && (!f.method || f.method === method) && f.path.test(path));
+      if (fault && fault.skip > 0) {
+        fault.skip--;
+        fault = undefined;
+      }
+      if (fault) {
+        fault.left--;
+        answer = { status: fault.status, json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' }, headers: fault.headers };
+      } else if (method === 'POST' && /^\/app\/installations\/(\d+)\/access_tokens$/.test(path)) {
+        answer = this.#accessToken(auth, Number(path.split('/')[3]));
+      } else if (method === 'GET' && path.toLowerCase() === `/repos/${this.#options.owner}/${this.#options.repo}/installation`.toLowerCase()) {
+        // `apps.getRepoInstallation`, with the app's JWT (the Slack bot finds a repository's installation so).
+        answer = auth && this.#jwtValid(auth)
+          ? { status: 200, json: { id: this.installationId, app_id: this.#options.appId, app_slug: 'gastown', target_type: 'User', account: this.state.renderUser(this.state.user(this.#options.owner)), repository_selection: 'all', permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'] } }
+          : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
+      } else {
+        const token = auth ? this.#tokens.get(auth) : undefined;
+        actor = token?.actor.login ?? null;
+        if (!token) answer = { status: 401, json: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } };
+        else if (method === 'POST' && url.pathname === '/api/graphql') {
+          const gql = await answerGraphql(this.state, this.repo, raw ? JSON.parse(raw) : {});
+          answer = { status: gql.status, json: gql.json };
+        } else if (url.pathname.startsWith('/api/v3/')) {
+          const body = raw ? JSON.parse(raw) : undefined;
+          answer = await answerRest(this, { method, path, query: url.searchParams, headers: req.headers, body, actor: token.actor, kind: token.kind, url: url.toString() });
+        } else answer = notFound();
+      }
+    } catch (err) {
+      answer = { status: 500, json: { message: `GitHub double: ${(err as Error).stack ?? err}` } };
+    }
+    this.requests.push({ method, path, status: answer.status, actor });
+    this.#lastRequestAt = Date.now();
+    const headers: Record<string, string> = { 'x-github-request-id': randomBytes(6).toString('hex'), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...(answer.headers ?? {}) };
+    if (answer.text !== undefined) {
+      res.writeHead(answer.status, headers).end(answer.text);
+    } else if (answer.json !== undefined) {
+      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(answer.json));
+    } else {
+      res.writeHead(answer.status, headers).end();
+    }
+  }
+
+  /** `POST /app/installations/:id/access_tokens` with the app's JWT (verified when the public key is known). */
+  #accessToken(jwt: string | null, installationId: number): ApiResponse {
+    if (!jwt || !this.#jwtValid(jwt)) return { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
+    if (installationId !== this.installationId) return notFound();
+    const token = `ghs_${randomBytes(18).toString('hex')}`;
+    this.#tokens.set(token, { actor: this.app, kind: 'installation' });
+    const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      status: 201,
+      json: { token, expires_at: expires, permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, repository_selection: 'all' },
+    };
+  }
+
+  #jwtValid(jwt: string): boolean {
+    const [header, payload, signature] = jwt.split('.');
+    if (!header || !payload || !signature) return false;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown; exp?: number };
+    if (String(claims.iss) !== String(this.#options.appId)) return false;
+    if (!this.#options.appPublicKey) return true;
+    return verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), createPublicKey(this.#options.appPublicKey), Buffer.from(signature, 'base64url'));
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The app as `npm start` runs it: `node bin/start.js` (the compiled app under Probot's own
+ * server) in an empty directory, with the settings given, on a free port. Its log is kept
+ * for a failing test to print.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/built-dist.js';
+
+export interface RunningApp {
+  port: number;
+  /** Where GitHub sends webhooks (Probot's default WEBHOOK_PATH). */
+  webhookUrl: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on now (Probot's Server ignores port 0: TOOLCHAIN pitfall 3). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startGastownApp(cwd: string, env: Record<string, string>): Promise<RunningApp> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/start.js')], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: cwd, HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(`http://127.0.0.1:${port}/gastown/health`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > end) {
+      child.kill('SIGKILL');
+      throw new Error(`the app did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    webhookUrl: `http://127.0.0.1:${port}/api/github/webhooks`,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
