@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { addDependency, createBead } from '../../src/rig/beads.js';
 import { recordMerged } from '../../src/rig/advance.js';
+import { recordPlan } from '../../src/rig/record-plan.js';
 import { Rig } from '../../src/rig/rig.js';
 import type { DoctorCheck } from '../../src/rig/doctor.js';
 import type { Bead } from '../../src/town/types.js';
@@ -92,6 +93,17 @@ describe('gt bead show lists dependents from the index', () => {
     expect((await stored(rig, old.id)).dependents).toEqual([ids.y!]);
     // The import's feed event landed in the same transaction.
     expect((await ok<{ message: string }[]>(run, ['feed'])).map((e) => e.message)).toContain('imported 3 beads');
+  });
+
+  test("after the Mayor's recordPlan", async () => {
+    const { rig, run } = await freshRig();
+    const step = (key: string, blockedBy: string[] = []) => ({ key, title: `Step ${key}`, description: 'd', acceptance: [], files: [], blockedBy });
+    const plan = { summary: 's', beads: [step('api'), step('ui', ['api']), step('docs', ['api', 'ui'])] };
+    const { beads } = await recordPlan(rig, { sourceKey: 'local:deps', title: 'Plan', source: { kind: 'local' }, plan, planner: 'checklist', usage: null, requireApproval: false });
+    const id = (key: string) => beads.find((b) => b.key === key)!.id;
+    expect(await show(run, id('api'))).toEqual([id('ui'), id('docs')].sort());
+    expect(await show(run, id('ui'))).toEqual([id('docs')]);
+    expect((await stored(rig, id('docs'))).dependents).toEqual([]);
   });
 
   test('a merge frees the dependents whose other blockers are closed (read from the index)', async () => {
