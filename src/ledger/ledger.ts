@@ -223,7 +223,8 @@ export class Ledger {
    * How many refs lie under `<prefix><sub>` (tombstones included), without listing them
    * when refs are plain files: the lines of `packed-refs` in that range plus the loose ref
    * files not also packed. An estimate a caller may size things by (id lengths), not a
-   * snapshot: it can be off by writes that land while it counts.
+   * snapshot: it can be off by writes that land while it counts. `sub` is a kind (`beads/`):
+   * loose refs are counted one directory deep.
    */
   async countRefs(sub: string): Promise<number> {
     const counted = this.refFiles?.count(`${this.prefix}${sub}`);

@@ -52,7 +52,8 @@ export class RefFiles {
 
   /**
    * How many refs lie under `prefix` (which ends with '/'): the packed ones plus the loose
-   * files not also packed. Undefined when git must answer (packed-refs unreadable).
+   * files not also packed. Loose refs are counted one directory deep (a kind's directory;
+   * ids hold no '/'). Undefined when git must answer (packed-refs unreadable).
    */
   count(prefix: string): number | undefined {
     const text = this.packedText();
@@ -60,11 +61,10 @@ export class RefFiles {
     const packed = text ?? '';
     let n = 0;
     for (let at = packed.indexOf(` ${prefix}`); at >= 0; at = packed.indexOf(` ${prefix}`, at + 1)) n++;
+    // One level: entity ids hold no '/', so a kind's directory holds only ref files (and locks).
     let loose: string[];
     try {
-      loose = (readdirSync(join(this.gitDir, prefix), { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
-        .filter((d) => d.isFile() && !d.name.endsWith('.lock'))
-        .map((d) => `${join(d.parentPath ?? (d as unknown as { path: string }).path, d.name).slice(join(this.gitDir).length + 1)}`);
+      loose = readdirSync(join(this.gitDir, prefix)).filter((name) => !name.endsWith('.lock'));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return n;
@@ -72,11 +72,11 @@ export class RefFiles {
     }
     if (loose.length === 0 || n === 0) return n + loose.length;
     // A ref written since the last pack-refs is in both places: count it once.
-    if (loose.length <= 32) return n + loose.filter((ref) => !packed.includes(` ${ref}\n`)).length;
+    if (loose.length <= 32) return n + loose.filter((name) => !packed.includes(` ${prefix}${name}\n`)).length;
     const first = packed.indexOf(` ${prefix}`);
     const end = packed.indexOf('\n', packed.lastIndexOf(` ${prefix}`));
     const inPack = new Set(packed.slice(first, end < 0 ? undefined : end).split('\n').map((l) => l.slice(l.indexOf(' ') + 1)));
-    return n + loose.filter((ref) => !inPack.has(ref)).length;
+    return n + loose.filter((name) => !inPack.has(`${prefix}${name}`)).length;
   }
 
   /**

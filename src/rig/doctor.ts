@@ -168,6 +168,8 @@ async function dependentsCheck(rig: Rig, fix: boolean): Promise<DoctorCheck> {
     `${w.bead}${w.missing.length ? ` misses ${w.missing.join(', ')}` : ''}${w.extra.length ? ` lists ${w.extra.join(', ')} (not waiting on it)` : ''}`;
   let rebuilt = 0;
   if (fix) rebuilt = await rebuildDependents(rig);
+  // Thousands of rewritten beads leave as many loose refs, which slow every listing.
+  if (rebuilt >= 1000) await runGit(['pack-refs', '--all'], { cwd: rig.repoDir }).catch(() => undefined);
   const { wrong, unindexed, beads } = await checkDependents(rig);
   const done = fix && rebuilt ? `rebuilt the index of ${rebuilt} beads; ` : '';
   if (wrong.length)
