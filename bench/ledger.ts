@@ -6,7 +6,9 @@
  *   npm run bench:ledger -- 2000    # other sizes
  *
  * Targets (2-core machine): import of 10,000 ≤ 5 s; `gt ready --json` over 10,000 ≤ 400 ms
- * cold (a new process); one update ≤ 50 ms; no lost update.
+ * cold (a new process); one update ≤ 50 ms; no lost update. Then single-bead commands
+ * (show, dep add, create --blocked-by, update) at every size, the sizes interleaved run by
+ * run so a busy machine slows them alike: at the largest size within 1.2x of the smallest.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +60,15 @@ function spread(xs: number[]): string {
   return `min ${fmt(s[0]!)}, p90 ${fmt(s[Math.floor(s.length * 0.9)]!)} of ${s.length}`;
 }
 
-function bench(n: number): Row[] {
+interface Sized {
+  n: number;
+  rows: Row[];
+  rig: string;
+  ids: Record<string, string>;
+  dir: string;
+}
+
+function bench(n: number): Sized {
   const dir = mkdtempSync(join(tmpdir(), `gt-bench-${n}-`));
   try {
     const rig = join(dir, 'rig');
@@ -133,10 +143,49 @@ function bench(n: number): Row[] {
       spawnSync('git', ['push', '-q', remote, 'refs/gastown/*:refs/gastown/*'], { cwd: rig, env });
     });
     rows.push({ what: 'gt sync pushing one changed bead', ours: syncMs, naive: naiveSync });
-    return rows;
-  } finally {
+    return { n, rows, rig, ids, dir };
+  } catch (e) {
     rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
+}
+
+/**
+ * Commands about one bead, which must not grow with the number of beads: per run, each
+ * size in turn, so load on a shared machine falls on every size alike. Each run uses its
+ * own blocker (the first bead of another chain of ten) so no index grows run over run.
+ */
+function singleBead(all: Sized[], runs = 11): void {
+  const ops = ['gt bead show', 'gt dep add', 'gt bead create --blocked-by', 'gt bead update'] as const;
+  const times = new Map(all.map((s) => [s.n, new Map(ops.map((o) => [o, [] as number[]]))]));
+  const once = (s: Sized, i: number, record: boolean) => {
+    const blocker = s.ids[`k${10 * (i + 1) + 7}`]!;
+    const shown = s.ids[`k${10 * (i + 1) + 5}`]!;
+    const target = JSON.parse(gt(s.rig, ['bead', 'create', `dep target ${i}`, '--json'])).id as string;
+    const t = times.get(s.n)!;
+    const run = (op: (typeof ops)[number], args: string[]) => {
+      const ms = time(() => gt(s.rig, args));
+      if (record) t.get(op)!.push(ms);
+    };
+    run('gt bead show', ['bead', 'show', shown]);
+    run('gt dep add', ['dep', 'add', target, '--blocked-by', blocker]);
+    run('gt bead create --blocked-by', ['bead', 'create', `new ${i}`, '--blocked-by', blocker]);
+    run('gt bead update', ['bead', 'update', shown, '--title', `Renamed ${i}`]);
+  };
+  for (const s of all) once(s, runs, false); // compiles each command's code cache
+  for (let i = 0; i < runs; i++) for (const s of all) once(s, i, true);
+  const small = all[0]!;
+  const large = all[all.length - 1]!;
+  console.log(`\nsingle-bead commands (median of ${runs}, sizes interleaved run by run)`);
+  console.log(`${'operation'.padEnd(30)} ${all.map((s) => `${s.n} beads`.padStart(13)).join(' ')} ${'ratio'.padStart(7)}  target  spread (min, p90)`);
+  for (const op of ops) {
+    const med = all.map((s) => median(times.get(s.n)!.get(op)!));
+    const ratio = med[med.length - 1]! / med[0]!;
+    console.log(
+      `${op.padEnd(30)} ${med.map((m) => fmt(m).padStart(13)).join(' ')} ${`${ratio.toFixed(2)}x`.padStart(7)}  ≤ 1.2x  ${all.map((s) => `${s.n}: ${spread(times.get(s.n)!.get(op)!)}`).join('; ')}`,
+    );
+  }
+  if (all.length > 1) console.log(`(ratio: ${large.n} beads against ${small.n})`);
 }
 
 const runs = sizes.length ? sizes : [1000, 10000];
@@ -147,12 +196,18 @@ console.log(`gt ledger benchmark (node ${process.version}, ${runs.join(' and ')}
   const floorNoCa = Math.min(...Array.from({ length: 20 }, () => time(() => spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } }))));
   console.log(`node -e 0: ${fmt(floor)}${process.env.NODE_EXTRA_CA_CERTS ? ` (${fmt(floorNoCa)} without NODE_EXTRA_CA_CERTS, which gt drops for offline commands)` : ''}`);
 }
-for (const n of runs) {
-  const rows = bench(n);
-  console.log(`\n${n} beads`);
-  console.log(`${'operation'.padEnd(38)} ${'gt'.padStart(10)} ${'naive'.padStart(10)} ${'speed-up'.padStart(9)}  target`);
-  for (const r of rows)
-    console.log(
-      `${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${fmt(r.naive).padStart(10)} ${`${(r.naive / r.ours).toFixed(1)}x`.padStart(9)}  ${r.target ?? ''}${r.spread ? `  (median; ${r.spread})` : ''}`,
-    );
+const sized: Sized[] = [];
+try {
+  for (const n of runs) {
+    const { rows } = sized[sized.push(bench(n)) - 1]!;
+    console.log(`\n${n} beads`);
+    console.log(`${'operation'.padEnd(38)} ${'gt'.padStart(10)} ${'naive'.padStart(10)} ${'speed-up'.padStart(9)}  target`);
+    for (const r of rows)
+      console.log(
+        `${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${fmt(r.naive).padStart(10)} ${`${(r.naive / r.ours).toFixed(1)}x`.padStart(9)}  ${r.target ?? ''}${r.spread ? `  (median; ${r.spread})` : ''}`,
+      );
+  }
+  singleBead(sized);
+} finally {
+  for (const s of sized) rmSync(s.dir, { recursive: true, force: true });
 }

@@ -218,6 +218,26 @@ export class Ledger {
   }
 
   /**
+   * Whether a ref exists for this entity, a tombstone included (ids of deleted entities stay
+   * taken). Straight from the ref files when it can: no git process, no listing.
+   */
+  async exists(kind: DocKind, id: string): Promise<boolean> {
+    return (await this.tip(this.ref(kind, id))) !== null;
+  }
+
+  /**
+   * How many refs lie under `<prefix><sub>` (tombstones included), without listing them
+   * when refs are plain files: the lines of `packed-refs` in that range plus the loose ref
+   * files not also packed. An estimate a caller may size things by (id lengths), not a
+   * snapshot: it can be off by writes that land while it counts. `sub` is a kind (`beads/`):
+   * loose refs are counted one directory deep.
+   */
+  async countRefs(sub: string): Promise<number> {
+    const counted = this.refFiles?.count(`${this.prefix}${sub}`);
+    return counted ?? (await this.refs(sub)).size;
+  }
+
+  /**
    * Every entity of a kind. Unchanged entities come from a local cache keyed by commit id.
    * An entity whose value cannot be read or fails its check is left out (and reported); the
    * cache holds only good values, so a bad one is looked at again next time.
@@ -323,40 +343,7 @@ export class Ledger {
    */
   async transact<R>(fn: (tx: Transaction) => Promise<R> | R, opts: WriteOptions = {}): Promise<R> {
     for (let attempt = 0; ; attempt++) {
-      const writes = new Map<string, PendingWrite>();
-      const seen = new Map<string, string | null>();
-      const tx: Transaction = {
-        get: async <T>(kind: DocKind, id: string) => {
-          const ref = this.ref(kind, id);
-          const pending = writes.get(ref);
-          if (pending) return pending.delete ? null : (pending.value as T);
-          const v = await this.current<T>(kind, id);
-          seen.set(ref, v?.oid ?? null);
-          return v && !isTombstone(v.value) ? v.value : null;
-        },
-        put: (kind, id, value, summary) => {
-          const ref = this.ref(kind, id);
-          writes.set(ref, {
-            ref,
-            kind,
-            oldOid: null,
-            value,
-            delete: false,
-            summary: summary ?? `${opts.message ?? 'update'} ${kind}/${id}`,
-            keepHistory: kind !== 'heartbeats',
-          });
-        },
-        delete: (kind, id, summary) => {
-          const ref = this.ref(kind, id);
-          writes.set(ref, { ref, kind, oldOid: null, value: null, delete: true, summary: summary ?? `delete ${kind}/${id}`, keepHistory: true });
-        },
-        append: (chain, name, entry, summary) => {
-          const ref = this.ref(chain, name);
-          const prev = writes.get(ref);
-          const list = prev ? [...(prev.value as unknown[]), entry] : [entry];
-          writes.set(ref, { ref, kind: chain, oldOid: null, value: list, delete: false, summary: summary ?? `append ${chain}/${name}`, keepHistory: true });
-        },
-      };
+      const { tx, writes, seen } = this.txView(opts);
       const result = await fn(tx);
       if (writes.size === 0) return result;
       const outcome = await this.commitWrites([...writes.values()], seen, opts.actor ?? 'gastown');
@@ -369,6 +356,45 @@ export class Ledger {
     }
   }
 
+  /** A fresh transaction: reads record the version seen, writes are collected for one commit. */
+  private txView(opts: WriteOptions): { tx: Transaction; writes: Map<string, PendingWrite>; seen: Map<string, string | null> } {
+    const writes = new Map<string, PendingWrite>();
+    const seen = new Map<string, string | null>();
+    const tx: Transaction = {
+      get: async <T>(kind: DocKind, id: string) => {
+        const ref = this.ref(kind, id);
+        const pending = writes.get(ref);
+        if (pending) return pending.delete ? null : (pending.value as T);
+        const v = await this.current<T>(kind, id);
+        seen.set(ref, v?.oid ?? null);
+        return v && !isTombstone(v.value) ? v.value : null;
+      },
+      put: (kind, id, value, summary) => {
+        const ref = this.ref(kind, id);
+        writes.set(ref, {
+          ref,
+          kind,
+          oldOid: null,
+          value,
+          delete: false,
+          summary: summary ?? `${opts.message ?? 'update'} ${kind}/${id}`,
+          keepHistory: kind !== 'heartbeats',
+        });
+      },
+      delete: (kind, id, summary) => {
+        const ref = this.ref(kind, id);
+        writes.set(ref, { ref, kind, oldOid: null, value: null, delete: true, summary: summary ?? `delete ${kind}/${id}`, keepHistory: true });
+      },
+      append: (chain, name, entry, summary) => {
+        const ref = this.ref(chain, name);
+        const prev = writes.get(ref);
+        const list = prev ? [...(prev.value as unknown[]), entry] : [entry];
+        writes.set(ref, { ref, kind: chain, oldOid: null, value: list, delete: false, summary: summary ?? `append ${chain}/${name}`, keepHistory: true });
+      },
+    };
+    return { tx, writes, seen };
+  }
+
   /** Convenience for a single append outside any other write. */
   async append<T>(chain: ChainKind, name: string, entry: T, opts: WriteOptions = {}): Promise<void> {
     await this.transact((tx) => tx.append(chain, name, entry, opts.message), opts);
@@ -377,9 +403,20 @@ export class Ledger {
   /**
    * Bulk creation in one transaction: every ref must not exist yet. Used by import; one
    * `update-ref` for all refs, objects written in-process, the list cache primed.
+   *
+   * `also`, when given, runs like a `transact` function (fresh reads each attempt, no
+   * outside effects) and its writes (a few updates of existing entities, a feed entry)
+   * commit in the same all-or-nothing transaction as the creates. When one of its refs
+   * moved meanwhile only `also` runs again; the created entities' objects are written once.
    */
-  async createMany<T>(kind: DocKind, items: { id: string; value: T }[], opts: WriteOptions = {}): Promise<void> {
-    const sig = this.signature(opts.actor ?? 'gastown');
+  async createMany<T, R = void>(
+    kind: DocKind,
+    items: { id: string; value: T }[],
+    opts: WriteOptions = {},
+    also?: (tx: Transaction) => Promise<R> | R,
+  ): Promise<R | undefined> {
+    const actor = opts.actor ?? 'gastown';
+    const sig = this.signature(actor);
     const updates: RefUpdate[] = [];
     const file = fileNameFor(kind);
     const fresh: Versioned<T>[] = [];
@@ -402,13 +439,30 @@ export class Ledger {
       fresh.push({ id: item.id, oid, value: item.value });
     }
     pack?.finish();
-    const outcome = await this.applyUpdates(updates);
-    if (outcome !== 'ok')
-      throw new GastownError('gastown_conflict', `bulk create failed: ${outcome.message}`, { ref: outcome.ref });
+    const created = new Set(updates.map((u) => u.ref));
+    let result: R | undefined;
+    for (let attempt = 0; ; attempt++) {
+      let extra: RefUpdate[] = [];
+      if (also) {
+        const { tx, writes, seen } = this.txView(opts);
+        result = await also(tx);
+        const own = [...writes.values()];
+        if (own.some((w) => created.has(w.ref))) throw new GastownError('gastown_bad_input', 'createMany: `also` must not write the refs being created');
+        extra = await this.buildUpdates(own, seen, actor);
+      }
+      const outcome = await this.applyUpdates([...updates, ...extra]);
+      if (outcome === 'ok') break;
+      // A created ref that exists now is a real conflict; a moved ref of `also` is a lost race.
+      const lostRace = extra.length > 0 && (outcome.ref ? !created.has(outcome.ref) : (await Promise.all(updates.map((u) => this.tip(u.ref)))).every((t) => t === null));
+      if (!lostRace || attempt >= this.maxRetries)
+        throw new GastownError('gastown_conflict', `bulk create failed: ${outcome.message}`, { ref: outcome.ref });
+      await sleep(Math.min(50, 1 + Math.random() * (2 + attempt * 2)));
+    }
     this.cache.merge(this.prefix, kind, fresh);
     // Thousands of new loose refs would slow every later listing (51 ms against 9 ms packed
     // for 10,000); git's own pack-refs takes its lock, so concurrent writers stay safe.
     if (items.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: this.repoDir }).catch(() => undefined);
+    return result;
   }
 
   /**
@@ -586,6 +640,12 @@ export class Ledger {
   }
 
   private async commitWrites(writes: PendingWrite[], seen: Map<string, string | null>, actor: string): Promise<'ok' | 'retry'> {
+    const outcome = await this.applyUpdates(await this.buildUpdates(writes, seen, actor));
+    return outcome === 'ok' ? 'ok' : 'retry';
+  }
+
+  /** The objects of a transaction's writes (written here) and the ref updates that publish them. */
+  private async buildUpdates(writes: PendingWrite[], seen: Map<string, string | null>, actor: string): Promise<RefUpdate[]> {
     // Refs written without being read first (appends, blind puts) compare against the tip now.
     const unread = writes.filter((w) => !seen.has(w.ref));
     if (unread.length) {
@@ -627,8 +687,7 @@ export class Ledger {
       });
       updates.push({ ref: w.ref, newOid: oid, oldOid: old });
     }
-    const outcome = await this.applyUpdates(updates);
-    return outcome === 'ok' ? 'ok' : 'retry';
+    return updates;
   }
 
   /**

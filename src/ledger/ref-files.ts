@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unlinkQuietly, type Journal } from './journal.js';
 import type { OwnerFile } from './lock-owner.js';
@@ -48,6 +48,35 @@ export class RefFiles {
     }
     const oid = text.trim();
     return this.isOid(oid) ? oid : undefined;
+  }
+
+  /**
+   * How many refs lie under `prefix` (which ends with '/'): the packed ones plus the loose
+   * files not also packed. Loose refs are counted one directory deep (a kind's directory;
+   * ids hold no '/'). Undefined when git must answer (packed-refs unreadable).
+   */
+  count(prefix: string): number | undefined {
+    const text = this.packedText();
+    if (text === undefined) return undefined;
+    const packed = text ?? '';
+    let n = 0;
+    for (let at = packed.indexOf(` ${prefix}`); at >= 0; at = packed.indexOf(` ${prefix}`, at + 1)) n++;
+    // One level: entity ids hold no '/', so a kind's directory holds only ref files (and locks).
+    let loose: string[];
+    try {
+      loose = readdirSync(join(this.gitDir, prefix)).filter((name) => !name.endsWith('.lock'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return n;
+      return undefined;
+    }
+    if (loose.length === 0 || n === 0) return n + loose.length;
+    // A ref written since the last pack-refs is in both places: count it once.
+    if (loose.length <= 32) return n + loose.filter((name) => !packed.includes(` ${prefix}${name}\n`)).length;
+    const first = packed.indexOf(` ${prefix}`);
+    const end = packed.indexOf('\n', packed.lastIndexOf(` ${prefix}`));
+    const inPack = new Set(packed.slice(first, end < 0 ? undefined : end).split('\n').map((l) => l.slice(l.indexOf(' ') + 1)));
+    return n + loose.filter((name) => !inPack.has(`${prefix}${name}`)).length;
   }
 
   /**

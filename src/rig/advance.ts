@@ -1,9 +1,9 @@
 import { GastownError } from '../errors.js';
 import { landConvoy } from '../town/convoy.js';
-import { readyBeads } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Hook } from '../town/types.js';
-import { allBeads, checkBeadId } from './beads.js';
+import { checkBeadId } from './beads.js';
+import { readyDependentsOf } from './dependents.js';
 import type { Rig } from './rig.js';
 
 export interface MergedOutcome {
@@ -62,7 +62,8 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
     },
     { actor: rig.actor },
   );
-  const newlyReady = outcome.changed ? readyBeads(await allBeads(rig)).filter((b) => b.blockedBy.includes(beadId)) : [];
+  // From the closed bead's dependents index, not a scan of every bead.
+  const newlyReady = outcome.changed ? await readyDependentsOf(rig, outcome.bead) : [];
   return { ...outcome, newlyReady };
 }
 

@@ -6,6 +6,7 @@ import { shortId } from '../town/ids.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, BeadPatch, BeadStatus, NewBeadInput } from '../town/types.js';
 import { BEAD_STATUSES } from '../town/types.js';
+import { dependentsOf, indexWriter } from './dependents.js';
 import type { Rig } from './rig.js';
 
 /** Every bead (one `for-each-ref` plus the list cache). */
@@ -35,18 +36,37 @@ export async function beadIds(rig: Rig): Promise<Set<string>> {
   return new Set([...refs.keys()].map((r) => r.slice(base.length)));
 }
 
-/** Creates one bead; its blockers must exist and must not make a cycle. */
+/**
+ * A fresh bead id without listing the beads: the id's length is sized by a count of the
+ * refs, and each candidate is looked up by its own ref (a deleted bead's id stays taken).
+ */
+async function freshBeadId(rig: Rig, title: string): Promise<string> {
+  const population = (await rig.ledger.countRefs('beads/')) + 1;
+  const seed = rig.seed(title);
+  const taken = new Set<string>();
+  for (;;) {
+    const id = shortId('gt', seed, (x) => taken.has(x), population);
+    if (!(await rig.ledger.exists('beads', id))) return id;
+    taken.add(id);
+  }
+}
+
+/**
+ * Creates one bead; its blockers must exist (it is added to each one's dependents index in
+ * the same transaction) and must not make a cycle.
+ */
 export async function createBead(rig: Rig, input: NewBeadInput): Promise<Bead> {
-  const taken = await beadIds(rig);
-  const id = await newBeadId(rig, input.title, taken);
-  const bead = newBead(input, id, rig.at());
-  const missing = bead.blockedBy.filter((b) => !taken.has(b));
-  if (missing.length) throw new GastownError('gastown_not_found', `unknown blocker ${missing.join(', ')}`, { missing });
-  if (bead.parent && !taken.has(bead.parent)) throw new GastownError('gastown_not_found', `unknown parent ${bead.parent}`);
+  const id = await freshBeadId(rig, input.title);
+  const bead: Bead = { ...newBead(input, id, rig.at()), dependents: [] };
+  if (bead.parent && !(await rig.ledger.exists('beads', bead.parent))) throw new GastownError('gastown_not_found', `unknown parent ${bead.parent}`);
   // A new bead can only close a cycle through its own edges, and nothing points at it yet.
   await rig.ledger.transact(
     async (tx) => {
       if (await tx.get('beads', id)) throw new GastownError('gastown_conflict', `bead ${id} already exists`);
+      const index = indexWriter(rig, tx);
+      const missing: string[] = [];
+      for (const b of new Set(bead.blockedBy)) if (!(await index.link(b, id))) missing.push(b);
+      if (missing.length) throw new GastownError('gastown_not_found', `unknown blocker ${missing.join(', ')}`, { missing });
       tx.put('beads', id, bead, `create beads/${id}`);
       rig.emit(tx, 'bead_created', `created ${id}: ${bead.title}`, { bead: id, convoy: bead.convoy });
     },
@@ -86,8 +106,8 @@ export async function showBead(rig: Rig, id: string): Promise<BeadDetail> {
   const blockers = await rig.ledger.getMany<Bead>('beads', bead.blockedBy);
   const byId = new Map(blockers.map((b) => [b.id, b.value]));
   const { open, missing } = blockersOf(bead, byId);
-  // Dependents need the whole graph; the cached list makes that one file read.
-  const dependents = (await allBeads(rig)).filter((b) => b.blockedBy.includes(id)).map((b) => b.id);
+  // From the bead's own dependents index (rig/dependents.ts), not a scan of every bead.
+  const dependents = await dependentsOf(rig, bead);
   return {
     bead,
     blockers: bead.blockedBy.map((b) => ({ id: b, status: byId.get(b)?.status ?? 'missing', title: byId.get(b)?.title ?? null })),
@@ -136,32 +156,69 @@ export function reopenBead(rig: Rig, id: string): Promise<Bead> {
   return mutateBead(rig, id, (b) => transitionBead(b, 'open', rig.at()), { type: 'bead_reopened', message: (b) => `reopened ${b.id}` });
 }
 
-/** Adds a `blocks` edge: `blocker` must close before `bead` is ready. Rejects cycles. */
+/**
+ * Adds a `blocks` edge: `blocker` must close before `bead` is ready. Rejects cycles. The
+ * blocker's dependents index changes in the same transaction, and the cycle check reads
+ * inside it, so of two concurrent edges closing a cycle (both write both beads) the one
+ * that re-runs sees the other and is refused.
+ */
 export async function addDependency(rig: Rig, beadId: string, blockerId: string): Promise<Bead> {
   checkBeadId(beadId);
   checkBeadId(blockerId);
   if (beadId === blockerId) throw new GastownError('gastown_cycle', `${beadId} cannot block itself`);
-  const all = await allBeads(rig);
-  if (!all.some((b) => b.id === blockerId)) throw new GastownError('gastown_not_found', `no bead ${blockerId}`);
-  assertNoCycleWith(all, beadId, [blockerId]);
-  return mutateBead(
-    rig,
-    beadId,
-    (b) => (b.blockedBy.includes(blockerId) ? b : { ...b, blockedBy: [...b.blockedBy, blockerId], updatedAt: rig.at() }),
-    { type: 'bead_updated', message: (b) => `${b.id} now blocked by ${blockerId}` },
+  return rig.ledger.transact(
+    async (tx) => {
+      if (!(await tx.get<Bead>('beads', blockerId))) throw new GastownError('gastown_not_found', `no bead ${blockerId}`);
+      const bead = await tx.get<Bead>('beads', beadId);
+      if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`, { bead: beadId });
+      assertNoCycleWith(await ancestorsOf(rig, blockerId, beadId), beadId, [blockerId]);
+      let next = bead;
+      if (!bead.blockedBy.includes(blockerId)) {
+        next = { ...bead, blockedBy: [...bead.blockedBy, blockerId], updatedAt: rig.at() };
+        tx.put('beads', beadId, next, `bead_updated beads/${beadId}`);
+        rig.emit(tx, 'bead_updated', `${beadId} now blocked by ${blockerId}`, { bead: beadId, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+      }
+      // Also when the edge was there already: an index that missed it is mended.
+      await indexWriter(rig, tx).link(blockerId, beadId);
+      return next;
+    },
+    { actor: rig.actor },
   );
 }
 
-export function removeDependency(rig: Rig, beadId: string, blockerId: string): Promise<Bead> {
+/**
+ * `start` and every bead it waits on, transitively (what a new edge to `start` could close
+ * a cycle through): read level by level, stopping once `target` is reached.
+ */
+async function ancestorsOf(rig: Rig, start: string, target: string): Promise<Bead[]> {
+  const seen = new Map<string, Bead>();
+  let frontier = [start];
+  while (frontier.length) {
+    const found = await rig.ledger.getMany<Bead>('beads', frontier);
+    const next = new Set<string>();
+    for (const { id, value } of found) seen.set(id, value);
+    if (seen.has(target)) break;
+    for (const { value } of found) for (const b of value.blockedBy) if (!seen.has(b)) next.add(b);
+    frontier = [...next];
+  }
+  return [...seen.values()];
+}
+
+export async function removeDependency(rig: Rig, beadId: string, blockerId: string): Promise<Bead> {
+  checkBeadId(beadId);
   checkBeadId(blockerId);
-  return mutateBead(
-    rig,
-    beadId,
-    (b) => {
-      if (!b.blockedBy.includes(blockerId)) throw new GastownError('gastown_not_found', `${beadId} is not blocked by ${blockerId}`);
-      return { ...b, blockedBy: b.blockedBy.filter((x) => x !== blockerId), updatedAt: rig.at() };
+  return rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', beadId);
+      if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`, { bead: beadId });
+      if (!bead.blockedBy.includes(blockerId)) throw new GastownError('gastown_not_found', `${beadId} is not blocked by ${blockerId}`);
+      const next = { ...bead, blockedBy: bead.blockedBy.filter((x) => x !== blockerId), updatedAt: rig.at() };
+      tx.put('beads', beadId, next, `bead_updated beads/${beadId}`);
+      rig.emit(tx, 'bead_updated', `${beadId} no longer blocked by ${blockerId}`, { bead: beadId, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+      await indexWriter(rig, tx).unlink(blockerId, beadId);
+      return next;
     },
-    { type: 'bead_updated', message: (b) => `${b.id} no longer blocked by ${blockerId}` },
+    { actor: rig.actor },
   );
 }
 

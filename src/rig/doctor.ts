@@ -5,6 +5,7 @@ import { Ledger, type ChainKind, type DocKind } from '../ledger/ledger.js';
 import { entityValidators } from '../town/entity-schemas.js';
 import { remoteDefaultBranch } from './first-use.js';
 import { repoLedgerPrefix } from './repo-ledger-prefix.js';
+import { checkDependents, rebuildDependents, type IndexProblem } from './dependents.js';
 import type { Rig } from './rig.js';
 
 const DOC_KINDS: DocKind[] = ['beads', 'convoys', 'agents', 'hooks', 'heartbeats', 'meta'];
@@ -66,6 +67,8 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
         ? `${invalid.length} do not validate (commands skip them; gt doctor --fix restores their last good version): ${invalid.map((s) => `${s.ref} (${s.problem})`).join('; ')}`
         : 'every entity validates',
     });
+
+  checks.push(await dependentsCheck(rig, !!opts.fix));
 
   // Locks: a dead writer's are recovered (its transaction finished or undone); one that
   // names no owner (git's) is removed by --fix only once older than the stale age.
@@ -152,6 +155,32 @@ async function restoreEntities(rig: Rig, invalid: { ref: string }[]): Promise<{ 
   } finally {
     ledger.close();
   }
+}
+
+/**
+ * The dependents index (rig/dependents.ts) against the edges it is derived from. A wrong
+ * index fails the check; beads written before the index existed only slow `gt bead show`
+ * down (it scans for them), so they are named without failing. --fix rebuilds both.
+ */
+async function dependentsCheck(rig: Rig, fix: boolean): Promise<DoctorCheck> {
+  const name = 'dependents index';
+  const describe = (w: IndexProblem) =>
+    `${w.bead}${w.missing.length ? ` misses ${w.missing.join(', ')}` : ''}${w.extra.length ? ` lists ${w.extra.join(', ')} (not waiting on it)` : ''}`;
+  let rebuilt = 0;
+  if (fix) rebuilt = await rebuildDependents(rig);
+  // Thousands of rewritten beads leave as many loose refs, which slow every listing.
+  if (rebuilt >= 1000) await runGit(['pack-refs', '--all'], { cwd: rig.repoDir }).catch(() => undefined);
+  const { wrong, unindexed, beads } = await checkDependents(rig);
+  const done = fix && rebuilt ? `rebuilt the index of ${rebuilt} beads; ` : '';
+  if (wrong.length)
+    return {
+      name,
+      ok: false,
+      detail: `${done}${wrong.length} wrong (run gt doctor --fix): ${wrong.slice(0, 20).map(describe).join('; ')}${wrong.length > 20 ? ` and ${wrong.length - 20} more` : ''}`,
+    };
+  if (unindexed.length)
+    return { name, ok: true, detail: `${done}${unindexed.length} of ${beads} beads predate the index (gt bead show scans for them; gt doctor --fix builds it)` };
+  return { name, ok: true, detail: `${done}matches the edges of ${beads} beads` };
 }
 
 /** A prefix given with `gt init --prefix` that is not the repository's puts the CLI on another ledger than the app. */

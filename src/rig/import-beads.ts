@@ -5,6 +5,7 @@ import { findCycle } from '../town/graph.js';
 import { shortId } from '../town/ids.js';
 import type { Bead } from '../town/types.js';
 import { beadIds } from './beads.js';
+import { indexWriter, withDependents } from './dependents.js';
 import type { Rig } from './rig.js';
 
 const stringOrNumber = z.pipe(z.union([z.string(), z.number()]), z.transform((v: string | number) => String(v)));
@@ -69,7 +70,7 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
     throw new GastownError('gastown_bad_input', `line ${r.line}: blocked_by ${JSON.stringify(ref)} is neither a key in this file nor an existing bead`);
   };
   const at = rig.at();
-  const beads: Bead[] = rows.map((r) => {
+  const made: Bead[] = rows.map((r) => {
     try {
       return newBead(
         {
@@ -89,6 +90,9 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
       throw e;
     }
   });
+  // Each new bead carries the dependents index of the edges inside the file; existing
+  // blockers get theirs in the same transaction as the creates.
+  const beads = withDependents(made);
   // Existing beads cannot depend on new ones, so any cycle lies inside the file.
   const cycle = findCycle(beads);
   if (cycle) {
@@ -96,9 +100,14 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
     throw new GastownError('gastown_cycle', `dependency cycle: ${[...cycle, cycle[0]].map((id) => keyOf.get(id!) ?? id).join(' -> ')}`);
   }
   onProgress?.(0, beads.length);
-  await rig.ledger.createMany('beads', beads.map((b) => ({ id: b.id, value: b })), { actor: rig.actor, message: 'import' });
+  const outside = beads.flatMap((b) => b.blockedBy.filter((x) => existing.has(x)).map((x) => [x, b.id] as const));
+  await rig.ledger.createMany('beads', beads.map((b) => ({ id: b.id, value: b })), { actor: rig.actor, message: 'import' }, async (tx) => {
+    const index = indexWriter(rig, tx);
+    for (const [blocker, dependent] of outside)
+      if (!(await index.link(blocker, dependent))) throw new GastownError('gastown_not_found', `blocker ${blocker} no longer exists`);
+    rig.emit(tx, 'bead_created', `imported ${beads.length} beads`);
+  });
   onProgress?.(beads.length, beads.length);
-  await rig.ledger.transact((tx) => void rig.emit(tx, 'bead_created', `imported ${beads.length} beads`), { actor: rig.actor });
   const ids: Record<string, string> = {};
   for (const r of rows) ids[r.key] = idOf.get(r.key)!;
   return { ids, beads };

@@ -6,6 +6,7 @@ import { shortId } from '../town/ids.js';
 import { planToBeadInputs, validatePlan } from '../town/plan.js';
 import type { Bead, Convoy, ConvoySource, ForgeLink, ModelUsage, Plan } from '../town/types.js';
 import { beadIds } from './beads.js';
+import { withDependents } from './dependents.js';
 import type { Rig } from './rig.js';
 
 export interface RecordPlanInput {
@@ -59,7 +60,8 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
     keyToId.set(b.key, id);
   }
   const at = rig.at();
-  const beads = planToBeadInputs(input.plan, keyToId, convoyId).map((bi, i) => newBead(bi, keyToId.get(input.plan.beads[i]!.key)!, at));
+  // A plan's edges stay inside the plan, so its beads carry their whole dependents index.
+  const beads = withDependents(planToBeadInputs(input.plan, keyToId, convoyId).map((bi, i) => newBead(bi, keyToId.get(input.plan.beads[i]!.key)!, at)));
   const convoy: Convoy = {
     ...newConvoy(
       { title: input.title, beads: beads.map((b) => b.id), approved: !input.requireApproval, source: input.source, planner: input.planner, usage: input.usage },

@@ -43,6 +43,12 @@ export interface Bead {
   closeReason: string | null;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Derived: the ids of the beads whose `blockedBy` names this one (sorted), kept by the rig
+   * in the same transactions that change edges (rig/dependents.ts). Absent on beads written
+   * before the index existed; may list a bead that no longer waits on this one.
+   */
+  dependents?: string[];
 }
 
 export const CONVOY_STATUSES = ['awaiting_approval', 'active', 'landed', 'failed', 'stopped'] as const;

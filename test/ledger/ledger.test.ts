@@ -364,4 +364,55 @@ describe('bulk writes', () => {
     await expect(ledger.createMany('beads', [{ id: 'gt-new1', value: {} }, { id: 'gt-k1', value: {} }])).rejects.toMatchObject({ code: 'gastown_conflict' });
     expect(await ledger.get('beads', 'gt-new1')).toBeNull();
   });
+
+  test("createMany's `also` commits with the creates, and only it re-runs when one of its refs moved", async () => {
+    const { ledger } = await fresh();
+    await ledger.transact((tx) => tx.put('beads', 'gt-old1', { id: 'gt-old1', links: [] as string[] }));
+    const items = Array.from({ length: 40 }, (_, i) => ({ id: `gt-n${i}`, value: { id: `gt-n${i}` } }));
+    let runs = 0;
+
+    const result = await ledger.createMany('beads', items, {}, async (tx) => {
+      runs++;
+      const old = (await tx.get<{ id: string; links: string[] }>('beads', 'gt-old1'))!;
+      // The first run loses a race: another writer changes the same bead before the commit.
+      if (runs === 1) await ledger.transact(async (t2) => t2.put('beads', 'gt-old1', { ...(await t2.get<object>('beads', 'gt-old1')), links: ['other'] }));
+      tx.put('beads', 'gt-old1', { ...old, links: [...old.links, 'bulk'] });
+      tx.append('feed', 'w', { n: items.length });
+      return runs;
+    });
+
+    expect(result).toBe(2);
+    expect((await ledger.get<{ links: string[] }>('beads', 'gt-old1'))!.value.links).toEqual(['other', 'bulk']);
+    expect(await ledger.getMany('beads', items.map((i) => i.id))).toHaveLength(40);
+    expect(await ledger.readChain('feed', 'w')).toHaveLength(1);
+    // A create that clashes with an existing ref still fails as a whole, `also` included.
+    await expect(ledger.createMany('beads', [{ id: 'gt-n1', value: {} }], {}, (tx) => tx.append('feed', 'w', { n: 0 }))).rejects.toMatchObject({ code: 'gastown_conflict' });
+    expect(await ledger.readChain('feed', 'w')).toHaveLength(1);
+  });
+
+  test('countRefs counts packed and loose refs once each; exists sees tombstones', async () => {
+    const { dir, ledger } = await fresh();
+    await ledger.createMany('beads', Array.from({ length: 50 }, (_, i) => ({ id: `gt-p${i}`, value: { i } })));
+    git(dir, ['pack-refs', '--all']);
+    // Loose only, packed only, and both (updated since the pack).
+    await ledger.transact(async (tx) => {
+      tx.put('beads', 'gt-loose', {});
+      tx.put('beads', 'gt-p3', { i: 'again' });
+    });
+    await ledger.transact((tx) => tx.delete('beads', 'gt-p4'));
+    await ledger.transact((tx) => tx.put('convoys', 'cv-1', {}));
+
+    expect(await ledger.countRefs('beads/')).toBe(51);
+    expect(await ledger.countRefs('beads/')).toBe((await ledger.refs('beads/')).size);
+    expect(await ledger.countRefs('convoys/')).toBe(1);
+    expect(await ledger.countRefs('agents/')).toBe(0);
+    expect(await ledger.exists('beads', 'gt-p4')).toBe(true);
+    expect(await ledger.get('beads', 'gt-p4')).toBeNull();
+    expect(await ledger.exists('beads', 'gt-none')).toBe(false);
+    // With more loose refs than the quick check handles.
+    await ledger.transact((tx) => {
+      for (let i = 0; i < 40; i++) tx.put('beads', `gt-p${i}`, { i: 'loose' });
+    });
+    expect(await ledger.countRefs('beads/')).toBe(51);
+  });
 });
