@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import nock from 'nock';
 import { Probot, Server } from 'probot';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,17 +6,8 @@ import { createAppDeps } from '../../src/github/app-deps.js';
 import { privateKey, silentLog, TestOctokit } from '../github/harness.js';
 import { RESPONSE_HOST, signedHeaders, SIGNING_SECRET, SLACK_API, slashCommandBody } from '../slack/helpers.js';
 import { tempDir } from '../helpers/temp-repo.js';
+import { freePort } from '../helpers/free-port.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const a = probe.address();
-      probe.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

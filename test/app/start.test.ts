@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { privateKey } from '../github/harness.js';
 import { ensureBuiltApp, ROOT } from '../helpers/built-dist.js';
 import { tempDir } from '../helpers/temp-repo.js';
 import { sendBigBody } from '../helpers/big-body.js';
+import { freePort } from '../helpers/free-port.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -60,16 +60,6 @@ describe('npm start with a bad setting', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const a = probe.address();
-      probe.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 describe('npm start with credentials', () => {
   beforeAll(ensureBuiltApp, 120_000);

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import nock from 'nock';
 import { pino } from 'pino';
@@ -11,20 +10,11 @@ import { startServer, type StartedServer } from '../../src/start-server.js';
 import { sendBigBody } from '../helpers/big-body.js';
 import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
 import { TestOctokit, appDeps, fixture, privateKey } from './harness.js';
+import { freePort } from '../helpers/free-port.js';
 
 const SECRET = 'webhook-secret-for-limits';
 const MB = 1024 * 1024;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const a = probe.address();
-      probe.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** A pino logger at trace level whose every line lands in `lines`: what the process would print. */
 function capturedLog() {

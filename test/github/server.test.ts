@@ -1,26 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import nock from 'nock';
 import { Probot, Server } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGastownApp } from '../../src/app.js';
 import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
 import { TestOctokit, appDeps, fixture, privateKey, silentLog } from './harness.js';
+import { freePort } from '../helpers/free-port.js';
 
 const SECRET = 'webhook-secret-for-tests';
 
-/** Probot's Server ignores port 0, so ask the OS for a free port first. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the app over real HTTP', () => {
   let server: Server;

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import nock from 'nock';
 import { Probot, Server } from 'probot';
@@ -12,6 +11,7 @@ import { attachSlackForGithub } from '../../src/slack/attach-slack-github.js';
 import { TEST_GIT_ENV, tempDir } from '../helpers/temp-repo.js';
 import { API, privateKey, silentLog, TestOctokit } from './github-fixture.js';
 import { captureResponses, post, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody } from './helpers.js';
+import { freePort } from '../helpers/free-port.js';
 
 const TOKEN = 'ghs_attachTestToken';
 const INSTALLATION = 6161;
@@ -26,13 +26,6 @@ const env = {
   SLACK_DEFAULT_REPO: 'acme/web',
 };
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 let dir: ReturnType<typeof tempDir>;
 let mirrors: LedgerMirrors;

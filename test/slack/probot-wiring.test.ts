@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import nock from 'nock';
 import pino from 'pino';
 import { Probot, Server } from 'probot';
@@ -8,15 +7,8 @@ import { createSlackApp } from '../../src/slack/create-slack-app.js';
 import { usageText } from '../../src/slack/parse-command.js';
 import { registerSlackListeners } from '../../src/slack/register-listeners.js';
 import { captureResponses, fakeServices, post, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody } from './helpers.js';
+import { freePort } from '../helpers/free-port.js';
 
-/** Probot's Server ignores port 0, so find a free port first. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 beforeAll(() => {
   nock.disableNetConnect();

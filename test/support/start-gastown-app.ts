@@ -4,9 +4,11 @@
  * for a failing test to print.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/built-dist.js';
+import { freePort } from '../helpers/free-port.js';
+
+export { freePort };
 
 export interface RunningApp {
   port: number;
@@ -16,17 +18,6 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on now (Probot's Server ignores port 0: TOOLCHAIN pitfall 3). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startGastownApp(cwd: string, env: Record<string, string>): Promise<RunningApp> {
   const port = await freePort();

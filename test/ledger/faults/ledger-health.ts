@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { walkRefFiles } from '../../../src/ledger/stale-locks.js';
 import { TEST_GIT_ENV } from '../../helpers/temp-repo.js';
 
 /**
@@ -10,21 +11,10 @@ import { TEST_GIT_ENV } from '../../helpers/temp-repo.js';
 export function ledgerHealth(dir: string): { brokenRefs: string[]; locks: string[]; fsck: string[] } {
   const brokenRefs: string[] = [];
   const locks: string[] = [];
-  const walk = (d: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.lock')) locks.push(p);
-      else if (!/^[0-9a-f]{40}\n$/.test(readFileSync(p, 'utf8'))) brokenRefs.push(p);
-    }
-  };
-  walk(join(dir, '.git', 'refs', 'gastown'));
+  walkRefFiles(join(dir, '.git', 'refs', 'gastown'), '', (file, name) => {
+    if (name.endsWith('.lock')) locks.push(file);
+    else if (!/^[0-9a-f]{40}\n$/.test(readFileSync(file, 'utf8'))) brokenRefs.push(file);
+  });
   let fsck: string;
   try {
     fsck = execFileSync('git', ['fsck', '--no-dangling', '--no-progress'], { cwd: dir, env: TEST_GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
