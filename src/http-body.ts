@@ -3,9 +3,8 @@
  * (the GitHub webhook route, Slack's events route). A body is refused before it is buffered:
  * a declared `content-length` over the limit is answered at once without reading a byte, and
  * a body without one (chunked) is counted while it streams and cut off at the limit. A
- * refusal is `413` with `connection: close`, then a short lingering close (at most 1 s or
- * 4 MB more are read and dropped, so the client gets to read the answer), so the rest of a
- * huge body is neither buffered nor drained.
+ * refusal is `413` with `connection: close`, and the socket is destroyed once the answer is
+ * out, so the rest of a huge body is neither buffered nor drained.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -69,9 +68,9 @@ export function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buf
 }
 
 /**
- * Answers 413 and closes the connection once the answer is written, reading at most a
- * little more of the body (dropped, not kept). Node would otherwise read and discard all of
- * it to keep the connection alive.
+ * Answers 413 and closes the connection once the answer is written, without reading (or
+ * draining) the rest of the body. Node would otherwise read and discard it all to keep the
+ * connection alive.
  */
 export function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): true {
   const body = JSON.stringify({ error: `Request body too large: the limit is ${limit} bytes` });
@@ -79,29 +78,10 @@ export function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit:
     res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
     res.end(body);
   }
-  // A lingering close: closing at once while the client is still sending makes the kernel
-  // answer with a reset, which can discard the 413 before the client reads it. So the
-  // answer is followed by our half of the close, and what still arrives is read and thrown
-  // away (never buffered) for a moment, then the socket is destroyed.
   const socket = req.socket;
-  const linger = () => {
-    socket.end();
-    let dropped = 0;
-    const stop = setTimeout(() => socket.destroy(), LINGER_MS);
-    stop.unref();
-    req.on('data', (d: Buffer) => {
-      dropped += d.length;
-      if (dropped > LINGER_BYTES) socket.destroy();
-    });
-    socket.once('close', () => clearTimeout(stop));
-    req.resume();
-  };
+  if (res.writableFinished) socket.destroy();
+  else res.once('finish', () => socket.destroy());
+  // Whatever is still in flight is thrown away, not buffered.
   req.pause();
-  if (res.writableFinished) linger();
-  else res.once('finish', linger);
   return true;
 }
-
-/** How long, and how much, a refused request is still read (and dropped) after its 413. */
-const LINGER_MS = 1_000;
-const LINGER_BYTES = 4 * 1024 * 1024;

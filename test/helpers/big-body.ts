@@ -8,6 +8,13 @@ import { connect } from 'node:net';
 export interface BigBodyResult {
   /** The answer's status, or null when the connection ended without one. */
   status: number | null;
+  /**
+   * The server reset the connection while this side was still sending. A server that
+   * answers 413 and closes at once cannot stop the kernel from resetting a connection with
+   * unread data, and a reset can overtake the answer before this side reads it (seen on a
+   * loaded machine): either way the body was refused.
+   */
+  reset: boolean;
   /** The answer's body (after the headers). */
   body: string;
   /** Bytes of body the client managed to hand to the socket. */
@@ -27,6 +34,7 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
   const started = performance.now();
   return new Promise((resolve) => {
     let sent = 0;
+    let reset = false;
     let done = false;
     let answer = '';
     const finish = (): void => {
@@ -35,7 +43,7 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
       socket.destroy();
       const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
       const split = answer.indexOf('\r\n\r\n');
-      resolve({ status: m ? Number(m[1]) : null, body: split >= 0 ? answer.slice(split + 4) : '', sent, ms: performance.now() - started });
+      resolve({ status: m ? Number(m[1]) : null, reset, body: split >= 0 ? answer.slice(split + 4) : '', sent, ms: performance.now() - started });
     };
     const socket = connect(Number(target.port), target.hostname, () => {
       const headers: Record<string, string> = {
@@ -54,7 +62,10 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
       const length = /\r\ncontent-length: *(\d+)/i.exec(answer.slice(0, split));
       if (split >= 0 && length && answer.length - split - 4 >= Number(length[1])) finish();
     });
-    socket.on('error', () => finish());
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') reset = true;
+      finish();
+    });
     socket.on('close', () => finish());
     const pump = (): void => {
       while (!done && answer === '' && sent < opts.bytes) {
@@ -69,4 +80,9 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
       if (!done && answer === '' && opts.chunked) socket.write('0\r\n\r\n');
     };
   });
+}
+
+/** The body was refused: a 413, or (see `reset`) a reset that overtook it. */
+export function refused(r: BigBodyResult): boolean {
+  return r.status === 413 || (r.status === null && r.reset);
 }

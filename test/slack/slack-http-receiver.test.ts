@@ -17,7 +17,7 @@ import {
   type TestServer,
 } from './helpers.js';
 import { SLACK_BODY_LIMIT } from '../../src/slack/slack-http-receiver.js';
-import { sendBigBody } from '../helpers/big-body.js';
+import { refused, sendBigBody } from '../helpers/big-body.js';
 
 let slack: SlackAppHandle;
 let server: TestServer;
@@ -112,7 +112,7 @@ describe('Slack over the shared HTTP server', () => {
 
     const r = await sendBigBody(`${server.url}/slack/events`, { bytes: 30 * 1024 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
-    expect(r.status).toBe(413);
+    expect(refused(r), `status ${r.status}`).toBe(true);
     expect(r.ms).toBeLessThan(2_000);
     expect(process.memoryUsage().rss - before).toBeLessThan(8 * 1024 * 1024);
     expect(r.sent).toBeLessThan(30 * 1024 * 1024);
@@ -122,7 +122,7 @@ describe('Slack over the shared HTTP server', () => {
   it('cuts off a chunked body without content-length at 1 MB with 413', async () => {
     const r = await sendBigBody(`${server.url}/slack/events`, { bytes: 40 * 1024 * 1024, chunked: true, headers: { 'content-type': 'application/json' } });
 
-    expect(r.status).toBe(413);
+    expect(refused(r), `status ${r.status}`).toBe(true);
     expect(r.sent).toBeLessThan(40 * 1024 * 1024);
   });
 
