@@ -7,21 +7,12 @@ import { draftFromRepoConfig } from '../../src/cli/commands/runner.js';
 import { git } from '../helpers/temp-repo.js';
 import { gtx } from './run-gt-lazy.js';
 import { makeTown, type Town } from './town-fixture.js';
+import { GREETINGS_GOAL } from './greetings-goal.js';
 
 let town: Town | undefined;
 afterEach(() => town?.cleanup());
 
-const GOAL = `# Greetings
-
-- [ ] Write hello
-  \`\`\`sh
-  echo hello > hello.txt
-  \`\`\`
-- [ ] Write world after hello (after 1)
-  \`\`\`sh
-  test -f hello.txt && echo world > world.txt
-  \`\`\`
-`;
+const GOAL = GREETINGS_GOAL;
 
 describe('gt sling <goal>, gt runner, gt refinery, gt deacon', () => {
   it('plans a goal file with the checklist planner and works it to a landed convoy through the CLI', async () => {

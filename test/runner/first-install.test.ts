@@ -7,6 +7,7 @@ import { gtx } from './run-gt-lazy.js';
 import './town-fixture.js'; // the product's git processes run without a developer's config
 
 const SEED = ['-c', 'user.name=Seeder', '-c', 'user.email=seeder@test.local'];
+import { GREETINGS_GOAL } from './greetings-goal.js';
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -27,17 +28,7 @@ function remoteOn(branch: string): { root: string; remote: string } {
   return { root: dir.path, remote };
 }
 
-const GOAL = `# Greetings
-
-- [ ] Write hello
-  \`\`\`sh
-  echo hello > hello.txt
-  \`\`\`
-- [ ] Write world after hello (after 1)
-  \`\`\`sh
-  test -f hello.txt && echo world > world.txt
-  \`\`\`
-`;
+const GOAL = GREETINGS_GOAL;
 
 describe('a repository whose default branch is master', () => {
   it('gt init finds master and origin; polecats and the Refinery land the work on master', async () => {
