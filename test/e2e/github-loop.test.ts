@@ -6,6 +6,7 @@
  * and the parent issue is closed. GitHub is the double (test/support/github-double).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO } from '../../src/cli/commands/install-workflow.js';
 import { GOAL_BODY, GOAL_TITLE, MAINTAINER, buildForTown, beadOfPull, pullsReadyToMerge, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
 
 describe('the GitHub loop on the double', () => {
@@ -84,7 +85,11 @@ describe('the GitHub loop on the double', () => {
       const pull = pulls.find((p) => p.body?.startsWith(`Closes #${child.number}\n`));
       expect(pull, `PR for #${child.number}`).toMatchObject({ merged: true, base: 'main', user: { login: 'github-actions[bot]' } });
       expect(pull!.head).toMatch(/^polecat\/[a-z]+\/gt-[0-9a-z]+$/);
+      // The pinned action ran; the double issues no OIDC token, so the polecat pushed with the
+      // run's token and says CI needs a push or a re-run.
+      expect(pull!.body).toContain("> This pull request was opened with the workflow's `GITHUB_TOKEN` (no scoped token from the Gas Town app: no Actions OIDC token to exchange");
     }
+    for (const run of state.runs.values()) expect(run.steps.map((s) => s.name)).toContain(`${DEFAULT_ACTION_REPO}@${DEFAULT_ACTION_REF} › Work the bead`);
 
     const firstWaveNames = [add, sub, max].map((c) => pulls.find((p) => p.body?.startsWith(`Closes #${c.number}\n`))!.head.split('/')[1]);
     expect(new Set(firstWaveNames).size, firstWaveNames.join(', ')).toBe(3);

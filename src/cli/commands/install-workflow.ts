@@ -4,39 +4,105 @@ import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import { packagePath } from '../../polecat/runner/hooks-dir.js';
 import { runGit } from '../../polecat/run-git.js';
+import { VERSION } from '../../version.js';
 import type { CliContext } from '../cli-context.js';
 import { emit } from '../output.js';
 
 export const WORKFLOW_PATH = '.github/workflows/gastown-polecat.yml';
 
-/** The workflow template shipped in the package's templates/. */
+/** Where this project's action lives (the repository of package.json and app.yml). */
+export const DEFAULT_ACTION_REPO = 'gastown-dev/gastown';
+
+/** The release of the action this version of `gt` writes: the tag of this very version. */
+export const DEFAULT_ACTION_REF = `v${VERSION}`;
+
+const PLACEHOLDER = '__GASTOWN_ACTION__';
+
+/** The workflow template shipped in the package's templates/, with `__GASTOWN_ACTION__` where the action goes. */
 export function workflowTemplate(): string {
   return readFileSync(packagePath('templates/gastown-polecat.yml'), 'utf8');
 }
 
-/** Writes the polecat workflow into the repository; an identical file is left alone, a different one only with force. */
-export async function installWorkflow(repoDir: string, opts: { force?: boolean } = {}): Promise<{ path: string; changed: boolean }> {
+/** `owner/repo@ref`, checked: a workflow's `uses:` takes nothing else, and an unpinned ref is refused. */
+export function actionReference(repo: string = DEFAULT_ACTION_REPO, ref: string = DEFAULT_ACTION_REF): string {
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) throw new GastownError('gastown_bad_input', `--action must be owner/repo (got ${repo})`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(ref) || ref.includes('..'))
+    throw new GastownError('gastown_bad_input', `--ref must be a tag, branch or commit sha (got ${ref})`);
+  return `${repo}@${ref}`;
+}
+
+/** The polecat workflow using the action at `action` (`owner/repo@ref`). */
+export function renderWorkflow(action: string = actionReference()): string {
+  return workflowTemplate().replace(PLACEHOLDER, action);
+}
+
+/**
+ * What an existing workflow file is, so the command can say why it would replace it: one
+ * that runs `npx gt` (written by an older `gt`: in a repository that does not depend on this
+ * package, npx fetches an unrelated package named `gt` and runs it with the job's secrets),
+ * one that pins another release of the action, or one a person changed.
+ */
+export function describeExisting(text: string): 'npx' | { pinned: string } | 'changed' {
+  if (/\bnpx\s+(--yes\s+|-y\s+)?gt\b/.test(text)) return 'npx';
+  const pinned = /^\s*-?\s*uses:\s*(\S+\/\S+@\S+)\s*$/m.exec(text.replace(/^\s*-?\s*uses:\s*actions\/\S+\s*$/gm, ''));
+  return pinned ? { pinned: pinned[1]! } : 'changed';
+}
+
+export interface InstallWorkflowOptions {
+  force?: boolean;
+  /** `owner/repo` of the action (default gastown-dev/gastown). */
+  action?: string;
+  /** Tag, branch or commit sha of the action (default v<this version>). */
+  ref?: string;
+}
+
+/**
+ * Writes the polecat workflow into the repository; an identical file is left alone, a
+ * different one only with force (and the error says what the old one is).
+ */
+export async function installWorkflow(repoDir: string, opts: InstallWorkflowOptions = {}): Promise<{ path: string; changed: boolean; action: string; replaced?: string }> {
   const top = (await runGit(repoDir, ['rev-parse', '--show-toplevel'])).stdout.trim();
   const path = join(top, WORKFLOW_PATH);
-  const text = workflowTemplate();
+  const action = actionReference(opts.action, opts.ref);
+  const text = renderWorkflow(action);
+  let replaced: string | undefined;
   if (existsSync(path)) {
-    if (readFileSync(path, 'utf8') === text) return { path, changed: false };
-    if (!opts.force) throw new GastownError('gastown_conflict', `${WORKFLOW_PATH} exists and differs from the template (use --force to replace it)`);
+    const old = readFileSync(path, 'utf8');
+    if (old === text) return { path, changed: false, action };
+    const what = describeExisting(old);
+    replaced = what === 'npx' ? 'an old workflow that runs npx gt' : what === 'changed' ? 'a changed workflow' : `a workflow pinned to ${what.pinned}`;
+    if (!opts.force) {
+      const why =
+        what === 'npx'
+          ? `${WORKFLOW_PATH} is an old workflow that runs \`npx gt\` (which can fetch an unrelated package named gt): run gt install-workflow --force to replace it with one pinned to ${action}`
+          : what === 'changed'
+            ? `${WORKFLOW_PATH} exists and differs from the template (use --force to replace it)`
+            : `${WORKFLOW_PATH} pins ${what.pinned}, not ${action} (use --force to replace it)`;
+      throw new GastownError('gastown_conflict', why);
+    }
   }
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
-  return { path, changed: true };
+  return { path, changed: true, action, ...(replaced ? { replaced } : {}) };
 }
 
 export function registerInstallWorkflow(program: Command, ctx: CliContext): void {
   program
     .command('install-workflow')
-    .description(`write ${WORKFLOW_PATH}: the GitHub Actions runner the app dispatches per bead`)
-    .option('--force', 'replace an existing, different workflow file')
-    .action(async (o: { force?: boolean }, cmd: Command) => {
+    .description(`write ${WORKFLOW_PATH}: the GitHub Actions job the app dispatches per bead, using the pinned polecat action`)
+    .option('--force', 'replace an existing, different workflow file (upgrades one that runs npx gt)')
+    .option('--action <owner/repo>', 'the repository of the polecat action', DEFAULT_ACTION_REPO)
+    .option('--ref <ref>', 'the release tag or commit sha of the action to pin', DEFAULT_ACTION_REF)
+    .action(async (o: InstallWorkflowOptions, cmd: Command) => {
       const r = await installWorkflow(ctx.cwd, o);
       emit(ctx, cmd.optsWithGlobals().json, r, () =>
-        r.changed ? `wrote ${r.path}\ncommit and push it; the app dispatches it with input "bead"` : `${r.path} is up to date`,
+        r.changed
+          ? [
+              `wrote ${r.path} (uses ${r.action}${r.replaced ? `; replaced ${r.replaced}` : ''})`,
+              'commit and push it; the app dispatches it with input "bead"',
+              'set the repository variable GASTOWN_APP_URL to the app\'s URL so polecats push with a scoped token whose pull requests run CI',
+            ].join('\n')
+          : `${r.path} is up to date (uses ${r.action})`,
       );
     });
 }

@@ -74,16 +74,24 @@ export function registerRunner(program: Command, ctx: CliContext): void {
       await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
           const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
+          let forge = await forgeFor(o.forge, ctx.env);
+          let agentFactory = agentFromSettings(agent, ctx.env);
+          // On GitHub: a note on pull requests opened without the app's token, and the script
+          // agent only for vouched-for blocks.
+          if (forge?.kind === 'github') {
+            const { forGitHubPolecat } = await import('../../forge/github-polecat.js');
+            ({ forge, agentFactory } = forGitHubPolecat({ forge, agentFactory, agentKind: agent.kind, rig, env: ctx.env }));
+          }
           return runRunner({
             rig,
-            agentFactory: agentFromSettings(agent, ctx.env),
+            agentFactory,
             concurrency: o.concurrency,
             once: o.once,
             bead: o.bead,
             untilIdle: o.untilIdle,
             signal: signal,
             progress: createProgressBoard(ctx.stderr, json),
-            forge: await forgeFor(o.forge, ctx.env),
+            forge,
             dispatch: o.dispatch,
             refinery: o.refinery,
             runnerId: o.id,

@@ -17,7 +17,7 @@ import { BareRepo } from './bare-repo.js';
 import { GitHubState, type Actor, type Permission } from './github-state.js';
 import { answerRest, notFound, type ApiResponse } from './rest-api.js';
 import { WebhookSender } from './webhook-sender.js';
-import { WorkflowRuns } from './workflow-runs.js';
+import { WorkflowRuns, type WorkflowRunsOptions } from './workflow-runs.js';
 
 export interface GitHubDoubleOptions {
   owner: string;
@@ -37,6 +37,8 @@ export interface GitHubDoubleOptions {
   secrets?: Record<string, string>;
   /** The `gt` that `npx gt` means in a workflow run (this checkout's bin/gt). */
   gtBin: string;
+  /** Composite actions a workflow `uses:` (`owner/repo` → its checkout), run from their action.yml. */
+  actions?: WorkflowRunsOptions['actions'];
   stepTimeoutMs?: number;
 }
 
@@ -103,6 +105,7 @@ export class GitHubDouble {
       apiUrl: this.apiUrl,
       webUrl: this.webUrl,
       gtBin: options.gtBin,
+      actions: options.actions,
       workDir: join(options.dir, 'actions'),
       secrets: options.secrets,
       stepTimeoutMs: options.stepTimeoutMs,
