@@ -25,6 +25,8 @@ else
   fi
   rm -f "$err"
 fi
+# The script agent reads issues (who last edited them): the app's token cannot, the workflow's can.
+if [ "$GASTOWN_AGENT" = script ]; then export GASTOWN_WORKFLOW_TOKEN=$WORKFLOW_TOKEN; fi
 unset WORKFLOW_TOKEN
 set -- runner --once --bead "$BEAD" --forge github --agent "$GASTOWN_AGENT" --id "gha-$GITHUB_RUN_ID"
 if [ -n "${GASTOWN_AGENT_COMMAND:-}" ]; then set -- "$@" --agent-command "$GASTOWN_AGENT_COMMAND"; fi

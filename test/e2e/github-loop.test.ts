@@ -90,6 +90,10 @@ describe('the GitHub loop on the double', () => {
       expect(pull!.body).toContain("> This pull request was opened with the workflow's `GITHUB_TOKEN` (no scoped token from the Gas Town app: no Actions OIDC token to exchange");
     }
     for (const run of state.runs.values()) expect(run.steps.map((s) => s.name)).toContain(`${DEFAULT_ACTION_REPO}@${DEFAULT_ACTION_REF} › Work the bead`);
+    // The script agent checked, with each run's token, who last edited the issues its blocks may
+    // come from (the goal and the bead's own issue, which the app wrote and so vouches for nothing).
+    expect(double.requests.filter((r) => r.path === '/api/graphql' && r.actor === 'github-actions[bot]' && r.status === 200)).toHaveLength(10);
+    expect(double.requests.filter((r) => r.path.endsWith(`/collaborators/${MAINTAINER}/permission`) && r.actor === 'github-actions[bot]')).toHaveLength(5);
 
     const firstWaveNames = [add, sub, max].map((c) => pulls.find((p) => p.body?.startsWith(`Closes #${c.number}\n`))!.head.split('/')[1]);
     expect(new Set(firstWaveNames).size, firstWaveNames.join(', ')).toBe(3);

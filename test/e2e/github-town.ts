@@ -25,7 +25,8 @@ export const MAINTAINER = 'ada';
 export const GOAL_TITLE = DEMO_GOAL.split('\n')[0]!.replace(/^#\s*/, '');
 export const GOAL_BODY = DEMO_GOAL.split('\n').slice(1).join('\n').trim();
 
-export const REPO_CONFIG = ['planner: checklist', 'concurrency: 3', 'closeParentOnLand: true', ''].join('\n');
+/** The script agent runs on GitHub only when the repository turns it on (and then only a writer's blocks). */
+export const REPO_CONFIG = ['planner: checklist', 'concurrency: 3', 'closeParentOnLand: true', 'agents:', '  script: true', ''].join('\n');
 
 /**
  * The polecat action a workflow pins, run from this checkout's action.yml. Its install step

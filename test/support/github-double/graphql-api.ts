@@ -1,8 +1,10 @@
 /**
  * The GraphQL the app sends (`POST /api/graphql`): the Mayor's context query
- * (`src/github/gather-context.ts`). Answered by reading the query for what it asks:
- * `issue(number:)` with `comments(first: N)`, and each `alias: object(expression: "HEAD:<path>")`
- * (a tree for `HEAD:`, a blob's text otherwise). Anything else gets GraphQL's error shape.
+ * (`src/github/gather-context.ts`) and the script agent's question of who vouches for an
+ * issue (`src/forge/vouched-script-agent.ts`). Answered by reading the query for what it
+ * asks: `issue(number:)` with its body, author, editor and `comments(first: N)`, and each
+ * `alias: object(expression: "HEAD:<path>")` (a tree for `HEAD:`, a blob's text otherwise).
+ * Anything else gets GraphQL's error shape.
  */
 import type { BareRepo } from './bare-repo.js';
 import type { GitHubState } from './github-state.js';
@@ -20,8 +22,13 @@ export async function answerGraphql(state: GitHubState, repo: BareRepo, body: { 
     const issue = state.issueByNumber(Number(vars.number));
     const first = Number(/comments\(first: (\d+)\)/.exec(query)?.[1] ?? 100);
     const all = [...state.comments.values()].filter((c) => c.issue === issue?.number).sort((a, b) => a.id - b.id);
+    // A body edit is not modelled: `editor` (the last editor) is always null, so the author vouches.
+    const actor = (a: { login: string; type: string }) => ({ login: a.type === 'Bot' ? a.login.replace(/\[bot\]$/, '') : a.login, __typename: a.type });
     repository.issue = issue
       ? {
+          body: issue.body,
+          author: actor(issue.user),
+          editor: null,
           comments: {
             pageInfo: { hasNextPage: all.length > first },
             nodes: all.slice(0, first).map((c) => ({

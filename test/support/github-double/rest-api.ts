@@ -50,7 +50,7 @@ const invalid = (message: string, field?: string): ApiResponse => ({
 const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^$/, (c) => ({ status: 200, json: c.state.renderRepository() }), 'any'],
   ['GET', /^\/contents\/(.+)$/, getContent, 'any'],
-  ['GET', /^\/collaborators\/([^/]+)\/permission$/, getPermission, 'installation'],
+  ['GET', /^\/collaborators\/([^/]+)\/permission$/, getPermission, 'any'],
   ['POST', /^\/issues$/, createIssue, 'installation'],
   ['GET', /^\/issues\/(\d+)$/, (c, _r, m) => withIssue(c, m[1]!, (i) => ({ status: 200, json: c.state.renderIssue(i) })), 'any'],
   ['PATCH', /^\/issues\/(\d+)$/, updateIssue, 'installation'],
