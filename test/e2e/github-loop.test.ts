@@ -120,6 +120,8 @@ describe('the GitHub loop on the double', () => {
     expect(status.body).toContain('**Status:** landed · **Planner:** checklist');
     for (const child of children) expect(status.body).toMatch(new RegExp(`^- \\[x\\] #${child.number} .* — closed · PR #\\d+$`, 'm'));
     expect(status.body).toContain(`click b_`);
+    // The double's main has no protection rule or ruleset: the comment says so.
+    expect(status.body).toContain('> [!WARNING]\n> `main` is not protected: no branch protection rule or ruleset requires a pull request for main.');
     expect(status.body).toContain(`"${double.webUrl}/gastown-e2e/calc/issues/${add.number}"`);
     expect(comments.find((c) => c.body.includes('<!-- gastown:landed '))?.body).toMatch(/Convoy `.*` landed: all 5 beads are merged/);
 
