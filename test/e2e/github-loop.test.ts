@@ -78,17 +78,20 @@ describe('the GitHub loop on the double', () => {
       expect(child.body).toMatch(/<!-- gastown:bead gt-[0-9a-z]+ -->/);
     }
 
-    // Five pull requests, one per child, opened by the workflow's token and merged.
+    // Five pull requests, one per child, opened with the app's scoped token (so CI would run) and merged.
     const pulls = [...state.pulls.values()];
     expect(pulls).toHaveLength(5);
     for (const child of children) {
       const pull = pulls.find((p) => p.body?.startsWith(`Closes #${child.number}\n`));
-      expect(pull, `PR for #${child.number}`).toMatchObject({ merged: true, base: 'main', user: { login: 'github-actions[bot]' } });
+      expect(pull, `PR for #${child.number}`).toMatchObject({ merged: true, base: 'main', user: { login: 'gastown[bot]' } });
       expect(pull!.head).toMatch(/^polecat\/[a-z]+\/gt-[0-9a-z]+$/);
-      // The pinned action ran; the double issues no OIDC token, so the polecat pushed with the
-      // run's token and says CI needs a push or a re-run.
-      expect(pull!.body).toContain("> This pull request was opened with the workflow's `GITHUB_TOKEN` (no scoped token from the Gas Town app: no Actions OIDC token to exchange");
+      expect(pull!.body).not.toContain('GITHUB_TOKEN');
     }
+    // One exchange per run, each for exactly this repository and contents + pull requests.
+    const repositoryId = Number(state.renderRepository().id);
+    expect(double.scopedTokens).toEqual(Array(5).fill({ repository_ids: [repositoryId], permissions: { contents: 'write', pull_requests: 'write' } }));
+    expect(town.app.log()).toContain('Token exchange: scoped installation token issued');
+    expect(town.app.log()).not.toMatch(/ghs_[0-9a-f]{8}|eyJhbGciOi/);
     for (const run of state.runs.values()) expect(run.steps.map((s) => s.name)).toContain(`${DEFAULT_ACTION_REPO}@${DEFAULT_ACTION_REF} › Work the bead`);
     // The script agent checked, with each run's token, who last edited the issues its blocks may
     // come from (the goal and the bead's own issue, which the app wrote and so vouches for nothing).

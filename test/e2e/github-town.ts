@@ -100,8 +100,8 @@ export async function startGithubTown(opts: { config?: string; env?: Record<stri
     throw err;
   }
   double.webhookUrl = app.webhookUrl;
-  // The action asks the app for a scoped token there; the double issues no OIDC token, so the
-  // polecats fall back to the run's GITHUB_TOKEN and say so on their pull requests.
+  // The action exchanges each run's OIDC token (the double's, under GHE_HOST/_services/token,
+  // the app's default issuer there) at the app for a token scoped to the repository.
   double.state.variables.set('GASTOWN_APP_URL', `http://127.0.0.1:${app.port}`);
   return {
     double,

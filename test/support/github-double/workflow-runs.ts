@@ -4,7 +4,8 @@
  * its job runs in a fresh temp dir as a hosted runner would run it: `actions/checkout` is a
  * clone of the bare repository, `actions/setup-node` is the Node running the tests, every
  * `run:` step runs in `bash -e` with the job's env and GitHub's default variables
- * (GITHUB_API_URL, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, ...), `npx gt`
+ * (GITHUB_API_URL, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, ...; with
+ * `permissions: id-token: write` also ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN), `npx gt`
  * being this checkout's `bin/gt`. A step that `uses:` an action of `actions` (`owner/repo`,
  * any ref) runs that composite action's own steps from its `action.yml`, with its inputs
  * (`with:` over the declared defaults) and GITHUB_ACTION_PATH; a step of it named in the
@@ -32,6 +33,9 @@ export interface WorkflowRunsOptions {
   workDir: string;
   /** A `GITHUB_TOKEN` for the run, valid until it ends. */
   issueRunToken(run: RunRecord): { token: string; revoke(): void };
+  /** With `permissions: id-token: write`: where the run asks for its OIDC token, and its request token. */
+  oidcRequestUrl?: string;
+  issueOidcRequest?(run: RunRecord): { token: string; revoke(): void };
   /** `secrets.*` of the repository (GITHUB_TOKEN is the run's own). */
   secrets?: Record<string, string>;
   /** Longest a step may take before the run is cancelled (the workflow's own timeout is longer). */
@@ -56,6 +60,7 @@ interface Workflow {
   'run-name'?: string;
   on?: Record<string, { inputs?: Record<string, { required?: boolean; default?: string }> } | null>;
   concurrency?: { group?: string } | string;
+  permissions?: Record<string, string> | string;
   jobs?: Record<string, { env?: Record<string, string>; steps?: Step[] }>;
 }
 
@@ -149,6 +154,8 @@ export class WorkflowRuns {
     const { state, webhooks } = this.#o;
     const [, job] = Object.entries(workflow.jobs ?? {})[0] ?? [];
     const token = this.#o.issueRunToken(run);
+    const perms = workflow.permissions;
+    const idToken = (typeof perms === 'string' ? perms === 'write-all' : perms?.['id-token'] === 'write') && this.#o.issueOidcRequest ? this.#o.issueOidcRequest(run) : null;
     run.status = 'in_progress';
     run.startedMs = Date.now();
     run.updatedAt = state.stamp();
@@ -190,6 +197,7 @@ export class WorkflowRuns {
       // A hosted runner has no git identity and no global config of this machine's.
       GIT_CONFIG_GLOBAL: '/dev/null',
       GIT_CONFIG_NOSYSTEM: '1',
+      ...(idToken ? { ACTIONS_ID_TOKEN_REQUEST_URL: this.#o.oidcRequestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: idToken.token } : {}),
     };
     const jobEnv = Object.fromEntries(Object.entries(job?.env ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
     let failed = !job;
@@ -234,6 +242,7 @@ export class WorkflowRuns {
       await runSteps(job?.steps ?? [], ctx, { ...base, ...jobEnv }, null, '');
     } finally {
       token.revoke();
+      idToken?.revoke();
       run.endedMs = Date.now();
       run.status = 'completed';
       run.conclusion = failed ? 'failure' : 'success';
