@@ -31,4 +31,10 @@ unset WORKFLOW_TOKEN
 set -- runner --once --bead "$BEAD" --forge github --agent "$GASTOWN_AGENT" --id "gha-$GITHUB_RUN_ID"
 if [ -n "${GASTOWN_AGENT_COMMAND:-}" ]; then set -- "$@" --agent-command "$GASTOWN_AGENT_COMMAND"; fi
 unset GASTOWN_AGENT_COMMAND GASTOWN_APP_URL
-GASTOWN_GIT_TOKEN=$token GITHUB_TOKEN=$token GASTOWN_TOKEN_FALLBACK=$fallback exec "$GITHUB_ACTION_PATH/action/with-git-token.sh" "$gt" "$@"
+GASTOWN_GIT_TOKEN=$token GITHUB_TOKEN=$token GASTOWN_TOKEN_FALLBACK=$fallback "$GITHUB_ACTION_PATH/action/with-git-token.sh" "$gt" "$@"
+status=$?
+# The scoped token dies with this step instead of living out its hour.
+if [ -z "$fallback" ]; then
+  GASTOWN_REVOKE_TOKEN=$token "$gt" app-token --revoke || echo "::notice title=Gas Town::the scoped token was not revoked; it expires within the hour"
+fi
+exit $status

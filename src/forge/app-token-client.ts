@@ -57,6 +57,23 @@ export async function requestAppToken(req: AppTokenRequest): Promise<AppToken> {
   return { token: body.token, expiresAt: typeof body.expires_at === 'string' ? body.expires_at : null };
 }
 
+/**
+ * Revokes an installation token (`DELETE /installation/token` at the job's GITHUB_API_URL), so
+ * the scoped token dies with the work step instead of living out its hour. Returns GitHub's
+ * status (204 when revoked); never throws for an answer GitHub gives.
+ */
+export async function revokeAppToken(opts: { env: Readonly<Record<string, string | undefined>>; token: string; fetch?: typeof fetch }): Promise<number> {
+  const api = (opts.env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
+  const res = await call(
+    opts.fetch ?? fetch,
+    `${api}/installation/token`,
+    { method: 'DELETE', headers: { authorization: `Bearer ${opts.token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' } },
+    15_000,
+    'GitHub',
+  );
+  return res.status;
+}
+
 /** `<app>/gastown/token`; refuses plain http to anything but a loopback address. */
 export function tokenEndpoint(appUrl: string): string {
   let url: URL;

@@ -89,7 +89,8 @@ describe('the GitHub loop on the double', () => {
     }
     // One exchange per run, each for exactly this repository and contents + pull requests.
     const repositoryId = Number(state.renderRepository().id);
-    expect(double.scopedTokens).toEqual(Array(5).fill({ repository_ids: [repositoryId], permissions: { contents: 'write', pull_requests: 'write' } }));
+    // and revoked by the action once its work step is over.
+    expect(double.scopedTokens).toEqual(Array(5).fill({ repository_ids: [repositoryId], permissions: { contents: 'write', pull_requests: 'write' }, revoked: true }));
     expect(town.app.log()).toContain('Token exchange: scoped installation token issued');
     expect(town.app.log()).not.toMatch(/ghs_[0-9a-f]{8}|eyJhbGciOi/);
     for (const run of state.runs.values()) expect(run.steps.map((s) => s.name)).toContain(`${DEFAULT_ACTION_REPO}@${DEFAULT_ACTION_REF} › Work the bead`);

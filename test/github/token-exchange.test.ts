@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { Probot, Server } from 'probot';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGastownApp } from '../../src/app.js';
-import { requestAppToken } from '../../src/forge/app-token-client.js';
+import { requestAppToken, revokeAppToken } from '../../src/forge/app-token-client.js';
 import { ledgerPlanDeps, ledgerWorkDeps } from '../../src/github/ledger-plan-deps.js';
 import type { Bead, Plan } from '../../src/town/types.js';
 import { freePort } from '../helpers/free-port.js';
@@ -235,6 +235,15 @@ describe('POST /gastown/token', () => {
 
     expect(got).toEqual({ token: SCOPED_TOKEN, expiresAt: '2099-01-01T01:00:00Z' });
     expect(issuer.requests).toContain('GET /token?api-version=2.0&audience=gastown');
+    expect(scope.pendingMocks()).toEqual([]);
+  });
+
+  it('revokes the scoped token once the work is done', async () => {
+    const scope = nock(API, { reqheaders: { authorization: `Bearer ${SCOPED_TOKEN}` } }).delete('/installation/token').reply(204);
+
+    const status = await revokeAppToken({ env: { GITHUB_API_URL: API }, token: SCOPED_TOKEN });
+
+    expect(status).toBe(204);
     expect(scope.pendingMocks()).toEqual([]);
   });
 

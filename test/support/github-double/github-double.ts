@@ -71,7 +71,9 @@ interface TokenInfo {
 export class GitHubDouble {
   readonly state: GitHubState;
   /** What the app asked for each installation token it minted with a scope (the token exchange). */
-  readonly scopedTokens: { repository_ids?: number[]; permissions?: Record<string, string> }[] = [];
+  readonly scopedTokens: { repository_ids?: number[]; permissions?: Record<string, string>; revoked?: boolean }[] = [];
+  /** The installation token each of `scopedTokens` was (kept here so a revocation can be matched). */
+  readonly #scoped = new Map<string, { revoked?: boolean }>();
   readonly repo: BareRepo;
   readonly webhooks: WebhookSender;
   readonly runs: WorkflowRuns;
@@ -285,6 +287,15 @@ export class GitHubDouble {
         answer = run
           ? { status: 200, json: { value: await this.#oidc.sign({ owner: this.state.owner, repo: this.state.repo, repositoryId: Number(this.state.renderRepository().id), workflowPath: run.path, ref: `refs/heads/${run.headBranch}`, runId: run.id, actor: run.actor.login }, url.searchParams.get('audience') ?? this.webUrl) } }
           : { status: 401, json: { message: 'Bad credentials' } };
+      } else if (method === 'DELETE' && path === '/installation/token') {
+        // An installation token revokes itself (the polecat action, once its work is done).
+        const token = auth ? this.#tokens.get(auth) : undefined;
+        if (token?.kind === 'installation' && auth) {
+          this.#tokens.delete(auth);
+          const scoped = this.#scoped.get(auth);
+          if (scoped) scoped.revoked = true;
+          answer = { status: 204 };
+        } else answer = { status: 401, json: { message: 'Bad credentials' } };
       } else if (method === 'GET' && path === '/app') {
         answer = auth && this.#jwtValid(auth) ? { status: 200, json: this.state.renderApp(this.#options.appId) } : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
       } else if (method === 'POST' && /^\/app\/installations\/(\d+)\/access_tokens$/.test(path)) {
@@ -328,7 +339,11 @@ export class GitHubDouble {
     const token = `ghs_${randomBytes(18).toString('hex')}`;
     this.#tokens.set(token, { actor: this.app, kind: 'installation' });
     // A scope asked for is recorded (the double does not enforce it).
-    if (body.repository_ids || body.permissions) this.scopedTokens.push({ repository_ids: body.repository_ids, permissions: body.permissions });
+    if (body.repository_ids || body.permissions) {
+      const record = { repository_ids: body.repository_ids, permissions: body.permissions, revoked: false };
+      this.scopedTokens.push(record);
+      this.#scoped.set(token, record);
+    }
     const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return {
       status: 201,
