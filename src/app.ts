@@ -15,7 +15,7 @@ import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
 import { workflowRunCompleted } from './github/handlers/workflow-run-completed.js';
 import { healthHandler } from './github/health-handler.js';
 import { loadEnvConfig } from './config/env-config.js';
-import { attachSlackForGithub } from './slack/attach-slack-github.js';
+import { attachSlackForGithub } from './attach-slack-github.js';
 import { slackConfigFromEnv } from './slack/slack-config-from-env.js';
 
 export type { AppDeps };

@@ -11,6 +11,7 @@ import { Rig } from '../rig/rig.js';
 import { slingGoal } from '../rig/sling-goal.js';
 import type { Convoy } from '../town/types.js';
 import { DEMO_GOAL, SAMPLE_PROJECT } from './sample-project.js';
+import { goalPlanner } from '../mayor/goal-planner.js';
 
 export interface RunDemoOptions {
   /** Where to build the scratch town; default a new temp dir. Must be empty or absent. */
@@ -77,7 +78,7 @@ export async function runDemo(opts: RunDemoOptions): Promise<DemoResult> {
   try {
     writeFileSync(join(dir, 'goal.md'), DEMO_GOAL);
     say(`the Mayor plans goal.md with the ${model ? `model planner (${model.model})` : 'checklist planner'}`);
-    const planned = await slingGoal(rig.withActor('mayor'), { goal: DEMO_GOAL, planner: model ? 'model' : 'checklist', model });
+    const planned = await slingGoal(rig.withActor('mayor'), { goal: DEMO_GOAL, plan: goalPlanner({ model }) });
     for (const b of planned.beads) say(`  ${b.id}  ${b.title}${b.blockedBy.length ? `  (after ${b.blockedBy.join(', ')})` : ''}`);
     say(`convoy ${planned.convoy.id}: ${planned.beads.length} beads; 3 polecats (${agent} agent), Refinery gate "sh test.sh"`);
 

@@ -29,7 +29,12 @@ export interface DispatchWorkflowInput {
 }
 
 export interface ForgePort {
-  readonly kind: 'github' | 'local';
+  /**
+   * Pull requests are reviewed and merged on the forge (GitHub). False for the local null
+   * adapter, whose rig merges through the Refinery instead. A capability, not a kind:
+   * callers never ask which forge this is.
+   */
+  readonly hostsPullRequests: boolean;
 
   /**
    * Tells the adapter what this delivery already knows about an issue, so it need not ask
@@ -77,20 +82,4 @@ export interface ForgePort {
    * duplicate run harmless.
    */
   dispatchWorkflow(input: DispatchWorkflowInput): Promise<void>;
-}
-
-/** The hidden marker that identifies a bead's issue. */
-export function beadMarker(beadId: string): string {
-  return `<!-- gastown:bead ${beadId} -->`;
-}
-
-/** The hidden marker that identifies a convoy's status comment. */
-export function convoyMarker(convoyId: string): string {
-  return `<!-- gastown:convoy ${convoyId} -->`;
-}
-
-/** The first gastown marker in a body, or null. */
-export function findMarker(body: string | null | undefined): string | null {
-  const match = /<!-- gastown:[a-z]+ [A-Za-z0-9._#-]+ -->/.exec(body ?? '');
-  return match ? match[0] : null;
 }

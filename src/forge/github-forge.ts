@@ -13,8 +13,8 @@ import type { ProbotOctokit } from 'probot';
 import { GastownError } from '../errors.js';
 import type { Bead } from '../town/types.js';
 import type { DispatchWorkflowInput, ForgeLink, ForgePort, OpenPullRequestInput } from './forge-port.js';
-import { findMarker } from './forge-port.js';
 import { renderBeadIssueBody, renderBeadIssueTitle } from './render-bead-issue.js';
+import { parseBeadMarker, findMarker } from '../town/ids.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -37,7 +37,7 @@ interface Children {
 }
 
 export class GitHubForge implements ForgePort {
-  readonly kind = 'github' as const;
+  readonly hostsPullRequests = true;
   readonly #octokit: Octokit;
   readonly #owner: string;
   readonly #repo: string;
@@ -232,8 +232,8 @@ export class GitHubForge implements ForgePort {
           };
           children.numbers.add(item.number);
           this.#issues.set(item.number, known);
-          const marker = /<!-- gastown:bead ([A-Za-z0-9._-]+) -->/.exec(item.body ?? '');
-          if (marker?.[1] && !children.byBead.has(marker[1])) children.byBead.set(marker[1], known);
+          const marked = parseBeadMarker(item.body);
+          if (marked && !children.byBead.has(marked)) children.byBead.set(marked, known);
         }
         return children;
       });

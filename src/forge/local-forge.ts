@@ -5,7 +5,7 @@
 import type { ForgePort, ForgeLink } from './forge-port.js';
 
 export class LocalForge implements ForgePort {
-  readonly kind = 'local' as const;
+  readonly hostsPullRequests = false;
 
   async ensureChildIssue(): Promise<ForgeLink | null> {
     return null;

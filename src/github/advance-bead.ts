@@ -18,6 +18,7 @@ import { dispatchBeads } from './dispatch-beads.js';
 import { ensureStatus } from './materialise-convoy.js';
 import type { RecordedConvoy } from './plan-issue-deps.js';
 import type { Bead } from '../town/types.js';
+import { isBeadId, parseBeadMarker, parseBeadTrailer, parsePolecatBranch } from '../town/ids.js';
 
 export interface ClosedPullRequest {
   number: number;
@@ -35,12 +36,10 @@ export type AdvanceOutcome = 'not_ours' | 'merged' | 'landed' | 'resumed' | 'reo
 /** Recorded on a bead once GitHub shows its merge (issue closed, dependents labelled, status). */
 export const MERGE_MIRRORED = 'github:merge-mirrored';
 
-const BRANCH = /^polecat\/[A-Za-z0-9._-]+\/(gt-[0-9a-z]{3,})$/;
-const TRAILER = /^Gastown-Bead:\s*(gt-[0-9a-z]{3,})\s*$/im;
-const MARKER = /<!-- gastown:bead (gt-[0-9a-z]{3,}) -->/;
 
 export function beadIdOfPullRequest(pr: Pick<ClosedPullRequest, 'headRef' | 'body'>): string | null {
-  return BRANCH.exec(pr.headRef)?.[1] ?? TRAILER.exec(pr.body ?? '')?.[1] ?? MARKER.exec(pr.body ?? '')?.[1] ?? null;
+  const marked = parseBeadMarker(pr.body);
+  return parsePolecatBranch(pr.headRef)?.bead ?? parseBeadTrailer(pr.body) ?? (marked !== null && isBeadId(marked) ? marked : null);
 }
 
 export async function advanceOnClose(delivery: PullRequestDelivery, services: RepoServices, pr: ClosedPullRequest): Promise<AdvanceOutcome> {

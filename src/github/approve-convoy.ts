@@ -8,7 +8,8 @@ import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { materialiseConvoy } from './materialise-convoy.js';
-import { getPermission, hasWrite } from './permission.js';
+import { hasWrite } from '../town/permissions.js';
+import { getPermission } from './permission.js';
 import type { RecordedConvoy } from './plan-issue-deps.js';
 import { reportFailure } from './report-failure.js';
 

@@ -15,7 +15,8 @@ import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { gatherContext } from './gather-context.js';
 import { ensureStatus, materialiseConvoy } from './materialise-convoy.js';
-import { hasWrite, permissionLookup, type PermissionLookup } from './permission.js';
+import { hasWrite } from '../town/permissions.js';
+import { permissionLookup, type PermissionLookup } from './permission.js';
 import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
 import { reportFailure } from './report-failure.js';
 

@@ -6,7 +6,8 @@ import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { ensureStatus } from './materialise-convoy.js';
-import { getPermission, hasWrite } from './permission.js';
+import { hasWrite } from '../town/permissions.js';
+import { getPermission } from './permission.js';
 import { describeError } from './report-failure.js';
 
 export type StopOutcome = 'refused' | 'no_convoy' | 'stopped' | 'failed';

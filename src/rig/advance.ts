@@ -2,9 +2,9 @@ import { GastownError } from '../errors.js';
 import { landConvoy } from '../town/convoy.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Hook } from '../town/types.js';
-import { checkBeadId } from './beads.js';
 import { readyDependentsOf } from './dependents.js';
 import type { Rig } from './rig.js';
+import { checkBeadId } from '../town/ids.js';
 
 export interface MergedOutcome {
   bead: Bead;

@@ -2,7 +2,7 @@ import { GastownError } from '../errors.js';
 import type { Versioned } from '../ledger/ledger.js';
 import { applyBeadPatch, newBead } from '../town/bead.js';
 import { assertNoCycleWith, blockersOf, readyBeads } from '../town/graph.js';
-import { shortId } from '../town/ids.js';
+import { shortId, checkBeadId } from '../town/ids.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, BeadPatch, BeadStatus, NewBeadInput } from '../town/types.js';
 import { BEAD_STATUSES } from '../town/types.js';
@@ -20,10 +20,6 @@ export async function getBead(rig: Rig, id: string): Promise<Bead> {
   return found.value;
 }
 
-export function checkBeadId(id: string): string {
-  if (!/^gt-[0-9a-z]{3,}$/.test(id)) throw new GastownError('gastown_bad_input', `not a bead id: ${JSON.stringify(id)} (bead ids look like gt-1a2b)`);
-  return id;
-}
 
 /** A fresh, collision-checked bead id. */
 export async function newBeadId(rig: Rig, title: string, taken: Set<string>): Promise<string> {

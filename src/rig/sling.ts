@@ -1,9 +1,9 @@
 import { GastownError } from '../errors.js';
 import { blockersOf } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
-import { AGENT_NAME_PATTERN, newAgent, pickPolecat, polecatEmail } from '../town/names.js';
+import { AGENT_NAME, checkBeadId } from '../town/ids.js';
+import { newAgent, pickPolecat, polecatEmail } from '../town/names.js';
 import type { Agent, Bead, Hook } from '../town/types.js';
-import { checkBeadId } from './beads.js';
 import { holdsBead } from './reconcile-hooks.js';
 import type { Rig } from './rig.js';
 
@@ -20,7 +20,7 @@ export interface SlingResult {
  */
 export async function sling(rig: Rig, beadId: string, polecat?: string): Promise<SlingResult> {
   checkBeadId(beadId);
-  if (polecat !== undefined && !AGENT_NAME_PATTERN.test(polecat)) throw new GastownError('gastown_bad_input', `bad polecat name ${JSON.stringify(polecat)}`);
+  if (polecat !== undefined && !AGENT_NAME.test(polecat)) throw new GastownError('gastown_bad_input', `bad polecat name ${JSON.stringify(polecat)}`);
   return rig.ledger.transact(
     async (tx) => {
       const bead = await tx.get<Bead>('beads', beadId);

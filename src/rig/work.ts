@@ -14,6 +14,7 @@ import { allBeads } from './beads.js';
 import type { InboxEntry } from './mail.js';
 import type { Rig } from './rig.js';
 import { sling, type SlingResult } from './sling.js';
+import { polecatBranch } from '../town/ids.js';
 
 /** A runner's hold on one bead, returned by claimBead and passed back on every later call. */
 export interface Claim {
@@ -30,9 +31,6 @@ export interface Claim {
 /** Convoy statuses whose beads may be worked on. */
 const WORKABLE_CONVOY = new Set<Convoy['status']>(['active']);
 
-export function polecatBranchName(polecat: string, bead: string): string {
-  return `polecat/${polecat}/${bead}`;
-}
 
 /** The coded error a runner gets once its bead is no longer its own: stop working on it. */
 export function leaseLost(claim: Claim, why: string): GastownError {
@@ -111,7 +109,7 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
         const takeover = bead.status === 'in_progress';
         if (takeover && !isStale(beat, bead.id, rig.now().getTime(), rig.settings.leaseMs)) return null;
         if (!takeover && bead.status !== 'hooked') return null;
-        const branch = polecatBranchName(polecat, bead.id);
+        const branch = polecatBranch(polecat, bead.id);
         const patch = { attempts: bead.attempts + 1, branch, assignee: polecat };
         const next = takeover ? { ...bead, ...patch, updatedAt: rig.at() } : transitionBead(bead, 'in_progress', rig.at(), patch);
         tx.put('beads', bead.id, next, `claim beads/${bead.id}`);

@@ -5,9 +5,9 @@ import { recordSlackThread } from '../rig/record-plan.js';
 import type { Rig } from '../rig/rig.js';
 import type { Convoy, FeedEvent, FeedEventType } from '../town/types.js';
 import { deliverFeed, type DeliverFeedResult, type FeedCursor } from './deliver-feed.js';
-import type { RigProvider } from './rig-provider.js';
+import type { RigProvider } from '../rig/rig-provider.js';
 import { serialRunner, type SerialRunner } from './serial-runner.js';
-import { silentLogger, type StructuredLogger } from './structured-logger.js';
+import { silentLogger, type StructuredLogger } from '../structured-logger.js';
 
 /** The ledger doc (kind `meta`) holding what the feed pump has delivered. */
 export const FEED_CURSOR_DOC = 'slack-feed';

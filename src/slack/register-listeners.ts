@@ -15,7 +15,8 @@ import {
   VIEW_REPLY_MAIL,
 } from './blocks.js';
 import type { SlackListenerDeps } from './listener-deps.js';
-import { AGENT_NAME, BEAD_ID, CONVOY_ID, parseGtCommand, usageText } from './parse-command.js';
+import { AGENT_NAME, BEAD_ID, CONVOY_ID } from '../town/ids.js';
+import { parseGtCommand, usageText } from './parse-command.js';
 import { type GtReply, runGtCommand } from './run-gt-command.js';
 import { withErrorReply } from './with-error-reply.js';
 

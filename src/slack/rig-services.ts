@@ -15,9 +15,10 @@ import { dispatchReady } from '../rig/work.js';
 import { githubSourceKey } from '../rig/github-keys.js';
 import type { Bead, Convoy, MailMessage } from '../town/types.js';
 import type { Rig } from '../rig/rig.js';
-import type { RigProvider } from './rig-provider.js';
+import type { RigProvider } from '../rig/rig-provider.js';
 import { workLimiter } from './work-limiter.js';
 import type { RepoTarget, SlackServices, SlingResult, StatusView, TrailEntry } from './services.js';
+import { goalPlanner } from '../mayor/goal-planner.js';
 
 export interface RigSlackServicesOptions {
   /** Called after every successful write (nudges the feed and DM pumps). */
@@ -201,32 +202,33 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
     },
 
     async slingGoal(goal, repo, actor) {
-      if (provider.openGoalIssue) {
-        const issue = await provider.openGoalIssue(repo, goal, actor);
+      if (provider.issueFlow) {
+        const issue = await provider.issueFlow.openGoalIssue(repo, goal, actor);
         opts.onWrite?.();
         return waitForGithubConvoy(repo, issue);
       }
-      const recorded = await provider.withRig(repo, (rig) => slingGoal(rig.withActor(actor), { goal, model: opts.model ?? null }));
-      if (recorded.convoy.status === 'active' && provider.kind === 'local') await provider.withRig(repo, (rig) => dispatchReady(rig.withActor('mayor')));
+      const recorded = await provider.withRig(repo, (rig) => slingGoal(rig.withActor(actor), { goal, plan: goalPlanner({ model: opts.model ?? null }) }));
+      if (recorded.convoy.status === 'active') await provider.withRig(repo, (rig) => dispatchReady(rig.withActor('mayor')));
       return wrote(recorded.convoy);
     },
 
     async approve(convoyId, actor) {
       const repo = await locateOrThrow('convoys', convoyId);
-      if (provider.kind === 'github' && provider.requestOnIssue && repo) {
+      if (provider.issueFlow && repo) {
         // On GitHub the plan's child issues are made by the GitHub flow: ask it, as this
         // person, with a `/gt approve` on the parent issue (also the audit trail there).
         const current = await provider.withRig(repo, (rig) => getConvoy(rig, convoyId));
         const parent = current.source?.kind === 'github' ? current.source.issue?.number : undefined;
         if (!current.approved && parent !== undefined) {
-          await provider.requestOnIssue(repo, parent, '/gt approve', actor);
+          await provider.issueFlow.requestOnIssue(repo, parent, '/gt approve', actor);
           return current;
         }
       }
       const convoy = await provider.withRig(repo, async (rig) => {
         const approved = await approveConvoy(rig.withActor(actor), convoyId, actor);
-        // Locally the app dispatches; on GitHub dispatch waits for the child issues (the GitHub flow).
-        if (provider.kind === 'local') await dispatchReady(rig.withActor('mayor'));
+        // Without a forge flow this process dispatches; with one, dispatch waits for the child
+        // issues the flow makes.
+        if (!provider.issueFlow) await dispatchReady(rig.withActor('mayor'));
         return approved;
       });
       return wrote(convoy);

@@ -244,7 +244,7 @@ describe('LocalForge', () => {
   it('creates nothing and returns null links', async () => {
     const f = new LocalForge();
 
-    expect(f.kind).toBe('local');
+    expect(f.hostsPullRequests).toBe(false);
     expect(await f.ensureChildIssue()).toBeNull();
     expect(await f.ensureStatusComment()).toBeNull();
     expect(await f.openPullRequest()).toBeNull();

@@ -26,7 +26,7 @@ function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
     comment: () => local.comment(),
     closeIssue: () => local.closeIssue(),
     dispatchWorkflow: () => local.dispatchWorkflow(),
-    kind: 'github',
+    hostsPullRequests: true,
     prs,
     async openPullRequest(input) {
       prs.push(input);

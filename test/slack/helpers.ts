@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { vi } from 'vitest';
 import type { SlackServices } from '../../src/slack/services.js';
-import type { StructuredLogger } from '../../src/slack/structured-logger.js';
+import type { StructuredLogger } from '../../src/structured-logger.js';
 import { slackSignature } from '../../src/slack/verify-slack-signature.js';
 import type { Bead, Convoy, FeedEvent, MailMessage } from '../../src/town/types.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSlackChat, createSlackChatClient } from '../../src/chat/slack-chat.js';
+import { createSlackChat, createSlackChatClient } from '../../src/slack/slack-chat.js';
 import { sendMail } from '../../src/rig/mail.js';
 import { sling } from '../../src/rig/sling.js';
 import { ACTION_REPLY_MAIL } from '../../src/slack/blocks.js';

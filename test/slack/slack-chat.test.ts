@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleChat } from '../../src/chat/console-chat.js';
-import { createSlackChat, createSlackChatClient } from '../../src/chat/slack-chat.js';
+import { createSlackChat, createSlackChatClient } from '../../src/slack/slack-chat.js';
 import { ACTION_APPROVE_PLAN, ACTION_REPLY_MAIL } from '../../src/slack/blocks.js';
 import { isGastownError } from '../../src/errors.js';
 import { feedEvent, fixtureJson, mail, recordingLogger, SLACK_API } from './helpers.js';

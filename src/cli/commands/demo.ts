@@ -3,9 +3,10 @@ import { runDemo } from '../../demo/run-demo.js';
 import { GastownError } from '../../errors.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { runGit } from '../../polecat/run-git.js';
-import type { CliContext } from '../cli-context.js';
-import { runCli } from '../main.js';
+import { withRig, type CliContext } from '../cli-context.js';
 import { emit } from '../output.js';
+import { statusText } from '../status-text.js';
+import { rigStatus } from '../../rig/status.js';
 
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
@@ -18,7 +19,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const r = await runDemo({ dir: o.dir, env: ctx.env, progress, now: ctx.now });
       if (json) return emit(ctx, true, r, () => '');
       ctx.stdout.write(`\n$ gt status   (in ${r.rigDir})\n`);
-      await runCli(['status'], { ...ctx, cwd: r.rigDir });
+      ctx.stdout.write(`${statusText(await withRig({ ...ctx, cwd: r.rigDir }, (rig) => rigStatus(rig)))}\n`);
       const log = (await runGit(r.rigDir, ['log', '--oneline', 'main'])).stdout.trim();
       emit(ctx, false, r, () =>
         [

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { doctor } from '../../rig/doctor.js';
 import { parseSince, readFeed, readTrail } from '../../rig/feed.js';
 import { rigStatus } from '../../rig/status.js';
-import { progressBar } from '../../town/convoy.js';
 import type { FeedEvent } from '../../town/types.js';
 import { GastownError } from '../../errors.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit, table } from '../output.js';
+import { statusText } from '../status-text.js';
 
 const feedLine = (e: FeedEvent) => `${e.at.slice(0, 19).replace('T', ' ')}  ${e.actor.padEnd(10)} ${e.type.padEnd(15)} ${e.message}`;
 
@@ -56,21 +56,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .description('the rig at a glance')
     .action(async (_o: unknown, cmd: Command) => {
       const s = await withRig(ctx, (rig) => rigStatus(rig));
-      emit(ctx, cmd.optsWithGlobals().json, s, () => {
-        const lines = [
-          `beads: ${s.beads.total} total, ${s.beads.ready} ready, ${s.beads.open} open, ${s.beads.hooked} hooked, ${s.beads.in_progress} in progress, ${s.beads.in_review} in review, ${s.beads.closed} closed, ${s.beads.failed} failed`,
-        ];
-        if (s.convoys.length) {
-          lines.push('', 'convoys:');
-          for (const { convoy: c, progress: p } of s.convoys.slice(0, 10)) lines.push(`  ${c.id} ${c.status.padEnd(17)} ${progressBar(p, 20)}  ${c.title}`);
-        }
-        if (s.polecats.length) {
-          lines.push('', 'polecats:');
-          lines.push(table(s.polecats.map((p) => [`  ${p.name}`, p.bead ? `${p.bead} ${p.status}` : 'idle', p.stale ? 'STALLED' : '', `${p.beadsDone} done`, p.beadTitle ?? ''])));
-        }
-        lines.push('', `remote: ${s.remote ?? 'none'}`);
-        return lines.join('\n');
-      });
+      emit(ctx, cmd.optsWithGlobals().json, s, () => statusText(s));
     });
 
   program

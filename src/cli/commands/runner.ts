@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
-import { checkBeadId } from '../../rig/beads.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
@@ -11,6 +10,7 @@ import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
 import { emit } from '../output.js';
 import { withStopSignal } from '../stop-signal.js';
+import { checkBeadId } from '../../town/ids.js';
 
 interface RunnerFlags {
   concurrency?: number;

@@ -5,6 +5,7 @@ import { GastownError } from '../../errors.js';
 import { hooks, sling, unsling } from '../../rig/sling.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit, table } from '../output.js';
+import { looksLikeBeadId } from '../../town/ids.js';
 
 export function registerSling(program: Command, ctx: CliContext): void {
   program
@@ -23,11 +24,11 @@ export function registerSling(program: Command, ctx: CliContext): void {
       const goal = o.goalFile ? readGoalFile(ctx.cwd, o.goalFile) : target;
       if (!goal?.trim()) throw new GastownError('gastown_bad_input', 'give a bead id, a goal in quotes, or --goal-file <file.md>');
       // Loaded only for goals: the Mayor and the Anthropic SDK would slow every other command.
-      const { anthropicFromEnv, slingGoal } = await import('../lazy.js');
+      const { anthropicFromEnv, goalPlanner, slingGoal } = await import('../lazy.js');
       const model = o.checklist ? null : anthropicFromEnv(ctx.env);
       // Without a model a plain one-line goal has no checklist to plan from: it becomes one task.
       const text = !model && !/^\s*[-*+]\s+\[[ xX]\]\s+\S/m.test(goal) && !goal.trim().includes('\n') ? `- [ ] ${goal.trim()}` : goal;
-      const r = await withRig(ctx, (rig) => slingGoal(rig, { goal: text, title: o.title ?? (text === goal ? undefined : goal.trim()), planner: model ? 'model' : 'checklist', model }));
+      const r = await withRig(ctx, (rig) => slingGoal(rig, { goal: text, title: o.title ?? (text === goal ? undefined : goal.trim()), plan: goalPlanner({ model }) }));
       emit(ctx, json, r, () =>
         [
           `the Mayor planned ${r.convoy.id} "${r.convoy.title}" (${r.planner} planner): ${r.beads.length} beads${r.convoy.status === 'awaiting_approval' ? ', awaiting approval' : ''}`,
@@ -62,7 +63,3 @@ function readGoalFile(cwd: string, file: string): string {
   }
 }
 
-/** Anything shaped like a bead id is one (a typo must fail as "no bead", not become a goal). */
-function looksLikeBeadId(s: string): boolean {
-  return /^gt-[0-9a-z]+$/.test(s);
-}

@@ -9,6 +9,7 @@ import type { Context } from 'probot';
 import type { AppDeps } from '../app-deps.js';
 import { dispatchBeads } from '../dispatch-beads.js';
 import { repositoryDelivery } from '../pull-request-delivery.js';
+import { parsePolecatRunTitle } from '../../town/ids.js';
 
 export function workflowRunCompleted(deps: AppDeps) {
   return async (context: Context<'workflow_run.completed'>): Promise<void> => {
@@ -28,6 +29,5 @@ export function workflowRunCompleted(deps: AppDeps) {
 
 /** The bead of a polecat run from its title, `gastown-polecat gt-xxxx`; null for any other title. */
 export function beadOfRunTitle(title: unknown): string | null {
-  const m = typeof title === 'string' ? /^gastown-polecat (gt-[0-9a-z]{3,})$/.exec(title) : null;
-  return m ? m[1]! : null;
+  return parsePolecatRunTitle(title);
 }

@@ -66,7 +66,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const concurrency = opts.concurrency ?? rig.settings.concurrency;
   const board = opts.progress ?? (opts.log ? createProgressBoard(lineWriter(opts.log)) : createProgressBoard(process.stderr, true));
   const forge = opts.forge ?? null;
-  const useRefinery = opts.refinery ?? (!forge || forge.kind === 'local');
+  const useRefinery = opts.refinery ?? !forge?.hostsPullRequests;
   const remote = await rigRemote(rig);
   const hooksDir = opts.hooksDir ?? packageHooksDir();
   const worktreeRoot = opts.worktreeRoot ?? join(rig.gitDir, 'gastown', 'worktrees');

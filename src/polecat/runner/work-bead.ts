@@ -176,7 +176,8 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     }
     const last = await checkpoint({ worktree: wt.path, message: `${bead.title}\n\n${result.summary}`.slice(0, 2000) });
     if (last.committed || last.sha !== lastPushed) await checkpoint({ worktree: wt.path, message: '', push });
-    const pr = opts.forge && opts.forge.kind !== 'local' ? await openPr(opts, bead, wt.branch) : null;
+    // The local forge opens nothing (null): the bead then waits for the Refinery.
+    const pr = opts.forge ? await openPr(opts, bead, wt.branch) : null;
     await finishBead(rig, claim, { branch: wt.branch, pr: pr ?? undefined, summary: result.summary });
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
     return 'in_review';

@@ -1,8 +1,8 @@
 import { webApi } from '@slack/bolt';
 import { GastownError } from '../errors.js';
-import { feedEventActions, feedEventBlocks, feedEventText, type Links, mailDmBlocks, noLinks } from '../slack/blocks.js';
-import { silentLogger, type StructuredLogger } from '../slack/structured-logger.js';
-import type { ChatPort, ChatRecipient } from './chat-port.js';
+import { feedEventActions, feedEventBlocks, feedEventText, type Links, mailDmBlocks, noLinks } from './blocks.js';
+import { silentLogger, type StructuredLogger } from '../structured-logger.js';
+import type { ChatPort, ChatRecipient } from '../chat/chat-port.js';
 
 export interface SlackChatOptions {
   /** Build it with `createSlackChatClient` so 429s reach the retry loop here instead of queuing for minutes. */

@@ -1,14 +1,14 @@
-import { onBehalfOfMarker } from '../github/delegated-actor.js';
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import { GastownError } from '../errors.js';
-import type { LedgerMirrors } from '../github/ledger-mirror.js';
-import { getPermission } from '../github/permission.js';
+import type { IssueFlow, RigProvider } from '../rig/rig-provider.js';
 import type { Rig } from '../rig/rig.js';
-import { REPO } from './parse-command.js';
-import type { PermissionChecker } from './permissions.js';
-import type { RigProvider } from './rig-provider.js';
+import { REPO } from '../town/ids.js';
+import type { PermissionChecker } from '../town/permissions.js';
+import { onBehalfOfMarker } from './delegated-actor.js';
+import type { LedgerMirrors } from './ledger-mirror.js';
+import { getPermission } from './permission.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -112,33 +112,7 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
     return getPermission((await access(repo)).octokit, owner, name, login);
   };
 
-  return {
-    kind: 'github',
-    defaultRepo,
-    permissions,
-
-    async repos() {
-      const all = [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])];
-      return [...new Map(all.map((r) => [r.toLowerCase(), r])).values()];
-    },
-
-    async withRig<T>(repo: string | null, fn: (rig: Rig) => Promise<T>): Promise<T> {
-      const target = resolve(repo);
-      const { owner, name } = split(target);
-      const { octokit, config } = await access(target);
-      return opts.mirrors.withRepoLedger(
-        {
-          owner,
-          repo: name,
-          prefix: config.ledgerPrefix,
-          actor: 'gastown[bot]',
-          token: () => tokenOf(octokit),
-          ...(opts.log ? { log: opts.log } : {}),
-        },
-        (session) => fn(session.rig),
-      );
-    },
-
+  const issueFlow: IssueFlow = {
     async openGoalIssue(repo, goal, requestedBy) {
       const { owner, name } = split(repo);
       const { octokit, config } = await access(repo);
@@ -162,6 +136,34 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
         body: `${command}\n\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
       });
       return { url: data.html_url };
+    },
+  };
+
+  return {
+    defaultRepo,
+    permissions,
+    issueFlow,
+
+    async repos() {
+      const all = [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])];
+      return [...new Map(all.map((r) => [r.toLowerCase(), r])).values()];
+    },
+
+    async withRig<T>(repo: string | null, fn: (rig: Rig) => Promise<T>): Promise<T> {
+      const target = resolve(repo);
+      const { owner, name } = split(target);
+      const { octokit, config } = await access(target);
+      return opts.mirrors.withRepoLedger(
+        {
+          owner,
+          repo: name,
+          prefix: config.ledgerPrefix,
+          actor: 'gastown[bot]',
+          token: () => tokenOf(octokit),
+          ...(opts.log ? { log: opts.log } : {}),
+        },
+        (session) => fn(session.rig),
+      );
     },
 
     async close() {
