@@ -20,7 +20,7 @@ import { recordMerged, recordRejected } from '../rig/advance.js';
 import type { Rig } from '../rig/rig.js';
 import { hooks } from '../rig/sling.js';
 import { dispatchable, dispatchReady, mailInTx } from '../rig/work.js';
-import { DEACON_ACTOR, deaconPass } from '../deacon/deacon-pass.js';
+import { DEACON_ACTOR, deaconPass } from '../rig/deacon-pass.js';
 import type { Bead, Convoy, Hook } from '../town/types.js';
 import type { RepoLedgerSession } from './ledger-mirror.js';
 import type { Mayor, ParentIssueKey, PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';

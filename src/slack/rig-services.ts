@@ -1,7 +1,7 @@
 import { getConvoy } from '../rig/convoys.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { GastownError, isGastownError } from '../errors.js';
-import type { DocKind } from '../ledger/ledger.js';
+import type { TownDocKind } from '../rig/town-kinds.js';
 import { getBead, readyList, reopenBead } from '../rig/beads.js';
 import { stopConvoy } from '../rig/convoy-control.js';
 import { convoyStatus } from '../rig/convoys.js';
@@ -98,7 +98,7 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
   };
 
   /** The repository whose ledger holds `kind/id`, or undefined when none does. */
-  async function locate(kind: DocKind, id: string): Promise<string | null | undefined> {
+  async function locate(kind: TownDocKind, id: string): Promise<string | null | undefined> {
     for (const repo of await provider.repos()) {
       if (await provider.withRig(repo, async (rig) => (await rig.ledger.get(kind, id)) !== null)) return repo;
     }

@@ -16,6 +16,7 @@ import { tempDir } from '../helpers/temp-repo.js';
 import { GitHubDouble } from '../support/github-double/github-double.js';
 import type { PullRecord } from '../support/github-double/github-state.js';
 import { startGastownApp, type RunningApp } from '../support/start-gastown-app.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 export const OWNER = 'gastown-e2e';
 export const REPO = 'calc';
@@ -114,7 +115,7 @@ export function pullsReadyToMerge(double: GitHubDouble): PullRecord[] {
 
 /** The ledger as the repository holds it (refs/gastown/* of the bare repo), read by a Ledger of its own. */
 export async function remoteLedger(double: GitHubDouble): Promise<{ convoys: Convoy[]; beads: Bead[] }> {
-  const ledger = await Ledger.open({ repoDir: double.repo.path });
+  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: double.repo.path });
   try {
     return {
       convoys: (await ledger.list<Convoy>('convoys')).map((c) => c.value),

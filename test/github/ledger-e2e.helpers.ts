@@ -15,6 +15,7 @@ import { Rig } from '../../src/rig/rig.js';
 import type { Bead, Convoy, Plan } from '../../src/town/types.js';
 import { tempDir } from '../helpers/temp-repo.js';
 import { OWNER, R, REPO, fixture } from './harness.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 // runGit passes process.env to git: keep the developer's settings out.
 process.env.GIT_CONFIG_GLOBAL = '/dev/null';
@@ -75,7 +76,7 @@ export function remoteConvoyRefs(remote: string): string[] {
 
 /** Reads the remote's ledger with a second, independent Ledger. */
 export async function readRemote(remote: string): Promise<{ convoys: Convoy[]; beads: Bead[]; feed: { type: string; message: string }[] }> {
-  const ledger = await Ledger.open({ repoDir: remote });
+  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: remote });
   try {
     const convoys = (await ledger.list<Convoy>('convoys')).map((c) => c.value).sort((x, y) => x.id.localeCompare(y.id));
     const beads = (await ledger.list<Bead>('beads')).map((b) => b.value).sort((x, y) => x.id.localeCompare(y.id));

@@ -16,6 +16,7 @@ import {
   runnerRig,
   type Town,
 } from './ledger-e2e.helpers.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 const TITLES = { a: 'Output schema', b: 'JSON for list', c: 'JSON for show', d: 'Docs for --json' } as const;
 
@@ -428,7 +429,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(runsOfA()).toBe(4);
     const capped = (await readRemote(town.remote)).beads.find((b) => b.id === a.id)!;
     expect(capped).toMatchObject({ status: 'hooked', attempts: 4 });
-    const ledger = await Ledger.open({ repoDir: town.remote });
+    const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: town.remote });
     try {
       const mail = await ledger.readChain<{ message?: { subject: string } }>('mail', 'mayor');
       expect(mail.map((m) => m.value.message?.subject)).toEqual([`STALLED ${a.id}: ${TITLES.a}`]);

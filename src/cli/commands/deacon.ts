@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runDeacon } from '../../deacon/run-deacon.js';
-import type { DeaconPassResult } from '../../deacon/deacon-pass.js';
+import type { DeaconPassResult } from '../../rig/deacon-pass.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit } from '../output.js';
 import { withStopSignal } from '../stop-signal.js';

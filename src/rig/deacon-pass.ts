@@ -1,6 +1,6 @@
-import { allBeads } from '../rig/beads.js';
-import type { Rig } from '../rig/rig.js';
-import { mailInTx } from '../rig/work.js';
+import { allBeads } from './beads.js';
+import type { Rig } from './rig.js';
+import { mailInTx } from './work.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Heartbeat, Hook } from '../town/types.js';
 
