@@ -8,6 +8,7 @@ import type { Bead, BeadPatch, BeadStatus, NewBeadInput } from '../town/types.js
 import { BEAD_STATUSES } from '../town/types.js';
 import { dependentsOf, indexWriter } from './dependents.js';
 import type { Rig } from './rig.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 /** Every bead (one `for-each-ref` plus the list cache). */
 export async function allBeads(rig: Rig): Promise<Bead[]> {
@@ -130,7 +131,7 @@ export async function mutateBead(
       const next = change(bead);
       if (next === bead) return bead;
       tx.put('beads', id, next, `${event?.type ?? 'update'} beads/${id}`);
-      if (event) rig.emit(tx, event.type, event.message(next), { bead: id, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+      if (event) rig.emit(tx, event.type, event.message(next), feedRefs(next, next.pr?.url ?? next.issue?.url ?? null));
       return next;
     },
     { actor: rig.actor },
@@ -172,7 +173,7 @@ export async function addDependency(rig: Rig, beadId: string, blockerId: string)
       if (!bead.blockedBy.includes(blockerId)) {
         next = { ...bead, blockedBy: [...bead.blockedBy, blockerId], updatedAt: rig.at() };
         tx.put('beads', beadId, next, `bead_updated beads/${beadId}`);
-        rig.emit(tx, 'bead_updated', `${beadId} now blocked by ${blockerId}`, { bead: beadId, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+        rig.emit(tx, 'bead_updated', `${beadId} now blocked by ${blockerId}`, feedRefs(next, next.pr?.url ?? next.issue?.url ?? null));
       }
       // Also when the edge was there already: an index that missed it is mended.
       await indexWriter(rig, tx).link(blockerId, beadId);
@@ -210,7 +211,7 @@ export async function removeDependency(rig: Rig, beadId: string, blockerId: stri
       if (!bead.blockedBy.includes(blockerId)) throw new GastownError('gastown_not_found', `${beadId} is not blocked by ${blockerId}`);
       const next = { ...bead, blockedBy: bead.blockedBy.filter((x) => x !== blockerId), updatedAt: rig.at() };
       tx.put('beads', beadId, next, `bead_updated beads/${beadId}`);
-      rig.emit(tx, 'bead_updated', `${beadId} no longer blocked by ${blockerId}`, { bead: beadId, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+      rig.emit(tx, 'bead_updated', `${beadId} no longer blocked by ${blockerId}`, feedRefs(next, next.pr?.url ?? next.issue?.url ?? null));
       await indexWriter(rig, tx).unlink(blockerId, beadId);
       return next;
     },

@@ -6,6 +6,7 @@ import { newAgent, pickPolecat, polecatEmail } from '../town/names.js';
 import type { Agent, Bead, Hook } from '../town/types.js';
 import { holdsBead } from './reconcile-hooks.js';
 import type { Rig } from './rig.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 export interface SlingResult {
   bead: Bead;
@@ -50,7 +51,7 @@ export async function sling(rig: Rig, beadId: string, polecat?: string): Promise
       const next = transitionBead(bead, 'hooked', rig.at(), { assignee: name });
       tx.put('beads', beadId, next, `sling beads/${beadId}`);
       tx.put<Hook>('hooks', name, { agent: name, bead: beadId, slungAt: rig.at(), slungBy: rig.actor }, `sling hooks/${name}`);
-      rig.emit(tx, 'bead_slung', `${beadId} slung to ${name}`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_slung', `${beadId} slung to ${name}`, feedRefs(bead));
       return { bead: next, polecat: name, newPolecat: isNew };
     },
     { actor: rig.actor },
@@ -72,7 +73,7 @@ export async function unsling(rig: Rig, beadId: string, reason = 'unslung'): Pro
       }
       const next = transitionBead(bead, 'open', rig.at());
       tx.put('beads', beadId, next, `unsling beads/${beadId}`);
-      rig.emit(tx, 'bead_unslung', `${beadId} taken off ${bead.assignee ?? 'its hook'} (${reason})`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_unslung', `${beadId} taken off ${bead.assignee ?? 'its hook'} (${reason})`, feedRefs(bead));
       return next;
     },
     { actor: rig.actor },

@@ -15,6 +15,7 @@ import type { InboxEntry } from './mail.js';
 import type { Rig } from './rig.js';
 import { sling, type SlingResult } from './sling.js';
 import { polecatBranch } from '../town/ids.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 /** A runner's hold on one bead, returned by claimBead and passed back on every later call. */
 export interface Claim {
@@ -122,7 +123,7 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
           takeover
             ? `${opts.runner} took over ${bead.id} from ${beat?.runner ?? 'a silent runner'} (attempt ${next.attempts})`
             : `${polecat} started ${bead.id} on ${opts.runner} (attempt ${next.attempts})`,
-          { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null },
+          feedRefs(bead),
         );
         return { bead: bead.id, polecat, runner: opts.runner, attempt: next.attempts, branch, takeover };
       },
@@ -179,8 +180,8 @@ export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; 
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
-      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, { bead: bead.id, convoy: bead.convoy, url: next.pr.url });
-      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, feedRefs(bead, next.pr.url));
+      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, feedRefs(bead));
       mailInTx(rig, tx, {
         from: claim.polecat,
         to: 'mayor',
@@ -208,7 +209,7 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       if (!opts.permanent && bead.attempts <= rig.settings.retryCap) {
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `retry beads/${bead.id}`);
-        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, feedRefs(bead));
         return next;
       }
       const next = transitionBead(bead, 'failed', rig.at());
@@ -216,7 +217,7 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       await countOnAgent(tx, claim.polecat, 'beadsFailed');
       const after = opts.permanent ? 'at once (a retry cannot fix this)' : `after ${bead.attempts} attempts`;
-      rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, feedRefs(bead));
       mailInTx(rig, tx, { from: claim.polecat, to: 'mayor', subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200), body: reason, type: 'BEAD_FAILED', bead: bead.id });
       return next;
     },
@@ -233,7 +234,7 @@ export async function releaseBead(rig: Rig, claim: Claim, why = 'runner stopped'
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `release beads/${bead.id}`);
         tx.delete('heartbeats', claim.polecat);
-        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, feedRefs(bead));
         return next;
       },
       { actor: claim.runner },
