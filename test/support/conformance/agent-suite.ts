@@ -1,0 +1,168 @@
+/**
+ * The polecat agent contract (src/polecat/agents/agent.ts), as one suite every agent runs.
+ * Only what every agent promises the runner, whatever it runs in:
+ *
+ * - `run` resolves with `{ ok, summary }` (and optionally `permanent`, `usage`), `summary`
+ *   a non-empty text; a failure of the work is `ok: false`, not a rejection, and not
+ *   `permanent` (a retry may fix it);
+ * - the work happens in the workspace it is given (`task.worktree`): a relative path lands
+ *   there, the runner's own directory and the workspace's parent are left alone;
+ * - an abort (`ctx.signal`) ends the run promptly with `ok: false`, and a step past the
+ *   agent's time limit is cut short; either way the processes it started are gone;
+ * - the runner's environment stays with the runner (a token in it does not reach the work).
+ *
+ * Each agent takes work its own way (a shell fence, a prompt, a model's tool calls): the
+ * fixture turns "run this bash script" into a bead this agent acts on.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from '../../../src/polecat/agents/agent.js';
+import { initRepo, tempDir } from '../../helpers/temp-repo.js';
+
+export interface AgentFixture {
+  /**
+   * A fresh agent (one per bead, as the runner makes them) whose steps may take `stepTimeoutMs`
+   * each, built by a runner whose environment is `env`.
+   */
+  agent(opts: { stepTimeoutMs: number; env: Record<string, string | undefined> }): PolecatAgent;
+  /** A bead asking this agent to run `script` with bash in its workspace (and to finish when it succeeded). */
+  task(script: string): Pick<AgentTask, 'title' | 'body' | 'prompt'>;
+  close(): Promise<void>;
+}
+
+const SECRET = 'ghs_runnerTokenThatMustNotLeak';
+
+/** A process that still runs (a zombie waiting for its reaper does not count). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function expectResultShape(result: AgentResult): void {
+  expect(Object.keys(result).every((k) => ['ok', 'summary', 'permanent', 'usage'].includes(k)), JSON.stringify(result)).toBe(true);
+  expect(typeof result.ok).toBe('boolean');
+  expect(result.summary).toMatch(/\S/);
+}
+
+/** Starts a background sleep, notes its pid in the workspace, and waits for it. */
+const HANG = 'sleep 30 & echo $! > sleep.pid\nwait';
+
+export function agentSuite(name: string, makeFixture: () => Promise<AgentFixture>): void {
+  describe(`agent conformance: ${name}`, () => {
+    let fx: AgentFixture;
+    const root = tempDir('conformance-agent');
+    let n = 0;
+
+    beforeAll(async () => {
+      fx = await makeFixture();
+    });
+    afterAll(async () => {
+      await fx?.close();
+      root.cleanup();
+    });
+
+    /** A fresh workspace (a git repository), alone in a directory of its own. */
+    function workspace(): { worktree: string; parent: string } {
+      const parent = join(root.path, `bead-${++n}`);
+      const worktree = join(parent, 'work');
+      mkdirSync(worktree, { recursive: true });
+      initRepo(worktree);
+      return { worktree, parent };
+    }
+
+    function run(script: string, opts: { stepTimeoutMs?: number; signal?: AbortSignal; worktree?: string } = {}) {
+      const worktree = opts.worktree ?? workspace().worktree;
+      const ctx: AgentContext & { checkpoints: string[] } = {
+        checkpoints: [],
+        async checkpoint(message) {
+          ctx.checkpoints.push(message);
+        },
+        readInbox: async () => [],
+        signal: opts.signal ?? new AbortController().signal,
+        log: () => {},
+      };
+      const agent = fx.agent({ stepTimeoutMs: opts.stepTimeoutMs ?? 60_000, env: { ...process.env, GASTOWN_TEST_SECRET: SECRET } });
+      const task: AgentTask = { beadId: `gt-c${n.toString(36).padStart(3, '0')}`, acceptance: [], files: [], worktree, ...fx.task(script) };
+      return { worktree, result: agent.run(task, ctx) };
+    }
+
+    it('does the work in the workspace it is given, and says what it did', async () => {
+      const { worktree, parent } = workspace();
+      const cwdBefore = readdirSync(process.cwd());
+
+      const result = await run("printf 'hello\\n' > greeting.txt\npwd -P > where.txt", { worktree }).result;
+
+      expectResultShape(result);
+      expect(result.ok, result.summary).toBe(true);
+      expect(readFileSync(join(worktree, 'greeting.txt'), 'utf8')).toBe('hello\n');
+      expect(readFileSync(join(worktree, 'where.txt'), 'utf8').trim()).toBe(realpathSync(worktree));
+      expect(readdirSync(parent)).toEqual(['work']);
+      expect(readdirSync(process.cwd())).toEqual(cwdBefore);
+    });
+
+    it('a failing step is ok: false with a summary, not a rejection and not permanent', async () => {
+      const result = await run("echo 'boom: 3 tests failed' >&2\nexit 3").result;
+
+      expectResultShape(result);
+      expect(result.ok).toBe(false);
+      expect(result.permanent ?? false).toBe(false);
+    });
+
+    it('an abort ends the run promptly with ok: false, and the processes it started are gone', async () => {
+      const controller = new AbortController();
+      const { worktree, result } = run(HANG, { signal: controller.signal });
+      await until('the step to start', () => existsSync(join(worktree, 'sleep.pid')) && readFileSync(join(worktree, 'sleep.pid'), 'utf8').trim() !== '');
+      const pid = Number(readFileSync(join(worktree, 'sleep.pid'), 'utf8'));
+
+      const abortedAt = Date.now();
+      controller.abort();
+      const done = await result;
+
+      expectResultShape(done);
+      expect(done.ok).toBe(false);
+      expect(done.summary).toMatch(/abort/i);
+      expect(Date.now() - abortedAt).toBeLessThan(5_000);
+      await until(`process ${pid} to be gone`, () => !alive(pid), 2_000);
+    });
+
+    it('a step past the time limit is cut short: ok: false, and its processes are gone', async () => {
+      const startedAt = Date.now();
+      const { worktree, result } = run(HANG, { stepTimeoutMs: 400 });
+
+      const done = await result;
+
+      expectResultShape(done);
+      expect(done.ok).toBe(false);
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+      const pid = Number(readFileSync(join(worktree, 'sleep.pid'), 'utf8'));
+      await until(`process ${pid} to be gone`, () => !alive(pid), 2_000);
+    });
+
+    it('the runner’s environment stays with the runner: its token does not reach the work', async () => {
+      const { worktree, result } = run('printf "%s" "${GASTOWN_TEST_SECRET:-absent}" > secret.txt\nenv > env.txt');
+
+      const done = await result;
+
+      expect(done.ok, done.summary).toBe(true);
+      expect(readFileSync(join(worktree, 'secret.txt'), 'utf8')).toBe('absent');
+      expect(readFileSync(join(worktree, 'env.txt'), 'utf8')).not.toContain(SECRET);
+    });
+  });
+}
