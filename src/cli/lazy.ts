@@ -11,5 +11,4 @@ export { registerDeacon } from './commands/deacon.js';
 export { registerDemo } from './commands/demo.js';
 export { registerInstallWorkflow } from './commands/install-workflow.js';
 export { anthropicFromEnv } from '../model/anthropic.js';
-export { slingGoal } from '../rig/sling-goal.js';
 export { goalPlanner } from '../mayor/goal-planner.js';

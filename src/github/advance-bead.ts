@@ -16,7 +16,7 @@ import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { ensureStatus } from './materialise-convoy.js';
-import type { RecordedConvoy } from './plan-issue-deps.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
 import type { Bead } from '../town/types.js';
 import { isBeadId, parseBeadMarker, parseBeadTrailer, parsePolecatBranch } from '../town/ids.js';
 
@@ -45,7 +45,7 @@ export function beadIdOfPullRequest(pr: Pick<ClosedPullRequest, 'headRef' | 'bod
 export async function advanceOnClose(delivery: PullRequestDelivery, services: RepoServices, pr: ClosedPullRequest): Promise<AdvanceOutcome> {
   const { forge, config, log } = delivery;
   const beadId = beadIdOfPullRequest(pr);
-  const bead = beadId === null ? null : await services.work.findBead(beadId);
+  const bead = beadId === null ? null : await services.town.bead(beadId);
   if (bead === null) {
     log.debug({ pr: pr.number, bead: beadId }, 'Closed pull request is not a polecat bead of this repository');
     return 'not_ours';
@@ -53,12 +53,12 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
 
   let outcome: AdvanceOutcome = 'unchanged';
   if (pr.merged) {
-    const merged = await services.work.recordMerged(bead.id, pr.url);
+    const merged = await services.town.recordMerged(bead.id, pr.url);
     // A merge whose GitHub side did not finish (a crash, GitHub down) is finished by the
     // redelivery; one that finished is marked on the bead and left alone.
     if (merged.changed || !merged.bead.labels.includes(MERGE_MIRRORED)) {
       outcome = merged.changed ? (merged.landed ? 'landed' : 'merged') : 'resumed';
-      const ready = merged.changed ? merged.newlyReady : await services.work.readyDependents(bead.id);
+      const ready = merged.changed ? merged.newlyReady : await services.town.readyDependents(bead.id);
       log.info({ bead: bead.id, pr: pr.number, outcome, ready: ready.map((b) => b.id) }, 'Bead merged');
       if (bead.issue) await forge.closeIssue(bead.issue.number, 'completed');
       for (const next of ready) {
@@ -66,20 +66,20 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
       }
     }
   } else if (isCurrentPullRequest(bead, pr)) {
-    await services.work.recordRejected(bead.id);
+    await services.town.recordRejected(bead.id);
     outcome = 'reopened';
     log.info({ bead: bead.id, pr: pr.number }, 'Pull request closed unmerged: bead open again');
   }
 
   // Dispatch first, so the status comment shows the beads just slung.
-  await dispatchBeads(delivery, services.work);
-  const recorded = outcome !== 'unchanged' && bead.convoy ? await services.work.findConvoyById(bead.convoy) : null;
+  await dispatchBeads(delivery, services);
+  const recorded = outcome !== 'unchanged' && bead.convoy ? await services.town.convoy(bead.convoy) : null;
   const parent = recorded ? parentDelivery(delivery, recorded) : null;
   if (recorded && parent) {
-    await ensureStatus(parent, services.plan, recorded);
+    await ensureStatus(parent, services, recorded);
     if (recorded.convoy.status === 'landed' && (outcome === 'landed' || outcome === 'resumed')) await announceLanding(parent, recorded);
   }
-  if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.work.markMirrored(bead.id, MERGE_MIRRORED);
+  if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.town.markMirrored(bead.id, MERGE_MIRRORED);
   return outcome;
 }
 
@@ -128,10 +128,10 @@ async function announceLanding(parent: Delivery, recorded: RecordedConvoy): Prom
  */
 export async function refreshOnOpened(delivery: PullRequestDelivery, services: RepoServices, pr: Pick<ClosedPullRequest, 'number' | 'headRef' | 'body'>): Promise<'not_ours' | 'refreshed'> {
   const beadId = beadIdOfPullRequest(pr);
-  const bead = beadId === null ? null : await services.work.findBead(beadId);
-  const recorded = bead?.convoy ? await services.work.findConvoyById(bead.convoy) : null;
+  const bead = beadId === null ? null : await services.town.bead(beadId);
+  const recorded = bead?.convoy ? await services.town.convoy(bead.convoy) : null;
   const parent = recorded ? parentDelivery(delivery, recorded) : null;
   if (!recorded || !parent) return 'not_ours';
-  await ensureStatus(parent, services.plan, recorded);
+  await ensureStatus(parent, services, recorded);
   return 'refreshed';
 }

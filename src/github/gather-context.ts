@@ -14,7 +14,7 @@ import { GastownError } from '../errors.js';
 import { stripHidden } from '../forge/markdown-text.js';
 import { hasWrite } from '../town/permissions.js';
 import type { PermissionLookup } from './permission.js';
-import type { MayorInput } from './plan-issue-deps.js';
+import type { MayorInput } from './mayor.js';
 import { findMarker } from '../town/ids.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;

@@ -7,6 +7,7 @@ import type { Rig } from '../rig/rig.js';
 import { REPO } from '../town/ids.js';
 import type { PermissionChecker } from '../town/permissions.js';
 import { onBehalfOfMarker } from './delegated-actor.js';
+import { githubSourceKey } from './github-keys.js';
 import type { LedgerMirrors } from './ledger-mirror.js';
 import { getPermission } from './permission.js';
 
@@ -128,7 +129,7 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
         body: `${goal}\n\n---\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
         labels: [config.labels.mayor],
       });
-      return { number: data.number, url: data.html_url };
+      return { number: data.number, url: data.html_url, sourceKey: githubSourceKey(repo, data.number) };
     },
 
     async requestOnIssue(repo, issueNumber, command, requestedBy) {

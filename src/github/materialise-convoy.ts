@@ -8,12 +8,14 @@
 import type { Bead, ForgeLink } from '../town/types.js';
 import type { Delivery } from './delivery.js';
 import { parentKey, repoUrl } from './delivery.js';
-import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
+import type { RepoServices } from './app-deps.js';
+import { STATUS_COMMENT, statusCommentOf } from './github-keys.js';
 import { renderConvoyStatus } from './render-status.js';
 
 export async function materialiseConvoy(
   delivery: Delivery,
-  deps: PlanIssueDeps,
+  services: Pick<RepoServices, 'town'>,
   recorded: RecordedConvoy,
   /** Runs once the convoy is fully on GitHub, before the status comment (dispatch, so the comment shows it). */
   afterMaterialised?: () => Promise<unknown>,
@@ -31,7 +33,7 @@ export async function materialiseConvoy(
       beads.push(bead);
       continue;
     }
-    if (bead.issue?.number !== link.number || bead.issue.id !== link.id) await deps.recordLink(bead.id, link);
+    if (bead.issue?.number !== link.number || bead.issue.id !== link.id) await services.town.linkBead(bead.id, link);
     await forge.ensureSubIssue(parent, link);
     beads.push({ ...bead, issue: link });
   }
@@ -48,12 +50,12 @@ export async function materialiseConvoy(
   // 3. The ledger learns the convoy is fully on GitHub (dispatch may start), then the status
   //    comment is written from the ledger as it is after `afterMaterialised`.
   let result: RecordedConvoy = { convoy: recorded.convoy, beads };
-  await deps.markMaterialised(recorded.convoy.id);
+  await services.town.markMaterialised(recorded.convoy.id);
   if (afterMaterialised) {
     await afterMaterialised();
-    result = (await deps.findConvoy(parentKey(target))) ?? result;
+    result = (await services.town.convoyFor(parentKey(target))) ?? result;
   }
-  await ensureStatus(delivery, deps, result);
+  await ensureStatus(delivery, services, result);
   if (target.issue.labels.includes(config.labels.failed)) await forge.setLabels(target.issue.number, { remove: [config.labels.failed] });
   return result;
 }
@@ -61,7 +63,7 @@ export async function materialiseConvoy(
 /** Writes (or edits) the status comment and records its id when it is new. */
 export async function ensureStatus(
   delivery: Delivery,
-  deps: PlanIssueDeps,
+  services: Pick<RepoServices, 'town'>,
   recorded: RecordedConvoy,
   failure: { code: string; message: string } | null = null,
 ): Promise<void> {
@@ -73,8 +75,9 @@ export async function ensureStatus(
     failure,
     mayorLabel: config.labels.mayor,
   });
-  const commentId = await forge.ensureStatusComment(target.issue.number, markdown, recorded.convoy.statusCommentId);
-  if (commentId !== null && commentId !== recorded.convoy.statusCommentId) {
-    await deps.recordStatusComment(recorded.convoy.id, commentId);
+  const known = statusCommentOf(recorded.convoy);
+  const commentId = await forge.ensureStatusComment(target.issue.number, markdown, known);
+  if (commentId !== null && commentId !== known) {
+    await services.town.markConvoy(recorded.convoy.id, STATUS_COMMENT, commentId);
   }
 }

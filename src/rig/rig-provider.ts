@@ -30,8 +30,11 @@ export interface RigProvider {
 
 /** The requests a surface makes of a forge-driven flow, on behalf of a person. */
 export interface IssueFlow {
-  /** Opens an issue labelled for the Mayor, so the forge's flow plans it. */
-  openGoalIssue(repo: string, goal: string, requestedBy: string): Promise<{ number: number; url: string }>;
+  /**
+   * Opens an issue labelled for the Mayor, so the forge's flow plans it. `sourceKey` is the
+   * key the flow records the convoy under (`TownService.convoyFor`).
+   */
+  openGoalIssue(repo: string, goal: string, requestedBy: string): Promise<{ number: number; url: string; sourceKey: string }>;
   /**
    * Posts a `/gt` command on an issue on behalf of a person (whose write access the caller
    * has checked), so the forge's flow runs it as that person.

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -187,6 +188,30 @@ describe('convoys, sling and hooks', () => {
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     void beads;
+  });
+});
+
+describe('gt convoy approve and stop: the operations GitHub and Slack call', () => {
+  test('a plan waits for approval; approve slings its ready bead; stop takes work back; a non-convoy is refused', async () => {
+    expect((await gt(dir, ['init', '--approval', 'required'])).code).toBe(0);
+    expect((await gt(dir, ['init', '--approval', 'maybe'])).stderr).toMatch(/--approval must be required or off/);
+    writeFileSync(join(dir, 'goal.md'), '# Two things\n- [ ] First\n- [ ] Second\n');
+    const planned = await gt(dir, ['sling', '--goal-file', 'goal.md', '--json']);
+    const convoy = planned.json<{ convoy: Convoy }>().convoy;
+    expect(convoy.status).toBe('awaiting_approval');
+
+    const approved = await gt(dir, ['convoy', 'approve', convoy.id, '--json']);
+    expect(approved.stderr).toBe('');
+    const a = approved.json<{ convoy: Convoy; slung: { bead: Bead; polecat: string }[] }>();
+    expect(a.convoy).toMatchObject({ status: 'active', approved: true });
+    expect(a.slung.length).toBeGreaterThan(0);
+    // Approving twice changes nothing.
+    expect((await gt(dir, ['convoy', 'approve', convoy.id, '--json'])).json<{ slung: unknown[] }>().slung).toEqual([]);
+
+    const stopped = (await gt(dir, ['convoy', 'stop', convoy.id, '--json'])).json<{ convoy: Convoy; unslung: string[] }>();
+    expect(stopped.convoy.status).toBe('stopped');
+    expect(stopped.unslung.sort()).toEqual(a.slung.map((s) => s.bead.id).sort());
+    expect((await gt(dir, ['convoy', 'stop', 'cv-nope'])).stderr).toMatch(/^gt: .*cv-nope/);
   });
 });
 

@@ -122,7 +122,7 @@ describe('the GitHub loop on the double', () => {
     // The ledger on the remote: one landed convoy, five closed beads with their PRs.
     const ledger = await remoteLedger(double);
     expect(ledger.convoys).toHaveLength(1);
-    expect(ledger.convoys[0]).toMatchObject({ status: 'landed', sourceKey: `github:gastown-e2e/calc#${parentIssue.number}`, statusCommentId: status.id });
+    expect(ledger.convoys[0]).toMatchObject({ status: 'landed', sourceKey: `github:gastown-e2e/calc#${parentIssue.number}`, marks: { 'github.statusComment': status.id } });
     expect(ledger.beads).toHaveLength(5);
     for (const bead of ledger.beads) expect(bead, bead.id).toMatchObject({ status: 'closed', pr: { number: expect.any(Number) } });
     expect([...double.repo.refs('refs/gastown/beads/').keys()]).toHaveLength(5);

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fourBeadPlan } from './in-memory-plan-deps.js';
+import { fourBeadPlan } from '../support/in-memory-town.js';
 import { API, R, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot } from './harness.js';
 import { FakeIssues, mockAnthropic, mockDispatch, newTown, readRemote, type Town } from './ledger-e2e.helpers.js';
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { claimBead, finishBead } from '../../src/rig/work.js';
 import type { Bead } from '../../src/town/types.js';
-import { fourBeadPlan } from './in-memory-plan-deps.js';
+import { fourBeadPlan } from '../support/in-memory-town.js';
 import { API, R, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 import {
   FakeIssues,
@@ -107,7 +107,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     const afterPlan = await readRemote(town.remote);
     expect(afterPlan.convoys).toHaveLength(1);
     const convoy = afterPlan.convoys[0]!;
-    expect(convoy).toMatchObject({ status: 'active', planner: 'model', statusCommentId: 777, sourceKey: 'github:Codertocat/Hello-World#1' });
+    expect(convoy).toMatchObject({ status: 'active', planner: 'model', marks: { 'github.statusComment': 777 }, sourceKey: 'github:Codertocat/Hello-World#1' });
     expect(convoy.materialisedAt).toBeTruthy();
     expect(convoy.usage?.inputTokens).toBe(412);
     const a = await beadByTitle(town, TITLES.a);

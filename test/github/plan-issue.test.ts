@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GastownError } from '../../src/errors.js';
 import { renderFailureComment } from '../../src/github/report-failure.js';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 
 const NUMBERS: Record<string, number> = { 'Output schema': 2, 'JSON for list': 3, 'JSON for show': 4, 'Docs for --json': 5 };
@@ -53,7 +53,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('creates 4 child issues, 4 sub-issue links, 3 dependencies and 1 status comment', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     const log = requestLog(scope);
     mockTokenAndConfig(scope);
@@ -101,16 +101,18 @@ describe('planning an issue labelled gastown:mayor', () => {
     expect(statusBody).toContain('- [ ] #2 Output schema — open');
     expect(statusBody).toContain('b_gt_a --> b_gt_b');
     expect(deps.calls).toEqual([
-      'findConvoy',
+      'convoyFor',
       'recordPlan',
-      'recordLink gt-a #2',
-      'recordLink gt-b #3',
-      'recordLink gt-c #4',
-      'recordLink gt-d #5',
+      // The plan reaches the repository's ledger before anything is written to GitHub.
+      'publish',
+      'linkBead gt-a #2',
+      'linkBead gt-b #3',
+      'linkBead gt-c #4',
+      'linkBead gt-d #5',
       'markMaterialised',
       // Re-read after dispatch, so the status comment shows what was slung.
-      'findConvoy',
-      'recordStatusComment 777',
+      'convoyFor',
+      'markConvoy github.statusComment 777',
     ]);
     // The Mayor saw the goal without its hidden HTML comment, and the README excerpt.
     expect(deps.mayorInputs[0]!.goal.body).not.toContain('ignore previous instructions');
@@ -119,7 +121,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('refuses a sender with read access: one comment, label removed, nothing else', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope);
     mockPermission(scope, 'Codertocat', 'read');
@@ -140,7 +142,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('on a duplicate delivery creates nothing and edits the status comment', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     // First delivery as in the happy path, condensed.
     const first = nock(API);
     mockTokenAndConfig(first);
@@ -180,7 +182,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('resumes after a crash at the 3rd issue: 4 issues and 1 comment in the end', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const first = nock(API);
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
@@ -237,7 +239,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('reports a model failure in one comment, labels the issue failed and records it', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     const scope = nock(API);
     mockTokenAndConfig(scope);
@@ -261,7 +263,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('on a second model failure edits the failure comment the context query listed, with no other listing', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     // An id past 2^31: the REST id comes from `fullDatabaseId`.
     const failureId = 2_503_118_745;
@@ -295,7 +297,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('quotes to the Mayor only comments by people with write access, with one permission request per person', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     const scope = nock(API);
     const log = requestLog(scope);
@@ -329,7 +331,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('lists the comments again for the status comment when the context query saw only their first page', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     const scope = nock(API);
     mockTokenAndConfig(scope);
@@ -346,7 +348,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('turns an invalid .github/gastown.yml into one comment listing the problems', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope, 'maxBeads: 500\nplanner: magic\n');
     scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
@@ -366,7 +368,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('ignores other labels after reading the config', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const payload = labeledPayload();
     payload.label = { ...payload.label, name: 'bug' };
     const scope = nock(API);

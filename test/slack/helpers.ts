@@ -140,7 +140,7 @@ export function convoy(over: Partial<Convoy> = {}): Convoy {
     id: 'cv-9z8y', title: 'Auth rework', beads: ['gt-a1b2', 'gt-c3d4'], status: 'awaiting_approval',
     approved: false, approvedBy: null,
     source: { kind: 'github', repo: 'acme/web', issue: { number: 12, url: 'https://github.com/acme/web/issues/12' } },
-    planner: 'model', usage: null, statusCommentId: null, slackThreadTs: null, createdAt: T, updatedAt: T,
+    planner: 'model', usage: null, createdAt: T, updatedAt: T,
     landedAt: null, ...over,
   };
 }

@@ -4,7 +4,7 @@ import { GastownError } from '../../errors.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { runGit } from '../../polecat/run-git.js';
 import { withRig, type CliContext } from '../cli-context.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 import { statusText } from '../status-text.js';
 import { rigStatus } from '../../rig/status.js';
 
@@ -14,7 +14,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .description('the local town end to end: a scratch rig, a goal of 5 beads, 3 polecats, the Refinery, a landed convoy')
     .option('--dir <path>', 'build the scratch town here (default: a new temp dir)')
     .action(async (o: { dir?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const progress = createProgressBoard(ctx.stderr, json);
       const r = await runDemo({ dir: o.dir, env: ctx.env, progress, now: ctx.now });
       if (json) return emit(ctx, true, r, () => '');

@@ -6,7 +6,7 @@ import { recordRigSettings } from '../../rig/first-use.js';
 import type { RigSettings } from '../../rig/rig-settings.js';
 import type { CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 
 interface InitOptions {
   remote?: string;
@@ -17,6 +17,7 @@ interface InitOptions {
   agentCommand?: string;
   model?: string;
   concurrency?: number;
+  approval?: string;
 }
 
 export function registerInit(program: Command, ctx: CliContext): void {
@@ -31,6 +32,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
+    .option('--approval <mode>', 'required: planned convoys wait for `gt convoy approve`; off: they start at once')
     .action(async (opts: InitOptions, cmd: Command) => {
       const changes: Partial<RigSettings> = {};
       if (opts.remote) changes.remote = opts.remote;
@@ -42,6 +44,11 @@ export function registerInit(program: Command, ctx: CliContext): void {
       if (opts.gate) changes.gate = opts.gate;
       if (opts.defaultBranch) changes.defaultBranch = opts.defaultBranch;
       if (opts.concurrency) changes.concurrency = opts.concurrency;
+      if (opts.approval !== undefined) {
+        if (opts.approval !== 'required' && opts.approval !== 'off')
+          throw new GastownError('gastown_bad_input', `--approval must be required or off (got ${JSON.stringify(opts.approval)})`);
+        changes.requireApproval = opts.approval === 'required';
+      }
       if (opts.agent || opts.agentCommand || opts.model) {
         const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
         if (kind !== 'script' && kind !== 'command' && kind !== 'builtin')
@@ -57,7 +64,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
         };
       }
       const settings = await recordRigSettings(ctx.cwd, changes, ctx.now());
-      emit(ctx, cmd.optsWithGlobals().json, settings, () =>
+      emit(ctx, wantsJson(cmd), settings, () =>
         [
           `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}; default branch ${settings.defaultBranch}`,
           `polecats: ${settings.concurrency} at once, ${settings.agent.kind} agent${settings.agent.command ? ` (${settings.agent.command})` : ''}${settings.gate ? `; Refinery gate: ${settings.gate}` : ''}`,

@@ -5,7 +5,7 @@ import { GastownError } from '../../errors.js';
 import { packagePath } from '../../polecat/runner/hooks-dir.js';
 import { runGit } from '../../polecat/run-git.js';
 import type { CliContext } from '../cli-context.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 
 export const WORKFLOW_PATH = '.github/workflows/gastown-polecat.yml';
 
@@ -35,7 +35,7 @@ export function registerInstallWorkflow(program: Command, ctx: CliContext): void
     .option('--force', 'replace an existing, different workflow file')
     .action(async (o: { force?: boolean }, cmd: Command) => {
       const r = await installWorkflow(ctx.cwd, o);
-      emit(ctx, cmd.optsWithGlobals().json, r, () =>
+      emit(ctx, wantsJson(cmd), r, () =>
         r.changed ? `wrote ${r.path}\ncommit and push it; the app dispatches it with input "bead"` : `${r.path} is up to date`,
       );
     });

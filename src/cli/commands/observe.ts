@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { doctor } from '../../rig/doctor.js';
 import { parseSince, readFeed, readTrail } from '../../rig/feed.js';
-import { rigStatus } from '../../rig/status.js';
 import type { FeedEvent } from '../../town/types.js';
 import { GastownError } from '../../errors.js';
-import { withRig, type CliContext } from '../cli-context.js';
-import { emit, table } from '../output.js';
+import { withRig, withTown, type CliContext } from '../cli-context.js';
+import { emit, table, wantsJson } from '../output.js';
 import { statusText } from '../status-text.js';
 
 const feedLine = (e: FeedEvent) => `${e.at.slice(0, 19).replace('T', ' ')}  ${e.actor.padEnd(10)} ${e.type.padEnd(15)} ${e.message}`;
@@ -17,7 +16,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .option('--follow', 'keep printing new events')
     .option('--since <time>', 'ISO time or duration (30m, 2h, 1d)')
     .action(async (o: { follow?: boolean; since?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const since = o.since ? parseSince(o.since, ctx.now()) : undefined;
       await withRig(ctx, async (rig) => {
         const events = await readFeed(rig, { since });
@@ -46,7 +45,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .action(async (o: { since?: string; bead?: string }, cmd: Command) => {
       const since = o.since ? parseSince(o.since, ctx.now()) : undefined;
       const trail = await withRig(ctx, (rig) => readTrail(rig, { since, bead: o.bead }));
-      emit(ctx, cmd.optsWithGlobals().json, trail, () =>
+      emit(ctx, wantsJson(cmd), trail, () =>
         trail.length ? table(trail.map((t) => [t.at.slice(0, 19).replace('T', ' '), t.actor, t.status ?? '', t.summary])) : 'no history',
       );
     });
@@ -55,8 +54,8 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .command('status')
     .description('the rig at a glance')
     .action(async (_o: unknown, cmd: Command) => {
-      const s = await withRig(ctx, (rig) => rigStatus(rig));
-      emit(ctx, cmd.optsWithGlobals().json, s, () => statusText(s));
+      const s = await withTown(ctx, (town) => town.status());
+      emit(ctx, wantsJson(cmd), s, () => statusText(s));
     });
 
   program
@@ -65,7 +64,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .option('--fix', 'remove stale locks and finish interrupted transactions')
     .action(async (o: { fix?: boolean }, cmd: Command) => {
       const checks = await withRig(ctx, (rig) => doctor(rig, { fix: o.fix }));
-      emit(ctx, cmd.optsWithGlobals().json, checks, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
+      emit(ctx, wantsJson(cmd), checks, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
       if (checks.some((c) => !c.ok)) throw new GastownError('gastown_git', 'doctor found problems', { silent: true });
     });
 }

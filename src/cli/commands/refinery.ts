@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runRefinery } from '../../refinery/run-refinery.js';
 import { withRig, type CliContext } from '../cli-context.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 import { withStopSignal } from '../stop-signal.js';
 
 export function registerRefinery(program: Command, ctx: CliContext): void {
@@ -11,7 +11,7 @@ export function registerRefinery(program: Command, ctx: CliContext): void {
     .description('rebase queued polecat branches, run the gate, fast-forward the default branch and push it')
     .option('--once', 'one pass over the queue, then exit')
     .action(async (o: { once?: boolean }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       await withStopSignal(async (signal) => {
         const r = await withRig(ctx, (rig) => runRefinery(rig, { env: ctx.env, once: o.once, signal: signal, log: (l) => !json && ctx.stderr.write(`${l}\n`) }), { actor: 'refinery' });
         emit(ctx, json, r, () => `merged ${r.merged.length}${r.merged.length ? ` (${r.merged.join(', ')})` : ''}, sent back ${r.sentBack.length}, failed ${r.failed.length}, waiting ${r.waiting.length}${r.landed.length ? `; landed ${r.landed.join(', ')}` : ''}`);

@@ -8,7 +8,7 @@ import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { failedWork, runRunner } from '../../polecat/runner/run-runner.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 import { withStopSignal } from '../stop-signal.js';
 import { checkBeadId } from '../../town/ids.js';
 
@@ -68,7 +68,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
     .action(async (o: RunnerFlags, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       if (o.bead !== undefined) checkBeadId(o.bead);
       if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
       await withStopSignal(async (signal) => {

@@ -21,7 +21,7 @@ export function workflowRunCompleted(deps: AppDeps) {
     const bead = beadOfRunTitle(run.display_title);
     const endedRun = bead ? { id: run.id, bead, createdAt: run.created_at } : undefined;
     const dispatched = await deps.withRepo(found.scope, (services) =>
-      dispatchBeads(found.delivery, services.work, { deadRunners: [`gha-${run.id}`], endedRun }),
+      dispatchBeads(found.delivery, services, { deadRunners: [`gha-${run.id}`], endedRun }),
     );
     context.log.info({ run: run.id, bead, conclusion: run.conclusion, dispatched }, 'Polecat run finished');
   };
