@@ -20,7 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGastownError } from '../../../src/errors.js';
 import { getBead } from '../../../src/rig/beads.js';
-import { githubSourceKey } from '../../../src/rig/github-keys.js';
+import { githubSourceKey } from '../../../src/github/github-keys.js';
 import { findConvoyBySource, recordPlan, type RecordedConvoy } from '../../../src/rig/record-plan.js';
 import type { Rig } from '../../../src/rig/rig.js';
 import type { RigProvider } from '../../../src/rig/rig-provider.js';
