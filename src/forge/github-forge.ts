@@ -14,7 +14,8 @@ import { GastownError } from '../errors.js';
 import type { Bead } from '../town/types.js';
 import type { DispatchWorkflowInput, ForgeLink, ForgePort, OpenPullRequestInput } from './forge-port.js';
 import { renderBeadIssueBody, renderBeadIssueTitle } from './render-bead-issue.js';
-import { parseBeadMarker, findMarker } from '../town/ids.js';
+import { parseBeadMarker } from '../town/ids.js';
+import { statusMarkerOf } from './status-marker.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -83,8 +84,11 @@ export class GitHubForge implements ForgePort {
       }),
     );
     const link = { number: data.number, id: data.id, url: data.html_url };
-    // A new issue has no dependencies yet: ensureBlockedBy need not list them.
-    this.#issues.set(link.number, { link, totalBlockedBy: 0 });
+    // A new issue has no dependencies yet: ensureBlockedBy need not list them. It carries the
+    // bead's marker, so asking again in this delivery finds it before it is a sub-issue.
+    const created: KnownIssue = { link, totalBlockedBy: 0 };
+    this.#issues.set(link.number, created);
+    children.byBead.set(bead.id, created);
     this.#blockers.set(link.number, new Set());
     this.#log?.info({ bead: bead.id, issue: link.number }, 'Created child issue');
     return link;
@@ -125,8 +129,7 @@ export class GitHubForge implements ForgePort {
   }
 
   async ensureStatusComment(parentIssueNumber: number, markdown: string, knownCommentId?: number | null): Promise<number> {
-    const marker = findMarker(markdown);
-    if (marker === null) throw new GastownError('gastown_bad_input', 'A status comment must start with a gastown marker');
+    const marker = statusMarkerOf(markdown);
     let existing: { id: number; body: string } | null = null;
     if (knownCommentId != null) existing = await this.#getComment(knownCommentId, marker);
     if (existing === null) existing = await this.#findComment(parentIssueNumber, marker);

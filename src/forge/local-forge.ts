@@ -3,6 +3,7 @@
  * so services need no `if (github)` branches. The Refinery merges locally instead of PRs.
  */
 import type { ForgePort, ForgeLink } from './forge-port.js';
+import { statusMarkerOf } from './status-marker.js';
 
 export class LocalForge implements ForgePort {
   readonly hostsPullRequests = false;
@@ -15,7 +16,8 @@ export class LocalForge implements ForgePort {
 
   async ensureBlockedBy(): Promise<void> {}
 
-  async ensureStatusComment(): Promise<number | null> {
+  async ensureStatusComment(_parentIssueNumber: number, markdown: string): Promise<number | null> {
+    statusMarkerOf(markdown);
     return null;
   }
 

@@ -100,12 +100,17 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
     return loaded;
   }
 
+  /** The configured repositories, default first, each once, as first spelled (GitHub's names ignore case). */
+  const configured = new Map<string, string>();
+  for (const r of [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])]) if (!configured.has(r.toLowerCase())) configured.set(r.toLowerCase(), r);
+
   function resolve(repo: string | null): string {
     const r = repo ?? defaultRepo;
     if (r === null) {
       throw new GastownError('gastown_bad_input', 'Say which repository: e.g. `/gt status owner/repo` (no default repository is configured).');
     }
-    return r;
+    // One spelling per repository, so another case opens the same mirror (and waits its turn on it).
+    return configured.get(r.toLowerCase()) ?? r;
   }
 
   const permissions: PermissionChecker = async (login, repo) => {
@@ -146,8 +151,7 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
     issueFlow,
 
     async repos() {
-      const all = [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])];
-      return [...new Map(all.map((r) => [r.toLowerCase(), r])).values()];
+      return [...configured.values()];
     },
 
     async withRig<T>(repo: string | null, fn: (rig: Rig) => Promise<T>): Promise<T> {

@@ -78,8 +78,16 @@ export function createLocalRigProvider(opts: LocalRigProviderOptions): RigProvid
     return opened;
   };
   const writers = opts.writers ? new Set(opts.writers.map((w) => w.toLowerCase())) : null;
-  const permissions: PermissionChecker = async (login): Promise<RepoPermission> =>
-    writers === null || writers.has(login.toLowerCase()) ? 'write' : 'read';
+  /** A repository this provider does not serve (a named rig serves its own name only). */
+  const refuse = (repo: string | null): void => {
+    if (repo !== null && name !== null && repo.toLowerCase() !== name.toLowerCase()) {
+      throw new GastownError('gastown_not_found', `This Gas Town serves ${name} only, not ${repo}.`, { repo });
+    }
+  };
+  const permissions: PermissionChecker = async (login, repo): Promise<RepoPermission> => {
+    refuse(repo);
+    return writers === null || writers.has(login.toLowerCase()) ? 'write' : 'read';
+  };
 
   return {
     defaultRepo: name,
@@ -88,9 +96,7 @@ export function createLocalRigProvider(opts: LocalRigProviderOptions): RigProvid
       return [name];
     },
     async withRig(repo, fn) {
-      if (repo !== null && name !== null && repo.toLowerCase() !== name.toLowerCase()) {
-        throw new GastownError('gastown_not_found', `This Gas Town serves ${name} only, not ${repo}.`, { repo });
-      }
+      refuse(repo);
       return fn(await rig());
     },
     async close() {

@@ -2,7 +2,6 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isGastownError } from '../../src/errors.js';
 import { GitHubForge } from '../../src/forge/github-forge.js';
-import { LocalForge } from '../../src/forge/local-forge.js';
 import type { Bead } from '../../src/town/types.js';
 import { API, R, TestOctokit } from '../github/harness.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';
@@ -237,17 +236,5 @@ describe('GitHubForge', () => {
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(pr.number).toBe(8);
-  });
-});
-
-describe('LocalForge', () => {
-  it('creates nothing and returns null links', async () => {
-    const f = new LocalForge();
-
-    expect(f.hostsPullRequests).toBe(false);
-    expect(await f.ensureChildIssue()).toBeNull();
-    expect(await f.ensureStatusComment()).toBeNull();
-    expect(await f.openPullRequest()).toBeNull();
-    expect(await f.comment()).toBeNull();
   });
 });

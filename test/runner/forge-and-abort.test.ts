@@ -21,7 +21,7 @@ function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
     ensureChildIssue: () => local.ensureChildIssue(),
     ensureSubIssue: () => local.ensureSubIssue(),
     ensureBlockedBy: () => local.ensureBlockedBy(),
-    ensureStatusComment: () => local.ensureStatusComment(),
+    ensureStatusComment: (issue, markdown) => local.ensureStatusComment(issue, markdown),
     setLabels: () => local.setLabels(),
     comment: () => local.comment(),
     closeIssue: () => local.closeIssue(),
