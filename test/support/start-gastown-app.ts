@@ -19,9 +19,18 @@ export interface RunningApp {
 }
 
 
-export async function startGastownApp(cwd: string, env: Record<string, string>): Promise<RunningApp> {
+export interface StartOptions {
+  /**
+   * Probot's write pacing (1 s between writes, 3 s between creations) as `npm start` has it
+   * (true), or taken out (false: test/support/start-unpaced-app.mjs, otherwise the same start).
+   */
+  paced?: boolean;
+}
+
+export async function startGastownApp(cwd: string, env: Record<string, string>, options: StartOptions = {}): Promise<RunningApp> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/start.js')], {
+  const script = options.paced === false ? join(ROOT, 'test/support/start-unpaced-app.mjs') : join(ROOT, 'bin/start.js');
+  const child: ChildProcess = spawn(process.execPath, [script], {
     cwd,
     env: { PATH: process.env.PATH, HOME: cwd, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
