@@ -7,11 +7,9 @@ import type { ForgePort, ForgeLink } from './forge-port.js';
 export class LocalForge implements ForgePort {
   readonly kind = 'local' as const;
 
-  async ensureChildIssue(): Promise<ForgeLink | null> {
-    return null;
+  async ensureChildIssues(): Promise<ForgeLink[]> {
+    return [];
   }
-
-  async ensureSubIssue(): Promise<void> {}
 
   async ensureBlockedBy(): Promise<void> {}
 
