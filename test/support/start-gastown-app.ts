@@ -12,6 +12,8 @@ export { freePort };
 
 export interface RunningApp {
   port: number;
+  /** The app's process id (a bench reads its CPU time). */
+  pid: number;
   /** Where GitHub sends webhooks (Probot's default WEBHOOK_PATH). */
   webhookUrl: string;
   log(): string;
@@ -51,6 +53,7 @@ export async function startGastownApp(cwd: string, env: Record<string, string>, 
   }
   return {
     port,
+    pid: child.pid!,
     webhookUrl: `http://127.0.0.1:${port}/api/github/webhooks`,
     log: () => output,
     stop: async () => {
