@@ -28,11 +28,23 @@ import { renderBeadIssueBody, renderBeadIssueTitle } from './render-bead-issue.j
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
+/**
+ * What the forge may keep of status comments between deliveries: the body this process last
+ * wrote or read, by comment id. With it, a status that changed is edited at once (one
+ * request, not a read and an edit); an unchanged one is still read, so another writer's
+ * newer text is seen.
+ */
+export interface CommentBodies {
+  get(commentId: number): string | undefined;
+  set(commentId: number, body: string): void;
+}
+
 export interface GitHubForgeOptions {
   octokit: Octokit;
   owner: string;
   repo: string;
   log?: Logger;
+  comments?: CommentBodies;
 }
 
 /** Attempts at creating a batch of issues (each after listing the parent's sub-issues again). */
@@ -59,6 +71,7 @@ export class GitHubForge implements ForgePort {
   readonly #owner: string;
   readonly #repo: string;
   readonly #log: Logger | undefined;
+  readonly #bodies: CommentBodies | undefined;
   /** Sub-issues per parent number, listed once per delivery. */
   readonly #children = new Map<number, Promise<Children>>();
   /** Every issue seen this delivery, by number. */
@@ -77,6 +90,7 @@ export class GitHubForge implements ForgePort {
     this.#owner = options.owner;
     this.#repo = options.repo;
     this.#log = options.log;
+    this.#bodies = options.comments;
   }
 
   prime(issueNumber: number, known: { children?: 'none'; comments?: { id: number; body?: string | null }[] }): void {
@@ -167,7 +181,13 @@ export class GitHubForge implements ForgePort {
     const marker = findMarker(markdown);
     if (marker === null) throw new GastownError('gastown_bad_input', 'A status comment must start with a gastown marker');
     let existing: { id: number; body: string } | null = null;
-    if (knownCommentId != null) existing = await this.#getComment(knownCommentId, marker);
+    if (knownCommentId != null) {
+      const last = this.#bodies?.get(knownCommentId);
+      // Last written (or read) by this process and different now: edit at once. A comment
+      // deleted since answers 404, and is then looked for by its marker as below.
+      if (last !== undefined && !sameBody(last, markdown) && (await this.#editComment(knownCommentId, markdown))) return knownCommentId;
+      existing = await this.#getComment(knownCommentId, marker);
+    }
     if (existing === null) existing = await this.#findComment(parentIssueNumber, marker);
     if (existing === null) {
       const { data } = await this.#call('create status comment', () =>
@@ -178,15 +198,29 @@ export class GitHubForge implements ForgePort {
           body: markdown,
         }),
       );
+      this.#bodies?.set(data.id, markdown);
       return data.id;
     }
-    if (existing.body.replace(/\r\n/g, '\n').trim() !== markdown.trim()) {
+    if (!sameBody(existing.body, markdown)) {
       const id = existing.id;
       await this.#call('edit status comment', () =>
         this.#octokit.rest.issues.updateComment({ owner: this.#owner, repo: this.#repo, comment_id: id, body: markdown }),
       );
     }
+    this.#bodies?.set(existing.id, markdown);
     return existing.id;
+  }
+
+  /** Edits a comment; false when it is gone (404). */
+  async #editComment(commentId: number, body: string): Promise<boolean> {
+    try {
+      await this.#octokit.rest.issues.updateComment({ owner: this.#owner, repo: this.#repo, comment_id: commentId, body });
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw forgeError('edit status comment', err);
+    }
+    this.#bodies?.set(commentId, body);
+    return true;
   }
 
   async setLabels(issueNumber: number, change: { add?: string[]; remove?: string[] }): Promise<void> {
@@ -489,6 +523,11 @@ export class GitHubForge implements ForgePort {
       throw forgeError(what, err);
     }
   }
+}
+
+/** Comment bodies compared as GitHub stores them (it keeps `\r\n`, we write `\n`). */
+function sameBody(a: string, b: string): boolean {
+  return a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -5,6 +5,8 @@
  * - its own bot login (`<slug>[bot]`), asked once with the app's JWT (`GET /app`), so the
  *   events its own writes cause (every label it puts on a child issue comes back as an
  *   `issues.labeled`) are dropped before anything is read for them;
+ * - the body it last wrote or read of each status comment, so a status that changed is
+ *   edited without reading it first (the forge still reads an unchanged one);
  * - each repository's `.github/gastown.yml` for a short while (`CONFIG_TTL_MS`), for the
  *   events automation causes (pull requests, workflow runs) that arrive in bursts. Events a
  *   person causes (a label, a `/gt` command) always read the file afresh and refresh the
@@ -12,8 +14,11 @@
  *   rest. Keys name the installation and the repository: nothing crosses installations.
  */
 import type { RepoConfig } from '../config/repo-config.js';
+import type { CommentBodies } from '../forge/github-forge.js';
 
 export const CONFIG_TTL_MS = 30_000;
+/** Status comments remembered (the oldest is forgotten first). */
+const COMMENT_BODIES = 500;
 
 export interface AppMemoryOptions {
   /** Asks GitHub for the app's slug (`apps.getAuthenticated` with the JWT). */
@@ -25,6 +30,7 @@ export interface AppMemoryOptions {
 export class AppMemory {
   readonly #options: AppMemoryOptions;
   readonly #configs = new Map<string, { config: RepoConfig; at: number }>();
+  readonly #bodies = new Map<string, string>();
   #login: Promise<string | null> | null = null;
 
   constructor(options: AppMemoryOptions) {
@@ -47,6 +53,19 @@ export class AppMemory {
   async isOwnEvent(sender: { login: string; type?: string } | null | undefined): Promise<boolean> {
     if (!sender || sender.type !== 'Bot') return false;
     return sender.login === (await this.ownLogin());
+  }
+
+  /** Status comment bodies of one installation, for its deliveries' forges. */
+  commentBodies(installation: number | undefined): CommentBodies {
+    const key = (id: number) => `${installation ?? 'none'}/${id}`;
+    return {
+      get: (id) => this.#bodies.get(key(id)),
+      set: (id, body) => {
+        this.#bodies.delete(key(id));
+        this.#bodies.set(key(id), body);
+        if (this.#bodies.size > COMMENT_BODIES) this.#bodies.delete(this.#bodies.keys().next().value!);
+      },
+    };
   }
 
   /** A repository's config read within the TTL, or undefined. */

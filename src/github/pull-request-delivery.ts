@@ -50,7 +50,7 @@ export async function repositoryDelivery(
   const delivery: PullRequestDelivery = {
     octokit: context.octokit,
     log: context.log,
-    forge: new GitHubForge({ octokit: context.octokit, owner, repo, log: context.log }),
+    forge: new GitHubForge({ octokit: context.octokit, owner, repo, log: context.log, comments: memory?.commentBodies(installation) }),
     config,
     owner,
     repo,

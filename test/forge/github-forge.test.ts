@@ -228,6 +228,38 @@ describe('GitHubForge', () => {
     expect([kept, found]).toEqual([10, 21]);
   });
 
+  it('remembering the body it last wrote, edits a changed status at once; reads an unchanged one; a deleted one is found or made again', async () => {
+    const bodies = new Map<number, string>();
+    const comments = { get: (id: number) => bodies.get(id), set: (id: number, body: string) => void bodies.set(id, body) };
+    const v1 = '<!-- gastown:convoy cv-1 -->\nv1\n';
+    const v2 = '<!-- gastown:convoy cv-1 -->\nv2\n';
+    const scope = nock(API)
+      .get(`${R}/issues/comments/10`)
+      .reply(200, { id: 10, body: v1 })
+      .patch(`${R}/issues/comments/10`, { body: v2 })
+      .reply(200, { id: 10 })
+      .get(`${R}/issues/comments/10`)
+      .reply(200, { id: 10, body: v2 })
+      .patch(`${R}/issues/comments/10`, { body: v1 })
+      .reply(404, { message: 'Not Found' })
+      .get(`${R}/issues/comments/10`)
+      .reply(404, { message: 'Not Found' })
+      .get(`${R}/issues/1/comments`)
+      .query({ per_page: 100 })
+      .reply(200, [])
+      .post(`${R}/issues/1/comments`, { body: v1 })
+      .reply(201, { id: 11 });
+    const f = new GitHubForge({ octokit: new TestOctokit({ auth: 'ghs_test' }), owner: 'Codertocat', repo: 'Hello-World', comments });
+
+    expect(await f.ensureStatusComment(1, v1, 10)).toBe(10); // read: unchanged
+    expect(await f.ensureStatusComment(1, v2, 10)).toBe(10); // remembered v1: edited without a read
+    expect(await f.ensureStatusComment(1, v2, 10)).toBe(10); // remembered v2, unchanged: read to be sure
+    expect(await f.ensureStatusComment(1, v1, 10)).toBe(11); // deleted meanwhile: made again
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.get(11)).toBe(v1);
+  });
+
   it('refuses a status comment without a marker', async () => {
     const err = await forge()
       .ensureStatusComment(1, 'no marker')
