@@ -21,6 +21,17 @@ export interface OpenPullRequestInput {
   draft: boolean;
 }
 
+export interface ChildIssueInput {
+  bead: Bead;
+  /** Labels the issue gets when it is created. */
+  labels: string[];
+}
+
+export interface BlockedByEdge {
+  child: ForgeLink;
+  blocker: ForgeLink;
+}
+
 export interface DispatchWorkflowInput {
   /** Workflow file name (`gastown-polecat.yml`) or numeric id. */
   workflow: string | number;
@@ -44,18 +55,19 @@ export interface ForgePort {
   prime?(issueNumber: number, known: { children?: 'none'; comments?: { id: number; body?: string | null }[] }): void;
 
   /**
-   * The issue mirroring `bead`, created if missing. Found, in order, by `bead.issue` (the link
+   * The issues mirroring the beads, each a sub-issue of `parent`, created where missing (in
+   * as few requests as the forge allows). Each is found, in order, by `bead.issue` (the link
    * recorded in the ledger) or by the hidden marker `<!-- gastown:bead <id> -->` among the
-   * parent's sub-issues. An existing issue is reused as it is (people may have edited it).
-   * `labels` are applied only on creation.
+   * parent's sub-issues; an existing issue is reused as it is (people may have edited it)
+   * and made a sub-issue of `parent` if it is not one. `labels` are applied only on
+   * creation. `recordLink` is called for each issue found or created as soon as it is known,
+   * before the next write, so a failure or a crash later costs nothing twice. Returns the
+   * links in `items` order; an empty array when the forge has no issues (local mode).
    */
-  ensureChildIssue(bead: Bead, parent: ForgeLink, labels: string[]): Promise<ForgeLink | null>;
+  ensureChildIssues(parent: ForgeLink, items: ChildIssueInput[], recordLink: (beadId: string, link: ForgeLink) => Promise<void>): Promise<ForgeLink[]>;
 
-  /** `child` is a sub-issue of `parent`. Idempotent. */
-  ensureSubIssue(parent: ForgeLink, child: ForgeLink): Promise<void>;
-
-  /** `child` is blocked by `blocker` (the forge's native dependency). Idempotent. */
-  ensureBlockedBy(child: ForgeLink, blocker: ForgeLink): Promise<void>;
+  /** Each edge's `child` is blocked by its `blocker` (the forge's native dependency). Idempotent. */
+  ensureBlockedBy(edges: BlockedByEdge[]): Promise<void>;
 
   /**
    * The one status comment on the parent, whose body must start with a hidden marker

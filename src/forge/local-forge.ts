@@ -8,11 +8,9 @@ import { statusMarkerOf } from './status-marker.js';
 export class LocalForge implements ForgePort {
   readonly hostsPullRequests = false;
 
-  async ensureChildIssue(): Promise<ForgeLink | null> {
-    return null;
+  async ensureChildIssues(): Promise<ForgeLink[]> {
+    return [];
   }
-
-  async ensureSubIssue(): Promise<void> {}
 
   async ensureBlockedBy(): Promise<void> {}
 

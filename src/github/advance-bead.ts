@@ -26,6 +26,8 @@ export interface ClosedPullRequest {
   merged: boolean;
   headRef: string;
   body: string | null;
+  /** The branch it was merged into (GitHub closes the issues its body names only on the default branch). */
+  baseRef?: string;
 }
 
 /** A delivery about a pull request: `target` is unknown until the bead's parent issue is. */
@@ -60,7 +62,8 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
       outcome = merged.changed ? (merged.landed ? 'landed' : 'merged') : 'resumed';
       const ready = merged.changed ? merged.newlyReady : await services.town.readyDependents(bead.id);
       log.info({ bead: bead.id, pr: pr.number, outcome, ready: ready.map((b) => b.id) }, 'Bead merged');
-      if (bead.issue) await forge.closeIssue(bead.issue.number, 'completed');
+      // GitHub closes the bead's issue itself when the body names it ("Closes #n", as the runner writes).
+      if (bead.issue && !githubClosesOnMerge(pr, bead.issue.number, delivery.defaultBranch)) await forge.closeIssue(bead.issue.number, 'completed');
       for (const next of ready) {
         if (next.issue) await forge.setLabels(next.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
       }
@@ -81,6 +84,15 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
   }
   if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.town.markMirrored(bead.id, MERGE_MIRRORED);
   return outcome;
+}
+
+/**
+ * Whether GitHub itself closes issue #`issue` for this merged pull request: its body names
+ * the issue with a closing keyword and it was merged into the default branch.
+ */
+export function githubClosesOnMerge(pr: Pick<ClosedPullRequest, 'merged' | 'body' | 'baseRef'>, issue: number, defaultBranch: string): boolean {
+  if (!pr.merged || pr.baseRef === undefined || pr.baseRef !== defaultBranch) return false;
+  return new RegExp(`\\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\\s+#${issue}\\b`, 'i').test(pr.body ?? '');
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RepoConfig } from '../config/repo-config.js';
 import { isGastownError } from '../errors.js';
 import { GitHubForge } from '../forge/github-forge.js';
 import type { AppDeps } from './app-deps.js';
+import type { AppMemory } from './app-memory.js';
 import type { Delivery, IssueTarget } from './delivery.js';
 import { renderFailureComment } from './report-failure.js';
 
@@ -32,16 +33,18 @@ export function issueTarget(context: IssueEventContext, sender: string): IssueTa
 
 /**
  * The delivery, or null when the config is invalid (after telling the person, if
- * `isForUs(defaults)` says the event would have been ours under the default settings).
+ * `isForUs(defaults)` says the event would have been ours under the default settings). A
+ * person's event reads the config afresh (and `memory` keeps it for the events that follow).
  */
 export async function loadDelivery(
   context: IssueEventContext,
   deps: AppDeps,
   sender: string,
   isForUs: (config: RepoConfig) => boolean,
+  memory?: AppMemory,
 ): Promise<Delivery | null> {
   const target = issueTarget(context, sender);
-  const forge = new GitHubForge({ octokit: context.octokit, owner: target.owner, repo: target.repo, log: context.log });
+  const forge = new GitHubForge({ octokit: context.octokit, owner: target.owner, repo: target.repo, log: context.log, comments: memory?.commentBodies(context.payload.installation?.id) });
   let config: RepoConfig;
   try {
     config = await loadRepoConfig(context, { defaultModel: deps.defaultModel });
@@ -57,5 +60,6 @@ export async function loadDelivery(
     }
     return null;
   }
+  memory?.rememberConfig(context.payload.installation?.id, target.owner, target.repo, config);
   return { octokit: context.octokit, log: context.log, forge, config, target, defaultBranch: context.payload.repository.default_branch };
 }

@@ -1,9 +1,9 @@
 /**
  * Mirrors a recorded convoy onto GitHub: one child issue per bead (a sub-issue of the
  * parent), native blocked-by edges, the ledger mark that it is on GitHub, then the status
- * comment. Every step is an `ensure*`, and
- * each new link is recorded in the ledger before the next write, so a crash or a redelivery
- * resumes where it stopped without creating anything twice.
+ * comment. Every step is an `ensure*` (the forge batches them), and each new link is
+ * recorded in the ledger before the next write, so a crash or a redelivery resumes where it
+ * stopped without creating anything twice.
  */
 import type { Bead, ForgeLink } from '../town/types.js';
 import type { Delivery } from './delivery.js';
@@ -22,30 +22,26 @@ export async function materialiseConvoy(
 ): Promise<RecordedConvoy> {
   const { forge, config, target } = delivery;
   const parent: ForgeLink = { number: target.issue.number, id: target.issue.id, url: target.issue.url };
-  const beads: Bead[] = [];
 
-  // 1. Child issues, each linked as a sub-issue; the link is recorded before the sub-issue
-  //    call so a crash in between costs one extra sub-issue call, never a duplicate issue.
-  for (const bead of recorded.beads) {
-    const labels = [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready];
-    const link = await forge.ensureChildIssue(bead, parent, labels);
-    if (link === null) {
-      beads.push(bead);
-      continue;
-    }
-    if (bead.issue?.number !== link.number || bead.issue.id !== link.id) await services.town.linkBead(bead.id, link);
-    await forge.ensureSubIssue(parent, link);
-    beads.push({ ...bead, issue: link });
-  }
+  // 1. Child issues, each a sub-issue of the parent; each link is recorded in the ledger as
+  //    soon as the forge knows it, so a crash later never costs a duplicate issue.
+  const recordedById = new Map(recorded.beads.map((b) => [b.id, b] as const));
+  const items = recorded.beads.map((bead) => ({ bead, labels: [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready] }));
+  const links = await forge.ensureChildIssues(parent, items, async (beadId, link) => {
+    const bead = recordedById.get(beadId);
+    if (bead && (bead.issue?.number !== link.number || bead.issue.id !== link.id)) await services.town.linkBead(beadId, link);
+  });
+  const beads: Bead[] = recorded.beads.map((bead, i) => (links[i] ? { ...bead, issue: links[i] } : bead));
 
   // 2. Blocked-by edges, once every bead of the convoy has its issue.
   const byId = new Map(beads.map((b) => [b.id, b] as const));
-  for (const bead of beads) {
-    for (const blockerId of bead.blockedBy) {
+  const edges = beads.flatMap((bead) =>
+    bead.blockedBy.flatMap((blockerId) => {
       const blocker = byId.get(blockerId)?.issue;
-      if (bead.issue && blocker) await forge.ensureBlockedBy(bead.issue, blocker);
-    }
-  }
+      return bead.issue && blocker ? [{ child: bead.issue, blocker }] : [];
+    }),
+  );
+  if (edges.length > 0) await forge.ensureBlockedBy(edges);
 
   // 3. The ledger learns the convoy is fully on GitHub (dispatch may start), then the status
   //    comment is written from the ledger as it is after `afterMaterialised`.

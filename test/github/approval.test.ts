@@ -1,10 +1,10 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GraphqlIssues } from './graphql-issues.js';
 import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 
 const APPROVAL_CONFIG = 'requireApproval: true\n';
-const idOf = (n: number) => 1000 + n;
 
 function commentPayload(body: string, login = 'Codertocat', type = 'User') {
   const payload = fixture('issue_comment.created');
@@ -86,16 +86,10 @@ describe('/gt commands and the approval gate', () => {
     mockTokenAndConfig(scope, APPROVAL_CONFIG);
     mockPermission(scope, 'hubot-maintainer', 'maintain');
     scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
-    let next = 2;
-    scope
-      .post(`${R}/issues`)
-      .times(4)
-      .reply(201, () => {
-        const n = next++;
-        return { id: idOf(n), number: n, html_url: `https://github.com/Codertocat/Hello-World/issues/${n}` };
-      });
-    scope.post(`${R}/issues/1/sub_issues`).times(4).reply(201, {});
-    scope.post(/\/issues\/\d+\/dependencies\/blocked_by$/).times(3).reply(201, {});
+    const gh = new GraphqlIssues();
+    gh.mockTargets(scope);
+    gh.mockCreateIssues(scope);
+    gh.mockBlockedBy(scope);
     scope.get(`${R}/issues/comments/555`).reply(200, { id: 555, body: pending });
     let edited = '';
     scope.patch(`${R}/issues/comments/555`).reply(200, (_u, b: any) => {
@@ -108,6 +102,8 @@ describe('/gt commands and the approval gate', () => {
     expect(scope.pendingMocks()).toEqual([]);
     expect(log.filter((l) => l.startsWith('POST') && l.endsWith('/comments'))).toEqual([]);
     expect(deps.calls.slice(0, 2)).toEqual(['convoyFor', 'approve hubot-maintainer']);
+    expect(gh.created.map((c) => c.number)).toEqual([2, 3, 4, 5]);
+    expect(gh.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
     expect(edited).toContain('**Status:** active');
     expect(edited).not.toContain('/gt approve');
     expect(edited).toContain('- [ ] #5 Docs for --json — open');

@@ -18,8 +18,7 @@ function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
   const local = new LocalForge();
   const prs: OpenPullRequestInput[] = [];
   return {
-    ensureChildIssue: () => local.ensureChildIssue(),
-    ensureSubIssue: () => local.ensureSubIssue(),
+    ensureChildIssues: () => local.ensureChildIssues(),
     ensureBlockedBy: () => local.ensureBlockedBy(),
     ensureStatusComment: (issue, markdown) => local.ensureStatusComment(issue, markdown),
     setLabels: () => local.setLabels(),

@@ -7,14 +7,15 @@
  */
 import type { Context } from 'probot';
 import type { AppDeps } from '../app-deps.js';
+import type { AppMemory } from '../app-memory.js';
 import { dispatchBeads } from '../dispatch-beads.js';
 import { repositoryDelivery } from '../pull-request-delivery.js';
 import { parsePolecatRunTitle } from '../../town/ids.js';
 
-export function workflowRunCompleted(deps: AppDeps) {
+export function workflowRunCompleted(deps: AppDeps, memory?: AppMemory) {
   return async (context: Context<'workflow_run.completed'>): Promise<void> => {
     const run = context.payload.workflow_run;
-    const found = await repositoryDelivery(context, deps);
+    const found = await repositoryDelivery(context, deps, memory);
     if (found === null) return;
     const workflow = found.delivery.config.polecatWorkflow;
     if (workflow === null || !run.path?.endsWith(`/${workflow}`)) return;

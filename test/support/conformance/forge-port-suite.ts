@@ -92,6 +92,12 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       return fx.host;
     }
 
+    /** One bead's issue through the batch call; null when the forge has none. */
+    async function childIssue(forge: ForgePort, b: Bead, parent: ForgeLink, labels: string[]): Promise<ForgeLink | null> {
+      const [link] = await forge.ensureChildIssues(parent, [{ bead: b, labels }], async () => undefined);
+      return link ?? null;
+    }
+
     async function parentIssue(forge: ForgePort): Promise<ForgeLink> {
       return host(forge)?.openIssue(unique('Goal')) ?? NOWHERE;
     }
@@ -103,7 +109,7 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       if (forge.hostsPullRequests) await fx.host!.pushBranch(head);
 
       const made = [
-        await forge.ensureChildIssue(bead(), parent, []),
+        await childIssue(forge, bead(), parent, []),
         await forge.ensureStatusComment(parent.number, statusBody(unique('cv'), 'status')),
         await forge.comment(parent.number, 'hello'),
         await forge.openPullRequest({ head, base: fx.base, title: 'Work', body: 'Body', draft: false }),
@@ -119,12 +125,11 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       const parent = await parentIssue(first);
       const b = bead();
 
-      const a = await first.ensureChildIssue(b, parent, ['gastown:bead']);
-      const again = await first.ensureChildIssue(b, parent, ['gastown:bead']);
-      if (a) await first.ensureSubIssue(parent, a);
+      const a = await childIssue(first, b, parent, ['gastown:bead']);
+      const again = await childIssue(first, b, parent, ['gastown:bead']);
       // A later delivery that lost the recorded link finds the issue by its marker.
-      const redelivered = await fx.forge().ensureChildIssue(b, parent, ['gastown:bead']);
-      const linked = await fx.forge().ensureChildIssue({ ...b, issue: a }, parent, ['gastown:bead']);
+      const redelivered = await childIssue(fx.forge(), b, parent, ['gastown:bead']);
+      const linked = await childIssue(fx.forge(), { ...b, issue: a }, parent, ['gastown:bead']);
 
       const h = host(first);
       if (!h) {
@@ -140,13 +145,10 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       const forge = fx.forge();
       const parent = await parentIssue(forge);
       const b = bead();
-      const a = await forge.ensureChildIssue(b, parent, ['gastown:bead']);
-      if (a) {
-        await forge.ensureSubIssue(parent, a);
-        host(forge)!.editTitle(a.number, 'Renamed by a person');
-      }
+      const a = await childIssue(forge, b, parent, ['gastown:bead']);
+      if (a) host(forge)!.editTitle(a.number, 'Renamed by a person');
 
-      const later = await fx.forge().ensureChildIssue(b, parent, ['gastown:bead', 'extra']);
+      const later = await childIssue(fx.forge(), b, parent, ['gastown:bead', 'extra']);
 
       const h = host(forge);
       if (!h) {
@@ -157,19 +159,18 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       expect(h.issue(a!.number)).toMatchObject({ title: 'Renamed by a person', labels: ['gastown:bead'] });
     });
 
-    it('ensureSubIssue and ensureBlockedBy twice, in one delivery and in the next, make one link each', async () => {
+    it('sub-issue links and ensureBlockedBy twice, in one delivery and in the next, make one link each', async () => {
       const forge = fx.forge();
       const parent = await parentIssue(forge);
-      const child = (await forge.ensureChildIssue(bead(), parent, [])) ?? NOWHERE;
-      const blocker = (await forge.ensureChildIssue(bead(), parent, [])) ?? NOWHERE;
+      const child = (await childIssue(forge, bead(), parent, [])) ?? NOWHERE;
+      const blocker = (await childIssue(forge, bead(), parent, [])) ?? NOWHERE;
 
       for (const f of [forge, forge, fx.forge()]) {
-        await f.ensureSubIssue(parent, child);
-        await f.ensureSubIssue(parent, blocker);
-        await f.ensureBlockedBy(child, blocker);
+        await f.ensureChildIssues(parent, [], async () => undefined);
+        await f.ensureBlockedBy([{ child, blocker }]);
       }
       // A link that knows only the number (no database id) means the same issue.
-      await fx.forge().ensureBlockedBy({ number: child.number, url: child.url }, { number: blocker.number, url: blocker.url });
+      await fx.forge().ensureBlockedBy([{ child: { number: child.number, url: child.url }, blocker: { number: blocker.number, url: blocker.url } }]);
 
       const h = host(forge);
       if (!h) return;
