@@ -9,7 +9,8 @@ import type { AgentFactory } from './agent-from-settings.js';
 import { packageHooksDir } from './hooks-dir.js';
 import { createProgressBoard, type ProgressBoard } from './progress-board.js';
 import { rigRemote } from './rig-remote.js';
-import { createLock, workBead, type WorkOutcome } from './work-bead.js';
+import { createLock } from './create-lock.js';
+import { workBead, type WorkOutcome } from './work-bead.js';
 
 export interface RunRunnerOptions {
   rig: Rig;

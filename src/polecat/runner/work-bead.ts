@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { takeUnread } from '../../rig/mail.js';
@@ -11,7 +11,7 @@ import type { Agent, Bead, Convoy } from '../../town/types.js';
 import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js';
 import { checkpoint } from '../checkpoint.js';
 import { beadPrompt } from '../prompt.js';
-import { createPolecatWorktree, removePolecatWorktree } from '../worktree.js';
+import { createPolecatWorktree, polecatBranch, removePolecatWorktree } from '../worktree.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
 export interface WorkBeadOptions {
@@ -36,43 +36,6 @@ export interface WorkBeadOptions {
   worktreeLock?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-/**
- * A one-at-a-time lock for async work: in this process a promise chain, and across the
- * runner processes sharing a clone a lock file (`wx` create) in its git directory. A lock
- * file older than `staleMs` was left by a killed runner and is taken over.
- */
-export function createLock(lockFile?: string, staleMs = 30_000): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  const acquire = async (): Promise<(() => Promise<void>) | null> => {
-    if (!lockFile) return null;
-    await mkdir(dirname(lockFile), { recursive: true });
-    for (let i = 0; ; i++) {
-      try {
-        await writeFile(lockFile, String(process.pid), { flag: 'wx' });
-        return () => rm(lockFile, { force: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await stat(lockFile).then((st) => Date.now() - st.mtimeMs, () => 0);
-        // The clone is local, so its runners share this machine: a dead holder's pid says so at once.
-        if (age > staleMs || (age > 200 && !alive(Number(await readFile(lockFile, 'utf8').catch(() => ''))))) await rm(lockFile, { force: true });
-        else await new Promise((r) => setTimeout(r, 5 + Math.min(i, 10) * 3 + Math.random() * 10));
-      }
-    }
-  };
-  return <T>(fn: () => Promise<T>) => {
-    const run = tail.then(async () => {
-      const release = await acquire();
-      try {
-        return await fn();
-      } finally {
-        await release?.();
-      }
-    });
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released';
 
 /**
@@ -86,6 +49,8 @@ export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released'
  */
 export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   const { rig, claim, remote } = opts;
+  // Before anything is started (heartbeat timer, worktree): a refusal here leaves nothing behind.
+  checkBranchPolicy(claim, remote);
   const bead = (await rig.ledger.get<Bead>('beads', claim.bead))!.value;
   const agentRecord = (await rig.ledger.get<Agent>('agents', claim.polecat))?.value;
   const identity = { name: claim.polecat, email: agentRecord?.email ?? polecatEmail(claim.polecat, rig.settings.polecatEmailDomain) };
@@ -130,9 +95,6 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     });
   }, rig.settings.heartbeatMs);
 
-  // Policy, on top of the pre-push hook: a runner pushes polecat branches and nothing else.
-  if (!wt.branch.startsWith('polecat/') || wt.branch === remote.defaultBranch)
-    throw new GastownError('gastown_forbidden', `refusing to work on ${wt.branch}: polecats push only polecat/* branches`);
   const push = { remote: remote.remote, branch: wt.branch };
   // What the remote branch holds, so the final push is skipped when nothing changed since.
   let lastPushed: string | null = pushed;
@@ -218,12 +180,12 @@ function commitMessage(bead: Bead, message: string): string {
   return [subject, '', first.trim(), ...rest].join('\n').trim();
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * A runner pushes one branch per claim, `polecat/<name>/<bead>`, and never the default
+ * branch (a rig whose default branch is named like a polecat branch is refused too).
+ */
+export function checkBranchPolicy(claim: Claim, remote: RigRemote): void {
+  const expected = polecatBranch(claim.polecat, claim.bead);
+  if (claim.branch !== expected || claim.branch === remote.defaultBranch)
+    throw new GastownError('gastown_forbidden', `refusing to work on ${claim.branch}: this polecat pushes only ${expected}, never the default branch ${remote.defaultBranch}`);
 }
