@@ -1,6 +1,6 @@
 /**
  * Polecat orchestration benchmark, local mode: what the town itself costs per bead (claim,
- * worktree, checkpoint commit and push, finish, Refinery rebase + fast-forward + push +
+ * workspace (clone + sandbox), checkpoint commit and push, finish, Refinery rebase + fast-forward + push +
  * close), with the script agent running one trivial step, so the figures are overhead.
  *
  *   npm run bench:polecat               # 20 beads, 4 polecats

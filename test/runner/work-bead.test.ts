@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isGastownError } from '../../src/errors.js';
 import { createScriptAgent } from '../../src/polecat/agents/script-agent.js';
 import { packageHooksDir } from '../../src/polecat/runner/hooks-dir.js';
+import { requireSandbox } from '../../src/polecat/sandbox/detect-sandbox.js';
 import { workBead } from '../../src/polecat/runner/work-bead.js';
 import { claimBead, dispatchReady } from '../../src/rig/work.js';
 import { git } from '../helpers/temp-repo.js';
@@ -26,7 +27,7 @@ describe('workBead', () => {
     const beat = async () => JSON.stringify((await rig.ledger.get('heartbeats', claim.polecat))?.value ?? null);
 
     const refused = await workBead({
-      rig, claim, remote, hooksDir: packageHooksDir(), worktreeRoot: root, forge: null, draft: false,
+      rig, claim, remote, sandbox: await requireSandbox(), env: process.env, hide: [], hooksDir: packageHooksDir(), workspaceRoot: root, forge: null, draft: false,
       signal: new AbortController().signal, log: () => undefined, agent: createScriptAgent(),
     }).catch((err: unknown) => err);
     const after = await beat();

@@ -1,15 +1,17 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { isGastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
 import type { Rig } from '../../rig/rig.js';
 import { claimBead, dispatchReady, failBead, isLeaseLost, workLeft, type Claim } from '../../rig/work.js';
+import { runGit } from '../run-git.js';
+import { requireSandbox } from '../sandbox/detect-sandbox.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import type { AgentFactory } from './agent-from-settings.js';
 import { packageHooksDir } from './hooks-dir.js';
 import { createProgressBoard, type ProgressBoard } from './progress-board.js';
-import { rigRemote } from './rig-remote.js';
-import { createLock } from './create-lock.js';
+import { rigRemote, type RigRemote } from './rig-remote.js';
 import { workBead, type WorkOutcome } from './work-bead.js';
 
 export interface RunRunnerOptions {
@@ -35,12 +37,17 @@ export interface RunRunnerOptions {
   /** Run the local Refinery in this process (default: when there is no GitHub forge). */
   refinery?: boolean;
   runnerId?: string;
-  worktreeRoot?: string;
+  workspaceRoot?: string;
   hooksDir?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where agents run. Default: bubblewrap, and a `gastown_config` error before any bead is
+   * claimed when it cannot run here. `createNoSandbox()` only for an explicit --no-sandbox.
+   */
+  sandbox?: Sandbox;
   draft?: boolean;
   pollMs?: number;
-  keepWorktrees?: boolean;
+  keepWorkspaces?: boolean;
 }
 
 export interface RunnerSummary {
@@ -70,12 +77,13 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const useRefinery = opts.refinery ?? (!forge || forge.kind === 'local');
   const remote = await rigRemote(rig);
   const hooksDir = opts.hooksDir ?? packageHooksDir();
-  const worktreeRoot = opts.worktreeRoot ?? join(rig.gitDir, 'gastown', 'worktrees');
+  const workspaceRoot = opts.workspaceRoot ?? join(rig.gitDir, 'gastown', 'workspaces');
   const env = opts.env ?? process.env;
+  const sandbox = opts.sandbox ?? (await requireSandbox(env));
+  const hide = [rig.repoDir, rig.gitDir, env.HOME, await localRemoteDir(rig.repoDir, remote)].filter((p): p is string => !!p);
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
 
-  const worktreeLock = createLock(join(rig.gitDir, 'gastown', 'worktree-setup.lock'));
   const active = new Map<string, Promise<void>>();
   let claimed = 0;
   let refining: Promise<void> | null = null;
@@ -89,14 +97,13 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     let outcome: WorkOutcome | 'error';
     try {
       outcome = await workBead({
-        rig, claim, remote, hooksDir, worktreeRoot, forge, signal, log,
+        rig, claim, remote, sandbox, env, hide, hooksDir, workspaceRoot, forge, signal, log,
         agent: opts.agentFactory(claim.polecat),
         draft: opts.draft ?? false,
-        keepWorktree: opts.keepWorktrees,
-        worktreeLock,
+        keepWorkspace: opts.keepWorkspaces,
       });
     } catch (err) {
-      // Worktree or git trouble before the agent ran: a failed attempt, or the bead's end
+      // Workspace or git trouble before the agent ran: a failed attempt, or the bead's end
       // when the rig's settings are wrong (no retry fixes those).
       outcome = 'error';
       const message = (err as Error).message;
@@ -196,4 +203,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** A stream-shaped sink that hands each complete line to `log`. */
 function lineWriter(log: (line: string) => void): NodeJS.WritableStream {
   return { write: (chunk: string) => (chunk.split('\n').filter(Boolean).forEach((l) => log(l)), true) } as unknown as NodeJS.WritableStream;
+}
+
+/** The remote's directory when it is on this machine (a path or file:// URL), so the sandbox can hide it. */
+async function localRemoteDir(repoDir: string, remote: RigRemote): Promise<string | null> {
+  let url = remote.remote;
+  if (/^[A-Za-z0-9._-]+$/.test(url)) url = (await runGit(repoDir, ['remote', 'get-url', url], { okCodes: [0, 2, 128] })).stdout.trim();
+  if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
+  if (!url || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) || /^[^/]+:/.test(url)) return null;
+  return isAbsolute(url) ? url : resolve(repoDir, url);
 }
