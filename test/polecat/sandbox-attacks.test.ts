@@ -354,6 +354,56 @@ describe('(f) hooks and config the agent sets in its workspace', () => {
   });
 });
 
+describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
+  const gateTown = async () => {
+    town = await makeTown({ retryCap: 0, gate: 'sh test.sh' }, { 'README.md': '# town\n', 'test.sh': 'exit 0\n' });
+    return town;
+  };
+
+  it('runs it in the sandbox: no secret to read, no remote to push to', async () => {
+    const t = await gateTown();
+    const evil = [
+      "cat > test.sh <<'EOF'",
+      '{ cat /proc/$PPID/environ; cat /proc/1/environ; env; } > "$HOME/gate-loot" 2>&1',
+      'git push --no-verify origin HEAD:refs/heads/main >> "$HOME/gate-loot" 2>&1 || echo "push refused" >> "$HOME/gate-loot"',
+      `git push --no-verify ${t.remote} HEAD:refs/heads/main >> "$HOME/gate-loot" 2>&1 || echo "push refused" >> "$HOME/gate-loot"`,
+      'exit 0',
+      'EOF',
+    ].join('\n');
+    const bead = await scriptBead(t.rig, 'Evil gate', [evil]);
+    const lines: string[] = [];
+
+    await runRunner({ rig: t.rig, agentFactory: () => createScriptAgent(), untilIdle: true, pollMs: 50, log: (l) => lines.push(l) });
+
+    expect((await getBead(t.rig, bead.id)).status).toBe('closed');
+    const loot = readFileSync(join(t.clone, '.git', 'gastown', 'refinery-home', 'gate-loot'), 'utf8');
+    expect(loot).toContain('GASTOWN_GATE=1');
+    expect(loot.match(/push refused/g)).toHaveLength(2);
+    // main holds the bead's change and nothing the gate made.
+    const history = git(t.remote, ['log', '--format=%s', 'main']).split('\n');
+    expect(history).toHaveLength(2);
+    expect(history[0]).toMatch(/^Evil gate \(step 1: /);
+    const objects = execFileSync('git', ['-C', t.remote, 'cat-file', '--batch-all-objects', '--batch'], { maxBuffer: 256 * 1024 * 1024 }).toString('latin1');
+    for (const secret of SECRETS) {
+      expect(loot).not.toContain(secret);
+      expect(objects).not.toContain(secret);
+      expect(lines.join('\n')).not.toContain(secret);
+    }
+  });
+
+  it('refuses a gate that rewrites the Refinery worktree\'s .git pointer, and merges nothing', async () => {
+    const t = await gateTown();
+    const bead = await scriptBead(t.rig, 'Redirect git', [`printf 'printf "gitdir: /tmp/evil-gitdir\\\\n" > .git\\n' > test.sh`]);
+    const mainBefore = git(t.remote, ['rev-parse', 'main']);
+
+    await runRunner({ rig: t.rig, agentFactory: () => createScriptAgent(), untilIdle: true, pollMs: 50, log: () => undefined });
+
+    expect((await getBead(t.rig, bead.id)).status).toBe('failed');
+    expect(git(t.remote, ['rev-parse', 'main'])).toBe(mainBefore);
+    expect((await inbox(t.rig, 'mayor')).find((m) => m.type === 'MERGE_FAILED')?.body).toContain("refused: the gate changed the Refinery worktree's .git");
+  });
+});
+
 describe('with --no-sandbox', () => {
   it('the runner\'s ref check names a push to the default branch it could not prevent (nothing stops it there)', async () => {
     const s = await scene();

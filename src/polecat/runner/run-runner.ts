@@ -1,17 +1,16 @@
 import { hostname } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { isGastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
 import type { Rig } from '../../rig/rig.js';
 import { claimBead, dispatchReady, failBead, isLeaseLost, workLeft, type Claim } from '../../rig/work.js';
-import { runGit } from '../run-git.js';
 import { requireSandbox } from '../sandbox/detect-sandbox.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { AgentFactory } from './agent-from-settings.js';
 import { packageHooksDir } from './hooks-dir.js';
 import { createProgressBoard, type ProgressBoard } from './progress-board.js';
-import { rigRemote, type RigRemote } from './rig-remote.js';
+import { pathsToHide, rigRemote } from './rig-remote.js';
 import { workBead, type WorkOutcome } from './work-bead.js';
 
 export interface RunRunnerOptions {
@@ -80,7 +79,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const workspaceRoot = opts.workspaceRoot ?? join(rig.gitDir, 'gastown', 'workspaces');
   const env = opts.env ?? process.env;
   const sandbox = opts.sandbox ?? (await requireSandbox(env));
-  const hide = [rig.repoDir, rig.gitDir, env.HOME, await localRemoteDir(rig.repoDir, remote)].filter((p): p is string => !!p);
+  const hide = await pathsToHide(rig, remote, env);
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
 
@@ -125,7 +124,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     lastRefine = Date.now();
     let pass: RefineryPassResult;
     try {
-      pass = await refineryPass(rig, { env, remote, log: (l) => board.note(l) });
+      pass = await refineryPass(rig, { env, remote, sandbox, log: (l) => board.note(l) });
     } catch (err) {
       // A failed pass (git trouble) must not take the polecats down: report it, try again later.
       board.note(`refinery: pass failed: ${(err as Error).message}`);
@@ -203,13 +202,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** A stream-shaped sink that hands each complete line to `log`. */
 function lineWriter(log: (line: string) => void): NodeJS.WritableStream {
   return { write: (chunk: string) => (chunk.split('\n').filter(Boolean).forEach((l) => log(l)), true) } as unknown as NodeJS.WritableStream;
-}
-
-/** The remote's directory when it is on this machine (a path or file:// URL), so the sandbox can hide it. */
-async function localRemoteDir(repoDir: string, remote: RigRemote): Promise<string | null> {
-  let url = remote.remote;
-  if (/^[A-Za-z0-9._-]+$/.test(url)) url = (await runGit(repoDir, ['remote', 'get-url', url], { okCodes: [0, 2, 128] })).stdout.trim();
-  if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
-  if (!url || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) || /^[^/]+:/.test(url)) return null;
-  return isAbsolute(url) ? url : resolve(repoDir, url);
 }
