@@ -88,9 +88,9 @@ export async function checkpoint(opts: CheckpointOptions): Promise<CheckpointRes
     }
     const { head, packOffset } = await readBundleHeader(bundle);
     await indexPack(opts.rigDir, bundle, packOffset);
-    const connected = await runGit(opts.rigDir, ['rev-list', '--quiet', '--objects', head, '--not', ...opts.known], { okCodes: [0, 128] });
-    const type = (await runGit(opts.rigDir, ['cat-file', '-t', head], { okCodes: [0, 128] })).stdout.trim();
-    if (connected.exitCode !== 0 || type !== 'commit') throw new GastownError('gastown_git', `the workspace's HEAD ${head} is not a complete commit history: refused`);
+    // A commit (^{commit} fails on anything else) whose every object the rig now has.
+    const connected = await runGit(opts.rigDir, ['rev-list', '--quiet', '--objects', `${head}^{commit}`, '--not', ...opts.known], { okCodes: [0, 128] });
+    if (connected.exitCode !== 0) throw new GastownError('gastown_git', `the workspace's HEAD ${head} is not a complete commit history: refused`);
     await retryOnGitLock(() => runGit(opts.rigDir, ['update-ref', `refs/heads/${opts.branch}`, head]));
     return { tip: head, collected: true };
   } finally {

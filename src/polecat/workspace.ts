@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { GastownError } from '../errors.js';
 import type { GitIdentity } from './git-identity.js';
@@ -71,15 +71,13 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
     // --update-head-ok: the unborn branch HEAD names is the one being fetched.
     await runGit(repo, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--update-head-ok', path.resolve(opts.repoDir), `+${opts.startRef}:refs/heads/${branch}`]);
     await runGit(repo, ['reset', '--quiet', '--hard']);
-    const settings: [string, string][] = [
-      ['gastown.polecat', opts.polecat],
-      ['gastown.bead', opts.beadId],
-      ['gastown.branch', branch],
-      ['user.name', opts.identity.name],
-      ['user.email', opts.identity.email],
-      ['core.hooksPath', path.resolve(opts.hooksDir)],
-    ];
-    for (const [key, value] of settings) await runGit(repo, ['config', key, value]);
+    // One append instead of a `git config` process per key (the file is new and ours).
+    const sections = {
+      gastown: { polecat: opts.polecat, bead: opts.beadId, branch },
+      user: { name: opts.identity.name, email: opts.identity.email },
+      core: { hooksPath: path.resolve(opts.hooksDir) },
+    };
+    await appendFile(path.join(repo, '.git', 'config'), configText(sections));
     const start = (await runGit(repo, ['rev-parse', 'HEAD'])).stdout.trim();
     return { dir, path: repo, home, branch, start };
   } catch (err) {
@@ -91,4 +89,17 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
 /** Removes a workspace (its commits are in the rig by then, or lost with the attempt). Idempotent. */
 export async function removeWorkspace(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Git config text: every value quoted (`\\` and `"` escaped); a value git cannot hold (a newline) is refused. */
+function configText(sections: Record<string, Record<string, string>>): string {
+  const lines: string[] = [];
+  for (const [section, entries] of Object.entries(sections)) {
+    lines.push(`[${section}]`);
+    for (const [key, value] of Object.entries(entries)) {
+      if (/[\r\n\0]/.test(value)) throw new GastownError('gastown_bad_input', `${section}.${key} cannot hold a line break`);
+      lines.push(`\t${key} = "${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

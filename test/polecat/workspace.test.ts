@@ -47,6 +47,16 @@ describe('createWorkspace', () => {
     expect((await git(ws.path, ['rev-parse', '--abbrev-ref', '@{upstream}'])).code).not.toBe(0);
   });
 
+  it('writes settings git reads back exactly, quotes and backslashes included', async () => {
+    const tricky = { name: 'Nux "the" \\ polecat; [core]', email: 'nux@x' };
+
+    const ws = await create({ identity: tricky });
+
+    expect(await gitOk(ws.path, ['config', 'user.name'])).toBe(tricky.name);
+    expect(await gitOk(ws.path, ['config', 'gastown.bead'])).toBe('gt-abcd');
+    expect(await gitOk(ws.path, ['config', '--get-all', 'core.hooksPath'])).toBe(HOOKS_DIR);
+  });
+
   it('holds only the start point\'s history: no ledger refs, no other branches, no other objects', async () => {
     await gitOk(rig.clone, ['update-ref', 'refs/gastown/beads/gt-1', 'HEAD']);
     await gitOk(rig.clone, ['checkout', '--quiet', '-b', 'secret-work']);
