@@ -275,7 +275,7 @@ describe('gt sync and gt doctor', () => {
     expect(git(one, ['rev-parse', `refs/gastown/beads/${bead.id}`])).toBe(git(two, ['rev-parse', `refs/gastown/beads/${bead.id}`]));
     const doctor = await gt(one, ['doctor', '--json']);
     expect(doctor.code).toBe(0);
-    expect(doctor.json<{ name: string; ok: boolean }[]>().map((c) => c.name)).toEqual(['git version', 'ledger refs', 'ledger entities', 'dependents index', 'stale locks', 'remote', 'default branch', 'ledger prefix']);
+    expect(doctor.json<{ name: string; ok: boolean }[]>().map((c) => c.name)).toEqual(['git version', 'ledger refs', 'ledger entities', 'dependents index', 'stale locks', 'remote', 'default branch', 'ledger prefix', 'agent sandbox']);
     root.cleanup();
   });
 });

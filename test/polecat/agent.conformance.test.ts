@@ -16,13 +16,13 @@ process.env.GIT_CONFIG_GLOBAL = '/dev/null';
 process.env.GIT_CONFIG_NOSYSTEM = '1';
 
 agentSuite('script agent', async () => ({
-  agent: ({ stepTimeoutMs, env }) => createScriptAgent({ stepTimeoutMs, inheritEnv: env }),
+  agent: ({ stepTimeoutMs }) => createScriptAgent({ stepTimeoutMs }),
   task: (script) => ({ title: 'Run the script', body: `Run it.\n\n\`\`\`sh\n${script}\n\`\`\`\n`, prompt: 'Run the script in the body.' }),
   close: async () => {},
 }));
 
 agentSuite('command agent (bash reading the prompt)', async () => ({
-  agent: ({ stepTimeoutMs, env }) => createCommandAgent({ command: 'bash -e', promptVia: 'stdin', timeoutMs: stepTimeoutMs, inheritEnv: env }),
+  agent: ({ stepTimeoutMs }) => createCommandAgent({ command: 'bash -e', promptVia: 'stdin', timeoutMs: stepTimeoutMs }),
   task: (script) => ({ title: 'Run the script', body: 'Run the script.', prompt: script }),
   close: async () => {},
 }));
@@ -31,8 +31,8 @@ agentSuite('built-in agent (scripted model on a loopback API)', async () => {
   const model = await startScriptedModel();
   const client = new Anthropic({ apiKey: 'sk-ant-conformance', baseURL: model.baseURL, maxRetries: 0 });
   return {
-    agent: ({ stepTimeoutMs, env }) =>
-      createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 3, tokenBudget: 1_000_000, commandTimeoutMs: stepTimeoutMs, inheritEnv: env }),
+    agent: ({ stepTimeoutMs }) =>
+      createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 3, tokenBudget: 1_000_000, commandTimeoutMs: stepTimeoutMs }),
     task: (script) => ({ title: 'Run the script', body: 'Run the script.', prompt: `Run this with run_command, then finish.\nRUN:\n${script}` }),
     close: () => model.stop(),
   };

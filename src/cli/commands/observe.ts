@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { doctor } from '../../rig/doctor.js';
+import { detectSandbox } from '../../polecat/sandbox/detect-sandbox.js';
+import { doctor, type DoctorCheck } from '../../rig/doctor.js';
 import { parseSince, readFeed, readTrail } from '../../rig/feed.js';
 import type { FeedEvent } from '../../town/types.js';
 import { GastownError } from '../../errors.js';
@@ -60,11 +61,20 @@ export function registerObserve(program: Command, ctx: CliContext): void {
 
   program
     .command('doctor')
-    .description('check git, ledger integrity, stale locks and the remote')
+    .description('check git, ledger integrity, stale locks, the remote and the agent sandbox')
     .option('--fix', 'remove stale locks and finish interrupted transactions')
     .action(async (o: { fix?: boolean }, cmd: Command) => {
       const checks = await withRig(ctx, (rig) => doctor(rig, { fix: o.fix }));
+      checks.push(await sandboxCheck(ctx.env));
       emit(ctx, wantsJson(cmd), checks, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
       if (checks.some((c) => !c.ok)) throw new GastownError('gastown_git', 'doctor found problems', { silent: true });
     });
+}
+
+/** Whether `gt runner` can sandbox agents on this machine, and if not why and what to do. */
+async function sandboxCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+  const found = await detectSandbox(env);
+  return found.available
+    ? { name: 'agent sandbox', ok: true, detail: `available: ${found.detail}; gt runner runs every agent in it` }
+    : { name: 'agent sandbox', ok: false, detail: `unavailable: ${found.reason}; ${found.hint} (gt runner refuses to run agents without it unless given --no-sandbox)` };
 }

@@ -6,6 +6,7 @@ import type { ForgePort } from '../../forge/forge-port.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { failedWork, runRunner } from '../../polecat/runner/run-runner.js';
+import { createNoSandbox } from '../../polecat/sandbox/no-sandbox.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
 import { emit, wantsJson } from '../output.js';
@@ -24,6 +25,7 @@ interface RunnerFlags {
   agent?: 'script' | 'command' | 'builtin';
   agentCommand?: string;
   id?: string;
+  sandbox: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export function draftFromRepoConfig(repoDir: string): boolean {
 export function registerRunner(program: Command, ctx: CliContext): void {
   program
     .command('runner')
-    .description('run polecats: claim hooked beads, work them in worktrees, push, open PRs or merge locally')
+    .description('run polecats: claim hooked beads, work them in sandboxed workspaces, push, open PRs or merge locally')
     .option('-c, --concurrency <n>', 'beads worked at once (default: the rig\'s concurrency)', intInRange(1, 32))
     .option('--once', 'work one bead, then exit')
     .option('--bead <id>', 'work only this bead')
@@ -67,10 +69,12 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--agent <kind>', 'script, command or builtin (default: the rig\'s setting)')
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
+    .option('--no-sandbox', 'run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner\'s secrets)')
     .action(async (o: RunnerFlags, cmd: Command) => {
       const json = wantsJson(cmd);
       if (o.bead !== undefined) checkBeadId(o.bead);
       if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
+      if (!o.sandbox) ctx.stderr.write('warning: --no-sandbox: agents run unsandboxed, with this machine\'s files, the rig, the remote, the network and the runner\'s /proc in their reach\n');
       await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
           const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
@@ -88,6 +92,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             refinery: o.refinery,
             runnerId: o.id,
             env: ctx.env,
+            sandbox: o.sandbox ? undefined : createNoSandbox(),
             draft: o.draft ?? draftFromRepoConfig(rig.repoDir),
           });
         });

@@ -17,6 +17,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireSandbox } from '../../../src/polecat/sandbox/detect-sandbox.js';
+import { runInSandbox, type Sandbox, type SandboxSpec } from '../../../src/polecat/sandbox/sandbox.js';
+import { sandboxEnv } from '../../../src/polecat/sandbox/sandbox-env.js';
 import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from '../../../src/polecat/agents/agent.js';
 import { initRepo, tempDir } from '../../helpers/temp-repo.js';
 
@@ -66,6 +69,10 @@ export function agentSuite(name: string, makeFixture: () => Promise<AgentFixture
     let fx: AgentFixture;
     const root = tempDir('conformance-agent');
     let n = 0;
+    let homes = 0;
+    let made: Promise<Sandbox> | null = null;
+    /** The real sandbox a runner on this machine would use (bubblewrap). */
+    const sandbox = (): Promise<Sandbox> => (made ??= requireSandbox());
 
     beforeAll(async () => {
       fx = await makeFixture();
@@ -86,17 +93,25 @@ export function agentSuite(name: string, makeFixture: () => Promise<AgentFixture
 
     function run(script: string, opts: { stepTimeoutMs?: number; signal?: AbortSignal; worktree?: string } = {}) {
       const worktree = opts.worktree ?? workspace().worktree;
+      // The runner's side: its environment holds a token; the sandbox is built from an
+      // allow-list of none, as a runner builds it.
+      const runnerEnv = { ...process.env, GASTOWN_TEST_SECRET: SECRET };
+      const home = join(root.path, 'homes', `${worktree.split('/').at(-2)}-${++homes}`);
+      mkdirSync(home, { recursive: true });
+      const spec: SandboxSpec = { workspace: worktree, home, env: sandboxEnv({ source: runnerEnv, allow: [], home }), network: false, readOnly: [], hide: [] };
+      const signal = opts.signal ?? new AbortController().signal;
       const ctx: AgentContext & { checkpoints: string[] } = {
+        exec: async (argv, o = {}) => runInSandbox(await sandbox(), spec, argv, { ...o, signal }),
         checkpoints: [],
         async checkpoint(message) {
           ctx.checkpoints.push(message);
         },
         readInbox: async () => [],
-        signal: opts.signal ?? new AbortController().signal,
+        signal,
         log: () => {},
       };
-      const agent = fx.agent({ stepTimeoutMs: opts.stepTimeoutMs ?? 60_000, env: { ...process.env, GASTOWN_TEST_SECRET: SECRET } });
-      const task: AgentTask = { beadId: `gt-c${n.toString(36).padStart(3, '0')}`, acceptance: [], files: [], worktree, ...fx.task(script) };
+      const agent = fx.agent({ stepTimeoutMs: opts.stepTimeoutMs ?? 60_000, env: runnerEnv });
+      const task: AgentTask = { beadId: `gt-c${n.toString(36).padStart(3, '0')}`, acceptance: [], files: [], workspace: worktree, ...fx.task(script) };
       return { worktree, result: agent.run(task, ctx) };
     }
 
