@@ -1,6 +1,6 @@
 /**
  * Polecat orchestration benchmark, local mode: what the town itself costs per bead (claim,
- * worktree, checkpoint commit and push, finish, Refinery rebase + fast-forward + push +
+ * workspace (clone + sandbox), checkpoint commit and push, finish, Refinery rebase + fast-forward + push +
  * close), with the script agent running one trivial step, so the figures are overhead.
  *
  *   npm run bench:polecat               # 20 beads, 4 polecats
@@ -12,11 +12,14 @@
  * end to end on a 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScriptAgent } from '../src/polecat/agents/script-agent.js';
 import { runRunner } from '../src/polecat/runner/run-runner.js';
+import { requireSandbox } from '../src/polecat/sandbox/detect-sandbox.js';
+import { runInSandbox } from '../src/polecat/sandbox/sandbox.js';
+import { sandboxEnv } from '../src/polecat/sandbox/sandbox-env.js';
 import { runGit } from '../src/polecat/run-git.js';
 import { refineryPass } from '../src/refinery/refinery-pass.js';
 import { createBead } from '../src/rig/beads.js';
@@ -81,12 +84,32 @@ function stepBaseline(): number {
   return (performance.now() - start) / n;
 }
 
+/** The same step in the polecat sandbox (bubblewrap): what the sandbox adds per agent command. */
+async function sandboxedStep(): Promise<number> {
+  const n = 20;
+  const dir = mkdtempSync(join(tmpdir(), 'gastown-bench-sandbox-'));
+  try {
+    const [workspace, home] = [join(dir, 'repo'), join(dir, 'home')];
+    mkdirSync(workspace);
+    mkdirSync(home);
+    const sandbox = await requireSandbox();
+    const spec = { workspace, home, env: sandboxEnv({ source: process.env, allow: [], home }), network: false, readOnly: [], hide: [] };
+    const start = performance.now();
+    for (let i = 0; i < n; i++) await runInSandbox(sandbox, spec, ['bash', '-e', '-c', 'echo 1 > /dev/null']);
+    return (performance.now() - start) / n;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const total = await endToEnd();
 const { work, merge } = await split();
 const step = stepBaseline();
+const sandboxed = await sandboxedStep();
 console.log(`polecat bench: ${beadCount} beads, ${polecats} polecats, local mode, script agent (1 step per bead)`);
 console.log(`  end to end (runner + Refinery)   ${(total / 1000).toFixed(2).padStart(6)} s  ${perBead(total)}   target <= 300 ms/bead`);
 console.log(`  polecats alone (to in_review)    ${(work / 1000).toFixed(2).padStart(6)} s  ${perBead(work)}   (${polecats} in parallel)`);
 console.log(`  Refinery alone (one batch)      ${(merge / 1000).toFixed(2).padStart(6)} s  ${perBead(merge)}`);
 console.log(`  the agent's step itself (bash)   ${step.toFixed(1).padStart(6)} ms per step (baseline)`);
+console.log(`  the same step in the sandbox     ${sandboxed.toFixed(1).padStart(6)} ms per step (bubblewrap)`);
 process.exit(total / beadCount <= 300 ? 0 : 1);

@@ -17,9 +17,9 @@ import { createBead } from '../src/rig/beads.js';
 import { sendMail } from '../src/rig/mail.js';
 import { Rig } from '../src/rig/rig.js';
 import { attachSlack } from '../src/slack/attach-slack.js';
-import { createLocalRigProvider } from '../src/slack/rig-provider.js';
+import { createLocalRigProvider } from '../src/rig/rig-provider.js';
 import type { NodeHandler } from '../src/slack/slack-http-receiver.js';
-import { silentLogger } from '../src/slack/structured-logger.js';
+import { silentLogger } from '../src/structured-logger.js';
 import { slackSignature } from '../src/slack/verify-slack-signature.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);

@@ -20,7 +20,7 @@ const shared = {
   define: { 'import.meta.url': '__gtModuleUrl' },
   banner: { js: "var __gtModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // These load their own files or workers at run time; they are never on the CLI's fast path.
-  external: ['probot', '@slack/bolt', '@slack/*', 'pino', 'pino-*', 'thread-stream', 'smee-client', 'simple-git', '@anthropic-ai/sdk'],
+  external: ['probot', '@slack/bolt', '@slack/*', 'pino', 'pino-*', 'thread-stream', 'smee-client', '@anthropic-ai/sdk'],
 };
 
 // What most commands run. src/cli/lazy.ts (the runner, the Mayor, classic zod: two thirds

@@ -16,7 +16,7 @@ const clock = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`
 say('Gas Town on GitHub, offline: the whole loop against a stand-in GitHub on 127.0.0.1.');
 say(`${clock()}  building the app and the gt CLI when they are older than src/ ...`);
 await buildForTown();
-const town = await startGithubTown();
+const town = await startGithubTown({ paced: true });
 const { double } = town;
 const web = (path: string) => `${double.webUrl}/${OWNER}/${REPO}${path}`;
 let exitCode = 0;

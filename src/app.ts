@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { ProbotOctokit, type ApplicationFunction } from 'probot';
 import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
+import { AppMemory } from './github/app-memory.js';
 import type { AppDeps } from './github/app-deps.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
@@ -18,18 +19,26 @@ import { createTokenExchange } from './github/token-exchange/exchange-token.js';
 import { tokenHandler } from './github/token-exchange/token-handler.js';
 import { actionsTokenVerifier } from './github/token-exchange/verify-actions-token.js';
 import { loadEnvConfig } from './config/env-config.js';
-import { attachSlackForGithub } from './slack/attach-slack-github.js';
+import { attachSlackForGithub } from './attach-slack-github.js';
 import { slackConfigFromEnv } from './slack/slack-config-from-env.js';
 
 export type { AppDeps };
 
 export function createGastownApp(deps: AppDeps): ApplicationFunction {
   return async (app, { addHandler }) => {
-    app.on('issues.labeled', issuesLabeled(deps));
-    app.on('issue_comment.created', issueCommentCreated(deps));
-    app.on('pull_request.closed', pullRequestClosed(deps));
-    app.on('pull_request.opened', pullRequestOpened(deps));
-    app.on('workflow_run.completed', workflowRunCompleted(deps));
+    // Its own bot login (asked once, with the JWT) and repository configs for a short while.
+    const memory = new AppMemory({
+      appSlug: async () => {
+        const { data } = await (await app.auth()).rest.apps.getAuthenticated();
+        if (!data?.slug) throw new Error('GitHub did not name the app');
+        return data.slug;
+      },
+    });
+    app.on('issues.labeled', issuesLabeled(deps, memory));
+    app.on('issue_comment.created', issueCommentCreated(deps, memory));
+    app.on('pull_request.closed', pullRequestClosed(deps, memory));
+    app.on('pull_request.opened', pullRequestOpened(deps, memory));
+    app.on('workflow_run.completed', workflowRunCompleted(deps, memory));
     // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
     // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
     if (!tryAddHandler(addHandler, healthHandler(deps.version))) {

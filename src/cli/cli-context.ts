@@ -5,6 +5,7 @@ import { findGitCommonDir } from '../rig/find-git-dir.js';
 import { hasRemote } from '../rig/first-use.js';
 import { settingsPath } from '../rig/rig-settings.js';
 import { Rig } from '../rig/rig.js';
+import { townService, type TownService } from '../rig/town-service.js';
 
 /** What a command needs from its surroundings; passed in, so tests can run commands in-process. */
 export interface CliContext {
@@ -64,6 +65,14 @@ export function isRig(dir: string): boolean {
 /** One stderr line per entity a read left out: the command goes on with the others. */
 export function warnSkipped(ctx: CliContext): (ref: string, problem: string) => void {
   return (ref, problem) => ctx.stderr.write(`warning: skipped ${ref}: ${problem} (see gt doctor)\n`);
+}
+
+/**
+ * The town service over the rig (the operations GitHub and Slack call too), with the rig for
+ * what only the CLI does; closed like `withRig`.
+ */
+export function withTown<T>(ctx: CliContext, fn: (town: TownService, rig: Rig) => Promise<T>, opts: { actor?: string } = {}): Promise<T> {
+  return withRig(ctx, (rig) => fn(townService(rig), rig), opts);
 }
 
 /** Opens the rig, runs `fn`, always closes the long-lived git processes. */

@@ -23,7 +23,8 @@ async function lazyGroups(first: string | undefined, argv: string[]): Promise<Co
   return groups;
 }
 
-const LAZY: [string[], () => Promise<CommandGroup>][] = [
+/** Heavy command groups, loaded only when named (exported for the test that keeps bin/gt in step). */
+export const LAZY: [string[], () => Promise<CommandGroup>][] = [
   [['runner'], async () => (await import('./lazy.js')).registerRunner],
   [['refinery'], async () => (await import('./lazy.js')).registerRefinery],
   [['deacon'], async () => (await import('./lazy.js')).registerDeacon],

@@ -12,4 +12,4 @@ export { registerDemo } from './commands/demo.js';
 export { registerInstallWorkflow } from './commands/install-workflow.js';
 export { registerAppToken } from './commands/app-token.js';
 export { anthropicFromEnv } from '../model/anthropic.js';
-export { slingGoal } from '../rig/sling-goal.js';
+export { goalPlanner } from '../mayor/goal-planner.js';

@@ -1,4 +1,10 @@
+import type { Command } from 'commander';
 import type { CliContext } from './cli-context.js';
+
+/** The global `--json` flag, as any command (or subcommand) sees it. */
+export function wantsJson(cmd: Command): boolean {
+  return cmd.optsWithGlobals().json === true;
+}
 
 /** `--json` prints machine output on stdout; otherwise `text()` renders for people. */
 export function emit(ctx: CliContext, json: boolean, value: unknown, text: () => string): void {

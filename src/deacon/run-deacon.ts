@@ -1,5 +1,5 @@
 import type { Rig } from '../rig/rig.js';
-import { deaconPass, type DeaconOptions, type DeaconPassResult } from './deacon-pass.js';
+import { deaconPass, type DeaconOptions, type DeaconPassResult } from '../rig/deacon-pass.js';
 
 /** The Deacon as a loop: one pass every `intervalMs` (default a third of the lease) until `signal` aborts. */
 export async function runDeacon(

@@ -7,10 +7,13 @@ import { agentFromSettings } from '../polecat/runner/agent-from-settings.js';
 import type { ProgressBoard } from '../polecat/runner/progress-board.js';
 import { runRunner, type RunnerSummary } from '../polecat/runner/run-runner.js';
 import { runGit } from '../polecat/run-git.js';
+import { detectSandbox } from '../polecat/sandbox/detect-sandbox.js';
+import { createNoSandbox } from '../polecat/sandbox/no-sandbox.js';
 import { Rig } from '../rig/rig.js';
 import { slingGoal } from '../rig/sling-goal.js';
 import type { Convoy } from '../town/types.js';
 import { DEMO_GOAL, SAMPLE_PROJECT } from './sample-project.js';
+import { goalPlanner } from '../mayor/goal-planner.js';
 
 export interface RunDemoOptions {
   /** Where to build the scratch town; default a new temp dir. Must be empty or absent. */
@@ -77,11 +80,16 @@ export async function runDemo(opts: RunDemoOptions): Promise<DemoResult> {
   try {
     writeFileSync(join(dir, 'goal.md'), DEMO_GOAL);
     say(`the Mayor plans goal.md with the ${model ? `model planner (${model.model})` : 'checklist planner'}`);
-    const planned = await slingGoal(rig.withActor('mayor'), { goal: DEMO_GOAL, planner: model ? 'model' : 'checklist', model });
+    const planned = await slingGoal(rig.withActor('mayor'), { goal: DEMO_GOAL, plan: goalPlanner({ model }) });
     for (const b of planned.beads) say(`  ${b.id}  ${b.title}${b.blockedBy.length ? `  (after ${b.blockedBy.join(', ')})` : ''}`);
     say(`convoy ${planned.convoy.id}: ${planned.beads.length} beads; 3 polecats (${agent} agent), Refinery gate "sh test.sh"`);
 
+    // The demo runs only its own sample beads in a scratch town: without bubblewrap it warns
+    // and goes on unsandboxed rather than fail a first try (`gt runner` refuses instead).
+    const found = await detectSandbox(opts.env);
+    if (!found.available) say(`warning: ${found.reason}: the demo's agents run unsandboxed (${found.hint}; gt runner refuses to run without it)`);
     const summary = await runRunner({
+      sandbox: found.available ? found.sandbox : createNoSandbox(),
       rig,
       agentFactory: agentFromSettings(rig.settings.agent, opts.env),
       concurrency: 3,

@@ -21,6 +21,17 @@ export interface OpenPullRequestInput {
   draft: boolean;
 }
 
+export interface ChildIssueInput {
+  bead: Bead;
+  /** Labels the issue gets when it is created. */
+  labels: string[];
+}
+
+export interface BlockedByEdge {
+  child: ForgeLink;
+  blocker: ForgeLink;
+}
+
 export interface DispatchWorkflowInput {
   /** Workflow file name (`gastown-polecat.yml`) or numeric id. */
   workflow: string | number;
@@ -29,7 +40,12 @@ export interface DispatchWorkflowInput {
 }
 
 export interface ForgePort {
-  readonly kind: 'github' | 'local';
+  /**
+   * Pull requests are reviewed and merged on the forge (GitHub). False for the local null
+   * adapter, whose rig merges through the Refinery instead. A capability, not a kind:
+   * callers never ask which forge this is.
+   */
+  readonly hostsPullRequests: boolean;
 
   /**
    * Tells the adapter what this delivery already knows about an issue, so it need not ask
@@ -39,18 +55,19 @@ export interface ForgePort {
   prime?(issueNumber: number, known: { children?: 'none'; comments?: { id: number; body?: string | null }[] }): void;
 
   /**
-   * The issue mirroring `bead`, created if missing. Found, in order, by `bead.issue` (the link
+   * The issues mirroring the beads, each a sub-issue of `parent`, created where missing (in
+   * as few requests as the forge allows). Each is found, in order, by `bead.issue` (the link
    * recorded in the ledger) or by the hidden marker `<!-- gastown:bead <id> -->` among the
-   * parent's sub-issues. An existing issue is reused as it is (people may have edited it).
-   * `labels` are applied only on creation.
+   * parent's sub-issues; an existing issue is reused as it is (people may have edited it)
+   * and made a sub-issue of `parent` if it is not one. `labels` are applied only on
+   * creation. `recordLink` is called for each issue found or created as soon as it is known,
+   * before the next write, so a failure or a crash later costs nothing twice. Returns the
+   * links in `items` order; an empty array when the forge has no issues (local mode).
    */
-  ensureChildIssue(bead: Bead, parent: ForgeLink, labels: string[]): Promise<ForgeLink | null>;
+  ensureChildIssues(parent: ForgeLink, items: ChildIssueInput[], recordLink: (beadId: string, link: ForgeLink) => Promise<void>): Promise<ForgeLink[]>;
 
-  /** `child` is a sub-issue of `parent`. Idempotent. */
-  ensureSubIssue(parent: ForgeLink, child: ForgeLink): Promise<void>;
-
-  /** `child` is blocked by `blocker` (the forge's native dependency). Idempotent. */
-  ensureBlockedBy(child: ForgeLink, blocker: ForgeLink): Promise<void>;
+  /** Each edge's `child` is blocked by its `blocker` (the forge's native dependency). Idempotent. */
+  ensureBlockedBy(edges: BlockedByEdge[]): Promise<void>;
 
   /**
    * The one status comment on the parent, whose body must start with a hidden marker
@@ -77,20 +94,4 @@ export interface ForgePort {
    * duplicate run harmless.
    */
   dispatchWorkflow(input: DispatchWorkflowInput): Promise<void>;
-}
-
-/** The hidden marker that identifies a bead's issue. */
-export function beadMarker(beadId: string): string {
-  return `<!-- gastown:bead ${beadId} -->`;
-}
-
-/** The hidden marker that identifies a convoy's status comment. */
-export function convoyMarker(convoyId: string): string {
-  return `<!-- gastown:convoy ${convoyId} -->`;
-}
-
-/** The first gastown marker in a body, or null. */
-export function findMarker(body: string | null | undefined): string | null {
-  const match = /<!-- gastown:[a-z]+ [A-Za-z0-9._#-]+ -->/.exec(body ?? '');
-  return match ? match[0] : null;
 }

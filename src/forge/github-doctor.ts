@@ -8,10 +8,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeExisting, WORKFLOW_PATH } from '../cli/commands/install-workflow.js';
 import { runGit } from '../polecat/run-git.js';
 import type { DoctorCheck } from '../rig/doctor.js';
 import { checkBranchProtection, fetchGet } from './branch-protection.js';
+import { describeExisting, WORKFLOW_PATH } from './polecat-workflow.js';
 
 export interface GitHubDoctorInput {
   repoDir: string;

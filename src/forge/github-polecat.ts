@@ -7,7 +7,7 @@
  * issues; the app's scoped token carries contents and pull requests only), else GITHUB_TOKEN.
  */
 import { ProbotOctokit } from 'probot';
-import type { AgentFactory } from '../polecat/runner/agent-from-settings.js';
+import type { PolecatAgent } from '../polecat/agents/agent.js';
 import type { Rig } from '../rig/rig.js';
 import type { Bead, Convoy } from '../town/types.js';
 import type { ForgePort } from './forge-port.js';
@@ -18,17 +18,14 @@ import { vouchedScriptAgent, vouchForIssue } from './vouched-script-agent.js';
 
 export interface GitHubPolecatInput {
   forge: ForgePort;
-  agentFactory: AgentFactory;
-  agentKind: string;
   rig: Rig;
   env: NodeJS.ProcessEnv;
 }
 
-export function forGitHubPolecat(input: GitHubPolecatInput): { forge: ForgePort; agentFactory: AgentFactory } {
+export function forGitHubPolecat(input: GitHubPolecatInput): { forge: ForgePort; scriptGuard: (script: PolecatAgent) => PolecatAgent } {
   const { env, rig } = input;
   const fallback = env.GASTOWN_TOKEN_FALLBACK?.trim();
   const forge = fallback ? withPullRequestNote(input.forge, (pr) => fallbackTokenNote(pr, fallback)) : input.forge;
-  if (input.agentKind !== 'script') return { forge, agentFactory: input.agentFactory };
 
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/') as [string, string];
   const token = env.GASTOWN_WORKFLOW_TOKEN?.trim() || env.GITHUB_TOKEN?.trim();
@@ -44,5 +41,5 @@ export function forGitHubPolecat(input: GitHubPolecatInput): { forge: ForgePort;
     },
     vouch: (number: number) => vouchForIssue(octokit, owner, repo, number),
   };
-  return { forge, agentFactory: (polecat) => vouchedScriptAgent(input.agentFactory(polecat), options) };
+  return { forge, scriptGuard: (script) => vouchedScriptAgent(script, options) };
 }

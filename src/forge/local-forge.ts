@@ -3,19 +3,19 @@
  * so services need no `if (github)` branches. The Refinery merges locally instead of PRs.
  */
 import type { ForgePort, ForgeLink } from './forge-port.js';
+import { statusMarkerOf } from './status-marker.js';
 
 export class LocalForge implements ForgePort {
-  readonly kind = 'local' as const;
+  readonly hostsPullRequests = false;
 
-  async ensureChildIssue(): Promise<ForgeLink | null> {
-    return null;
+  async ensureChildIssues(): Promise<ForgeLink[]> {
+    return [];
   }
-
-  async ensureSubIssue(): Promise<void> {}
 
   async ensureBlockedBy(): Promise<void> {}
 
-  async ensureStatusComment(): Promise<number | null> {
+  async ensureStatusComment(_parentIssueNumber: number, markdown: string): Promise<number | null> {
+    statusMarkerOf(markdown);
     return null;
   }
 

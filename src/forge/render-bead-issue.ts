@@ -3,8 +3,8 @@
  * blocked-by edges are GitHub's native dependencies, so they are not repeated here.
  */
 import type { Bead, ForgeLink } from '../town/types.js';
-import { beadMarker } from './forge-port.js';
 import { blockText, inlineText } from './markdown-text.js';
+import { beadMarker } from '../town/ids.js';
 
 export function renderBeadIssueTitle(bead: Bead): string {
   return inlineText(bead.title, 250);

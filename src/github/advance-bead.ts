@@ -16,8 +16,9 @@ import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { ensureStatus } from './materialise-convoy.js';
-import type { RecordedConvoy } from './plan-issue-deps.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
 import type { Bead } from '../town/types.js';
+import { isBeadId, parseBeadMarker, parseBeadTrailer, parsePolecatBranch } from '../town/ids.js';
 
 export interface ClosedPullRequest {
   number: number;
@@ -25,6 +26,8 @@ export interface ClosedPullRequest {
   merged: boolean;
   headRef: string;
   body: string | null;
+  /** The branch it was merged into (GitHub closes the issues its body names only on the default branch). */
+  baseRef?: string;
 }
 
 /** A delivery about a pull request: `target` is unknown until the bead's parent issue is. */
@@ -35,18 +38,16 @@ export type AdvanceOutcome = 'not_ours' | 'merged' | 'landed' | 'resumed' | 'reo
 /** Recorded on a bead once GitHub shows its merge (issue closed, dependents labelled, status). */
 export const MERGE_MIRRORED = 'github:merge-mirrored';
 
-const BRANCH = /^polecat\/[A-Za-z0-9._-]+\/(gt-[0-9a-z]{3,})$/;
-const TRAILER = /^Gastown-Bead:\s*(gt-[0-9a-z]{3,})\s*$/im;
-const MARKER = /<!-- gastown:bead (gt-[0-9a-z]{3,}) -->/;
 
 export function beadIdOfPullRequest(pr: Pick<ClosedPullRequest, 'headRef' | 'body'>): string | null {
-  return BRANCH.exec(pr.headRef)?.[1] ?? TRAILER.exec(pr.body ?? '')?.[1] ?? MARKER.exec(pr.body ?? '')?.[1] ?? null;
+  const marked = parseBeadMarker(pr.body);
+  return parsePolecatBranch(pr.headRef)?.bead ?? parseBeadTrailer(pr.body) ?? (marked !== null && isBeadId(marked) ? marked : null);
 }
 
 export async function advanceOnClose(delivery: PullRequestDelivery, services: RepoServices, pr: ClosedPullRequest): Promise<AdvanceOutcome> {
   const { forge, config, log } = delivery;
   const beadId = beadIdOfPullRequest(pr);
-  const bead = beadId === null ? null : await services.work.findBead(beadId);
+  const bead = beadId === null ? null : await services.town.bead(beadId);
   if (bead === null) {
     log.debug({ pr: pr.number, bead: beadId }, 'Closed pull request is not a polecat bead of this repository');
     return 'not_ours';
@@ -54,34 +55,44 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
 
   let outcome: AdvanceOutcome = 'unchanged';
   if (pr.merged) {
-    const merged = await services.work.recordMerged(bead.id, pr.url);
+    const merged = await services.town.recordMerged(bead.id, pr.url);
     // A merge whose GitHub side did not finish (a crash, GitHub down) is finished by the
     // redelivery; one that finished is marked on the bead and left alone.
     if (merged.changed || !merged.bead.labels.includes(MERGE_MIRRORED)) {
       outcome = merged.changed ? (merged.landed ? 'landed' : 'merged') : 'resumed';
-      const ready = merged.changed ? merged.newlyReady : await services.work.readyDependents(bead.id);
+      const ready = merged.changed ? merged.newlyReady : await services.town.readyDependents(bead.id);
       log.info({ bead: bead.id, pr: pr.number, outcome, ready: ready.map((b) => b.id) }, 'Bead merged');
-      if (bead.issue) await forge.closeIssue(bead.issue.number, 'completed');
+      // GitHub closes the bead's issue itself when the body names it ("Closes #n", as the runner writes).
+      if (bead.issue && !githubClosesOnMerge(pr, bead.issue.number, delivery.defaultBranch)) await forge.closeIssue(bead.issue.number, 'completed');
       for (const next of ready) {
         if (next.issue) await forge.setLabels(next.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
       }
     }
   } else if (isCurrentPullRequest(bead, pr)) {
-    await services.work.recordRejected(bead.id);
+    await services.town.recordRejected(bead.id);
     outcome = 'reopened';
     log.info({ bead: bead.id, pr: pr.number }, 'Pull request closed unmerged: bead open again');
   }
 
   // Dispatch first, so the status comment shows the beads just slung.
-  await dispatchBeads(delivery, services.work);
-  const recorded = outcome !== 'unchanged' && bead.convoy ? await services.work.findConvoyById(bead.convoy) : null;
+  await dispatchBeads(delivery, services);
+  const recorded = outcome !== 'unchanged' && bead.convoy ? await services.town.convoy(bead.convoy) : null;
   const parent = recorded ? parentDelivery(delivery, recorded) : null;
   if (recorded && parent) {
-    await ensureStatus(parent, services.plan, recorded);
+    await ensureStatus(parent, services, recorded);
     if (recorded.convoy.status === 'landed' && (outcome === 'landed' || outcome === 'resumed')) await announceLanding(parent, recorded);
   }
-  if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.work.markMirrored(bead.id, MERGE_MIRRORED);
+  if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.town.markMirrored(bead.id, MERGE_MIRRORED);
   return outcome;
+}
+
+/**
+ * Whether GitHub itself closes issue #`issue` for this merged pull request: its body names
+ * the issue with a closing keyword and it was merged into the default branch.
+ */
+export function githubClosesOnMerge(pr: Pick<ClosedPullRequest, 'merged' | 'body' | 'baseRef'>, issue: number, defaultBranch: string): boolean {
+  if (!pr.merged || pr.baseRef === undefined || pr.baseRef !== defaultBranch) return false;
+  return new RegExp(`\\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\\s+#${issue}\\b`, 'i').test(pr.body ?? '');
 }
 
 /**
@@ -129,10 +140,10 @@ async function announceLanding(parent: Delivery, recorded: RecordedConvoy): Prom
  */
 export async function refreshOnOpened(delivery: PullRequestDelivery, services: RepoServices, pr: Pick<ClosedPullRequest, 'number' | 'headRef' | 'body'>): Promise<'not_ours' | 'refreshed'> {
   const beadId = beadIdOfPullRequest(pr);
-  const bead = beadId === null ? null : await services.work.findBead(beadId);
-  const recorded = bead?.convoy ? await services.work.findConvoyById(bead.convoy) : null;
+  const bead = beadId === null ? null : await services.town.bead(beadId);
+  const recorded = bead?.convoy ? await services.town.convoy(bead.convoy) : null;
   const parent = recorded ? parentDelivery(delivery, recorded) : null;
   if (!recorded || !parent) return 'not_ours';
-  await ensureStatus(parent, services.plan, recorded);
+  await ensureStatus(parent, services, recorded);
   return 'refreshed';
 }

@@ -10,10 +10,8 @@ import type { RepoConfig } from '../config/repo-config.js';
 import { anthropicFromEnv } from '../model/anthropic.js';
 import { VERSION } from '../version.js';
 import { LedgerMirrors } from './ledger-mirror.js';
-import { ledgerPlanDeps, ledgerWorkDeps } from './ledger-plan-deps.js';
-import { createMayor } from './mayor.js';
-import type { PlanIssueDeps } from './plan-issue-deps.js';
-import type { WorkDeps } from './work-deps.js';
+import { townService, type TownService } from '../rig/town-service.js';
+import { createMayor, type Mayor } from './mayor.js';
 
 /** The repository a delivery is about, and who acts. */
 export interface RepoScope {
@@ -26,10 +24,37 @@ export interface RepoScope {
   actor: string;
 }
 
+/** The town operations the GitHub flows use (the same named operations every surface calls). */
+export type GithubTown = Pick<
+  TownService,
+  | 'bead'
+  | 'convoy'
+  | 'convoyFor'
+  | 'recordPlan'
+  | 'recordPlanFailure'
+  | 'linkBead'
+  | 'markMaterialised'
+  | 'markConvoy'
+  | 'approve'
+  | 'stop'
+  | 'pendingDispatch'
+  | 'markDispatched'
+  | 'recordMerged'
+  | 'recordRejected'
+  | 'readyDependents'
+  | 'markMirrored'
+>;
+
 /** One repository's services for one delivery. */
 export interface RepoServices {
-  plan: PlanIssueDeps;
-  work: WorkDeps;
+  town: GithubTown;
+  mayor: Mayor;
+  /**
+   * Pushes the ledger to the repository now: a plan reaches it before anything is written
+   * to GitHub, and a workflow run dispatched next must find its bead hooked and linked.
+   */
+  publish(): Promise<void>;
+  clock(): Date;
 }
 
 export interface AppDeps {
@@ -91,8 +116,10 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
         },
         (session) =>
           fn({
-            plan: ledgerPlanDeps(session, createMayor({ model, log: scope.log }), clock),
-            work: ledgerWorkDeps(session),
+            town: townService(session.rig),
+            mayor: createMayor({ model, log: scope.log }),
+            publish: () => session.sync(),
+            clock,
           }),
       ),
     close: () => mirrors.close(),

@@ -8,14 +8,14 @@ import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { materialiseConvoy } from './materialise-convoy.js';
-import { getPermission, hasWrite } from './permission.js';
-import type { RecordedConvoy } from './plan-issue-deps.js';
+import { hasWrite } from '../town/permissions.js';
+import { getPermission } from './permission.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
 import { reportFailure } from './report-failure.js';
 
 export type ApproveOutcome = 'refused' | 'no_convoy' | 'materialised' | 'failed';
 
 export async function approveConvoy(delivery: Delivery, services: RepoServices): Promise<ApproveOutcome> {
-  const deps = services.plan;
   const { octokit, forge, target, log } = delivery;
   const level = await getPermission(octokit, target.owner, target.repo, target.sender);
   if (!hasWrite(level)) {
@@ -29,19 +29,19 @@ export async function approveConvoy(delivery: Delivery, services: RepoServices):
 
   let recorded: RecordedConvoy | null = null;
   try {
-    recorded = await deps.findConvoy(parentKey(target));
+    recorded = await services.town.convoyFor(parentKey(target));
     if (recorded === null) {
       await forge.comment(target.issue.number, 'There is no Gas Town plan on this issue to approve yet.');
       return 'no_convoy';
     }
     if (recorded.convoy.status === 'awaiting_approval') {
-      recorded = await deps.approve(recorded.convoy.id, target.sender);
+      recorded = await services.town.approve(recorded.convoy.id, target.sender);
       log.info({ convoy: recorded.convoy.id, by: target.sender }, 'Convoy approved');
     }
-    await materialiseConvoy(delivery, deps, recorded, () => dispatchBeads(delivery, services.work));
+    await materialiseConvoy(delivery, services, recorded, () => dispatchBeads(delivery, services));
     return 'materialised';
   } catch (err) {
-    await reportFailure(delivery, deps, err, recorded);
+    await reportFailure(delivery, services, err, recorded);
     return 'failed';
   }
 }

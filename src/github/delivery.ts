@@ -8,7 +8,7 @@ import type { RepoConfig } from '../config/repo-config.js';
 import type { RepoScope } from './app-deps.js';
 import type { BranchProtection } from '../forge/branch-protection.js';
 import type { ForgePort } from '../forge/forge-port.js';
-import type { ParentIssueKey } from './plan-issue-deps.js';
+import { githubSourceKey } from './github-keys.js';
 
 export interface IssueTarget {
   owner: string;
@@ -30,8 +30,9 @@ export interface Delivery {
   protection?: () => Promise<BranchProtection>;
 }
 
-export function parentKey(target: IssueTarget): ParentIssueKey {
-  return { repo: `${target.owner}/${target.repo}`, issueNumber: target.issue.number };
+/** The source key of the convoy planned from this parent issue (what makes planning idempotent). */
+export function parentKey(target: IssueTarget): string {
+  return githubSourceKey(`${target.owner}/${target.repo}`, target.issue.number);
 }
 
 /** The repository and actor of a delivery, for `AppDeps.withRepo`. */

@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { ForgePort } from '../forge/forge-port.js';
 import { describeError } from './report-failure.js';
-import type { DispatchOptions, WorkDeps } from './work-deps.js';
+import type { DispatchOptions } from '../rig/town-service.js';
+import type { RepoServices } from './app-deps.js';
 
 export interface DispatchScope {
   forge: ForgePort;
@@ -22,17 +23,17 @@ export interface DispatchScope {
 }
 
 /** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
-export async function dispatchBeads(scope: DispatchScope, work: WorkDeps, opts: DispatchOptions = {}): Promise<string[]> {
+export async function dispatchBeads(scope: DispatchScope, services: Pick<RepoServices, 'town' | 'publish'>, opts: DispatchOptions = {}): Promise<string[]> {
   const { forge, config, defaultBranch, log } = scope;
   const dispatched: string[] = [];
   try {
-    const pending = await work.pendingDispatch(config.concurrency, opts);
+    const pending = await services.town.pendingDispatch(config.concurrency, opts);
     const workflow = config.polecatWorkflow;
     if (workflow === null || pending.length === 0) return dispatched;
-    await work.publish();
+    await services.publish();
     for (const item of pending) {
       await forge.dispatchWorkflow({ workflow, ref: defaultBranch, inputs: { bead: item.bead.id } });
-      await work.markDispatched(item);
+      await services.town.markDispatched(item);
       dispatched.push(item.bead.id);
       log.info({ bead: item.bead.id, polecat: item.polecat, workflow }, 'Dispatched a polecat run');
     }

@@ -11,10 +11,11 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { GastownError } from '../errors.js';
-import { findMarker } from '../forge/forge-port.js';
 import { stripHidden } from '../forge/markdown-text.js';
-import { hasWrite, type PermissionLookup } from './permission.js';
-import type { MayorInput } from './plan-issue-deps.js';
+import { hasWrite } from '../town/permissions.js';
+import type { PermissionLookup } from './permission.js';
+import type { MayorInput } from './mayor.js';
+import { findMarker } from '../town/ids.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 

@@ -9,6 +9,7 @@ import { isGastownError } from '../errors.js';
 import { octokitGet } from '../forge/branch-protection.js';
 import { GitHubForge } from '../forge/github-forge.js';
 import type { AppDeps } from './app-deps.js';
+import type { AppMemory } from './app-memory.js';
 import type { Delivery, IssueTarget } from './delivery.js';
 import { renderFailureComment } from './report-failure.js';
 
@@ -33,16 +34,18 @@ export function issueTarget(context: IssueEventContext, sender: string): IssueTa
 
 /**
  * The delivery, or null when the config is invalid (after telling the person, if
- * `isForUs(defaults)` says the event would have been ours under the default settings).
+ * `isForUs(defaults)` says the event would have been ours under the default settings). A
+ * person's event reads the config afresh (and `memory` keeps it for the events that follow).
  */
 export async function loadDelivery(
   context: IssueEventContext,
   deps: AppDeps,
   sender: string,
   isForUs: (config: RepoConfig) => boolean,
+  memory?: AppMemory,
 ): Promise<Delivery | null> {
   const target = issueTarget(context, sender);
-  const forge = new GitHubForge({ octokit: context.octokit, owner: target.owner, repo: target.repo, log: context.log });
+  const forge = new GitHubForge({ octokit: context.octokit, owner: target.owner, repo: target.repo, log: context.log, comments: memory?.commentBodies(context.payload.installation?.id) });
   let config: RepoConfig;
   try {
     config = await loadRepoConfig(context, { defaultModel: deps.defaultModel });
@@ -58,6 +61,7 @@ export async function loadDelivery(
     }
     return null;
   }
+  memory?.rememberConfig(context.payload.installation?.id, target.owner, target.repo, config);
   const defaultBranch = context.payload.repository.default_branch;
   const check = deps.branchProtection;
   const protection = check ? () => check(octokitGet(context.octokit), target.owner, target.repo, defaultBranch) : undefined;

@@ -1,59 +1,57 @@
 /**
  * Mirrors a recorded convoy onto GitHub: one child issue per bead (a sub-issue of the
  * parent), native blocked-by edges, the ledger mark that it is on GitHub, then the status
- * comment. Every step is an `ensure*`, and
- * each new link is recorded in the ledger before the next write, so a crash or a redelivery
- * resumes where it stopped without creating anything twice.
+ * comment. Every step is an `ensure*` (the forge batches them), and each new link is
+ * recorded in the ledger before the next write, so a crash or a redelivery resumes where it
+ * stopped without creating anything twice.
  */
 import type { Bead, ForgeLink } from '../town/types.js';
 import type { Delivery } from './delivery.js';
 import { parentKey, repoUrl } from './delivery.js';
-import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
+import type { RepoServices } from './app-deps.js';
+import { STATUS_COMMENT, statusCommentOf } from './github-keys.js';
 import { renderConvoyStatus } from './render-status.js';
 
 export async function materialiseConvoy(
   delivery: Delivery,
-  deps: PlanIssueDeps,
+  services: Pick<RepoServices, 'town'>,
   recorded: RecordedConvoy,
   /** Runs once the convoy is fully on GitHub, before the status comment (dispatch, so the comment shows it). */
   afterMaterialised?: () => Promise<unknown>,
 ): Promise<RecordedConvoy> {
   const { forge, config, target } = delivery;
   const parent: ForgeLink = { number: target.issue.number, id: target.issue.id, url: target.issue.url };
-  const beads: Bead[] = [];
 
-  // 1. Child issues, each linked as a sub-issue; the link is recorded before the sub-issue
-  //    call so a crash in between costs one extra sub-issue call, never a duplicate issue.
-  for (const bead of recorded.beads) {
-    const labels = [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready];
-    const link = await forge.ensureChildIssue(bead, parent, labels);
-    if (link === null) {
-      beads.push(bead);
-      continue;
-    }
-    if (bead.issue?.number !== link.number || bead.issue.id !== link.id) await deps.recordLink(bead.id, link);
-    await forge.ensureSubIssue(parent, link);
-    beads.push({ ...bead, issue: link });
-  }
+  // 1. Child issues, each a sub-issue of the parent; each link is recorded in the ledger as
+  //    soon as the forge knows it, so a crash later never costs a duplicate issue.
+  const recordedById = new Map(recorded.beads.map((b) => [b.id, b] as const));
+  const items = recorded.beads.map((bead) => ({ bead, labels: [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready] }));
+  const links = await forge.ensureChildIssues(parent, items, async (beadId, link) => {
+    const bead = recordedById.get(beadId);
+    if (bead && (bead.issue?.number !== link.number || bead.issue.id !== link.id)) await services.town.linkBead(beadId, link);
+  });
+  const beads: Bead[] = recorded.beads.map((bead, i) => (links[i] ? { ...bead, issue: links[i] } : bead));
 
   // 2. Blocked-by edges, once every bead of the convoy has its issue.
   const byId = new Map(beads.map((b) => [b.id, b] as const));
-  for (const bead of beads) {
-    for (const blockerId of bead.blockedBy) {
+  const edges = beads.flatMap((bead) =>
+    bead.blockedBy.flatMap((blockerId) => {
       const blocker = byId.get(blockerId)?.issue;
-      if (bead.issue && blocker) await forge.ensureBlockedBy(bead.issue, blocker);
-    }
-  }
+      return bead.issue && blocker ? [{ child: bead.issue, blocker }] : [];
+    }),
+  );
+  if (edges.length > 0) await forge.ensureBlockedBy(edges);
 
   // 3. The ledger learns the convoy is fully on GitHub (dispatch may start), then the status
   //    comment is written from the ledger as it is after `afterMaterialised`.
   let result: RecordedConvoy = { convoy: recorded.convoy, beads };
-  await deps.markMaterialised(recorded.convoy.id);
+  await services.town.markMaterialised(recorded.convoy.id);
   if (afterMaterialised) {
     await afterMaterialised();
-    result = (await deps.findConvoy(parentKey(target))) ?? result;
+    result = (await services.town.convoyFor(parentKey(target))) ?? result;
   }
-  await ensureStatus(delivery, deps, result);
+  await ensureStatus(delivery, services, result);
   if (target.issue.labels.includes(config.labels.failed)) await forge.setLabels(target.issue.number, { remove: [config.labels.failed] });
   return result;
 }
@@ -61,7 +59,7 @@ export async function materialiseConvoy(
 /** Writes (or edits) the status comment and records its id when it is new. */
 export async function ensureStatus(
   delivery: Delivery,
-  deps: PlanIssueDeps,
+  services: Pick<RepoServices, 'town'>,
   recorded: RecordedConvoy,
   failure: { code: string; message: string } | null = null,
 ): Promise<void> {
@@ -76,8 +74,9 @@ export async function ensureStatus(
     mayorLabel: config.labels.mayor,
     protection,
   });
-  const commentId = await forge.ensureStatusComment(target.issue.number, markdown, recorded.convoy.statusCommentId);
-  if (commentId !== null && commentId !== recorded.convoy.statusCommentId) {
-    await deps.recordStatusComment(recorded.convoy.id, commentId);
+  const known = statusCommentOf(recorded.convoy);
+  const commentId = await forge.ensureStatusComment(target.issue.number, markdown, known);
+  if (commentId !== null && commentId !== known) {
+    await services.town.markConvoy(recorded.convoy.id, STATUS_COMMENT, commentId);
   }
 }

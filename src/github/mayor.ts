@@ -1,12 +1,39 @@
 /**
- * The real Mayor behind `PlanIssueDeps.mayor`: `planGoal` with the Anthropic model when one
+ * The real Mayor behind `RepoServices.mayor`: `planGoal` with the Anthropic model when one
  * is configured (ANTHROPIC_API_KEY) and the repo config asks for it, otherwise the
  * checklist planner.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from 'pino';
 import { planGoal } from '../mayor/plan-goal.js';
-import type { Mayor, MayorInput, MayorResult } from './plan-issue-deps.js';
+import type { Convoy, ModelUsage, Plan } from '../town/types.js';
+
+/** Everything the Mayor sees. All text is already stripped of hidden content. */
+export interface MayorInput {
+  repo: string;
+  goal: { title: string; body: string; url: string };
+  /** Human comments on the issue, oldest first (bots and our own comments left out). */
+  comments: { author: string; body: string }[];
+  /** Top-level entries of the default branch; directories end with `/`. */
+  tree: string[];
+  /** Excerpts of README, AGENTS.md, CONTRIBUTING. */
+  docs: { path: string; excerpt: string }[];
+  planner: 'model' | 'checklist';
+  model: string;
+  maxBeads: number;
+}
+
+export interface MayorResult {
+  plan: Plan;
+  planner: Convoy['planner'];
+  usage: ModelUsage | null;
+}
+
+/** The real one wraps `planGoal(...)`; it throws GastownError('gastown_model' | 'gastown_plan_invalid'). */
+export interface Mayor {
+  plan(input: MayorInput): Promise<MayorResult>;
+}
+
 
 export interface MayorOptions {
   /** From `anthropicFromEnv(env)`; null plans from the issue's checklist. */

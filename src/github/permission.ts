@@ -3,9 +3,8 @@
  */
 import type { ProbotOctokit } from 'probot';
 
-export type PermissionLevel = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+import { isRepoPermission, type RepoPermission } from '../town/permissions.js';
 
-const LEVELS: readonly PermissionLevel[] = ['admin', 'maintain', 'write', 'triage', 'read', 'none'];
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -14,24 +13,21 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
  * (maintain, triage, custom roles) that `permission` folds into write/read; a custom role
  * falls back to `permission`. Not a collaborator (404) → 'none'.
  */
-export async function getPermission(octokit: Octokit, owner: string, repo: string, login: string): Promise<PermissionLevel> {
+export async function getPermission(octokit: Octokit, owner: string, repo: string, login: string): Promise<RepoPermission> {
   try {
     const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: login });
     const role = (data as { role_name?: string }).role_name;
-    if (role !== undefined && (LEVELS as readonly string[]).includes(role)) return role as PermissionLevel;
-    return (LEVELS as readonly string[]).includes(data.permission) ? (data.permission as PermissionLevel) : 'none';
+    if (role !== undefined && isRepoPermission(role)) return role;
+    return isRepoPermission(data.permission) ? data.permission : 'none';
   } catch (err) {
     if ((err as { status?: number }).status === 404) return 'none';
     throw err;
   }
 }
 
-export function hasWrite(level: PermissionLevel): boolean {
-  return level === 'write' || level === 'maintain' || level === 'admin';
-}
 
 /** `getPermission` remembered per login: one request per distinct person for one delivery. */
-export type PermissionLookup = (login: string) => Promise<PermissionLevel>;
+export type PermissionLookup = (login: string) => Promise<RepoPermission>;
 
 /**
  * A lookup that asks GitHub once per login (the promise is kept, so concurrent asks share one
@@ -39,7 +35,7 @@ export type PermissionLookup = (login: string) => Promise<PermissionLevel>;
  * delivery would keep a revoked writer's word.
  */
 export function permissionLookup(octokit: Octokit, owner: string, repo: string): PermissionLookup {
-  const known = new Map<string, Promise<PermissionLevel>>();
+  const known = new Map<string, Promise<RepoPermission>>();
   return (login) => {
     const key = login.toLowerCase();
     let level = known.get(key);

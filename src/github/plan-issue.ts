@@ -15,14 +15,15 @@ import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { gatherContext } from './gather-context.js';
 import { ensureStatus, materialiseConvoy } from './materialise-convoy.js';
-import { hasWrite, permissionLookup, type PermissionLookup } from './permission.js';
-import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import { hasWrite } from '../town/permissions.js';
+import { permissionLookup, type PermissionLookup } from './permission.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
+import { statusCommentOf } from './github-keys.js';
 import { reportFailure } from './report-failure.js';
 
 export type PlanOutcome = 'refused' | 'awaiting_approval' | 'materialised' | 'failed';
 
 export async function planIssue(delivery: Delivery, services: RepoServices): Promise<PlanOutcome> {
-  const deps = services.plan;
   const { octokit, forge, config, target, log } = delivery;
   // One lookup per delivery: the sender's answer is reused if they also commented.
   const permissionOf = permissionLookup(octokit, target.owner, target.repo);
@@ -43,20 +44,20 @@ export async function planIssue(delivery: Delivery, services: RepoServices): Pro
 
   let recorded: RecordedConvoy | null = null;
   try {
-    recorded = (await deps.findConvoy(parentKey(target))) ?? (await planAndRecord(delivery, deps, permissionOf));
+    recorded = (await services.town.convoyFor(parentKey(target))) ?? (await planAndRecord(delivery, services, permissionOf));
     if (recorded.convoy.status === 'awaiting_approval') {
-      await ensureStatus(delivery, deps, recorded);
+      await ensureStatus(delivery, services, recorded);
       return 'awaiting_approval';
     }
-    await materialiseConvoy(delivery, deps, recorded, () => dispatchBeads(delivery, services.work));
+    await materialiseConvoy(delivery, services, recorded, () => dispatchBeads(delivery, services));
     return 'materialised';
   } catch (err) {
-    await reportFailure(delivery, deps, err, recorded);
+    await reportFailure(delivery, services, err, recorded);
     return 'failed';
   }
 }
 
-async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps, permissionOf: PermissionLookup): Promise<RecordedConvoy> {
+async function planAndRecord(delivery: Delivery, services: RepoServices, permissionOf: PermissionLookup): Promise<RecordedConvoy> {
   const { octokit, config, target, log, forge } = delivery;
   const context = await gatherContext(
     octokit,
@@ -67,7 +68,7 @@ async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps, permission
     permissionOf,
     log,
   );
-  const result = await deps.mayor.plan({
+  const result = await services.mayor.plan({
     ...context,
     repo: `${target.owner}/${target.repo}`,
     planner: config.planner,
@@ -75,8 +76,8 @@ async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps, permission
     maxBeads: config.maxBeads,
   });
   log.info({ beads: result.plan.beads.length, planner: result.planner }, 'Mayor planned the issue');
-  const recorded = await deps.recordPlan({
-    key: parentKey(target),
+  const recorded = await services.town.recordPlan({
+    sourceKey: parentKey(target),
     title: context.goal.title,
     source: {
       kind: 'github',
@@ -89,9 +90,12 @@ async function planAndRecord(delivery: Delivery, deps: PlanIssueDeps, permission
     planner: result.planner,
     usage: result.usage,
     requireApproval: config.requireApproval,
+    maxBeads: config.maxBeads,
   });
+  // The plan reaches the repository's ledger before anything is written to GitHub.
+  await services.publish();
   // Recorded by this delivery and not yet mirrored anywhere: it has no sub-issues to list.
-  if (!recorded.convoy.materialisedAt && recorded.convoy.statusCommentId === null && recorded.beads.every((b) => !b.issue))
+  if (!recorded.convoy.materialisedAt && statusCommentOf(recorded.convoy) === null && recorded.beads.every((b) => !b.issue))
     forge.prime?.(target.issue.number, { children: 'none' });
   return recorded;
 }

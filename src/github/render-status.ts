@@ -4,10 +4,10 @@
  * same text and `ensureStatusComment` edits the comment only when something changed.
  */
 import type { BranchProtection } from '../forge/branch-protection.js';
-import { convoyMarker } from '../forge/forge-port.js';
 import { inlineText, markdownInline } from '../forge/markdown-text.js';
 import { convoyProgress, progressBar } from '../town/convoy.js';
 import type { Bead, BeadStatus, Convoy, ModelUsage } from '../town/types.js';
+import { convoyMarker } from '../town/ids.js';
 
 export interface RenderConvoyStatusInput {
   convoy: Convoy;

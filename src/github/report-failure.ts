@@ -8,7 +8,8 @@ import { isGastownError } from '../errors.js';
 import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { ensureStatus } from './materialise-convoy.js';
-import type { PlanIssueDeps, RecordedConvoy } from './plan-issue-deps.js';
+import type { RecordedConvoy } from '../rig/town-service.js';
+import type { RepoServices } from './app-deps.js';
 import { blockText } from '../forge/markdown-text.js';
 
 export function failureMarker(issueNumber: number): string {
@@ -40,7 +41,7 @@ export function renderFailureComment(issueNumber: number, failure: { code: strin
   ].join('\n');
 }
 
-export async function reportFailure(delivery: Delivery, deps: PlanIssueDeps, err: unknown, recorded: RecordedConvoy | null): Promise<void> {
+export async function reportFailure(delivery: Delivery, services: Pick<RepoServices, 'town'>, err: unknown, recorded: RecordedConvoy | null): Promise<void> {
   const { forge, config, target, log } = delivery;
   const failure = describeError(err);
   const status = (err as { details?: { status?: unknown } }).details?.status;
@@ -59,17 +60,16 @@ export async function reportFailure(delivery: Delivery, deps: PlanIssueDeps, err
       return forge.ensureStatusComment(target.issue.number, renderFailureComment(target.issue.number, failure, config.labels.mayor));
     }
     // Re-read: the ledger holds the links recorded before the failure, the caller's copy does not.
-    const latest = (await deps.findConvoy(parentKey(target))) ?? recorded;
-    return ensureStatus(delivery, deps, latest, failure);
+    const latest = (await services.town.convoyFor(parentKey(target))) ?? recorded;
+    return ensureStatus(delivery, services, latest, failure);
   });
   await attempt('label', () => forge.setLabels(target.issue.number, { add: [config.labels.failed] }));
   await attempt('ledger', () =>
-    deps.recordFailure({
-      key: parentKey(target),
+    services.town.recordPlanFailure({
+      sourceKey: parentKey(target),
       convoyId: recorded?.convoy.id ?? null,
       code: failure.code,
       message: failure.message,
-      at: deps.clock().toISOString(),
     }),
   );
 }

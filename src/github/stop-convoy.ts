@@ -6,7 +6,8 @@ import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { ensureStatus } from './materialise-convoy.js';
-import { getPermission, hasWrite } from './permission.js';
+import { hasWrite } from '../town/permissions.js';
+import { getPermission } from './permission.js';
 import { describeError } from './report-failure.js';
 
 export type StopOutcome = 'refused' | 'no_convoy' | 'stopped' | 'failed';
@@ -19,15 +20,15 @@ export async function stopConvoy(delivery: Delivery, services: RepoServices): Pr
     await forge.comment(target.issue.number, `Sorry @${target.sender}, only people with write access to this repository can stop a convoy.`);
     return 'refused';
   }
-  const found = await services.plan.findConvoy(parentKey(target));
+  const found = await services.town.convoyFor(parentKey(target));
   if (found === null) {
     await forge.comment(target.issue.number, 'There is no Gas Town convoy on this issue to stop.');
     return 'no_convoy';
   }
   try {
-    const stopped = await services.work.stopConvoy(found.convoy.id);
+    const stopped = await services.town.stop(found.convoy.id, target.sender);
     log.info({ convoy: found.convoy.id, by: target.sender }, 'Convoy stopped');
-    await ensureStatus(delivery, services.plan, stopped);
+    await ensureStatus(delivery, services, stopped);
     await forge.comment(
       target.issue.number,
       `Stopped convoy \`${found.convoy.id}\` at the request of @${target.sender}: no more beads will be started, and work in flight was taken off its polecats' hooks.`,

@@ -4,21 +4,6 @@
  * summary line, so one object read (or one `git log`) yields the value, its parents and
  * its time: the hot paths never need a second lookup.
  */
-const FILE_NAMES: Record<string, string> = {
-  beads: 'bead.json',
-  convoys: 'convoy.json',
-  agents: 'agent.json',
-  hooks: 'hook.json',
-  heartbeats: 'heartbeat.json',
-  mail: 'message.json',
-  feed: 'event.json',
-  meta: 'meta.json',
-};
-
-export function fileNameFor(kind: string): string {
-  return FILE_NAMES[kind] ?? 'data.json';
-}
-
 export function encodeMessage(summary: string, value: unknown): string {
   const line = summary.replace(/[\r\n]+/g, ' ').slice(0, 200);
   return `${line}\n\n${JSON.stringify(value)}\n`;

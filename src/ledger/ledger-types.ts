@@ -1,7 +1,6 @@
 /** The ledger's public shapes: what callers read and how they write. */
 
-export type DocKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta';
-export type ChainKind = 'mail' | 'feed' | 'cursors';
+import type { EntityKind } from './entity-kinds.js';
 
 export interface Versioned<T> {
   id: string;
@@ -56,6 +55,8 @@ export interface LedgerOptions {
    * ledger knows none by name). Each answers null when the value is good, else what is wrong.
    */
   validators?: Partial<Record<string, EntityValidator>>;
+  /** The kinds this ledger holds, declared by their owner (a kind not declared: a document in `data.json`). */
+  kinds?: readonly EntityKind[];
   /**
    * Told once per bad entity (per open ledger) when a read leaves it out because its value
    * cannot be decoded or fails its validator. Every such entity is also kept in `skipped`.
@@ -82,9 +83,9 @@ export interface WriteOptions {
 }
 
 /** A read-then-write unit of work. Reads record the version seen; writes compare-and-swap against it. */
-export interface Transaction {
-  get<T>(kind: DocKind, id: string): Promise<T | null>;
-  put<T>(kind: DocKind, id: string, value: T, summary?: string): void;
-  delete(kind: DocKind, id: string, summary?: string): void;
-  append<T>(chain: ChainKind, name: string, entry: T, summary?: string): void;
+export interface Transaction<D extends string = string, C extends string = string> {
+  get<T>(kind: D, id: string): Promise<T | null>;
+  put<T>(kind: D, id: string, value: T, summary?: string): void;
+  delete(kind: D, id: string, summary?: string): void;
+  append<T>(chain: C, name: string, entry: T, summary?: string): void;
 }

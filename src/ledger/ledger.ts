@@ -2,7 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
 import { CatFile, type GitObject } from './cat-file.js';
-import { decodeMessage, encodeMessage, fileNameFor } from './entity-codec.js';
+import { decodeMessage, encodeMessage } from './entity-codec.js';
+import { EntityKinds } from './entity-kinds.js';
 import { encodeCommit, ObjectWriter, parseCommit, treeBody, type HashAlgo, type Signature } from './git-objects.js';
 import { PackWriter } from './pack-writer.js';
 import { Journal } from './journal.js';
@@ -20,8 +21,9 @@ import { readWriterId } from './writer-id.js';
 import { findLocks, type FoundLock } from './stale-locks.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
 
-export type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
-import type { ChainEntry, ChainKind, DocKind, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+export type { EntityKind } from './entity-kinds.js';
+export type { ChainEntry, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+import type { ChainEntry, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
 
 /** A commit's value, or why it has none that can be used. */
 type Decoded = { value: unknown; problem?: undefined } | { problem: string };
@@ -33,7 +35,7 @@ interface PendingWrite {
   value: unknown;
   delete: boolean;
   summary: string;
-  /** Append (chain) writes keep the old tip as parent; doc writes too; heartbeats replace. */
+  /** Append (chain) writes keep the old tip as parent; doc writes too; kinds whose history is replaced do not. */
   keepHistory: boolean;
 }
 
@@ -48,7 +50,11 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * (tombstone.ts). Single reads come straight from `.git` when they can, other reads through
  * one long-lived `cat-file`; listing uses one `for-each-ref` plus a cache keyed by commit id.
  */
-export class Ledger {
+/**
+ * `D` and `C` name the document and chain kinds the owner declared (the rig: its town
+ * kinds), so a misspelt kind is a type error; the ledger itself treats them as strings.
+ */
+export class Ledger<D extends string = string, C extends string = string> {
   readonly prefix: string;
   readonly repoDir: string;
   readonly gitDir: string;
@@ -72,6 +78,8 @@ export class Ledger {
   private readonly maxRetries: number;
   private readonly algo: HashAlgo;
   private readonly validators: Partial<Record<string, EntityValidator>>;
+  /** What each kind is (file, document or chain, history kept or replaced), as its owner declared. */
+  readonly kinds: EntityKinds;
   private readonly onInvalid: ((ref: string, problem: string) => void) | undefined;
   /** Entities (and chain entries) reads left out since this ledger was opened, each once. */
   readonly skipped: SkippedEntity[] = [];
@@ -94,6 +102,7 @@ export class Ledger {
     this.maxRetries = opts.maxRetries ?? 200;
     this.algo = algo;
     this.validators = opts.validators ?? {};
+    this.kinds = new EntityKinds(opts.kinds);
     this.onInvalid = opts.onInvalid;
     this.zeroOid = '0'.repeat(algo === 'sha1' ? 40 : 64);
     this.catFile = new CatFile(repoDir);
@@ -122,14 +131,14 @@ export class Ledger {
   }
 
   /** Opens the ledger of the repository containing `repoDir`, finishing any transaction a killed writer left. */
-  static async open(opts: LedgerOptions): Promise<Ledger> {
+  static async open<D extends string = string, C extends string = string>(opts: LedgerOptions): Promise<Ledger<D, C>> {
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     const bad = refPrefixProblem(prefix);
     if (bad) throw new GastownError('gastown_config', `bad ledger prefix ${JSON.stringify(prefix)}: ${bad}`);
     if (opts.gitDir) {
       const config = readFileIfAny(join(opts.gitDir, 'config'));
       const algo: HashAlgo = /objectformat\s*=\s*sha256/i.test(config) ? 'sha256' : 'sha1';
-      const ledger = new Ledger(opts, opts.repoDir, opts.gitDir, algo, config);
+      const ledger = new Ledger<D, C>(opts, opts.repoDir, opts.gitDir, algo, config);
       await ledger.recover();
       return ledger;
     }
@@ -144,7 +153,7 @@ export class Ledger {
     const [commonDir, format] = out.trim().split('\n');
     if (!commonDir) throw new GastownError('gastown_not_a_rig', `${opts.repoDir} is not inside a git repository`);
     const gitDir = isAbsolute(commonDir) ? commonDir : resolve(opts.repoDir, commonDir);
-    const ledger = new Ledger(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1', readFileIfAny(join(gitDir, 'config')));
+    const ledger = new Ledger<D, C>(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1', readFileIfAny(join(gitDir, 'config')));
     await ledger.recover();
     return ledger;
   }
@@ -173,13 +182,13 @@ export class Ledger {
    * entity whose value cannot be read or fails its kind's check throws
    * `gastown_corrupt_entity` (naming its ref).
    */
-  async get<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
+  async get<T>(kind: D, id: string): Promise<Versioned<T> | null> {
     const v = await this.current<T>(kind, id);
     return v && !isTombstone(v.value) ? v : null;
   }
 
   /** The version a ref points at, tombstones included (a compare-and-swap must expect those too). */
-  private async current<T>(kind: DocKind, id: string): Promise<Versioned<T> | null> {
+  private async current<T>(kind: D, id: string): Promise<Versioned<T> | null> {
     const ref = this.ref(kind, id);
     const oid = await this.tip(ref);
     const obj = oid ? await this.object(oid) : null;
@@ -191,7 +200,7 @@ export class Ledger {
   }
 
   /** Several entities in one pipelined round trip; missing ones are left out, and so are bad ones (reported). */
-  async getMany<T>(kind: DocKind, ids: string[]): Promise<Versioned<T>[]> {
+  async getMany<T>(kind: D, ids: string[]): Promise<Versioned<T>[]> {
     const objs = await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
     const found = objs.flatMap((o, i) => (o && o.type === 'commit' ? [{ id: ids[i]!, o }] : []));
     const decoded = await Promise.all(found.map(({ o }) => this.decode(kind, o.oid, o.content)));
@@ -221,7 +230,7 @@ export class Ledger {
    * Whether a ref exists for this entity, a tombstone included (ids of deleted entities stay
    * taken). Straight from the ref files when it can: no git process, no listing.
    */
-  async exists(kind: DocKind, id: string): Promise<boolean> {
+  async exists(kind: D, id: string): Promise<boolean> {
     return (await this.tip(this.ref(kind, id))) !== null;
   }
 
@@ -242,7 +251,7 @@ export class Ledger {
    * An entity whose value cannot be read or fails its check is left out (and reported); the
    * cache holds only good values, so a bad one is looked at again next time.
    */
-  async list<T>(kind: DocKind): Promise<Versioned<T>[]> {
+  async list<T>(kind: D): Promise<Versioned<T>[]> {
     const refs = await this.refs(`${kind}/`);
     const base = `${this.prefix}${kind}/`;
     const cached = this.cache.load(this.prefix, kind);
@@ -273,7 +282,7 @@ export class Ledger {
   }
 
   /** Names of the chains of a kind (e.g. every inbox). */
-  async chains(chain: ChainKind): Promise<string[]> {
+  async chains(chain: C): Promise<string[]> {
     const refs = await this.refs(`${chain}/`);
     const base = `${this.prefix}${chain}/`;
     return [...refs.keys()].map((r) => r.slice(base.length));
@@ -283,7 +292,7 @@ export class Ledger {
    * Entries of one chain (or every chain of the kind when name is null), oldest first,
    * read with one `git log`. Merge commits made by sync carry no entry and are skipped.
    */
-  async readChain<T>(chain: ChainKind, name: string | null, opts: { since?: Date } = {}): Promise<ChainEntry<T>[]> {
+  async readChain<T>(chain: C, name: string | null, opts: { since?: Date } = {}): Promise<ChainEntry<T>[]> {
     const args = ['log', SOURCE_LOG_FORMAT, '--reverse', '--date-order'];
     if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
     if (name === null) args.push(`--glob=${this.prefix}${chain}/*`);
@@ -301,7 +310,7 @@ export class Ledger {
   }
 
   /** Every version of one entity, newest first: its trail. */
-  async history<T>(kind: DocKind, id: string): Promise<HistoryEntry<T>[]> {
+  async history<T>(kind: D, id: string): Promise<HistoryEntry<T>[]> {
     const ref = this.ref(kind, id);
     if (!(await this.catFile.read(ref))) return [];
     const { stdout } = await runGit(['log', LOG_FORMAT, ref, '--'], { cwd: this.repoDir });
@@ -309,15 +318,15 @@ export class Ledger {
   }
 
   /** Recent versions across kinds (one `git log` over their refs), newest first. */
-  async trail<T>(kinds: DocKind[], opts: { since?: Date; limit?: number } = {}): Promise<(HistoryEntry<T> & { kind: DocKind })[]> {
+  async trail<T>(kinds: D[], opts: { since?: Date; limit?: number } = {}): Promise<(HistoryEntry<T> & { kind: D })[]> {
     const args = ['log', SOURCE_LOG_FORMAT, '--date-order'];
     if (opts.since) args.push(`--since=${Math.floor(opts.since.getTime() / 1000)}`);
     if (opts.limit) args.push(`-n${opts.limit}`);
     for (const k of kinds) args.push(`--glob=${this.prefix}${k}/*`);
     args.push('--source', '--');
     const { stdout } = await runGit(args, { cwd: this.repoDir });
-    const kindOf = (e: { source?: string; summary: string }): DocKind => {
-      const fromRef = e.source?.startsWith(this.prefix) ? (e.source.slice(this.prefix.length).split('/')[0] as DocKind) : null;
+    const kindOf = (e: { source?: string; summary: string }): D => {
+      const fromRef = e.source?.startsWith(this.prefix) ? (e.source.slice(this.prefix.length).split('/')[0] as D) : null;
       return fromRef && kinds.includes(fromRef) ? fromRef : kindOfSummary(e.summary, kinds);
     };
     const entries = parseLog<T>(stdout.toString('utf8'), true);
@@ -341,7 +350,7 @@ export class Ledger {
    * another writer got there first the whole function runs again on fresh reads, so `fn`
    * must be free of outside effects. Never overwrites a concurrent change.
    */
-  async transact<R>(fn: (tx: Transaction) => Promise<R> | R, opts: WriteOptions = {}): Promise<R> {
+  async transact<R>(fn: (tx: Transaction<D, C>) => Promise<R> | R, opts: WriteOptions = {}): Promise<R> {
     for (let attempt = 0; ; attempt++) {
       const { tx, writes, seen } = this.txView(opts);
       const result = await fn(tx);
@@ -357,11 +366,11 @@ export class Ledger {
   }
 
   /** A fresh transaction: reads record the version seen, writes are collected for one commit. */
-  private txView(opts: WriteOptions): { tx: Transaction; writes: Map<string, PendingWrite>; seen: Map<string, string | null> } {
+  private txView(opts: WriteOptions): { tx: Transaction<D, C>; writes: Map<string, PendingWrite>; seen: Map<string, string | null> } {
     const writes = new Map<string, PendingWrite>();
     const seen = new Map<string, string | null>();
-    const tx: Transaction = {
-      get: async <T>(kind: DocKind, id: string) => {
+    const tx: Transaction<D, C> = {
+      get: async <T>(kind: D, id: string) => {
         const ref = this.ref(kind, id);
         const pending = writes.get(ref);
         if (pending) return pending.delete ? null : (pending.value as T);
@@ -378,7 +387,7 @@ export class Ledger {
           value,
           delete: false,
           summary: summary ?? `${opts.message ?? 'update'} ${kind}/${id}`,
-          keepHistory: kind !== 'heartbeats',
+          keepHistory: this.kinds.keepsHistory(kind),
         });
       },
       delete: (kind, id, summary) => {
@@ -396,7 +405,7 @@ export class Ledger {
   }
 
   /** Convenience for a single append outside any other write. */
-  async append<T>(chain: ChainKind, name: string, entry: T, opts: WriteOptions = {}): Promise<void> {
+  async append<T>(chain: C, name: string, entry: T, opts: WriteOptions = {}): Promise<void> {
     await this.transact((tx) => tx.append(chain, name, entry, opts.message), opts);
   }
 
@@ -410,15 +419,15 @@ export class Ledger {
    * moved meanwhile only `also` runs again; the created entities' objects are written once.
    */
   async createMany<T, R = void>(
-    kind: DocKind,
+    kind: D,
     items: { id: string; value: T }[],
     opts: WriteOptions = {},
-    also?: (tx: Transaction) => Promise<R> | R,
+    also?: (tx: Transaction<D, C>) => Promise<R> | R,
   ): Promise<R | undefined> {
     const actor = opts.actor ?? 'gastown';
     const sig = this.signature(actor);
     const updates: RefUpdate[] = [];
-    const file = fileNameFor(kind);
+    const file = this.kinds.fileOf(kind);
     const fresh: Versioned<T>[] = [];
     // Many objects go into one packfile (two files instead of three per entity).
     const pack = items.length >= 32 ? new PackWriter(join(this.gitDir, 'objects'), this.algo) : null;
@@ -477,7 +486,7 @@ export class Ledger {
   /** Writes a commit holding `value` for `kind` with the given parents; for sync's merges. */
   writeValueCommit(kind: string, value: unknown, parents: string[], summary: string, actor: string, time?: number): string {
     const sig = this.signature(actor, time);
-    const file = fileNameFor(kind);
+    const file = this.kinds.fileOf(kind);
     const tree =
       value === null || isTombstone(value)
         ? this.emptyTree()
@@ -584,7 +593,7 @@ export class Ledger {
   }
 
   private async treeValue(kind: string, oid: string): Promise<Decoded> {
-    const file = fileNameFor(kind);
+    const file = this.kinds.fileOf(kind);
     const blob = await this.catFile.read(`${oid}:${file}`);
     if (!blob || blob.type !== 'blob') return { problem: `commit ${oid.slice(0, 12)} holds no ${file}` };
     let value: unknown;
@@ -602,7 +611,7 @@ export class Ledger {
     // A tombstone is the ledger's own marker of a delete, not a value of the kind.
     if (d.problem !== undefined || isTombstone(d.value)) return d;
     const problem = this.problemWith(kind, d.value);
-    return problem === null ? d : { problem: `${fileNameFor(kind)} does not validate: ${problem}` };
+    return problem === null ? d : { problem: `${this.kinds.fileOf(kind)} does not validate: ${problem}` };
   }
 
   /**
@@ -619,7 +628,7 @@ export class Ledger {
         const d = e.undecoded ? await this.treeValue(kindOf(e), e.oid) : { value: e.value as unknown };
         if (d.problem !== undefined) return d;
         const problem = this.problemWith(kindOf(e), d.value);
-        return problem === null ? d : { problem: `${fileNameFor(kindOf(e))} does not validate: ${problem}` };
+        return problem === null ? d : { problem: `${this.kinds.fileOf(kindOf(e))} does not validate: ${problem}` };
       }),
     );
     return entries.flatMap((e, i) => {
@@ -661,12 +670,12 @@ export class Ledger {
         if (tombstone) updates.push(tombstone);
         continue;
       }
-      if (w.kind === 'mail' || w.kind === 'feed' || w.kind === 'cursors') {
+      if (this.kinds.isChain(w.kind)) {
         // A chain: one commit per entry, each with the previous as parent.
         let parent = old;
         for (const entry of w.value as unknown[]) {
           parent = this.objects.writeCommit({
-            tree: this.objects.writeTree([{ name: fileNameFor(w.kind), oid: this.objects.writeBlob(JSON.stringify(entry)) }]),
+            tree: this.objects.writeTree([{ name: this.kinds.fileOf(w.kind), oid: this.objects.writeBlob(JSON.stringify(entry)) }]),
             parents: parent ? [parent] : [],
             author: sig,
             committer: sig,
@@ -677,7 +686,7 @@ export class Ledger {
         continue;
       }
       const json = JSON.stringify(w.value);
-      const tree = this.objects.writeTree([{ name: fileNameFor(w.kind), oid: this.objects.writeBlob(json) }]);
+      const tree = this.objects.writeTree([{ name: this.kinds.fileOf(w.kind), oid: this.objects.writeBlob(json) }]);
       const oid = this.objects.writeCommit({
         tree,
         parents: w.keepHistory && old ? [old] : [],

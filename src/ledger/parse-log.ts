@@ -1,5 +1,5 @@
 import { decodeMessage } from './entity-codec.js';
-import type { DocKind, HistoryEntry } from './ledger-types.js';
+import type { HistoryEntry } from './ledger-types.js';
 
 /** The `git log` format the ledger reads chains and trails with: one record per commit. */
 export const LOG_FORMAT = '--format=%H%x00%ct%x00%an%x00%P%x00%B%x1e';
@@ -51,7 +51,8 @@ export function parseLog<T>(text: string, withSource = false): (HistoryEntry<T> 
   return out;
 }
 
-export function kindOfSummary(summary: string, kinds: DocKind[]): DocKind {
+/** The kind a history entry's summary names (` beads/gt-1a2b`), else the first kind asked for. */
+export function kindOfSummary<D extends string>(summary: string, kinds: readonly [D, ...D[]] | D[]): D {
   for (const k of kinds) if (summary.includes(` ${k}/`)) return k;
-  return kinds[0] ?? 'beads';
+  return kinds[0] as D;
 }

@@ -44,8 +44,6 @@ export interface SyncOptions {
   afterMerge?: (changed: SyncedRef[]) => Promise<void>;
 }
 
-const CHAIN_KINDS = new Set(['mail', 'feed', 'cursors']);
-const REPLACED_KINDS = new Set(['heartbeats']);
 const SYNC_ACTOR = 'gastown-sync';
 
 /**
@@ -128,7 +126,7 @@ async function remoteTracking(ledger: Ledger, tracking: string): Promise<Map<str
 interface Reconciled {
   updates: RefUpdate[];
   toPush: string[];
-  /** Refs whose history is replaced rather than grown (heartbeats): pushed with a lease. */
+  /** Refs of kinds whose history is replaced rather than grown (heartbeats): pushed with a lease. */
   forcePush: { ref: string; expect: string }[];
   stats: { created: number; fastForwarded: number; merged: number };
   changed: SyncedRef[];
@@ -164,7 +162,7 @@ async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map
       continue;
     }
     const { kind } = nameOf(ref);
-    if (REPLACED_KINDS.has(kind)) {
+    if (!ledger.kinds.keepsHistory(kind)) {
       // Latest beat (or delete) wins; no history to merge.
       const [lc, rc] = await Promise.all([ledger.readCommit(l), ledger.readCommit(r)]);
       const remoteNewer = (rc?.time ?? 0) > (lc?.time ?? 0) || ((rc?.time ?? 0) === (lc?.time ?? 0) && r > l);
@@ -204,7 +202,7 @@ async function problemAt(ledger: Ledger, kind: string, oid: string, known?: unkn
     value = c.value;
     isMerge = c.parents.length > 1;
   }
-  if (value === null && isMerge && CHAIN_KINDS.has(kind)) return null;
+  if (value === null && isMerge && ledger.kinds.isChain(kind)) return null;
   if (value === null) return `${kind} value at ${oid.slice(0, 12)} cannot be decoded`;
   if (isTombstone(value)) return null;
   const problem = ledger.problemWith(kind, value);
@@ -264,7 +262,7 @@ async function mergeCommit(ledger: Ledger, kind: string, ref: string, l: string,
   const time = Math.max(lc.time, rc.time);
   const id = ref.slice(ledger.prefix.length);
   const write = (value: unknown, summary: string) => ({ oid: ledger.writeValueCommit(kind, value, parents, summary, SYNC_ACTOR, time), value });
-  if (CHAIN_KINDS.has(kind)) return write(null, `merge ${id}`);
+  if (ledger.kinds.isChain(kind)) return write(null, `merge ${id}`);
   // The later edit wins a true conflict; equal times fall back to the commit id.
   const localWins = lc.time > rc.time || (lc.time === rc.time && l > r);
   const [winner, loser] = localWins ? [lc, rc] : [rc, lc];

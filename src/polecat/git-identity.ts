@@ -1,6 +1,3 @@
-import { GastownError } from '../errors.js';
-import { runGit } from './run-git.js';
-
 export interface GitIdentity {
   name: string;
   email: string;
@@ -18,22 +15,4 @@ export function gitIdentityEnv(identity: GitIdentity): Record<string, string> {
     GIT_COMMITTER_NAME: identity.name,
     GIT_COMMITTER_EMAIL: identity.email,
   };
-}
-
-/**
- * The polecat identity stored in a worktree's own config (`config --worktree`), as written
- * by createPolecatWorktree. Throws `gastown_git` when it is missing: committing with
- * whatever identity the machine happens to have would misattribute the work.
- */
-export async function readWorktreeIdentity(worktree: string): Promise<GitIdentity> {
-  const get = async (key: string): Promise<string> =>
-    (await runGit(worktree, ['config', '--worktree', '--get', key], { okCodes: [0, 1] })).stdout.trim();
-  const name = await get('user.name');
-  const email = await get('user.email');
-  if (!name || !email) {
-    throw new GastownError('gastown_git', `worktree ${worktree} has no polecat identity (user.name/user.email in config.worktree)`, {
-      worktree,
-    });
-  }
-  return { name, email };
 }

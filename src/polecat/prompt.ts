@@ -27,7 +27,7 @@ export function beadPrompt(task: BeadPromptFields): string {
     ...(task.files.length > 0 ? task.files.map((f) => `- ${f}`) : ['- (not specified)']),
     '',
     'Rules:',
-    '- Work only inside the current directory (your git worktree).',
+    '- Work only inside the current directory (your own clone, in a sandbox without network unless the rig allows it).',
     '- Commit nothing yourself; the runner commits your changes as checkpoints.',
     '- Do not push, and do not change branches or git configuration.',
     '- Keep the change focused on this bead; run the tests that cover it.',

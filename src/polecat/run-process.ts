@@ -10,6 +10,8 @@ export interface RunProcessOptions {
   signal?: AbortSignal;
   /** Keep at most this many bytes of combined output (the tail, where failures show). */
   outputCapBytes?: number;
+  /** Send stdout to this open file descriptor instead (output then holds stderr only). */
+  stdoutFd?: number;
 }
 
 export interface RunProcessResult {
@@ -44,7 +46,7 @@ export function runProcess(file: string, args: string[], opts: RunProcessOptions
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
-      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', opts.stdoutFd ?? 'pipe', 'pipe'],
     });
 
     const killGroup = (): void => {

@@ -1,14 +1,23 @@
 import { existsSync } from 'node:fs';
+import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { GastownError } from '../errors.js';
-import { pickPassThrough } from '../polecat/agents/agent-env.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from '../polecat/runner/rig-remote.js';
 import { runGit } from '../polecat/run-git.js';
-import { runProcess, tail } from '../polecat/run-process.js';
+import { tail, type RunProcessResult } from '../polecat/run-process.js';
+import { runInSandbox, type Sandbox, type SandboxSpec } from '../polecat/sandbox/sandbox.js';
+
+/** The sandbox the gate runs in; its workspace is the Refinery's worktree. */
+export interface GateSandbox {
+  sandbox: Sandbox;
+  spec: Omit<SandboxSpec, 'workspace'>;
+}
 
 export interface MergeBranchesOptions {
   repoDir: string;
   /** The Refinery's own worktree (created on first use, detached HEAD). */
   workdir: string;
+  /** Where the gate runs (it runs polecats' code); needed when there is a gate. */
+  gateSandbox: GateSandbox | null;
   remote: RigRemote;
   /** Polecat branches in merge order (dependency order). */
   branches: string[];
@@ -16,7 +25,6 @@ export interface MergeBranchesOptions {
   gateTimeoutMs: number;
   /** Bytes of gate output kept (the tail, where failures show). */
   outputCapBytes?: number;
-  env: NodeJS.ProcessEnv;
   log: (line: string) => void;
 }
 
@@ -90,12 +98,7 @@ export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBr
   if (opts.gate) {
     opts.log(`gate: ${opts.gate}`);
     await git(workdir, ['checkout', '--quiet', '--detach', '--force', head]);
-    const gate = await runProcess('sh', ['-c', opts.gate], {
-      cwd: workdir,
-      env: { ...pickPassThrough(opts.env), GASTOWN_GATE: '1' },
-      timeoutMs: opts.gateTimeoutMs,
-      outputCapBytes: opts.outputCapBytes ?? 16 * 1024,
-    });
+    const gate = await runGate(opts, opts.gate);
     if (gate.exitCode !== 0) {
       const why = gate.timedOut ? `timed out after ${opts.gateTimeoutMs} ms` : `exited with ${gate.exitCode ?? gate.signal}`;
       return { ...out, merged: [], gateFailed: `gate \`${opts.gate}\` ${why}\n${tail(gate.output, 4000)}`, conflicts: out.conflicts };
@@ -115,6 +118,30 @@ export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBr
   await retryOnGitLock(() => git(repoDir, ['update-ref', `${remote.tracking}${remote.defaultBranch}`, head])).catch(() => undefined);
   await retryOnGitLock(() => advanceLocalBranch(repoDir, remote.defaultBranch, head, baseSha)).catch(() => undefined);
   return out;
+}
+
+/**
+ * Runs the gate in the sandbox, on the Refinery's worktree (the gate runs the polecats' code:
+ * their test scripts). Its HOME is emptied first. The worktree's `.git` file is the one
+ * thing in reach that the Refinery's own git would trust afterwards: when the gate changed
+ * it, the worktree is removed and the gate counts as failed.
+ */
+async function runGate(opts: MergeBranchesOptions, gate: string): Promise<RunProcessResult> {
+  if (!opts.gateSandbox) throw new GastownError('gastown_config', 'the Refinery has a gate but no sandbox to run it in');
+  const { sandbox, spec } = opts.gateSandbox;
+  const pointer = `${opts.workdir}/.git`;
+  const before = await readFile(pointer, 'utf8');
+  await rm(spec.home, { recursive: true, force: true });
+  await mkdir(spec.home, { recursive: true });
+  const run = await runInSandbox(sandbox, { ...spec, workspace: opts.workdir }, ['sh', '-c', gate], {
+    timeoutMs: opts.gateTimeoutMs,
+    outputCapBytes: opts.outputCapBytes ?? 16 * 1024,
+  });
+  const st = await lstat(pointer).catch(() => null);
+  if (st?.isFile() && (await readFile(pointer, 'utf8')) === before) return run;
+  await rm(opts.workdir, { recursive: true, force: true });
+  await runGit(opts.repoDir, ['worktree', 'prune']);
+  return { ...run, exitCode: 1, output: `${run.output}\nrefused: the gate changed the Refinery worktree's .git (the worktree was removed)` };
 }
 
 /**

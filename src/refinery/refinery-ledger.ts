@@ -3,6 +3,7 @@ import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Convoy, Hook } from '../town/types.js';
 import type { Rig } from '../rig/rig.js';
 import { countOnAgent, firstLine, mailInTx } from '../rig/work.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 export const REFINERY_ACTOR = 'refinery';
 
@@ -30,13 +31,13 @@ export async function sendBack(rig: Rig, beadId: string, reason: 'conflict' | 'g
       const bead = await tx.get<Bead>('beads', beadId);
       if (!bead || bead.status !== 'in_review') return null;
       const what = reason === 'conflict' ? 'does not rebase cleanly' : reason === 'gate' ? 'failed the gate' : 'was not pushed';
-      rig.emit(tx, 'merge_failed', `${beadId} ${what}: ${firstLine(output)}`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'merge_failed', `${beadId} ${what}: ${firstLine(output)}`, feedRefs(bead));
       const polecat = bead.assignee;
       if (bead.attempts > rig.settings.retryCap || !polecat) {
         const next = transitionBead(bead, 'failed', rig.at());
         tx.put('beads', beadId, next, `merge failed beads/${beadId}`);
         if (polecat) await countOnAgent(tx, polecat, 'beadsFailed');
-        rig.emit(tx, 'bead_failed', `${beadId} failed: it ${what} after ${bead.attempts} attempts`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+        rig.emit(tx, 'bead_failed', `${beadId} failed: it ${what} after ${bead.attempts} attempts`, feedRefs(bead));
         mailInTx(rig, tx, { from: REFINERY_ACTOR, to: 'mayor', subject: `MERGE_FAILED ${beadId}: ${bead.title}`.slice(0, 200), body: output, type: 'MERGE_FAILED', bead: beadId });
         return next;
       }

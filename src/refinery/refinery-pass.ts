@@ -1,10 +1,13 @@
 import { join } from 'node:path';
-import { rigRemote, type RigRemote } from '../polecat/runner/rig-remote.js';
+import { pathsToHide, rigRemote, type RigRemote } from '../polecat/runner/rig-remote.js';
+import { requireSandbox } from '../polecat/sandbox/detect-sandbox.js';
+import type { Sandbox } from '../polecat/sandbox/sandbox.js';
+import { sandboxEnv } from '../polecat/sandbox/sandbox-env.js';
 import { allBeads } from '../rig/beads.js';
 import type { Rig } from '../rig/rig.js';
 import { topoOrder } from '../town/graph.js';
 import type { Bead } from '../town/types.js';
-import { mergeBranches, type MergeBranchesOutcome } from './merge-branch.js';
+import { mergeBranches, type GateSandbox, type MergeBranchesOutcome } from './merge-branch.js';
 import { closeMerged, REFINERY_ACTOR, sendBack } from './refinery-ledger.js';
 
 export interface RefineryOptions {
@@ -14,6 +17,11 @@ export interface RefineryOptions {
   /** Default: `<git dir>/gastown/refinery`. */
   workdir?: string;
   gateTimeoutMs?: number;
+  /**
+   * Where the gate runs: it runs the merged polecat branches' code, so it gets the agents'
+   * sandbox (default bubblewrap, required only when the rig has a gate).
+   */
+  sandbox?: Sandbox;
 }
 
 export interface RefineryPassResult {
@@ -55,15 +63,17 @@ export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<Ref
     else out.waiting.push(bead.id);
   }
   if (ready.length === 0) return out;
+  const workdir = opts.workdir ?? join(rig.gitDir, 'gastown', 'refinery');
+  const gateSandbox = rig.settings.gate ? await gateSandboxFor(rig, opts, remote, `${workdir}-home`) : null;
   const merge = (batch: Bead[]) =>
     mergeBranches({
       repoDir: rig.repoDir,
-      workdir: opts.workdir ?? join(rig.gitDir, 'gastown', 'refinery'),
+      workdir,
+      gateSandbox,
       remote,
       branches: batch.map((b) => b.branch!),
       gate: rig.settings.gate,
       gateTimeoutMs: opts.gateTimeoutMs ?? rig.settings.agent.timeoutMs,
-      env: opts.env,
       log,
     });
   log(`refinery: merging ${ready.map((b) => `${b.id} (${b.branch})`).join(', ')}`);
@@ -118,4 +128,19 @@ async function settle(rig: Rig, batch: Bead[], result: MergeBranchesOutcome, out
     else if (next) out.sentBack.push(bead.id);
     log(`refinery: ${bead.id} ${next?.status === 'failed' ? 'failed' : 'sent back'} (${reason})`);
   }
+}
+
+/** The gate's sandbox: the rig's sandbox settings, a HOME of its own (emptied for each run), GASTOWN_GATE=1. */
+async function gateSandboxFor(rig: Rig, opts: RefineryOptions, remote: RigRemote, home: string): Promise<GateSandbox> {
+  const settings = rig.settings.sandbox;
+  return {
+    sandbox: opts.sandbox ?? (await requireSandbox(opts.env)),
+    spec: {
+      home,
+      env: sandboxEnv({ source: opts.env, allow: settings.env, home, extra: { GASTOWN_GATE: '1' } }),
+      network: settings.network,
+      readOnly: settings.readOnly,
+      hide: await pathsToHide(rig, remote, opts.env),
+    },
+  };
 }

@@ -2,9 +2,10 @@ import { GastownError } from '../errors.js';
 import { landConvoy } from '../town/convoy.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Hook } from '../town/types.js';
-import { checkBeadId } from './beads.js';
 import { readyDependentsOf } from './dependents.js';
 import type { Rig } from './rig.js';
+import { checkBeadId } from '../town/ids.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 export interface MergedOutcome {
   bead: Bead;
@@ -31,7 +32,7 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
       if (bead.status === 'closed') return { bead, changed: false, convoy: bead.convoy ? await tx.get<Convoy>('convoys', bead.convoy) : null, landed: false };
       const closed = transitionBead(bead, 'closed', rig.at(), { closeReason: opts.reason ?? 'merged' });
       tx.put('beads', beadId, closed, `merged beads/${beadId}`);
-      rig.emit(tx, 'merged', `${beadId} merged: ${bead.title}`, { bead: beadId, convoy: bead.convoy, url: opts.url ?? bead.pr?.url ?? bead.issue?.url ?? null });
+      rig.emit(tx, 'merged', `${beadId} merged: ${bead.title}`, feedRefs(bead, opts.url ?? bead.pr?.url ?? bead.issue?.url ?? null));
       if (bead.assignee) {
         const hook = await tx.get<Hook>('hooks', bead.assignee);
         if (hook?.bead === beadId) tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null });
@@ -84,7 +85,7 @@ export async function recordRejected(rig: Rig, beadId: string, why = 'pull reque
       }
       const open = transitionBead(bead, 'open', rig.at(), { pr: null });
       tx.put('beads', beadId, open, `reopen beads/${beadId}`);
-      rig.emit(tx, 'bead_reopened', `${beadId} open again: ${why}`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_reopened', `${beadId} open again: ${why}`, feedRefs(bead));
       return open;
     },
     { actor: rig.actor },

@@ -2,12 +2,13 @@ import { GastownError } from '../errors.js';
 import type { Versioned } from '../ledger/ledger.js';
 import { applyBeadPatch, newBead } from '../town/bead.js';
 import { assertNoCycleWith, blockersOf, readyBeads } from '../town/graph.js';
-import { shortId } from '../town/ids.js';
+import { shortId, checkBeadId } from '../town/ids.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, BeadPatch, BeadStatus, NewBeadInput } from '../town/types.js';
 import { BEAD_STATUSES } from '../town/types.js';
 import { dependentsOf, indexWriter } from './dependents.js';
 import type { Rig } from './rig.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 /** Every bead (one `for-each-ref` plus the list cache). */
 export async function allBeads(rig: Rig): Promise<Bead[]> {
@@ -20,10 +21,6 @@ export async function getBead(rig: Rig, id: string): Promise<Bead> {
   return found.value;
 }
 
-export function checkBeadId(id: string): string {
-  if (!/^gt-[0-9a-z]{3,}$/.test(id)) throw new GastownError('gastown_bad_input', `not a bead id: ${JSON.stringify(id)} (bead ids look like gt-1a2b)`);
-  return id;
-}
 
 /** A fresh, collision-checked bead id. */
 export async function newBeadId(rig: Rig, title: string, taken: Set<string>): Promise<string> {
@@ -134,7 +131,7 @@ export async function mutateBead(
       const next = change(bead);
       if (next === bead) return bead;
       tx.put('beads', id, next, `${event?.type ?? 'update'} beads/${id}`);
-      if (event) rig.emit(tx, event.type, event.message(next), { bead: id, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+      if (event) rig.emit(tx, event.type, event.message(next), feedRefs(next, next.pr?.url ?? next.issue?.url ?? null));
       return next;
     },
     { actor: rig.actor },
@@ -176,7 +173,7 @@ export async function addDependency(rig: Rig, beadId: string, blockerId: string)
       if (!bead.blockedBy.includes(blockerId)) {
         next = { ...bead, blockedBy: [...bead.blockedBy, blockerId], updatedAt: rig.at() };
         tx.put('beads', beadId, next, `bead_updated beads/${beadId}`);
-        rig.emit(tx, 'bead_updated', `${beadId} now blocked by ${blockerId}`, { bead: beadId, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+        rig.emit(tx, 'bead_updated', `${beadId} now blocked by ${blockerId}`, feedRefs(next, next.pr?.url ?? next.issue?.url ?? null));
       }
       // Also when the edge was there already: an index that missed it is mended.
       await indexWriter(rig, tx).link(blockerId, beadId);
@@ -214,7 +211,7 @@ export async function removeDependency(rig: Rig, beadId: string, blockerId: stri
       if (!bead.blockedBy.includes(blockerId)) throw new GastownError('gastown_not_found', `${beadId} is not blocked by ${blockerId}`);
       const next = { ...bead, blockedBy: bead.blockedBy.filter((x) => x !== blockerId), updatedAt: rig.at() };
       tx.put('beads', beadId, next, `bead_updated beads/${beadId}`);
-      rig.emit(tx, 'bead_updated', `${beadId} no longer blocked by ${blockerId}`, { bead: beadId, convoy: next.convoy, url: next.pr?.url ?? next.issue?.url ?? null });
+      rig.emit(tx, 'bead_updated', `${beadId} no longer blocked by ${blockerId}`, feedRefs(next, next.pr?.url ?? next.issue?.url ?? null));
       await indexWriter(rig, tx).unlink(blockerId, beadId);
       return next;
     },

@@ -1,15 +1,13 @@
 import { runGit } from '../ledger/run-git.js';
 import { redact } from '../ledger/run-git.js';
 import { findBrokenRefs, repairBrokenRefs } from '../ledger/ref-health.js';
-import { Ledger, type ChainKind, type DocKind } from '../ledger/ledger.js';
-import { entityValidators } from '../town/entity-schemas.js';
+import { Ledger } from '../ledger/ledger.js';
+import { TOWN_CHAIN_KINDS, TOWN_DOC_KINDS, TOWN_LEDGER, type TownChainKind, type TownDocKind } from './town-kinds.js';
 import { remoteDefaultBranch } from './first-use.js';
 import { repoLedgerPrefix } from './repo-ledger-prefix.js';
 import { checkDependents, rebuildDependents, type IndexProblem } from './dependents.js';
 import type { Rig } from './rig.js';
 
-const DOC_KINDS: DocKind[] = ['beads', 'convoys', 'agents', 'hooks', 'heartbeats', 'meta'];
-const CHAIN_KINDS: ChainKind[] = ['mail', 'feed', 'cursors'];
 
 export interface DoctorCheck {
   name: string;
@@ -117,10 +115,10 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
  * nothing is reported twice through the rig's own warnings.
  */
 async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string }[]> {
-  const ledger = await Ledger.open({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, validators: entityValidators });
+  const ledger = await Ledger.open<TownDocKind, TownChainKind>({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, ...TOWN_LEDGER });
   try {
-    for (const kind of DOC_KINDS) await ledger.list(kind);
-    for (const chain of CHAIN_KINDS) await ledger.readChain(chain, null);
+    for (const kind of TOWN_DOC_KINDS) await ledger.list(kind);
+    for (const chain of TOWN_CHAIN_KINDS) await ledger.readChain(chain, null);
     return ledger.skipped.map(({ ref, problem }) => ({ ref, problem }));
   } finally {
     ledger.close();
@@ -134,18 +132,18 @@ async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string
  * reads skip it.
  */
 async function restoreEntities(rig: Rig, invalid: { ref: string }[]): Promise<{ ref: string; restored: string | null; why?: string }[]> {
-  const ledger = await Ledger.open({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, validators: entityValidators });
+  const ledger = await Ledger.open<TownDocKind, TownChainKind>({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, ...TOWN_LEDGER });
   try {
     const out: { ref: string; restored: string | null; why?: string }[] = [];
     for (const { ref } of new Map(invalid.map((i) => [i.ref, i])).values()) {
       const [kind, ...rest] = ref.slice(ledger.prefix.length).split('/');
       const id = rest.join('/');
-      if (!DOC_KINDS.includes(kind as DocKind)) {
+      if (!TOWN_DOC_KINDS.includes(kind as TownDocKind)) {
         out.push({ ref, restored: null, why: 'an entry of a chain stays in its history (reads skip it)' });
         continue;
       }
       const tip = (await ledger.refs(`${kind}/`)).get(ref) ?? null;
-      const good = tip ? (await ledger.history(kind as DocKind, id)).find((e) => e.oid !== tip) : undefined;
+      const good = tip ? (await ledger.history(kind as TownDocKind, id)).find((e) => e.oid !== tip) : undefined;
       if (!tip || !good) {
         out.push({ ref, restored: null, why: 'no earlier version validates' });
         continue;

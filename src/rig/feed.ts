@@ -1,8 +1,8 @@
 import { GastownError } from '../errors.js';
 import type { HistoryEntry } from '../ledger/ledger.js';
 import type { Bead, FeedEvent } from '../town/types.js';
-import { checkBeadId } from './beads.js';
 import type { Rig } from './rig.js';
+import { checkBeadId } from '../town/ids.js';
 
 /** Feed events from every writer, oldest first (one `git log` over all feed chains). */
 export async function readFeed(rig: Rig, opts: { since?: Date } = {}): Promise<FeedEvent[]> {

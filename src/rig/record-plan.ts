@@ -116,12 +116,9 @@ async function changeConvoy(rig: Rig, convoyId: string, change: (c: Convoy) => C
   }, { actor: rig.actor });
 }
 
-export function recordStatusComment(rig: Rig, convoyId: string, commentId: number): Promise<Convoy> {
-  return changeConvoy(rig, convoyId, (c) => (c.statusCommentId === commentId ? null : { ...c, statusCommentId: commentId }));
-}
-
-export function recordSlackThread(rig: Rig, convoyId: string, ts: string): Promise<Convoy> {
-  return changeConvoy(rig, convoyId, (c) => (c.slackThreadTs === ts ? null : { ...c, slackThreadTs: ts }));
+/** Records a surface's mark on the convoy (see `Convoy.marks`). Idempotent. */
+export function setConvoyMark(rig: Rig, convoyId: string, key: string, value: string | number): Promise<Convoy> {
+  return changeConvoy(rig, convoyId, (c) => (c.marks?.[key] === value ? null : { ...c, marks: { ...c.marks, [key]: value } }));
 }
 
 /** Approves a plan (by someone with write access: the caller checks). Approving twice is a no-op. */

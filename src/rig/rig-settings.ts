@@ -44,6 +44,20 @@ export const RigSettingsSchema = z.object({
     }),
     { kind: 'script', maxTurns: 40, tokenBudget: 400_000, timeoutMs: 30 * 60_000 },
   ),
+  /**
+   * The polecat sandbox (src/polecat/sandbox/): `env` names the variables an agent's
+   * processes get from the runner besides PATH and the locale (e.g. the API key of a command
+   * agent), `network` lets them reach the network, `readOnly` shows more host paths read-only
+   * (a toolchain outside /usr and /opt). Everything else stays out of the sandbox.
+   */
+  sandbox: z._default(
+    z.object({
+      env: z._default(z.array(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'sandbox.env holds variable names'))), []),
+      network: z._default(z.boolean(), false),
+      readOnly: z._default(z.array(z.string().check(z.regex(/^\//, 'sandbox.readOnly holds absolute paths'))), []),
+    }),
+    { env: [], network: false, readOnly: [] },
+  ),
   /** How often the Refinery may send a bead back before it fails. */
   retryCap: z._default(int(0, 20), 3),
   /** A runner silent for this long loses its bead to another runner. */

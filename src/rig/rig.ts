@@ -1,7 +1,7 @@
 import { randomHex } from '../random-hex.js';
 import { GastownError } from '../errors.js';
 import { Ledger, type Transaction } from '../ledger/ledger.js';
-import { entityValidators } from '../town/entity-schemas.js';
+import { TOWN_LEDGER, type TownChainKind, type TownDocKind, type TownLedger } from './town-kinds.js';
 import type { FeedEvent, FeedEventType } from '../town/types.js';
 import { findGitCommonDir } from './find-git-dir.js';
 import { DEFAULT_LEDGER_PREFIX, repoLedgerPrefix } from './repo-ledger-prefix.js';
@@ -31,7 +31,7 @@ export interface RigOpenOptions {
  */
 export class Rig {
   private constructor(
-    readonly ledger: Ledger,
+    readonly ledger: TownLedger,
     readonly settings: RigSettings,
     readonly gitDir: string,
     readonly repoDir: string,
@@ -50,13 +50,13 @@ export class Rig {
     const settings = { ...(stored ?? defaultRigSettings()), ...opts.settings };
     if (stored && opts.settings?.prefix === undefined) Object.assign(settings, prefixOf(opts.repoDir, stored));
     const now = opts.now ?? (() => new Date());
-    const ledger = await Ledger.open({
+    const ledger = await Ledger.open<TownDocKind, TownChainKind>({
       repoDir: opts.repoDir,
       gitDir,
       prefix: settings.prefix,
       now,
       staleLockMs: opts.staleLockMs,
-      validators: entityValidators,
+      ...TOWN_LEDGER,
       onInvalid: opts.onInvalid,
     });
     return new Rig(ledger, settings, gitDir, opts.repoDir, opts.actor ?? 'gastown', now);
@@ -99,7 +99,7 @@ export class Rig {
   }
 
   /** Adds a feed event to this writer's chain inside a transaction (so it lands with the change it reports). */
-  emit(tx: Transaction, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
+  emit(tx: Transaction<TownDocKind, TownChainKind>, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
     const at = this.at();
     const event: FeedEvent = {
       id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}${randomHex(2)}`,

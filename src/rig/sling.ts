@@ -1,11 +1,12 @@
 import { GastownError } from '../errors.js';
 import { blockersOf } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
-import { AGENT_NAME_PATTERN, newAgent, pickPolecat, polecatEmail } from '../town/names.js';
+import { AGENT_NAME, checkBeadId } from '../town/ids.js';
+import { newAgent, pickPolecat, polecatEmail } from '../town/names.js';
 import type { Agent, Bead, Hook } from '../town/types.js';
-import { checkBeadId } from './beads.js';
 import { holdsBead } from './reconcile-hooks.js';
 import type { Rig } from './rig.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 export interface SlingResult {
   bead: Bead;
@@ -20,7 +21,7 @@ export interface SlingResult {
  */
 export async function sling(rig: Rig, beadId: string, polecat?: string): Promise<SlingResult> {
   checkBeadId(beadId);
-  if (polecat !== undefined && !AGENT_NAME_PATTERN.test(polecat)) throw new GastownError('gastown_bad_input', `bad polecat name ${JSON.stringify(polecat)}`);
+  if (polecat !== undefined && !AGENT_NAME.test(polecat)) throw new GastownError('gastown_bad_input', `bad polecat name ${JSON.stringify(polecat)}`);
   return rig.ledger.transact(
     async (tx) => {
       const bead = await tx.get<Bead>('beads', beadId);
@@ -50,7 +51,7 @@ export async function sling(rig: Rig, beadId: string, polecat?: string): Promise
       const next = transitionBead(bead, 'hooked', rig.at(), { assignee: name });
       tx.put('beads', beadId, next, `sling beads/${beadId}`);
       tx.put<Hook>('hooks', name, { agent: name, bead: beadId, slungAt: rig.at(), slungBy: rig.actor }, `sling hooks/${name}`);
-      rig.emit(tx, 'bead_slung', `${beadId} slung to ${name}`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_slung', `${beadId} slung to ${name}`, feedRefs(bead));
       return { bead: next, polecat: name, newPolecat: isNew };
     },
     { actor: rig.actor },
@@ -72,7 +73,7 @@ export async function unsling(rig: Rig, beadId: string, reason = 'unslung'): Pro
       }
       const next = transitionBead(bead, 'open', rig.at());
       tx.put('beads', beadId, next, `unsling beads/${beadId}`);
-      rig.emit(tx, 'bead_unslung', `${beadId} taken off ${bead.assignee ?? 'its hook'} (${reason})`, { bead: beadId, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_unslung', `${beadId} taken off ${bead.assignee ?? 'its hook'} (${reason})`, feedRefs(bead));
       return next;
     },
     { actor: rig.actor },

@@ -14,6 +14,8 @@ import { allBeads } from './beads.js';
 import type { InboxEntry } from './mail.js';
 import type { Rig } from './rig.js';
 import { sling, type SlingResult } from './sling.js';
+import { polecatBranch } from '../town/ids.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 /** A runner's hold on one bead, returned by claimBead and passed back on every later call. */
 export interface Claim {
@@ -30,9 +32,6 @@ export interface Claim {
 /** Convoy statuses whose beads may be worked on. */
 const WORKABLE_CONVOY = new Set<Convoy['status']>(['active']);
 
-export function polecatBranchName(polecat: string, bead: string): string {
-  return `polecat/${polecat}/${bead}`;
-}
 
 /** The coded error a runner gets once its bead is no longer its own: stop working on it. */
 export function leaseLost(claim: Claim, why: string): GastownError {
@@ -111,7 +110,7 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
         const takeover = bead.status === 'in_progress';
         if (takeover && !isStale(beat, bead.id, rig.now().getTime(), rig.settings.leaseMs)) return null;
         if (!takeover && bead.status !== 'hooked') return null;
-        const branch = polecatBranchName(polecat, bead.id);
+        const branch = polecatBranch(polecat, bead.id);
         const patch = { attempts: bead.attempts + 1, branch, assignee: polecat };
         const next = takeover ? { ...bead, ...patch, updatedAt: rig.at() } : transitionBead(bead, 'in_progress', rig.at(), patch);
         tx.put('beads', bead.id, next, `claim beads/${bead.id}`);
@@ -124,7 +123,7 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
           takeover
             ? `${opts.runner} took over ${bead.id} from ${beat?.runner ?? 'a silent runner'} (attempt ${next.attempts})`
             : `${polecat} started ${bead.id} on ${opts.runner} (attempt ${next.attempts})`,
-          { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null },
+          feedRefs(bead),
         );
         return { bead: bead.id, polecat, runner: opts.runner, attempt: next.attempts, branch, takeover };
       },
@@ -181,8 +180,8 @@ export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; 
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
-      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, { bead: bead.id, convoy: bead.convoy, url: next.pr.url });
-      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, feedRefs(bead, next.pr.url));
+      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, feedRefs(bead));
       mailInTx(rig, tx, {
         from: claim.polecat,
         to: 'mayor',
@@ -210,7 +209,7 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       if (!opts.permanent && bead.attempts <= rig.settings.retryCap) {
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `retry beads/${bead.id}`);
-        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, feedRefs(bead));
         return next;
       }
       const next = transitionBead(bead, 'failed', rig.at());
@@ -218,7 +217,7 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       await countOnAgent(tx, claim.polecat, 'beadsFailed');
       const after = opts.permanent ? 'at once (a retry cannot fix this)' : `after ${bead.attempts} attempts`;
-      rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+      rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, feedRefs(bead));
       mailInTx(rig, tx, { from: claim.polecat, to: 'mayor', subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200), body: reason, type: 'BEAD_FAILED', bead: bead.id });
       return next;
     },
@@ -235,7 +234,7 @@ export async function releaseBead(rig: Rig, claim: Claim, why = 'runner stopped'
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `release beads/${bead.id}`);
         tx.delete('heartbeats', claim.polecat);
-        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+        rig.emit(tx, 'bead_updated', `${claim.runner} released ${bead.id} (${why})`, feedRefs(bead));
         return next;
       },
       { actor: claim.runner },

@@ -1,18 +1,19 @@
 import type { App, webApi } from '@slack/bolt';
-import { createSlackChat, createSlackChatClient } from '../chat/slack-chat.js';
+import { createSlackChat, createSlackChatClient } from './slack-chat.js';
 import { GastownError } from '../errors.js';
 import { createSlackApp } from './create-slack-app.js';
 import { createFeedPump, type FeedPump } from './feed-pump.js';
 import { createMailDmPump, type MailDmResult } from './mail-dm-pump.js';
-import { createIdentityResolver, type PermissionChecker } from './permissions.js';
+import type { PermissionChecker } from '../town/permissions.js';
+import { createIdentityResolver } from './permissions.js';
 import { registerSlackListeners } from './register-listeners.js';
-import type { RigProvider } from './rig-provider.js';
+import type { RigProvider } from '../rig/rig-provider.js';
 import { createRigSlackServices, type RigSlackServicesOptions } from './rig-services.js';
 import type { SerialRunner } from './serial-runner.js';
 import type { SlackServices } from './services.js';
 import { slackConfigFromEnv } from './slack-config-from-env.js';
 import type { NodeHandler } from './slack-http-receiver.js';
-import type { StructuredLogger } from './structured-logger.js';
+import type { StructuredLogger } from '../structured-logger.js';
 
 export interface AttachSlackOptions {
   /** The process environment (SLACK_* variables); read here, nowhere else. */

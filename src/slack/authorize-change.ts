@@ -1,6 +1,7 @@
 import { GastownError } from '../errors.js';
 import type { SlackListenerDeps } from './listener-deps.js';
-import { requireLogin, requireWrite } from './permissions.js';
+import { requireWrite } from '../town/permissions.js';
+import { requireLogin } from './permissions.js';
 import type { RepoTarget } from './services.js';
 
 export interface Authorized {

@@ -1,5 +1,5 @@
 import { type Logger, LogLevel } from '@slack/bolt';
-import type { StructuredLogger } from './structured-logger.js';
+import type { StructuredLogger } from '../structured-logger.js';
 
 function line(msg: unknown[]): string {
   return msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ');

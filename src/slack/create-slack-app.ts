@@ -2,7 +2,7 @@ import { App, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { GastownError } from '../errors.js';
 import { boltLoggerFrom } from './bolt-logger.js';
 import { type NodeHandler, SlackHttpReceiver } from './slack-http-receiver.js';
-import { silentLogger, type StructuredLogger } from './structured-logger.js';
+import { silentLogger, type StructuredLogger } from '../structured-logger.js';
 
 export interface SlackAppConfig {
   botToken: string;
@@ -94,4 +94,3 @@ export function createSlackApp(cfg: SlackAppConfig): SlackAppHandle {
     },
   };
 }
-export { type SlackConfig, slackConfigFromEnv } from './slack-config-from-env.js';

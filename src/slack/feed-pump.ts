@@ -1,13 +1,22 @@
 import type { ChatPort } from '../chat/chat-port.js';
 import { GastownError, isGastownError } from '../errors.js';
 import { readFeed } from '../rig/feed.js';
-import { recordSlackThread } from '../rig/record-plan.js';
+import { setConvoyMark } from '../rig/record-plan.js';
 import type { Rig } from '../rig/rig.js';
 import type { Convoy, FeedEvent, FeedEventType } from '../town/types.js';
 import { deliverFeed, type DeliverFeedResult, type FeedCursor } from './deliver-feed.js';
-import type { RigProvider } from './rig-provider.js';
+import type { RigProvider } from '../rig/rig-provider.js';
 import { serialRunner, type SerialRunner } from './serial-runner.js';
-import { silentLogger, type StructuredLogger } from './structured-logger.js';
+import { silentLogger, type StructuredLogger } from '../structured-logger.js';
+
+
+/** The convoy mark Slack keeps its feed thread under (see `Convoy.marks`). */
+export const SLACK_THREAD = 'slack.thread';
+
+function slackThreadOf(convoy: Convoy | undefined): string | null {
+  const ts = convoy?.marks?.[SLACK_THREAD] ?? (convoy as { slackThreadTs?: string | null } | undefined)?.slackThreadTs;
+  return typeof ts === 'string' ? ts : null;
+}
 
 /** The ledger doc (kind `meta`) holding what the feed pump has delivered. */
 export const FEED_CURSOR_DOC = 'slack-feed';
@@ -120,10 +129,10 @@ async function pumpRepo(rig: Rig, opts: FeedPumpOptions, logger: StructuredLogge
     events: async () => events,
     cursor: { get: () => cursor.get(), set: (id) => cursor.set(id, byId.get(id)?.at) },
     threads: {
-      get: async (convoyId) => (await rig.ledger.get<Convoy>('convoys', convoyId))?.value.slackThreadTs ?? null,
+      get: async (convoyId) => slackThreadOf((await rig.ledger.get<Convoy>('convoys', convoyId))?.value),
       set: async (convoyId, ts) => {
         try {
-          await recordSlackThread(rig.withActor('gastown-slack'), convoyId, ts);
+          await setConvoyMark(rig.withActor('gastown-slack'), convoyId, SLACK_THREAD, ts);
         } catch (err) {
           // An event may name a convoy that was never recorded (a failed plan): no thread to keep.
           if (!isGastownError(err, 'gastown_not_found')) throw err;

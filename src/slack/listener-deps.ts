@@ -1,7 +1,8 @@
 import type { Links } from './blocks.js';
-import type { IdentityResolver, PermissionChecker } from './permissions.js';
+import type { PermissionChecker } from '../town/permissions.js';
+import type { IdentityResolver } from './permissions.js';
 import type { SlackServices } from './services.js';
-import type { StructuredLogger } from './structured-logger.js';
+import type { StructuredLogger } from '../structured-logger.js';
 
 /** Everything the Slack listeners need, passed in once at wiring time (no singletons). */
 export interface SlackListenerDeps {

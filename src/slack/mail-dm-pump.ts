@@ -4,9 +4,9 @@ import { inbox } from '../rig/mail.js';
 import type { Rig } from '../rig/rig.js';
 import type { MailMessage } from '../town/types.js';
 import type { IdentityResolver } from './permissions.js';
-import type { RigProvider } from './rig-provider.js';
+import type { RigProvider } from '../rig/rig-provider.js';
 import { serialRunner, type SerialRunner } from './serial-runner.js';
-import { silentLogger, type StructuredLogger } from './structured-logger.js';
+import { silentLogger, type StructuredLogger } from '../structured-logger.js';
 
 /** The ledger doc (kind `meta`) holding which mail has been sent on as DMs. */
 export const MAIL_DM_CURSOR_DOC = 'slack-mail-dm';

@@ -1,15 +1,11 @@
 import { z } from 'zod';
+import { AGENT_NAME, BEAD_ID, CONVOY_ID, REPO } from '../town/ids.js';
 
 /**
  * `/gt` slash-command grammar. Slash-command text is untrusted input typed by a person, so
  * it is tokenised here and every id is validated before anything reaches a service.
  */
 
-export const BEAD_ID = /^gt-[0-9a-z]{4,}$/;
-export const CONVOY_ID = /^cv-[0-9a-z]+$/;
-export const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-/** Agent names (polecats, `mayor`) and GitHub logins share this shape. */
-export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/;
 
 const MAX_TEXT = 4000;
 const MAX_LIMIT = 50;

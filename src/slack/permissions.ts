@@ -1,31 +1,12 @@
 import type { webApi } from '@slack/bolt';
 import { GastownError } from '../errors.js';
+import type { PermissionChecker } from '../town/permissions.js';
 
 /**
  * Who may do what from Slack. A Slack user acts as a GitHub login, and that login's
  * permission on the target repository decides (DESIGN: only people with write access can
  * start work, approve, stop or sling).
  */
-
-export const REPO_PERMISSIONS = ['admin', 'maintain', 'write', 'triage', 'read', 'none'] as const;
-export type RepoPermission = (typeof REPO_PERMISSIONS)[number];
-
-/** Implemented over the forge (GitHub: `repos.getCollaboratorPermissionLevel` + role_name). */
-export type PermissionChecker = (login: string, repo: string) => Promise<RepoPermission>;
-
-const WRITE_OR_ABOVE: ReadonlySet<RepoPermission> = new Set(['admin', 'maintain', 'write']);
-
-/** Throws `gastown_forbidden` naming the action, the repository and what the login has. */
-export async function requireWrite(check: PermissionChecker, login: string, repo: string, action: string): Promise<void> {
-  const level = await check(login, repo);
-  if (WRITE_OR_ABOVE.has(level)) return;
-  const has = level === 'none' ? 'no access' : `only ${level} access`;
-  throw new GastownError(
-    'gastown_forbidden',
-    `Only people with write access to ${repo} can ${action}; ${login} has ${has}.`,
-    { login, repo, permission: level, action },
-  );
-}
 
 export interface IdentityResolver {
   /** The GitHub login a Slack user acts as, or null when the user is not linked. */

@@ -15,7 +15,8 @@ import {
   VIEW_REPLY_MAIL,
 } from './blocks.js';
 import type { SlackListenerDeps } from './listener-deps.js';
-import { AGENT_NAME, BEAD_ID, CONVOY_ID, parseGtCommand, usageText } from './parse-command.js';
+import { AGENT_NAME, BEAD_ID, CONVOY_ID } from '../town/ids.js';
+import { parseGtCommand, usageText } from './parse-command.js';
 import { type GtReply, runGtCommand } from './run-gt-command.js';
 import { withErrorReply } from './with-error-reply.js';
 
@@ -74,43 +75,34 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
     });
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_APPROVE_PLAN, async ({ ack, body, action, respond }) => {
-    await ack();
-    const fields = { action: ACTION_APPROVE_PLAN, slackUser: body.user.id };
-    await withErrorReply(logger, fields, responder(respond), async () => {
-      const convoyId = idFrom(action.value, CONVOY_ID, 'convoy');
-      const { login } = await authorizeChange(deps, body.user.id, { convoy: convoyId }, `approve ${convoyId}`);
-      await services.approve(convoyId, login);
-      await responder(respond)({ response_type: 'in_channel', text: `Plan \`${convoyId}\` approved by ${escapeMrkdwn(login)}.` });
-      logger.info({ ...fields, convoy: convoyId }, 'slack action handled');
-    });
-  });
-
-  app.action<BlockAction<ButtonAction>>(ACTION_STOP_CONVOY, async ({ ack, body, action, respond }) => {
-    await ack();
-    const fields = { action: ACTION_STOP_CONVOY, slackUser: body.user.id };
-    await withErrorReply(logger, fields, responder(respond), async () => {
-      const convoyId = idFrom(action.value, CONVOY_ID, 'convoy');
-      const { login } = await authorizeChange(deps, body.user.id, { convoy: convoyId }, `stop ${convoyId}`);
-      await services.stop(convoyId, login);
-      await responder(respond)({ response_type: 'in_channel', text: `Convoy \`${convoyId}\` stopped by ${escapeMrkdwn(login)}.` });
-      logger.info({ ...fields, convoy: convoyId }, 'slack action handled');
-    });
-  });
-
-  app.action<BlockAction<ButtonAction>>(ACTION_RESLING_BEAD, async ({ ack, body, action, respond }) => {
-    await ack();
-    const fields = { action: ACTION_RESLING_BEAD, slackUser: body.user.id };
-    await withErrorReply(logger, fields, responder(respond), async () => {
-      const beadId = idFrom(action.value, BEAD_ID, 'bead');
-      const { login } = await authorizeChange(deps, body.user.id, { bead: beadId }, `re-sling ${beadId}`);
-      const r = await services.resling(beadId, login);
-      await responder(respond)({
-        response_type: 'in_channel',
-        text: `\`${r.bead}\` re-slung to *${escapeMrkdwn(r.polecat)}* by ${escapeMrkdwn(login)}.`,
+  /**
+   * A button that changes something: ack at once, read the id the button carries, check
+   * that the person may make the change, do it, and say in the channel what was done.
+   */
+  function changeButton(actionId: string, verb: string, pattern: RegExp, kind: 'bead' | 'convoy', run: (id: string, login: string) => Promise<string>): void {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const fields = { action: actionId, slackUser: body.user.id };
+      await withErrorReply(logger, fields, responder(respond), async () => {
+        const id = idFrom(action.value, pattern, kind);
+        const { login } = await authorizeChange(deps, body.user.id, kind === 'bead' ? { bead: id } : { convoy: id }, `${verb} ${id}`);
+        await responder(respond)({ response_type: 'in_channel', text: await run(id, login) });
+        logger.info({ ...fields, [kind]: id }, 'slack action handled');
       });
-      logger.info({ ...fields, bead: beadId }, 'slack action handled');
     });
+  }
+
+  changeButton(ACTION_APPROVE_PLAN, 'approve', CONVOY_ID, 'convoy', async (convoyId, login) => {
+    await services.approve(convoyId, login);
+    return `Plan \`${convoyId}\` approved by ${escapeMrkdwn(login)}.`;
+  });
+  changeButton(ACTION_STOP_CONVOY, 'stop', CONVOY_ID, 'convoy', async (convoyId, login) => {
+    await services.stop(convoyId, login);
+    return `Convoy \`${convoyId}\` stopped by ${escapeMrkdwn(login)}.`;
+  });
+  changeButton(ACTION_RESLING_BEAD, 're-sling', BEAD_ID, 'bead', async (beadId, login) => {
+    const r = await services.resling(beadId, login);
+    return `\`${r.bead}\` re-slung to *${escapeMrkdwn(r.polecat)}* by ${escapeMrkdwn(login)}.`;
   });
 
   // Reply opens a modal at once (trigger ids expire in three seconds); the permission

@@ -1,23 +1,13 @@
-import { getConvoy } from '../rig/convoys.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { GastownError, isGastownError } from '../errors.js';
-import type { DocKind } from '../ledger/ledger.js';
-import { getBead, readyList, reopenBead } from '../rig/beads.js';
-import { stopConvoy } from '../rig/convoy-control.js';
-import { convoyStatus } from '../rig/convoys.js';
-import { readFeed, readTrail } from '../rig/feed.js';
-import { inbox, nudge, sendMail } from '../rig/mail.js';
-import { approveConvoy, findConvoyBySource } from '../rig/record-plan.js';
-import { slingGoal } from '../rig/sling-goal.js';
-import { sling, unsling } from '../rig/sling.js';
-import { rigStatus } from '../rig/status.js';
-import { dispatchReady } from '../rig/work.js';
-import { githubSourceKey } from '../rig/github-keys.js';
-import type { Bead, Convoy, MailMessage } from '../town/types.js';
+import { goalPlanner } from '../mayor/goal-planner.js';
+import type { RigProvider } from '../rig/rig-provider.js';
 import type { Rig } from '../rig/rig.js';
-import type { RigProvider } from './rig-provider.js';
+import type { TownDocKind } from '../rig/town-kinds.js';
+import { townService, type SlingResult, type TownService } from '../rig/town-service.js';
+import type { Convoy, MailMessage } from '../town/types.js';
+import type { RepoTarget, SlackServices, SlingView, StatusView, TrailEntry } from './services.js';
 import { workLimiter } from './work-limiter.js';
-import type { RepoTarget, SlackServices, SlingResult, StatusView, TrailEntry } from './services.js';
 
 export interface RigSlackServicesOptions {
   /** Called after every successful write (nudges the feed and DM pumps). */
@@ -91,13 +81,15 @@ function singleFlight(): { run<T>(key: string, fn: () => Promise<T>): Promise<T>
 
 function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): SlackServices {
   const sleep = opts.sleep ?? defaultSleep;
+  /** The town service over the repository's rig: the same operations the CLI and GitHub call. */
+  const withTown = <T>(repo: string | null, fn: (town: TownService) => Promise<T>): Promise<T> => provider.withRig(repo, (rig) => fn(townService(rig)));
   const wrote = <T>(value: T): T => {
     opts.onWrite?.();
     return value;
   };
 
   /** The repository whose ledger holds `kind/id`, or undefined when none does. */
-  async function locate(kind: DocKind, id: string): Promise<string | null | undefined> {
+  async function locate(kind: TownDocKind, id: string): Promise<string | null | undefined> {
     for (const repo of await provider.repos()) {
       if (await provider.withRig(repo, async (rig) => (await rig.ledger.get(kind, id)) !== null)) return repo;
     }
@@ -120,14 +112,14 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
     return provider.defaultRepo;
   }
 
-  function slingResult(bead: Bead, polecat: string): SlingResult {
-    return { bead: bead.id, polecat, url: bead.issue?.url ?? null };
+  function slingView(r: SlingResult): SlingView {
+    return { bead: r.bead.id, polecat: r.polecat, url: r.bead.issue?.url ?? null };
   }
 
-  async function waitForGithubConvoy(repo: string, issue: { number: number; url: string }): Promise<Convoy> {
+  async function waitForForgeConvoy(repo: string, issue: { number: number; url: string; sourceKey: string }): Promise<Convoy> {
     const until = Date.now() + (opts.goalWaitMs ?? 90_000);
     for (;;) {
-      const found = await provider.withRig(repo, (rig) => findConvoyBySource(rig, githubSourceKey(repo, issue.number)));
+      const found = await withTown(repo, (town) => town.convoyFor(issue.sourceKey));
       if (found) return found.convoy;
       if (Date.now() >= until) {
         throw new GastownError(
@@ -142,8 +134,8 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
 
   return {
     async status(repo) {
-      return provider.withRig(repo ?? null, async (rig): Promise<StatusView> => {
-        const s = await rigStatus(rig);
+      return withTown(repo ?? null, async (town): Promise<StatusView> => {
+        const s = await town.status();
         const { total: _total, ready: _ready, ...beads } = s.beads;
         return {
           repo: repo ?? provider.defaultRepo,
@@ -168,19 +160,20 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
 
     async convoy(id) {
       const repo = await locateOrThrow('convoys', id);
-      return provider.withRig(repo, async (rig) => {
-        const view = await convoyStatus(rig, id);
+      return withTown(repo, async (town) => {
+        const view = await town.convoy(id);
+        if (!view) throw new GastownError('gastown_not_found', `No convoy ${id}.`, { id });
         return { convoy: view.convoy, beads: view.beads, url: view.convoy.source?.issue?.url ?? null };
       });
     },
 
-    ready: () => provider.withRig(null, (rig) => readyList(rig)),
+    ready: () => withTown(null, (town) => town.ready()),
 
-    feed: (limit) => provider.withRig(null, async (rig) => (await readFeed(rig)).slice(-limit)),
+    feed: (limit) => withTown(null, (town) => town.feed(limit)),
 
     trail: (limit) =>
-      provider.withRig(null, async (rig) =>
-        (await readTrail(rig, { limit }))
+      withTown(null, async (town) =>
+        (await town.trail(limit))
           .map(
             (t): TrailEntry => ({
               at: t.at,
@@ -196,52 +189,53 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
 
     async sling(beadId, polecat, actor) {
       const repo = await locateOrThrow('beads', beadId);
-      const r = await provider.withRig(repo, (rig) => sling(rig.withActor(actor), beadId, polecat));
-      return wrote(slingResult(r.bead, r.polecat));
+      return wrote(slingView(await withTown(repo, (town) => town.sling(beadId, polecat, actor))));
     },
 
     async slingGoal(goal, repo, actor) {
-      if (provider.openGoalIssue) {
-        const issue = await provider.openGoalIssue(repo, goal, actor);
+      if (provider.issueFlow) {
+        const issue = await provider.issueFlow.openGoalIssue(repo, goal, actor);
         opts.onWrite?.();
-        return waitForGithubConvoy(repo, issue);
+        return waitForForgeConvoy(repo, issue);
       }
-      const recorded = await provider.withRig(repo, (rig) => slingGoal(rig.withActor(actor), { goal, model: opts.model ?? null }));
-      if (recorded.convoy.status === 'active' && provider.kind === 'local') await provider.withRig(repo, (rig) => dispatchReady(rig.withActor('mayor')));
+      const recorded = await withTown(repo, (town) => town.planGoal({ goal, plan: goalPlanner({ model: opts.model ?? null }) }, actor));
+      if (recorded.convoy.status === 'active') await withTown(repo, (town) => town.dispatchReady('mayor'));
       return wrote(recorded.convoy);
     },
 
     async approve(convoyId, actor) {
       const repo = await locateOrThrow('convoys', convoyId);
-      if (provider.kind === 'github' && provider.requestOnIssue && repo) {
-        // On GitHub the plan's child issues are made by the GitHub flow: ask it, as this
+      if (provider.issueFlow && repo) {
+        // With a forge flow the plan's child issues are made by that flow: ask it, as this
         // person, with a `/gt approve` on the parent issue (also the audit trail there).
-        const current = await provider.withRig(repo, (rig) => getConvoy(rig, convoyId));
-        const parent = current.source?.kind === 'github' ? current.source.issue?.number : undefined;
-        if (!current.approved && parent !== undefined) {
-          await provider.requestOnIssue(repo, parent, '/gt approve', actor);
-          return current;
+        const current = await withTown(repo, (town) => town.convoy(convoyId));
+        if (!current) throw new GastownError('gastown_not_found', `No convoy ${convoyId}.`, { id: convoyId });
+        const parent = current.convoy.source?.kind === 'github' ? current.convoy.source.issue?.number : undefined;
+        if (!current.convoy.approved && parent !== undefined) {
+          await provider.issueFlow.requestOnIssue(repo, parent, '/gt approve', actor);
+          return current.convoy;
         }
       }
-      const convoy = await provider.withRig(repo, async (rig) => {
-        const approved = await approveConvoy(rig.withActor(actor), convoyId, actor);
-        // Locally the app dispatches; on GitHub dispatch waits for the child issues (the GitHub flow).
-        if (provider.kind === 'local') await dispatchReady(rig.withActor('mayor'));
-        return approved;
+      const approved = await withTown(repo, async (town) => {
+        const recorded = await town.approve(convoyId, actor);
+        // Without a forge flow this process dispatches; with one, dispatch waits for the child
+        // issues the flow makes.
+        if (!provider.issueFlow) await town.dispatchReady('mayor');
+        return recorded.convoy;
       });
-      return wrote(convoy);
+      return wrote(approved);
     },
 
     async stop(convoyId, actor) {
       const repo = await locateOrThrow('convoys', convoyId);
-      const { convoy } = await provider.withRig(repo, (rig) => stopConvoy(rig.withActor(actor), convoyId));
+      const { convoy } = await withTown(repo, (town) => town.stop(convoyId, actor));
       return wrote(convoy);
     },
 
     async inbox(agent) {
       const all: MailMessage[] = [];
       for (const repo of await provider.repos()) {
-        const items = await provider.withRig(repo, (rig) => inbox(rig, agent));
+        const items = await withTown(repo, (town) => town.inbox(agent));
         all.push(...items.map(({ read: _read, ...m }) => m));
       }
       return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -249,29 +243,17 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
 
     async sendMail(from, to, text) {
       const repo = await agentRepo(to);
-      const m = await provider.withRig(repo, (rig) => sendMail(rig.withActor(from), { from, to, subject: subjectOf(text), body: text }));
-      return wrote(m);
+      return wrote(await withTown(repo, (town) => town.sendMail(from, to, subjectOf(text), text)));
     },
 
     async nudge(from, polecat, text) {
       const repo = await agentRepo(polecat);
-      const m = await provider.withRig(repo, (rig) => nudge(rig.withActor(from), polecat, text, from));
-      return wrote(m);
+      return wrote(await withTown(repo, (town) => town.nudge(from, polecat, text)));
     },
 
     async resling(beadId, actor) {
       const repo = await locateOrThrow('beads', beadId);
-      const r = await provider.withRig(repo, async (rig) => {
-        const as = rig.withActor(actor);
-        const bead = await getBead(as, beadId);
-        if (bead.status === 'hooked' || bead.status === 'in_progress') await unsling(as, beadId, `re-slung from Slack by ${actor}`);
-        else if (bead.status === 'failed') await reopenBead(as, beadId);
-        else if (bead.status !== 'open') {
-          throw new GastownError('gastown_illegal_transition', `Bead ${beadId} is ${bead.status}; only open, hooked, in-progress or failed beads can be re-slung.`);
-        }
-        return sling(as, beadId);
-      });
-      return wrote(slingResult(r.bead, r.polecat));
+      return wrote(slingView(await withTown(repo, (town) => town.resling(beadId, actor, `re-slung from Slack by ${actor}`))));
     },
 
     async repoOf(target: RepoTarget) {

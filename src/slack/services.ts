@@ -19,7 +19,7 @@ export interface SlackServices {
   /** Recent history, newest last. */
   trail(limit: number): Promise<TrailEntry[]>;
   /** Slings a bead to `polecat`, or to a free polecat from the name pool when undefined. */
-  sling(bead: string, polecat: string | undefined, actor: string): Promise<SlingResult>;
+  sling(bead: string, polecat: string | undefined, actor: string): Promise<SlingView>;
   /** Asks the Mayor to plan `goal` in `repo`; resolves once the convoy is recorded. */
   slingGoal(goal: string, repo: string, actor: string): Promise<Convoy>;
   approve(convoyId: string, actor: string): Promise<Convoy>;
@@ -28,7 +28,7 @@ export interface SlackServices {
   sendMail(from: string, to: string, text: string): Promise<MailMessage>;
   nudge(from: string, polecat: string, text: string): Promise<MailMessage>;
   /** Takes a bead back from its polecat (if any) and slings it again. */
-  resling(bead: string, actor: string): Promise<SlingResult>;
+  resling(bead: string, actor: string): Promise<SlingView>;
   /**
    * The `owner/repo` a bead, convoy or agent belongs to, for permission checks;
    * null when the thing is unknown or belongs to no repository (local mode).
@@ -81,7 +81,8 @@ export interface TrailEntry {
   url: string | null;
 }
 
-export interface SlingResult {
+/** A sling as Slack shows it. */
+export interface SlingView {
   bead: string;
   polecat: string;
   /** Link to the bead's issue, when mirrored. */

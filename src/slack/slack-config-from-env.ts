@@ -1,6 +1,6 @@
 import { GastownError } from '../errors.js';
 import type { SlackAppConfig } from './create-slack-app.js';
-import { AGENT_NAME, REPO } from './parse-command.js';
+import { GITHUB_LOGIN, REPO } from '../town/ids.js';
 
 /** Everything Slack-related the process reads from its environment, read in this one place. */
 export interface SlackConfig extends SlackAppConfig {
@@ -24,7 +24,7 @@ function pairs(name: string, raw: string | undefined, keyOk: (k: string) => bool
     const at = item.lastIndexOf(':');
     const key = item.slice(0, at).trim();
     const login = item.slice(at + 1).trim();
-    if (at <= 0 || !keyOk(key) || !AGENT_NAME.test(login)) {
+    if (at <= 0 || !keyOk(key) || !GITHUB_LOGIN.test(login)) {
       throw new GastownError('gastown_config', `${name}: "${item}" is not key:github-login`);
     }
     out[key] = login;

@@ -1,6 +1,6 @@
 import { isGastownError } from '../errors.js';
 import type { GtReply } from './run-gt-command.js';
-import type { StructuredLogger } from './structured-logger.js';
+import type { StructuredLogger } from '../structured-logger.js';
 
 const MAX_MESSAGE = 500;
 

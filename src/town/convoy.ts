@@ -46,8 +46,6 @@ export function newConvoy(input: NewConvoyInput, id: string, at: string): Convoy
     source: input.source ?? null,
     planner: v.planner,
     usage: input.usage ?? null,
-    statusCommentId: null,
-    slackThreadTs: null,
     createdAt: at,
     updatedAt: at,
     landedAt: null,

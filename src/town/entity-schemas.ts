@@ -56,8 +56,10 @@ const convoy = z.looseObject({
   usage: z.nullable(
     z.looseObject({ inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheWriteTokens: z.number(), costUsd: z.number() }),
   ),
-  statusCommentId: z.nullable(z.number()),
-  slackThreadTs: nullableStr,
+  marks: z.optional(z.record(z.string(), z.union([z.string(), z.number()]))),
+  // Written by older versions; read by the surfaces that own them (see Convoy.marks).
+  statusCommentId: z.optional(z.nullable(z.number())),
+  slackThreadTs: z.optional(nullableStr),
   createdAt: str,
   updatedAt: str,
   landedAt: nullableStr,

@@ -39,10 +39,95 @@ export function shortId(prefix: string, seed: string, taken: (id: string) => boo
   throw new Error('unreachable: base36Stream is infinite');
 }
 
+/**
+ * Every identifier the town writes or parses, in one place: ids, names, branch names, hidden
+ * markers, commit trailers and run titles. Patterns are anchored; parsers return null for
+ * anything else. Shell copies (the git hooks in hooks/, the workflow template) say so.
+ */
+
+/** `gt-` and at least 4 base36 characters, as `shortId` makes them. */
+export const BEAD_ID = /^gt-[0-9a-z]{4,}$/;
+export const CONVOY_ID = /^cv-[0-9a-z]{4,}$/;
+/** `owner/repo` as GitHub allows them. */
+export const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+
+/** Agent names (polecats, `mayor`): letters, digits, `.`, `_`, `-`; at most 64. */
+export const AGENT_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+/** GitHub logins (people a Slack user acts as). */
+export const GITHUB_LOGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/;
+
+/** Anything shaped like a bead id, valid or not: a typo must fail as "no bead", not become a goal. */
+export function looksLikeBeadId(s: string): boolean {
+  return /^gt-[0-9a-z]+$/.test(s);
+}
+
 export function isBeadId(s: string): boolean {
-  return /^gt-[0-9a-z]{4,}$/.test(s);
+  return BEAD_ID.test(s);
 }
 
 export function isConvoyId(s: string): boolean {
-  return /^cv-[0-9a-z]{4,}$/.test(s);
+  return CONVOY_ID.test(s);
+}
+
+/** Throws `gastown_bad_input` unless `id` is a bead id; returns it. */
+export function checkBeadId(id: string): string {
+  if (!isBeadId(id)) throw new GastownError('gastown_bad_input', `not a bead id: ${JSON.stringify(id)} (bead ids look like gt-1a2b)`);
+  return id;
+}
+
+const BEAD = '(gt-[0-9a-z]{4,})';
+
+/** The branch a polecat works a bead on. */
+export function polecatBranch(polecat: string, beadId: string): string {
+  return `polecat/${polecat}/${beadId}`;
+}
+
+const POLECAT_BRANCH = new RegExp(`^polecat/([A-Za-z0-9._-]+)/${BEAD}$`);
+
+/** `polecat/<name>/<bead>` → its parts, or null. */
+export function parsePolecatBranch(branch: string): { polecat: string; bead: string } | null {
+  const m = POLECAT_BRANCH.exec(branch);
+  return m ? { polecat: m[1]!, bead: m[2]! } : null;
+}
+
+/** The commit trailer the commit-msg hook adds (hooks/commit-msg writes the same). */
+export const BEAD_TRAILER = 'Gastown-Bead';
+const TRAILER = new RegExp(`^${BEAD_TRAILER}:\\s*${BEAD}\\s*$`, 'im');
+
+export function parseBeadTrailer(text: string | null | undefined): string | null {
+  return TRAILER.exec(text ?? '')?.[1] ?? null;
+}
+
+/** The hidden marker that identifies a bead's issue or pull request. */
+export function beadMarker(beadId: string): string {
+  return `<!-- gastown:bead ${beadId} -->`;
+}
+
+/** The hidden marker that identifies a convoy's status comment. */
+export function convoyMarker(convoyId: string): string {
+  return `<!-- gastown:convoy ${convoyId} -->`;
+}
+
+const BEAD_MARKER = /<!-- gastown:bead ([A-Za-z0-9._-]+) -->/;
+
+/** The bead a body's hidden marker names (not checked as a bead id: callers decide), or null. */
+export function parseBeadMarker(body: string | null | undefined): string | null {
+  return BEAD_MARKER.exec(body ?? '')?.[1] ?? null;
+}
+
+/** The first gastown marker in a body, or null. */
+export function findMarker(body: string | null | undefined): string | null {
+  const match = /<!-- gastown:[a-z]+ [A-Za-z0-9._#-]+ -->/.exec(body ?? '');
+  return match ? match[0] : null;
+}
+
+/** The polecat workflow's run name (its `run-name:` in templates/gastown-polecat.yml). */
+export function polecatRunTitle(beadId: string): string {
+  return `gastown-polecat ${beadId}`;
+}
+
+const RUN_TITLE = new RegExp(`^gastown-polecat ${BEAD}$`);
+
+export function parsePolecatRunTitle(title: unknown): string | null {
+  return typeof title === 'string' ? (RUN_TITLE.exec(title)?.[1] ?? null) : null;
 }

@@ -1,5 +1,5 @@
 import { z } from './zod.js';
-import { AGENT_NAME_PATTERN } from './names.js';
+import { AGENT_NAME } from './ids.js';
 import { parseInput } from './parse-input.js';
 import type { MailKind, MailMessage, MailReadMark } from './types.js';
 
@@ -14,7 +14,7 @@ export interface NewMailInput {
 }
 
 const agentName = (field: string) =>
-  z.string().check(z.regex(AGENT_NAME_PATTERN, `${field} must be an agent name (letters, digits, ".", "_", "-"; at most 64)`));
+  z.string().check(z.regex(AGENT_NAME, `${field} must be an agent name (letters, digits, ".", "_", "-"; at most 64)`));
 
 const mailSchema = z.object({
   from: agentName('from'),

@@ -1,6 +1,7 @@
 import { z } from './zod.js';
 import { parseInput } from './parse-input.js';
 import type { Agent, AgentRole, Hook } from './types.js';
+import { AGENT_NAME } from './ids.js';
 
 /**
  * Polecat names: short, lowercase, memorable in a feed, safe in branch names and emails. No
@@ -14,8 +15,6 @@ export const POLECAT_NAMES: readonly string[] = [
   'gutgash', 'jabassa', 'mary', 'rizzdale', 'hungry', 'toecutter', 'goose', 'nightrider', 'bubba',
   'fifi', 'johnny', 'gigahorse',
 ];
-
-export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 /**
  * The polecat to sling the next bead to. Persistent identities come first, so history
@@ -48,7 +47,7 @@ export function pickPolecat(
 }
 
 const agentSchema = z.object({
-  name: z.string().check(z.regex(AGENT_NAME_PATTERN, 'agent name must be letters, digits, ".", "_" or "-" (at most 64)')),
+  name: z.string().check(z.regex(AGENT_NAME, 'agent name must be letters, digits, ".", "_" or "-" (at most 64)')),
   role: z.enum(['polecat', 'mayor', 'deacon', 'refinery', 'person']),
   email: z.string().check(z.regex(/^[^\s@]+@[^\s@]+$/, 'email must look like name@domain')),
 });

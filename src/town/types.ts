@@ -81,10 +81,13 @@ export interface Convoy {
   source: ConvoySource | null;
   planner: 'model' | 'checklist' | 'manual';
   usage: ModelUsage | null;
-  /** Id of the status comment on the parent issue, once written. */
-  statusCommentId: number | null;
-  /** Slack thread timestamp of this convoy's feed thread. */
-  slackThreadTs: string | null;
+  /**
+   * Records surfaces keep on the convoy (GitHub's status comment id, Slack's thread), each
+   * under a key its surface owns (`github.statusComment`, `slack.thread`); the town reads none.
+   * Convoys written before this held `statusCommentId` and `slackThreadTs` fields, which those
+   * surfaces still read.
+   */
+  marks?: Record<string, string | number>;
   createdAt: string;
   updatedAt: string;
   landedAt: string | null;

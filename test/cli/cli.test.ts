@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -190,6 +191,30 @@ describe('convoys, sling and hooks', () => {
   });
 });
 
+describe('gt convoy approve and stop: the operations GitHub and Slack call', () => {
+  test('a plan waits for approval; approve slings its ready bead; stop takes work back; a non-convoy is refused', async () => {
+    expect((await gt(dir, ['init', '--approval', 'required'])).code).toBe(0);
+    expect((await gt(dir, ['init', '--approval', 'maybe'])).stderr).toMatch(/--approval must be required or off/);
+    writeFileSync(join(dir, 'goal.md'), '# Two things\n- [ ] First\n- [ ] Second\n');
+    const planned = await gt(dir, ['sling', '--goal-file', 'goal.md', '--json']);
+    const convoy = planned.json<{ convoy: Convoy }>().convoy;
+    expect(convoy.status).toBe('awaiting_approval');
+
+    const approved = await gt(dir, ['convoy', 'approve', convoy.id, '--json']);
+    expect(approved.stderr).toBe('');
+    const a = approved.json<{ convoy: Convoy; slung: { bead: Bead; polecat: string }[] }>();
+    expect(a.convoy).toMatchObject({ status: 'active', approved: true });
+    expect(a.slung.length).toBeGreaterThan(0);
+    // Approving twice changes nothing.
+    expect((await gt(dir, ['convoy', 'approve', convoy.id, '--json'])).json<{ slung: unknown[] }>().slung).toEqual([]);
+
+    const stopped = (await gt(dir, ['convoy', 'stop', convoy.id, '--json'])).json<{ convoy: Convoy; unslung: string[] }>();
+    expect(stopped.convoy.status).toBe('stopped');
+    expect(stopped.unslung.sort()).toEqual(a.slung.map((s) => s.bead.id).sort());
+    expect((await gt(dir, ['convoy', 'stop', 'cv-nope'])).stderr).toMatch(/^gt: .*cv-nope/);
+  });
+});
+
 describe('mail, nudges, feed, trail, status', () => {
   test('mail round trip with read marks; nudges land in the same inbox', async () => {
     const sent = (await gt(dir, ['mail', 'send', 'nux', '--subject', 'Hello', '--body', 'Please look at gt-1', '--json'])).json<{ id: string }>();
@@ -250,7 +275,7 @@ describe('gt sync and gt doctor', () => {
     expect(git(one, ['rev-parse', `refs/gastown/beads/${bead.id}`])).toBe(git(two, ['rev-parse', `refs/gastown/beads/${bead.id}`]));
     const doctor = await gt(one, ['doctor', '--json']);
     expect(doctor.code).toBe(0);
-    expect(doctor.json<{ name: string; ok: boolean }[]>().map((c) => c.name)).toEqual(['git version', 'ledger refs', 'ledger entities', 'dependents index', 'stale locks', 'remote', 'default branch', 'ledger prefix']);
+    expect(doctor.json<{ name: string; ok: boolean }[]>().map((c) => c.name)).toEqual(['git version', 'ledger refs', 'ledger entities', 'dependents index', 'stale locks', 'remote', 'default branch', 'ledger prefix', 'agent sandbox']);
     root.cleanup();
   });
 });

@@ -32,7 +32,7 @@ async function goodTown(): Promise<{ a: Bead; b: Bead }> {
   return { a, b };
 }
 
-const BAD_REF = 'refs/gastown/beads/gt-bad';
+const BAD_REF = 'refs/gastown/beads/gt-bad0';
 
 describe.each([
   ['bad JSON in the tree and none in the message', BAD_BEADS.badJson, 'bead.json is not valid JSON'],
@@ -74,7 +74,7 @@ describe.each([
     await goodTown();
     writeRawEntity(dir, BAD_REF, make());
 
-    const show = await gt(dir, ['bead', 'show', 'gt-bad']);
+    const show = await gt(dir, ['bead', 'show', 'gt-bad0']);
     const doctor = await gt(dir, ['doctor', '--json']);
 
     expect(show.code).toBe(1);

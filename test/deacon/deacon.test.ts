@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { deaconPass } from '../../src/deacon/deacon-pass.js';
+import { deaconPass } from '../../src/rig/deacon-pass.js';
 import { getBead } from '../../src/rig/beads.js';
 import { readFeed } from '../../src/rig/feed.js';
 import { inbox } from '../../src/rig/mail.js';

@@ -1,7 +1,8 @@
 /**
  * The GitHub loop when GitHub misbehaves or people change their minds, on the double with
  * the real app: a redelivered webhook, GitHub failing in the middle of materialising (5xx,
- * then a secondary rate limit), and a pull request closed without merging.
+ * an answer lost after the write, a secondary rate limit), and a pull request closed
+ * without merging.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GOAL_BODY, GOAL_TITLE, MAINTAINER, beadOfPull, buildForTown, startGithubTown, type GithubTown } from './github-town.js';
@@ -27,11 +28,13 @@ async function firstWave(double: GitHubDouble): Promise<void> {
   await double.quiet();
 }
 
+/** What the app has written on GitHub so far (issues, sub-issue links and edges as GitHub holds them). */
 function writes(double: GitHubDouble) {
+  const issues = [...double.state.issues.values()].filter((i) => !double.state.pulls.has(i.number));
   return {
-    issues: double.requests.filter((r) => r.method === 'POST' && /\/issues$/.test(r.path) && r.status === 201).length,
-    subIssues: double.requests.filter((r) => r.method === 'POST' && /\/sub_issues$/.test(r.path) && r.status === 201).length,
-    edges: double.requests.filter((r) => r.method === 'POST' && /\/blocked_by$/.test(r.path) && r.status === 201).length,
+    issues: issues.filter((i) => i.user.login === 'gastown[bot]').length,
+    subIssues: issues.reduce((n, i) => n + i.subIssues.length, 0),
+    edges: issues.reduce((n, i) => n + i.blockedBy.length, 0),
     dispatches: double.requests.filter((r) => r.method === 'POST' && /\/dispatches$/.test(r.path) && r.status === 204).length,
     comments: [...double.state.comments.values()].length,
     runs: double.state.runs.size,
@@ -86,30 +89,37 @@ describe('the GitHub loop when things go wrong', () => {
     });
   }, 400_000);
 
-  it('GitHub failing in the middle of materialising (5xx): one failure report; the retry by label resumes without duplicates and waits out a secondary rate limit', async () => {
+  it('GitHub failing in the middle of materialising (5xx): one failure report; the retry by label resumes without duplicates, after an answer lost and a secondary rate limit', async () => {
     town = await startGithubTown();
     const { double } = town;
     await dumpOnFailure(async () => {
-      // The third child issue cannot be created: GitHub answers 502 to it and to the app's three retries.
-      double.fault({ method: 'POST', path: /\/issues$/, status: 502, after: 2, times: 4 });
+      // The child issues cannot be created: GitHub answers 502 to every attempt (the app makes
+      // a few, listing the sub-issues again before each, since a 5xx may follow the write).
+      double.fault({ method: 'POST', path: /^\/api\/graphql$/, graphql: /createIssue\(/, status: 502, times: 100 });
       const goal = label(double);
       await double.until('the failure report', () => double.state.issues.get(goal)!.labels.includes('gastown:failed'), 120_000);
       await double.quiet();
+      double.clearFaults();
 
-      expect(writes(double)).toMatchObject({ issues: 2, dispatches: 0, runs: 0 });
+      expect(writes(double)).toMatchObject({ issues: 0, dispatches: 0, runs: 0 });
       const status = () => [...double.state.comments.values()].find((c) => c.issue === goal && c.body.includes('<!-- gastown:convoy '))!;
       expect(status().body).toContain('> [!CAUTION]');
       expect(status().body).toContain('HTTP 502');
 
-      // Retried by the label; GitHub now answers the next sub-issue link with a secondary
-      // rate limit, which the app waits out (`retry-after`) and retries.
-      double.fault({ method: 'POST', path: /\/sub_issues$/, status: 403, headers: { 'retry-after': '1' } });
+      // Retried by the label. GitHub now creates the issues but the answer is lost (502 after
+      // the write): the app finds them by their markers instead of creating them again. Then
+      // it answers the blocked-by edges with a secondary rate limit, which the app waits out
+      // (`retry-after`) and retries.
+      double.fault({ method: 'POST', path: /^\/api\/graphql$/, graphql: /createIssue\(/, status: 502, executed: true });
+      double.fault({ method: 'POST', path: /^\/api\/graphql$/, graphql: /addBlockedBy\(/, status: 403, headers: { 'retry-after': '1' } });
       double.removeLabel(MAINTAINER, goal, 'gastown:mayor');
       double.addLabel(MAINTAINER, goal, 'gastown:mayor');
       await double.until('the plan on GitHub', () => double.state.issues.get(goal)!.subIssues.length === 5 && double.state.runs.size === 3, 120_000);
       await double.quiet();
 
-      expect(double.requests.filter((r) => r.status === 403 && /\/sub_issues$/.test(r.path))).toHaveLength(1);
+      const graphql = (field: string) => double.requests.filter((r) => r.graphql?.fields.includes(field));
+      expect(graphql('createIssue').map((r) => r.status)).toEqual([502, 502, 502, 502]);
+      expect(graphql('addBlockedBy').map((r) => r.status)).toEqual([403, 200]);
       const children = double.state.issues.get(goal)!.subIssues.map((n) => double.state.issues.get(n)!);
       expect(new Set(children.map((c) => c.title)).size).toBe(5);
       expect([...double.state.issues.values()].filter((i) => !double.state.pulls.has(i.number) && i.body?.includes('<!-- gastown:bead '))).toHaveLength(5);

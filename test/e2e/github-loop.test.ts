@@ -3,11 +3,25 @@
  * `gastown:mayor`; the app (started as `npm start` starts it) plans it into sub-issues with
  * blocked-by edges and a status comment; polecats run as workflow runs, in parallel, and
  * open pull requests; a reviewer merges them; the next wave is dispatched; the convoy lands
- * and the parent issue is closed. GitHub is the double (test/support/github-double).
+ * and the parent issue is closed. GitHub is the double (test/support/github-double). One
+ * town for the file: the demo's 5-bead, 3-wave goal, then the issue's 6-bead, 2-wave one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO } from '../../src/cli/commands/install-workflow.js';
-import { GOAL_BODY, GOAL_TITLE, MAINTAINER, buildForTown, beadOfPull, pullsReadyToMerge, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
+import {
+  GOAL_BODY,
+  GOAL_TITLE,
+  MAINTAINER,
+  TWO_WAVE_BODY,
+  TWO_WAVE_TITLE,
+  buildForTown,
+  beadOfPull,
+  mergeUntilLanded,
+  pullsReadyToMerge,
+  remoteLedger,
+  startGithubTown,
+  type GithubTown,
+} from './github-town.js';
 
 describe('the GitHub loop on the double', () => {
   let town: GithubTown;
@@ -137,7 +151,7 @@ describe('the GitHub loop on the double', () => {
     // The ledger on the remote: one landed convoy, five closed beads with their PRs.
     const ledger = await remoteLedger(double);
     expect(ledger.convoys).toHaveLength(1);
-    expect(ledger.convoys[0]).toMatchObject({ status: 'landed', sourceKey: `github:gastown-e2e/calc#${parentIssue.number}`, statusCommentId: status.id });
+    expect(ledger.convoys[0]).toMatchObject({ status: 'landed', sourceKey: `github:gastown-e2e/calc#${parentIssue.number}`, marks: { 'github.statusComment': status.id } });
     expect(ledger.beads).toHaveLength(5);
     for (const bead of ledger.beads) expect(bead, bead.id).toMatchObject({ status: 'closed', pr: { number: expect.any(Number) } });
     expect([...double.repo.refs('refs/gastown/beads/').keys()]).toHaveLength(5);
@@ -146,5 +160,75 @@ describe('the GitHub loop on the double', () => {
     expect(double.count('POST', /\/actions\/workflows\/gastown-polecat\.yml\/dispatches$/)).toBe(5);
     expect(double.requests.filter((r) => r.status === 401 || r.status >= 500)).toEqual([]);
     expect(double.webhooks.deliveries.filter((d) => d.status !== 200 && d.status !== 202)).toEqual([]);
+  }, 600_000);
+
+  it('a 6-bead, 2-wave convoy: three runs at once, three more after their blockers merge, in at most 3 requests per bead to plan', async () => {
+    const { double } = town;
+    const from = double.requests.length;
+    const goal = double.openIssue(MAINTAINER, TWO_WAVE_TITLE, TWO_WAVE_BODY);
+    double.addLabel(MAINTAINER, goal, 'gastown:mayor');
+    let mergedAt = new Map<string, number>();
+    let planPhase: typeof double.requests = [];
+    try {
+      const dispatches = () => double.requests.slice(from).filter((r) => r.method === 'POST' && /\/dispatches$/.test(r.path) && r.status === 204);
+      await double.until('the first wave dispatched', () => dispatches().length >= 3, 120_000);
+      // The plan phase: everything the app asked of GitHub from the label to the first wave's last dispatch.
+      planPhase = double.requests.slice(from, double.requests.indexOf(dispatches()[2]!) + 1).filter((r) => r.actor === 'gastown[bot]' || r.actor === null);
+      mergedAt = await mergeUntilLanded(double, goal);
+      await double.until('the landing in the ledger', async () => (await remoteLedger(double)).convoys.some((c) => c.source?.issue?.number === goal && c.status === 'landed'));
+      await double.quiet(1000);
+    } catch (err) {
+      console.error(town.app.log().slice(-20_000));
+      throw err;
+    }
+
+    // GitHub: six sub-issues born as such, labelled, with their five edges; all closed.
+    const { state } = double;
+    const parent = state.issues.get(goal)!;
+    expect(parent).toMatchObject({ state: 'closed', stateReason: 'completed' });
+    const children = parent.subIssues.map((n) => state.issues.get(n)!);
+    expect(children.map((c) => c.title)).toEqual([
+      'Add the min operation',
+      'Add the neg operation',
+      'Add the dbl operation',
+      'Add abs on top of neg',
+      'Add quad as dbl twice',
+      'List the new operations in CHANGES.md',
+    ]);
+    const [min, neg, dbl, abs, quad, changes] = children as [typeof children[0], typeof children[0], typeof children[0], typeof children[0], typeof children[0], typeof children[0]];
+    expect(abs.blockedBy).toEqual([neg.number]);
+    expect(quad.blockedBy).toEqual([dbl.number]);
+    expect([...changes.blockedBy].sort((a, b) => a - b)).toEqual([min.number, neg.number, dbl.number]);
+    for (const child of children) expect(child, child.title).toMatchObject({ state: 'closed', parent: goal, user: { login: 'gastown[bot]' } });
+    expect(min.labels).toEqual(['gastown:bead', 'gastown:ready']);
+
+    // The plan phase in requests: one createIssue batch for the six, one addBlockedBy batch for
+    // the five edges, no REST creation or linking, and at most 3 requests per planned bead.
+    const kinds = planPhase.map((r) => (r.graphql ? `${r.graphql.type} ${[...new Set(r.graphql.fields)].join(',')}×${r.graphql.fields.length}` : `${r.method} ${r.path.replace(/\/repos\/[^/]+\/[^/]+/, '')}`));
+    expect(kinds).toContain('mutation createIssue×6');
+    expect(kinds).toContain('mutation addBlockedBy×5');
+    expect(kinds.filter((k) => /^POST \/issues(\/\d+\/(sub_issues|dependencies\/blocked_by))?$/.test(k))).toEqual([]);
+    expect(planPhase.length, kinds.join('\n')).toBeLessThanOrEqual(3 * 6);
+
+    // Runs: the first wave together; each second-wave run only after its blockers merged.
+    const beadOf = (n: number) => /<!-- gastown:bead (gt-[0-9a-z]+) -->/.exec(state.issues.get(n)!.body ?? '')![1]!;
+    const runsOf = (n: number) => [...state.runs.values()].filter((r) => r.inputs.bead === beadOf(n));
+    for (const child of children) expect(runsOf(child.number).map((r) => r.conclusion), child.title).toEqual(['success']);
+    const firstMerge = Math.min(...[min, neg, dbl].map((c) => mergedAt.get(beadOf(c.number))!));
+    for (const c of [min, neg, dbl]) expect(runsOf(c.number)[0]!.startedMs!).toBeLessThan(firstMerge);
+    expect(runsOf(abs.number)[0]!.startedMs!).toBeGreaterThanOrEqual(mergedAt.get(beadOf(neg.number))!);
+    expect(runsOf(quad.number)[0]!.startedMs!).toBeGreaterThanOrEqual(mergedAt.get(beadOf(dbl.number))!);
+    for (const c of [min, neg, dbl]) expect(runsOf(changes.number)[0]!.startedMs!).toBeGreaterThanOrEqual(mergedAt.get(beadOf(c.number))!);
+
+    // Pull requests merged, code on main, the convoy landed in the ledger with six closed beads.
+    for (const child of children) expect([...state.pulls.values()].find((p) => p.body?.startsWith(`Closes #${child.number}\n`)), child.title).toMatchObject({ merged: true });
+    for (const op of ['min', 'neg', 'dbl', 'abs', 'quad']) expect(await double.repo.readFile(`ops/${op}.sh`), op).not.toBeNull();
+    expect(await double.repo.readFile('CHANGES.md')).toContain('- added dbl');
+    const ledger = await remoteLedger(double);
+    const convoy = ledger.convoys.find((c) => c.source?.issue?.number === goal)!;
+    expect(convoy.status).toBe('landed');
+    expect(ledger.beads.filter((b) => b.convoy === convoy.id).map((b) => b.status)).toEqual(Array(6).fill('closed'));
+    const status = [...state.comments.values()].find((c) => c.issue === goal && c.body.includes('<!-- gastown:convoy '))!;
+    expect(status.body).toContain('**Status:** landed');
   }, 600_000);
 });

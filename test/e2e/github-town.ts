@@ -2,7 +2,8 @@
  * A whole GitHub town for end-to-end tests: the GitHub double holding the demo's "calc"
  * project (with `.github/gastown.yml` and the polecat workflow `gt install-workflow`
  * writes, whose pinned action runs from this checkout's action.yml), and the real app
- * started as `npm start` starts it, pointed at the double through Probot's GHE_HOST /
+ * started as `npm start` starts it (tests without Probot's write pacing, see
+ * test/support/start-unpaced-app.mjs), pointed at the double through Probot's GHE_HOST /
  * GHE_PROTOCOL, with a generated key and a webhook secret. No model: the checklist planner
  * plans and the script agent works (repository variable GASTOWN_AGENT).
  */
@@ -17,6 +18,7 @@ import { tempDir } from '../helpers/temp-repo.js';
 import { GitHubDouble } from '../support/github-double/github-double.js';
 import type { PullRecord } from '../support/github-double/github-state.js';
 import { startGastownApp, type RunningApp } from '../support/start-gastown-app.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 export const OWNER = 'gastown-e2e';
 export const REPO = 'calc';
@@ -40,6 +42,27 @@ export const ACTIONS = {
   },
 };
 
+/** A checklist task line with fenced sh steps (one fence per step) for the script agent. */
+function task(line: string, ...steps: string[][]): string {
+  return [`- [ ] ${line}`, ...steps.flatMap((step) => ['```sh', ...step, '```'].map((l) => `  ${l}`))].join('\n');
+}
+
+/**
+ * The issue's 6-bead, 2-wave shape: three operations at once (the first wave, as many as
+ * the config's concurrency), then three beads that each build on the first wave.
+ */
+export const TWO_WAVE_TITLE = 'calc: min, neg and dbl, then what builds on them';
+export const TWO_WAVE_BODY = [
+  'Three operations that need nothing else, then three beads that each need some of them.',
+  '',
+  task('Add the min operation', ['mkdir -p ops tests', `printf 'op_min() { if [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }\\n' > ops/min.sh`], [`printf 'min 3 9 3\\nmin 9 3 3\\n' > tests/min.cases`, 'sh test.sh']),
+  task('Add the neg operation', ['mkdir -p ops tests', `printf 'op_neg() { echo $(( 0 - $1 )); }\\n' > ops/neg.sh`], [`printf 'neg 5 0 -5\\nneg -2 0 2\\n' > tests/neg.cases`, 'sh test.sh']),
+  task('Add the dbl operation', ['mkdir -p ops tests', `printf 'op_dbl() { echo $(( $1 * 2 )); }\\n' > ops/dbl.sh`], [`printf 'dbl 4 0 8\\n' > tests/dbl.cases`, 'sh test.sh']),
+  task('Add abs on top of neg (after 2)', ['test -f ops/neg.sh', `printf '. "$dir/ops/neg.sh"\\nop_abs() { if [ "$1" -lt 0 ]; then op_neg "$1"; else echo "$1"; fi; }\\n' > ops/abs.sh`], [`printf 'abs -3 0 3\\nabs 4 0 4\\n' > tests/abs.cases`, 'sh test.sh']),
+  task('Add quad as dbl twice (after 3)', ['test -f ops/dbl.sh', `printf '. "$dir/ops/dbl.sh"\\nop_quad() { op_dbl "$(op_dbl "$1")"; }\\n' > ops/quad.sh`], [`printf 'quad 3 0 12\\n' > tests/quad.cases`, 'sh test.sh']),
+  task('List the new operations in CHANGES.md (after 1, 2, 3)', ['for op in min neg dbl; do test -f "ops/$op.sh"; done', `{ echo '# Changes'; echo; for op in min neg dbl; do echo "- added $op"; done; } > CHANGES.md`]),
+].join('\n');
+
 export interface GithubTown {
   double: GitHubDouble;
   app: RunningApp;
@@ -52,7 +75,16 @@ export async function buildForTown(): Promise<void> {
   await ensureBuiltCli();
 }
 
-export async function startGithubTown(opts: { config?: string; env?: Record<string, string> } = {}): Promise<GithubTown> {
+export interface TownOptions {
+  config?: string;
+  env?: Record<string, string>;
+  /** Probot's write pacing as `npm start` has it (the demo); tests leave it out (default). */
+  paced?: boolean;
+  /** Extra files on `main` (over the demo project, the config and the polecat workflow). */
+  files?: Record<string, string>;
+}
+
+export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTown> {
   const dir = tempDir('gastown-github-town');
   const keys = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -69,6 +101,7 @@ export async function startGithubTown(opts: { config?: string; env?: Record<stri
       ...SAMPLE_PROJECT,
       '.github/gastown.yml': opts.config ?? REPO_CONFIG,
       '.github/workflows/gastown-polecat.yml': renderWorkflow(),
+      ...opts.files,
     },
     webhookSecret: secret,
     appId,
@@ -93,7 +126,7 @@ export async function startGithubTown(opts: { config?: string; env?: Record<stri
       GIT_CONFIG_NOSYSTEM: '1',
       LOG_LEVEL: 'info',
       ...opts.env,
-    });
+    }, { paced: opts.paced ?? false });
   } catch (err) {
     await double.stop();
     dir.cleanup();
@@ -121,18 +154,37 @@ export function beadOfPull(pull: PullRecord): string | null {
   return /^polecat\/[^/]+\/(gt-[0-9a-z]+)$/.exec(pull.head)?.[1] ?? null;
 }
 
-/** Open polecat pull requests whose workflow run has finished (a reviewer merges those). */
+/** Open polecat pull requests whose workflow runs have all finished (a reviewer merges those). */
 export function pullsReadyToMerge(double: GitHubDouble): PullRecord[] {
   const runs = [...double.state.runs.values()];
   return [...double.state.pulls.values()].filter((p) => {
     const bead = beadOfPull(p);
-    return p.state === 'open' && bead !== null && runs.some((r) => r.inputs.bead === bead && r.status === 'completed');
+    const ofBead = runs.filter((r) => r.inputs.bead === bead);
+    return p.state === 'open' && bead !== null && ofBead.length > 0 && ofBead.every((r) => r.status === 'completed');
   });
+}
+
+/**
+ * A reviewer who merges the polecats' pull requests once no run is active (so the waves stay
+ * apart), until the goal issue is closed. Returns when each bead's pull request was merged.
+ */
+export async function mergeUntilLanded(double: GitHubDouble, goal: number, timeoutMs = 240_000): Promise<Map<string, number>> {
+  const mergedAt = new Map<string, number>();
+  const parent = () => double.state.issues.get(goal)!;
+  while (parent().state === 'open') {
+    await double.until('a pull request to merge, or the landing', () => parent().state === 'closed' || (double.runs.active === 0 && pullsReadyToMerge(double).length > 0), timeoutMs);
+    for (const pull of pullsReadyToMerge(double)) {
+      const res = await double.mergePullRequest(MAINTAINER, pull.number);
+      if (res.status !== 200) throw new Error(`merging #${pull.number} answered ${res.status}: ${JSON.stringify(res.json)}`);
+      mergedAt.set(beadOfPull(pull)!, Date.now());
+    }
+  }
+  return mergedAt;
 }
 
 /** The ledger as the repository holds it (refs/gastown/* of the bare repo), read by a Ledger of its own. */
 export async function remoteLedger(double: GitHubDouble): Promise<{ convoys: Convoy[]; beads: Bead[] }> {
-  const ledger = await Ledger.open({ repoDir: double.repo.path });
+  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: double.repo.path });
   try {
     return {
       convoys: (await ledger.list<Convoy>('convoys')).map((c) => c.value),

@@ -35,7 +35,6 @@ describe('withPullRequestNote', () => {
     await forge.dispatchWorkflow({ workflow: 'gastown-polecat.yml', ref: 'main', inputs: { bead: 'gt-1a2b' } });
 
     expect(pr).toEqual({ number: 7, id: 70, url: 'https://github.com/Codertocat/Hello-World/pull/7' });
-    expect(forge.kind).toBe('github');
     expect(body.startsWith('Closes #2\n\n> [!WARNING]\n')).toBe(true);
     expect(body).toContain("opened with the workflow's `GITHUB_TOKEN` (no scoped token from the Gas Town app: the Gas Town app refused the token exchange (HTTP 403): run 9 is over &lt;b&gt;`@ada`&lt;/b&gt;)");
     expect(body).toContain('push a commit to `polecat/nux/gt-1a2b`, or close and reopen this pull request, to run the checks.');

@@ -12,9 +12,11 @@ import { loadRepoConfigFromApi } from '../../src/forge/repo-config-from-api.js';
 import { vouchedScriptAgent, vouchForIssue } from '../../src/forge/vouched-script-agent.js';
 import type { AgentTask } from '../../src/polecat/agents/agent.js';
 import { createScriptAgent } from '../../src/polecat/agents/script-agent.js';
+import type { PolecatWorkspace } from '../../src/polecat/workspace.js';
 import { API, TestOctokit } from '../helpers/probot-test.js';
 import { recordingContext } from '../polecat/agent-context.js';
-import { initRepo, tempDir } from '../helpers/temp-repo.js';
+import { makeRig, type Rig } from '../polecat/git-fixture.js';
+import { nuxWorkspace, taskFor } from '../polecat/polecat-workspace.js';
 
 const R = '/repos/octo/calc';
 const fence = '```';
@@ -37,21 +39,26 @@ const ISSUE_BODY = [
 /** The bead as the checklist planner made it from that issue (dedented). */
 const BEAD_BODY = [`${fence}sh`, 'echo added > added.txt', fence].join('\n');
 
-let dir: { path: string; cleanup(): void };
-beforeEach(() => {
+let rig: Rig;
+let ws: PolecatWorkspace;
+beforeEach(async () => {
   nock.disableNetConnect();
-  dir = tempDir('vouched');
-  initRepo(dir.path);
+  rig = await makeRig();
+  ws = await nuxWorkspace(rig);
 });
-afterEach(() => {
+afterEach(async () => {
   nock.cleanAll();
   nock.enableNetConnect();
-  dir.cleanup();
+  await rig.cleanup();
 });
 
 function task(body: string): AgentTask {
-  return { beadId: 'gt-a1b2', title: 'Add it', body, acceptance: [], files: [], prompt: body, worktree: dir.path };
+  return taskFor(ws.path, { beadId: 'gt-a1b2', title: 'Add it', body, prompt: body });
 }
+
+/** The runner's context: the real sandbox in the polecat's workspace (no checkpoints here). */
+const context = () => recordingContext(rig, ws, { commit: false });
+const added = () => existsSync(join(ws.path, 'added.txt'));
 
 function mockIssue(scope: nock.Scope, number: number, issue: { body: string; author: [string, string]; editor?: [string, string] }): void {
   const actor = ([login, type]: [string, string]) => ({ login, __typename: type });
@@ -66,7 +73,7 @@ function mockPermission(scope: nock.Scope, login: string, permission: string): v
 
 /** The agent as forGitHubPolecat builds it, over a real Octokit: config read from the API, the bead's parent issue #1. */
 function agent(octokit = new TestOctokit({ auth: { token: 'ghs_workflow' } })) {
-  return vouchedScriptAgent(createScriptAgent({ inheritEnv: { PATH: process.env.PATH } }), {
+  return vouchedScriptAgent(createScriptAgent(), {
     enabled: () => loadRepoConfigFromApi(octokit, 'octo', 'calc').then((c) => c.agents.script),
     sources: async () => [1],
     vouch: (n) => vouchForIssue(octokit, 'octo', 'calc', n),
@@ -84,13 +91,13 @@ describe('the script agent on GitHub', () => {
   it('is off unless .github/gastown.yml turns it on: the bead fails at once, nothing runs', async () => {
     const scope = nock(API);
     mockConfig(scope, null);
-    const ctx = recordingContext(dir.path, { commit: false });
+    const ctx = await context();
 
     const result = await agent().run(task(BEAD_BODY), ctx);
 
     expect(result).toMatchObject({ ok: false, permanent: true });
     expect(result.summary).toMatch(/^the script agent is off on GitHub: .* Turn it on with `agents: \{ script: true \}` in \.github\/gastown\.yml/);
-    expect(existsSync(join(dir.path, 'added.txt'))).toBe(false);
+    expect(added()).toBe(false);
     expect(scope.pendingMocks()).toEqual([]);
   });
 
@@ -99,12 +106,12 @@ describe('the script agent on GitHub', () => {
     mockConfig(scope, 'agents:\n  script: true\n');
     mockIssue(scope, 1, { body: ISSUE_BODY, author: ['ada', 'User'] });
     mockPermission(scope, 'ada', 'write');
-    const ctx = recordingContext(dir.path, { commit: false });
+    const ctx = await context();
 
     const result = await agent().run(task(BEAD_BODY), ctx);
 
     expect(result, result.summary).toMatchObject({ ok: true });
-    expect(existsSync(join(dir.path, 'added.txt'))).toBe(true);
+    expect(added()).toBe(true);
     expect(scope.pendingMocks()).toEqual([]);
   });
 
@@ -114,7 +121,7 @@ describe('the script agent on GitHub', () => {
     mockIssue(scope, 1, { body: ISSUE_BODY, author: ['mallory', 'User'], editor: ['maya', 'User'] });
     mockPermission(scope, 'maya', 'maintain');
 
-    const result = await agent().run(task(BEAD_BODY), recordingContext(dir.path, { commit: false }));
+    const result = await agent().run(task(BEAD_BODY), await context());
 
     expect(result, result.summary).toMatchObject({ ok: true });
     expect(scope.pendingMocks()).toEqual([]);
@@ -134,14 +141,14 @@ describe('the script agent on GitHub', () => {
       mockConfig(scope, 'agents: { script: true }\n');
       mockIssue(scope, 1, issue);
       if (permission) mockPermission(scope, ...permission);
-      const ctx = recordingContext(dir.path, { commit: false });
+      const ctx = await context();
 
       const result = await agent().run(task(body), ctx);
 
       expect(result).toMatchObject({ ok: false, permanent: true });
       expect(result.summary).toMatch(/^refused to run step \d \(.*\): it is not in an issue body last edited by someone with write access/);
       expect(result.summary).toMatch(reason);
-      expect(existsSync(join(dir.path, 'added.txt'))).toBe(false);
+      expect(added()).toBe(false);
       expect(ctx.logs.join('\n')).toMatch(/^refused: /m);
       expect(scope.pendingMocks()).toEqual([]);
     });
@@ -152,7 +159,7 @@ describe('the script agent on GitHub', () => {
     mockConfig(scope, 'agents:\n  script: true\n');
     scope.post('/graphql').reply(502, { message: 'Server Error' });
 
-    const result = await agent().run(task(BEAD_BODY), recordingContext(dir.path, { commit: false }));
+    const result = await agent().run(task(BEAD_BODY), await context());
 
     expect(result.ok).toBe(false);
     expect(result.permanent).toBeUndefined();

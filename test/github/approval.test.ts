@@ -1,10 +1,10 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { GraphqlIssues } from './graphql-issues.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 
 const APPROVAL_CONFIG = 'requireApproval: true\n';
-const idOf = (n: number) => 1000 + n;
 
 function commentPayload(body: string, login = 'Codertocat', type = 'User') {
   const payload = fixture('issue_comment.created');
@@ -14,13 +14,13 @@ function commentPayload(body: string, login = 'Codertocat', type = 'User') {
   return payload;
 }
 
-async function deliverComment(deps: InMemoryPlanDeps, body: string, login?: string, type?: string) {
+async function deliverComment(deps: InMemoryTown, body: string, login?: string, type?: string) {
   const probot = await newProbot(appDeps(deps));
   await probot.receive({ name: 'issue_comment', id: `c-${Math.random()}`, payload: commentPayload(body, login, type) as any });
 }
 
 /** Plans the fixture issue with `requireApproval: true`; returns the status comment body. */
-async function planAwaitingApproval(deps: InMemoryPlanDeps): Promise<string> {
+async function planAwaitingApproval(deps: InMemoryTown): Promise<string> {
   const scope = nock(API);
   mockTokenAndConfig(scope, APPROVAL_CONFIG);
   mockPermission(scope, 'Codertocat', 'write');
@@ -45,7 +45,7 @@ describe('/gt commands and the approval gate', () => {
   });
 
   it('`/gt plan` with requireApproval records the plan and only posts the status comment with how to approve', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
 
     const body = await planAwaitingApproval(deps);
 
@@ -53,11 +53,11 @@ describe('/gt commands and the approval gate', () => {
     expect(body).toContain('`/gt approve`');
     expect(body).toContain('write access');
     expect(body).toContain('- [ ] Output schema — open');
-    expect(deps.calls).toEqual(['findConvoy', 'recordPlan', 'recordStatusComment 555']);
+    expect(deps.calls).toEqual(['convoyFor', 'recordPlan', 'publish', 'markConvoy github.statusComment 555']);
   });
 
   it('`/gt approve` by a reader is refused with one comment and changes nothing', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     await planAwaitingApproval(deps);
     deps.calls.length = 0;
     const scope = nock(API);
@@ -78,7 +78,7 @@ describe('/gt commands and the approval gate', () => {
   });
 
   it('`/gt approve` by a writer approves and materialises, editing the status comment', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const pending = await planAwaitingApproval(deps);
     deps.calls.length = 0;
     const scope = nock(API);
@@ -86,16 +86,10 @@ describe('/gt commands and the approval gate', () => {
     mockTokenAndConfig(scope, APPROVAL_CONFIG);
     mockPermission(scope, 'hubot-maintainer', 'maintain');
     scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
-    let next = 2;
-    scope
-      .post(`${R}/issues`)
-      .times(4)
-      .reply(201, () => {
-        const n = next++;
-        return { id: idOf(n), number: n, html_url: `https://github.com/Codertocat/Hello-World/issues/${n}` };
-      });
-    scope.post(`${R}/issues/1/sub_issues`).times(4).reply(201, {});
-    scope.post(/\/issues\/\d+\/dependencies\/blocked_by$/).times(3).reply(201, {});
+    const gh = new GraphqlIssues();
+    gh.mockTargets(scope);
+    gh.mockCreateIssues(scope);
+    gh.mockBlockedBy(scope);
     scope.get(`${R}/issues/comments/555`).reply(200, { id: 555, body: pending });
     let edited = '';
     scope.patch(`${R}/issues/comments/555`).reply(200, (_u, b: any) => {
@@ -107,7 +101,9 @@ describe('/gt commands and the approval gate', () => {
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(log.filter((l) => l.startsWith('POST') && l.endsWith('/comments'))).toEqual([]);
-    expect(deps.calls.slice(0, 2)).toEqual(['findConvoy', 'approve hubot-maintainer']);
+    expect(deps.calls.slice(0, 2)).toEqual(['convoyFor', 'approve hubot-maintainer']);
+    expect(gh.created.map((c) => c.number)).toEqual([2, 3, 4, 5]);
+    expect(gh.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
     expect(edited).toContain('**Status:** active');
     expect(edited).not.toContain('/gt approve');
     expect(edited).toContain('- [ ] #5 Docs for --json — open');
@@ -115,7 +111,7 @@ describe('/gt commands and the approval gate', () => {
   });
 
   it('ignores comments from bots, comments that are not commands, and commands quoted below the first line', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
 
     // No nock scope: any request would be refused and fail the delivery.
     await deliverComment(deps, '/gt plan', 'gastown[bot]', 'Bot');
@@ -127,7 +123,7 @@ describe('/gt commands and the approval gate', () => {
   });
 
   it('ignores a pull_request.closed delivery (no handler yet makes no request)', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const probot = await newProbot(appDeps(deps));
 
     await probot.receive({ name: 'pull_request', id: 'pr-1', payload: fixture('pull_request.closed') });

@@ -8,7 +8,7 @@ import { createGastownApp } from '../../src/app.js';
 import { WEBHOOK_BODY_LIMIT } from '../../src/github/webhook-guard.js';
 import { startServer, type StartedServer } from '../../src/start-server.js';
 import { refused, sendBigBody } from '../helpers/big-body.js';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { TestOctokit, appDeps, fixture, privateKey } from './harness.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -55,7 +55,7 @@ describe('webhook bodies on the server bin/start.js runs', () => {
   let started: StartedServer;
   let base: string;
   const captured = capturedLog();
-  const deps = new InMemoryPlanDeps();
+  const deps = new InMemoryTown();
 
   beforeAll(async () => {
     nock.disableNetConnect();
@@ -143,7 +143,7 @@ describe("Probot's own server, for comparison", () => {
       log: captured.log,
       Probot: Probot.defaults({ appId: 1, privateKey, secret: SECRET, Octokit: TestOctokit, log: captured.log }),
     });
-    await server.load(createGastownApp(appDeps(new InMemoryPlanDeps())));
+    await server.load(createGastownApp(appDeps(new InMemoryTown())));
     await server.start();
     try {
       const canary = `CANARY-${Math.random().toString(36).slice(2)}`;

@@ -6,7 +6,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cachedProtectionCheck, checkBranchProtection, octokitGet } from '../../src/forge/branch-protection.js';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, TestOctokit } from './harness.js';
 
 beforeEach(() => nock.disableNetConnect());
@@ -69,7 +69,7 @@ describe('checkBranchProtection', () => {
 
 describe('the status comment', () => {
   async function planWith(protection: (scope: nock.Scope) => void): Promise<string> {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope, 'requireApproval: true\n');
     mockPermission(scope, 'Codertocat', 'write');

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { delegatedActor, onBehalfOfMarker } from '../../src/github/delegated-actor.js';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockPermission, mockTokenAndConfig, newProbot } from './harness.js';
 
 const APP_ID = 1; // the id the harness's Probot runs as
@@ -34,7 +34,7 @@ describe('requests the app makes for a Slack user', () => {
   }
 
   it('a goal issue the app opened is planned as the person it names (whose permission is checked)', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope);
     mockPermission(scope, 'ada', 'read');
@@ -53,7 +53,7 @@ describe('requests the app makes for a Slack user', () => {
   });
 
   it('a marker GitHub does not attest is ignored: the sender is who acts', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope);
     // Asked about the bot itself, not the maintainer the forged marker names.
@@ -77,7 +77,7 @@ describe('requests the app makes for a Slack user', () => {
   }
 
   it('a `/gt approve` the app posted for a Slack user is run as that user', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope);
     mockPermission(scope, 'ada', 'read');
@@ -95,7 +95,7 @@ describe('requests the app makes for a Slack user', () => {
   });
 
   it('any other bot comment is ignored without a single request', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
 
     const probot = await newProbot({ ...appDeps(deps), appId: APP_ID });

@@ -4,10 +4,7 @@ import nock from 'nock';
 import { Probot } from 'probot';
 import { API, privateKey, silentLog, TestOctokit } from '../helpers/probot-test.js';
 import { createGastownApp } from '../../src/app.js';
-import type { AppDeps } from '../../src/github/app-deps.js';
-import type { PlanIssueDeps } from '../../src/github/plan-issue-deps.js';
-import { noWork } from '../../src/github/work-deps.js';
-import type { WorkDeps } from '../../src/github/work-deps.js';
+import type { AppDeps, RepoServices } from '../../src/github/app-deps.js';
 
 export const OWNER = 'Codertocat';
 export const REPO = 'Hello-World';
@@ -17,9 +14,9 @@ export const R = `/repos/${OWNER}/${REPO}`;
 
 export { privateKey, silentLog, TestOctokit };
 
-/** App deps over in-memory plan deps, with nothing to dispatch (flows 2 and 4 use the real ledger). */
-export function appDeps(plan: PlanIssueDeps, work: WorkDeps = noWork): AppDeps {
-  return { withRepo: (_scope, fn) => fn({ plan, work }), defaultModel: 'claude-sonnet-4-6', version: '0.1.0-test' };
+/** App deps over a repository's services (tests pass the in-memory town, test/support/in-memory-town.ts). */
+export function appDeps(services: RepoServices): AppDeps {
+  return { withRepo: (_scope, fn) => fn(services), defaultModel: 'claude-sonnet-4-6', version: '0.1.0-test' };
 }
 
 /** A fresh Probot per delivery, so each one asks for its own installation token. */

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fourBeadPlan } from './in-memory-plan-deps.js';
+import { fourBeadPlan } from '../support/in-memory-town.js';
 import { API, R, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot } from './harness.js';
 import { FakeIssues, mockAnthropic, mockDispatch, newTown, readRemote, type Town } from './ledger-e2e.helpers.js';
 
@@ -46,13 +46,7 @@ describe('/gt approve and /gt stop on the real ledger mirror', () => {
     mockTokenAndConfig(approve, APPROVAL);
     mockPermission(approve, 'Codertocat', 'write');
     approve.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
-    TITLES.forEach((title, i) => {
-      issues.mockCreate(approve, title);
-      issues.mockSubIssue(approve, i + 2);
-    });
-    issues.mockBlockedBy(approve, 3, 2);
-    issues.mockBlockedBy(approve, 4, 2);
-    issues.mockBlockedBy(approve, 5, 3);
+    issues.mockMaterialise(approve, { check: (titles) => expect(titles).toEqual(TITLES) });
     issues.mockEditStatus(approve);
     mockDispatch(approve, dispatched);
     await (await newProbot(town.deps)).receive({ name: 'issue_comment', id: 'a2', payload: commentPayload('/gt approve') });

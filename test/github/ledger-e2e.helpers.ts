@@ -1,8 +1,8 @@
 /**
  * The end-to-end GitHub tests on the real ledger mirror: a temp dir with the app's data dir
  * and one bare "GitHub" repository reached through a file:// GASTOWN_GIT_URL template, the
- * Anthropic Messages API and GitHub's REST API under strict nock, and a fake of the GitHub
- * issues the app created (so later listings return what it wrote).
+ * Anthropic Messages API and GitHub's REST and GraphQL APIs under strict nock, and a fake of
+ * the GitHub issues the app created (so later listings return what it wrote).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -14,7 +14,9 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { Rig } from '../../src/rig/rig.js';
 import type { Bead, Convoy, Plan } from '../../src/town/types.js';
 import { tempDir } from '../helpers/temp-repo.js';
+import { GraphqlIssues } from './graphql-issues.js';
 import { OWNER, R, REPO, fixture } from './harness.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 // runGit passes process.env to git: keep the developer's settings out.
 process.env.GIT_CONFIG_GLOBAL = '/dev/null';
@@ -78,7 +80,7 @@ export function remoteConvoyRefs(remote: string): string[] {
 
 /** Reads the remote's ledger with a second, independent Ledger. */
 export async function readRemote(remote: string): Promise<{ convoys: Convoy[]; beads: Bead[]; feed: { type: string; message: string }[] }> {
-  const ledger = await Ledger.open({ repoDir: remote });
+  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: remote });
   try {
     const convoys = (await ledger.list<Convoy>('convoys')).map((c) => c.value).sort((x, y) => x.id.localeCompare(y.id));
     const beads = (await ledger.list<Bead>('beads')).map((b) => b.value).sort((x, y) => x.id.localeCompare(y.id));
@@ -95,44 +97,21 @@ export async function runnerRig(remote: string): Promise<Rig> {
 }
 
 /** GitHub's issues as the app created them, so later listings return what it wrote. */
-export class FakeIssues {
-  readonly created: { number: number; id: number; title: string; body: string; labels: string[] }[] = [];
+export class FakeIssues extends GraphqlIssues {
   statusBody = '';
-  next = 2;
 
-  idOf(n: number): number {
-    return 1000 + n;
-  }
-
-  numberOf(title: string): number {
-    const found = this.created.find((c) => c.title === title);
-    if (!found) throw new Error(`no issue titled ${title}`);
-    return found.number;
-  }
-
-  /** `POST /issues` for `title`, answering with the next number (or `status` without creating). */
-  mockCreate(scope: nock.Scope, title: string, opts: { status?: number; check?: () => void } = {}): void {
-    scope.post(`${R}/issues`, (b) => b.title === title).reply((_uri, body: any) => {
-      opts.check?.();
-      if (opts.status && opts.status !== 201) return [opts.status, { message: 'Server Error' }];
-      const number = this.next++;
-      this.created.push({ number, id: this.idOf(number), title: body.title, body: body.body, labels: body.labels });
-      return [201, { id: this.idOf(number), number, html_url: `https://github.com/${OWNER}/${REPO}/issues/${number}`, title: body.title, body: body.body }];
-    });
-  }
-
-  mockSubIssue(scope: nock.Scope, child: number): void {
-    scope.post(`${R}/issues/1/sub_issues`, { sub_issue_id: this.idOf(child) }).reply(201, { id: this.idOf(child), number: child });
-  }
-
-  mockBlockedBy(scope: nock.Scope, child: number, blocker: number): void {
-    scope.post(`${R}/issues/${child}/dependencies/blocked_by`, { issue_id: this.idOf(blocker) }).reply(201, { id: this.idOf(blocker) });
+  /** The node-id lookup, the child issues in one batch and the edges in another. */
+  mockMaterialise(scope: nock.Scope, opts: { check?: (titles: string[]) => void; refuse?: string[]; edges?: boolean } = {}): void {
+    this.mockTargets(scope);
+    this.mockCreateIssues(scope, opts);
+    if (opts.edges !== false) this.mockBlockedBy(scope);
   }
 
   /** The sub-issue listing of #1 as GitHub would give it now. */
   listing(blockedBy: Record<number, number> = {}): unknown[] {
     return this.created.map((c) => ({
       id: c.id,
+      node_id: `I_${c.number}`,
       number: c.number,
       html_url: `https://github.com/${OWNER}/${REPO}/issues/${c.number}`,
       title: c.title,

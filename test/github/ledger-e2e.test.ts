@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { claimBead, finishBead } from '../../src/rig/work.js';
 import type { Bead } from '../../src/town/types.js';
-import { fourBeadPlan } from './in-memory-plan-deps.js';
+import { fourBeadPlan } from '../support/in-memory-town.js';
 import { API, R, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 import {
   FakeIssues,
@@ -16,6 +16,7 @@ import {
   runnerRig,
   type Town,
 } from './ledger-e2e.helpers.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 const TITLES = { a: 'Output schema', b: 'JSON for list', c: 'JSON for show', d: 'Docs for --json' } as const;
 
@@ -50,17 +51,7 @@ function mockFreshPlan(scope: nock.Scope, issues: FakeIssues, dispatched: string
   mockTokenAndConfig(scope);
   mockPermission(scope, 'Codertocat', 'admin');
   mockContext(scope);
-  issues.mockCreate(scope, TITLES.a, check ? { check } : {});
-  issues.mockSubIssue(scope, 2);
-  issues.mockCreate(scope, TITLES.b);
-  issues.mockSubIssue(scope, 3);
-  issues.mockCreate(scope, TITLES.c);
-  issues.mockSubIssue(scope, 4);
-  issues.mockCreate(scope, TITLES.d);
-  issues.mockSubIssue(scope, 5);
-  issues.mockBlockedBy(scope, 3, 2);
-  issues.mockBlockedBy(scope, 4, 2);
-  issues.mockBlockedBy(scope, 5, 3);
+  issues.mockMaterialise(scope, { check: () => check?.() });
   issues.mockNewStatus(scope);
   mockDispatch(scope, dispatched);
 }
@@ -95,18 +86,19 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(model.pendingMocks()).toEqual([]);
     expect(gh.pendingMocks()).toEqual([]);
     expect(convoysAtFirstWrite).toHaveLength(1);
-    expect(log.filter((l) => l === `POST ${R}/issues`)).toHaveLength(4);
-    expect(log.filter((l) => l === `POST ${R}/issues/1/sub_issues`)).toHaveLength(4);
-    expect(log.filter((l) => l.endsWith('/dependencies/blocked_by'))).toHaveLength(3);
-    expect(log.filter((l) => l === `POST ${R}/issues/1/comments`)).toHaveLength(1);
-    // One context query; nothing listed under #1 (a fresh convoy has no sub-issues, and the
-    // query's comment listing served the status comment).
-    expect(log.filter((l) => l === 'POST /graphql')).toHaveLength(1);
+    // The four sub-issues in one createIssue batch, the three edges in one addBlockedBy batch.
+    expect(issues.operations).toEqual(['targets', 'createIssue', 'addBlockedBy']);
+    expect(issues.created.map((c) => c.parent)).toEqual([1, 1, 1, 1]);
+    expect(issues.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
+    expect(log.filter((l) => l.startsWith(`POST ${R}/issues`))).toEqual([`POST ${R}/issues/1/comments`]);
+    // The context query and the three above; nothing listed under #1 (a fresh convoy has no
+    // sub-issues, and the query's comment listing served the status comment).
+    expect(log.filter((l) => l === 'POST /graphql')).toHaveLength(4);
     expect(log.filter((l) => l.startsWith(`GET ${R}/issues/1/`))).toEqual([]);
     const afterPlan = await readRemote(town.remote);
     expect(afterPlan.convoys).toHaveLength(1);
     const convoy = afterPlan.convoys[0]!;
-    expect(convoy).toMatchObject({ status: 'active', planner: 'model', statusCommentId: 777, sourceKey: 'github:Codertocat/Hello-World#1' });
+    expect(convoy).toMatchObject({ status: 'active', planner: 'model', marks: { 'github.statusComment': 777 }, sourceKey: 'github:Codertocat/Hello-World#1' });
     expect(convoy.materialisedAt).toBeTruthy();
     expect(convoy.usage?.inputTokens).toBe(412);
     const a = await beadByTitle(town, TITLES.a);
@@ -238,11 +230,8 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
     mockContext(first);
-    issues.mockCreate(first, TITLES.a);
-    issues.mockSubIssue(first, 2);
-    issues.mockCreate(first, TITLES.b);
-    issues.mockSubIssue(first, 3);
-    issues.mockCreate(first, TITLES.c, { status: 500 });
+    // GitHub creates the first two, then fails the rest of the batch.
+    issues.mockMaterialise(first, { refuse: [TITLES.c], edges: false });
     issues.mockNewStatus(first);
     first.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
 
@@ -250,7 +239,7 @@ describe('GitHub flows on the real ledger mirror', () => {
 
     expect(first.pendingMocks()).toEqual([]);
     expect(model.pendingMocks()).toEqual([]);
-    expect(issues.statusBody).toContain('HTTP 500');
+    expect(issues.statusBody).toContain('INTERNAL: Something went wrong');
     const crashed = await readRemote(town.remote);
     expect(crashed.convoys[0]!.lastError).toMatchObject({ code: 'gastown_forge' });
     expect(crashed.convoys[0]!.materialisedAt).toBeNull();
@@ -262,13 +251,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(again);
     mockPermission(again, 'Codertocat', 'admin');
     again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing());
-    issues.mockCreate(again, TITLES.c);
-    issues.mockSubIssue(again, 4);
-    issues.mockCreate(again, TITLES.d);
-    issues.mockSubIssue(again, 5);
-    issues.mockBlockedBy(again, 3, 2);
-    issues.mockBlockedBy(again, 4, 2);
-    issues.mockBlockedBy(again, 5, 3);
+    issues.mockMaterialise(again, { check: (titles) => expect(titles).toEqual([TITLES.c, TITLES.d]) });
     issues.mockEditStatus(again);
     again.delete(`${R}/issues/1/labels/gastown%3Afailed`).reply(200, []);
     mockDispatch(again, dispatched);
@@ -276,8 +259,9 @@ describe('GitHub flows on the real ledger mirror', () => {
     await (await newProbot(town.deps)).receive({ name: 'issues', id: 'c2', payload: labeled(['gastown:failed']) });
 
     expect(again.pendingMocks()).toEqual([]);
-    expect(log.filter((l) => l === `POST ${R}/issues`)).toHaveLength(2);
+    expect(log.filter((l) => l === 'POST /graphql')).toHaveLength(3);
     expect(issues.created.map((i) => i.title)).toEqual([TITLES.a, TITLES.b, TITLES.c, TITLES.d]);
+    expect(issues.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
     const resumed = await readRemote(town.remote);
     expect(resumed.convoys).toHaveLength(1);
     expect(resumed.convoys[0]!.lastError).toBeNull();
@@ -428,7 +412,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     expect(runsOfA()).toBe(4);
     const capped = (await readRemote(town.remote)).beads.find((b) => b.id === a.id)!;
     expect(capped).toMatchObject({ status: 'hooked', attempts: 4 });
-    const ledger = await Ledger.open({ repoDir: town.remote });
+    const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: town.remote });
     try {
       const mail = await ledger.readChain<{ message?: { subject: string } }>('mail', 'mayor');
       expect(mail.map((m) => m.value.message?.subject)).toEqual([`STALLED ${a.id}: ${TITLES.a}`]);
@@ -462,11 +446,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(gh);
     mockPermission(gh, 'Codertocat', 'admin');
     mockContext(gh);
-    issues.mockCreate(gh, 'Parser');
-    issues.mockSubIssue(gh, 2);
-    issues.mockCreate(gh, 'CLI');
-    issues.mockSubIssue(gh, 3);
-    issues.mockBlockedBy(gh, 3, 2);
+    issues.mockMaterialise(gh, { check: (titles) => expect(titles).toEqual(['Parser', 'CLI']) });
     issues.mockNewStatus(gh);
     mockDispatch(gh, dispatched);
 
@@ -487,13 +467,7 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(gh);
     mockPermission(gh, 'Codertocat', 'admin');
     mockContext(gh);
-    Object.values(TITLES).forEach((title, i) => {
-      issues.mockCreate(gh, title);
-      issues.mockSubIssue(gh, i + 2);
-    });
-    issues.mockBlockedBy(gh, 3, 2);
-    issues.mockBlockedBy(gh, 4, 2);
-    issues.mockBlockedBy(gh, 5, 3);
+    issues.mockMaterialise(gh);
     issues.mockNewStatus(gh);
     gh.post(`${R}/actions/workflows/gastown-polecat.yml/dispatches`).reply(404, { message: 'Not Found' });
 

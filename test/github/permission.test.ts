@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getPermission, hasWrite } from '../../src/github/permission.js';
+import { getPermission } from '../../src/github/permission.js';
+import { hasWrite } from '../../src/town/permissions.js';
 import { API, R, TestOctokit } from './harness.js';
 
 describe('getPermission / hasWrite', () => {

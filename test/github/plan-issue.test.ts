@@ -2,10 +2,10 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GastownError } from '../../src/errors.js';
 import { renderFailureComment } from '../../src/github/report-failure.js';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { GraphqlIssues } from './graphql-issues.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockContext, mockPermission, mockTokenAndConfig, newProbot, requestLog } from './harness.js';
 
-const NUMBERS: Record<string, number> = { 'Output schema': 2, 'JSON for list': 3, 'JSON for show': 4, 'Docs for --json': 5 };
 const idOf = (n: number) => 1000 + n;
 
 /** The four child issues GitHub would list under #1, with the dependency summary it gives. */
@@ -13,6 +13,7 @@ function listedChildren(blockedByCount: Record<number, number>, numbers = [2, 3,
   const keys: Record<number, string> = { 2: 'a', 3: 'b', 4: 'c', 5: 'd' };
   return numbers.map((n) => ({
     id: idOf(n),
+    node_id: `I_${n}`,
     number: n,
     html_url: `https://github.com/Codertocat/Hello-World/issues/${n}`,
     title: `child ${n}`,
@@ -21,20 +22,11 @@ function listedChildren(blockedByCount: Record<number, number>, numbers = [2, 3,
   }));
 }
 
-function mockCreateIssue(scope: nock.Scope, title: string, status = 201) {
-  scope.post(`${R}/issues`, (b) => b.title === title).reply(status, (_uri, body: any) => {
-    if (status !== 201) return { message: 'Server Error' };
-    const n = NUMBERS[body.title]!;
-    return { id: idOf(n), number: n, html_url: `https://github.com/Codertocat/Hello-World/issues/${n}`, title: body.title, body: body.body };
-  });
-}
-
-function mockSubIssue(scope: nock.Scope, child: number) {
-  scope.post(`${R}/issues/1/sub_issues`, { sub_issue_id: idOf(child) }).reply(201, { id: idOf(child), number: child });
-}
-
-function mockBlockedBy(scope: nock.Scope, child: number, blocker: number) {
-  scope.post(`${R}/issues/${child}/dependencies/blocked_by`, { issue_id: idOf(blocker) }).reply(201, { id: idOf(blocker) });
+/** The four child issues and three edges of the plan, as one lookup and two GraphQL batches. */
+function mockMaterialise(scope: nock.Scope, gh: GraphqlIssues) {
+  gh.mockTargets(scope);
+  gh.mockCreateIssues(scope);
+  gh.mockBlockedBy(scope);
 }
 
 function labeledPayload(extraLabels: string[] = []) {
@@ -53,22 +45,15 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('creates 4 child issues, 4 sub-issue links, 3 dependencies and 1 status comment', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     const log = requestLog(scope);
     mockTokenAndConfig(scope);
     mockPermission(scope, 'Codertocat', 'admin');
     // A fresh convoy: no sub-issue listing, and the context's comment listing serves the status comment.
     mockContext(scope);
-    const created: any[] = [];
-    for (const title of Object.keys(NUMBERS)) mockCreateIssue(scope, title);
-    scope.on('request', (req: any, _i: any, body: string) => {
-      if (req.method === 'POST' && req.path === `${R}/issues`) created.push(JSON.parse(body));
-    });
-    for (const n of [2, 3, 4, 5]) mockSubIssue(scope, n);
-    mockBlockedBy(scope, 3, 2);
-    mockBlockedBy(scope, 4, 2);
-    mockBlockedBy(scope, 5, 3);
+    const gh = new GraphqlIssues();
+    mockMaterialise(scope, gh);
     let statusBody = '';
     scope.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
       statusBody = body.body;
@@ -79,38 +64,37 @@ describe('planning an issue labelled gastown:mayor', () => {
 
     expect(scope.pendingMocks()).toEqual([]);
     const count = (prefix: string) => log.filter((l) => l.startsWith(prefix)).length;
-    expect(count(`POST ${R}/issues`) - count(`POST ${R}/issues/`)).toBe(4);
-    expect(count(`POST ${R}/issues/1/sub_issues`)).toBe(4);
-    expect(log.filter((l) => l.includes('/dependencies/blocked_by'))).toHaveLength(3);
+    // The four issues are born sub-issues of #1 (createIssue with parentIssueId), in one
+    // request; the three edges take one more; then the status comment.
+    expect(gh.operations).toEqual(['targets', 'createIssue', 'addBlockedBy']);
+    expect(gh.created.map((c) => [c.number, c.parent])).toEqual([[2, 1], [3, 1], [4, 1], [5, 1]]);
+    expect(gh.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
     expect(count(`POST ${R}/issues/1/comments`)).toBe(1);
-    // Per bead: its create, its sub-issue link, and its own blocked-by edges, at most 4.
-    for (const n of [2, 3, 4, 5]) {
-      const perBead = 1 + 1 + count(`POST ${R}/issues/${n}/dependencies`);
-      expect(perBead).toBeLessThanOrEqual(4);
-    }
-    // Everything else is per convoy: token, 2 config lookups, permission, the context query
-    // and the status comment. No sub-issue listing, no second comment listing.
-    expect(count('POST /graphql')).toBe(1);
+    // Everything else is per convoy: token, 2 config lookups, permission, the context query,
+    // the node-id lookup and the status comment. No sub-issue listing, no second comment listing.
+    expect(count('POST /graphql')).toBe(4);
     expect(log.filter((l) => l.startsWith('GET') && l.includes('/issues/'))).toEqual([]);
-    expect(log).toHaveLength(4 + 4 + 3 + 6);
-    expect(created[0]).toMatchObject({ title: 'Output schema', labels: ['gastown:bead', 'gastown:ready'] });
-    expect(created[1]).toMatchObject({ title: 'JSON for list', labels: ['gastown:bead', 'gastown:blocked'] });
-    expect(created[0].body).toContain('<!-- gastown:bead gt-a -->');
-    expect(created[0].body).toContain('Part of #1');
+    expect(log).toHaveLength(9);
+    expect(gh.created[0]).toMatchObject({ title: 'Output schema', labels: ['gastown:bead', 'gastown:ready'] });
+    expect(gh.created[1]).toMatchObject({ title: 'JSON for list', labels: ['gastown:bead', 'gastown:blocked'] });
+    expect(gh.created[0]!.body).toContain('<!-- gastown:bead gt-a -->');
+    expect(gh.created[0]!.body).toContain('Part of #1');
     expect(statusBody).toContain('<!-- gastown:convoy cv-codertocathelloworld-1 -->');
     expect(statusBody).toContain('- [ ] #2 Output schema — open');
     expect(statusBody).toContain('b_gt_a --> b_gt_b');
     expect(deps.calls).toEqual([
-      'findConvoy',
+      'convoyFor',
       'recordPlan',
-      'recordLink gt-a #2',
-      'recordLink gt-b #3',
-      'recordLink gt-c #4',
-      'recordLink gt-d #5',
+      // The plan reaches the repository's ledger before anything is written to GitHub.
+      'publish',
+      'linkBead gt-a #2',
+      'linkBead gt-b #3',
+      'linkBead gt-c #4',
+      'linkBead gt-d #5',
       'markMaterialised',
       // Re-read after dispatch, so the status comment shows what was slung.
-      'findConvoy',
-      'recordStatusComment 777',
+      'convoyFor',
+      'markConvoy github.statusComment 777',
     ]);
     // The Mayor saw the goal without its hidden HTML comment, and the README excerpt.
     expect(deps.mayorInputs[0]!.goal.body).not.toContain('ignore previous instructions');
@@ -119,7 +103,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('refuses a sender with read access: one comment, label removed, nothing else', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope);
     mockPermission(scope, 'Codertocat', 'read');
@@ -140,17 +124,13 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('on a duplicate delivery creates nothing and edits the status comment', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     // First delivery as in the happy path, condensed.
     const first = nock(API);
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
     mockContext(first);
-    for (const title of Object.keys(NUMBERS)) mockCreateIssue(first, title);
-    for (const n of [2, 3, 4, 5]) mockSubIssue(first, n);
-    mockBlockedBy(first, 3, 2);
-    mockBlockedBy(first, 4, 2);
-    mockBlockedBy(first, 5, 3);
+    mockMaterialise(first, new GraphqlIssues());
     first.post(`${R}/issues/1/comments`).reply(201, { id: 777 });
     await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd3', payload: labeledPayload() as any });
     expect(first.pendingMocks()).toEqual([]);
@@ -180,16 +160,15 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('resumes after a crash at the 3rd issue: 4 issues and 1 comment in the end', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const first = nock(API);
     mockTokenAndConfig(first);
     mockPermission(first, 'Codertocat', 'admin');
     mockContext(first);
-    mockCreateIssue(first, 'Output schema');
-    mockSubIssue(first, 2);
-    mockCreateIssue(first, 'JSON for list');
-    mockSubIssue(first, 3);
-    mockCreateIssue(first, 'JSON for show', 500);
+    const gh = new GraphqlIssues();
+    gh.mockTargets(first);
+    // GitHub creates the first two, then fails the rest of the batch.
+    gh.mockCreateIssues(first, { refuse: ['JSON for show'] });
     let failureComment = '';
     first.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
       failureComment = body.body;
@@ -201,7 +180,7 @@ describe('planning an issue labelled gastown:mayor', () => {
 
     expect(first.pendingMocks()).toEqual([]);
     expect(failureComment).toContain('gastown_forge');
-    expect(failureComment).toContain('HTTP 500');
+    expect(failureComment).toContain('INTERNAL: Something went wrong');
     expect(failureComment).toContain('- [ ] #3 JSON for list — open');
     expect(deps.failures).toMatchObject([{ code: 'gastown_forge', convoyId: 'cv-codertocathelloworld-1' }]);
 
@@ -211,13 +190,9 @@ describe('planning an issue labelled gastown:mayor', () => {
     mockTokenAndConfig(again);
     mockPermission(again, 'Codertocat', 'admin');
     again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, listedChildren({}, [2, 3]));
-    mockCreateIssue(again, 'JSON for show');
-    mockSubIssue(again, 4);
-    mockCreateIssue(again, 'Docs for --json');
-    mockSubIssue(again, 5);
-    mockBlockedBy(again, 3, 2);
-    mockBlockedBy(again, 4, 2);
-    mockBlockedBy(again, 5, 3);
+    gh.mockTargets(again);
+    gh.mockCreateIssues(again, { check: (titles) => expect(titles).toEqual(['JSON for show', 'Docs for --json']) });
+    gh.mockBlockedBy(again);
     again.get(`${R}/issues/comments/900`).reply(200, { id: 900, body: failureComment });
     let finalComment = '';
     again.patch(`${R}/issues/comments/900`).reply(200, (_u, body: any) => {
@@ -229,7 +204,8 @@ describe('planning an issue labelled gastown:mayor', () => {
     await (await newProbot(appDeps(deps))).receive({ name: 'issues', id: 'd5', payload: labeledPayload(['gastown:failed']) as any });
 
     expect(again.pendingMocks()).toEqual([]);
-    expect(log.filter((l) => l === `POST ${R}/issues`)).toHaveLength(2);
+    expect(gh.created.map((c) => c.title)).toEqual(['Output schema', 'JSON for list', 'JSON for show', 'Docs for --json']);
+    expect(gh.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
     expect(log.filter((l) => l === `POST ${R}/issues/1/comments`)).toHaveLength(0);
     expect(finalComment).not.toContain('CAUTION');
     expect([...deps.beads.values()].map((b) => b.issue?.number)).toEqual([2, 3, 4, 5]);
@@ -237,7 +213,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('reports a model failure in one comment, labels the issue failed and records it', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     const scope = nock(API);
     mockTokenAndConfig(scope);
@@ -261,7 +237,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('on a second model failure edits the failure comment the context query listed, with no other listing', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     // An id past 2^31: the REST id comes from `fullDatabaseId`.
     const failureId = 2_503_118_745;
@@ -295,7 +271,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('quotes to the Mayor only comments by people with write access, with one permission request per person', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     const scope = nock(API);
     const log = requestLog(scope);
@@ -329,7 +305,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('lists the comments again for the status comment when the context query saw only their first page', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     deps.mayorError = new GastownError('gastown_model', 'The model did not answer (HTTP 529 overloaded).');
     const scope = nock(API);
     mockTokenAndConfig(scope);
@@ -346,7 +322,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('turns an invalid .github/gastown.yml into one comment listing the problems', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const scope = nock(API);
     mockTokenAndConfig(scope, 'maxBeads: 500\nplanner: magic\n');
     scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, []);
@@ -366,7 +342,7 @@ describe('planning an issue labelled gastown:mayor', () => {
   });
 
   it('ignores other labels after reading the config', async () => {
-    const deps = new InMemoryPlanDeps();
+    const deps = new InMemoryTown();
     const payload = labeledPayload();
     payload.label = { ...payload.label, name: 'bug' };
     const scope = nock(API);

@@ -20,8 +20,6 @@ function convoy(over: Partial<Convoy> = {}): Convoy {
     source: null,
     planner: 'model',
     usage: { inputTokens: 12345, outputTokens: 678, cacheReadTokens: 9000, cacheWriteTokens: 100, costUsd: 0.0521 },
-    statusCommentId: null,
-    slackThreadTs: null,
     createdAt: AT,
     updatedAt: AT,
     landedAt: null,

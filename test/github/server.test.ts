@@ -3,7 +3,7 @@ import nock from 'nock';
 import { Probot, Server } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGastownApp } from '../../src/app.js';
-import { InMemoryPlanDeps } from './in-memory-plan-deps.js';
+import { InMemoryTown } from '../support/in-memory-town.js';
 import { TestOctokit, appDeps, fixture, privateKey, silentLog } from './harness.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -13,7 +13,7 @@ const SECRET = 'webhook-secret-for-tests';
 describe('the app over real HTTP', () => {
   let server: Server;
   let base: string;
-  const deps = new InMemoryPlanDeps();
+  const deps = new InMemoryTown();
 
   beforeAll(async () => {
     nock.disableNetConnect();

@@ -15,7 +15,7 @@ import { Probot, Server } from 'probot';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGastownApp } from '../../src/app.js';
 import { requestAppToken, revokeAppToken } from '../../src/forge/app-token-client.js';
-import { ledgerPlanDeps, ledgerWorkDeps } from '../../src/github/ledger-plan-deps.js';
+import { townService } from '../../src/rig/town-service.js';
 import type { Bead, Plan } from '../../src/town/types.js';
 import { freePort } from '../helpers/free-port.js';
 import { API, OWNER, R, REPO, privateKey, TestOctokit } from './harness.js';
@@ -127,7 +127,7 @@ function github(until: 'repository' | 'run' | 'ledger' | 'mint', opts: { run?: R
   const scope = nock(API);
   const minted: unknown[] = [];
   scope.get(`${R}/installation`).reply(200, { id: INSTALLATION, app_id: 1 });
-  scope.post(`/app/installations/${INSTALLATION}/access_tokens`, (b) => !b?.repository_ids).reply(201, { token: 'ghs_installationForReads', expires_at: '2099-01-01T00:00:00Z', permissions: { issues: 'write' } });
+  scope.post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => !b?.repository_ids).reply(201, { token: 'ghs_installationForReads', expires_at: '2099-01-01T00:00:00Z', permissions: { issues: 'write' } });
   scope.get(R).reply(200, { id: REPO_ID, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main' });
   if (until === 'repository') return { scope, minted };
   scope.get(`${R}/contents/.github%2Fgastown.yml`).reply(404, { message: 'Not Found' });
@@ -136,7 +136,7 @@ function github(until: 'repository' | 'run' | 'ledger' | 'mint', opts: { run?: R
   scope.get(`${R}/actions/runs/9000000001`).reply(200, run(opts.run));
   scope.get('/app').reply(200, { id: 1, slug: 'gastown', name: 'Gas Town' });
   if (until === 'ledger') return { scope, minted };
-  scope.post(`/app/installations/${INSTALLATION}/access_tokens`, (b) => Array.isArray(b?.repository_ids)).reply(201, (_uri, body) => {
+  scope.post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => Array.isArray(b?.repository_ids)).reply(201, (_uri, body) => {
     minted.push(body);
     return { token: SCOPED_TOKEN, expires_at: '2099-01-01T01:00:00Z', permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repository_selection: 'selected' };
   });
@@ -155,9 +155,9 @@ beforeAll(async () => {
   town = newTown({ GASTOWN_OIDC_ISSUER: issuer.url, GASTOWN_OIDC_JWKS_URL: `${issuer.url}/.well-known/jwks`, GASTOWN_OIDC_AUDIENCE: AUDIENCE });
   const scope = { owner: OWNER, repo: REPO, prefix: 'refs/gastown/', actor: 'gastown[bot]', token: async () => 'unused' };
   [dispatched, waiting] = await town.deps.mirrors!.withRepoLedger(scope, async (session) => {
-    const plan = ledgerPlanDeps(session, { plan: () => Promise.reject(new Error('no planning here')) });
-    const recorded = await plan.recordPlan({
-      key: { repo: `${OWNER}/${REPO}`, issueNumber: 1 },
+    const service = townService(session.rig);
+    const recorded = await service.recordPlan({
+      sourceKey: `github:${OWNER}/${REPO}#1`,
       title: 'Two steps',
       source: { kind: 'github', repo: `${OWNER}/${REPO}`, issue: { number: 1, id: 1001, url: `https://github.com/${OWNER}/${REPO}/issues/1` } },
       plan: PLAN,
@@ -165,12 +165,11 @@ beforeAll(async () => {
       usage: null,
       requireApproval: false,
     });
-    await plan.markMaterialised(recorded.convoy.id);
-    const work = ledgerWorkDeps(session);
-    const pending = await work.pendingDispatch(4);
+    await service.markMaterialised(recorded.convoy.id);
+    const pending = await service.pendingDispatch(4);
     expect(pending).toHaveLength(1);
-    await work.markDispatched(pending[0]!);
-    return [(await work.findBead(pending[0]!.bead.id))!, recorded.beads.find((b) => b.id !== pending[0]!.bead.id)!];
+    await service.markDispatched(pending[0]!);
+    return [(await service.bead(pending[0]!.bead.id))!, recorded.beads.find((b) => b.id !== pending[0]!.bead.id)!];
   });
 }, 60_000);
 

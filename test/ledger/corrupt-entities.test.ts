@@ -5,6 +5,7 @@ import { isGastownError } from '../../src/errors.js';
 import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
 import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
 import { git, initRepo, tempDir } from '../helpers/temp-repo.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -19,7 +20,7 @@ const validators: Record<string, EntityValidator> = {
 };
 
 async function open(dir: string, warnings: string[] = []): Promise<Ledger> {
-  const ledger = await Ledger.open({ repoDir: dir, validators, onInvalid: (ref, problem) => warnings.push(`${ref}: ${problem}`) });
+  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, validators, onInvalid: (ref, problem) => warnings.push(`${ref}: ${problem}`) });
   cleanups.push(() => ledger.close());
   return ledger;
 }
@@ -173,7 +174,7 @@ describe('ledger prefix', () => {
     cleanups.push(tmp.cleanup);
     initRepo(tmp.path);
 
-    const error = await Ledger.open({ repoDir: tmp.path, prefix }).catch((e: unknown) => e);
+    const error = await Ledger.open({ kinds: TOWN_KINDS, repoDir: tmp.path, prefix }).catch((e: unknown) => e);
 
     expect(isGastownError(error, 'gastown_config')).toBe(true);
     expect((error as Error).message).toMatch(/^bad ledger prefix .+: .+$/);
@@ -184,7 +185,7 @@ describe('ledger prefix', () => {
     cleanups.push(tmp.cleanup);
     initRepo(tmp.path);
 
-    const ledger = await open(tmp.path).then((l) => (l.close(), Ledger.open({ repoDir: tmp.path, prefix })));
+    const ledger = await open(tmp.path).then((l) => (l.close(), Ledger.open({ kinds: TOWN_KINDS, repoDir: tmp.path, prefix })));
     cleanups.push(() => ledger.close());
     await ledger.transact((tx) => tx.put('beads', 'gt-1', { id: 'gt-1', labels: [] }));
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { git, initRepo, tempDir } from '../helpers/temp-repo.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 const workers = join(import.meta.dirname, 'workers');
 
@@ -20,7 +21,7 @@ async function fresh(opts: { prefix?: string; staleLockMs?: number } = {}) {
   const dir = tempDir('ledger');
   cleanups.push(dir.cleanup);
   initRepo(dir.path);
-  const ledger = await Ledger.open({ repoDir: dir.path, ...opts });
+  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir.path, ...opts });
   cleanups.push(() => ledger.close());
   return { dir: dir.path, ledger };
 }
@@ -108,7 +109,7 @@ describe('documents', () => {
     const { dir, ledger } = await fresh({ prefix: 'refs/heads/gastown-ledger/' });
     await ledger.transact((tx) => tx.put('beads', 'gt-p1p1', { id: 'gt-p1p1' }));
     expect(git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/gastown-ledger/'])).toBe('refs/heads/gastown-ledger/beads/gt-p1p1');
-    await expect(Ledger.open({ repoDir: dir, prefix: 'gastown' })).rejects.toMatchObject({ code: 'gastown_config' });
+    await expect(Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, prefix: 'gastown' })).rejects.toMatchObject({ code: 'gastown_config' });
   });
 });
 
@@ -167,7 +168,7 @@ describe.each([
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && ledgerLocks(dir).length) await new Promise((r) => setTimeout(r, 20));
 
-      const next = await Ledger.open({ repoDir: dir, staleLockMs: 60_000 });
+      const next = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, staleLockMs: 60_000 });
       const values = await next.list<{ n: number }>('beads');
       // All or nothing: every ref of the wide transaction holds the same counter.
       expect(values).toHaveLength(width);
@@ -190,7 +191,7 @@ describe('hooks', () => {
     initRepo(dir.path);
     const seen = join(dir.path, 'seen.txt');
     writeFileSync(join(dir.path, '.git', 'hooks', 'reference-transaction'), `#!/bin/sh\nif [ "$1" = committed ]; then cat >> '${seen}'; fi\n`, { mode: 0o755 });
-    const ledger = await Ledger.open({ repoDir: dir.path });
+    const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir.path });
     cleanups.push(() => ledger.close());
 
     await ledger.transact((tx) => tx.put('beads', 'gt-hook', { v: 1 }));
@@ -242,7 +243,7 @@ describe('crash safety', () => {
     writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), lockText(second));
     void b2;
 
-    const reopened = await Ledger.open({ repoDir: dir, directRefs: direct });
+    const reopened = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, directRefs: direct });
 
     expect((await reopened.get('hooks', 'nux'))!.oid).toBe(n2);
     expect((await reopened.get('beads', 'gt-aaaa'))!.oid).toBe(a2);
@@ -272,7 +273,7 @@ describe('crash safety', () => {
       { ref: 'refs/gastown/hooks/other', newOid: v2, oldOid: null },
     ] }));
 
-    const other = await Ledger.open({ repoDir: dir, lockTimeoutMs: 300 });
+    const other = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, lockTimeoutMs: 300 });
     cleanups.push(() => other.close());
 
     expect(readFileSync(lock, 'utf8')).toBe(lockText(live));
@@ -314,7 +315,7 @@ describe('crash safety', () => {
     const foreign = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-g3.lock');
     writeFileSync(foreign, `${n2}\n`);
 
-    const reopened = await Ledger.open({ repoDir: dir, directRefs: false });
+    const reopened = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, directRefs: false });
     cleanups.push(() => reopened.close());
 
     expect((await reopened.get('beads', 'gt-g2'))!.oid).toBe(n2);
@@ -325,7 +326,7 @@ describe('crash safety', () => {
 
   test('a lock that names no gastown writer is waited for, then refused with a clear error; gt doctor --fix may remove it once stale', async () => {
     const { dir } = await fresh();
-    const ledger = await Ledger.open({ repoDir: dir, staleLockMs: 300, lockTimeoutMs: 300 });
+    const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, staleLockMs: 300, lockTimeoutMs: 300 });
     cleanups.push(() => ledger.close());
     mkdirSync(join(dir, '.git', 'refs', 'gastown', 'beads'), { recursive: true });
     const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-lock.lock');
@@ -414,5 +415,36 @@ describe('bulk writes', () => {
       for (let i = 0; i < 40; i++) tx.put('beads', `gt-p${i}`, { i: 'loose' });
     });
     expect(await ledger.countRefs('beads/')).toBe(51);
+  });
+});
+
+describe('entity kinds are declared by their owner (the ledger knows none by name)', () => {
+  test('a declared chain, a replaced-history document and an undeclared kind', async () => {
+    const dir = tempDir('ledger-kinds');
+    cleanups.push(dir.cleanup);
+    initRepo(dir.path);
+    const ledger = await Ledger.open({
+      repoDir: dir.path,
+      kinds: [
+        { name: 'notes', file: 'note.json', shape: 'chain', history: 'kept' },
+        { name: 'pulse', file: 'pulse.json', shape: 'document', history: 'replaced' },
+      ],
+    });
+    cleanups.push(() => ledger.close());
+
+    await ledger.append('notes', 'ada', { n: 1 });
+    await ledger.append('notes', 'ada', { n: 2 });
+    await ledger.transact((tx) => tx.put('pulse', 'p1', { at: 1 }));
+    await ledger.transact((tx) => tx.put('pulse', 'p1', { at: 2 }));
+    await ledger.transact((tx) => tx.put('things', 't1', { v: 1 }));
+    await ledger.transact((tx) => tx.put('things', 't1', { v: 2 }));
+
+    expect((await ledger.readChain<{ n: number }>('notes', 'ada')).map((e) => e.value.n)).toEqual([1, 2]);
+    expect(git(dir.path, ['show', 'refs/gastown/notes/ada:note.json'])).toBe('{"n":2}');
+    // A replaced history keeps only the latest version; a kept one grows.
+    expect(git(dir.path, ['rev-list', '--count', 'refs/gastown/pulse/p1'])).toBe('1');
+    expect(git(dir.path, ['show', 'refs/gastown/pulse/p1:pulse.json'])).toBe('{"at":2}');
+    expect(git(dir.path, ['rev-list', '--count', 'refs/gastown/things/t1'])).toBe('2');
+    expect(git(dir.path, ['show', 'refs/gastown/things/t1:data.json'])).toBe('{"v":2}');
   });
 });

@@ -5,6 +5,7 @@ import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
 import { mergeValues, type MergeConflict } from '../../src/ledger/merge-values.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -22,7 +23,7 @@ async function twoClones(validators: Partial<Record<string, EntityValidator>> = 
     git(root.path, ['init', '-q', '-b', 'main', dir]);
     let t = Date.parse('2026-01-01T00:00:00Z');
     const clock = { advance: (s: number) => (t += s * 1000) };
-    const ledger = await Ledger.open({ repoDir: dir, now: () => new Date(t), validators });
+    const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, now: () => new Date(t), validators });
     cleanups.push(() => ledger.close());
     return { dir, ledger, clock };
   };

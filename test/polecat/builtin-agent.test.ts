@@ -5,10 +5,10 @@ import Anthropic from '@anthropic-ai/sdk';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBuiltinAgent } from '../../src/polecat/agents/builtin-agent.js';
-import type { PolecatWorktree } from '../../src/polecat/worktree.js';
+import type { PolecatWorkspace } from '../../src/polecat/workspace.js';
 import { recordingContext } from './agent-context.js';
 import { gitOk, makeRig, type Rig } from './git-fixture.js';
-import { nuxWorktree, taskFor } from './polecat-worktree.js';
+import { nuxWorkspace, taskFor } from './polecat-workspace.js';
 
 const API = 'https://api.anthropic.test';
 const fixture = (name: string): Record<string, unknown> =>
@@ -46,7 +46,7 @@ const agentWith = (over: Partial<Parameters<typeof createBuiltinAgent>[0]> = {})
   createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 10, tokenBudget: 100_000, ...over });
 
 let rig: Rig;
-let wt: PolecatWorktree;
+let wt: PolecatWorkspace;
 beforeAll(() => {
   nock.disableNetConnect();
 });
@@ -55,7 +55,7 @@ afterAll(() => {
 });
 beforeEach(async () => {
   rig = await makeRig();
-  wt = await nuxWorktree(rig);
+  wt = await nuxWorkspace(rig);
 });
 afterEach(async () => {
   nock.cleanAll();
@@ -63,9 +63,9 @@ afterEach(async () => {
 });
 
 describe('built-in agent', () => {
-  it('runs write_file, edit_file, run_command and finish against the real worktree', async () => {
+  it('runs write_file, edit_file, run_command and finish against the real workspace', async () => {
     const { scope, bodies } = scriptModel('01-write-file.json', '02-edit-file.json', '03-run-command.json', '04-finish.json');
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
     const base = await gitOk(wt.path, ['rev-parse', 'HEAD']);
 
     const result = await agentWith().run(taskFor(wt.path, { prompt: 'Add src/greeting.txt saying hello, town.' }), ctx);
@@ -90,12 +90,12 @@ describe('built-in agent', () => {
     expect(commandResult!.content).toBe('exit code 0\n1\n');
   });
 
-  it('refuses paths that escape the worktree as tool errors and carries on', async () => {
+  it('refuses paths that escape the workspace as tool errors and carries on', async () => {
     const outside = path.join(rig.root, 'outside');
     await mkdir(outside);
     await symlink(outside, path.join(wt.path, 'outside-link'));
     const { scope, bodies } = scriptModel('escape-attempts.json', 'finish-after-escape.json');
-    const ctx = recordingContext(wt.path, { commit: false });
+    const ctx = await recordingContext(rig, wt, { commit: false });
 
     const result = await agentWith().run(taskFor(wt.path), ctx);
 
@@ -103,18 +103,18 @@ describe('built-in agent', () => {
     expect(scope.isDone()).toBe(true);
     const results = lastUserContent(bodies[1]!).filter((b) => b.type === 'tool_result');
     expect(results.map((r) => r.is_error)).toEqual([true, true, true, true]);
-    expect(results[0]!.content).toContain('outside the worktree');
+    expect(results[0]!.content).toContain('outside the workspace');
     expect(results[1]!.content).toContain('absolute paths are not allowed');
     expect(results[2]!.content).toContain('through a symlink');
     expect(results[3]!.content).toContain('occurs 0 times');
-    expect(existsSync(path.join(rig.worktreeRoot, 'escaped.txt'))).toBe(false);
+    expect(existsSync(path.join(rig.workspaceRoot, 'escaped.txt'))).toBe(false);
     expect(existsSync(path.join(outside, 'planted.txt'))).toBe(false);
     expect(ctx.checkpoints).toEqual([]);
   });
 
   it('stops with ok:false after maxTurns without finish', async () => {
     const { scope, bodies } = scriptModel('list-files.json', 'list-files.json');
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
 
     const result = await agentWith({ maxTurns: 2 }).run(taskFor(wt.path), ctx);
 
@@ -127,7 +127,7 @@ describe('built-in agent', () => {
 
   it('stops with ok:false when the token budget is exceeded', async () => {
     const { bodies } = scriptModel('list-files.json', 'list-files.json');
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
 
     const result = await agentWith({ tokenBudget: 1000 }).run(taskFor(wt.path), ctx);
 
@@ -139,7 +139,7 @@ describe('built-in agent', () => {
 
   it('adds nudges and mail from the inbox to the next user turn', async () => {
     const { scope, bodies } = scriptModel('read-readme.json', '04-finish.json');
-    const ctx = recordingContext(wt.path, {
+    const ctx = await recordingContext(rig, wt, {
       inbox: [
         [
           { kind: 'nudge', from: 'mayor', subject: '', body: 'keep the README short' },
@@ -161,7 +161,7 @@ describe('built-in agent', () => {
 
   it('reminds the model to use the tools when it answers in prose only', async () => {
     const { scope, bodies } = scriptModel('prose-only.json', '04-finish.json');
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
 
     const result = await agentWith().run(taskFor(wt.path), ctx);
 
@@ -174,7 +174,7 @@ describe('built-in agent', () => {
     const controller = new AbortController();
     controller.abort();
     const { scope } = scriptModel('04-finish.json');
-    const ctx = recordingContext(wt.path, { signal: controller.signal });
+    const ctx = await recordingContext(rig, wt, { signal: controller.signal });
 
     const result = await agentWith().run(taskFor(wt.path), ctx);
 

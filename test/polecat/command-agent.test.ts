@@ -1,22 +1,28 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCommandAgent, shellQuote } from '../../src/polecat/agents/command-agent.js';
-import type { PolecatWorktree } from '../../src/polecat/worktree.js';
+import type { PolecatWorkspace } from '../../src/polecat/workspace.js';
 import { recordingContext } from './agent-context.js';
 import { gitOk, makeRig, type Rig } from './git-fixture.js';
-import { nuxWorktree, taskFor } from './polecat-worktree.js';
+import { nuxWorkspace, taskFor } from './polecat-workspace.js';
 
 let rig: Rig;
-let wt: PolecatWorktree;
+let wt: PolecatWorkspace;
 let fakeAgent: string;
 beforeEach(async () => {
   rig = await makeRig();
-  wt = await nuxWorktree(rig);
-  // A stand-in for `claude -p`: writes its last argument (the prompt) into the worktree.
-  fakeAgent = path.join(rig.root, 'fake-agent.sh');
-  await writeFile(fakeAgent, '#!/bin/sh\nfor last; do :; done\nprintf "%s" "$last" > prompt.txt\necho "agent done for $GASTOWN_BEAD/$GASTOWN_POLECAT key=$FAKE_KEY"\n', { mode: 0o755 });
+  wt = await nuxWorkspace(rig);
+  // A stand-in for `claude -p`, installed where the sandbox shows it (read-only): writes its
+  // last argument (the prompt) into the workspace and says which variables it got.
+  await mkdir(path.join(rig.root, 'agent-bin'));
+  fakeAgent = path.join(rig.root, 'agent-bin', 'fake-agent.sh');
+  await writeFile(
+    fakeAgent,
+    '#!/bin/sh\nfor last; do :; done\nprintf "%s" "$last" > prompt.txt\necho "agent done for $GASTOWN_BEAD/$GASTOWN_POLECAT key=$FAKE_KEY other=$NOT_ALLOWED"\n',
+    { mode: 0o755 },
+  );
 });
 afterEach(async () => {
   await rig.cleanup();
@@ -25,21 +31,25 @@ afterEach(async () => {
 const trickyPrompt = "Fix the 'quote' bug; don't run $(rm -rf /) or `id` & keep \"this\"\nsecond line";
 
 describe('command agent', () => {
-  it('passes the prompt as one quoted argument, then checkpoints as agent: <title>', async () => {
-    const ctx = recordingContext(wt.path);
-    const agent = createCommandAgent({ command: `sh ${shellQuote(fakeAgent)} --print`, env: { FAKE_KEY: 'k1' } });
+  it('passes the prompt as one quoted argument and exactly the allowed variables, then checkpoints as agent: <title>', async () => {
+    process.env.FAKE_KEY = 'k1';
+    process.env.NOT_ALLOWED = 'must-not-reach-the-agent';
+    const ctx = await recordingContext(rig, wt, { allow: ['FAKE_KEY'], readOnly: [path.dirname(fakeAgent)] });
+    const agent = createCommandAgent({ command: `sh ${shellQuote(fakeAgent)} --print` });
 
     const result = await agent.run(taskFor(wt.path, { prompt: trickyPrompt }), ctx);
 
+    delete process.env.FAKE_KEY;
+    delete process.env.NOT_ALLOWED;
     expect(result.ok).toBe(true);
-    expect(result.summary).toBe('agent done for gt-abcd/nux key=k1');
+    expect(result.summary).toBe('agent done for gt-abcd/nux key=k1 other=');
     expect(await readFile(path.join(wt.path, 'prompt.txt'), 'utf8')).toBe(trickyPrompt);
     expect(ctx.checkpoints).toEqual(['agent: Add a greeting']);
     expect(await gitOk(wt.path, ['log', '-1', '--format=%s'])).toBe('agent: Add a greeting');
   });
 
   it('can feed the prompt on stdin', async () => {
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
     const agent = createCommandAgent({ command: 'cat > from-stdin.txt', promptVia: 'stdin' });
 
     const result = await agent.run(taskFor(wt.path, { prompt: trickyPrompt }), ctx);
@@ -49,7 +59,7 @@ describe('command agent', () => {
   });
 
   it('reports a non-zero exit as ok:false with the output, keeping partial work', async () => {
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
     const agent = createCommandAgent({ command: 'echo partial > partial.txt; echo "model refused" >&2; exit 7 #' });
 
     const result = await agent.run(taskFor(wt.path), ctx);
@@ -61,7 +71,7 @@ describe('command agent', () => {
   });
 
   it('kills the whole process group on timeout', async () => {
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
     // The background child would survive (and write late.txt) if only the shell were killed.
     // A trailing `#` turns the appended prompt argument into a shell comment.
     const agent = createCommandAgent({ command: '(sleep 1; echo late > late.txt) & sleep 30 #', timeoutMs: 300 });
@@ -78,7 +88,7 @@ describe('command agent', () => {
 
   it('stops when the runner aborts, without checkpointing', async () => {
     const controller = new AbortController();
-    const ctx = recordingContext(wt.path, { signal: controller.signal });
+    const ctx = await recordingContext(rig, wt, { signal: controller.signal });
     const agent = createCommandAgent({ command: 'sleep 30 #' });
     setTimeout(() => controller.abort(), 200);
 

@@ -34,8 +34,8 @@ export function git(cwd: string, args: string[], opts: { input?: string } = {}):
 }
 
 /** Like git() but throws on a non-zero exit; returns trimmed stdout. */
-export async function gitOk(cwd: string, args: string[]): Promise<string> {
-  const out = await git(cwd, args);
+export async function gitOk(cwd: string, args: string[], input?: string): Promise<string> {
+  const out = await git(cwd, args, { input });
   if (out.code !== 0) throw new Error(`git ${args.join(' ')} failed (${out.code}): ${out.stderr}`);
   return out.stdout.trim();
 }
@@ -46,7 +46,7 @@ export interface Rig {
   remote: string;
   /** The runner's clone. */
   clone: string;
-  worktreeRoot: string;
+  workspaceRoot: string;
   cleanup(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export async function makeRig(): Promise<Rig> {
     root,
     remote,
     clone,
-    worktreeRoot: path.join(root, 'worktrees'),
+    workspaceRoot: path.join(root, 'workspaces'),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }

@@ -1,26 +1,21 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isGastownError } from '../../src/errors.js';
-import { checkpoint } from '../../src/polecat/checkpoint.js';
-import { createPolecatWorktree, type PolecatWorktree } from '../../src/polecat/worktree.js';
-import { git, gitOk, HOOKS_DIR, makeRig, NUX, type Rig } from './git-fixture.js';
+import type { PolecatWorkspace } from '../../src/polecat/workspace.js';
+import { git, gitOk, HOOKS_DIR, makeRig, type Rig } from './git-fixture.js';
+import { nuxWorkspace } from './polecat-workspace.js';
 
+// The hooks guard what the agent does in its workspace itself: its own commits get trailers,
+// and a push (only reachable at all with --no-sandbox, where the remote's path is in reach)
+// is refused unless it goes to its own branch.
 let rig: Rig;
-let wt: PolecatWorktree;
+let wt: PolecatWorkspace;
 beforeEach(async () => {
   rig = await makeRig();
-  wt = await createPolecatWorktree({
-    repoDir: rig.clone,
-    worktreeRoot: rig.worktreeRoot,
-    polecat: 'nux',
-    beadId: 'gt-abcd',
-    baseRef: 'origin/main',
-    identity: NUX,
-    hooksDir: HOOKS_DIR,
-  });
+  wt = await nuxWorkspace(rig);
   await writeFile(path.join(wt.path, 'feature.txt'), 'feature\n');
-  await checkpoint({ worktree: wt.path, message: 'add feature' });
+  await gitOk(wt.path, ['add', '-A']);
+  await gitOk(wt.path, ['commit', '--quiet', '-m', 'add feature']);
 });
 afterEach(async () => {
   await rig.cleanup();
@@ -32,7 +27,7 @@ describe('pre-push hook', () => {
   it('refuses a push to main, naming the ref, and main stays where it was', async () => {
     const before = await remoteRef('refs/heads/main');
 
-    const push = await git(wt.path, ['push', 'origin', 'HEAD:main']);
+    const push = await git(wt.path, ['push', rig.remote, 'HEAD:main']);
 
     expect(push.code).not.toBe(0);
     expect(push.stderr).toContain('gastown pre-push: refusing push to refs/heads/main');
@@ -40,7 +35,7 @@ describe('pre-push hook', () => {
   });
 
   it("refuses a push to another polecat's branch", async () => {
-    const push = await git(wt.path, ['push', 'origin', 'HEAD:refs/heads/polecat/slit/gt-beef']);
+    const push = await git(wt.path, ['push', rig.remote, 'HEAD:refs/heads/polecat/slit/gt-beef']);
 
     expect(push.code).not.toBe(0);
     expect(push.stderr).toContain('refs/heads/polecat/slit/gt-beef');
@@ -48,11 +43,11 @@ describe('pre-push hook', () => {
   });
 
   it('refuses tags and deletions', async () => {
-    await gitOk(wt.path, ['push', 'origin', `HEAD:refs/heads/${wt.branch}`]);
+    await gitOk(wt.path, ['push', rig.remote, `HEAD:refs/heads/${wt.branch}`]);
     await gitOk(wt.path, ['tag', 'v1']);
 
-    const tag = await git(wt.path, ['push', 'origin', 'refs/tags/v1']);
-    const del = await git(wt.path, ['push', 'origin', `:refs/heads/${wt.branch}`]);
+    const tag = await git(wt.path, ['push', rig.remote, 'refs/tags/v1']);
+    const del = await git(wt.path, ['push', rig.remote, `:refs/heads/${wt.branch}`]);
 
     expect(tag.code).not.toBe(0);
     expect(tag.stderr).toContain('refs/tags/v1');
@@ -62,35 +57,26 @@ describe('pre-push hook', () => {
   });
 
   it('refuses a push that mixes the own branch with main', async () => {
-    const push = await git(wt.path, ['push', 'origin', `HEAD:refs/heads/${wt.branch}`, 'HEAD:refs/heads/main']);
+    const push = await git(wt.path, ['push', rig.remote, `HEAD:refs/heads/${wt.branch}`, 'HEAD:refs/heads/main']);
 
     expect(push.code).not.toBe(0);
     expect(await remoteRef(`refs/heads/${wt.branch}`)).toBe('');
   });
 
   it('allows a push to its own polecat branch', async () => {
-    const push = await git(wt.path, ['push', 'origin', `HEAD:refs/heads/${wt.branch}`]);
+    const push = await git(wt.path, ['push', rig.remote, `HEAD:refs/heads/${wt.branch}`]);
 
     expect(push.code).toBe(0);
     expect(await remoteRef(`refs/heads/${wt.branch}`)).toBe(await gitOk(wt.path, ['rev-parse', 'HEAD']));
   });
 
   it('refuses everything when gastown.branch is unset', async () => {
-    await gitOk(wt.path, ['config', '--worktree', '--unset', 'gastown.branch']);
+    await gitOk(wt.path, ['config', '--unset', 'gastown.branch']);
 
-    const push = await git(wt.path, ['push', 'origin', `HEAD:refs/heads/${wt.branch}`]);
+    const push = await git(wt.path, ['push', rig.remote, `HEAD:refs/heads/${wt.branch}`]);
 
     expect(push.code).not.toBe(0);
     expect(push.stderr).toContain('gastown.branch is not set');
-  });
-
-  it('makes checkpoint() fail with gastown_git when asked to push to main', async () => {
-    await writeFile(path.join(wt.path, 'more.txt'), 'more\n');
-
-    const err = await checkpoint({ worktree: wt.path, message: 'more', push: { remote: 'origin', branch: 'main' } }).catch((e: unknown) => e);
-
-    expect(isGastownError(err, 'gastown_git')).toBe(true);
-    expect((err as Error).message).toContain('refs/heads/main');
   });
 });
 
@@ -112,36 +98,11 @@ describe('commit-msg hook', () => {
     expect(body.startsWith('add feature, reworded')).toBe(true);
   });
 
-  it('leaves commits alone outside a polecat worktree', async () => {
+  it('leaves commits alone outside a polecat workspace', async () => {
     await writeFile(path.join(rig.clone, 'plain.txt'), 'x\n');
     await gitOk(rig.clone, ['add', '-A']);
     await gitOk(rig.clone, ['-c', 'user.name=P', '-c', 'user.email=p@x', '-c', `core.hooksPath=${HOOKS_DIR}`, 'commit', '--quiet', '-m', 'plain']);
 
     expect(await gitOk(rig.clone, ['log', '-1', '--format=%B'])).toBe('plain');
-  });
-});
-
-describe('checkpoint', () => {
-  it('does not commit when nothing changed, and pushes to the polecat branch when asked', async () => {
-    const head = await gitOk(wt.path, ['rev-parse', 'HEAD']);
-
-    const result = await checkpoint({ worktree: wt.path, message: 'nothing', push: { remote: 'origin', branch: wt.branch } });
-
-    expect(result).toEqual({ committed: false, sha: head });
-    expect(await remoteRef(`refs/heads/${wt.branch}`)).toBe(head);
-  });
-
-  it('commits new, changed and deleted files in one commit', async () => {
-    await writeFile(path.join(wt.path, 'feature.txt'), 'changed\n');
-    await writeFile(path.join(wt.path, 'new.txt'), 'new\n');
-    await rm(path.join(wt.path, 'README.md'));
-
-    const result = await checkpoint({ worktree: wt.path, message: 'mixed' });
-
-    expect(result.committed).toBe(true);
-    expect(result.sha).toBe(await gitOk(wt.path, ['rev-parse', 'HEAD']));
-    const files = await gitOk(wt.path, ['show', '--name-status', '--format=', 'HEAD']);
-    expect(files.split('\n').sort()).toEqual(['D\tREADME.md', 'M\tfeature.txt', 'A\tnew.txt'].sort());
-    expect(await gitOk(wt.path, ['status', '--porcelain'])).toBe('');
   });
 });

@@ -4,16 +4,16 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createScriptAgent } from '../../src/polecat/agents/script-agent.js';
 import { shellBlocks } from '../../src/polecat/agents/shell-blocks.js';
-import type { PolecatWorktree } from '../../src/polecat/worktree.js';
+import type { PolecatWorkspace } from '../../src/polecat/workspace.js';
 import { recordingContext } from './agent-context.js';
 import { gitOk, makeRig, type Rig } from './git-fixture.js';
-import { nuxWorktree, taskFor } from './polecat-worktree.js';
+import { nuxWorkspace, taskFor } from './polecat-workspace.js';
 
 let rig: Rig;
-let wt: PolecatWorktree;
+let wt: PolecatWorkspace;
 beforeEach(async () => {
   rig = await makeRig();
-  wt = await nuxWorktree(rig);
+  wt = await nuxWorkspace(rig);
 });
 afterEach(async () => {
   await rig.cleanup();
@@ -72,7 +72,7 @@ describe('shellBlocks', () => {
 });
 
 describe('script agent', () => {
-  it('runs each step in the worktree and checkpoints once per step', async () => {
+  it('runs each step in the workspace, in the sandbox, and checkpoints once per step', async () => {
     const body = [
       'Create the greeting.',
       `${fence}sh`,
@@ -86,7 +86,7 @@ describe('script agent', () => {
       fence,
     ].join('\n');
     process.env.SECRET_TOKEN = 'must-not-leak';
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
     const base = await gitOk(wt.path, ['rev-parse', 'HEAD']);
 
     const result = await createScriptAgent().run(taskFor(wt.path, { body }), ctx);
@@ -114,7 +114,7 @@ describe('script agent', () => {
       'echo third > third.txt',
       fence,
     ].join('\n');
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
 
     const result = await createScriptAgent().run(taskFor(wt.path, { body }), ctx);
 
@@ -128,7 +128,7 @@ describe('script agent', () => {
 
   it('kills a step that outlives the timeout', async () => {
     const body = `${fence}sh\nsleep 30\n${fence}\n`;
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
     const started = Date.now();
 
     const result = await createScriptAgent({ stepTimeoutMs: 300 }).run(taskFor(wt.path, { body }), ctx);
@@ -140,7 +140,7 @@ describe('script agent', () => {
   });
 
   it('fails clearly when the body has no shell blocks', async () => {
-    const ctx = recordingContext(wt.path);
+    const ctx = await recordingContext(rig, wt);
 
     const result = await createScriptAgent().run(taskFor(wt.path, { body: 'Just prose.\n```js\nconsole.log(1)\n```' }), ctx);
 

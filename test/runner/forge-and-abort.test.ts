@@ -18,15 +18,14 @@ function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
   const local = new LocalForge();
   const prs: OpenPullRequestInput[] = [];
   return {
-    ensureChildIssue: () => local.ensureChildIssue(),
-    ensureSubIssue: () => local.ensureSubIssue(),
+    ensureChildIssues: () => local.ensureChildIssues(),
     ensureBlockedBy: () => local.ensureBlockedBy(),
-    ensureStatusComment: () => local.ensureStatusComment(),
+    ensureStatusComment: (issue, markdown) => local.ensureStatusComment(issue, markdown),
     setLabels: () => local.setLabels(),
     comment: () => local.comment(),
     closeIssue: () => local.closeIssue(),
     dispatchWorkflow: () => local.dispatchWorkflow(),
-    kind: 'github',
+    hostsPullRequests: true,
     prs,
     async openPullRequest(input) {
       prs.push(input);

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { LedgerMirrors } from '../../src/github/ledger-mirror.js';
 import { createBead } from '../../src/rig/beads.js';
 import type { SlackHandle } from '../../src/slack/attach-slack.js';
-import { attachSlackForGithub } from '../../src/slack/attach-slack-github.js';
+import { attachSlackForGithub } from '../../src/attach-slack-github.js';
 import { TEST_GIT_ENV, tempDir } from '../helpers/temp-repo.js';
 import { API, privateKey, silentLog, TestOctokit } from './github-fixture.js';
 import { captureResponses, post, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody } from './helpers.js';

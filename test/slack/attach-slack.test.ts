@@ -10,6 +10,7 @@ import type { Convoy, Hook } from '../../src/town/types.js';
 import { captureResponses, post, recordingLogger, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody, startServer, type TestServer } from './helpers.js';
 import { gt as runGt } from '../cli/run-gt.js';
 import { recordConvoy, REPO, tempRig, type TempRig } from './rig-fixture.js';
+import { SLACK_THREAD } from '../../src/slack/feed-pump.js';
 
 const WRITER = 'UWRITER1';
 const READER = 'UREADER1';
@@ -116,7 +117,7 @@ describe('attachSlack with a feed channel', () => {
     expect(posts[0]).toMatchObject({ channel: 'C0FEED', text: `octocat: ${c.beads[0]!.id} slung to nux (${c.beads[0]!.id})` });
     expect(posts[0]!.thread_ts).toBeUndefined();
     const convoy = await inRig(async (rig) => (await rig.ledger.get<Convoy>('convoys', c.convoy.id))!.value);
-    expect(convoy.slackThreadTs).toBe('1700000000.000100');
+    expect(convoy.marks?.[SLACK_THREAD]).toBe('1700000000.000100');
   });
 });
 

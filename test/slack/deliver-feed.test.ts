@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatPort } from '../../src/chat/chat-port.js';
-import { createSlackChat, createSlackChatClient } from '../../src/chat/slack-chat.js';
+import { createSlackChat, createSlackChatClient } from '../../src/slack/slack-chat.js';
 import { deliverFeed, type FeedCursor, type FeedThreads } from '../../src/slack/deliver-feed.js';
 import { isGastownError } from '../../src/errors.js';
 import type { FeedEvent } from '../../src/town/types.js';

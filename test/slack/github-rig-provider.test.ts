@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { onBehalfOfMarker } from '../../src/github/delegated-actor.js';
 import { LedgerMirrors } from '../../src/github/ledger-mirror.js';
 import { createBead } from '../../src/rig/beads.js';
-import { githubSourceKey } from '../../src/rig/github-keys.js';
+import { githubSourceKey } from '../../src/github/github-keys.js';
 import { recordPlan } from '../../src/rig/record-plan.js';
-import { createGithubRigProvider } from '../../src/slack/github-rig-provider.js';
-import type { RigProvider } from '../../src/slack/rig-provider.js';
+import { createGithubRigProvider } from '../../src/github/github-rig-provider.js';
+import type { RigProvider } from '../../src/rig/rig-provider.js';
 import { createRigSlackServices } from '../../src/slack/rig-services.js';
 import { TEST_GIT_ENV, tempDir } from '../helpers/temp-repo.js';
 import { API, privateKey, silentLog, TestOctokit } from './github-fixture.js';

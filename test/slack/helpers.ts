@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { vi } from 'vitest';
 import type { SlackServices } from '../../src/slack/services.js';
-import type { StructuredLogger } from '../../src/slack/structured-logger.js';
+import type { StructuredLogger } from '../../src/structured-logger.js';
 import { slackSignature } from '../../src/slack/verify-slack-signature.js';
 import type { Bead, Convoy, FeedEvent, MailMessage } from '../../src/town/types.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';
@@ -140,7 +140,7 @@ export function convoy(over: Partial<Convoy> = {}): Convoy {
     id: 'cv-9z8y', title: 'Auth rework', beads: ['gt-a1b2', 'gt-c3d4'], status: 'awaiting_approval',
     approved: false, approvedBy: null,
     source: { kind: 'github', repo: 'acme/web', issue: { number: 12, url: 'https://github.com/acme/web/issues/12' } },
-    planner: 'model', usage: null, statusCommentId: null, slackThreadTs: null, createdAt: T, updatedAt: T,
+    planner: 'model', usage: null, createdAt: T, updatedAt: T,
     landedAt: null, ...over,
   };
 }

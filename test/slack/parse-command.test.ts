@@ -18,7 +18,7 @@ describe('parseGtCommand: valid commands', () => {
     ['trail 3', { kind: 'trail', limit: 3 }],
     ['sling gt-a1b2', { kind: 'sling', bead: 'gt-a1b2' }],
     ['sling  gt-a1b2c3   nux', { kind: 'sling', bead: 'gt-a1b2c3', polecat: 'nux' }],
-    ['approve cv-1', { kind: 'approve', convoy: 'cv-1' }],
+    ['approve cv-1a2b', { kind: 'approve', convoy: 'cv-1a2b' }],
     ['stop cv-abc123', { kind: 'stop', convoy: 'cv-abc123' }],
     ['mail inbox', { kind: 'mail_inbox' }],
     ['mail send nux please rebase', { kind: 'mail_send', to: 'nux', text: 'please rebase' }],

@@ -2,7 +2,8 @@ import { webApi } from '@slack/bolt';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isGastownError } from '../../src/errors.js';
-import { createIdentityResolver, requireLogin, requireWrite, type RepoPermission } from '../../src/slack/permissions.js';
+import { createIdentityResolver, requireLogin } from '../../src/slack/permissions.js';
+import { requireWrite, type RepoPermission } from '../../src/town/permissions.js';
 import { fixtureJson, SLACK_API } from './helpers.js';
 
 const client = new webApi.WebClient('xoxb-test-token', { slackApiUrl: `${SLACK_API}/api/`, retryConfig: { retries: 0 } });

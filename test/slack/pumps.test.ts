@@ -1,10 +1,10 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSlackChat, createSlackChatClient } from '../../src/chat/slack-chat.js';
+import { createSlackChat, createSlackChatClient } from '../../src/slack/slack-chat.js';
 import { sendMail } from '../../src/rig/mail.js';
 import { sling } from '../../src/rig/sling.js';
 import { ACTION_REPLY_MAIL } from '../../src/slack/blocks.js';
-import { createFeedPump, FEED_CURSOR_DOC } from '../../src/slack/feed-pump.js';
+import { createFeedPump, FEED_CURSOR_DOC, SLACK_THREAD } from '../../src/slack/feed-pump.js';
 import { createMailDmPump } from '../../src/slack/mail-dm-pump.js';
 import type { Convoy } from '../../src/town/types.js';
 import { recordingLogger, SLACK_API } from './helpers.js';
@@ -79,7 +79,7 @@ describe('feed pump', () => {
     ]);
     expect(posts.every((p) => p.channel === 'C0FEED')).toBe(true);
     const threads = await town.rig(async (rig) =>
-      Promise.all([a, b].map(async (c) => (await rig.ledger.get<Convoy>('convoys', c.convoy.id))!.value.slackThreadTs)),
+      Promise.all([a, b].map(async (c) => (await rig.ledger.get<Convoy>('convoys', c.convoy.id))!.value.marks?.[SLACK_THREAD])),
     );
     expect(threads).toEqual([posts[0]!.ts, posts[1]!.ts]);
 

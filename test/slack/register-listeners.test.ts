@@ -11,7 +11,7 @@ import {
 } from '../../src/slack/blocks.js';
 import { createSlackApp } from '../../src/slack/create-slack-app.js';
 import { GastownError } from '../../src/errors.js';
-import type { RepoPermission } from '../../src/slack/permissions.js';
+import type { RepoPermission } from '../../src/town/permissions.js';
 import { registerSlackListeners } from '../../src/slack/register-listeners.js';
 import type { SlackServices } from '../../src/slack/services.js';
 import {

@@ -1,6 +1,6 @@
 import { recordPlan, type RecordedConvoy } from '../../src/rig/record-plan.js';
 import { Rig } from '../../src/rig/rig.js';
-import { createLocalRigProvider, type RigProvider } from '../../src/slack/rig-provider.js';
+import { createLocalRigProvider, type RigProvider } from '../../src/rig/rig-provider.js';
 import type { Plan } from '../../src/town/types.js';
 import { initRepo, tempDir } from '../helpers/temp-repo.js';
 

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleChat } from '../../src/chat/console-chat.js';
-import { createSlackChat, createSlackChatClient } from '../../src/chat/slack-chat.js';
+import { createSlackChat, createSlackChatClient } from '../../src/slack/slack-chat.js';
 import { ACTION_APPROVE_PLAN, ACTION_REPLY_MAIL } from '../../src/slack/blocks.js';
 import { isGastownError } from '../../src/errors.js';
 import { feedEvent, fixtureJson, mail, recordingLogger, SLACK_API } from './helpers.js';
@@ -145,7 +145,7 @@ describe('Slack chat: DMs', () => {
 });
 
 describe('console chat', () => {
-  it('prints feed lines, indenting thread replies, and DMs', async () => {
+  it('prints feed lines naming their thread, indenting replies, and DMs', async () => {
     const lines: string[] = [];
     const port = createConsoleChat((l) => lines.push(l));
 
@@ -154,9 +154,10 @@ describe('console chat', () => {
     await port.sendDm({ login: 'ada' }, mail());
 
     expect(first.ts).not.toBe(second.ts);
+    const n = Number(first.ts.split('.').pop());
     expect(lines).toEqual([
-      '[feed] mayor: slung gt-a1b2 to nux (gt-a1b2)',
-      '[feed]   ↳ mayor: started (gt-a1b2) https://x.test/1',
+      `[feed #${n}] mayor: slung gt-a1b2 to nux (gt-a1b2)`,
+      `[feed #${n}]   ↳ mayor: started (gt-a1b2) https://x.test/1`,
       '[mail → ada] from nux: POLECAT_DONE: PR #7 is open',
     ]);
   });

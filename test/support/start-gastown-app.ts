@@ -12,6 +12,8 @@ export { freePort };
 
 export interface RunningApp {
   port: number;
+  /** The app's process id (a bench reads its CPU time). */
+  pid: number;
   /** Where GitHub sends webhooks (Probot's default WEBHOOK_PATH). */
   webhookUrl: string;
   log(): string;
@@ -19,9 +21,18 @@ export interface RunningApp {
 }
 
 
-export async function startGastownApp(cwd: string, env: Record<string, string>): Promise<RunningApp> {
+export interface StartOptions {
+  /**
+   * Probot's write pacing (1 s between writes, 3 s between creations) as `npm start` has it
+   * (true), or taken out (false: test/support/start-unpaced-app.mjs, otherwise the same start).
+   */
+  paced?: boolean;
+}
+
+export async function startGastownApp(cwd: string, env: Record<string, string>, options: StartOptions = {}): Promise<RunningApp> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/start.js')], {
+  const script = options.paced === false ? join(ROOT, 'test/support/start-unpaced-app.mjs') : join(ROOT, 'bin/start.js');
+  const child: ChildProcess = spawn(process.execPath, [script], {
     cwd,
     env: { PATH: process.env.PATH, HOME: cwd, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,6 +53,7 @@ export async function startGastownApp(cwd: string, env: Record<string, string>):
   }
   return {
     port,
+    pid: child.pid!,
     webhookUrl: `http://127.0.0.1:${port}/api/github/webhooks`,
     log: () => output,
     stop: async () => {

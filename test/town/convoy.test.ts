@@ -20,8 +20,6 @@ describe('newConvoy', () => {
       source: null,
       planner: 'manual',
       usage: null,
-      statusCommentId: null,
-      slackThreadTs: null,
       createdAt: AT,
       updatedAt: AT,
       landedAt: null,

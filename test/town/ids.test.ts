@@ -1,6 +1,26 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isBeadId, isConvoyId, shortId } from '../../src/town/ids.js';
+import {
+  AGENT_NAME,
+  BEAD_TRAILER,
+  beadMarker,
+  checkBeadId,
+  convoyMarker,
+  findMarker,
+  GITHUB_LOGIN,
+  isBeadId,
+  isConvoyId,
+  looksLikeBeadId,
+  parseBeadMarker,
+  parseBeadTrailer,
+  parsePolecatBranch,
+  parsePolecatRunTitle,
+  polecatBranch,
+  polecatRunTitle,
+  REPO,
+  shortId,
+} from '../../src/town/ids.js';
+import { parseGtCommand } from '../../src/slack/parse-command.js';
 import { expectGastownError } from './expect-error.js';
 
 const none = () => false;
@@ -78,5 +98,37 @@ describe('isBeadId / isConvoyId', () => {
     ['gt-1a2b', false],
   ])('isConvoyId(%j) is %s', (s, ok) => {
     expect(isConvoyId(s)).toBe(ok);
+  });
+});
+
+describe('identifiers: one pattern per thing, shared by every surface', () => {
+  it('builds and parses polecat branches, trailers, markers and run titles', () => {
+    expect(parsePolecatBranch(polecatBranch('nux', 'gt-1a2b'))).toEqual({ polecat: 'nux', bead: 'gt-1a2b' });
+    expect(parsePolecatBranch('polecat/nux/gt-1a2')).toBeNull();
+    expect(parsePolecatBranch('feature/gt-1a2b')).toBeNull();
+    expect(parseBeadTrailer(`Fix it\n\n${BEAD_TRAILER}: gt-9z8y\n`)).toBe('gt-9z8y');
+    expect(parseBeadTrailer('Gastown-Bead: nope')).toBeNull();
+    expect(parseBeadMarker(`text\n${beadMarker('gt-1a2b')}`)).toBe('gt-1a2b');
+    expect(findMarker(`x ${convoyMarker('cv-1a2b')} y`)).toBe(convoyMarker('cv-1a2b'));
+    expect(parsePolecatRunTitle(polecatRunTitle('gt-1a2b'))).toBe('gt-1a2b');
+    expect(parsePolecatRunTitle('gastown-polecat main')).toBeNull();
+    expect(parsePolecatRunTitle(42)).toBeNull();
+  });
+
+  it('a short id is refused alike by the rig and by Slack (they used to disagree)', () => {
+    expect(() => checkBeadId('gt-1a2')).toThrow(/not a bead id/);
+    expect(parseGtCommand('sling gt-1a2')).toMatchObject({ kind: 'invalid' });
+    expect(checkBeadId('gt-1a2b')).toBe('gt-1a2b');
+    expect(parseGtCommand('sling gt-1a2b')).toMatchObject({ kind: 'sling', bead: 'gt-1a2b' });
+  });
+
+  it('agent names and logins', () => {
+    expect(AGENT_NAME.test('furiosa-2')).toBe(true);
+    expect(AGENT_NAME.test('-x')).toBe(false);
+    expect(GITHUB_LOGIN.test('octo-cat')).toBe(true);
+    expect(GITHUB_LOGIN.test('a'.repeat(40))).toBe(false);
+    expect(REPO.test('acme/web.site')).toBe(true);
+    expect(REPO.test('acme')).toBe(false);
+    expect(looksLikeBeadId('gt-1')).toBe(true);
   });
 });

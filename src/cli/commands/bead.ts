@@ -6,7 +6,7 @@ import { importBeads } from '../../rig/import-beads.js';
 import type { Bead, BeadStatus } from '../../town/types.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { collect, commaList, intInRange } from '../options.js';
-import { emit, progress, table } from '../output.js';
+import { emit, progress, table, wantsJson } from '../output.js';
 
 export function beadLine(b: Bead): string[] {
   return [b.id, b.status, `P${b.priority}`, b.assignee ?? '-', b.title];
@@ -27,7 +27,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
       const b = await withRig(ctx, (rig) =>
         createBead(rig, { title, body: o.body, blockedBy: o.blockedBy, parent: o.parent ?? null, priority: o.priority, labels: o.label }),
       );
-      emit(ctx, cmd.optsWithGlobals().json, b, () => `created ${b.id}: ${b.title}`);
+      emit(ctx, wantsJson(cmd), b, () => `created ${b.id}: ${b.title}`);
     });
 
   bead
@@ -35,7 +35,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .description('show one bead with its blockers and dependents')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const d = await withRig(ctx, (rig) => showBead(rig, id));
-      emit(ctx, cmd.optsWithGlobals().json, d, () =>
+      emit(ctx, wantsJson(cmd), d, () =>
         [
           `${d.bead.id}  ${d.bead.title}`,
           `status:     ${d.bead.status}${d.ready ? ' (ready)' : ''}`,
@@ -61,7 +61,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .option('--convoy <id>', 'only beads of this convoy')
     .action(async (o: { status?: BeadStatus; convoy?: string }, cmd: Command) => {
       const beads = await withRig(ctx, (rig) => listBeads(rig, o));
-      emit(ctx, cmd.optsWithGlobals().json, beads, () => (beads.length ? table(beads.map(beadLine)) : 'no beads'));
+      emit(ctx, wantsJson(cmd), beads, () => (beads.length ? table(beads.map(beadLine)) : 'no beads'));
     });
 
   bead
@@ -77,7 +77,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
       const patch = { title: o.title, body: o.body, priority: o.priority, labels: o.label, addLabels: o.addLabel, removeLabels: o.removeLabel };
       if (Object.values(patch).every((v) => v === undefined)) throw new GastownError('gastown_bad_input', 'nothing to update: give --title, --body, --priority or a label option');
       const b = await withRig(ctx, (rig) => updateBead(rig, id, patch));
-      emit(ctx, cmd.optsWithGlobals().json, b, () => `updated ${b.id}`);
+      emit(ctx, wantsJson(cmd), b, () => `updated ${b.id}`);
     });
 
   bead
@@ -86,7 +86,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .option('--reason <text>', 'why')
     .action(async (id: string, o: { reason?: string }, cmd: Command) => {
       const b = await withRig(ctx, (rig) => closeBead(rig, id, o.reason));
-      emit(ctx, cmd.optsWithGlobals().json, b, () => `closed ${b.id}`);
+      emit(ctx, wantsJson(cmd), b, () => `closed ${b.id}`);
     });
 
   bead
@@ -94,7 +94,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .description('open a closed or failed bead again')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const b = await withRig(ctx, (rig) => reopenBead(rig, id));
-      emit(ctx, cmd.optsWithGlobals().json, b, () => `reopened ${b.id}`);
+      emit(ctx, wantsJson(cmd), b, () => `reopened ${b.id}`);
     });
 
   bead
@@ -102,7 +102,7 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .description('create many beads in one transaction from JSON Lines ("-" reads stdin)')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const text = file === '-' ? await readAll(ctx.stdin) : readInput(file);
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const bar = progress(ctx, json);
       const result = await withRig(ctx, (rig) => importBeads(rig, text, (done, total) => bar.update(done ? `imported ${done}/${total}` : `writing ${total} beads`)));
       bar.done();

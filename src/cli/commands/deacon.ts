@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { runDeacon } from '../../deacon/run-deacon.js';
-import type { DeaconPassResult } from '../../deacon/deacon-pass.js';
+import type { DeaconPassResult } from '../../rig/deacon-pass.js';
 import { withRig, type CliContext } from '../cli-context.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 import { withStopSignal } from '../stop-signal.js';
 
 export function registerDeacon(program: Command, ctx: CliContext): void {
@@ -11,7 +11,7 @@ export function registerDeacon(program: Command, ctx: CliContext): void {
     .description('the watchdog: make beads of silent polecats claimable again, tell the mayor about repeat stalls')
     .option('--once', 'one pass, then exit')
     .action(async (o: { once?: boolean }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const total: DeaconPassResult = { stalled: [], escalated: [] };
       await withStopSignal(async (signal) => {
         await withRig(

@@ -3,9 +3,10 @@ import { runDemo } from '../../demo/run-demo.js';
 import { GastownError } from '../../errors.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { runGit } from '../../polecat/run-git.js';
-import type { CliContext } from '../cli-context.js';
-import { runCli } from '../main.js';
-import { emit } from '../output.js';
+import { withRig, type CliContext } from '../cli-context.js';
+import { emit, wantsJson } from '../output.js';
+import { statusText } from '../status-text.js';
+import { rigStatus } from '../../rig/status.js';
 
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
@@ -13,12 +14,12 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .description('the local town end to end: a scratch rig, a goal of 5 beads, 3 polecats, the Refinery, a landed convoy')
     .option('--dir <path>', 'build the scratch town here (default: a new temp dir)')
     .action(async (o: { dir?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const progress = createProgressBoard(ctx.stderr, json);
       const r = await runDemo({ dir: o.dir, env: ctx.env, progress, now: ctx.now });
       if (json) return emit(ctx, true, r, () => '');
       ctx.stdout.write(`\n$ gt status   (in ${r.rigDir})\n`);
-      await runCli(['status'], { ...ctx, cwd: r.rigDir });
+      ctx.stdout.write(`${statusText(await withRig({ ...ctx, cwd: r.rigDir }, (rig) => rigStatus(rig)))}\n`);
       const log = (await runGit(r.rigDir, ['log', '--oneline', 'main'])).stdout.trim();
       emit(ctx, false, r, () =>
         [

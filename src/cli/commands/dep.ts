@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { addDependency, readyList, removeDependency } from '../../rig/beads.js';
-import { withRig, type CliContext } from '../cli-context.js';
-import { emit, table } from '../output.js';
+import { addDependency, removeDependency } from '../../rig/beads.js';
+import { withRig, withTown, type CliContext } from '../cli-context.js';
+import { emit, table, wantsJson } from '../output.js';
 import { beadLine } from './bead.js';
 
 export function registerDep(program: Command, ctx: CliContext): void {
@@ -12,7 +12,7 @@ export function registerDep(program: Command, ctx: CliContext): void {
     .requiredOption('--blocked-by <bead>', 'the bead that must close first')
     .action(async (bead: string, o: { blockedBy: string }, cmd: Command) => {
       const b = await withRig(ctx, (rig) => addDependency(rig, bead, o.blockedBy));
-      emit(ctx, cmd.optsWithGlobals().json, b, () => `${b.id} is blocked by ${o.blockedBy}`);
+      emit(ctx, wantsJson(cmd), b, () => `${b.id} is blocked by ${o.blockedBy}`);
     });
   dep
     .command('rm <bead>')
@@ -20,14 +20,14 @@ export function registerDep(program: Command, ctx: CliContext): void {
     .requiredOption('--blocked-by <bead>', 'the blocker to remove')
     .action(async (bead: string, o: { blockedBy: string }, cmd: Command) => {
       const b = await withRig(ctx, (rig) => removeDependency(rig, bead, o.blockedBy));
-      emit(ctx, cmd.optsWithGlobals().json, b, () => `${b.id} is no longer blocked by ${o.blockedBy}`);
+      emit(ctx, wantsJson(cmd), b, () => `${b.id} is no longer blocked by ${o.blockedBy}`);
     });
 
   program
     .command('ready')
     .description('open beads whose blockers are all closed')
     .action(async (_o: unknown, cmd: Command) => {
-      const beads = await withRig(ctx, (rig) => readyList(rig));
-      emit(ctx, cmd.optsWithGlobals().json, beads, () => (beads.length ? table(beads.map(beadLine)) : 'nothing is ready'));
+      const beads = await withTown(ctx, (town) => town.ready());
+      emit(ctx, wantsJson(cmd), beads, () => (beads.length ? table(beads.map(beadLine)) : 'nothing is ready'));
     });
 }

@@ -3,10 +3,11 @@ import { GastownError } from '../../errors.js';
 import { refPrefixProblem } from '../../ledger/ref-prefix.js';
 import { Rig } from '../../rig/rig.js';
 import { recordRigSettings } from '../../rig/first-use.js';
-import type { RigSettings } from '../../rig/rig-settings.js';
+import { findGitCommonDir } from '../../rig/find-git-dir.js';
+import { readRigSettings, type RigSettings } from '../../rig/rig-settings.js';
 import type { CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 
 interface InitOptions {
   remote?: string;
@@ -17,6 +18,10 @@ interface InitOptions {
   agentCommand?: string;
   model?: string;
   concurrency?: number;
+  approval?: string;
+  sandboxEnv?: string;
+  sandboxNetwork?: boolean;
+  sandboxReadOnly?: string;
 }
 
 export function registerInit(program: Command, ctx: CliContext): void {
@@ -31,6 +36,11 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
+    .option('--approval <mode>', 'required: planned convoys wait for `gt convoy approve`; off: they start at once')
+    .option('--sandbox-env <names>', 'comma-separated variables agents get from the runner (e.g. ANTHROPIC_API_KEY for a command agent); "" for none')
+    .option('--sandbox-network', 'let agents reach the network (default: no network)')
+    .option('--no-sandbox-network', 'agents get no network')
+    .option('--sandbox-read-only <paths>', 'comma-separated absolute paths agents may read besides /usr and /opt (a toolchain)')
     .action(async (opts: InitOptions, cmd: Command) => {
       const changes: Partial<RigSettings> = {};
       if (opts.remote) changes.remote = opts.remote;
@@ -42,6 +52,11 @@ export function registerInit(program: Command, ctx: CliContext): void {
       if (opts.gate) changes.gate = opts.gate;
       if (opts.defaultBranch) changes.defaultBranch = opts.defaultBranch;
       if (opts.concurrency) changes.concurrency = opts.concurrency;
+      if (opts.approval !== undefined) {
+        if (opts.approval !== 'required' && opts.approval !== 'off')
+          throw new GastownError('gastown_bad_input', `--approval must be required or off (got ${JSON.stringify(opts.approval)})`);
+        changes.requireApproval = opts.approval === 'required';
+      }
       if (opts.agent || opts.agentCommand || opts.model) {
         const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
         if (kind !== 'script' && kind !== 'command' && kind !== 'builtin')
@@ -56,11 +71,22 @@ export function registerInit(program: Command, ctx: CliContext): void {
           ...(opts.model ? { model: opts.model } : {}),
         };
       }
+      if (opts.sandboxEnv !== undefined || opts.sandboxNetwork !== undefined || opts.sandboxReadOnly !== undefined) {
+        const list = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
+        const env = opts.sandboxEnv === undefined ? undefined : list(opts.sandboxEnv);
+        const readOnly = opts.sandboxReadOnly === undefined ? undefined : list(opts.sandboxReadOnly);
+        if (env?.some((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))) throw new GastownError('gastown_bad_input', `--sandbox-env takes variable names (got ${JSON.stringify(opts.sandboxEnv)})`);
+        if (readOnly?.some((p) => !p.startsWith('/'))) throw new GastownError('gastown_bad_input', `--sandbox-read-only takes absolute paths (got ${JSON.stringify(opts.sandboxReadOnly)})`);
+        const gitDir = findGitCommonDir(ctx.cwd);
+        const was = (gitDir ? readRigSettings(gitDir)?.sandbox : null) ?? { env: [], network: false, readOnly: [] };
+        changes.sandbox = { env: env ?? was.env, network: opts.sandboxNetwork ?? was.network, readOnly: readOnly ?? was.readOnly };
+      }
       const settings = await recordRigSettings(ctx.cwd, changes, ctx.now());
-      emit(ctx, cmd.optsWithGlobals().json, settings, () =>
+      emit(ctx, wantsJson(cmd), settings, () =>
         [
           `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}; default branch ${settings.defaultBranch}`,
           `polecats: ${settings.concurrency} at once, ${settings.agent.kind} agent${settings.agent.command ? ` (${settings.agent.command})` : ''}${settings.gate ? `; Refinery gate: ${settings.gate}` : ''}`,
+          `sandbox: ${settings.sandbox.network ? 'network' : 'no network'}, variables ${settings.sandbox.env.join(', ') || 'none'} besides PATH and the locale${settings.sandbox.readOnly.length ? `, also read-only: ${settings.sandbox.readOnly.join(', ')}` : ''}`,
         ].join('\n'),
       );
     });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { inbox, nudge, readMail, sendMail } from '../../rig/mail.js';
-import { actorOf, withRig, type CliContext } from '../cli-context.js';
-import { emit, table } from '../output.js';
+import { readMail } from '../../rig/mail.js';
+import { actorOf, withRig, withTown, type CliContext } from '../cli-context.js';
+import { emit, table, wantsJson } from '../output.js';
 
 export function registerMail(program: Command, ctx: CliContext): void {
   const mail = program.command('mail').description('messages between people and agents');
@@ -11,16 +11,16 @@ export function registerMail(program: Command, ctx: CliContext): void {
     .requiredOption('--subject <s>', 'subject')
     .option('--body <b>', 'body')
     .action(async (to: string, o: { subject: string; body?: string }, cmd: Command) => {
-      const m = await withRig(ctx, (rig) => sendMail(rig, { to, subject: o.subject, body: o.body }));
-      emit(ctx, cmd.optsWithGlobals().json, m, () => `sent ${m.id} to ${m.to}`);
+      const m = await withTown(ctx, (town, rig) => town.sendMail(rig.actor, to, o.subject, o.body));
+      emit(ctx, wantsJson(cmd), m, () => `sent ${m.id} to ${m.to}`);
     });
   mail
     .command('inbox [agent]')
     .description('messages in an inbox (yours when none is named)')
     .action(async (agent: string | undefined, _o: unknown, cmd: Command) => {
       const who = agent ?? actorOf(ctx);
-      const items = await withRig(ctx, (rig) => inbox(rig, who));
-      emit(ctx, cmd.optsWithGlobals().json, items, () =>
+      const items = await withTown(ctx, (town) => town.inbox(who));
+      emit(ctx, wantsJson(cmd), items, () =>
         items.length
           ? table(items.map((m) => [m.read ? ' ' : '*', m.id, m.kind, m.from, m.createdAt.slice(0, 16).replace('T', ' '), m.subject]))
           : `${who}'s inbox is empty`,
@@ -31,13 +31,13 @@ export function registerMail(program: Command, ctx: CliContext): void {
     .description('read one message (marks it read)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const m = await withRig(ctx, (rig) => readMail(rig, id));
-      emit(ctx, cmd.optsWithGlobals().json, m, () => [`from:    ${m.from}`, `to:      ${m.to}`, `date:    ${m.createdAt}`, `subject: ${m.subject}`, '', m.body].join('\n'));
+      emit(ctx, wantsJson(cmd), m, () => [`from:    ${m.from}`, `to:      ${m.to}`, `date:    ${m.createdAt}`, `subject: ${m.subject}`, '', m.body].join('\n'));
     });
   program
     .command('nudge <agent> <message...>')
     .description('a short message a working polecat sees at its next turn')
     .action(async (agent: string, words: string[], _o: unknown, cmd: Command) => {
-      const m = await withRig(ctx, (rig) => nudge(rig, agent, words.join(' ')));
-      emit(ctx, cmd.optsWithGlobals().json, m, () => `nudged ${agent}`);
+      const m = await withTown(ctx, (town, rig) => town.nudge(rig.actor, agent, words.join(' ')));
+      emit(ctx, wantsJson(cmd), m, () => `nudged ${agent}`);
     });
 }

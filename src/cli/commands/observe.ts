@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { doctor } from '../../rig/doctor.js';
+import { detectSandbox } from '../../polecat/sandbox/detect-sandbox.js';
+import { doctor, type DoctorCheck } from '../../rig/doctor.js';
 import { parseSince, readFeed, readTrail } from '../../rig/feed.js';
-import { rigStatus } from '../../rig/status.js';
-import { progressBar } from '../../town/convoy.js';
 import type { FeedEvent } from '../../town/types.js';
 import { GastownError } from '../../errors.js';
-import { withRig, type CliContext } from '../cli-context.js';
-import { emit, table } from '../output.js';
+import { withRig, withTown, type CliContext } from '../cli-context.js';
+import { emit, table, wantsJson } from '../output.js';
+import { statusText } from '../status-text.js';
 
 const feedLine = (e: FeedEvent) => `${e.at.slice(0, 19).replace('T', ' ')}  ${e.actor.padEnd(10)} ${e.type.padEnd(15)} ${e.message}`;
 
@@ -17,7 +17,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .option('--follow', 'keep printing new events')
     .option('--since <time>', 'ISO time or duration (30m, 2h, 1d)')
     .action(async (o: { follow?: boolean; since?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const since = o.since ? parseSince(o.since, ctx.now()) : undefined;
       await withRig(ctx, async (rig) => {
         const events = await readFeed(rig, { since });
@@ -46,7 +46,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .action(async (o: { since?: string; bead?: string }, cmd: Command) => {
       const since = o.since ? parseSince(o.since, ctx.now()) : undefined;
       const trail = await withRig(ctx, (rig) => readTrail(rig, { since, bead: o.bead }));
-      emit(ctx, cmd.optsWithGlobals().json, trail, () =>
+      emit(ctx, wantsJson(cmd), trail, () =>
         trail.length ? table(trail.map((t) => [t.at.slice(0, 19).replace('T', ' '), t.actor, t.status ?? '', t.summary])) : 'no history',
       );
     });
@@ -55,38 +55,33 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .command('status')
     .description('the rig at a glance')
     .action(async (_o: unknown, cmd: Command) => {
-      const s = await withRig(ctx, (rig) => rigStatus(rig));
-      emit(ctx, cmd.optsWithGlobals().json, s, () => {
-        const lines = [
-          `beads: ${s.beads.total} total, ${s.beads.ready} ready, ${s.beads.open} open, ${s.beads.hooked} hooked, ${s.beads.in_progress} in progress, ${s.beads.in_review} in review, ${s.beads.closed} closed, ${s.beads.failed} failed`,
-        ];
-        if (s.convoys.length) {
-          lines.push('', 'convoys:');
-          for (const { convoy: c, progress: p } of s.convoys.slice(0, 10)) lines.push(`  ${c.id} ${c.status.padEnd(17)} ${progressBar(p, 20)}  ${c.title}`);
-        }
-        if (s.polecats.length) {
-          lines.push('', 'polecats:');
-          lines.push(table(s.polecats.map((p) => [`  ${p.name}`, p.bead ? `${p.bead} ${p.status}` : 'idle', p.stale ? 'STALLED' : '', `${p.beadsDone} done`, p.beadTitle ?? ''])));
-        }
-        lines.push('', `remote: ${s.remote ?? 'none'}`);
-        return lines.join('\n');
-      });
+      const s = await withTown(ctx, (town) => town.status());
+      emit(ctx, wantsJson(cmd), s, () => statusText(s));
     });
 
   program
     .command('doctor')
-    .description('check git, ledger integrity, stale locks and the remote')
+    .description('check git, ledger integrity, stale locks, the remote and the agent sandbox')
     .option('--fix', 'remove stale locks and finish interrupted transactions')
     .option('--github', "also check GitHub's side: the default branch's protection, the polecat workflow (GITHUB_TOKEN or GH_TOKEN)")
     .option('--repo <owner/repo>', 'the GitHub repository (default: GITHUB_REPOSITORY, or the rig\'s remote)')
     .action(async (o: { fix?: boolean; github?: boolean; repo?: string }, cmd: Command) => {
       const checks = await withRig(ctx, async (rig) => {
         const found = await doctor(rig, { fix: o.fix });
+        found.push(await sandboxCheck(ctx.env));
         if (!o.github) return found;
         const { githubDoctor } = await import('../../forge/github-doctor.js');
         return [...found, ...(await githubDoctor({ repoDir: rig.repoDir, remote: rig.settings.remote ?? 'origin', defaultBranch: rig.settings.defaultBranch, env: ctx.env, repo: o.repo }))];
       });
-      emit(ctx, cmd.optsWithGlobals().json, checks, () => checks.map((c) => `${c.ok ? (c.warn ? 'warn' : 'ok  ') : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
+      emit(ctx, wantsJson(cmd), checks, () => checks.map((c) => `${c.ok ? (c.warn ? 'warn' : 'ok  ') : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
       if (checks.some((c) => !c.ok)) throw new GastownError('gastown_git', 'doctor found problems', { silent: true });
     });
+}
+
+/** Whether `gt runner` can sandbox agents on this machine, and if not why and what to do. */
+async function sandboxCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+  const found = await detectSandbox(env);
+  return found.available
+    ? { name: 'agent sandbox', ok: true, detail: `available: ${found.detail}; gt runner runs every agent in it` }
+    : { name: 'agent sandbox', ok: false, detail: `unavailable: ${found.reason}; ${found.hint} (gt runner refuses to run agents without it unless given --no-sandbox)` };
 }

@@ -2,15 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
-import { checkBeadId } from '../../rig/beads.js';
 import type { ForgePort } from '../../forge/forge-port.js';
+import type { PolecatAgent } from '../../polecat/agents/agent.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { failedWork, runRunner } from '../../polecat/runner/run-runner.js';
+import { createNoSandbox } from '../../polecat/sandbox/no-sandbox.js';
+import type { Rig } from '../../rig/rig.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
-import { emit } from '../output.js';
+import { emit, wantsJson } from '../output.js';
 import { withStopSignal } from '../stop-signal.js';
+import { checkBeadId } from '../../town/ids.js';
 
 interface RunnerFlags {
   concurrency?: number;
@@ -24,18 +27,22 @@ interface RunnerFlags {
   agent?: 'script' | 'command' | 'builtin';
   agentCommand?: string;
   id?: string;
+  sandbox: boolean;
 }
 
 /**
  * A GitHub forge when the environment is a GitHub Actions job (GITHUB_TOKEN and
  * GITHUB_REPOSITORY: the workflow's own least-privilege token, at GITHUB_API_URL); otherwise none.
  */
-async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv): Promise<ForgePort | null> {
+async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv, rig: Rig): Promise<{ forge: ForgePort | null; scriptGuard?: (script: PolecatAgent) => PolecatAgent }> {
   const token = env.GITHUB_TOKEN?.trim();
   const repository = env.GITHUB_REPOSITORY?.trim();
-  if (kind === 'local' || (kind === 'auto' && !(token && repository))) return null;
+  if (kind === 'local' || (kind === 'auto' && !(token && repository))) return { forge: null };
   const { githubForgeFromEnv } = await import('../../forge/github-forge-from-env.js');
-  return githubForgeFromEnv(env);
+  // On GitHub: a note on pull requests opened without the app's token, and the script agent
+  // only for vouched-for blocks.
+  const { forGitHubPolecat } = await import('../../forge/github-polecat.js');
+  return forGitHubPolecat({ forge: githubForgeFromEnv(env), rig, env });
 }
 
 /**
@@ -54,7 +61,7 @@ export function draftFromRepoConfig(repoDir: string): boolean {
 export function registerRunner(program: Command, ctx: CliContext): void {
   program
     .command('runner')
-    .description('run polecats: claim hooked beads, work them in worktrees, push, open PRs or merge locally')
+    .description('run polecats: claim hooked beads, work them in sandboxed workspaces, push, open PRs or merge locally')
     .option('-c, --concurrency <n>', 'beads worked at once (default: the rig\'s concurrency)', intInRange(1, 32))
     .option('--once', 'work one bead, then exit')
     .option('--bead <id>', 'work only this bead')
@@ -67,24 +74,19 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--agent <kind>', 'script, command or builtin (default: the rig\'s setting)')
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
+    .option('--no-sandbox', 'run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner\'s secrets)')
     .action(async (o: RunnerFlags, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       if (o.bead !== undefined) checkBeadId(o.bead);
       if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
+      if (!o.sandbox) ctx.stderr.write('warning: --no-sandbox: agents run unsandboxed, with this machine\'s files, the rig, the remote, the network and the runner\'s /proc in their reach\n');
       await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
           const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
-          let forge = await forgeFor(o.forge, ctx.env);
-          let agentFactory = agentFromSettings(agent, ctx.env);
-          // On GitHub: a note on pull requests opened without the app's token, and the script
-          // agent only for vouched-for blocks.
-          if (forge?.kind === 'github') {
-            const { forGitHubPolecat } = await import('../../forge/github-polecat.js');
-            ({ forge, agentFactory } = forGitHubPolecat({ forge, agentFactory, agentKind: agent.kind, rig, env: ctx.env }));
-          }
+          const { forge, scriptGuard } = await forgeFor(o.forge, ctx.env, rig);
           return runRunner({
             rig,
-            agentFactory,
+            agentFactory: agentFromSettings(agent, ctx.env, { scriptGuard }),
             concurrency: o.concurrency,
             once: o.once,
             bead: o.bead,
@@ -96,6 +98,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             refinery: o.refinery,
             runnerId: o.id,
             env: ctx.env,
+            sandbox: o.sandbox ? undefined : createNoSandbox(),
             draft: o.draft ?? draftFromRepoConfig(rig.repoDir),
           });
         });

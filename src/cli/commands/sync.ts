@@ -3,7 +3,7 @@ import { GastownError } from '../../errors.js';
 import { syncRig } from '../../rig/sync-rig.js';
 import { hasRemote, recordRigSettings } from '../../rig/first-use.js';
 import { isRig, withRig, type CliContext } from '../cli-context.js';
-import { emit, progress } from '../output.js';
+import { emit, progress, wantsJson } from '../output.js';
 
 export function registerSync(program: Command, ctx: CliContext): void {
   program
@@ -11,7 +11,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .description('sync the ledger with the rig\'s remote (fetch, merge, push; never forced)')
     .option('--remote <url>', 'sync with this remote instead of the configured one')
     .action(async (o: { remote?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals().json as boolean;
+      const json = wantsJson(cmd);
       const bar = progress(ctx, json);
       // A teammate's clone: the first sync records the rig's settings (origin, its default branch).
       if (!isRig(ctx.cwd) && (o.remote || (await hasRemote(ctx.cwd, 'origin'))))

@@ -1,6 +1,7 @@
 /** `issue_comment.created`: `/gt plan`, `/gt approve` and `/gt stop` on issues; everything else is ignored. */
 import type { Context } from 'probot';
 import type { AppDeps, RepoServices } from '../app-deps.js';
+import type { AppMemory } from '../app-memory.js';
 import { approveConvoy } from '../approve-convoy.js';
 import type { Delivery } from '../delivery.js';
 import { repoScope } from '../delivery.js';
@@ -17,7 +18,7 @@ const COMMANDS: Record<GtCommand, (delivery: Delivery, services: RepoServices) =
   stop: stopConvoy,
 };
 
-export function issueCommentCreated(deps: AppDeps) {
+export function issueCommentCreated(deps: AppDeps, memory?: AppMemory) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue } = context.payload;
     // Bots never drive the town by comment, except this app acting for a person it names
@@ -27,7 +28,7 @@ export function issueCommentCreated(deps: AppDeps) {
     const command = parseCommand(comment.body);
     if (command === null) return;
     const author = delegated ?? comment.user?.login ?? context.payload.sender.login;
-    const delivery = await loadDelivery(context, deps, author, () => true);
+    const delivery = await loadDelivery(context, deps, author, () => true, memory);
     if (delivery === null) return;
     const outcome = await deps.withRepo(repoScope(delivery), (services) => COMMANDS[command](delivery, services));
     context.log.info({ issue: issue.number, command, outcome }, 'Handled /gt command');

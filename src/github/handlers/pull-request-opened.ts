@@ -2,12 +2,13 @@
 import type { Context } from 'probot';
 import { refreshOnOpened } from '../advance-bead.js';
 import type { AppDeps } from '../app-deps.js';
+import type { AppMemory } from '../app-memory.js';
 import { pullRequestDelivery } from '../pull-request-delivery.js';
 
-export function pullRequestOpened(deps: AppDeps) {
+export function pullRequestOpened(deps: AppDeps, memory?: AppMemory) {
   return async (context: Context<'pull_request.opened'>): Promise<void> => {
     const pr = context.payload.pull_request;
-    const found = await pullRequestDelivery(context, deps);
+    const found = await pullRequestDelivery(context, deps, memory);
     if (found === null) return;
     const opened = { number: pr.number, headRef: pr.head.ref, body: pr.body ?? null };
     const outcome = await deps.withRepo(found.scope, (services) => refreshOnOpened(found.delivery, services, opened));

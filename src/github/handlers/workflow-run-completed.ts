@@ -7,20 +7,22 @@
  */
 import type { Context } from 'probot';
 import type { AppDeps } from '../app-deps.js';
+import type { AppMemory } from '../app-memory.js';
 import { dispatchBeads } from '../dispatch-beads.js';
 import { repositoryDelivery } from '../pull-request-delivery.js';
+import { parsePolecatRunTitle } from '../../town/ids.js';
 
-export function workflowRunCompleted(deps: AppDeps) {
+export function workflowRunCompleted(deps: AppDeps, memory?: AppMemory) {
   return async (context: Context<'workflow_run.completed'>): Promise<void> => {
     const run = context.payload.workflow_run;
-    const found = await repositoryDelivery(context, deps);
+    const found = await repositoryDelivery(context, deps, memory);
     if (found === null) return;
     const workflow = found.delivery.config.polecatWorkflow;
     if (workflow === null || !run.path?.endsWith(`/${workflow}`)) return;
     const bead = beadOfRunTitle(run.display_title);
     const endedRun = bead ? { id: run.id, bead, createdAt: run.created_at } : undefined;
     const dispatched = await deps.withRepo(found.scope, (services) =>
-      dispatchBeads(found.delivery, services.work, { deadRunners: [`gha-${run.id}`], endedRun }),
+      dispatchBeads(found.delivery, services, { deadRunners: [`gha-${run.id}`], endedRun }),
     );
     context.log.info({ run: run.id, bead, conclusion: run.conclusion, dispatched }, 'Polecat run finished');
   };
@@ -28,6 +30,5 @@ export function workflowRunCompleted(deps: AppDeps) {
 
 /** The bead of a polecat run from its title, `gastown-polecat gt-xxxx`; null for any other title. */
 export function beadOfRunTitle(title: unknown): string | null {
-  const m = typeof title === 'string' ? /^gastown-polecat (gt-[0-9a-z]{3,})$/.exec(title) : null;
-  return m ? m[1]! : null;
+  return parsePolecatRunTitle(title);
 }

@@ -9,7 +9,7 @@
  *      at the default branch: a workflow edited on another branch gets nothing;
  *   4. its run is a workflow_dispatch run of that workflow, started by this app, not over,
  *      titled `gastown-polecat <bead>`;
- *   5. that bead waits for this run in the ledger (`live-bead.ts`);
+ *   5. that bead waits for this run in the ledger (`rig/dispatch.ts` `whyRunNotLive`);
  *   6. then, and only then, the token is minted.
  */
 import type { Logger } from 'pino';
@@ -19,7 +19,7 @@ import { isGastownError } from '../../errors.js';
 import { loadRepoConfigFromApi } from '../../forge/repo-config-from-api.js';
 import type { LedgerMirrors } from '../ledger-mirror.js';
 import { beadOfRunTitle } from '../handlers/workflow-run-completed.js';
-import { whyNotLive, type RunOfBead } from './live-bead.js';
+import { whyRunNotLive } from '../../rig/dispatch.js';
 import { TokenRefused, type ActionsClaims } from './verify-actions-token.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -113,7 +113,7 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
     if (run.data.status === 'completed') throw new TokenRefused(403, `run ${claims.run_id} is over`);
 
     // 5. Its bead waits for it in the ledger.
-    const runOfBead: RunOfBead = { id: run.data.id, createdAt: run.data.created_at };
+    const runOfBead = { id: run.data.id, createdAt: run.data.created_at };
     const whyNot = await github('read the ledger', () => deps.mirrors.withRepoLedger(
       {
         owner,
@@ -123,7 +123,7 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
         token: async () => ((await octokit.auth({ type: 'installation' })) as { token: string }).token,
         log: deps.log,
       },
-      (session) => whyNotLive(session.rig, bead, runOfBead),
+      (session) => whyRunNotLive(session.rig, bead, runOfBead),
     ), {});
     if (whyNot !== null) throw new TokenRefused(403, whyNot);
 

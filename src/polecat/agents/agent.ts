@@ -1,4 +1,5 @@
 import type { ModelUsage } from '../../town/types.js';
+import type { RunProcessResult } from '../run-process.js';
 
 /** One bead, as an agent sees it. `prompt` is the full instruction text (see beadPrompt). */
 export interface AgentTask {
@@ -8,7 +9,16 @@ export interface AgentTask {
   acceptance: string[];
   files: string[];
   prompt: string;
-  worktree: string;
+  /** The polecat's own clone (see workspace.ts). In-process tools must stay inside it. */
+  workspace: string;
+}
+
+export interface ExecOptions {
+  /** Written to stdin, which is then closed. Without it stdin is /dev/null. */
+  stdin?: string;
+  timeoutMs?: number;
+  /** Keep at most this many bytes of combined output (the tail). */
+  outputCapBytes?: number;
 }
 
 export interface InboxMessage {
@@ -20,6 +30,12 @@ export interface InboxMessage {
 
 /** What the runner lends an agent: the agent never talks to git remotes or the ledger itself. */
 export interface AgentContext {
+  /**
+   * Runs a command in the polecat's sandbox (cwd the workspace, the environment the rig's
+   * allow-list gives, killed with its children on timeout or abort). Every process an agent
+   * starts goes through here; agents never spawn processes themselves.
+   */
+  exec(argv: string[], opts?: ExecOptions): Promise<RunProcessResult>;
   /** Commit (and push) work so far; the runner decides what that means. */
   checkpoint(message: string): Promise<void>;
   /** Unread mail and nudges for this polecat, marked read once returned. */

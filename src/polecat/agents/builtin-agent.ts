@@ -2,8 +2,6 @@ import { realpath } from 'node:fs/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import { GastownError } from '../../errors.js';
 import { addUsage, emptyUsage, toModelUsage } from '../../model/pricing.js';
-import { runGit } from '../run-git.js';
-import { agentEnv, pickPassThrough } from './agent-env.js';
 import type { AgentContext, AgentResult, AgentTask, InboxMessage, PolecatAgent } from './agent.js';
 import { BUILTIN_TOOLS, runBuiltinTool } from './builtin-tools.js';
 
@@ -20,13 +18,11 @@ export interface BuiltinAgentOptions {
   outputCapBytes?: number;
   /** max_tokens per model call. Default 8192. */
   maxTokensPerTurn?: number;
-  /** Where PATH and HOME come from for run_command. Defaults to this process's environment. */
-  inheritEnv?: Record<string, string | undefined>;
 }
 
 const SYSTEM = [
-  'You are a Gas Town polecat: a coding agent working alone in a git worktree on one bead (a small unit of work).',
-  'Use the tools to inspect and change files and to run commands such as tests. Paths are relative to the worktree root.',
+  'You are a Gas Town polecat: a coding agent working alone in a git workspace on one bead (a small unit of work).',
+  'Use the tools to inspect and change files and to run commands such as tests. Paths are relative to the workspace root.',
   'Never commit, push, or change git configuration: the runner commits your work after each turn.',
   'Messages marked [nudge from X] or [mail from X] come from people or agents in the town; take them into account.',
   'When the work is done (or you are stuck), call finish with a short summary.',
@@ -42,14 +38,14 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
   const commandTimeoutMs = opts.commandTimeoutMs ?? 120_000;
   const outputCapBytes = opts.outputCapBytes ?? 32 * 1024;
   const maxTokens = opts.maxTokensPerTurn ?? 8192;
-  const base = pickPassThrough(opts.inheritEnv ?? process.env);
 
   return {
     kind: 'builtin',
     async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
-      const worktree = await realpath(task.worktree);
-      const env = await agentEnv({ base, worktree, beadId: task.beadId });
-      const toolCtx = { worktree, env, commandTimeoutMs, outputCapBytes, signal: ctx.signal };
+      // The model's calls run here, in the runner; its tools run on the workspace: the file
+      // tools in-process (confined by safe-path.ts), run_command in the sandbox.
+      const workspace = await realpath(task.workspace);
+      const toolCtx = { workspace, exec: ctx.exec, commandTimeoutMs, outputCapBytes };
       let usage = emptyUsage();
       const done = (ok: boolean, summary: string): AgentResult => ({ ok, summary, usage });
       const messages: Anthropic.MessageParam[] = [{ role: 'user', content: task.prompt }];
@@ -83,9 +79,8 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
           results.push({ type: 'tool_result', tool_use_id: block.id, content: outcome.content, is_error: outcome.isError });
         }
 
-        if (wrote || (ranCommand && (await isDirty(worktree)))) {
-          await ctx.checkpoint(`turn ${turn}: ${task.title}`);
-        }
+        // A checkpoint with nothing new commits nothing and pushes nothing.
+        if (wrote || ranCommand) await ctx.checkpoint(`turn ${turn}: ${task.title}`);
         if (finishSummary !== undefined) return done(true, finishSummary);
 
         const used = usage.inputTokens + usage.outputTokens;
@@ -109,9 +104,4 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
 
 export function formatInbox(msg: InboxMessage): string {
   return msg.kind === 'nudge' ? `[nudge from ${msg.from}] ${msg.body}` : `[mail from ${msg.from}] ${msg.subject}: ${msg.body}`;
-}
-
-async function isDirty(worktree: string): Promise<boolean> {
-  const { stdout } = await runGit(worktree, ['status', '--porcelain']);
-  return stdout.trim() !== '';
 }

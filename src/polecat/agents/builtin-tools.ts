@@ -1,24 +1,25 @@
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
-import { runProcess } from '../run-process.js';
-import { resolveInWorktree, ToolError } from './safe-path.js';
+import type { AgentContext } from './agent.js';
+import { resolveForWrite, resolveInWorkspace, ToolError } from './safe-path.js';
 
 /** The tools the built-in agent offers the model. Input schemas are what the model sees. */
 export const BUILTIN_TOOLS: Anthropic.Tool[] = [
   {
     name: 'list_files',
-    description: 'List files under a directory of the worktree (recursive, .git skipped).',
-    input_schema: { type: 'object', properties: { path: { type: 'string', description: 'Directory relative to the worktree; default "."' } } },
+    description: 'List files under a directory of the workspace (recursive, .git skipped).',
+    input_schema: { type: 'object', properties: { path: { type: 'string', description: 'Directory relative to the workspace; default "."' } } },
   },
   {
     name: 'read_file',
-    description: 'Read a text file of the worktree.',
+    description: 'Read a text file of the workspace.',
     input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   },
   {
     name: 'search',
-    description: 'Find lines containing a literal string in the worktree files (case-sensitive). Returns path:line: text.',
+    description: 'Find lines containing a literal string in the workspace files (case-sensitive). Returns path:line: text.',
     input_schema: {
       type: 'object',
       properties: { query: { type: 'string' }, path: { type: 'string', description: 'Directory to search; default "."' } },
@@ -41,7 +42,7 @@ export const BUILTIN_TOOLS: Anthropic.Tool[] = [
   },
   {
     name: 'run_command',
-    description: 'Run a shell command with bash -c in the worktree root (time-limited, output capped). Do not commit or push.',
+    description: 'Run a shell command with bash -c in the workspace root (time-limited, output capped, no network unless the rig allows it). Do not commit or push.',
     input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
   },
   {
@@ -52,17 +53,18 @@ export const BUILTIN_TOOLS: Anthropic.Tool[] = [
 ];
 
 export interface ToolRunContext {
-  worktree: string;
-  env: Record<string, string>;
+  /** The workspace's real path: the file tools work here, in this process. */
+  workspace: string;
+  /** run_command goes through the runner's sandbox. */
+  exec: AgentContext['exec'];
   commandTimeoutMs: number;
   outputCapBytes: number;
-  signal: AbortSignal;
 }
 
 export interface ToolOutcome {
   content: string;
   isError: boolean;
-  /** The tool wrote to the worktree (write_file / edit_file). */
+  /** The tool wrote to the workspace (write_file / edit_file). */
   wrote: boolean;
   /** The tool ran a command, which may have changed files. */
   ranCommand: boolean;
@@ -73,6 +75,7 @@ export interface ToolOutcome {
 const LIST_LIMIT = 2000;
 const SEARCH_LIMIT = 200;
 const MAX_SEARCH_FILE_BYTES = 1024 * 1024;
+const MAX_EDIT_FILE_BYTES = 8 * 1024 * 1024;
 
 /** Runs one tool call. Model mistakes (bad paths, bad input) come back as isError, never thrown. */
 export async function runBuiltinTool(name: string, input: unknown, ctx: ToolRunContext): Promise<ToolOutcome> {
@@ -81,45 +84,39 @@ export async function runBuiltinTool(name: string, input: unknown, ctx: ToolRunC
     const args = (input ?? {}) as Record<string, unknown>;
     switch (name) {
       case 'list_files': {
-        const dir = await resolveInWorktree(ctx.worktree, str(args, 'path', '.'));
+        const dir = await resolveInWorkspace(ctx.workspace, str(args, 'path', '.'));
         const files = await walk(dir, LIST_LIMIT);
-        const rel = files.map((f) => path.relative(ctx.worktree, f) || '.');
+        const rel = files.map((f) => path.relative(ctx.workspace, f) || '.');
         return { ...base, content: rel.length === 0 ? '(no files)' : rel.join('\n') + (rel.length >= LIST_LIMIT ? '\n[list truncated]' : '') };
       }
       case 'read_file': {
-        const file = await resolveInWorktree(ctx.worktree, str(args, 'path'));
-        const text = await readFile(file, 'utf8');
-        return { ...base, content: cap(text, ctx.outputCapBytes) };
+        const file = await regularFile(await resolveInWorkspace(ctx.workspace, str(args, 'path')), str(args, 'path'));
+        return { ...base, content: await readCapped(file, ctx.outputCapBytes) };
       }
       case 'search':
         return { ...base, content: await search(ctx, str(args, 'query'), str(args, 'path', '.')) };
       case 'write_file': {
-        const file = await resolveInWorktree(ctx.worktree, str(args, 'path'));
         const content = str(args, 'content', undefined, true);
-        await mkdir(path.dirname(file), { recursive: true });
-        await writeFile(file, content);
+        await writeNoFollow(await resolveForWrite(ctx.workspace, str(args, 'path')), content);
         return { ...base, wrote: true, content: `wrote ${Buffer.byteLength(content)} bytes to ${str(args, 'path')}` };
       }
       case 'edit_file': {
-        const file = await resolveInWorktree(ctx.worktree, str(args, 'path'));
+        const file = await resolveForWrite(ctx.workspace, str(args, 'path'));
         const oldString = str(args, 'old_string');
         const newString = str(args, 'new_string', undefined, true);
+        await regularFile(file, str(args, 'path'));
+        if ((await stat(file)).size > MAX_EDIT_FILE_BYTES)
+          throw new ToolError(`${str(args, 'path')} is larger than ${MAX_EDIT_FILE_BYTES} bytes; edit it with run_command`);
         const text = await readFile(file, 'utf8');
         const count = text.split(oldString).length - 1;
         if (count !== 1) throw new ToolError(`old_string occurs ${count} times in ${str(args, 'path')}; it must occur exactly once`);
         const at = text.indexOf(oldString);
-        await writeFile(file, text.slice(0, at) + newString + text.slice(at + oldString.length));
+        await writeNoFollow(file, text.slice(0, at) + newString + text.slice(at + oldString.length));
         return { ...base, wrote: true, content: `edited ${str(args, 'path')}` };
       }
       case 'run_command': {
         const command = str(args, 'command');
-        const result = await runProcess('bash', ['-c', command], {
-          cwd: ctx.worktree,
-          env: ctx.env,
-          timeoutMs: ctx.commandTimeoutMs,
-          signal: ctx.signal,
-          outputCapBytes: ctx.outputCapBytes,
-        });
+        const result = await ctx.exec(['bash', '-c', command], { timeoutMs: ctx.commandTimeoutMs, outputCapBytes: ctx.outputCapBytes });
         const status = result.timedOut ? `timed out after ${ctx.commandTimeoutMs} ms` : `exit code ${result.exitCode ?? result.signal}`;
         const cut = result.truncatedBytes > 0 ? `[${result.truncatedBytes} earlier bytes cut]\n` : '';
         return { ...base, ranCommand: true, isError: result.exitCode !== 0, content: `${status}\n${cut}${result.output}` };
@@ -134,7 +131,7 @@ export async function runBuiltinTool(name: string, input: unknown, ctx: ToolRunC
   } catch (err) {
     if (err instanceof ToolError) return { ...base, isError: true, content: err.message };
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES') {
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES' || code === 'ELOOP') {
       return { ...base, isError: true, content: `${code}: ${(err as Error).message}` };
     }
     throw err;
@@ -148,9 +145,33 @@ function str(args: Record<string, unknown>, key: string, fallback?: string, allo
   throw new ToolError(`input.${key} must be a ${allowEmpty ? '' : 'non-empty '}string`);
 }
 
-function cap(text: string, bytes: number): string {
-  if (Buffer.byteLength(text) <= bytes) return text;
-  return `${Buffer.from(text).subarray(0, bytes).toString('utf8')}\n[truncated at ${bytes} bytes]`;
+/** The file, when it is a regular file (a FIFO or device would block or never end). */
+async function regularFile(file: string, requested: string): Promise<string> {
+  if (!(await stat(file)).isFile()) throw new ToolError(`${requested} is not a regular file`);
+  return file;
+}
+
+/** At most `bytes` of the file, read as text, marked when cut (never the whole of a huge file). */
+async function readCapped(file: string, bytes: number): Promise<string> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(bytes + 1);
+    const { bytesRead } = await fh.read(buf, 0, bytes + 1, 0);
+    if (bytesRead <= bytes) return buf.subarray(0, bytesRead).toString('utf8');
+    return `${buf.subarray(0, bytes).toString('utf8')}\n[truncated at ${bytes} bytes]`;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a file whose path resolveForWrite checked; O_NOFOLLOW refuses a symlink planted since. */
+async function writeNoFollow(file: string, content: string): Promise<void> {
+  const fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  try {
+    await fh.writeFile(content);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Regular files under `dir` (no .git, no symlink following), at most `limit`. */
@@ -174,7 +195,7 @@ async function walk(dir: string, limit: number): Promise<string[]> {
 }
 
 async function search(ctx: ToolRunContext, query: string, under: string): Promise<string> {
-  const dir = await resolveInWorktree(ctx.worktree, under);
+  const dir = await resolveInWorkspace(ctx.workspace, under);
   const hits: string[] = [];
   for (const file of await walk(dir, 20_000)) {
     const info = await lstat(file);
@@ -184,7 +205,7 @@ async function search(ctx: ToolRunContext, query: string, under: string): Promis
     const lines = buf.toString('utf8').split('\n');
     for (const [i, line] of lines.entries()) {
       if (!line.includes(query)) continue;
-      hits.push(`${path.relative(ctx.worktree, file)}:${i + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`);
+      hits.push(`${path.relative(ctx.workspace, file)}:${i + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`);
       if (hits.length >= SEARCH_LIMIT) return `${hits.join('\n')}\n[more matches not shown]`;
     }
   }

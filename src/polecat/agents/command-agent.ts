@@ -1,5 +1,4 @@
-import { runProcess, tail } from '../run-process.js';
-import { agentEnv, pickPassThrough } from './agent-env.js';
+import { tail } from '../run-process.js';
 import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from './agent.js';
 
 export interface CommandAgentOptions {
@@ -9,10 +8,6 @@ export interface CommandAgentOptions {
   promptVia?: 'arg' | 'stdin';
   /** Default 30 minutes. */
   timeoutMs?: number;
-  /** Extra variables for the command (API keys it needs, for example), on top of PATH/HOME. */
-  env?: Record<string, string>;
-  /** Where PATH and HOME come from. Defaults to this process's environment. */
-  inheritEnv?: Record<string, string | undefined>;
   /** Output kept for the summary. Default 64 KiB. */
   outputCapBytes?: number;
 }
@@ -23,25 +18,22 @@ export function shellQuote(value: string): string {
 }
 
 /**
- * Runs an external coding agent (Claude Code, Codex, ...) once in the worktree with the
- * bead prompt, then checkpoints whatever it left. The command's exit code is the verdict.
+ * Runs an external coding agent (Claude Code, Codex, ...) once in the workspace (in the
+ * sandbox) with the bead prompt, then checkpoints whatever it left. The command's exit code
+ * is the verdict. Its environment is the sandbox's: exactly the variables the rig's
+ * `sandbox.env` allows (its API key, say), and network only when `sandbox.network` is on.
  */
 export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
   const promptVia = opts.promptVia ?? 'arg';
   const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
-  const base = pickPassThrough(opts.inheritEnv ?? process.env);
   return {
     kind: 'command',
     async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
-      const env = await agentEnv({ base, worktree: task.worktree, beadId: task.beadId, extra: opts.env });
       const line = promptVia === 'arg' ? `${opts.command} ${shellQuote(task.prompt)}` : opts.command;
       ctx.log(`running ${opts.command}`);
-      const result = await runProcess('sh', ['-c', line], {
-        cwd: task.worktree,
-        env,
+      const result = await ctx.exec(['sh', '-c', line], {
         stdin: promptVia === 'stdin' ? task.prompt : undefined,
         timeoutMs,
-        signal: ctx.signal,
         outputCapBytes: opts.outputCapBytes,
       });
       const output = tail(result.output);
@@ -52,7 +44,11 @@ export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
       if (result.exitCode === 127 || result.exitCode === 126) {
         const program = opts.command.trim().split(/\s+/)[0];
         const what = result.exitCode === 127 ? 'not found' : 'cannot be run';
-        return { ok: false, permanent: true, summary: `agent command \`${program}\` ${what}: install it or set \`gt init --agent-command\`\n${output}` };
+        return {
+          ok: false,
+          permanent: true,
+          summary: `agent command \`${program}\` ${what}: install it or set \`gt init --agent-command\` (the sandbox shows /usr, /opt and the rig's sandbox.readOnly paths)\n${output}`,
+        };
       }
       if (result.exitCode !== 0) {
         const why = result.timedOut

@@ -1,23 +1,19 @@
-import { runProcess, tail } from '../run-process.js';
-import { agentEnv, pickPassThrough } from './agent-env.js';
+import { tail } from '../run-process.js';
 import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from './agent.js';
 import { shellBlocks } from './shell-blocks.js';
 
 export interface ScriptAgentOptions {
   /** Per step; a step that runs longer is killed (with its children) and fails. Default 10 minutes. */
   stepTimeoutMs?: number;
-  /** Where PATH and HOME come from (only those pass through). Defaults to this process's environment. */
-  inheritEnv?: Record<string, string | undefined>;
 }
 
 /**
  * The deterministic agent: runs the bead body's fenced shell blocks in order with
- * `bash -e` in the worktree, checkpointing after each step. No model involved, so CI and
- * the demo get the same result every time.
+ * `bash -e` in the workspace (in the sandbox), checkpointing after each step. No model
+ * involved, so CI and the demo get the same result every time.
  */
 export function createScriptAgent(opts: ScriptAgentOptions = {}): PolecatAgent {
   const stepTimeoutMs = opts.stepTimeoutMs ?? 10 * 60_000;
-  const base = pickPassThrough(opts.inheritEnv ?? process.env);
   return {
     kind: 'script',
     async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
@@ -31,17 +27,11 @@ export function createScriptAgent(opts: ScriptAgentOptions = {}): PolecatAgent {
             'or give the rig an agent that reads prose (gt init --agent-command "claude -p", or --agent builtin)',
         };
       }
-      const env = await agentEnv({ base, worktree: task.worktree, beadId: task.beadId });
       for (const [index, script] of steps.entries()) {
         const n = index + 1;
         const firstLine = script.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
         ctx.log(`step ${n}/${steps.length}: ${firstLine}`);
-        const result = await runProcess('bash', ['-e', '-c', script], {
-          cwd: task.worktree,
-          env,
-          timeoutMs: stepTimeoutMs,
-          signal: ctx.signal,
-        });
+        const result = await ctx.exec(['bash', '-e', '-c', script], { timeoutMs: stepTimeoutMs });
         if (result.exitCode !== 0) {
           const why = result.timedOut
             ? `timed out after ${stepTimeoutMs} ms`

@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { GastownError, isGastownError } from '../../errors.js';
 import type { Rig } from '../../rig/rig.js';
 import { runGit } from '../run-git.js';
@@ -62,4 +63,18 @@ export async function retryOnGitLock<T>(fn: () => Promise<T>, tries = 6): Promis
       await new Promise((r) => setTimeout(r, 20 * i + Math.random() * 30));
     }
   }
+}
+
+/** The remote's directory when it is on this machine (a path or file:// URL), so the sandbox can hide it. */
+export async function localRemoteDir(repoDir: string, remote: RigRemote): Promise<string | null> {
+  let url = remote.remote;
+  if (/^[A-Za-z0-9._-]+$/.test(url)) url = (await runGit(repoDir, ['remote', 'get-url', url], { okCodes: [0, 2, 128] })).stdout.trim();
+  if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
+  if (!url || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) || /^[^/]+:/.test(url)) return null;
+  return isAbsolute(url) ? url : resolve(repoDir, url);
+}
+
+/** What the sandbox must hide even under a directory it shows: the rig, its git directory, a local remote, the runner's HOME. */
+export async function pathsToHide(rig: Rig, remote: RigRemote, env: Record<string, string | undefined>): Promise<string[]> {
+  return [rig.repoDir, rig.gitDir, env.HOME, await localRemoteDir(rig.repoDir, remote)].filter((p): p is string => !!p);
 }

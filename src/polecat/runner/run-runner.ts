@@ -5,11 +5,13 @@ import type { ForgePort } from '../../forge/forge-port.js';
 import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
 import type { Rig } from '../../rig/rig.js';
 import { claimBead, dispatchReady, failBead, isLeaseLost, workLeft, type Claim } from '../../rig/work.js';
+import { requireSandbox } from '../sandbox/detect-sandbox.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import type { AgentFactory } from './agent-from-settings.js';
 import { packageHooksDir } from './hooks-dir.js';
 import { createProgressBoard, type ProgressBoard } from './progress-board.js';
-import { rigRemote } from './rig-remote.js';
-import { createLock, workBead, type WorkOutcome } from './work-bead.js';
+import { pathsToHide, rigRemote } from './rig-remote.js';
+import { workBead, type WorkOutcome } from './work-bead.js';
 
 export interface RunRunnerOptions {
   rig: Rig;
@@ -34,12 +36,17 @@ export interface RunRunnerOptions {
   /** Run the local Refinery in this process (default: when there is no GitHub forge). */
   refinery?: boolean;
   runnerId?: string;
-  worktreeRoot?: string;
+  workspaceRoot?: string;
   hooksDir?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where agents run. Default: bubblewrap, and a `gastown_config` error before any bead is
+   * claimed when it cannot run here. `createNoSandbox()` only for an explicit --no-sandbox.
+   */
+  sandbox?: Sandbox;
   draft?: boolean;
   pollMs?: number;
-  keepWorktrees?: boolean;
+  keepWorkspaces?: boolean;
 }
 
 export interface RunnerSummary {
@@ -66,15 +73,16 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const concurrency = opts.concurrency ?? rig.settings.concurrency;
   const board = opts.progress ?? (opts.log ? createProgressBoard(lineWriter(opts.log)) : createProgressBoard(process.stderr, true));
   const forge = opts.forge ?? null;
-  const useRefinery = opts.refinery ?? (!forge || forge.kind === 'local');
+  const useRefinery = opts.refinery ?? !forge?.hostsPullRequests;
   const remote = await rigRemote(rig);
   const hooksDir = opts.hooksDir ?? packageHooksDir();
-  const worktreeRoot = opts.worktreeRoot ?? join(rig.gitDir, 'gastown', 'worktrees');
+  const workspaceRoot = opts.workspaceRoot ?? join(rig.gitDir, 'gastown', 'workspaces');
   const env = opts.env ?? process.env;
+  const sandbox = opts.sandbox ?? (await requireSandbox(env));
+  const hide = await pathsToHide(rig, remote, env);
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
 
-  const worktreeLock = createLock(join(rig.gitDir, 'gastown', 'worktree-setup.lock'));
   const active = new Map<string, Promise<void>>();
   let claimed = 0;
   let refining: Promise<void> | null = null;
@@ -88,14 +96,13 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     let outcome: WorkOutcome | 'error';
     try {
       outcome = await workBead({
-        rig, claim, remote, hooksDir, worktreeRoot, forge, signal, log,
+        rig, claim, remote, sandbox, env, hide, hooksDir, workspaceRoot, forge, signal, log,
         agent: opts.agentFactory(claim.polecat),
         draft: opts.draft ?? false,
-        keepWorktree: opts.keepWorktrees,
-        worktreeLock,
+        keepWorkspace: opts.keepWorkspaces,
       });
     } catch (err) {
-      // Worktree or git trouble before the agent ran: a failed attempt, or the bead's end
+      // Workspace or git trouble before the agent ran: a failed attempt, or the bead's end
       // when the rig's settings are wrong (no retry fixes those).
       outcome = 'error';
       const message = (err as Error).message;
@@ -117,7 +124,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     lastRefine = Date.now();
     let pass: RefineryPassResult;
     try {
-      pass = await refineryPass(rig, { env, remote, log: (l) => board.note(l) });
+      pass = await refineryPass(rig, { env, remote, sandbox, log: (l) => board.note(l) });
     } catch (err) {
       // A failed pass (git trouble) must not take the polecats down: report it, try again later.
       board.note(`refinery: pass failed: ${(err as Error).message}`);

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { takeUnread } from '../../rig/mail.js';
@@ -9,9 +6,14 @@ import { failBead, finishBead, firstLine, heartbeat, isLeaseLost, releaseBead, t
 import { polecatEmail } from '../../town/names.js';
 import type { Agent, Bead, Convoy } from '../../town/types.js';
 import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js';
-import { checkpoint } from '../checkpoint.js';
+import { checkpoint, pushPolecatBranch } from '../checkpoint.js';
+import type { GitIdentity } from '../git-identity.js';
 import { beadPrompt } from '../prompt.js';
-import { createPolecatWorktree, removePolecatWorktree } from '../worktree.js';
+import { runGit } from '../run-git.js';
+import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
+import { sandboxEnv } from '../sandbox/sandbox-env.js';
+import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
+import { readRefState, refsMovedByAgent } from './ref-tripwire.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
 export interface WorkBeadOptions {
@@ -19,93 +21,67 @@ export interface WorkBeadOptions {
   claim: Claim;
   agent: PolecatAgent;
   remote: RigRemote;
+  /** Where the agent's processes (and the workspace's git) run. */
+  sandbox: Sandbox;
+  /** Where the variables the rig's `sandbox.env` allows are read from (the runner's environment). */
+  env: Record<string, string | undefined>;
+  /** Host paths the sandbox must not show (the rig, a local remote, the runner's HOME). */
+  hide: string[];
   hooksDir: string;
-  worktreeRoot: string;
+  workspaceRoot: string;
   forge: ForgePort | null;
   draft: boolean;
   /** Stops the agent: the bead is released for another runner. */
   signal: AbortSignal;
   log: (text: string) => void;
-  /** Keep the worktree afterwards (tests and debugging). */
-  keepWorktree?: boolean;
-  /**
-   * Serialises worktree setup and removal among this process's polecats: `git worktree
-   * add/prune` and the shared config they write race with each other (a prune can even drop
-   * a worktree being added), so only one runs at a time.
-   */
-  worktreeLock?: <T>(fn: () => Promise<T>) => Promise<T>;
-}
-
-/**
- * A one-at-a-time lock for async work: in this process a promise chain, and across the
- * runner processes sharing a clone a lock file (`wx` create) in its git directory. A lock
- * file older than `staleMs` was left by a killed runner and is taken over.
- */
-export function createLock(lockFile?: string, staleMs = 30_000): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  const acquire = async (): Promise<(() => Promise<void>) | null> => {
-    if (!lockFile) return null;
-    await mkdir(dirname(lockFile), { recursive: true });
-    for (let i = 0; ; i++) {
-      try {
-        await writeFile(lockFile, String(process.pid), { flag: 'wx' });
-        return () => rm(lockFile, { force: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await stat(lockFile).then((st) => Date.now() - st.mtimeMs, () => 0);
-        // The clone is local, so its runners share this machine: a dead holder's pid says so at once.
-        if (age > staleMs || (age > 200 && !alive(Number(await readFile(lockFile, 'utf8').catch(() => ''))))) await rm(lockFile, { force: true });
-        else await new Promise((r) => setTimeout(r, 5 + Math.min(i, 10) * 3 + Math.random() * 10));
-      }
-    }
-  };
-  return <T>(fn: () => Promise<T>) => {
-    const run = tail.then(async () => {
-      const release = await acquire();
-      try {
-        return await fn();
-      } finally {
-        await release?.();
-      }
-    });
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  /** Keep the workspace afterwards (tests and debugging). */
+  keepWorkspace?: boolean;
 }
 
 export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released';
 
 /**
  * One polecat works one claimed bead:
- * 1. fetch the default branch and the bead's pushed branch; drop a dead runner's worktree;
- * 2. worktree on polecat/<name>/<bead> from the pushed branch when there is one (nothing
- *    committed is lost), else from the default branch; hooks and identity installed;
- * 3. run the agent, heartbeating on a timer; its checkpoints commit and push the branch;
- * 4. final checkpoint and push; open a PR with a forge, else queue for the Refinery;
+ * 1. check the branch policy; fetch the default branch and the bead's pushed branch;
+ * 2. a fresh workspace (its own clone, see workspace.ts) from the bead's own commits when
+ *    there are any (nothing committed is lost), else from the default branch; the rig's and
+ *    the remote's refs are noted;
+ * 3. run the agent in the sandbox, heartbeating on a timer; each checkpoint commits in the
+ *    workspace, collects the commits into the rig and pushes `polecat/<name>/<bead>` from there;
+ * 4. after the agent: final checkpoint; refuse the bead when a ref it must not touch moved
+ *    (ref-tripwire.ts); push; open a PR with a forge, else queue for the Refinery;
  * 5. finishBead (or failBead / releaseBead). A lost lease stops everything at once.
  */
 export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   const { rig, claim, remote } = opts;
+  // Before anything is started (heartbeat timer, workspace): a refusal here leaves nothing behind.
+  checkBranchPolicy(claim, remote);
   const bead = (await rig.ledger.get<Bead>('beads', claim.bead))!.value;
   const agentRecord = (await rig.ledger.get<Agent>('agents', claim.polecat))?.value;
   const identity = { name: claim.polecat, email: agentRecord?.email ?? polecatEmail(claim.polecat, rig.settings.polecatEmailDomain) };
 
-  const lock = opts.worktreeLock ?? ((fn) => fn());
   await fetchBranches(rig.repoDir, remote, [claim.branch]);
   const pushed = await refSha(rig.repoDir, `${remote.tracking}${claim.branch}`);
-  // A dead runner's worktree may hold half-written, uncommitted files: start clean from commits.
-  const stale = join(opts.worktreeRoot, `${claim.polecat}-${claim.bead}`);
-  if (existsSync(stale)) await lock(() => removePolecatWorktree(rig.repoDir, stale));
-  const wt = await lock(() => retryOnGitLock(() => createPolecatWorktree({
+  const ws = await createWorkspace({
     repoDir: rig.repoDir,
-    worktreeRoot: opts.worktreeRoot,
+    root: opts.workspaceRoot,
     polecat: claim.polecat,
     beadId: claim.bead,
-    baseRef: `${remote.tracking}${remote.defaultBranch}`,
-    resumeFrom: pushed ? `${remote.tracking}${claim.branch}` : null,
+    startRef: await startRef(rig.repoDir, remote, claim.branch, pushed),
     identity,
     hooksDir: opts.hooksDir,
-  })));
+  });
+  try {
+    return await workInWorkspace(opts, bead, identity, ws, pushed);
+  } finally {
+    if (!opts.keepWorkspace) await removeWorkspace(ws.dir).catch(() => undefined);
+  }
+}
+
+async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitIdentity, ws: PolecatWorkspace, pushed: string | null): Promise<WorkOutcome> {
+  const { rig, claim, remote } = opts;
+  await retryOnGitLock(() => runGit(rig.repoDir, ['update-ref', `refs/heads/${ws.branch}`, ws.start]));
+  const before = await readRefState(rig.repoDir, remote);
   opts.log(pushed ? `resuming ${claim.branch} (attempt ${claim.attempt})` : `started ${claim.branch}`);
 
   const stop = new AbortController();
@@ -130,18 +106,37 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
     });
   }, rig.settings.heartbeatMs);
 
-  // Policy, on top of the pre-push hook: a runner pushes polecat branches and nothing else.
-  if (!wt.branch.startsWith('polecat/') || wt.branch === remote.defaultBranch)
-    throw new GastownError('gastown_forbidden', `refusing to work on ${wt.branch}: polecats push only polecat/* branches`);
-  const push = { remote: remote.remote, branch: wt.branch };
-  // What the remote branch holds, so the final push is skipped when nothing changed since.
+  const settings = rig.settings.sandbox;
+  const spec: SandboxSpec = {
+    workspace: ws.path,
+    home: ws.home,
+    env: sandboxEnv({ source: opts.env, allow: settings.env, home: ws.home, extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat } }),
+    network: settings.network,
+    readOnly: [opts.hooksDir, ...settings.readOnly],
+    hide: opts.hide,
+  };
+  // The rig's tip of the polecat branch, and what the remote branch holds (the final push is
+  // skipped when nothing changed since).
+  let tip = ws.start;
   let lastPushed: string | null = pushed;
+  const collect = async (message: string) => {
+    const known = [...new Set([ws.start, tip])];
+    const trailers = { 'Gastown-Bead': bead.id, 'Gastown-Polecat': claim.polecat };
+    tip = (await checkpoint({ sandbox: opts.sandbox, spec, rigDir: rig.repoDir, branch: ws.branch, known, message, identity, trailers, scratchDir: ws.dir })).tip;
+  };
+  const push = async () => {
+    if (tip === lastPushed) return;
+    await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
+    lastPushed = tip;
+  };
   const ctx: AgentContext = {
     signal: stop.signal,
     log: opts.log,
+    exec: (argv, o = {}) => runInSandbox(opts.sandbox, spec, argv, { ...o, signal: stop.signal }),
     async checkpoint(message) {
       if (lost) return;
-      lastPushed = (await checkpoint({ worktree: wt.path, message: commitMessage(bead, message), push })).sha;
+      await collect(commitMessage(bead, message));
+      await push();
     },
     async readInbox() {
       const mail = await takeUnread(rig, claim.polecat);
@@ -151,10 +146,8 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
 
   let result: AgentResult;
   try {
-    result = await opts.agent.run(
-      { beadId: bead.id, title: bead.title, body: bead.body, acceptance: bead.acceptance, files: bead.files, prompt: beadPrompt({ beadId: bead.id, ...bead }), worktree: wt.path },
-      ctx,
-    );
+    const task = { beadId: bead.id, title: bead.title, body: bead.body, acceptance: bead.acceptance, files: bead.files, workspace: ws.path };
+    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task }) }, ctx);
   } catch (err) {
     result = { ok: false, summary: `agent error: ${(err as Error).message}` };
   } finally {
@@ -163,39 +156,52 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   }
   await beating;
 
+  const fail = async (summary: string, permanent?: boolean): Promise<WorkOutcome> => {
+    const after = await failBead(rig, claim, summary, { permanent });
+    opts.log(`failed: ${firstLine(summary)}`);
+    return after.status === 'failed' ? 'failed' : 'retry';
+  };
   try {
     if (lost) return 'lost';
     if (opts.signal.aborted) {
       await releaseBead(rig, claim);
       return 'released';
     }
-    if (!result.ok) {
-      const after = await failBead(rig, claim, result.summary, { permanent: result.permanent });
-      opts.log(`failed: ${firstLine(result.summary)}`);
-      return after.status === 'failed' ? 'failed' : 'retry';
-    }
-    const last = await checkpoint({ worktree: wt.path, message: `${bead.title}\n\n${result.summary}`.slice(0, 2000) });
-    if (last.committed || last.sha !== lastPushed) await checkpoint({ worktree: wt.path, message: '', push });
-    const pr = opts.forge && opts.forge.kind !== 'local' ? await openPr(opts, bead, wt.branch) : null;
-    await finishBead(rig, claim, { branch: wt.branch, pr: pr ?? undefined, summary: result.summary });
+    if (result.ok) await collect(`${bead.title}\n\n${result.summary}`.slice(0, 2000));
+    const moved = await refsMovedByAgent({
+      rigDir: rig.repoDir, remote, branch: ws.branch, ledgerPrefix: rig.settings.prefix, start: ws.start, tip,
+      before, after: await readRefState(rig.repoDir, remote),
+    });
+    // Nothing of this bead is pushed once it is caught touching refs that are not its own.
+    if (moved.length) return await fail(`refused: refs moved while the agent worked: ${moved.join('; ')}${result.ok ? '' : `\nthe agent also failed: ${result.summary}`}`, true);
+    if (!result.ok) return await fail(result.summary, result.permanent);
+    await push();
+    // The local forge opens nothing (null): the bead then waits for the Refinery.
+    const pr = opts.forge ? await openPr(opts, bead, ws.branch) : null;
+    await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary });
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
     return 'in_review';
   } catch (err) {
     if (isLeaseLost(err)) return 'lost';
-    // A push refused by the remote or the pre-push hook is the polecat's failure, not the runner's.
-    const summary = `runner: ${(err as Error).message}`;
+    // A push refused by the remote, or commits the rig refused, are the polecat's failure, not the runner's.
     try {
-      const after = await failBead(rig, claim, summary);
-      opts.log(`failed: ${firstLine(summary)}`);
-      return after.status === 'failed' ? 'failed' : 'retry';
+      return await fail(`runner: ${(err as Error).message}`);
     } catch (inner) {
       if (isLeaseLost(inner)) return 'lost';
       throw inner;
     }
-  } finally {
-    // Only the directory goes here (no git, no lock): the next worktree setup prunes its registration.
-    if (!opts.keepWorktree) await rm(wt.path, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Where the workspace starts: the rig's own `polecat/<name>/<bead>` when it holds commits the
+ * remote does not have yet (a push that failed), else the pushed branch, else the default branch.
+ */
+async function startRef(repoDir: string, remote: RigRemote, branch: string, pushed: string | null): Promise<string> {
+  const local = await refSha(repoDir, `refs/heads/${branch}`);
+  if (local && local !== pushed && (!pushed || (await runGit(repoDir, ['merge-base', '--is-ancestor', pushed, local], { okCodes: [0, 1] })).exitCode === 0))
+    return `refs/heads/${branch}`;
+  return pushed ? `${remote.tracking}${branch}` : `${remote.tracking}${remote.defaultBranch}`;
 }
 
 async function openPr(opts: WorkBeadOptions, bead: Bead, branch: string) {
@@ -218,12 +224,12 @@ function commitMessage(bead: Bead, message: string): string {
   return [subject, '', first.trim(), ...rest].join('\n').trim();
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * A runner pushes one branch per claim, `polecat/<name>/<bead>`, and never the default
+ * branch (a rig whose default branch is named like a polecat branch is refused too).
+ */
+export function checkBranchPolicy(claim: Claim, remote: RigRemote): void {
+  const expected = polecatBranch(claim.polecat, claim.bead);
+  if (claim.branch !== expected || claim.branch === remote.defaultBranch)
+    throw new GastownError('gastown_forbidden', `refusing to work on ${claim.branch}: this polecat pushes only ${expected}, never the default branch ${remote.defaultBranch}`);
 }

@@ -111,6 +111,24 @@ export class BareRepo {
     return { merged: true, sha: commit };
   }
 
+  /** A person pushes one commit to `branch` (default: the default branch) writing `files`. */
+  async commitFiles(files: Record<string, string>, message: string, branch = this.defaultBranch): Promise<string> {
+    const work = mkdtempSync(join(tmpdir(), 'double-push-'));
+    try {
+      await gitAsync(work, ['clone', '--quiet', '--branch', branch, this.path, '.']);
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(work, file)), { recursive: true });
+        writeFileSync(join(work, file), text);
+      }
+      await gitAsync(work, ['add', '-A']);
+      await gitAsync(work, ['commit', '--quiet', '-m', message]);
+      await gitAsync(work, ['push', '--quiet', 'origin', branch]);
+      return (await gitAsync(work, ['rev-parse', 'HEAD'])).trim();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
   /** Ref names under `prefix` with their commits (the ledger a test asserts on). */
   refs(prefix: string): Map<string, string> {
     const out = git(this.path, ['for-each-ref', '--format=%(refname) %(objectname)', prefix]);

@@ -118,4 +118,86 @@ describe('the GitHub double', () => {
     expect(statuses).toEqual([200, 502, 502, 200]);
     expect(double.count('GET', /\/issues\/1$/)).toBeGreaterThanOrEqual(4);
   });
+
+  const gql = async (query: string, variables: Record<string, unknown> = {}, auth = token) => {
+    const res = await fetch(`${double.webUrl}/api/graphql`, { method: 'POST', headers: { authorization: `bearer ${auth}`, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    return { status: res.status, headers: res.headers, json: (await res.json()) as any };
+  };
+  const CREATE = `mutation create($a: CreateIssueInput!, $b: CreateIssueInput!) {
+    a: createIssue(input: $a) { issue { id number fullDatabaseId parent { number } } }
+    b: createIssue(input: $b) { clientMutationId issue { number } }
+  }`;
+
+  it('runs batched GraphQL mutations in order: createIssue with a parent and labels makes labelled sub-issues', async () => {
+    const parent = (await api('POST', '/issues', { title: 'goal' })).json;
+    const lookup = await gql('query q($o: String!, $n: Int!) { repository(owner: $o, name: "r") { id issue(number: $n) { id } bead: label(name: "gastown:bead") { id } none: label(name: "nope") { id } } }', { o: 'o', n: parent.number });
+    const { id: repositoryId, issue, bead } = lookup.json.data.repository;
+
+    const created = await gql(CREATE, {
+      a: { repositoryId, title: 'first', body: '<!-- gastown:bead gt-a -->', parentIssueId: issue.id, labelIds: [bead.id] },
+      b: { repositoryId, title: 'second', parentIssueId: issue.id, clientMutationId: 'm2' },
+    });
+
+    expect(lookup.json.data.repository.none).toBeNull();
+    expect(created.json.errors).toBeUndefined();
+    const { a, b } = created.json.data;
+    expect(a.issue.parent.number).toBe(parent.number);
+    expect(b).toMatchObject({ clientMutationId: 'm2', issue: { number: a.issue.number + 1 } });
+    expect(double.state.issues.get(parent.number)!.subIssues).toEqual([a.issue.number, b.issue.number]);
+    expect(double.state.issues.get(a.issue.number)).toMatchObject({ labels: ['gastown:bead'], id: Number(a.issue.fullDatabaseId), viaApp: 7 });
+    const listed = (await api('GET', `/issues/${parent.number}/sub_issues`)).json;
+    expect(listed.map((i: { node_id: string }) => i.node_id)).toEqual([a.issue.id, `I_${double.state.issues.get(b.issue.number)!.id}`]);
+
+    const edge = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } blockingIssue { number } } }', { i: { issueId: `I_${double.state.issues.get(b.issue.number)!.id}`, blockingIssueId: a.issue.id } });
+    const again = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } } }', { i: { issueId: `I_${double.state.issues.get(b.issue.number)!.id}`, blockingIssueId: a.issue.id } });
+    const cycle = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } } }', { i: { issueId: a.issue.id, blockingIssueId: `I_${double.state.issues.get(b.issue.number)!.id}` } });
+
+    expect(edge.json.data.e).toEqual({ issue: { number: b.issue.number }, blockingIssue: { number: a.issue.number } });
+    expect(again.json).toEqual({ data: { e: null }, errors: [{ type: 'UNPROCESSABLE', path: ['e'], message: 'Dependency already exists' }] });
+    expect(cycle.json.errors[0].message).toBe('Dependency would create a cycle');
+  });
+
+  it("answers GraphQL errors in GitHub's shapes: parse, unknown field, invalid variable, unknown node (beside the data that stands)", async () => {
+    const parse = await gql('query { repository(owner: "o" name: "r") { id }');
+    const field = await gql('query { repository(owner: "o", name: "r") { id nope } }');
+    const variable = await gql(CREATE, { a: { repositoryId: 'x' }, b: { repositoryId: 'x', title: 't', colour: 'red' } });
+    const node = await gql(CREATE, { a: { repositoryId: 'R_nope', title: 't' }, b: { repositoryId: double.state.repoNodeId, title: 'kept' } });
+
+    expect(parse.json.errors[0].message).toMatch(/^Parse error on "end of file"/);
+    expect(field.json).toEqual({ errors: [expect.objectContaining({ message: "Field 'nope' doesn't exist on type 'Repository'", extensions: { code: 'undefinedField', typeName: 'Repository', fieldName: 'nope' } })] });
+    expect(variable.json.data).toBeUndefined();
+    expect(variable.json.errors.map((e: { message: string }) => e.message)).toEqual([
+      'Variable $a of type CreateIssueInput! was provided invalid value for title (Expected value to not be null)',
+      'Variable $b of type CreateIssueInput! was provided invalid value for colour (Field is not defined on CreateIssueInput)',
+    ]);
+    expect(node.json.data.a).toBeNull();
+    expect(node.json.data.b.issue.number).toEqual(expect.any(Number));
+    expect(node.json.errors).toEqual([{ type: 'NOT_FOUND', path: ['a'], message: "Could not resolve to a node with the global id of 'R_nope'" }]);
+  });
+
+  it('enforces a secondary rate limit on content creation: 403 with retry-after, before anything is done', async () => {
+    double.secondaryRateLimit = { max: 2, windowMs: 60_000 };
+    try {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await api('POST', '/issues', { title: `limited ${i}` }));
+      const read = await api('GET', '/issues/1');
+
+      expect(answers.map((a) => a.status)).toEqual([201, 201, 403]);
+      expect(answers[2]!.json.message).toMatch(/secondary rate limit/);
+      expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect([...double.state.issues.values()].filter((i) => i.title.startsWith('limited '))).toHaveLength(2);
+      expect(read.status).toBe(200);
+    } finally {
+      double.secondaryRateLimit = null;
+    }
+  });
+
+  it('a fault after the write: GitHub does it, then answers the fault', async () => {
+    double.fault({ method: 'POST', path: /\/issues$/, status: 502, executed: true });
+
+    const lost = await api('POST', '/issues', { title: 'done but unanswered' });
+
+    expect(lost.status).toBe(502);
+    expect([...double.state.issues.values()].some((i) => i.title === 'done but unanswered')).toBe(true);
+  });
 });

@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ActionsOidc, OIDC_PATH } from './actions-oidc.js';
-import { answerGraphql } from './graphql-api.js';
+import { answerGraphql, summarise, type GraphqlSummary } from './graphql-api.js';
 import { BareRepo } from './bare-repo.js';
 import { GitHubState, type Actor, type Permission, type RunRecord } from './github-state.js';
 import { answerRest, notFound, type ApiResponse } from './rest-api.js';
@@ -48,12 +48,20 @@ export interface RecordedRequest {
   path: string;
   status: number;
   actor: string | null;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  /** For `POST /api/graphql`: the operation and its root fields. */
+  graphql?: GraphqlSummary;
 }
 
 export interface Fault {
   method?: string;
   /** Matched against the path under /api/v3 (or `/api/graphql`). */
   path: RegExp;
+  /** For GraphQL: matched against the document (e.g. `/createIssue/`). */
+  graphql?: RegExp;
+  /** The request is carried out, and only then answered with the fault (GitHub timing out after the write). */
+  executed?: boolean;
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
@@ -62,6 +70,21 @@ export interface Fault {
   /** Matching requests let through before the first failure (default 0). */
   after?: number;
 }
+
+/**
+ * GitHub's secondary rate limit on content creation ("no more than 80 content-generating
+ * requests per minute"), per token owner, scaled down in time for tests: past `max`
+ * content-creating requests (POSTs that create issues, comments, links, labels or pull
+ * requests; GraphQL requests with a mutation) within `windowMs`, a request is refused before
+ * it runs with 403, GitHub's message and `retry-after` (whole seconds until the window has
+ * room again).
+ */
+export interface SecondaryRateLimit {
+  max: number;
+  windowMs: number;
+}
+
+const CONTENT_CREATING = /^\/repos\/[^/]+\/[^/]+\/(?:issues(?:\/\d+\/(?:comments|sub_issues|labels|dependencies\/blocked_by))?|pulls|labels)$/;
 
 interface TokenInfo {
   actor: Actor;
@@ -87,6 +110,9 @@ export class GitHubDouble {
   /** ACTIONS_ID_TOKEN_REQUEST_TOKEN of each running run with `id-token: write`. */
   readonly #oidcRequests = new Map<string, RunRecord>();
   readonly #faults: (Fault & { left: number; skip: number })[] = [];
+  /** Content-creating requests per actor (times), for the secondary rate limit. */
+  readonly #created = new Map<string, number[]>();
+  secondaryRateLimit: SecondaryRateLimit | null = null;
   #port = 0;
   #lastRequestAt = Date.now();
 
@@ -174,6 +200,11 @@ export class GitHubDouble {
     this.#faults.push({ ...fault, left: fault.times ?? 1, skip: fault.after ?? 0 });
   }
 
+  /** Faults not used up yet are dropped. */
+  clearFaults(): void {
+    this.#faults.length = 0;
+  }
+
   /** Requests counted as `METHOD path` (path under /api/v3), for assertions on what was called. */
   count(method: string, path: RegExp): number {
     return this.requests.filter((r) => r.method === method && path.test(r.path)).length;
@@ -217,8 +248,21 @@ export class GitHubDouble {
   /** A person adds a label to an issue (sends issues.labeled). */
   addLabel(login: string, number: number, label: string): void {
     const issue = this.state.issues.get(number)!;
+    label = this.state.label(label).name;
     if (!issue.labels.includes(label)) issue.labels.push(label);
     this.webhooks.send('issues', 'labeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
+  }
+
+  /** A person comments on an issue (sends issue_comment.created). */
+  comment(login: string, number: number, body: string): number {
+    const issue = this.state.issues.get(number)!;
+    const user = this.state.user(login);
+    const at = this.state.stamp();
+    const comment = { id: this.state.id(2_000_000_000), issue: number, body, user, createdAt: at, updatedAt: at, viaApp: null };
+    this.state.comments.set(comment.id, comment);
+    issue.comments++;
+    this.webhooks.send('issue_comment', 'created', { issue: this.state.renderIssue(issue), comment: this.state.renderComment(comment) }, user);
+    return comment.id;
   }
 
   /** A person removes a label from an issue (sends issues.unlabeled). */
@@ -271,15 +315,31 @@ export class GitHubDouble {
     const auth = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
     let answer: ApiResponse;
     let actor: string | null = null;
+    const at = Date.now();
+    const isGraphql = method === 'POST' && url.pathname === '/api/graphql';
+    let gqlBody: { query?: unknown; variables?: unknown } = {};
     try {
-      let fault = this.#faults.find((f) => f.left > 0 && (!f.method || f.method === method) && f.path.test(path));
+      gqlBody = isGraphql && raw ? JSON.parse(raw) : {};
+    } catch {
+      // answered below as GitHub answers a body that is not JSON
+    }
+    const graphql = isGraphql ? (summarise(gqlBody) ?? undefined) : undefined;
+    try {
+      let fault = this.#faults.find(
+        (f) => f.left > 0 && (!f.method || f.method === method) && f.path.test(path) && (!f.graphql || (isGraphql && f.graphql.test(String(gqlBody.query ?? '')))),
+      );
       if (fault && fault.skip > 0) {
         fault.skip--;
         fault = undefined;
       }
-      if (fault) {
-        fault.left--;
-        answer = { status: fault.status, json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' }, headers: fault.headers };
+      if (fault) fault.left--;
+      const token = auth ? this.#tokens.get(auth) : undefined;
+      const limited = !fault || fault.executed ? this.#secondaryLimit(token?.actor.login ?? null, method, path, graphql) : null;
+      const faulted = fault ? { status: fault.status, json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' }, headers: fault.headers } : null;
+      if (limited) {
+        answer = limited;
+      } else if (faulted && !fault!.executed) {
+        answer = faulted;
       } else if (method === 'GET' && path === `${OIDC_PATH}/.well-known/jwks`) {
         answer = { status: 200, json: this.#oidc.jwks() };
       } else if (method === 'GET' && path === `${OIDC_PATH}/request`) {
@@ -289,38 +349,48 @@ export class GitHubDouble {
           : { status: 401, json: { message: 'Bad credentials' } };
       } else if (method === 'DELETE' && path === '/installation/token') {
         // An installation token revokes itself (the polecat action, once its work is done).
-        const token = auth ? this.#tokens.get(auth) : undefined;
         if (token?.kind === 'installation' && auth) {
           this.#tokens.delete(auth);
           const scoped = this.#scoped.get(auth);
           if (scoped) scoped.revoked = true;
           answer = { status: 204 };
         } else answer = { status: 401, json: { message: 'Bad credentials' } };
-      } else if (method === 'GET' && path === '/app') {
-        answer = auth && this.#jwtValid(auth) ? { status: 200, json: this.state.renderApp(this.#options.appId) } : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
       } else if (method === 'POST' && /^\/app\/installations\/(\d+)\/access_tokens$/.test(path)) {
         answer = this.#accessToken(auth, Number(path.split('/')[3]), raw ? JSON.parse(raw) : {});
+      } else if (method === 'GET' && path === '/app') {
+        // `apps.getAuthenticated`, with the app's JWT: the app learns its own bot login (`<slug>[bot]`).
+        answer = auth && this.#jwtValid(auth)
+          ? { status: 200, json: { id: this.#options.appId, slug: 'gastown', node_id: `A_${this.#options.appId}`, name: 'Gas Town', owner: this.state.renderUser(this.state.user(this.#options.owner)), html_url: `${this.webUrl}/apps/gastown`, permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'], installations_count: 1 } }
+          : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
       } else if (method === 'GET' && path.toLowerCase() === `/repos/${this.#options.owner}/${this.#options.repo}/installation`.toLowerCase()) {
         // `apps.getRepoInstallation`, with the app's JWT (the Slack bot finds a repository's installation so).
         answer = auth && this.#jwtValid(auth)
           ? { status: 200, json: { id: this.installationId, app_id: this.#options.appId, app_slug: 'gastown', target_type: 'User', account: this.state.renderUser(this.state.user(this.#options.owner)), repository_selection: 'all', permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'] } }
           : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
       } else {
-        const token = auth ? this.#tokens.get(auth) : undefined;
         actor = token?.actor.login ?? null;
         if (!token) answer = { status: 401, json: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } };
-        else if (method === 'POST' && url.pathname === '/api/graphql') {
-          const gql = await answerGraphql(this.state, this.repo, raw ? JSON.parse(raw) : {});
+        else if (isGraphql) {
+          let parsed: unknown = null;
+          try {
+            parsed = raw ? JSON.parse(raw) : {};
+          } catch {
+            parsed = null;
+          }
+          const gql = parsed === null
+            ? { status: 400, json: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' } }
+            : await answerGraphql({ state: this.state, repo: this.repo, webhooks: this.webhooks, actor: token.actor, kind: token.kind }, parsed as object);
           answer = { status: gql.status, json: gql.json };
         } else if (url.pathname.startsWith('/api/v3/')) {
           const body = raw ? JSON.parse(raw) : undefined;
           answer = await answerRest(this, { method, path, query: url.searchParams, headers: req.headers, body, actor: token.actor, kind: token.kind, url: url.toString() });
         } else answer = notFound();
+        if (faulted) answer = faulted;
       }
     } catch (err) {
       answer = { status: 500, json: { message: `GitHub double: ${(err as Error).stack ?? err}` } };
     }
-    this.requests.push({ method, path, status: answer.status, actor });
+    this.requests.push({ method, path, status: answer.status, actor, at, ...(graphql ? { graphql } : {}) });
     this.#lastRequestAt = Date.now();
     const headers: Record<string, string> = { 'x-github-request-id': randomBytes(6).toString('hex'), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...(answer.headers ?? {}) };
     if (answer.text !== undefined) {
@@ -330,6 +400,26 @@ export class GitHubDouble {
     } else {
       res.writeHead(answer.status, headers).end();
     }
+  }
+
+  /** A 403 when this request would pass the secondary rate limit (and it is not counted); null when it may run (and it is counted). */
+  #secondaryLimit(actor: string | null, method: string, path: string, graphql: GraphqlSummary | undefined): ApiResponse | null {
+    const limit = this.secondaryRateLimit;
+    const creating = graphql ? graphql.type === 'mutation' : method === 'POST' && CONTENT_CREATING.test(path);
+    if (!limit || !actor || !creating) return null;
+    const now = Date.now();
+    const times = (this.#created.get(actor) ?? []).filter((t) => t > now - limit.windowMs);
+    this.#created.set(actor, times);
+    if (times.length >= limit.max) {
+      const retryAfter = Math.max(1, Math.ceil((times[0]! + limit.windowMs - now) / 1000));
+      return {
+        status: 403,
+        json: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits', status: '403' },
+        headers: { 'retry-after': String(retryAfter) },
+      };
+    }
+    times.push(now);
+    return null;
   }
 
   /** `POST /app/installations/:id/access_tokens` with the app's JWT (verified when the public key is known). */

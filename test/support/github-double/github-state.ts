@@ -89,6 +89,14 @@ export interface RunRecord {
   steps: { name: string; code: number; output: string }[];
 }
 
+export interface LabelRecord {
+  id: number;
+  nodeId: string;
+  name: string;
+  color: string;
+  description: string | null;
+}
+
 export class GitHubState {
   readonly issues = new Map<number, IssueRecord>();
   readonly comments = new Map<number, CommentRecord>();
@@ -96,7 +104,8 @@ export class GitHubState {
   readonly runs = new Map<number, RunRecord>();
   readonly collaborators = new Map<string, Permission>();
   readonly users = new Map<string, Actor>();
-  readonly labelIds = new Map<string, number>();
+  /** The repository's labels by lower-cased name (names are case-insensitive on GitHub). */
+  readonly labels = new Map<string, LabelRecord>();
   /** Repository variables (`vars.*` in workflows). */
   readonly variables = new Map<string, string>();
   #nextNumber = 1;
@@ -148,7 +157,7 @@ export class GitHubState {
       body: input.body ?? null,
       state: 'open',
       stateReason: null,
-      labels: [...new Set(input.labels ?? [])],
+      labels: [...new Set((input.labels ?? []).map((l) => this.label(l).name))],
       user,
       createdAt: at,
       updatedAt: at,
@@ -198,16 +207,41 @@ export class GitHubState {
       owner: { ...template.owner, ...this.renderUser(this.user(this.owner)) },
       html_url: this.repoWeb,
       url: this.repoApi,
+      node_id: this.repoNodeId,
       default_branch: 'main',
       private: true,
       visibility: 'private',
     };
   }
 
+  /** The repository's node id (GraphQL `repository.id`, REST `node_id`). */
+  get repoNodeId(): string {
+    return String(examplePayload('issues', 'opened', this.hosts).repository.node_id);
+  }
+
+  findLabel(name: string): LabelRecord | undefined {
+    return this.labels.get(name.toLowerCase());
+  }
+
+  labelByNodeId(nodeId: string): LabelRecord | undefined {
+    return [...this.labels.values()].find((l) => l.nodeId === nodeId);
+  }
+
+  createLabel(name: string, color = 'ededed', description: string | null = null): LabelRecord {
+    const id = this.id(7_000_000);
+    const label = { id, nodeId: `LA_${id}`, name, color, description };
+    this.labels.set(name.toLowerCase(), label);
+    return label;
+  }
+
+  /** A label by name, created (grey, as REST's issue and label calls do) when the repository has none. */
+  label(name: string): LabelRecord {
+    return this.findLabel(name) ?? this.createLabel(name);
+  }
+
   renderLabel(name: string): Record<string, unknown> {
-    let id = this.labelIds.get(name);
-    if (id === undefined) this.labelIds.set(name, (id = this.id(7_000_000)));
-    return { id, node_id: `LA_${id}`, url: `${this.repoApi}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: null };
+    const label = this.label(name);
+    return { id: label.id, node_id: label.nodeId, url: `${this.repoApi}/labels/${encodeURIComponent(label.name)}`, name: label.name, color: label.color, default: false, description: label.description };
   }
 
   renderApp(appId: number): Record<string, unknown> {

@@ -170,7 +170,7 @@ function setLabels(c: RestContext, issue: IssueRecord, labels: string[], actor: 
 }
 
 function addLabelNames(c: RestContext, issue: IssueRecord, labels: string[], actor: Actor): void {
-  for (const label of labels) {
+  for (const label of labels.map((l) => c.state.label(l).name)) {
     if (issue.labels.includes(label)) continue;
     issue.labels.push(label);
     issue.updatedAt = c.state.stamp();

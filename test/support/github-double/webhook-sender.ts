@@ -15,6 +15,9 @@ export interface Delivery {
   body: string;
   /** The app's answer; 0 when it could not be reached; null while in flight. */
   status: number | null;
+  /** When it was sent and when the app's answer came (ms since the epoch): the app's time on it. */
+  sentAt: number;
+  answeredAt: number | null;
 }
 
 /** The events the app subscribes to (app.yml `default_events`). */
@@ -53,7 +56,7 @@ export class WebhookSender {
     payload.sender = this.state.renderUser(sender);
     payload.installation = { id: this.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${this.installationId}` };
     delete payload.organization;
-    const delivery: Delivery = { id: randomUUID(), event, action, body: JSON.stringify(payload), status: null };
+    const delivery: Delivery = { id: randomUUID(), event, action, body: JSON.stringify(payload), status: null, sentAt: Date.now(), answeredAt: null };
     this.deliveries.push(delivery);
     this.#post(delivery);
     return delivery;
@@ -63,7 +66,7 @@ export class WebhookSender {
   redeliver(id: string): Delivery {
     const original = this.deliveries.find((d) => d.id === id);
     if (!original) throw new Error(`no delivery ${id}`);
-    const again: Delivery = { ...original, status: null };
+    const again: Delivery = { ...original, status: null, sentAt: Date.now(), answeredAt: null };
     this.deliveries.push(again);
     this.#post(again);
     return again;
@@ -92,9 +95,11 @@ export class WebhookSender {
       .then(async (res) => {
         await res.arrayBuffer();
         delivery.status = res.status;
+        delivery.answeredAt = Date.now();
       })
       .catch(() => {
         delivery.status = 0;
+        delivery.answeredAt = Date.now();
       })
       .finally(() => this.#pending.delete(p));
     this.#pending.add(p);

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
-import type { LedgerMirrors } from '../github/ledger-mirror.js';
-import { attachSlack, type AttachSlackOptions, type SlackHandle } from './attach-slack.js';
-import { createGithubRigProvider } from './github-rig-provider.js';
-import { slackConfigFromEnv } from './slack-config-from-env.js';
+import { createGithubRigProvider } from './github/github-rig-provider.js';
+import type { LedgerMirrors } from './github/ledger-mirror.js';
+import { attachSlack, type AttachSlackOptions, type SlackHandle } from './slack/attach-slack.js';
+import { slackConfigFromEnv } from './slack/slack-config-from-env.js';
 
 export interface AttachSlackForGithubOptions {
   env: AttachSlackOptions['env'];
@@ -17,7 +17,8 @@ export interface AttachSlackForGithubOptions {
 }
 
 /**
- * The one call src/app.ts makes: Slack over the GitHub app's ledger mirrors, permissions
+ * Where GitHub and Slack meet, at the composition root beside app.ts (neither layer imports
+ * the other). The one call src/app.ts makes: Slack over the GitHub app's ledger mirrors, permissions
  * from GitHub collaborators, default repository from SLACK_DEFAULT_REPO. Null (and nothing
  * done) when Slack is not configured.
  *

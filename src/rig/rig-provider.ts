@@ -1,16 +1,16 @@
 import { GastownError } from '../errors.js';
-import { Rig } from '../rig/rig.js';
-import type { PermissionChecker, RepoPermission } from './permissions.js';
-import type { StructuredLogger } from './structured-logger.js';
+import type { StructuredLogger } from '../structured-logger.js';
+import type { PermissionChecker, RepoPermission } from '../town/permissions.js';
+import { Rig } from './rig.js';
 
 /**
- * Where the Slack services find a rig. The local provider serves one rig directory (local
- * mode, tests, the bench); the GitHub provider (github-rig-provider.ts) serves one ledger
- * mirror per repository. `repo` null means "the default repository".
+ * Where a surface that serves several repositories (Slack) finds a rig. The local provider
+ * serves one rig directory (local mode, tests, the bench); the GitHub provider
+ * (github/github-rig-provider.ts) serves one ledger mirror per repository. `repo` null means
+ * "the default repository". Callers never ask which provider this is: what differs is a
+ * capability (`issueFlow`).
  */
 export interface RigProvider {
-  /** Local: this process dispatches ready beads after an approval; GitHub: the GitHub flow does. */
-  readonly kind: 'local' | 'github';
   /** The repository commands without one act on; null when there is none. */
   readonly defaultRepo: string | null;
   /** The repositories whose ledgers are searched for a bead, convoy or agent. */
@@ -20,16 +20,26 @@ export interface RigProvider {
   /** Who may change what, when the provider knows (GitHub: collaborator permissions). */
   readonly permissions?: PermissionChecker;
   /**
-   * GitHub only: opens an issue labelled for the Mayor, so the GitHub flow plans it.
-   * Returns the issue's number and url.
+   * Present when the forge's own flow plans goals, materialises approved plans and
+   * dispatches their beads (GitHub): goals and approvals are then handed to it. Absent: this
+   * process plans, and dispatches ready beads after a plan or an approval itself.
    */
-  openGoalIssue?(repo: string, goal: string, requestedBy: string): Promise<{ number: number; url: string }>;
-  /**
-   * GitHub only: posts a `/gt` command on an issue on behalf of a person (whose write access
-   * the caller has checked), so the GitHub flow runs it as that person.
-   */
-  requestOnIssue?(repo: string, issueNumber: number, command: string, requestedBy: string): Promise<{ url: string }>;
+  readonly issueFlow?: IssueFlow;
   close(): Promise<void>;
+}
+
+/** The requests a surface makes of a forge-driven flow, on behalf of a person. */
+export interface IssueFlow {
+  /**
+   * Opens an issue labelled for the Mayor, so the forge's flow plans it. `sourceKey` is the
+   * key the flow records the convoy under (`TownService.convoyFor`).
+   */
+  openGoalIssue(repo: string, goal: string, requestedBy: string): Promise<{ number: number; url: string; sourceKey: string }>;
+  /**
+   * Posts a `/gt` command on an issue on behalf of a person (whose write access the caller
+   * has checked), so the forge's flow runs it as that person.
+   */
+  requestOnIssue(repo: string, issueNumber: number, command: string, requestedBy: string): Promise<{ url: string }>;
 }
 
 export interface LocalRigProviderOptions {
@@ -68,20 +78,25 @@ export function createLocalRigProvider(opts: LocalRigProviderOptions): RigProvid
     return opened;
   };
   const writers = opts.writers ? new Set(opts.writers.map((w) => w.toLowerCase())) : null;
-  const permissions: PermissionChecker = async (login): Promise<RepoPermission> =>
-    writers === null || writers.has(login.toLowerCase()) ? 'write' : 'read';
+  /** A repository this provider does not serve (a named rig serves its own name only). */
+  const refuse = (repo: string | null): void => {
+    if (repo !== null && name !== null && repo.toLowerCase() !== name.toLowerCase()) {
+      throw new GastownError('gastown_not_found', `This Gas Town serves ${name} only, not ${repo}.`, { repo });
+    }
+  };
+  const permissions: PermissionChecker = async (login, repo): Promise<RepoPermission> => {
+    refuse(repo);
+    return writers === null || writers.has(login.toLowerCase()) ? 'write' : 'read';
+  };
 
   return {
-    kind: 'local',
     defaultRepo: name,
     permissions,
     async repos() {
       return [name];
     },
     async withRig(repo, fn) {
-      if (repo !== null && name !== null && repo.toLowerCase() !== name.toLowerCase()) {
-        throw new GastownError('gastown_not_found', `This Gas Town serves ${name} only, not ${repo}.`, { repo });
-      }
+      refuse(repo);
       return fn(await rig());
     },
     async close() {

@@ -1,8 +1,9 @@
-import { allBeads } from '../rig/beads.js';
-import type { Rig } from '../rig/rig.js';
-import { mailInTx } from '../rig/work.js';
+import { allBeads } from './beads.js';
+import type { Rig } from './rig.js';
+import { mailInTx } from './work.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Heartbeat, Hook } from '../town/types.js';
+import { feedRefs } from '../town/feed-refs.js';
 
 export const DEACON_ACTOR = 'deacon';
 
@@ -56,7 +57,7 @@ export async function deaconPass(rig: Rig, opts: DeaconOptions = {}): Promise<De
         // Always slung anew (a fresh slungAt): on GitHub that is what makes the bead due for
         // another workflow run, since a run is recorded per sling.
         tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: DEACON_ACTOR });
-        rig.emit(tx, 'stalled', `${polecat} went silent on ${bead.id} (${last}); it is claimable again`, { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null });
+        rig.emit(tx, 'stalled', `${polecat} went silent on ${bead.id} (${last}); it is claimable again`, feedRefs(bead));
         const escalate = bead.attempts >= escalateAfter;
         if (escalate)
           mailInTx(rig, tx, {

@@ -1,8 +1,8 @@
 import { webApi } from '@slack/bolt';
 import { GastownError } from '../errors.js';
-import { feedEventActions, feedEventBlocks, feedEventText, type Links, mailDmBlocks, noLinks } from '../slack/blocks.js';
-import { silentLogger, type StructuredLogger } from '../slack/structured-logger.js';
-import type { ChatPort, ChatRecipient } from './chat-port.js';
+import { feedEventActions, feedEventBlocks, feedEventText, type Links, mailDmBlocks, noLinks } from './blocks.js';
+import { silentLogger, type StructuredLogger } from '../structured-logger.js';
+import type { ChatPort, ChatRecipient } from '../chat/chat-port.js';
 
 export interface SlackChatOptions {
   /** Build it with `createSlackChatClient` so 429s reach the retry loop here instead of queuing for minutes. */
@@ -33,6 +33,9 @@ export function createSlackChatClient(args: {
     rejectRateLimitedCalls: true,
   });
 }
+
+/** conversations.open's answers for a person no DM can reach. */
+const UNREACHABLE = new Set(['user_not_found', 'user_disabled', 'user_not_visible']);
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -99,7 +102,12 @@ export function createSlackChat(opts: SlackChatOptions): ChatPort {
 
     async sendDm(to, message) {
       const user = await slackUserOf(to);
-      const opened = await call('conversations.open', () => client.conversations.open({ users: user }));
+      const opened = await call('conversations.open', () => client.conversations.open({ users: user })).catch((err: unknown) => {
+        // Gone from the workspace (or never in it): the person cannot be reached, which a retry will not change.
+        const code = slackErrorText((err as { cause?: unknown }).cause);
+        if (UNREACHABLE.has(code)) throw new GastownError('gastown_not_found', `Slack user ${user} cannot be reached (${code})`, { slackUser: user, code }, { cause: err });
+        throw err;
+      });
       const channel = opened.channel?.id;
       if (!channel) throw new GastownError('gastown_chat', 'Slack conversations.open returned no channel');
       const label = message.kind === 'nudge' ? 'Nudge' : 'Mail';

@@ -1,14 +1,15 @@
-import { onBehalfOfMarker } from '../github/delegated-actor.js';
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import { GastownError } from '../errors.js';
-import type { LedgerMirrors } from '../github/ledger-mirror.js';
-import { getPermission } from '../github/permission.js';
+import type { IssueFlow, RigProvider } from '../rig/rig-provider.js';
 import type { Rig } from '../rig/rig.js';
-import { REPO } from './parse-command.js';
-import type { PermissionChecker } from './permissions.js';
-import type { RigProvider } from './rig-provider.js';
+import { REPO } from '../town/ids.js';
+import type { PermissionChecker } from '../town/permissions.js';
+import { onBehalfOfMarker } from './delegated-actor.js';
+import { githubSourceKey } from './github-keys.js';
+import type { LedgerMirrors } from './ledger-mirror.js';
+import { getPermission } from './permission.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -99,12 +100,17 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
     return loaded;
   }
 
+  /** The configured repositories, default first, each once, as first spelled (GitHub's names ignore case). */
+  const configured = new Map<string, string>();
+  for (const r of [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])]) if (!configured.has(r.toLowerCase())) configured.set(r.toLowerCase(), r);
+
   function resolve(repo: string | null): string {
     const r = repo ?? defaultRepo;
     if (r === null) {
       throw new GastownError('gastown_bad_input', 'Say which repository: e.g. `/gt status owner/repo` (no default repository is configured).');
     }
-    return r;
+    // One spelling per repository, so another case opens the same mirror (and waits its turn on it).
+    return configured.get(r.toLowerCase()) ?? r;
   }
 
   const permissions: PermissionChecker = async (login, repo) => {
@@ -112,14 +118,40 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
     return getPermission((await access(repo)).octokit, owner, name, login);
   };
 
+  const issueFlow: IssueFlow = {
+    async openGoalIssue(repo, goal, requestedBy) {
+      const { owner, name } = split(repo);
+      const { octokit, config } = await access(repo);
+      const { data } = await octokit.rest.issues.create({
+        owner,
+        repo: name,
+        title: firstLine(goal),
+        body: `${goal}\n\n---\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
+        labels: [config.labels.mayor],
+      });
+      return { number: data.number, url: data.html_url, sourceKey: githubSourceKey(repo, data.number) };
+    },
+
+    async requestOnIssue(repo, issueNumber, command, requestedBy) {
+      const { owner, name } = split(repo);
+      const { octokit } = await access(repo);
+      const { data } = await octokit.rest.issues.createComment({
+        owner,
+        repo: name,
+        issue_number: issueNumber,
+        body: `${command}\n\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
+      });
+      return { url: data.html_url };
+    },
+  };
+
   return {
-    kind: 'github',
     defaultRepo,
     permissions,
+    issueFlow,
 
     async repos() {
-      const all = [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])];
-      return [...new Map(all.map((r) => [r.toLowerCase(), r])).values()];
+      return [...configured.values()];
     },
 
     async withRig<T>(repo: string | null, fn: (rig: Rig) => Promise<T>): Promise<T> {
@@ -137,31 +169,6 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
         },
         (session) => fn(session.rig),
       );
-    },
-
-    async openGoalIssue(repo, goal, requestedBy) {
-      const { owner, name } = split(repo);
-      const { octokit, config } = await access(repo);
-      const { data } = await octokit.rest.issues.create({
-        owner,
-        repo: name,
-        title: firstLine(goal),
-        body: `${goal}\n\n---\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
-        labels: [config.labels.mayor],
-      });
-      return { number: data.number, url: data.html_url };
-    },
-
-    async requestOnIssue(repo, issueNumber, command, requestedBy) {
-      const { owner, name } = split(repo);
-      const { octokit } = await access(repo);
-      const { data } = await octokit.rest.issues.createComment({
-        owner,
-        repo: name,
-        issue_number: issueNumber,
-        body: `${command}\n\n_Asked from Slack by @${requestedBy}._\n${onBehalfOfMarker(requestedBy)}`,
-      });
-      return { url: data.html_url };
     },
 
     async close() {

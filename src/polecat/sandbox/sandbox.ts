@@ -1,0 +1,48 @@
+import { runProcess, type RunProcessOptions, type RunProcessResult } from '../run-process.js';
+
+/** What one polecat's sandbox holds; the same for every command of one bead. */
+export interface SandboxSpec {
+  /** The agent's own clone: the one writable directory it sees, and where commands run. */
+  workspace: string;
+  /** The polecat's private HOME (writable, kept for the bead, outside the workspace). */
+  home: string;
+  /** The complete environment of the command (see sandboxEnv): nothing is inherited. */
+  env: Record<string, string>;
+  /** Network access; without it the sandbox has its own network namespace (loopback only). */
+  network: boolean;
+  /** Host paths made visible read-only at the same path (the hooks directory, toolchains). */
+  readOnly: string[];
+  /**
+   * Host paths that must not be visible even where they lie under a system directory the
+   * sandbox shows read-only: the rig's clone and git directory, a local remote, the runner's
+   * HOME.
+   */
+  hide: string[];
+}
+
+/** A command line ready to spawn: in the sandbox (bwrap) or as it is (none). */
+export interface SandboxCommand {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * Where an agent's processes run. `bwrap`: bubblewrap namespaces (see bwrap-sandbox.ts);
+ * `none`: no isolation at all, only with an explicit `--no-sandbox`.
+ */
+export interface Sandbox {
+  readonly kind: 'bwrap' | 'none';
+  /** One line for logs and `gt doctor`: what runs agents and how. */
+  readonly describe: string;
+  command(argv: string[], spec: SandboxSpec): SandboxCommand;
+}
+
+export type SandboxRunOptions = Omit<RunProcessOptions, 'cwd' | 'env'>;
+
+/** Runs `argv` in the sandbox; resolves like runProcess (never rejects on an exit code). */
+export function runInSandbox(sandbox: Sandbox, spec: SandboxSpec, argv: string[], opts: SandboxRunOptions = {}): Promise<RunProcessResult> {
+  const cmd = sandbox.command(argv, spec);
+  return runProcess(cmd.file, cmd.args, { ...opts, cwd: cmd.cwd, env: cmd.env });
+}

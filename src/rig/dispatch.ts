@@ -1,0 +1,165 @@
+/**
+ * Dispatch bookkeeping for rigs whose beads run in a forge's workflow runs (GitHub Actions):
+ * which hooked beads still need a run, that a sling's run was dispatched, and what to do
+ * when a run ends before its polecat claimed the bead. Ledger transactions, so they live
+ * in the service layer; the GitHub flows call them through the town service.
+ */
+import { DEACON_ACTOR, deaconPass } from './deacon-pass.js';
+import type { Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
+import { allBeads, mutateBead } from './beads.js';
+import type { Rig } from './rig.js';
+import { hooks } from './sling.js';
+import { dispatchable, dispatchReady, mailInTx } from './work.js';
+
+const DISPATCHED = 'dispatched:';
+const RUN_ENDED = 'run-ended:';
+/** A forge's clock and ours may differ a little; a run is never created before its sling by more. */
+const CLOCK_SKEW_MS = 60_000;
+
+/** A hooked bead whose current sling has no workflow run yet. */
+export interface PendingDispatch {
+  bead: Bead;
+  polecat: string;
+  /** Identifies this sling (polecat and time): recorded on the bead once its run is dispatched. */
+  key: string;
+}
+
+export interface DispatchOptions {
+  /** Runners known to be gone (a finished polecat run, `gha-<run id>`): their beads are stalled at once. */
+  deadRunners?: readonly string[];
+  /**
+   * A polecat run that is over, with the bead its title names: if that bead is still only
+   * hooked under the sling the run was dispatched for, the run died before its claim
+   * reached this ledger, and the bead is slung anew.
+   */
+  endedRun?: { id: number; bead: string; createdAt: string };
+}
+
+/** The label recording that a sling's workflow run was dispatched. */
+function dispatchKey(polecat: string, slungAt: string): string {
+  return `${DISPATCHED}${polecat}@${slungAt}`;
+}
+
+/** Convoys whose beads may run on the forge: active, from it, and every bead has its issue there. */
+function onForge(convoy: Convoy | undefined): boolean {
+  return !!convoy && convoy.status === 'active' && convoy.source?.kind === 'github' && !!convoy.materialisedAt;
+}
+
+/**
+ * Slings ready beads of convoys that are approved and fully on the forge, up to `cap` beads
+ * in flight, then returns every hooked bead of such convoys not yet dispatched (including
+ * ones slung earlier whose dispatch was interrupted).
+ */
+export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptions = {}): Promise<PendingDispatch[]> {
+  // The Deacon first: a polecat run that died mid-bead leaves it in progress; once its
+  // lease ran out (or its run is known to be over) it is slung anew and dispatched again.
+  await deaconPass(rig.withActor(DEACON_ACTOR), { deadRunners: opts.deadRunners });
+  if (opts.endedRun) await reslingAfterEndedRun(rig.withActor(DEACON_ACTOR), opts.endedRun);
+  const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
+  const ours = (b: Bead) => !!b.convoy && onForge(convoys.get(b.convoy));
+  const beads = await allBeads(rig);
+  let busy = beads.filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
+  // Only beads mirrored on the forge are slung here: a convoy still being materialised waits.
+  if (busy < cap) {
+    for (const bead of (await dispatchable(rig, beads)).filter(ours)) {
+      busy += (await dispatchReady(rig, { cap, only: bead.id })).length;
+      if (busy >= cap) break;
+    }
+  }
+  const slungAt = new Map((await hooks(rig)).map((h) => [h.agent, h.slungAt] as const));
+  const pending: PendingDispatch[] = [];
+  for (const bead of await allBeads(rig)) {
+    if (bead.status !== 'hooked' || !bead.assignee || !ours(bead)) continue;
+    // Runs that keep dying are not dispatched for ever: past the retry cap the bead waits
+    // on its hook for a person (the Deacon has mailed the mayor).
+    if (bead.attempts > rig.settings.retryCap) continue;
+    const key = dispatchKey(bead.assignee, slungAt.get(bead.assignee) ?? bead.updatedAt);
+    if (!bead.labels.includes(key)) pending.push({ bead, polecat: bead.assignee, key });
+  }
+  return pending.sort((a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id));
+}
+
+/** Records on the bead that this sling's run was dispatched. Idempotent. */
+export async function markDispatched(rig: Rig, pending: PendingDispatch): Promise<void> {
+  await mutateBead(
+    rig,
+    pending.bead.id,
+    (b) =>
+      b.labels.includes(pending.key) || b.assignee !== pending.polecat
+        ? b
+        : { ...b, labels: [...b.labels.filter((l) => !l.startsWith(DISPATCHED)), pending.key], updatedAt: rig.at() },
+    { type: 'bead_updated', message: (b) => `workflow run dispatched for ${b.id} (${pending.polecat})` },
+  );
+}
+
+/**
+ * Whether a workflow run is the one dispatched for a bead that still waits for it (the token
+ * exchange asks before it gives a run a token): the bead is hooked, its hook's current sling
+ * carries the dispatched label (its run was dispatched) and the run was created after that
+ * sling (a run of an earlier sling gets nothing); or the run has already claimed it (in
+ * progress, this run's runner `gha-<run id>` on its heartbeat: a step asking again). Null
+ * when it waits for the run, else why not. Read-only.
+ */
+export async function whyRunNotLive(rig: Rig, beadId: string, run: { id: number; createdAt: string }): Promise<string | null> {
+  const bead = (await rig.ledger.get<Bead>('beads', beadId))?.value;
+  if (!bead) return `there is no bead ${beadId} in the ledger`;
+  if (bead.status === 'in_progress' && bead.assignee) {
+    const beat = (await rig.ledger.get<Heartbeat>('heartbeats', bead.assignee))?.value;
+    if (beat?.bead === bead.id && beat.runner === `gha-${run.id}`) return null;
+    return `bead ${beadId} is in progress on another runner`;
+  }
+  if (bead.status !== 'hooked' || !bead.assignee) return `bead ${beadId} is ${bead.status.replace('_', ' ')}, not waiting for a polecat run`;
+  const hook = (await rig.ledger.get<Hook>('hooks', bead.assignee))?.value;
+  if (!hook || hook.bead !== bead.id) return `bead ${beadId} is not on ${bead.assignee}'s hook`;
+  const slungAt = hook.slungAt ?? bead.updatedAt;
+  if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return `no run was dispatched for bead ${beadId}'s current sling`;
+  const created = Date.parse(run.createdAt);
+  if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS) return `run ${run.id} was created before bead ${beadId}'s current sling`;
+  return null;
+}
+
+/**
+ * A polecat run ended while its bead is still only hooked under the sling that run was
+ * dispatched for: the run died before a `gt sync` published its claim (a vanished runner,
+ * a workflow that cannot even install gastown). Without this the bead would wait on its
+ * hook for ever, since that sling's run counts as dispatched. Slung anew (the next pass
+ * dispatches a new run) as one more attempt, so a run that can never start stops at the
+ * retry cap, where the mayor is told. The run id is kept on the bead: a redelivered event
+ * changes nothing.
+ */
+async function reslingAfterEndedRun(rig: Rig, run: NonNullable<DispatchOptions['endedRun']>): Promise<void> {
+  const ended = `${RUN_ENDED}${run.id}`;
+  await rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', run.bead);
+      if (!bead || bead.status !== 'hooked' || !bead.assignee || bead.labels.includes(ended)) return;
+      const hook = await tx.get<Hook>('hooks', bead.assignee);
+      if (!hook || hook.bead !== bead.id) return;
+      const slungAt = hook.slungAt ?? bead.updatedAt;
+      if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return;
+      // A run created before this sling was for an earlier one (and a run without a readable
+      // creation time cannot be placed: the lease still catches its bead).
+      const created = Date.parse(run.createdAt);
+      if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS) return;
+      const attempts = bead.attempts + 1;
+      const labels = [...bead.labels.filter((l) => !l.startsWith(RUN_ENDED)), ended];
+      tx.put<Bead>('beads', bead.id, { ...bead, attempts, labels, updatedAt: rig.at() }, `stalled beads/${bead.id}`);
+      tx.put<Hook>('hooks', bead.assignee, { ...hook, slungAt: rig.at(), slungBy: DEACON_ACTOR });
+      rig.emit(tx, 'stalled', `workflow run ${run.id} for ${bead.id} ended before ${bead.assignee} claimed it; slung anew (attempt ${attempts})`, {
+        bead: bead.id,
+        convoy: bead.convoy,
+        url: bead.issue?.url ?? null,
+      });
+      if (attempts > rig.settings.retryCap)
+        mailInTx(rig, tx, {
+          from: DEACON_ACTOR,
+          to: 'mayor',
+          subject: `STALLED ${bead.id}: ${bead.title}`.slice(0, 200),
+          body: `${attempts} workflow runs for ${bead.id} ended before claiming it (the last: run ${run.id}). It waits on ${bead.assignee}'s hook; check the polecat workflow.`,
+          type: 'BEAD_STALLED',
+          bead: bead.id,
+        });
+    },
+    { actor: DEACON_ACTOR },
+  );
+}

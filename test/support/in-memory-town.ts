@@ -1,0 +1,232 @@
+/**
+ * An in-memory town for surface tests: the GitHub flows' part of the town service
+ * (`GithubTown`, a `Pick` of rig/town-service.ts's `TownService`), the Mayor, and the rest
+ * of a repository's services. It copies on the way in and out, as a store would, so a
+ * handler cannot mutate its state by accident; every call is recorded in `calls`. Flows that
+ * dispatch find nothing pending unless a test sets `pending`.
+ */
+import { GastownError } from '../../src/errors.js';
+import type { GithubTown, RepoServices } from '../../src/github/app-deps.js';
+import type { MayorInput, MayorResult } from '../../src/github/mayor.js';
+import type { MergedOutcome, PendingDispatch, PlanFailure, RecordedConvoy, RecordPlanInput } from '../../src/rig/town-service.js';
+import type { Bead, Convoy, ForgeLink, Plan } from '../../src/town/types.js';
+import { bead as beadFixture } from '../town/bead-fixture.js';
+
+const AT = '2026-01-02T03:04:05.000Z';
+
+export function fourBeadPlan(): Plan {
+  // a ← b, a ← c, b ← d: four beads, three blocked-by edges.
+  const bead = (key: string, title: string, blockedBy: string[]) => ({
+    key,
+    title,
+    description: `Do ${title.toLowerCase()}.`,
+    acceptance: [`${title} works`],
+    files: [`src/${key}.ts`],
+    blockedBy,
+  });
+  return {
+    summary: 'Add --json everywhere',
+    beads: [
+      bead('a', 'Output schema', []),
+      bead('b', 'JSON for list', ['a']),
+      bead('c', 'JSON for show', ['a']),
+      bead('d', 'Docs for --json', ['b']),
+    ],
+  };
+}
+
+export class InMemoryTown implements GithubTown, RepoServices {
+  readonly convoys = new Map<string, Convoy>();
+  readonly beads = new Map<string, Bead>();
+  readonly failures: (PlanFailure & { at: string })[] = [];
+  readonly mayorInputs: MayorInput[] = [];
+  readonly calls: string[] = [];
+  plan: Plan = fourBeadPlan();
+  mayorError: Error | null = null;
+  /** What `pendingDispatch` answers. */
+  pending: PendingDispatch[] = [];
+
+  get town(): GithubTown {
+    return this;
+  }
+
+  readonly mayor = {
+    plan: async (input: MayorInput): Promise<MayorResult> => {
+      this.mayorInputs.push(structuredClone(input));
+      if (this.mayorError) throw this.mayorError;
+      return {
+        plan: structuredClone(this.plan),
+        planner: 'model',
+        usage: { inputTokens: 1200, outputTokens: 340, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0087 },
+      };
+    },
+  };
+
+  async publish(): Promise<void> {
+    this.calls.push('publish');
+  }
+
+  clock(): Date {
+    return new Date(AT);
+  }
+
+  async bead(id: string): Promise<Bead | null> {
+    const bead = this.beads.get(id);
+    return bead ? structuredClone(bead) : null;
+  }
+
+  async convoy(id: string): Promise<RecordedConvoy | null> {
+    const convoy = this.convoys.get(id);
+    return convoy ? this.#snapshot(convoy) : null;
+  }
+
+  async convoyFor(sourceKey: string): Promise<RecordedConvoy | null> {
+    this.calls.push('convoyFor');
+    const convoy = this.convoys.get(convoyId(sourceKey));
+    return convoy ? this.#snapshot(convoy) : null;
+  }
+
+  async recordPlan(input: RecordPlanInput): Promise<RecordedConvoy> {
+    this.calls.push('recordPlan');
+    const id = convoyId(input.sourceKey);
+    const existing = this.convoys.get(id);
+    if (existing) return this.#snapshot(existing);
+    const ids = new Map(input.plan.beads.map((b) => [b.key, `gt-${b.key}`] as const));
+    for (const planned of input.plan.beads) {
+      this.beads.set(
+        ids.get(planned.key)!,
+        beadFixture(ids.get(planned.key)!, {
+          title: planned.title,
+          body: planned.description,
+          blockedBy: planned.blockedBy.map((k) => ids.get(k)!),
+          convoy: id,
+          key: planned.key,
+          acceptance: planned.acceptance,
+          files: planned.files,
+          createdAt: AT,
+          updatedAt: AT,
+        }),
+      );
+    }
+    const convoy: Convoy = {
+      id,
+      title: input.title,
+      beads: [...ids.values()],
+      status: input.requireApproval ? 'awaiting_approval' : 'active',
+      approved: !input.requireApproval,
+      approvedBy: null,
+      source: input.source,
+      planner: input.planner,
+      usage: input.usage,
+      createdAt: AT,
+      updatedAt: AT,
+      landedAt: null,
+    };
+    this.convoys.set(id, convoy);
+    return this.#snapshot(convoy);
+  }
+
+  async recordPlanFailure(failure: PlanFailure): Promise<void> {
+    this.calls.push(`recordPlanFailure ${failure.code}`);
+    this.failures.push({ ...structuredClone(failure), at: AT });
+  }
+
+  async linkBead(beadId: string, link: ForgeLink): Promise<void> {
+    this.calls.push(`linkBead ${beadId} #${link.number}`);
+    this.#bead(beadId).issue = { ...link };
+  }
+
+  async markConvoy(id: string, key: string, value: string | number): Promise<void> {
+    this.calls.push(`markConvoy ${key} ${value}`);
+    const convoy = this.#convoy(id);
+    convoy.marks = { ...convoy.marks, [key]: value };
+  }
+
+  async approve(id: string, login: string): Promise<RecordedConvoy> {
+    this.calls.push(`approve ${login}`);
+    const convoy = this.#convoy(id);
+    if (convoy.status === 'awaiting_approval') Object.assign(convoy, { status: 'active', approved: true, approvedBy: login });
+    return this.#snapshot(convoy);
+  }
+
+  async stop(id: string, login: string): Promise<RecordedConvoy & { unslung: string[] }> {
+    this.calls.push(`stop ${login}`);
+    const convoy = this.#convoy(id);
+    if (convoy.status !== 'landed') convoy.status = 'stopped';
+    return { ...this.#snapshot(convoy), unslung: [] };
+  }
+
+  async markMaterialised(id: string): Promise<void> {
+    this.calls.push('markMaterialised');
+    const convoy = this.#convoy(id);
+    convoy.materialisedAt ??= AT;
+    convoy.lastError = null;
+  }
+
+  async pendingDispatch(): Promise<PendingDispatch[]> {
+    return structuredClone(this.pending);
+  }
+
+  async markDispatched(pending: PendingDispatch): Promise<void> {
+    this.calls.push(`markDispatched ${pending.bead.id}`);
+    const bead = this.#bead(pending.bead.id);
+    if (!bead.labels.includes(pending.key)) bead.labels.push(pending.key);
+  }
+
+  async recordMerged(beadId: string): Promise<MergedOutcome> {
+    this.calls.push(`recordMerged ${beadId}`);
+    const bead = this.#bead(beadId);
+    const changed = bead.status !== 'closed';
+    const newlyReady = changed ? await this.#closeAndFindReady(bead) : [];
+    const convoy = bead.convoy ? this.#convoy(bead.convoy) : null;
+    const landed = changed && !!convoy && convoy.beads.every((id) => this.#bead(id).status === 'closed');
+    if (landed && convoy) Object.assign(convoy, { status: 'landed', landedAt: AT });
+    return structuredClone({ bead, changed, convoy, landed, newlyReady });
+  }
+
+  async recordRejected(beadId: string): Promise<Bead> {
+    this.calls.push(`recordRejected ${beadId}`);
+    const bead = this.#bead(beadId);
+    Object.assign(bead, { status: 'open', assignee: null });
+    return structuredClone(bead);
+  }
+
+  async readyDependents(beadId: string): Promise<Bead[]> {
+    const all = [...this.beads.values()];
+    const closed = (id: string) => this.beads.get(id)?.status === 'closed';
+    return structuredClone(all.filter((b) => b.status !== 'closed' && b.blockedBy.includes(beadId) && b.blockedBy.every(closed)));
+  }
+
+  async markMirrored(beadId: string, label: string): Promise<void> {
+    const bead = this.#bead(beadId);
+    if (!bead.labels.includes(label)) bead.labels.push(label);
+  }
+
+  async #closeAndFindReady(bead: Bead): Promise<Bead[]> {
+    Object.assign(bead, { status: 'closed', closedAt: AT });
+    return this.readyDependents(bead.id);
+  }
+
+  #snapshot(convoy: Convoy): RecordedConvoy {
+    return structuredClone({ convoy, beads: convoy.beads.map((id) => this.#bead(id)) });
+  }
+
+  #bead(id: string): Bead {
+    const bead = this.beads.get(id);
+    if (!bead) throw new GastownError('gastown_not_found', `no bead ${id}`);
+    return bead;
+  }
+
+  #convoy(id: string): Convoy {
+    const convoy = this.convoys.get(id);
+    if (!convoy) throw new GastownError('gastown_not_found', `no convoy ${id}`);
+    return convoy;
+  }
+}
+
+/** `github:Codertocat/Hello-World#1` → `cv-codertocathelloworld-1`: readable in assertions. */
+function convoyId(sourceKey: string): string {
+  const m = /^github:(.+)#(\d+)$/.exec(sourceKey);
+  if (!m) return `cv-${sourceKey.replace(/[^a-z0-9]/gi, '').toLowerCase()}`;
+  return `cv-${m[1]!.replace(/[^a-z0-9]/gi, '').toLowerCase()}-${m[2]}`;
+}
