@@ -5,11 +5,10 @@
  * loop runs), and a polecat run that dies before its first sync (the app learns it from
  * `workflow_run.completed`, slings the bead anew and dispatches another run).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ROOT } from '../helpers/built-dist.js';
+import { renderWorkflow } from '../../src/forge/polecat-workflow.js';
 import { MAINTAINER, REPO_CONFIG, buildForTown, mergeUntilLanded, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
 
 const GATED_CONFIG = `${REPO_CONFIG}requireApproval: true\n`;
@@ -21,10 +20,11 @@ function goalBody(...names: string[]): string {
 
 /** The polecat workflow with a first step that loses the runner once per bead, before anything else runs. */
 function workflowLosingFirstRuns(): string {
-  const workflow = parse(readFileSync(join(ROOT, 'templates/gastown-polecat.yml'), 'utf8'));
+  const workflow = parse(renderWorkflow());
   const job = Object.values(workflow.jobs as Record<string, { steps: unknown[] }>)[0]!;
   job.steps.unshift({
     name: 'The runner is lost (the first run of each bead)',
+    env: { BEAD: '${{ inputs.bead }}' },
     run: ['mkdir -p "${{ vars.LOST_RUNNERS }}"', 'if [ ! -e "${{ vars.LOST_RUNNERS }}/$BEAD" ]; then touch "${{ vars.LOST_RUNNERS }}/$BEAD"; echo "runner lost" >&2; exit 1; fi', ''].join('\n'),
   });
   return stringify(workflow);
