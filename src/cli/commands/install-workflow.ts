@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import { packagePath } from '../../polecat/runner/hooks-dir.js';
-import { runGit } from '../../polecat/run-git.js';
+import { runGitText } from '../../ledger/run-git.js';
 import type { CliContext } from '../cli-context.js';
 import { emit, wantsJson } from '../output.js';
 
@@ -16,7 +16,7 @@ export function workflowTemplate(): string {
 
 /** Writes the polecat workflow into the repository; an identical file is left alone, a different one only with force. */
 export async function installWorkflow(repoDir: string, opts: { force?: boolean } = {}): Promise<{ path: string; changed: boolean }> {
-  const top = (await runGit(repoDir, ['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = (await runGitText(['rev-parse', '--show-toplevel'], { cwd: repoDir })).stdout.trim();
   const path = join(top, WORKFLOW_PATH);
   const text = workflowTemplate();
   if (existsSync(path)) {
