@@ -25,7 +25,7 @@ function workflowLosingFirstRuns(): string {
   const job = Object.values(workflow.jobs as Record<string, { steps: unknown[] }>)[0]!;
   job.steps.unshift({
     name: 'The runner is lost (the first run of each bead)',
-    run: ['mkdir -p "${{ vars.LOST_RUNNERS }}"', 'if [ ! -e "${{ vars.LOST_RUNNERS }}/$BEAD" ]; then touch "${{ vars.LOST_RUNNERS }}/$BEAD"; echo "runner lost" >&2; exit 1; fi', ''].join('\n'),
+    run: ['lost="${{ vars.LOST_RUNNERS }}/${{ inputs.bead }}"', 'mkdir -p "${{ vars.LOST_RUNNERS }}"', 'if [ ! -e "$lost" ]; then touch "$lost"; echo "runner lost" >&2; exit 1; fi', ''].join('\n'),
   });
   return stringify(workflow);
 }
