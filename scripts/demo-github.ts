@@ -22,8 +22,10 @@ const web = (path: string) => `${double.webUrl}/${OWNER}/${REPO}${path}`;
 let exitCode = 0;
 try {
   say(`${clock()}  GitHub: ${web('')} holds "calc", a tiny calculator in sh, with .github/gastown.yml`);
-  say('         (checklist planner, 3 polecats at once, close the goal when it lands) and the polecat workflow');
-  say(`         from templates/gastown-polecat.yml; repository variable GASTOWN_AGENT=script.`);
+  say('         (checklist planner, 3 polecats at once, close the goal when it lands, the script agent on) and the');
+  say('         polecat workflow gt install-workflow writes: it uses the pinned action (here: this checkout\'s action.yml);');
+  say(`         repository variables GASTOWN_AGENT=script and GASTOWN_APP_URL (each run trades its OIDC token there`);
+  say('         for a token scoped to this repository, so its pull request is opened by the app and would run CI).');
   say(`${clock()}  the Gas Town app runs as \`npm start\` runs it (bin/start.js) on port ${town.app.port},`);
   say(`         GHE_HOST=${double.host}, webhooks signed with its WEBHOOK_SECRET`);
 

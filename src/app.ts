@@ -15,6 +15,9 @@ import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
 import { workflowRunCompleted } from './github/handlers/workflow-run-completed.js';
 import { healthHandler } from './github/health-handler.js';
+import { createTokenExchange } from './github/token-exchange/exchange-token.js';
+import { tokenHandler } from './github/token-exchange/token-handler.js';
+import { actionsTokenVerifier } from './github/token-exchange/verify-actions-token.js';
 import { loadEnvConfig } from './config/env-config.js';
 import { attachSlackForGithub } from './attach-slack-github.js';
 import { slackConfigFromEnv } from './slack/slack-config-from-env.js';
@@ -39,8 +42,21 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
     // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
     if (!tryAddHandler(addHandler, healthHandler(deps.version))) {
-      app.log.debug('loaded without a server: no /gastown/health, no Slack');
+      app.log.debug('loaded without a server: no /gastown/health, no /gastown/token, no Slack');
       return;
+    }
+    // Polecat jobs trade their Actions OIDC token for a token scoped to their repository.
+    if (deps.env && deps.mirrors) {
+      const mirrors = deps.mirrors;
+      const exchange = createTokenExchange({
+        verify: actionsTokenVerifier(loadEnvConfig(deps.env).oidc),
+        appOctokit: () => app.auth(),
+        installationOctokit: (id) => app.auth(id),
+        mirrors,
+        defaultModel: deps.defaultModel,
+        log: app.log,
+      });
+      addHandler(tokenHandler(exchange, app.log));
     }
     // Slack shares the server and the ledger mirrors; it stays off unless SLACK_* is set.
     if (deps.env && deps.mirrors)

@@ -30,4 +30,5 @@ export const LAZY: [string[], () => Promise<CommandGroup>][] = [
   [['deacon'], async () => (await import('./lazy.js')).registerDeacon],
   [['demo'], async () => (await import('./lazy.js')).registerDemo],
   [['install-workflow'], async () => (await import('./lazy.js')).registerInstallWorkflow],
+  [['app-token'], async () => (await import('./lazy.js')).registerAppToken],
 ];

@@ -32,6 +32,9 @@ const envSchema = z.object({
   WEBHOOK_PROXY_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://smee.io/<channel>'),
   GHE_HOST: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9.-]+(:\d+)?$/.test(v), 'must be a host name such as ghe.example.com (no https://)'),
   GHE_PROTOCOL: optionalString.refine((v) => v === undefined || v === 'http' || v === 'https', 'must be http or https'),
+  GASTOWN_OIDC_ISSUER: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://token.actions.githubusercontent.com'),
+  GASTOWN_OIDC_JWKS_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://token.actions.githubusercontent.com/.well-known/jwks'),
+  GASTOWN_OIDC_AUDIENCE: optionalString,
   GASTOWN_DATA_DIR: optionalString,
   GASTOWN_GIT_URL: optionalString,
   ANTHROPIC_API_KEY: optionalString,
@@ -52,6 +55,8 @@ export interface EnvConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   dataDir: string;
   gitUrlTemplate: string;
+  /** Who signs the Actions OIDC tokens polecat jobs exchange at POST /gastown/token. */
+  oidc: { issuer: string; jwksUrl: string; audience: string };
   anthropic: { apiKey: string | null; baseUrl: string | null };
   model: string;
   slack: {
@@ -79,6 +84,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     logLevel: e.LOG_LEVEL ?? 'info',
     dataDir: e.GASTOWN_DATA_DIR ?? '.gastown',
     gitUrlTemplate: e.GASTOWN_GIT_URL ?? gitUrlTemplateFor(e.GHE_HOST, e.GHE_PROTOCOL),
+    oidc: oidcConfig(e.GASTOWN_OIDC_ISSUER, e.GASTOWN_OIDC_JWKS_URL, e.GASTOWN_OIDC_AUDIENCE, e.GHE_HOST, e.GHE_PROTOCOL),
     anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
     model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,
     slack: slackConfigured
@@ -101,4 +107,15 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
 export function gitUrlTemplateFor(gheHost: string | undefined, protocol: string | undefined): string {
   if (gheHost === undefined) return DEFAULT_GIT_URL_TEMPLATE;
   return `${protocol ?? 'https'}://x-access-token:{token}@${gheHost}/{owner}/{repo}.git`;
+}
+
+export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/**
+ * The issuer of Actions OIDC tokens: GitHub's, or a GitHub Enterprise Server's
+ * (`<protocol>://<host>/_services/token`), unless set; its keys at `<issuer>/.well-known/jwks`.
+ */
+function oidcConfig(issuer: string | undefined, jwksUrl: string | undefined, audience: string | undefined, gheHost: string | undefined, protocol: string | undefined): EnvConfig['oidc'] {
+  const iss = (issuer ?? (gheHost ? `${protocol ?? 'https'}://${gheHost}/_services/token` : GITHUB_OIDC_ISSUER)).replace(/\/+$/, '');
+  return { issuer: iss, jwksUrl: jwksUrl ?? `${iss}/.well-known/jwks`, audience: audience ?? 'gastown' };
 }

@@ -47,6 +47,15 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
         .nullable()
         .default('gastown-polecat.yml'),
       draftPullRequests: z.boolean().default(false),
+      /**
+       * Agents a polecat may use on GitHub. The script agent runs a bead's fenced shell
+       * blocks: off unless turned on here, and then it runs only blocks that appear in an
+       * issue body last edited by someone with write access (see docs/architecture.md).
+       */
+      agents: z
+        .object({ script: z.boolean().default(false) })
+        .strict()
+        .prefault({}),
       /** Polecat commits are authored as `<name>@<domain>`; absent means the rig's default. */
       polecatEmailDomain: z
         .string()

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { loadEnvConfig } from '../config/env-config.js';
+import { cachedProtectionCheck, type ApiGet, type BranchProtection } from '../forge/branch-protection.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { anthropicFromEnv } from '../model/anthropic.js';
 import { VERSION } from '../version.js';
@@ -73,7 +74,11 @@ export interface AppDeps {
   mirrors?: Pick<LedgerMirrors, 'withRepoLedger'>;
   /** SLACK_* settings; Slack stays off without them. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Checks (and briefly remembers) whether a default branch is protected, for the status comment. */
+  branchProtection?: ProtectionCheck;
 }
+
+export type ProtectionCheck = (get: ApiGet, owner: string, repo: string, branch: string) => Promise<BranchProtection>;
 
 /** The installation token of a per-delivery Octokit (Probot caches it per installation). */
 export async function installationToken(octokit: RepoScope['octokit']): Promise<string> {
@@ -97,6 +102,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
     version: VERSION,
     mirrors,
     env,
+    branchProtection: cachedProtectionCheck(),
     appId: config.appId && /^\d+$/.test(config.appId) ? Number(config.appId) : null,
     withRepo: (scope, fn) =>
       mirrors.withRepoLedger(

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { RepoScope } from './app-deps.js';
+import type { BranchProtection } from '../forge/branch-protection.js';
 import type { ForgePort } from '../forge/forge-port.js';
 import { githubSourceKey } from './github-keys.js';
 
@@ -25,6 +26,8 @@ export interface Delivery {
   target: IssueTarget;
   /** The repository's default branch: workflow runs start there. */
   defaultBranch: string;
+  /** Whether the default branch is protected on GitHub's side (for the status comment); absent: not checked. */
+  protection?: () => Promise<BranchProtection>;
 }
 
 /** The source key of the convoy planned from this parent issue (what makes planning idempotent). */

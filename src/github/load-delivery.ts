@@ -6,6 +6,7 @@ import type { Context } from 'probot';
 import { defaultRepoConfig, loadRepoConfig } from '../config/repo-config.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { isGastownError } from '../errors.js';
+import { octokitGet } from '../forge/branch-protection.js';
 import { GitHubForge } from '../forge/github-forge.js';
 import type { AppDeps } from './app-deps.js';
 import type { AppMemory } from './app-memory.js';
@@ -61,5 +62,8 @@ export async function loadDelivery(
     return null;
   }
   memory?.rememberConfig(context.payload.installation?.id, target.owner, target.repo, config);
-  return { octokit: context.octokit, log: context.log, forge, config, target, defaultBranch: context.payload.repository.default_branch };
+  const defaultBranch = context.payload.repository.default_branch;
+  const check = deps.branchProtection;
+  const protection = check ? () => check(octokitGet(context.octokit), target.owner, target.repo, defaultBranch) : undefined;
+  return { octokit: context.octokit, log: context.log, forge, config, target, defaultBranch, ...(protection ? { protection } : {}) };
 }

@@ -64,12 +64,15 @@ export async function ensureStatus(
   failure: { code: string; message: string } | null = null,
 ): Promise<void> {
   const { forge, config, target } = delivery;
+  const protection = delivery.protection ? await delivery.protection().catch(() => null) : null;
+  if (protection?.state === 'unknown') delivery.log.warn({ branch: protection.branch, detail: protection.detail }, 'Could not check the default branch protection');
   const markdown = renderConvoyStatus({
     convoy: recorded.convoy,
     beads: recorded.beads,
     repoUrl: repoUrl(target),
     failure,
     mayorLabel: config.labels.mayor,
+    protection,
   });
   const known = statusCommentOf(recorded.convoy);
   const commentId = await forge.ensureStatusComment(target.issue.number, markdown, known);

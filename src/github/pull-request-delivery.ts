@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
 import { loadRepoConfig } from '../config/repo-config.js';
 import { isGastownError } from '../errors.js';
+import { octokitGet } from '../forge/branch-protection.js';
 import { GitHubForge } from '../forge/github-forge.js';
 import type { PullRequestDelivery } from './advance-bead.js';
 import { beadIdOfPullRequest } from './advance-bead.js';
@@ -57,5 +58,7 @@ export async function repositoryDelivery(
     sender: context.payload.sender.login,
     defaultBranch: repository.default_branch,
   };
+  const check = deps.branchProtection;
+  if (check) delivery.protection = () => check(octokitGet(context.octokit), owner, repo, repository.default_branch);
   return { delivery, scope: { owner, repo, octokit: context.octokit, config, log: context.log, actor: 'gastown[bot]' } };
 }

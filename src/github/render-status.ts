@@ -3,6 +3,7 @@
  * on GitHub. Rendered from ledger records only, so re-rendering after any event gives the
  * same text and `ensureStatusComment` edits the comment only when something changed.
  */
+import type { BranchProtection } from '../forge/branch-protection.js';
 import { inlineText, markdownInline } from '../forge/markdown-text.js';
 import { convoyProgress, progressBar } from '../town/convoy.js';
 import type { Bead, BeadStatus, Convoy, ModelUsage } from '../town/types.js';
@@ -17,6 +18,8 @@ export interface RenderConvoyStatusInput {
   failure?: { code: string; message: string } | null;
   /** The label whose removal and re-adding retries (from the repo config). */
   mayorLabel?: string;
+  /** Whether the default branch is protected on GitHub: said when it is not, or cannot be checked. */
+  protection?: BranchProtection | null;
 }
 
 const STATUS_WORDS: Record<BeadStatus, string> = {
@@ -61,6 +64,8 @@ export function renderConvoyStatus(input: RenderConvoyStatusInput): string {
       ].join('\n'),
     );
   }
+  const protection = protectionNote(input.protection);
+  if (protection) sections.push(protection);
   if (convoy.status === 'awaiting_approval') {
     sections.push(
       [
@@ -71,6 +76,26 @@ export function renderConvoyStatus(input: RenderConvoyStatusInput): string {
     );
   }
   return `${sections.join('\n\n')}\n`;
+}
+
+/**
+ * Polecats push only their own branches, but their token has contents: write: if everything
+ * else failed, only a rule on GitHub's side would stop a push to the default branch.
+ */
+function protectionNote(p: BranchProtection | null | undefined): string | null {
+  if (!p) return null;
+  const branch = `\`${markdownInline(p.branch, 100)}\``;
+  if (p.state === 'unprotected')
+    return [
+      '> [!WARNING]',
+      `> ${branch} is not protected: ${markdownInline(p.detail, 300)}. Polecats push only their own branches, but their`,
+      `> token may write to this repository, so only a rule on GitHub's side stops a push to ${branch} if anything else fails.`,
+      `> Add a ruleset (Settings → Rules) or branch protection rule for ${branch} that requires a pull request.`,
+    ].join('\n');
+  // A refusal is a permission to grant; a failed read is said nowhere but the log (it may pass).
+  if (p.state === 'unknown' && p.cause === 'refused')
+    return ['> [!NOTE]', `> Gas Town could not check whether ${branch} is protected (${markdownInline(p.detail, 200)}).`].join('\n');
+  return null;
 }
 
 function checklistLine(bead: Bead): string {

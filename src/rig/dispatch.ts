@@ -5,7 +5,7 @@
  * in the service layer; the GitHub flows call them through the town service.
  */
 import { DEACON_ACTOR, deaconPass } from './deacon-pass.js';
-import type { Bead, Convoy, Hook } from '../town/types.js';
+import type { Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads, mutateBead } from './beads.js';
 import type { Rig } from './rig.js';
 import { hooks } from './sling.js';
@@ -90,6 +90,32 @@ export async function markDispatched(rig: Rig, pending: PendingDispatch): Promis
         : { ...b, labels: [...b.labels.filter((l) => !l.startsWith(DISPATCHED)), pending.key], updatedAt: rig.at() },
     { type: 'bead_updated', message: (b) => `workflow run dispatched for ${b.id} (${pending.polecat})` },
   );
+}
+
+/**
+ * Whether a workflow run is the one dispatched for a bead that still waits for it (the token
+ * exchange asks before it gives a run a token): the bead is hooked, its hook's current sling
+ * carries the dispatched label (its run was dispatched) and the run was created after that
+ * sling (a run of an earlier sling gets nothing); or the run has already claimed it (in
+ * progress, this run's runner `gha-<run id>` on its heartbeat: a step asking again). Null
+ * when it waits for the run, else why not. Read-only.
+ */
+export async function whyRunNotLive(rig: Rig, beadId: string, run: { id: number; createdAt: string }): Promise<string | null> {
+  const bead = (await rig.ledger.get<Bead>('beads', beadId))?.value;
+  if (!bead) return `there is no bead ${beadId} in the ledger`;
+  if (bead.status === 'in_progress' && bead.assignee) {
+    const beat = (await rig.ledger.get<Heartbeat>('heartbeats', bead.assignee))?.value;
+    if (beat?.bead === bead.id && beat.runner === `gha-${run.id}`) return null;
+    return `bead ${beadId} is in progress on another runner`;
+  }
+  if (bead.status !== 'hooked' || !bead.assignee) return `bead ${beadId} is ${bead.status.replace('_', ' ')}, not waiting for a polecat run`;
+  const hook = (await rig.ledger.get<Hook>('hooks', bead.assignee))?.value;
+  if (!hook || hook.bead !== bead.id) return `bead ${beadId} is not on ${bead.assignee}'s hook`;
+  const slungAt = hook.slungAt ?? bead.updatedAt;
+  if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return `no run was dispatched for bead ${beadId}'s current sling`;
+  const created = Date.parse(run.createdAt);
+  if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS) return `run ${run.id} was created before bead ${beadId}'s current sling`;
+  return null;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface DoctorCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** Passes, but worth a look (printed as `warn`). */
+  warn?: boolean;
 }
 
 /** Health checks for a rig: git version, ledger integrity, stale locks, the remote, the default branch. */

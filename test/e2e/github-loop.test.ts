@@ -7,6 +7,7 @@
  * town for the file: the demo's 5-bead, 3-wave goal, then the issue's 6-bead, 2-wave one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO } from '../../src/cli/commands/install-workflow.js';
 import {
   GOAL_BODY,
   GOAL_TITLE,
@@ -91,14 +92,26 @@ describe('the GitHub loop on the double', () => {
       expect(child.body).toMatch(/<!-- gastown:bead gt-[0-9a-z]+ -->/);
     }
 
-    // Five pull requests, one per child, opened by the workflow's token and merged.
+    // Five pull requests, one per child, opened with the app's scoped token (so CI would run) and merged.
     const pulls = [...state.pulls.values()];
     expect(pulls).toHaveLength(5);
     for (const child of children) {
       const pull = pulls.find((p) => p.body?.startsWith(`Closes #${child.number}\n`));
-      expect(pull, `PR for #${child.number}`).toMatchObject({ merged: true, base: 'main', user: { login: 'github-actions[bot]' } });
+      expect(pull, `PR for #${child.number}`).toMatchObject({ merged: true, base: 'main', user: { login: 'gastown[bot]' } });
       expect(pull!.head).toMatch(/^polecat\/[a-z]+\/gt-[0-9a-z]+$/);
+      expect(pull!.body).not.toContain('GITHUB_TOKEN');
     }
+    // One exchange per run, each for exactly this repository and contents + pull requests.
+    const repositoryId = Number(state.renderRepository().id);
+    // and revoked by the action once its work step is over.
+    expect(double.scopedTokens).toEqual(Array(5).fill({ repository_ids: [repositoryId], permissions: { contents: 'write', pull_requests: 'write' }, revoked: true }));
+    expect(town.app.log()).toContain('Token exchange: scoped installation token issued');
+    expect(town.app.log()).not.toMatch(/ghs_[0-9a-f]{8}|eyJhbGciOi/);
+    for (const run of state.runs.values()) expect(run.steps.map((s) => s.name)).toContain(`${DEFAULT_ACTION_REPO}@${DEFAULT_ACTION_REF} › Work the bead`);
+    // The script agent checked, with each run's token, who last edited the issues its blocks may
+    // come from (the goal and the bead's own issue, which the app wrote and so vouches for nothing).
+    expect(double.requests.filter((r) => r.path === '/api/graphql' && r.actor === 'github-actions[bot]' && r.status === 200)).toHaveLength(10);
+    expect(double.requests.filter((r) => r.path.endsWith(`/collaborators/${MAINTAINER}/permission`) && r.actor === 'github-actions[bot]')).toHaveLength(5);
 
     const firstWaveNames = [add, sub, max].map((c) => pulls.find((p) => p.body?.startsWith(`Closes #${c.number}\n`))!.head.split('/')[1]);
     expect(new Set(firstWaveNames).size, firstWaveNames.join(', ')).toBe(3);
@@ -125,6 +138,8 @@ describe('the GitHub loop on the double', () => {
     expect(status.body).toContain('**Status:** landed · **Planner:** checklist');
     for (const child of children) expect(status.body).toMatch(new RegExp(`^- \\[x\\] #${child.number} .* — closed · PR #\\d+$`, 'm'));
     expect(status.body).toContain(`click b_`);
+    // The double's main has no protection rule or ruleset: the comment says so.
+    expect(status.body).toContain('> [!WARNING]\n> `main` is not protected: no branch protection rule or ruleset requires a pull request for main.');
     expect(status.body).toContain(`"${double.webUrl}/gastown-e2e/calc/issues/${add.number}"`);
     expect(comments.find((c) => c.body.includes('<!-- gastown:landed '))?.body).toMatch(/Convoy `.*` landed: all 5 beads are merged/);
 

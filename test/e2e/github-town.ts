@@ -1,14 +1,15 @@
 /**
  * A whole GitHub town for end-to-end tests: the GitHub double holding the demo's "calc"
  * project (with `.github/gastown.yml` and the polecat workflow `gt install-workflow`
- * writes), and the real app started as `npm start` starts it (tests without Probot's write
- * pacing, see test/support/start-unpaced-app.mjs), pointed at the double through Probot's
- * GHE_HOST / GHE_PROTOCOL, with a generated key and a webhook secret. No model:
- * the checklist planner plans and the script agent works (repository variable GASTOWN_AGENT).
+ * writes, whose pinned action runs from this checkout's action.yml), and the real app
+ * started as `npm start` starts it (tests without Probot's write pacing, see
+ * test/support/start-unpaced-app.mjs), pointed at the double through Probot's GHE_HOST /
+ * GHE_PROTOCOL, with a generated key and a webhook secret. No model: the checklist planner
+ * plans and the script agent works (repository variable GASTOWN_AGENT).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_ACTION_REPO, renderWorkflow } from '../../src/cli/commands/install-workflow.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { DEMO_GOAL, SAMPLE_PROJECT } from '../../src/demo/sample-project.js';
 import type { Bead, Convoy } from '../../src/town/types.js';
@@ -26,7 +27,20 @@ export const MAINTAINER = 'ada';
 export const GOAL_TITLE = DEMO_GOAL.split('\n')[0]!.replace(/^#\s*/, '');
 export const GOAL_BODY = DEMO_GOAL.split('\n').slice(1).join('\n').trim();
 
-export const REPO_CONFIG = ['planner: checklist', 'concurrency: 3', 'closeParentOnLand: true', ''].join('\n');
+/** The script agent runs on GitHub only when the repository turns it on (and then only a writer's blocks). */
+export const REPO_CONFIG = ['planner: checklist', 'concurrency: 3', 'closeParentOnLand: true', 'agents:', '  script: true', ''].join('\n');
+
+/**
+ * The polecat action a workflow pins, run from this checkout's action.yml. Its install step
+ * (`npm ci` and the build in the action's checkout) would rewrite this checkout's
+ * node_modules, so the double stands in for it with this checkout as the tests built it.
+ */
+export const ACTIONS = {
+  [DEFAULT_ACTION_REPO]: {
+    dir: ROOT,
+    standIn: { install: 'test -e "$GITHUB_ACTION_PATH/dist/bundle/gt.cjs" && test -d "$GITHUB_ACTION_PATH/node_modules/probot" && echo "this checkout, built by the test"' },
+  },
+};
 
 /** A checklist task line with fenced sh steps (one fence per step) for the script agent. */
 function task(line: string, ...steps: string[][]): string {
@@ -86,7 +100,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     files: {
       ...SAMPLE_PROJECT,
       '.github/gastown.yml': opts.config ?? REPO_CONFIG,
-      '.github/workflows/gastown-polecat.yml': readFileSync(join(ROOT, 'templates/gastown-polecat.yml'), 'utf8'),
+      '.github/workflows/gastown-polecat.yml': renderWorkflow(),
       ...opts.files,
     },
     webhookSecret: secret,
@@ -95,6 +109,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     collaborators: { [MAINTAINER]: 'write', mallory: 'read' },
     variables: { GASTOWN_AGENT: 'script' },
     gtBin: join(ROOT, 'bin/gt'),
+    actions: ACTIONS,
   });
   let app: RunningApp;
   try {
@@ -118,6 +133,9 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     throw err;
   }
   double.webhookUrl = app.webhookUrl;
+  // The action exchanges each run's OIDC token (the double's, under GHE_HOST/_services/token,
+  // the app's default issuer there) at the app for a token scoped to the repository.
+  double.state.variables.set('GASTOWN_APP_URL', `http://127.0.0.1:${app.port}`);
   return {
     double,
     app,

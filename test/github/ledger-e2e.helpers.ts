@@ -44,6 +44,9 @@ export function newTown(env: Record<string, string> = {}): Town {
     ANTHROPIC_API_KEY: 'sk-ant-test-key',
     ...env,
   });
+  // These flows count GitHub's requests exactly; the default branch's protection check on the
+  // status comment has its own tests (branch-protection.test.ts, the e2e loop).
+  delete deps.branchProtection;
   return {
     root: dir.path,
     remote,

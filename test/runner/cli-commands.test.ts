@@ -1,8 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WORKFLOW_PATH } from '../../src/cli/commands/install-workflow.js';
-import { beadOfRunTitle } from '../../src/github/handlers/workflow-run-completed.js';
 import { draftFromRepoConfig } from '../../src/cli/commands/runner.js';
 import { git } from '../helpers/temp-repo.js';
 import { gtx } from './run-gt-lazy.js';
@@ -97,37 +95,5 @@ describe('draft pull requests from .github/gastown.yml', () => {
     expect(draftFromRepoConfig(town.clone)).toBe(false);
     writeFileSync(config, 'planner: checklist\ndraftPullRequests: true  # review first\n');
     expect(draftFromRepoConfig(town.clone)).toBe(true);
-  });
-});
-
-describe('gt install-workflow', () => {
-  it('writes the polecat workflow: dispatch input bead, least privilege, the runner for one bead, no app key', async () => {
-    town = await makeTown();
-
-    const r = await gtx(join(town.clone), ['install-workflow']);
-
-    expect(r.code).toBe(0);
-    const file = join(town.clone, WORKFLOW_PATH);
-    const text = readFileSync(file, 'utf8');
-    expect(text).toMatch(/on:\n {2}workflow_dispatch:\n {4}inputs:\n {6}bead:\n/);
-    expect(text).toMatch(/permissions:\n {2}contents: write\n {2}pull-requests: write\n/);
-    expect(text).toContain('token: ${{ secrets.GITHUB_TOKEN }}');
-    expect(text).toContain('BEAD: ${{ inputs.bead }}');
-    expect(text).toContain('npx gt runner --once --bead "$BEAD"');
-    // The run's title names its bead, in the form the app reads back when the run ends.
-    const runName = /^run-name: (.+)$/m.exec(text)![1]!;
-    expect(beadOfRunTitle(runName.replace('${{ inputs.bead }}', 'gt-1a2b'))).toBe('gt-1a2b');
-    // The input is never pasted into a script (injection), and the app's credentials never appear.
-    expect(text.split('\n').filter((l) => l.includes('run:') || l.startsWith('          ')).join('\n')).not.toContain('${{ inputs.bead }}');
-    expect(text).not.toMatch(/PRIVATE_KEY|APP_ID|WEBHOOK_SECRET|SLACK_/);
-    const again = await gtx(town.clone, ['install-workflow']);
-    expect(again.stdout).toMatch(/is up to date/);
-    writeFileSync(file, 'changed by a person\n');
-    const refused = await gtx(town.clone, ['install-workflow']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/differs from the template/);
-    expect((await gtx(town.clone, ['install-workflow', '--force'])).code).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe(text);
-    expect(existsSync(join(town.clone, '.github', 'workflows'))).toBe(true);
   });
 });

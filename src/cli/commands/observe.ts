@@ -63,10 +63,17 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .command('doctor')
     .description('check git, ledger integrity, stale locks, the remote and the agent sandbox')
     .option('--fix', 'remove stale locks and finish interrupted transactions')
-    .action(async (o: { fix?: boolean }, cmd: Command) => {
-      const checks = await withRig(ctx, (rig) => doctor(rig, { fix: o.fix }));
-      checks.push(await sandboxCheck(ctx.env));
-      emit(ctx, wantsJson(cmd), checks, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
+    .option('--github', "also check GitHub's side: the default branch's protection, the polecat workflow (GITHUB_TOKEN or GH_TOKEN)")
+    .option('--repo <owner/repo>', 'the GitHub repository (default: GITHUB_REPOSITORY, or the rig\'s remote)')
+    .action(async (o: { fix?: boolean; github?: boolean; repo?: string }, cmd: Command) => {
+      const checks = await withRig(ctx, async (rig) => {
+        const found = await doctor(rig, { fix: o.fix });
+        found.push(await sandboxCheck(ctx.env));
+        if (!o.github) return found;
+        const { githubDoctor } = await import('../../forge/github-doctor.js');
+        return [...found, ...(await githubDoctor({ repoDir: rig.repoDir, remote: rig.settings.remote ?? 'origin', defaultBranch: rig.settings.defaultBranch, env: ctx.env, repo: o.repo }))];
+      });
+      emit(ctx, wantsJson(cmd), checks, () => checks.map((c) => `${c.ok ? (c.warn ? 'warn' : 'ok  ') : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
       if (checks.some((c) => !c.ok)) throw new GastownError('gastown_git', 'doctor found problems', { silent: true });
     });
 }

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
+import type { PolecatAgent } from '../../polecat/agents/agent.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { failedWork, runRunner } from '../../polecat/runner/run-runner.js';
 import { createNoSandbox } from '../../polecat/sandbox/no-sandbox.js';
+import type { Rig } from '../../rig/rig.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { intInRange } from '../options.js';
 import { emit, wantsJson } from '../output.js';
@@ -32,12 +34,15 @@ interface RunnerFlags {
  * A GitHub forge when the environment is a GitHub Actions job (GITHUB_TOKEN and
  * GITHUB_REPOSITORY: the workflow's own least-privilege token, at GITHUB_API_URL); otherwise none.
  */
-async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv): Promise<ForgePort | null> {
+async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv, rig: Rig): Promise<{ forge: ForgePort | null; scriptGuard?: (script: PolecatAgent) => PolecatAgent }> {
   const token = env.GITHUB_TOKEN?.trim();
   const repository = env.GITHUB_REPOSITORY?.trim();
-  if (kind === 'local' || (kind === 'auto' && !(token && repository))) return null;
+  if (kind === 'local' || (kind === 'auto' && !(token && repository))) return { forge: null };
   const { githubForgeFromEnv } = await import('../../forge/github-forge-from-env.js');
-  return githubForgeFromEnv(env);
+  // On GitHub: a note on pull requests opened without the app's token, and the script agent
+  // only for vouched-for blocks.
+  const { forGitHubPolecat } = await import('../../forge/github-polecat.js');
+  return forGitHubPolecat({ forge: githubForgeFromEnv(env), rig, env });
 }
 
 /**
@@ -78,16 +83,17 @@ export function registerRunner(program: Command, ctx: CliContext): void {
       await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
           const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
+          const { forge, scriptGuard } = await forgeFor(o.forge, ctx.env, rig);
           return runRunner({
             rig,
-            agentFactory: agentFromSettings(agent, ctx.env),
+            agentFactory: agentFromSettings(agent, ctx.env, { scriptGuard }),
             concurrency: o.concurrency,
             once: o.once,
             bead: o.bead,
             untilIdle: o.untilIdle,
             signal: signal,
             progress: createProgressBoard(ctx.stderr, json),
-            forge: await forgeFor(o.forge, ctx.env),
+            forge,
             dispatch: o.dispatch,
             refinery: o.refinery,
             runnerId: o.id,

@@ -13,10 +13,19 @@ export type AgentFactory = (polecat: string) => PolecatAgent;
  * The agent the rig's settings ask for; `env` is read only here (the model key for the built-in
  * agent, used in this process: the agent's commands never see it).
  */
-export function agentFromSettings(agent: RigSettings['agent'], env: NodeJS.ProcessEnv): AgentFactory {
+export function agentFromSettings(
+  agent: RigSettings['agent'],
+  env: NodeJS.ProcessEnv,
+  opts: {
+    /** Wraps the script agent, whose steps come from a bead's text (on GitHub: only vouched-for blocks run). */
+    scriptGuard?: (script: PolecatAgent) => PolecatAgent;
+  } = {},
+): AgentFactory {
   switch (agent.kind) {
-    case 'script':
-      return () => createScriptAgent({ stepTimeoutMs: agent.timeoutMs });
+    case 'script': {
+      const guard = opts.scriptGuard ?? ((script: PolecatAgent) => script);
+      return () => guard(createScriptAgent({ stepTimeoutMs: agent.timeoutMs }));
+    }
     case 'command': {
       if (!agent.command) throw new GastownError('gastown_config', 'agent kind "command" needs agent.command in the rig settings');
       const command = agent.command;

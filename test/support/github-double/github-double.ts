@@ -12,12 +12,13 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ActionsOidc, OIDC_PATH } from './actions-oidc.js';
 import { answerGraphql, summarise, type GraphqlSummary } from './graphql-api.js';
 import { BareRepo } from './bare-repo.js';
-import { GitHubState, type Actor, type Permission } from './github-state.js';
+import { GitHubState, type Actor, type Permission, type RunRecord } from './github-state.js';
 import { answerRest, notFound, type ApiResponse } from './rest-api.js';
 import { WebhookSender } from './webhook-sender.js';
-import { WorkflowRuns } from './workflow-runs.js';
+import { WorkflowRuns, type WorkflowRunsOptions } from './workflow-runs.js';
 
 export interface GitHubDoubleOptions {
   owner: string;
@@ -37,6 +38,8 @@ export interface GitHubDoubleOptions {
   secrets?: Record<string, string>;
   /** The `gt` that `npx gt` means in a workflow run (this checkout's bin/gt). */
   gtBin: string;
+  /** Composite actions a workflow `uses:` (`owner/repo` → its checkout), run from their action.yml. */
+  actions?: WorkflowRunsOptions['actions'];
   stepTimeoutMs?: number;
 }
 
@@ -90,6 +93,10 @@ interface TokenInfo {
 
 export class GitHubDouble {
   readonly state: GitHubState;
+  /** What the app asked for each installation token it minted with a scope (the token exchange). */
+  readonly scopedTokens: { repository_ids?: number[]; permissions?: Record<string, string>; revoked?: boolean }[] = [];
+  /** The installation token each of `scopedTokens` was (kept here so a revocation can be matched). */
+  readonly #scoped = new Map<string, { revoked?: boolean }>();
   readonly repo: BareRepo;
   readonly webhooks: WebhookSender;
   readonly runs: WorkflowRuns;
@@ -99,6 +106,9 @@ export class GitHubDouble {
   readonly #server: Server;
   readonly #options: GitHubDoubleOptions;
   readonly #tokens = new Map<string, TokenInfo>();
+  readonly #oidc: ActionsOidc;
+  /** ACTIONS_ID_TOKEN_REQUEST_TOKEN of each running run with `id-token: write`. */
+  readonly #oidcRequests = new Map<string, RunRecord>();
   readonly #faults: (Fault & { left: number; skip: number })[] = [];
   /** Content-creating requests per actor (times), for the secondary rate limit. */
   readonly #created = new Map<string, number[]>();
@@ -106,8 +116,9 @@ export class GitHubDouble {
   #port = 0;
   #lastRequestAt = Date.now();
 
-  private constructor(options: GitHubDoubleOptions, port: number, server: Server) {
+  private constructor(options: GitHubDoubleOptions, port: number, server: Server, oidc: ActionsOidc) {
     this.#options = options;
+    this.#oidc = oidc;
     this.#server = server;
     this.#port = port;
     this.installationId = options.installationId ?? 4242;
@@ -129,6 +140,7 @@ export class GitHubDouble {
       apiUrl: this.apiUrl,
       webUrl: this.webUrl,
       gtBin: options.gtBin,
+      actions: options.actions,
       workDir: join(options.dir, 'actions'),
       secrets: options.secrets,
       stepTimeoutMs: options.stepTimeoutMs,
@@ -136,6 +148,12 @@ export class GitHubDouble {
         const token = `ghs_run${randomBytes(12).toString('hex')}`;
         this.#tokens.set(token, { actor: actions, kind: 'run' });
         return { token, revoke: () => this.#tokens.delete(token) };
+      },
+      oidcRequestUrl: `${this.webUrl}${OIDC_PATH}/request?api-version=2.0`,
+      issueOidcRequest: (run) => {
+        const token = `oidc-request-${randomBytes(12).toString('hex')}`;
+        this.#oidcRequests.set(token, run);
+        return { token, revoke: () => this.#oidcRequests.delete(token) };
       },
     });
   }
@@ -149,7 +167,7 @@ export class GitHubDouble {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     mkdirSync(join(options.dir, 'actions'), { recursive: true });
-    double = new GitHubDouble(options, port, server);
+    double = new GitHubDouble(options, port, server, await ActionsOidc.create(`http://127.0.0.1:${port}`));
     return double;
   }
 
@@ -322,8 +340,23 @@ export class GitHubDouble {
         answer = limited;
       } else if (faulted && !fault!.executed) {
         answer = faulted;
+      } else if (method === 'GET' && path === `${OIDC_PATH}/.well-known/jwks`) {
+        answer = { status: 200, json: this.#oidc.jwks() };
+      } else if (method === 'GET' && path === `${OIDC_PATH}/request`) {
+        const run = auth ? this.#oidcRequests.get(auth) : undefined;
+        answer = run
+          ? { status: 200, json: { value: await this.#oidc.sign({ owner: this.state.owner, repo: this.state.repo, repositoryId: Number(this.state.renderRepository().id), workflowPath: run.path, ref: `refs/heads/${run.headBranch}`, runId: run.id, actor: run.actor.login }, url.searchParams.get('audience') ?? this.webUrl) } }
+          : { status: 401, json: { message: 'Bad credentials' } };
+      } else if (method === 'DELETE' && path === '/installation/token') {
+        // An installation token revokes itself (the polecat action, once its work is done).
+        if (token?.kind === 'installation' && auth) {
+          this.#tokens.delete(auth);
+          const scoped = this.#scoped.get(auth);
+          if (scoped) scoped.revoked = true;
+          answer = { status: 204 };
+        } else answer = { status: 401, json: { message: 'Bad credentials' } };
       } else if (method === 'POST' && /^\/app\/installations\/(\d+)\/access_tokens$/.test(path)) {
-        answer = this.#accessToken(auth, Number(path.split('/')[3]));
+        answer = this.#accessToken(auth, Number(path.split('/')[3]), raw ? JSON.parse(raw) : {});
       } else if (method === 'GET' && path === '/app') {
         // `apps.getAuthenticated`, with the app's JWT: the app learns its own bot login (`<slug>[bot]`).
         answer = auth && this.#jwtValid(auth)
@@ -390,15 +423,26 @@ export class GitHubDouble {
   }
 
   /** `POST /app/installations/:id/access_tokens` with the app's JWT (verified when the public key is known). */
-  #accessToken(jwt: string | null, installationId: number): ApiResponse {
+  #accessToken(jwt: string | null, installationId: number, body: { repository_ids?: number[]; permissions?: Record<string, string> }): ApiResponse {
     if (!jwt || !this.#jwtValid(jwt)) return { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
     if (installationId !== this.installationId) return notFound();
     const token = `ghs_${randomBytes(18).toString('hex')}`;
     this.#tokens.set(token, { actor: this.app, kind: 'installation' });
+    // A scope asked for is recorded (the double does not enforce it).
+    if (body.repository_ids || body.permissions) {
+      const record = { repository_ids: body.repository_ids, permissions: body.permissions, revoked: false };
+      this.scopedTokens.push(record);
+      this.#scoped.set(token, record);
+    }
     const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return {
       status: 201,
-      json: { token, expires_at: expires, permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, repository_selection: 'all' },
+      json: {
+        token,
+        expires_at: expires,
+        permissions: { ...(body.permissions ?? { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write' }), metadata: 'read' },
+        repository_selection: body.repository_ids ? 'selected' : 'all',
+      },
     };
   }
 

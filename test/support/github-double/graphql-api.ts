@@ -145,6 +145,9 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
     fullDatabaseId: leaf('BigInt', (i: IssueRecord) => String(i.id)),
     title: leaf('String!', (i: IssueRecord) => i.title),
     body: leaf('String!', (i: IssueRecord) => i.body ?? ''),
+    author: leaf('Actor', (i: IssueRecord) => ({ __typename: i.user.type, login: i.user.type === 'Bot' ? i.user.login.replace(/\[bot\]$/, '') : i.user.login })),
+    // Who last edited the body (the script agent's vouching); body edits are not modelled, so never anyone.
+    editor: leaf('Actor', () => null),
     state: leaf('IssueState!', (i: IssueRecord) => i.state.toUpperCase()),
     url: leaf('URI!', (i: IssueRecord, ctx) => `${ctx.c.state.repoWeb}/issues/${i.number}`),
     parent: leaf('Issue', (i: IssueRecord, ctx) => (i.parent !== null ? ctx.c.state.issues.get(i.parent) : null)),

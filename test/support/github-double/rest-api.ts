@@ -50,7 +50,10 @@ const invalid = (message: string, field?: string): ApiResponse => ({
 const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^$/, (c) => ({ status: 200, json: c.state.renderRepository() }), 'any'],
   ['GET', /^\/contents\/(.+)$/, getContent, 'any'],
-  ['GET', /^\/collaborators\/([^/]+)\/permission$/, getPermission, 'installation'],
+  // No branch protection and no rulesets: GitHub's answers for a repository that has none.
+  ['GET', /^\/branches\/([^/]+)$/, async (c, _r, m) => { const sha = await c.repo.sha(`refs/heads/${decodeURIComponent(m[1]!)}`); return sha ? { status: 200, json: { name: decodeURIComponent(m[1]!), commit: { sha }, protected: false, protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } } } } : notFound(); }, 'any'],
+  ['GET', /^\/rules\/branches\/(.+)$/, () => ({ status: 200, json: [] }), 'any'],
+  ['GET', /^\/collaborators\/([^/]+)\/permission$/, getPermission, 'any'],
   ['POST', /^\/issues$/, createIssue, 'installation'],
   ['GET', /^\/issues\/(\d+)$/, (c, _r, m) => withIssue(c, m[1]!, (i) => ({ status: 200, json: c.state.renderIssue(i) })), 'any'],
   ['PATCH', /^\/issues\/(\d+)$/, updateIssue, 'installation'],

@@ -4,13 +4,17 @@
  * its job runs in a fresh temp dir as a hosted runner would run it: `actions/checkout` is a
  * clone of the bare repository, `actions/setup-node` is the Node running the tests, every
  * `run:` step runs in `bash -e` with the job's env and GitHub's default variables
- * (GITHUB_API_URL, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, ...), `npx gt`
- * being this checkout's `bin/gt`. The run's title follows `run-name`; runs start at once
- * and in parallel (one at a time per `concurrency` group), and `workflow_run` webhooks
- * report them (requested, in_progress, completed).
+ * (GITHUB_API_URL, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, ...; with
+ * `permissions: id-token: write` also ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN), `npx gt`
+ * being this checkout's `bin/gt`. A step that `uses:` an action of `actions` (`owner/repo`,
+ * any ref) runs that composite action's own steps from its `action.yml`, with its inputs
+ * (`with:` over the declared defaults) and GITHUB_ACTION_PATH; a step of it named in the
+ * action's `standIn` runs the stand-in script instead. The run's title follows `run-name`;
+ * runs start at once and in parallel (one at a time per `concurrency` group), and
+ * `workflow_run` webhooks report them (requested, in_progress, completed).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { BareRepo } from './bare-repo.js';
@@ -29,10 +33,26 @@ export interface WorkflowRunsOptions {
   workDir: string;
   /** A `GITHUB_TOKEN` for the run, valid until it ends. */
   issueRunToken(run: RunRecord): { token: string; revoke(): void };
+  /** With `permissions: id-token: write`: where the run asks for its OIDC token, and its request token. */
+  oidcRequestUrl?: string;
+  issueOidcRequest?(run: RunRecord): { token: string; revoke(): void };
   /** `secrets.*` of the repository (GITHUB_TOKEN is the run's own). */
   secrets?: Record<string, string>;
   /** Longest a step may take before the run is cancelled (the workflow's own timeout is longer). */
   stepTimeoutMs?: number;
+  /** Composite actions by `owner/repo` (any ref): their checkout, and stand-ins for steps by id. */
+  actions?: Record<string, LocalAction>;
+}
+
+export interface LocalAction {
+  dir: string;
+  /** Step id → the script the double runs instead (e.g. for an install step that would rewrite this checkout). */
+  standIn?: Record<string, string>;
+}
+
+interface ActionFile {
+  inputs?: Record<string, { default?: string; required?: boolean }>;
+  runs?: { using?: string; steps?: Step[] };
 }
 
 interface Workflow {
@@ -40,12 +60,15 @@ interface Workflow {
   'run-name'?: string;
   on?: Record<string, { inputs?: Record<string, { required?: boolean; default?: string }> } | null>;
   concurrency?: { group?: string } | string;
+  permissions?: Record<string, string> | string;
   jobs?: Record<string, { env?: Record<string, string>; steps?: Step[] }>;
 }
 
 interface Step {
   name?: string;
+  id?: string;
   uses?: string;
+  shell?: string;
   run?: string;
   if?: string;
   env?: Record<string, string>;
@@ -131,6 +154,8 @@ export class WorkflowRuns {
     const { state, webhooks } = this.#o;
     const [, job] = Object.entries(workflow.jobs ?? {})[0] ?? [];
     const token = this.#o.issueRunToken(run);
+    const perms = workflow.permissions;
+    const idToken = (typeof perms === 'string' ? perms === 'write-all' : perms?.['id-token'] === 'write') && this.#o.issueOidcRequest ? this.#o.issueOidcRequest(run) : null;
     run.status = 'in_progress';
     run.startedMs = Date.now();
     run.updatedAt = state.stamp();
@@ -144,7 +169,7 @@ export class WorkflowRuns {
       inputs: run.inputs,
       secrets: { ...(this.#o.secrets ?? {}), GITHUB_TOKEN: token.token },
       vars: Object.fromEntries(state.variables),
-      github: { run_id: String(run.id), repository: `${state.owner}/${state.repo}` },
+      github: { run_id: String(run.id), repository: `${state.owner}/${state.repo}`, token: token.token },
     };
     const base: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -172,22 +197,39 @@ export class WorkflowRuns {
       // A hosted runner has no git identity and no global config of this machine's.
       GIT_CONFIG_GLOBAL: '/dev/null',
       GIT_CONFIG_NOSYSTEM: '1',
+      ...(idToken ? { ACTIONS_ID_TOKEN_REQUEST_URL: this.#o.oidcRequestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: idToken.token } : {}),
     };
     const jobEnv = Object.fromEntries(Object.entries(job?.env ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
     let failed = !job;
-    try {
-      for (const [i, step] of (job?.steps ?? []).entries()) {
+    const runSteps = async (steps: Step[], stepCtx: Record<string, Record<string, string>>, stepBase: NodeJS.ProcessEnv, action: LocalAction | null, prefix: string): Promise<void> => {
+      for (const [i, step] of steps.entries()) {
         const condition = step.if?.replace(/^\$\{\{\s*|\s*\}\}$/g, '').trim();
         if (failed && condition !== 'always()') continue;
-        const name = step.name ?? step.uses ?? `step ${i + 1}`;
-        const env = { ...base, ...jobEnv, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)])) };
+        const name = `${prefix}${step.name ?? step.uses ?? `step ${i + 1}`}`;
+        const env = { ...stepBase, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolate(String(v), stepCtx)])) };
+        const local = step.uses ? this.#o.actions?.[step.uses.split('@')[0]!] : undefined;
         let result: { code: number; output: string };
         if (step.uses?.startsWith('actions/checkout@')) {
           result = await sh(`git clone --quiet "$REPO_URL" "$GITHUB_WORKSPACE" && git -C "$GITHUB_WORKSPACE" checkout --quiet -B "$GITHUB_REF_NAME" "$GITHUB_SHA"`, root, { ...env, REPO_URL: this.#o.repo.url }, this.#o.stepTimeoutMs);
         } else if (step.uses?.startsWith('actions/setup-node@')) {
           result = { code: 0, output: `node ${process.version}` };
+        } else if (local && step.uses?.includes('@')) {
+          // A composite action: its own steps, with its inputs, then back to the job's.
+          const file = parse(readFileSync(join(local.dir, 'action.yml'), 'utf8')) as ActionFile;
+          if (file.runs?.using !== 'composite') result = { code: 1, output: `the double runs only composite actions (${step.uses})` };
+          else {
+            const inputs: Record<string, string> = {};
+            for (const [key, spec] of Object.entries(file.inputs ?? {})) inputs[key] = interpolate(String(spec.default ?? ''), stepCtx);
+            for (const [key, value] of Object.entries(step.with ?? {})) inputs[key] = interpolate(String(value), stepCtx);
+            run.steps.push({ name, code: 0, output: `[double] action ${step.uses} from ${local.dir}` });
+            await runSteps(file.runs.steps ?? [], { ...stepCtx, inputs }, { ...stepBase, GITHUB_ACTION_PATH: local.dir }, local, `${name} › `);
+            continue;
+          }
+        } else if (step.id && action?.standIn?.[step.id] !== undefined) {
+          result = await sh(action.standIn[step.id]!, workspace, env, this.#o.stepTimeoutMs);
+          result.output = `[double] stands in for step ${step.id}\n${result.output}`;
         } else if (step.run !== undefined) {
-          const script = interpolate(step.run, ctx).replace(/\bnpx gt\b/g, `'${this.#o.gtBin}'`);
+          const script = interpolate(step.run, stepCtx).replace(/\bnpx gt\b/g, `'${this.#o.gtBin}'`);
           result = await sh(script, workspace, env, this.#o.stepTimeoutMs);
         } else {
           result = { code: 1, output: `the double cannot run ${step.uses}` };
@@ -195,8 +237,12 @@ export class WorkflowRuns {
         run.steps.push({ name, ...result });
         if (result.code !== 0) failed = true;
       }
+    };
+    try {
+      await runSteps(job?.steps ?? [], ctx, { ...base, ...jobEnv }, null, '');
     } finally {
       token.revoke();
+      idToken?.revoke();
       run.endedMs = Date.now();
       run.status = 'completed';
       run.conclusion = failed ? 'failure' : 'success';
@@ -211,7 +257,7 @@ export function interpolate(text: string, ctx: Record<string, Record<string, str
   return text.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_m, expr: string) => {
     for (const part of expr.split('||').map((s) => s.trim())) {
       const literal = /^'(.*)'$/.exec(part);
-      const ref = /^([a-z_]+)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(part);
+      const ref = /^([a-z_]+)\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(part);
       if (!literal && !ref) throw new Error(`the double cannot evaluate \${{ ${expr} }}`);
       const value = literal ? literal[1]! : (ctx[ref![1]!]?.[ref![2]!] ?? '');
       if (value) return value;
