@@ -6,7 +6,7 @@ import { anthropicFromEnv } from '../model/anthropic.js';
 import { agentFromSettings } from '../polecat/runner/agent-from-settings.js';
 import type { ProgressBoard } from '../polecat/runner/progress-board.js';
 import { runRunner, type RunnerSummary } from '../polecat/runner/run-runner.js';
-import { runGit } from '../polecat/run-git.js';
+import { runGitText } from '../ledger/run-git.js';
 import { detectSandbox } from '../polecat/sandbox/detect-sandbox.js';
 import { createNoSandbox } from '../polecat/sandbox/no-sandbox.js';
 import { Rig } from '../rig/rig.js';
@@ -55,16 +55,16 @@ export async function runDemo(opts: RunDemoOptions): Promise<DemoResult> {
   const say = (line: string) => opts.progress.note(line);
 
   say(`building a scratch town in ${dir}`);
-  await runGit(dir, ['init', '--quiet', '--bare', '-b', 'main', remote]);
-  await runGit(dir, ['init', '--quiet', '-b', 'main', rigDir]);
+  await runGitText(['init', '--quiet', '--bare', '-b', 'main', remote], { cwd: dir });
+  await runGitText(['init', '--quiet', '-b', 'main', rigDir], { cwd: dir });
   for (const [file, text] of Object.entries(SAMPLE_PROJECT)) {
     mkdirSync(dirname(join(rigDir, file)), { recursive: true });
     writeFileSync(join(rigDir, file), text);
   }
-  await runGit(rigDir, ['add', '-A']);
-  await runGit(rigDir, [...DEMO_GIT, 'commit', '--quiet', '-m', 'calc: a tiny calculator']);
-  await runGit(rigDir, ['remote', 'add', 'origin', remote]);
-  await runGit(rigDir, ['push', '--quiet', '-u', 'origin', 'main']);
+  await runGitText(['add', '-A'], { cwd: rigDir });
+  await runGitText([...DEMO_GIT, 'commit', '--quiet', '-m', 'calc: a tiny calculator'], { cwd: rigDir });
+  await runGitText(['remote', 'add', 'origin', remote], { cwd: rigDir });
+  await runGitText(['push', '--quiet', '-u', 'origin', 'main'], { cwd: rigDir });
 
   const model = anthropicFromEnv(opts.env);
   const agent = model ? 'builtin' : 'script';

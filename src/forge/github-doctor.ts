@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runGit } from '../polecat/run-git.js';
+import { runGitText } from '../ledger/run-git.js';
 import type { DoctorCheck } from '../rig/doctor.js';
 import { checkBranchProtection, fetchGet } from './branch-protection.js';
 import { describeExisting, WORKFLOW_PATH } from './polecat-workflow.js';
@@ -27,7 +27,7 @@ export interface GitHubDoctorInput {
 export async function githubDoctor(input: GitHubDoctorInput): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const remoteUrl = /^[A-Za-z0-9._-]+$/.test(input.remote)
-    ? (await runGit(input.repoDir, ['remote', 'get-url', input.remote], { okCodes: [0, 2, 128] })).stdout.trim() || null
+    ? (await runGitText(['remote', 'get-url', input.remote], { cwd: input.repoDir, okCodes: [0, 2, 128] })).stdout.trim() || null
     : input.remote;
   const where = repositoryOf(input, remoteUrl);
   if (!where) {

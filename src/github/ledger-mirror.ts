@@ -117,6 +117,9 @@ export class LedgerMirrors {
     this.#logSink(key).log = scope.log;
     const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
     const shown = redact(this.#fill(scope, '***'));
+    // Writes the mirror held at the last sync: work that wrote nothing has nothing to push,
+    // and what others pushed meanwhile reaches this mirror at the next visit's first sync.
+    let synced = -1;
     const sync = async (): Promise<void> => {
       const url = await this.remoteUrl(scope);
       let result;
@@ -129,6 +132,7 @@ export class LedgerMirrors {
         const scrub = (text: string) => (token ? text.split(token).join('***') : text).split(url).join(shown);
         throw new GastownError('gastown_sync', scrub(`Cannot sync the ledger with ${shown}: ${(err as Error).message}`), { remote: shown });
       }
+      synced = rig.ledger.writes;
       scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
       if (result.refused.length) scope.log?.warn({ remote: shown, refused: result.refused.slice(0, 10) }, 'Sync left out ledger values that do not validate');
     };
@@ -137,11 +141,13 @@ export class LedgerMirrors {
     try {
       result = await fn({ rig, sync });
     } catch (err) {
-      await sync().catch((syncErr: unknown) =>
+      if (rig.ledger.writes !== synced)
+        await sync().catch((syncErr: unknown) =>
         scope.log?.warn({ code: (syncErr as { code?: string }).code }, 'Could not push the ledger after a failure'),
       );
       throw err;
     }
+    if (rig.ledger.writes === synced) return result;
     try {
       await sync();
     } catch (err) {

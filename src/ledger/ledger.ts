@@ -78,6 +78,7 @@ export class Ledger<D extends string = string, C extends string = string> {
   private readonly maxRetries: number;
   private readonly algo: HashAlgo;
   private readonly validators: Partial<Record<string, EntityValidator>>;
+  #writes = 0;
   /** What each kind is (file, document or chain, history kept or replaced), as its owner declared. */
   readonly kinds: EntityKinds;
   private readonly onInvalid: ((ref: string, problem: string) => void) | undefined;
@@ -156,6 +157,14 @@ export class Ledger<D extends string = string, C extends string = string> {
     const ledger = new Ledger<D, C>(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1', readFileIfAny(join(gitDir, 'config')));
     await ledger.recover();
     return ledger;
+  }
+
+  /**
+   * Ref transactions this process has committed on this ledger: a caller that compares the
+   * count before and after some work knows whether that work wrote anything.
+   */
+  get writes(): number {
+    return this.#writes;
   }
 
   close(): void {
@@ -715,7 +724,10 @@ export class Ledger<D extends string = string, C extends string = string> {
     const stats: RecoveryResult = { rolledForward: 0, discarded: 0, locksFreed: 0 };
     for (let tries = 0; ; tries++) {
       const result = await this.refTransaction(updates);
-      if (result.ok) return 'ok';
+      if (result.ok) {
+        this.#writes += 1;
+        return 'ok';
+      }
       if (result.reason === 'conflict') return { message: result.message, ref: result.ref };
       // A lock is in the way: a dead writer's is recovered at once; a live one is waited for.
       const lock = result.lockPath;

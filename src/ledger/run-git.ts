@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { GastownError } from '../errors.js';
 
 export interface RunGitOptions {
@@ -69,4 +69,47 @@ export function redact(s: string): string {
 
 function redactArgs(args: string[]): string[] {
   return args.map(redact);
+}
+
+export interface GitTextResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface RunGitTextOptions {
+  cwd: string;
+  /**
+   * Added to the caller's environment. Unlike the ledger's own processes no identity is
+   * defaulted here: a polecat's commits carry the identity its workspace or `env` gives.
+   */
+  env?: Record<string, string>;
+  /** Exit codes that are answers rather than failures (e.g. 1 for `diff --quiet`). */
+  okCodes?: number[];
+}
+
+/**
+ * Runs git in a work tree (the runner, the Refinery, the demo) and returns text; any exit
+ * code outside `okCodes` becomes a `gastown_git` error carrying git's whole stderr (a hook's
+ * refusal is several lines), with credentials in URLs redacted like every git error here.
+ */
+export function runGitText(args: string[], opts: RunGitTextOptions): Promise<GitTextResult> {
+  const okCodes = opts.okCodes ?? [0];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      // `-C`, not a spawn cwd: a missing directory is git's clear error, not a spawn failure.
+      ['-C', opts.cwd, ...args],
+      { env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...opts.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const exitCode = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        if (okCodes.includes(exitCode)) {
+          resolve({ stdout, stderr, exitCode });
+          return;
+        }
+        const why = redact(stderr.trim() || err?.message || 'unknown error');
+        reject(new GastownError('gastown_git', `git ${args[0] ?? ''} failed: ${why}`, { args: redactArgs(args), cwd: opts.cwd, exitCode, stderr: redact(stderr.trim()) }));
+      },
+    );
+  });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GastownError } from '../errors.js';
 import { gitIdentityEnv, type GitIdentity } from './git-identity.js';
 import { tail } from './run-process.js';
-import { runGit } from './run-git.js';
+import { runGitText } from '../ledger/run-git.js';
 import { retryOnGitLock } from './runner/rig-remote.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from './sandbox/sandbox.js';
 
@@ -89,9 +89,9 @@ export async function checkpoint(opts: CheckpointOptions): Promise<CheckpointRes
     const { head, packOffset } = await readBundleHeader(bundle);
     await indexPack(opts.rigDir, bundle, packOffset);
     // A commit (^{commit} fails on anything else) whose every object the rig now has.
-    const connected = await runGit(opts.rigDir, ['rev-list', '--quiet', '--objects', `${head}^{commit}`, '--not', ...opts.known], { okCodes: [0, 128] });
+    const connected = await runGitText(['rev-list', '--quiet', '--objects', `${head}^{commit}`, '--not', ...opts.known], { cwd: opts.rigDir, okCodes: [0, 128] });
     if (connected.exitCode !== 0) throw new GastownError('gastown_git', `the workspace's HEAD ${head} is not a complete commit history: refused`);
-    await retryOnGitLock(() => runGit(opts.rigDir, ['update-ref', `refs/heads/${opts.branch}`, head]));
+    await retryOnGitLock(() => runGitText(['update-ref', `refs/heads/${opts.branch}`, head], { cwd: opts.rigDir }));
     return { tip: head, collected: true };
   } finally {
     await rm(bundle, { force: true });
@@ -147,5 +147,5 @@ function indexPack(rigDir: string, file: string, offset: number): Promise<void> 
 export async function pushPolecatBranch(rigDir: string, remote: string, branch: string): Promise<void> {
   if (!/^polecat\/[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/.test(branch))
     throw new GastownError('gastown_forbidden', `refusing to push ${branch}: a runner pushes only polecat/<name>/<bead>`);
-  await runGit(rigDir, ['-c', 'push.followTags=false', 'push', '--quiet', '--no-verify', remote, `refs/heads/${branch}:refs/heads/${branch}`]);
+  await runGitText(['-c', 'push.followTags=false', 'push', '--quiet', '--no-verify', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: rigDir });
 }

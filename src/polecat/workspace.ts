@@ -2,7 +2,7 @@ import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { GastownError } from '../errors.js';
 import type { GitIdentity } from './git-identity.js';
-import { runGit } from './run-git.js';
+import { runGitText } from '../ledger/run-git.js';
 
 export interface CreateWorkspaceOptions {
   /** The rig (the runner's own clone): where the start point is read from. */
@@ -67,10 +67,10 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
   await rm(dir, { recursive: true, force: true });
   try {
     await mkdir(home, { recursive: true });
-    await runGit(dir, ['init', '--quiet', `--initial-branch=${branch}`, repo]);
+    await runGitText(['init', '--quiet', `--initial-branch=${branch}`, repo], { cwd: dir });
     // --update-head-ok: the unborn branch HEAD names is the one being fetched.
-    await runGit(repo, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--update-head-ok', path.resolve(opts.repoDir), `+${opts.startRef}:refs/heads/${branch}`]);
-    await runGit(repo, ['reset', '--quiet', '--hard']);
+    await runGitText(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--update-head-ok', path.resolve(opts.repoDir), `+${opts.startRef}:refs/heads/${branch}`], { cwd: repo });
+    await runGitText(['reset', '--quiet', '--hard'], { cwd: repo });
     // One append instead of a `git config` process per key (the file is new and ours).
     const sections = {
       gastown: { polecat: opts.polecat, bead: opts.beadId, branch },
@@ -78,7 +78,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
       core: { hooksPath: path.resolve(opts.hooksDir) },
     };
     await appendFile(path.join(repo, '.git', 'config'), configText(sections));
-    const start = (await runGit(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+    const start = (await runGitText(['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
     return { dir, path: repo, home, branch, start };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

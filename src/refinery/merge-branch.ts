@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { GastownError } from '../errors.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from '../polecat/runner/rig-remote.js';
-import { runGit } from '../polecat/run-git.js';
+import { runGitText } from '../ledger/run-git.js';
 import { tail, type RunProcessResult } from '../polecat/run-process.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../polecat/sandbox/sandbox.js';
 
@@ -61,12 +61,12 @@ const REFINERY_GIT = ['-c', 'user.name=Gas Town Refinery', '-c', 'user.email=ref
 export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBranchesOutcome> {
   const { repoDir, workdir, remote } = opts;
   const out: MergeBranchesOutcome = { merged: [], conflicts: [], missing: [], gateFailed: null, raced: false };
-  const git = (cwd: string, args: string[], okCodes = [0]) => runGit(cwd, [...REFINERY_GIT, ...args], { okCodes });
+  const git = (cwd: string, args: string[], okCodes = [0]) => runGitText([...REFINERY_GIT, ...args], { cwd, okCodes });
   await fetchBranches(repoDir, remote, opts.branches);
   const base = `${remote.tracking}${remote.defaultBranch}`;
   // One rev-parse for every tip (a process per git call is most of a merge's cost).
   const refs = [base, ...opts.branches.map((b) => `${remote.tracking}${b}`)];
-  const listed = (await runGit(repoDir, ['for-each-ref', '--format=%(refname) %(objectname)', ...refs])).stdout;
+  const listed = (await runGitText(['for-each-ref', '--format=%(refname) %(objectname)', ...refs], { cwd: repoDir })).stdout;
   const tipOf = new Map(listed.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
   const shas = refs.map((r) => tipOf.get(r) ?? null);
   const baseSha = shas[0];
@@ -140,7 +140,7 @@ async function runGate(opts: MergeBranchesOptions, gate: string): Promise<RunPro
   const st = await lstat(pointer).catch(() => null);
   if (st?.isFile() && (await readFile(pointer, 'utf8')) === before) return run;
   await rm(opts.workdir, { recursive: true, force: true });
-  await runGit(opts.repoDir, ['worktree', 'prune']);
+  await runGitText(['worktree', 'prune'], { cwd: opts.repoDir });
   return { ...run, exitCode: 1, output: `${run.output}\nrefused: the gate changed the Refinery worktree's .git (the worktree was removed)` };
 }
 
@@ -153,20 +153,20 @@ export async function advanceLocalBranch(repoDir: string, branch: string, sha: s
   const local = await refSha(repoDir, `refs/heads/${branch}`);
   if (local === sha) return true;
   if (local) {
-    const ff = await runGit(repoDir, ['merge-base', '--is-ancestor', local, sha], { okCodes: [0, 1] });
+    const ff = await runGitText(['merge-base', '--is-ancestor', local, sha], { cwd: repoDir, okCodes: [0, 1] });
     if (ff.exitCode !== 0) return false;
   }
   const checkout = await worktreeOf(repoDir, branch);
   if (!checkout) {
-    await runGit(repoDir, ['update-ref', `refs/heads/${branch}`, sha, ...(local ? [local] : [])]);
+    await runGitText(['update-ref', `refs/heads/${branch}`, sha, ...(local ? [local] : [])], { cwd: repoDir });
     return true;
   }
-  const merged = await runGit(checkout, [...REFINERY_GIT, 'merge', '--ff-only', '--quiet', sha], { okCodes: [0, 1, 128] });
+  const merged = await runGitText([...REFINERY_GIT, 'merge', '--ff-only', '--quiet', sha], { cwd: checkout, okCodes: [0, 1, 128] });
   return merged.exitCode === 0;
 }
 
 async function worktreeOf(repoDir: string, branch: string): Promise<string | null> {
-  const { stdout } = await runGit(repoDir, ['worktree', 'list', '--porcelain']);
+  const { stdout } = await runGitText(['worktree', 'list', '--porcelain'], { cwd: repoDir });
   let current: string | null = null;
   let bare = false;
   for (const line of stdout.split('\n')) {

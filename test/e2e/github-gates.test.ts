@@ -20,12 +20,12 @@ function goalBody(...names: string[]): string {
 
 /** The polecat workflow with a first step that loses the runner once per bead, before anything else runs. */
 function workflowLosingFirstRuns(): string {
+  // As gt install-workflow writes it: the template holds a placeholder where the pinned action goes.
   const workflow = parse(renderWorkflow());
   const job = Object.values(workflow.jobs as Record<string, { steps: unknown[] }>)[0]!;
   job.steps.unshift({
     name: 'The runner is lost (the first run of each bead)',
-    env: { BEAD: '${{ inputs.bead }}' },
-    run: ['mkdir -p "${{ vars.LOST_RUNNERS }}"', 'if [ ! -e "${{ vars.LOST_RUNNERS }}/$BEAD" ]; then touch "${{ vars.LOST_RUNNERS }}/$BEAD"; echo "runner lost" >&2; exit 1; fi', ''].join('\n'),
+    run: ['lost="${{ vars.LOST_RUNNERS }}/${{ inputs.bead }}"', 'mkdir -p "${{ vars.LOST_RUNNERS }}"', 'if [ ! -e "$lost" ]; then touch "$lost"; echo "runner lost" >&2; exit 1; fi', ''].join('\n'),
   });
   return stringify(workflow);
 }

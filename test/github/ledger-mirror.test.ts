@@ -117,6 +117,22 @@ describe('LedgerMirrors', () => {
     expect((await readRemote(remote)).beads).toHaveLength(2);
   });
 
+  it('a visit that wrote nothing syncs once, before the work; one that wrote syncs after it too', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'First' }));
+    const syncs = () => logged.split('\n').filter((l) => l.includes('Synced the ledger')).length;
+
+    const before = syncs();
+    const read = await mirrors.withRepoLedger(scope('widgets'), async ({ rig }) => (await allBeads(rig)).map((b) => b.title));
+    expect(read).toEqual(['First']);
+    expect(syncs() - before).toBe(1);
+
+    const wrote = syncs();
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Second' }));
+    expect(syncs() - wrote).toBe(2);
+    expect((await readRemote(remote)).beads.map((b) => b.title).sort()).toEqual(['First', 'Second']);
+  });
+
   it('a corrupt bead on the remote is refused by sync (never enters the mirror) and named in the log; the other beads are served', async () => {
     const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
     const bead = await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Good one' }));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runDemo } from '../../demo/run-demo.js';
 import { GastownError } from '../../errors.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
-import { runGit } from '../../polecat/run-git.js';
+import { runGitText } from '../../ledger/run-git.js';
 import { withRig, type CliContext } from '../cli-context.js';
 import { emit, wantsJson } from '../output.js';
 import { statusText } from '../status-text.js';
@@ -20,7 +20,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       if (json) return emit(ctx, true, r, () => '');
       ctx.stdout.write(`\n$ gt status   (in ${r.rigDir})\n`);
       ctx.stdout.write(`${statusText(await withRig({ ...ctx, cwd: r.rigDir }, (rig) => rigStatus(rig)))}\n`);
-      const log = (await runGit(r.rigDir, ['log', '--oneline', 'main'])).stdout.trim();
+      const log = (await runGitText(['log', '--oneline', 'main'], { cwd: r.rigDir })).stdout.trim();
       emit(ctx, false, r, () =>
         [
           '',

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
 import { actionReference, DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO, describeExisting, renderWorkflow, WORKFLOW_PATH } from '../../forge/polecat-workflow.js';
-import { runGit } from '../../polecat/run-git.js';
+import { runGitText } from '../../ledger/run-git.js';
 import type { CliContext } from '../cli-context.js';
 import { emit, wantsJson } from '../output.js';
 
@@ -22,7 +22,7 @@ export interface InstallWorkflowOptions {
  * different one only with force (and the error says what the old one is).
  */
 export async function installWorkflow(repoDir: string, opts: InstallWorkflowOptions = {}): Promise<{ path: string; changed: boolean; action: string; replaced?: string }> {
-  const top = (await runGit(repoDir, ['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = (await runGitText(['rev-parse', '--show-toplevel'], { cwd: repoDir })).stdout.trim();
   const path = join(top, WORKFLOW_PATH);
   const action = actionReference(opts.action, opts.ref);
   const text = renderWorkflow(action);

@@ -1,4 +1,4 @@
-import { runGit } from '../run-git.js';
+import { runGitText } from '../../ledger/run-git.js';
 import { fetchBranches, type RigRemote } from './rig-remote.js';
 
 /** Every ref of the rig and of its remote, by name. */
@@ -9,8 +9,8 @@ export interface RefState {
 
 export async function readRefState(rigDir: string, remote: RigRemote): Promise<RefState> {
   const [local, listed] = await Promise.all([
-    runGit(rigDir, ['for-each-ref', '--format=%(objectname) %(refname)']),
-    runGit(rigDir, ['ls-remote', remote.remote]),
+    runGitText(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: rigDir }),
+    runGitText(['ls-remote', remote.remote], { cwd: rigDir }),
   ]);
   const rig = new Map(local.stdout.split('\n').filter(Boolean).map((l) => [l.slice(l.indexOf(' ') + 1), l.slice(0, l.indexOf(' '))] as const));
   const onRemote = new Map<string, string>();
@@ -49,7 +49,7 @@ export interface TripwireInput {
  * Returns one line per problem, empty when nothing is wrong.
  */
 export async function refsMovedByAgent(t: TripwireInput): Promise<string[]> {
-  const made = t.tip && t.tip !== t.start ? new Set((await runGit(t.rigDir, ['rev-list', t.tip, '--not', t.start])).stdout.split('\n').filter(Boolean)) : new Set<string>();
+  const made = t.tip && t.tip !== t.start ? new Set((await runGitText(['rev-list', t.tip, '--not', t.start], { cwd: t.rigDir })).stdout.split('\n').filter(Boolean)) : new Set<string>();
   const ours = new Set([`refs/heads/${t.branch}`, `${t.remote.tracking}${t.branch}`]);
   const defaultRef = `refs/heads/${t.remote.defaultBranch}`;
   const problems: string[] = [];
@@ -72,8 +72,8 @@ export async function refsMovedByAgent(t: TripwireInput): Promise<string[]> {
 
 /** Whether `now` descends from `was` (fetching the default branch when `now` is not here yet). */
 async function descends(rigDir: string, remote: RigRemote, was: string, now: string): Promise<boolean> {
-  const has = async (sha: string) => (await runGit(rigDir, ['cat-file', '-e', `${sha}^{commit}`], { okCodes: [0, 1, 128] })).exitCode === 0;
+  const has = async (sha: string) => (await runGitText(['cat-file', '-e', `${sha}^{commit}`], { cwd: rigDir, okCodes: [0, 1, 128] })).exitCode === 0;
   if (!(await has(now))) await fetchBranches(rigDir, remote).catch(() => undefined);
   if (!(await has(now)) || !(await has(was))) return true; // cannot tell: not reported
-  return (await runGit(rigDir, ['merge-base', '--is-ancestor', was, now], { okCodes: [0, 1] })).exitCode === 0;
+  return (await runGitText(['merge-base', '--is-ancestor', was, now], { cwd: rigDir, okCodes: [0, 1] })).exitCode === 0;
 }

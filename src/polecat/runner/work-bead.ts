@@ -9,7 +9,7 @@ import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js
 import { checkpoint, pushPolecatBranch } from '../checkpoint.js';
 import type { GitIdentity } from '../git-identity.js';
 import { beadPrompt } from '../prompt.js';
-import { runGit } from '../run-git.js';
+import { runGitText } from '../../ledger/run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
 import { sandboxEnv } from '../sandbox/sandbox-env.js';
 import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
@@ -80,7 +80,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
 
 async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitIdentity, ws: PolecatWorkspace, pushed: string | null): Promise<WorkOutcome> {
   const { rig, claim, remote } = opts;
-  await retryOnGitLock(() => runGit(rig.repoDir, ['update-ref', `refs/heads/${ws.branch}`, ws.start]));
+  await retryOnGitLock(() => runGitText(['update-ref', `refs/heads/${ws.branch}`, ws.start], { cwd: rig.repoDir }));
   const before = await readRefState(rig.repoDir, remote);
   opts.log(pushed ? `resuming ${claim.branch} (attempt ${claim.attempt})` : `started ${claim.branch}`);
 
@@ -199,7 +199,7 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
  */
 async function startRef(repoDir: string, remote: RigRemote, branch: string, pushed: string | null): Promise<string> {
   const local = await refSha(repoDir, `refs/heads/${branch}`);
-  if (local && local !== pushed && (!pushed || (await runGit(repoDir, ['merge-base', '--is-ancestor', pushed, local], { okCodes: [0, 1] })).exitCode === 0))
+  if (local && local !== pushed && (!pushed || (await runGitText(['merge-base', '--is-ancestor', pushed, local], { cwd: repoDir, okCodes: [0, 1] })).exitCode === 0))
     return `refs/heads/${branch}`;
   return pushed ? `${remote.tracking}${branch}` : `${remote.tracking}${remote.defaultBranch}`;
 }
