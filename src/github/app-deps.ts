@@ -42,6 +42,7 @@ export type GithubTown = Pick<
   | 'recordRejected'
   | 'readyDependents'
   | 'markMirrored'
+  | 'requestRevision'
 >;
 
 /** One repository's services for one delivery. */
