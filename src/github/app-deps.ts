@@ -111,7 +111,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
         },
         (session) =>
           fn({
-            town: townService(session.rig),
+            town: townService(session.rig.withSettings({ maxRevisions: scope.config.maxRevisions })),
             mayor: createMayor({ model, log: scope.log }),
             publish: () => session.sync(),
             clock,

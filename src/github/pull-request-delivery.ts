@@ -28,7 +28,13 @@ export async function pullRequestDelivery(
  * few seconds (`memory`) is used as it is.
  */
 export async function repositoryDelivery(
-  context: Context<'pull_request.closed'> | Context<'pull_request.opened'> | Context<'workflow_run.completed'>,
+  context:
+    | Context<'pull_request.closed'>
+    | Context<'pull_request.opened'>
+    | Context<'workflow_run.completed'>
+    | Context<'pull_request_review.submitted'>
+    | Context<'pull_request_review_comment.created'>
+    | Context<'issue_comment.created'>,
   deps: AppDeps,
   memory?: AppMemory,
 ): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {

@@ -16,7 +16,7 @@ import { countsAsRound, decideRevision, NEEDS_HUMAN_LABEL, REVISION_MAIL, withRe
 import type { Bead, Convoy, Hook } from '../town/types.js';
 import { holdsBead } from './reconcile-hooks.js';
 import type { Rig } from './rig.js';
-import { firstLine, mailInTx } from './mail.js';
+import { firstLine, inbox, mailInTx } from './mail.js';
 
 export interface RevisionRequest {
   /** Who asks (a login, `refinery`, `ci`); must already be checked for the right to ask. */
@@ -63,7 +63,9 @@ export async function reviseInTx(rig: Rig, tx: Transaction, bead: Bead, req: Rev
   if (decision.action === 'queue') {
     if (bead.status !== 'hooked' && bead.status !== 'in_progress')
       throw new GastownError('gastown_illegal_transition', `Bead ${bead.id} is ${bead.status}; only a bead in review (or being revised) can be sent back.`, { bead: bead.id });
-    const next: Bead = { ...bead, revisionPending: true, revisionKeys: withRevisionKey(bead, req.key ?? null), updatedAt: rig.at() };
+    // The bead is written too (its keys), so this and the polecat's finishBead conflict and
+    // one of them sees the other: finishBead starts the queued round from the unread mail.
+    const next: Bead = { ...bead, revisionKeys: withRevisionKey(bead, req.key ?? null), updatedAt: rig.at() };
     tx.put('beads', bead.id, next, `revision queued beads/${bead.id}`);
     if (polecat) mailInTx(rig, tx, feedbackMail(bead, polecat, req, `${what} (queued: you are working on this bead)`));
     rig.emit(tx, 'bead_updated', `${what} for ${bead.id} queued while ${polecat ?? 'its polecat'} works on it`, feedRefs(bead, bead.pr?.url ?? bead.issue?.url ?? null));
@@ -140,18 +142,35 @@ export async function approveReview(rig: Rig, beadId: string, by: string): Promi
 }
 
 /**
- * Beads sent back while their polecat held other work: each goes on its polecat's hook once
- * that polecat is free. Called before dispatch (locally and on the forge). Returns the beads hooked.
+ * Rounds owed to beads in review, started where possible (called before dispatch, locally and
+ * on the forge): a bead sent back while its polecat held other work goes on that polecat's
+ * hook once it is free; a bead whose polecat has unread feedback on it (a review that came
+ * while a run elsewhere was revising it, merged in by a sync after that run finished) starts
+ * the round that feedback asks for. Beads waiting for a person are left alone. Returns the
+ * beads hooked.
  */
 export async function resumePendingRevisions(rig: Rig, beads: readonly Bead[]): Promise<Bead[]> {
+  const candidates = beads.filter((b) => b.status === 'in_review' && b.assignee && !b.labels.includes(NEEDS_HUMAN_LABEL));
+  if (candidates.length === 0) return [];
+  // Per polecat: the beads it has unread feedback on, and who sent the first of it.
+  const unread = new Map<string, Map<string, string>>();
+  for (const polecat of new Set(candidates.map((b) => b.assignee!))) {
+    const mail = (await inbox(rig, polecat)).filter((m) => !m.read && m.type === REVISION_MAIL && m.bead);
+    unread.set(polecat, new Map(mail.reverse().map((m) => [m.bead!, m.from] as const)));
+  }
   const resumed: Bead[] = [];
-  for (const candidate of beads) {
-    if (!candidate.revisionPending || candidate.status !== 'in_review' || !candidate.assignee) continue;
+  for (const candidate of candidates) {
+    const from = unread.get(candidate.assignee!)?.get(candidate.id) ?? null;
+    if (!candidate.revisionPending && !from) continue;
     const next = await rig.ledger.transact(
       async (tx) => {
         const bead = await tx.get<Bead>('beads', candidate.id);
-        if (!bead?.revisionPending || bead.status !== 'in_review' || !bead.assignee) return null;
+        if (!bead || bead.status !== 'in_review' || !bead.assignee || bead.labels.includes(NEEDS_HUMAN_LABEL)) return null;
         const polecat = bead.assignee;
+        if (!bead.revisionPending) {
+          const out = await reviseInTx(rig, tx, bead, { by: from ?? rig.actor, kind: 'review', text: 'queued feedback in the inbox', quiet: true });
+          return out.action === 'revise' && !out.pending ? out.bead : null;
+        }
         const hook = await tx.get<Hook>('hooks', polecat);
         const onHook = hook?.bead && hook.bead !== bead.id ? await tx.get<Bead>('beads', hook.bead) : null;
         if (hook?.bead && hook.bead !== bead.id && holdsBead(hook, onHook)) return null;

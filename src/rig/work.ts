@@ -10,7 +10,8 @@ import { readyBeads } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads } from './beads.js';
-import { firstLine, mailInTx } from './mail.js';
+import { firstLine, inbox, mailInTx } from './mail.js';
+import { REVISION_MAIL } from '../town/revision.js';
 import { resumePendingRevisions, reviseInTx } from './revise-bead.js';
 import type { Rig } from './rig.js';
 import { sling, type SlingResult } from './sling.js';
@@ -169,11 +170,12 @@ function clearHook(tx: Transaction, hook: Hook | null, polecat: string, bead: st
  * hook freed for the next bead, the lease dropped, mail POLECAT_DONE to the mayor. When a
  * revision was queued meanwhile (rig/revise-bead.ts), the next round starts at once.
  */
-export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; pr?: Bead['pr']; summary?: string }): Promise<Bead> {
+export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; pr?: Bead['pr']; summary?: string; answered?: readonly string[] }): Promise<Bead> {
+  const answered = new Set(out.answered ?? []);
   return rig.ledger.transact(
     async (tx) => {
       const { bead } = await ownBead(tx, claim);
-      const next = transitionBead(bead, 'in_review', rig.at(), { branch: out.branch, pr: out.pr ?? bead.pr });
+      const next = transitionBead(bead, 'in_review', rig.at(), { branch: out.branch, pr: out.pr ?? bead.pr, ...(bead.revisionPending ? { revisionPending: false } : {}) });
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
@@ -188,9 +190,12 @@ export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; 
         type: 'POLECAT_DONE',
         bead: bead.id,
       });
-      // A review that arrived while the polecat worked was queued: its round starts now.
-      if (bead.revisionPending) {
-        const owed = await reviseInTx(rig, tx, { ...next, revisionPending: false }, { by: 'queued-review', kind: 'review', text: 'feedback that arrived while the polecat worked', quiet: true });
+      // Feedback that arrived while the polecat worked (not in this round's prompt) was
+      // queued in its inbox: its round starts now, on the same hook.
+      const queued = (await inbox(rig, claim.polecat)).filter((m) => !m.read && m.bead === bead.id && m.type === REVISION_MAIL && !answered.has(m.id));
+      if (queued.length) {
+        const who = [...new Set(queued.map((m) => m.from))].join(', ');
+        const owed = await reviseInTx(rig, tx, next, { by: 'gastown', kind: 'review', text: `queued feedback from ${who}`, quiet: true });
         return owed.bead;
       }
       return next;

@@ -22,6 +22,7 @@ describe('repo config (.github/gastown.yml)', () => {
       closeParentOnLand: false,
       polecatWorkflow: 'gastown-polecat.yml',
       draftPullRequests: false,
+      maxRevisions: 3,
     });
   });
 

@@ -4,11 +4,13 @@ import { inbox, takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
 import { failBead, finishBead, firstLine, heartbeat, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
 import { polecatEmail } from '../../town/names.js';
+import { parseReviewMarker } from '../../town/ids.js';
 import { REVISION_MAIL } from '../../town/revision.js';
 import type { Agent, Bead, Convoy, MailMessage } from '../../town/types.js';
 import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js';
 import { checkpoint, pushPolecatBranch } from '../checkpoint.js';
 import type { GitIdentity } from '../git-identity.js';
+import { sanitizeUntrustedText } from '../../mayor/sanitize.js';
 import { beadPrompt } from '../prompt.js';
 import { runGit } from '../run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
@@ -155,7 +157,8 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
   let result: AgentResult;
   try {
     const task = { beadId: bead.id, title: bead.title, body: bead.body, acceptance: bead.acceptance, files: bead.files, workspace: ws.path };
-    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback }) }, ctx);
+    const told = await withReviewComments(opts, feedback);
+    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback: told }) }, ctx);
   } catch (err) {
     result = { ok: false, summary: `agent error: ${(err as Error).message}` };
   } finally {
@@ -186,7 +189,7 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
     await push();
     // The local forge opens nothing (null): the bead then waits for the Refinery.
     const pr = opts.forge ? await openPr(opts, bead, ws.branch) : null;
-    await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary });
+    await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary, answered: feedback.map((m) => m.id) });
     const answered = new Set(feedback.map((m) => m.id));
     if (answered.size) await takeUnread(rig, claim.polecat, (m) => answered.has(m.id));
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
@@ -228,9 +231,35 @@ async function openPr(opts: WorkBeadOptions, bead: Bead, branch: string) {
   return opts.forge!.openPullRequest({ head: branch, base: opts.remote.defaultBranch, title: bead.title, body: lines.join('\n'), draft: opts.draft });
 }
 
+/**
+ * Feedback from a review carries the review's id (town/ids.ts reviewMarker): its inline
+ * comments (file, line, text) are fetched here, with the runner's forge, and added to it.
+ * Bots' comments are left out; a forge that cannot say leaves the feedback as it is.
+ */
+async function withReviewComments(opts: WorkBeadOptions, feedback: MailMessage[]): Promise<MailMessage[]> {
+  return Promise.all(
+    feedback.map(async (m) => {
+      const review = parseReviewMarker(m.body);
+      if (!review || !opts.forge?.reviewComments) return m;
+      try {
+        const comments = (await opts.forge.reviewComments(review.pr, review.review)).filter((c) => !c.author.endsWith('[bot]'));
+        if (!comments.length) return m;
+        const lines = comments.map((c) => `- ${c.path}${c.line ? `:${c.line}` : ''} (${c.author}): ${c.body.trim()}`);
+        return { ...m, body: `${m.body}\n\nInline comments:\n${lines.join('\n')}`.slice(0, 40_000) };
+      } catch (err) {
+        opts.log(`could not read the inline comments of review ${review.review}: ${(err as Error).message}`);
+        return m;
+      }
+    }),
+  );
+}
+
 /** A short answer on the pull request: which feedback this push addresses and what the agent said it did. */
 async function replyOnPr(opts: WorkBeadOptions, pr: number, round: number, tip: string, feedback: MailMessage[], summary: string): Promise<void> {
-  const points = feedback.map((f) => `- ${f.subject.replace(/^REVISION_REQUESTED \S+: /, '').replace(/^MERGE_FAILED \S+: /, '')} (${f.from})`);
+  const points = feedback.map((f) => {
+    const said = firstLine(sanitizeUntrustedText(f.body.replace(/^[a-z]+ feedback on \S+:\n+/, '')));
+    return `- ${f.from}: “${said}”`;
+  });
   const body = [
     `Revision round ${round}: pushed ${tip.slice(0, 7)}.`,
     '',

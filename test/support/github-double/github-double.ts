@@ -259,6 +259,16 @@ export class GitHubDouble {
     return this.#call(login, 'PUT', `/pulls/${number}/merge`, { merge_method: 'merge' });
   }
 
+  /** A person submits a review of a pull request (`REQUEST_CHANGES`, `COMMENT`, `APPROVE`), with inline comments. */
+  async review(login: string, number: number, review: { event: 'REQUEST_CHANGES' | 'COMMENT' | 'APPROVE'; body?: string; comments?: { path: string; line: number; body: string }[] }): Promise<ApiResponse> {
+    return this.#call(login, 'POST', `/pulls/${number}/reviews`, review);
+  }
+
+  /** A person writes one inline comment on a pull request. */
+  async reviewComment(login: string, number: number, comment: { path: string; line: number; body: string }): Promise<ApiResponse> {
+    return this.#call(login, 'POST', `/pulls/${number}/comments`, comment);
+  }
+
   /** A person closes a pull request without merging it. */
   async closePullRequest(login: string, number: number): Promise<ApiResponse> {
     return this.#call(login, 'PATCH', `/pulls/${number}`, { state: 'closed' });

@@ -67,6 +67,31 @@ export interface PullRecord {
   closedAt: string | null;
 }
 
+/** A submitted pull request review, with its inline comments. */
+export interface ReviewRecord {
+  id: number;
+  pull: number;
+  user: Actor;
+  body: string | null;
+  /** GitHub's REST spelling: CHANGES_REQUESTED, COMMENTED, APPROVED. */
+  state: 'CHANGES_REQUESTED' | 'COMMENTED' | 'APPROVED';
+  commitId: string;
+  submittedAt: string;
+}
+
+/** An inline comment on a pull request (part of a review, or on its own). */
+export interface ReviewCommentRecord {
+  id: number;
+  pull: number;
+  review: number;
+  path: string;
+  line: number | null;
+  body: string;
+  user: Actor;
+  commitId: string;
+  createdAt: string;
+}
+
 export interface RunRecord {
   id: number;
   runNumber: number;
@@ -101,6 +126,8 @@ export class GitHubState {
   readonly issues = new Map<number, IssueRecord>();
   readonly comments = new Map<number, CommentRecord>();
   readonly pulls = new Map<number, PullRecord>();
+  readonly reviews = new Map<number, ReviewRecord>();
+  readonly reviewComments = new Map<number, ReviewCommentRecord>();
   readonly runs = new Map<number, RunRecord>();
   readonly collaborators = new Map<string, Permission>();
   readonly users = new Map<string, Actor>();
@@ -349,6 +376,50 @@ export class GitHubState {
       review_comments_url: `${url}/comments`,
       comments_url: `${this.repoApi}/issues/${pull.number}/comments`,
       statuses_url: `${this.repoApi}/statuses/${pull.headSha}`,
+    };
+  }
+
+  renderReview(review: ReviewRecord): Record<string, unknown> {
+    const template = examplePayload('pull_request_review', 'submitted', this.hosts).review;
+    const html = `${this.repoWeb}/pull/${review.pull}#pullrequestreview-${review.id}`;
+    return {
+      ...template,
+      id: review.id,
+      node_id: `PRR_${review.id}`,
+      user: this.renderUser(review.user),
+      body: review.body,
+      commit_id: review.commitId,
+      submitted_at: review.submittedAt,
+      // Webhooks spell the state in lower case; the REST API in upper case.
+      state: review.state.toLowerCase(),
+      html_url: html,
+      pull_request_url: `${this.repoApi}/pulls/${review.pull}`,
+      author_association: this.association(review.user),
+      _links: { html: { href: html }, pull_request: { href: `${this.repoApi}/pulls/${review.pull}` } },
+    };
+  }
+
+  renderReviewComment(comment: ReviewCommentRecord): Record<string, unknown> {
+    const template = examplePayload('pull_request_review_comment', 'created', this.hosts).comment;
+    return {
+      ...template,
+      url: `${this.repoApi}/pulls/comments/${comment.id}`,
+      id: comment.id,
+      node_id: `PRRC_${comment.id}`,
+      pull_request_review_id: comment.review,
+      path: comment.path,
+      line: comment.line,
+      original_line: comment.line,
+      side: 'RIGHT',
+      commit_id: comment.commitId,
+      original_commit_id: comment.commitId,
+      user: this.renderUser(comment.user),
+      body: comment.body,
+      created_at: comment.createdAt,
+      updated_at: comment.createdAt,
+      html_url: `${this.repoWeb}/pull/${comment.pull}#discussion_r${comment.id}`,
+      pull_request_url: `${this.repoApi}/pulls/${comment.pull}`,
+      author_association: this.association(comment.user),
     };
   }
 
