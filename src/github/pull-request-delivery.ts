@@ -34,7 +34,8 @@ export async function repositoryDelivery(
     | Context<'workflow_run.completed'>
     | Context<'pull_request_review.submitted'>
     | Context<'pull_request_review_comment.created'>
-    | Context<'issue_comment.created'>,
+    | Context<'issue_comment.created'>
+    | Context<'check_suite.completed'>,
   deps: AppDeps,
   memory?: AppMemory,
 ): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {

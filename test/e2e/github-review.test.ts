@@ -1,10 +1,14 @@
 /**
- * Issue 13, part 1 on the double with the real app: a reviewer asks for changes on a
+ * Issue 13, parts 1 and 2 on the double with the real app: a reviewer asks for changes on a
  * polecat's pull request and the same polecat revises the same branch and the same pull
  * request, then answers there; a reader's review and the app's own comment start nothing; a
  * redelivered review changes nothing; the revised pull request merges and the convoy lands.
+ * Failed CI on a polecat's head commit is one round with the failing job's cleaned log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.js';
+import type { InboxEntry } from '../../src/rig/mail.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 import { MAINTAINER, REPO_CONFIG, buildForTown, mergeUntilLanded, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
 
 /** One task whose script step appends a line each time it runs, so every round adds a commit. */
@@ -97,6 +101,74 @@ describe('reviews on the double: changes requested → revised on the same pull 
       await mergeUntilLanded(double, goal);
       await double.until('the convoy landed', async () => (await remoteLedger(double)).convoys[0]?.status === 'landed' && double.runs.active === 0);
       expect(await double.repo.readFile('notes.txt', 'main')).toBe('a line\na line\na line\n');
+    } catch (err) {
+      console.error(town.app.log().slice(-20_000));
+      for (const run of double.state.runs.values()) if (run.conclusion !== 'success') console.error(run.displayTitle, run.steps);
+      throw err;
+    }
+  }, 480_000);
+
+  it('failed CI on the head commit is one round with the failing job\'s cleaned log; our own checks and a green run start nothing', async () => {
+    const { double } = town;
+    const runsBefore = double.state.runs.size;
+    const pullsBefore = new Set(double.state.pulls.keys());
+    const goal = double.openIssue(MAINTAINER, 'CI notes', GOAL_BODY.replaceAll('notes.txt', 'ci.txt'));
+    const runsDone = (n: number) => double.state.runs.size === runsBefore + n && [...double.state.runs.values()].every((r) => r.status === 'completed');
+    try {
+      double.addLabel(MAINTAINER, goal, 'gastown:mayor');
+      await double.until('the first run and its pull request', () => runsDone(1) && double.state.pulls.size === pullsBefore.size + 1, 180_000);
+      await double.quiet();
+      const pull = [...double.state.pulls.values()].find((p) => !pullsBefore.has(p.number))!;
+      const first = (await double.repo.sha(`refs/heads/${pull.head}`))!;
+
+      // This app's own failing checks are not CI's word.
+      await double.completeCheckSuite(pull.head, { conclusion: 'failure', app: { id: 1234, slug: 'gastown', name: 'Gas Town' }, runs: [{ name: 'gate', conclusion: 'failure', log: 'no' }] });
+      await double.quiet();
+      expect(double.state.runs.size).toBe(runsBefore + 1);
+
+      const log = [
+        '2026-01-02T03:04:05.0Z ##[group]Run actions/checkout@v4',
+        '2026-01-02T03:04:05.1Z ##[group]Run sh test.sh',
+        '2026-01-02T03:04:06.0Z \u001b[31mFAIL ci.txt has one line, want two\u001b[0m',
+        '2026-01-02T03:04:06.1Z GITHUB_TOKEN=ghs_abcdefghijklmnopqrstuvwxyz0123',
+        '2026-01-02T03:04:06.2Z ##[error]Process completed with exit code 1.',
+      ].join('\n');
+      const suite = await double.completeCheckSuite(pull.head, { conclusion: 'failure', runs: [{ name: 'test', conclusion: 'failure', log }, { name: 'lint', conclusion: 'success', log: 'fine' }] });
+      const delivery = double.webhooks.deliveries.at(-1)!;
+      expect(delivery.event).toBe('check_suite');
+      await double.until('the CI round to run', () => runsDone(2), 180_000);
+      await double.quiet();
+
+      const tip = (await double.repo.sha(`refs/heads/${pull.head}`))!;
+      expect(await double.repo.isAncestor(first, tip)).toBe(true);
+      expect(tip).not.toBe(first);
+      const reply = [...double.state.comments.values()].find((c) => c.issue === pull.number && c.body.includes('round 1 -->'))!;
+      expect(reply.body).toContain('ci: “CI failed on this branch: test.”');
+      const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: double.repo.path });
+      let told: string;
+      try {
+        const bead = (await ledger.list<{ id: string; pr: { number: number } | null; revisions?: number; assignee: string }>('beads')).map((b) => b.value).find((b) => b.pr?.number === pull.number)!;
+        expect(bead.revisions).toBe(1);
+        const inbox = (await ledger.readChain<InboxEntry>('mail', bead.assignee)).map((e) => e.value).flatMap((v) => ('message' in v ? [v.message] : []));
+        told = inbox.find((m) => m.type === 'REVISION_REQUESTED' && m.bead === bead.id)!.body;
+      } finally {
+        ledger.close();
+      }
+      expect(told).toContain('### test (failure)');
+      expect(told).toContain('FAIL ci.txt has one line, want two');
+      expect(told).toContain('GITHUB_TOKEN=[redacted]');
+      expect(told).not.toMatch(/ghs_|\u001b|checkout|2026-01-02T/);
+      expect(told).not.toContain('lint');
+
+      // Redelivered: nothing more. Then CI goes green on the new head: nothing either.
+      double.webhooks.redeliver(delivery.id);
+      await double.completeCheckSuite(pull.head, { conclusion: 'success', runs: [{ name: 'test', conclusion: 'success', log: 'ok' }] });
+      await double.quiet();
+      expect(double.state.runs.size).toBe(runsBefore + 2);
+      expect(suite).toBeGreaterThan(0);
+
+      await mergeUntilLanded(double, goal);
+      expect(await double.repo.readFile('ci.txt', 'main')).toBe('a line\na line\n');
     } catch (err) {
       console.error(town.app.log().slice(-20_000));
       for (const run of double.state.runs.values()) if (run.conclusion !== 'success') console.error(run.displayTitle, run.steps);

@@ -92,6 +92,18 @@ export interface ReviewCommentRecord {
   createdAt: string;
 }
 
+/** A completed check suite on a commit (CI), with its check runs (jobs) and their logs. */
+export interface CheckSuiteRecord {
+  id: number;
+  headBranch: string;
+  headSha: string;
+  conclusion: 'success' | 'failure' | 'timed_out';
+  /** The app that made the checks (GitHub Actions, or another app such as this one). */
+  app: { id: number; slug: string; name: string };
+  runs: { id: number; name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[];
+  createdAt: string;
+}
+
 export interface RunRecord {
   id: number;
   runNumber: number;
@@ -128,6 +140,7 @@ export class GitHubState {
   readonly pulls = new Map<number, PullRecord>();
   readonly reviews = new Map<number, ReviewRecord>();
   readonly reviewComments = new Map<number, ReviewCommentRecord>();
+  readonly checkSuites = new Map<number, CheckSuiteRecord>();
   readonly runs = new Map<number, RunRecord>();
   readonly collaborators = new Map<string, Permission>();
   readonly users = new Map<string, Actor>();
@@ -420,6 +433,51 @@ export class GitHubState {
       html_url: `${this.repoWeb}/pull/${comment.pull}#discussion_r${comment.id}`,
       pull_request_url: `${this.repoApi}/pulls/${comment.pull}`,
       author_association: this.association(comment.user),
+    };
+  }
+
+  renderCheckSuite(suite: CheckSuiteRecord): Record<string, unknown> {
+    const template = examplePayload('check_suite', 'completed', this.hosts).check_suite;
+    const repository = this.renderRepository() as { id: number; url: string; name: string };
+    const repo = { id: repository.id, url: repository.url, name: repository.name };
+    const pulls = [...this.pulls.values()].filter((p) => p.state === 'open' && p.head === suite.headBranch);
+    return {
+      ...template,
+      id: suite.id,
+      node_id: `CS_${suite.id}`,
+      head_branch: suite.headBranch,
+      head_sha: suite.headSha,
+      status: 'completed',
+      conclusion: suite.conclusion,
+      url: `${this.repoApi}/check-suites/${suite.id}`,
+      after: suite.headSha,
+      pull_requests: pulls.map((p) => ({ url: `${this.repoApi}/pulls/${p.number}`, id: p.id, number: p.number, head: { ref: p.head, sha: suite.headSha, repo }, base: { ref: p.base, sha: p.baseSha, repo } })),
+      app: { ...template.app, id: suite.app.id, slug: suite.app.slug, name: suite.app.name },
+      created_at: suite.createdAt,
+      updated_at: suite.createdAt,
+      latest_check_runs_count: suite.runs.length,
+      check_runs_url: `${this.repoApi}/check-suites/${suite.id}/check-runs`,
+    };
+  }
+
+  renderCheckRun(suite: CheckSuiteRecord, run: CheckSuiteRecord['runs'][number]): Record<string, unknown> {
+    return {
+      id: run.id,
+      node_id: `CR_${run.id}`,
+      head_sha: suite.headSha,
+      external_id: String(run.id),
+      url: `${this.repoApi}/check-runs/${run.id}`,
+      html_url: `${this.repoWeb}/actions/runs/${suite.id}/job/${run.id}`,
+      details_url: `${this.repoWeb}/actions/runs/${suite.id}/job/${run.id}`,
+      status: 'completed',
+      conclusion: run.conclusion,
+      started_at: suite.createdAt,
+      completed_at: suite.createdAt,
+      output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${this.repoApi}/check-runs/${run.id}/annotations` },
+      name: run.name,
+      check_suite: { id: suite.id },
+      app: { id: suite.app.id, slug: suite.app.slug, name: suite.app.name },
+      pull_requests: [],
     };
   }
 

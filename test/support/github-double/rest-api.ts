@@ -71,6 +71,8 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['POST', /^\/pulls\/(\d+)\/reviews$/, createReview, 'installation'],
   ['GET', /^\/pulls\/(\d+)\/reviews\/(\d+)\/comments$/, listReviewComments, 'any'],
   ['POST', /^\/pulls\/(\d+)\/comments$/, createReviewComment, 'installation'],
+  ['GET', /^\/check-suites\/(\d+)\/check-runs$/, listCheckRuns, 'any'],
+  ['GET', /^\/actions\/jobs\/(\d+)\/logs$/, jobLogs, 'any'],
   ['PUT', /^\/pulls\/(\d+)\/merge$/, mergePull, 'any'],
   ['POST', /^\/actions\/workflows\/([^/]+)\/dispatches$/, dispatch, 'installation'],
   ['GET', /^\/actions\/runs\/(\d+)$/, (c, _r, m) => { const run = c.state.runs.get(Number(m[1])); return run ? { status: 200, json: c.state.renderRun(run) } : notFound(); }, 'any'],
@@ -366,4 +368,16 @@ async function createReviewComment(c: RestContext, req: ApiRequest, m: string[])
   c.state.reviewComments.set(comment.id, comment);
   c.webhooks.send('pull_request_review_comment', 'created', { comment: c.state.renderReviewComment(comment), pull_request: c.state.renderPull(pull) }, req.actor);
   return { status: 201, json: c.state.renderReviewComment(comment) };
+}
+
+function listCheckRuns(c: RestContext, _req: ApiRequest, m: string[]): ApiResponse {
+  const suite = c.state.checkSuites.get(Number(m[1]));
+  if (!suite) return notFound();
+  return { status: 200, json: { total_count: suite.runs.length, check_runs: suite.runs.map((r) => c.state.renderCheckRun(suite, r)) } };
+}
+
+/** A job's log as plain text (GitHub answers 302 to a short-lived download URL; the text is the same). */
+function jobLogs(c: RestContext, _req: ApiRequest, m: string[]): ApiResponse {
+  const run = [...c.state.checkSuites.values()].flatMap((s) => s.runs).find((r) => r.id === Number(m[1]));
+  return run ? { status: 200, text: run.log, headers: { 'content-type': 'text/plain; charset=utf-8' } } : notFound();
 }
