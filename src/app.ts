@@ -9,10 +9,13 @@ import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
 import { AppMemory } from './github/app-memory.js';
 import type { AppDeps } from './github/app-deps.js';
+import { checkSuiteCompleted } from './github/handlers/check-suite-completed.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
 import { pullRequestClosed } from './github/handlers/pull-request-closed.js';
 import { pullRequestOpened } from './github/handlers/pull-request-opened.js';
+import { pullRequestReviewCommentCreated } from './github/handlers/pull-request-review-comment-created.js';
+import { pullRequestReviewSubmitted } from './github/handlers/pull-request-review-submitted.js';
 import { workflowRunCompleted } from './github/handlers/workflow-run-completed.js';
 import { healthHandler } from './github/health-handler.js';
 import { createTokenExchange } from './github/token-exchange/exchange-token.js';
@@ -39,6 +42,9 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('pull_request.closed', pullRequestClosed(deps, memory));
     app.on('pull_request.opened', pullRequestOpened(deps, memory));
     app.on('workflow_run.completed', workflowRunCompleted(deps, memory));
+    app.on('pull_request_review.submitted', pullRequestReviewSubmitted(deps, memory));
+    app.on('pull_request_review_comment.created', pullRequestReviewCommentCreated(deps, memory));
+    app.on('check_suite.completed', checkSuiteCompleted(deps, memory));
     // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
     // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
     if (!tryAddHandler(addHandler, healthHandler(deps.version))) {

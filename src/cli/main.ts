@@ -8,6 +8,7 @@ import { registerDep } from './commands/dep.js';
 import { registerInit } from './commands/init.js';
 import { registerMail } from './commands/mail.js';
 import { registerObserve } from './commands/observe.js';
+import { registerReview } from './commands/review.js';
 import { registerSling } from './commands/sling.js';
 import { registerSync } from './commands/sync.js';
 
@@ -27,7 +28,7 @@ export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Comma
       // Commander's own errors (unknown option, missing argument) become one line.
       outputError: (s, write) => write(`gt: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
     });
-  for (const register of [registerInit, registerBead, registerDep, registerConvoy, registerSling, registerMail, registerObserve, registerSync, ...extra])
+  for (const register of [registerInit, registerBead, registerDep, registerConvoy, registerSling, registerMail, registerReview, registerObserve, registerSync, ...extra])
     register(program, ctx);
   // Subcommands inherit exit and output behaviour.
   const configure = (cmd: Command) => {

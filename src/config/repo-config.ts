@@ -56,6 +56,8 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
         .object({ script: z.boolean().default(false) })
         .strict()
         .prefault({}),
+      /** Revision rounds per bead (reviews, CI failures) before it is labelled gastown:needs-human. */
+      maxRevisions: z.number().int().min(0).max(20).default(3),
       /** Polecat commits are authored as `<name>@<domain>`; absent means the rig's default. */
       polecatEmailDomain: z
         .string()

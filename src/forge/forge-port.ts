@@ -39,6 +39,15 @@ export interface DispatchWorkflowInput {
   inputs: Record<string, string>;
 }
 
+/** One inline comment of a pull request review. */
+export interface ReviewComment {
+  path: string;
+  /** The line in the new version of the file, or null when GitHub no longer places it (outdated). */
+  line: number | null;
+  body: string;
+  author: string;
+}
+
 export interface ForgePort {
   /**
    * Pull requests are reviewed and merged on the forge (GitHub). False for the local null
@@ -81,6 +90,12 @@ export interface ForgePort {
 
   /** Posts a new comment (not idempotent: use for replies to a person's command). */
   comment(issueNumber: number, body: string): Promise<number | null>;
+
+  /**
+   * The inline comments of one review of a pull request (file, line, text, author), oldest
+   * first. Optional: a forge without reviews has none.
+   */
+  reviewComments?(pullNumber: number, reviewId: number): Promise<ReviewComment[]>;
 
   /** Closes the issue; closing a closed issue is a no-op. */
   closeIssue(issueNumber: number, reason?: 'completed' | 'not_planned'): Promise<void>;

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { GastownError } from '../errors.js';
 import type { Bead } from '../town/types.js';
-import type { BlockedByEdge, ChildIssueInput, DispatchWorkflowInput, ForgeLink, ForgePort, OpenPullRequestInput } from './forge-port.js';
+import type { BlockedByEdge, ChildIssueInput, DispatchWorkflowInput, ForgeLink, ForgePort, OpenPullRequestInput, ReviewComment } from './forge-port.js';
 import { batchMutation, chunks, ISSUE_FIELDS, issuesQuery, sendGraphql, targetsQuery, type GraphqlFieldError, type IssueNode } from './github-graphql.js';
 import { renderBeadIssueBody, renderBeadIssueTitle } from './render-bead-issue.js';
 import { parseBeadMarker, findMarker } from '../town/ids.js';
@@ -248,6 +248,13 @@ export class GitHubForge implements ForgePort {
       this.#octokit.rest.issues.createComment({ owner: this.#owner, repo: this.#repo, issue_number: issueNumber, body }),
     );
     return data.id;
+  }
+
+  async reviewComments(pullNumber: number, reviewId: number): Promise<ReviewComment[]> {
+    const { data } = await this.#call('list review comments', () =>
+      this.#octokit.rest.pulls.listCommentsForReview({ owner: this.#owner, repo: this.#repo, pull_number: pullNumber, review_id: reviewId, per_page: 100 }),
+    );
+    return data.map((c) => ({ path: c.path, line: (c as { line?: number | null }).line ?? null, body: c.body, author: c.user?.login ?? 'ghost' }));
   }
 
   async closeIssue(issueNumber: number, reason: 'completed' | 'not_planned' = 'completed'): Promise<void> {

@@ -43,6 +43,7 @@ export type GithubTown = Pick<
   | 'recordRejected'
   | 'readyDependents'
   | 'markMirrored'
+  | 'requestRevision'
 >;
 
 /** One repository's services for one delivery. */
@@ -116,7 +117,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
         },
         (session) =>
           fn({
-            town: townService(session.rig),
+            town: townService(session.rig.withSettings({ maxRevisions: scope.config.maxRevisions })),
             mayor: createMayor({ model, log: scope.log }),
             publish: () => session.sync(),
             clock,

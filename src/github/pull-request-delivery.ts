@@ -29,7 +29,14 @@ export async function pullRequestDelivery(
  * few seconds (`memory`) is used as it is.
  */
 export async function repositoryDelivery(
-  context: Context<'pull_request.closed'> | Context<'pull_request.opened'> | Context<'workflow_run.completed'>,
+  context:
+    | Context<'pull_request.closed'>
+    | Context<'pull_request.opened'>
+    | Context<'workflow_run.completed'>
+    | Context<'pull_request_review.submitted'>
+    | Context<'pull_request_review_comment.created'>
+    | Context<'issue_comment.created'>
+    | Context<'check_suite.completed'>,
   deps: AppDeps,
   memory?: AppMemory,
 ): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {

@@ -4,6 +4,7 @@ import type { Bead, Convoy, Hook } from '../town/types.js';
 import type { Rig } from '../rig/rig.js';
 import { countOnAgent, firstLine, mailInTx } from '../rig/work.js';
 import { feedRefs } from '../town/feed-refs.js';
+import { reviseInTx } from '../rig/revise-bead.js';
 
 export const REFINERY_ACTOR = 'refinery';
 
@@ -21,9 +22,10 @@ export async function closeMerged(rig: Rig, beadId: string, sha: string): Promis
 }
 
 /**
- * A conflict or a failed gate: the bead goes back on its polecat's hook with mail saying
+ * A conflict or a missing branch: the bead goes back on its polecat's hook with mail saying
  * why (or back to open when that polecat has taken other work), up to settings.retryCap
- * attempts; after that it fails and the mayor gets mail.
+ * attempts; after that it fails and the mayor gets mail. A failed gate is a revision round
+ * (rig/revise-bead.ts): back to the same polecat, or `gastown:needs-human` past maxRevisions.
  */
 export async function sendBack(rig: Rig, beadId: string, reason: 'conflict' | 'gate' | 'missing', output: string): Promise<Bead | null> {
   return rig.ledger.transact(
@@ -33,6 +35,11 @@ export async function sendBack(rig: Rig, beadId: string, reason: 'conflict' | 'g
       const what = reason === 'conflict' ? 'does not rebase cleanly' : reason === 'gate' ? 'failed the gate' : 'was not pushed';
       rig.emit(tx, 'merge_failed', `${beadId} ${what}: ${firstLine(output)}`, feedRefs(bead));
       const polecat = bead.assignee;
+      // A failed gate is a revision round like a review's, under the same cap (maxRevisions).
+      if (reason === 'gate') {
+        const text = `${bead.branch ?? ''} ${what} on ${rig.settings.defaultBranch}.\n\n${output}`;
+        return (await reviseInTx(rig, tx, bead, { by: REFINERY_ACTOR, kind: 'gate', text })).bead;
+      }
       if (bead.attempts > rig.settings.retryCap || !polecat) {
         const next = transitionBead(bead, 'failed', rig.at());
         tx.put('beads', beadId, next, `merge failed beads/${beadId}`);

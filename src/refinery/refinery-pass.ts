@@ -6,6 +6,7 @@ import { sandboxEnv } from '../polecat/sandbox/sandbox-env.js';
 import { allBeads } from '../rig/beads.js';
 import type { Rig } from '../rig/rig.js';
 import { topoOrder } from '../town/graph.js';
+import { NEEDS_HUMAN_LABEL } from '../town/revision.js';
 import type { Bead } from '../town/types.js';
 import { mergeBranches, type GateSandbox, type MergeBranchesOutcome } from './merge-branch.js';
 import { closeMerged, REFINERY_ACTOR, sendBack } from './refinery-ledger.js';
@@ -29,15 +30,22 @@ export interface RefineryPassResult {
   landed: string[];
   sentBack: string[];
   failed: string[];
+  /** Beads whose revision rounds are spent (labelled `gastown:needs-human`): they wait for a person. */
+  needsHuman: string[];
   /** Queued beads whose blockers are not closed yet, or that lost a push race. */
   waiting: string[];
   /** Of those, the ones that lost a push race (the default branch moved): worth another pass soon. */
   raced: string[];
 }
 
-/** Beads the local merge queue holds: in review, pushed, no pull request (no forge). */
-export function refineryQueue(beads: readonly Bead[]): Bead[] {
-  const queued = new Map(beads.filter((b) => b.status === 'in_review' && !b.pr && b.branch).map((b) => [b.id, b]));
+/**
+ * Beads the local merge queue holds: in review, pushed, no pull request (no forge); with
+ * `review: 'required'` only the approved ones. A bead waiting for a person
+ * (`gastown:needs-human`) is left out until someone approves it.
+ */
+export function refineryQueue(beads: readonly Bead[], review: 'required' | 'off' = 'off'): Bead[] {
+  const waiting = (b: Bead) => !b.approvedBy && (review === 'required' || b.labels.includes(NEEDS_HUMAN_LABEL));
+  const queued = new Map(beads.filter((b) => b.status === 'in_review' && !b.pr && b.branch && !waiting(b)).map((b) => [b.id, b]));
   // Dependency order over the whole graph; ties by id, so every machine merges alike.
   return topoOrder(beads).filter((id) => queued.has(id)).map((id) => queued.get(id)!);
 }
@@ -51,9 +59,9 @@ export function refineryQueue(beads: readonly Bead[]): Bead[] {
  */
 export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<RefineryPassResult> {
   const log = opts.log ?? (() => {});
-  const out: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], waiting: [], raced: [] };
+  const out: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], needsHuman: [], waiting: [], raced: [] };
   const beads = await allBeads(rig);
-  const queue = refineryQueue(beads);
+  const queue = refineryQueue(beads, rig.settings.review);
   if (queue.length === 0) return out;
   const remote = opts.remote ?? (await rigRemote(rig));
   const status = new Map(beads.map((b) => [b.id, b.status]));
@@ -124,9 +132,11 @@ async function settle(rig: Rig, batch: Bead[], result: MergeBranchesOutcome, out
   }
   for (const [bead, reason, output] of refused) {
     const next = await sendBack(rig, bead.id, reason, output);
+    const verdict = !next ? 'left alone' : next.status === 'failed' ? 'failed' : next.status === 'in_review' ? 'needs a person' : 'sent back';
     if (next?.status === 'failed') out.failed.push(bead.id);
+    else if (next?.status === 'in_review') out.needsHuman.push(bead.id);
     else if (next) out.sentBack.push(bead.id);
-    log(`refinery: ${bead.id} ${next?.status === 'failed' ? 'failed' : 'sent back'} (${reason})`);
+    log(`refinery: ${bead.id} ${verdict} (${reason})`);
   }
 }
 

@@ -9,10 +9,10 @@ export async function runRefinery(
   rig: Rig,
   opts: RefineryOptions & { once?: boolean; signal?: AbortSignal; pollMs?: number },
 ): Promise<RefineryPassResult> {
-  const total: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], waiting: [], raced: [] };
+  const total: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], needsHuman: [], waiting: [], raced: [] };
   for (;;) {
     const pass = await refineryPass(rig, opts);
-    for (const k of ['merged', 'landed', 'sentBack', 'failed'] as const) total[k].push(...pass[k]);
+    for (const k of ['merged', 'landed', 'sentBack', 'failed', 'needsHuman'] as const) total[k].push(...pass[k]);
     total.waiting = pass.waiting;
     total.raced = pass.raced;
     if (opts.once || opts.signal?.aborted) return total;

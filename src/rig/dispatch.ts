@@ -8,6 +8,7 @@ import { DEACON_ACTOR, deaconPass } from './deacon-pass.js';
 import type { Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads, mutateBead } from './beads.js';
 import type { Rig } from './rig.js';
+import { resumePendingRevisions } from './revise-bead.js';
 import { hooks } from './sling.js';
 import { dispatchable, dispatchReady, mailInTx } from './work.js';
 
@@ -57,6 +58,8 @@ export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptio
   if (opts.endedRun) await reslingAfterEndedRun(rig.withActor(DEACON_ACTOR), opts.endedRun);
   const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
   const ours = (b: Bead) => !!b.convoy && onForge(convoys.get(b.convoy));
+  // Beads sent back for revision while their polecat held other work, now that it may be free.
+  await resumePendingRevisions(rig, (await allBeads(rig)).filter(ours));
   const beads = await allBeads(rig);
   let busy = beads.filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
   // Only beads mirrored on the forge are slung here: a convoy still being materialised waits.

@@ -3,6 +3,7 @@ import { GastownError } from '../errors.js';
 import { newMail, type NewMailInput } from '../town/mail.js';
 import type { MailMessage, MailReadMark } from '../town/types.js';
 import type { Rig } from './rig.js';
+import type { Transaction } from '../ledger/ledger.js';
 
 /** An inbox chain holds messages and read marks, both append-only. */
 export type InboxEntry = { message: MailMessage } | { read: MailReadMark };
@@ -40,9 +41,12 @@ export async function inbox(rig: Rig, agent: string): Promise<InboxItem[]> {
   return entries.flatMap((e) => ('message' in e.value ? [{ ...e.value.message, read: read.has(e.value.message.id) }] : []));
 }
 
-/** Unread messages of an inbox, marked read in the same step (what a working polecat sees between turns). */
-export async function takeUnread(rig: Rig, agent: string): Promise<MailMessage[]> {
-  const unread = (await inbox(rig, agent)).filter((m) => !m.read);
+/**
+ * Unread messages of an inbox (those `which` accepts, default all), marked read in the same
+ * step (what a working polecat sees between turns).
+ */
+export async function takeUnread(rig: Rig, agent: string, which: (m: MailMessage) => boolean = () => true): Promise<MailMessage[]> {
+  const unread = (await inbox(rig, agent)).filter((m) => !m.read && which(m));
   if (unread.length === 0) return [];
   await rig.ledger.transact((tx) => {
     for (const m of unread) tx.append<InboxEntry>('mail', agent, { read: { readId: m.id, at: rig.at() } }, `read ${m.id}`);
@@ -60,4 +64,17 @@ export async function readMail(rig: Rig, id: string, agent?: string): Promise<Ma
   const already = entries.some((e) => 'read' in e.value && e.value.read.readId === id);
   if (!already) await rig.ledger.append<InboxEntry>('mail', message.to, { read: { readId: id, at: rig.at() } }, { actor: rig.actor, message: `read ${id}` });
   return message;
+}
+
+/** Appends a mail message to an inbox inside a transaction (so it lands with the change it reports). */
+export function mailInTx(rig: Rig, tx: Transaction, input: { from: string; to: string; subject: string; body: string; type: string; bead: string }): void {
+  const id = `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const message = newMail(input, id, rig.at());
+  tx.append<InboxEntry>('mail', message.to, { message }, `mail to ${message.to}`);
+  rig.emit(tx, 'mail_sent', `mail from ${message.from} to ${message.to}: ${message.subject}`, { bead: input.bead });
+}
+
+export function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim()) ?? '';
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }

@@ -60,6 +60,13 @@ export const RigSettingsSchema = z.object({
   ),
   /** How often the Refinery may send a bead back before it fails. */
   retryCap: z._default(int(0, 20), 3),
+  /**
+   * `required`: a finished bead waits in review until `gt review <bead> --approve` before the
+   * Refinery merges it; `off`: the Refinery merges what polecats finish.
+   */
+  review: z._default(z.enum(['required', 'off']), 'off'),
+  /** Revision rounds per bead (reviews, CI and gate failures together) before a person must look. */
+  maxRevisions: z._default(int(0, 20), 3),
   /** A runner silent for this long loses its bead to another runner. */
   leaseMs: z._default(int(500), 120_000),
   heartbeatMs: z._default(int(100), 15_000),

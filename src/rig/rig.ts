@@ -85,6 +85,11 @@ export class Rig {
     return new Rig(this.ledger, this.settings, this.gitDir, this.repoDir, actor, this.clock, this.eventSeq);
   }
 
+  /** The same rig with some settings replaced (the app's repository config over a mirror's defaults). */
+  withSettings(patch: Partial<RigSettings>): Rig {
+    return new Rig(this.ledger, { ...this.settings, ...patch }, this.gitDir, this.repoDir, this.actor, this.clock, this.eventSeq);
+  }
+
   now(): Date {
     return this.clock();
   }

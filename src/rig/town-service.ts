@@ -28,13 +28,14 @@ import {
   type RecordedConvoy,
   type RecordPlanInput,
 } from './record-plan.js';
+import { approveReview, requestRevision, type RevisionOutcome, type RevisionRequest } from './revise-bead.js';
 import type { Rig } from './rig.js';
 import { slingGoal, type SlingGoalInput } from './sling-goal.js';
 import { sling, unsling, type SlingResult } from './sling.js';
 import { rigStatus, type RigStatus } from './status.js';
 import { dispatchReady } from './work.js';
 
-export type { DispatchOptions, MergedOutcome, PendingDispatch, RecordedConvoy, RecordPlanInput, SlingResult };
+export type { DispatchOptions, MergedOutcome, PendingDispatch, RecordedConvoy, RecordPlanInput, RevisionOutcome, RevisionRequest, SlingResult };
 
 export interface PlanFailure {
   sourceKey: string;
@@ -96,6 +97,15 @@ export interface TownService {
   recordMerged(beadId: string, url: string | null): Promise<MergedOutcome>;
   /** The bead's pull request was closed unmerged: open again. Idempotent. */
   recordRejected(beadId: string): Promise<Bead>;
+  /**
+   * Sends a bead in review back to the polecat that made it, on the same branch, with the
+   * feedback (sanitised by the surface) in its inbox; counted against `maxRevisions`, past
+   * which the bead needs a person. Queued when the polecat is revising it already.
+   * Idempotent on `req.key`. See rig/revise-bead.ts.
+   */
+  requestRevision(beadId: string, req: RevisionRequest): Promise<RevisionOutcome>;
+  /** Approves a bead in review for the Refinery (rigs with `review: required`). Idempotent. */
+  approveReview(beadId: string, actor: string): Promise<Bead>;
   /** Adds `label` to the bead (a note of what the forge already shows). Idempotent. */
   markMirrored(beadId: string, label: string): Promise<void>;
 
@@ -171,6 +181,8 @@ export function townService(rig: Rig): TownService {
     markDispatched: (pending) => markDispatched(rig, pending),
     recordMerged: (beadId, url) => recordMerged(rig, beadId, { url }),
     recordRejected: (beadId) => recordRejected(rig, beadId),
+    requestRevision: (beadId, req) => requestRevision(rig.withActor(req.by), beadId, req),
+    approveReview: (beadId, actor) => approveReview(rig.withActor(actor), beadId, actor),
     markMirrored: async (beadId, label) => {
       await mutateBead(rig, beadId, (b) => (b.labels.includes(label) ? b : { ...b, labels: [...b.labels, label], updatedAt: rig.at() }));
     },

@@ -8,10 +8,11 @@ import { GastownError, isGastownError } from '../errors.js';
 import type { Transaction } from '../ledger/ledger.js';
 import { readyBeads } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
-import { newMail } from '../town/mail.js';
 import type { Agent, Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads } from './beads.js';
-import type { InboxEntry } from './mail.js';
+import { firstLine, inbox, mailInTx } from './mail.js';
+import { REVISION_MAIL } from '../town/revision.js';
+import { resumePendingRevisions, reviseInTx } from './revise-bead.js';
 import type { Rig } from './rig.js';
 import { sling, type SlingResult } from './sling.js';
 import { polecatBranch } from '../town/ids.js';
@@ -28,6 +29,8 @@ export interface Claim {
   /** True when the bead was taken over from a runner whose lease ran out. */
   takeover: boolean;
 }
+
+export { firstLine, mailInTx };
 
 /** Convoy statuses whose beads may be worked on. */
 const WORKABLE_CONVOY = new Set<Convoy['status']>(['active']);
@@ -60,6 +63,8 @@ export async function dispatchable(rig: Rig, beads?: Bead[]): Promise<Bead[]> {
  */
 export async function dispatchReady(rig: Rig, opts: { cap?: number; only?: string } = {}): Promise<SlingResult[]> {
   const cap = opts.cap ?? rig.settings.concurrency;
+  // Beads sent back for revision while their polecat held other work go first, to that polecat.
+  await resumePendingRevisions(rig, await allBeads(rig));
   const beads = await allBeads(rig);
   let busy = beads.filter((b) => b.status === 'hooked' || b.status === 'in_progress').length;
   const slung: SlingResult[] = [];
@@ -160,36 +165,39 @@ function clearHook(tx: Transaction, hook: Hook | null, polecat: string, bead: st
   if (hook?.bead === bead) tx.put<Hook>('hooks', polecat, { agent: polecat, bead: null, slungAt: null, slungBy: null });
 }
 
-/** Appends a mail message to an inbox inside a transaction (so it lands with the change it reports). */
-export function mailInTx(rig: Rig, tx: Transaction, input: { from: string; to: string; subject: string; body: string; type: string; bead: string }): void {
-  const id = `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const message = newMail(input, id, rig.at());
-  tx.append<InboxEntry>('mail', message.to, { message }, `mail to ${message.to}`);
-  rig.emit(tx, 'mail_sent', `mail from ${message.from} to ${message.to}: ${message.subject}`, { bead: input.bead });
-}
-
 /**
  * The polecat is done: in_progress → in_review with its branch (and PR, with a forge), the
- * hook freed for the next bead, the lease dropped, mail POLECAT_DONE to the mayor.
+ * hook freed for the next bead, the lease dropped, mail POLECAT_DONE to the mayor. When a
+ * revision was queued meanwhile (rig/revise-bead.ts), the next round starts at once.
  */
-export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; pr?: Bead['pr']; summary?: string }): Promise<Bead> {
+export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; pr?: Bead['pr']; summary?: string; answered?: readonly string[] }): Promise<Bead> {
+  const answered = new Set(out.answered ?? []);
   return rig.ledger.transact(
     async (tx) => {
       const { bead } = await ownBead(tx, claim);
-      const next = transitionBead(bead, 'in_review', rig.at(), { branch: out.branch, pr: out.pr ?? bead.pr });
+      const next = transitionBead(bead, 'in_review', rig.at(), { branch: out.branch, pr: out.pr ?? bead.pr, ...(bead.revisionPending ? { revisionPending: false } : {}) });
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
-      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} opened ${next.pr.url} for ${bead.id}`, feedRefs(bead, next.pr.url));
-      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} queued for the Refinery`, feedRefs(bead));
+      const waits = !next.pr && rig.settings.review === 'required' ? 'waits for review (gt review)' : 'queued for the Refinery';
+      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} ${bead.pr ? 'updated' : 'opened'} ${next.pr.url} for ${bead.id}`, feedRefs(bead, next.pr.url));
+      else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} ${waits}`, feedRefs(bead));
       mailInTx(rig, tx, {
         from: claim.polecat,
         to: 'mayor',
         subject: `POLECAT_DONE ${bead.id}: ${bead.title}`.slice(0, 200),
-        body: [`branch: ${out.branch}`, next.pr ? `pr: ${next.pr.url}` : 'queued for the Refinery', out.summary ?? ''].filter(Boolean).join('\n'),
+        body: [`branch: ${out.branch}`, next.pr ? `pr: ${next.pr.url}` : waits, out.summary ?? ''].filter(Boolean).join('\n'),
         type: 'POLECAT_DONE',
         bead: bead.id,
       });
+      // Feedback that arrived while the polecat worked (not in this round's prompt) was
+      // queued in its inbox: its round starts now, on the same hook.
+      const queued = (await inbox(rig, claim.polecat)).filter((m) => !m.read && m.bead === bead.id && m.type === REVISION_MAIL && !answered.has(m.id));
+      if (queued.length) {
+        const who = [...new Set(queued.map((m) => m.from))].join(', ');
+        const owed = await reviseInTx(rig, tx, next, { by: 'gastown', kind: 'review', text: `queued feedback from ${who}`, quiet: true });
+        return owed.bead;
+      }
       return next;
     },
     { actor: claim.polecat },
@@ -259,9 +267,4 @@ export async function workLeft(rig: Rig): Promise<{ ready: number; hooked: numbe
     inProgress: beads.filter((b) => b.status === 'in_progress').length,
     queued: beads.filter((b) => b.status === 'in_review' && !b.pr).length,
   };
-}
-
-export function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim()) ?? '';
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }

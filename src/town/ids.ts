@@ -131,3 +131,14 @@ const RUN_TITLE = new RegExp(`^gastown-polecat ${BEAD}$`);
 export function parsePolecatRunTitle(title: unknown): string | null {
   return typeof title === 'string' ? (RUN_TITLE.exec(title)?.[1] ?? null) : null;
 }
+
+/** Names the review a revision request came from (in its inbox message), so the runner can fetch its inline comments. */
+export function reviewMarker(reviewId: number, pr: number): string {
+  return `<!-- gastown:review ${reviewId} on #${pr} -->`;
+}
+
+/** The review and pull request a `reviewMarker` names, or null. */
+export function parseReviewMarker(text: string | null | undefined): { review: number; pr: number } | null {
+  const m = /<!-- gastown:review (\d+) on #(\d+) -->/.exec(text ?? '');
+  return m ? { review: Number(m[1]), pr: Number(m[2]) } : null;
+}

@@ -49,6 +49,14 @@ export interface Bead {
    * before the index existed; may list a bead that no longer waits on this one.
    */
   dependents?: string[];
+  /** Revision rounds counted against the rig's `maxRevisions` (reviews, CI, gate failures; town/revision.ts). */
+  revisions?: number;
+  /** Who approved the bead's branch for the Refinery (rigs with `review: required`); cleared by a new round. */
+  approvedBy?: string | null;
+  /** Sent back while its polecat held other work: slung to that polecat again once it is free. */
+  revisionPending?: boolean;
+  /** Idempotency keys of the revision requests recorded on this bead (a webhook's review or comment id). */
+  revisionKeys?: string[];
 }
 
 export const CONVOY_STATUSES = ['awaiting_approval', 'active', 'landed', 'failed', 'stopped'] as const;

@@ -23,6 +23,7 @@ describe('repo config (.github/gastown.yml)', () => {
       polecatWorkflow: 'gastown-polecat.yml',
       draftPullRequests: false,
       agents: { script: false },
+      maxRevisions: 3,
     });
   });
 

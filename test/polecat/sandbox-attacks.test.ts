@@ -356,7 +356,7 @@ describe('(f) hooks and config the agent sets in its workspace', () => {
 
 describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
   const gateTown = async () => {
-    town = await makeTown({ retryCap: 0, gate: 'sh test.sh' }, { 'README.md': '# town\n', 'test.sh': 'exit 0\n' });
+    town = await makeTown({ retryCap: 0, maxRevisions: 0, gate: 'sh test.sh' }, { 'README.md': '# town\n', 'test.sh': 'exit 0\n' });
     return town;
   };
 
@@ -398,9 +398,12 @@ describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
 
     await runRunner({ rig: t.rig, agentFactory: () => createScriptAgent(), untilIdle: true, pollMs: 50, log: () => undefined });
 
-    expect((await getBead(t.rig, bead.id)).status).toBe('failed');
+    // A failed gate is a revision round; with none left (maxRevisions 0) a person must look.
+    const after = await getBead(t.rig, bead.id);
+    expect(after.status).toBe('in_review');
+    expect(after.labels).toContain('gastown:needs-human');
     expect(git(t.remote, ['rev-parse', 'main'])).toBe(mainBefore);
-    expect((await inbox(t.rig, 'mayor')).find((m) => m.type === 'MERGE_FAILED')?.body).toContain("refused: the gate changed the Refinery worktree's .git");
+    expect((await inbox(t.rig, 'mayor')).find((m) => m.type === 'NEEDS_HUMAN')?.body).toContain("refused: the gate changed the Refinery worktree's .git");
   });
 });
 

@@ -93,21 +93,31 @@ describe('the Refinery', () => {
     expect((await getBead(town.rig, bead.id)).status).toBe('closed');
   });
 
-  it('refuses a branch whose gate fails, keeps main, and caps the output it reports', async () => {
+  it('refuses a branch whose gate fails, keeps main, and caps the output it reports; a gate failure is a revision round under maxRevisions', async () => {
     const gate = 'i=0; while [ $i -lt 3000 ]; do echo "noise line $i"; i=$((i+1)); done; if [ -f bad.txt ]; then echo "BAD FILE FOUND"; exit 3; fi';
-    town = await makeTown({ retryCap: 0, gate });
+    town = await makeTown({ retryCap: 0, maxRevisions: 1, gate });
     const bead = await scriptBead(town.rig, 'Add a bad file', ['echo oops > bad.txt']);
     const mainBefore = git(town.remote, ['rev-parse', 'main']);
 
     const summary = await runRunner({ rig: town.rig, agentFactory: () => createScriptAgent(), untilIdle: true, pollMs: 50 });
 
-    expect(summary.failed).toEqual([bead.id]);
-    expect((await getBead(town.rig, bead.id)).status).toBe('failed');
+    // Round 1 went back to the same polecat with the gate's output; the second failure is past the cap.
+    expect(summary.sentBack).toEqual([bead.id]);
+    expect(summary.outcomes.map((o) => o.outcome)).toEqual(['in_review', 'in_review']);
+    const after = await getBead(town.rig, bead.id);
+    expect(after).toMatchObject({ status: 'in_review', revisions: 1 });
+    expect(after.labels).toContain('gastown:needs-human');
     expect(git(town.remote, ['rev-parse', 'main'])).toBe(mainBefore);
-    const mail = (await inbox(town.rig, 'mayor')).find((m) => m.type === 'MERGE_FAILED')!;
+    const told = (await inbox(town.rig, after.assignee!)).filter((m) => m.type === 'REVISION_REQUESTED');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.body).toMatch(/BAD FILE FOUND/);
+    const mail = (await inbox(town.rig, 'mayor')).find((m) => m.type === 'NEEDS_HUMAN')!;
+    expect(mail.body).toMatch(/the gate failed/);
     expect(mail.body).toMatch(/exited with 3/);
     expect(mail.body).toMatch(/BAD FILE FOUND/);
     expect(mail.body.length).toBeLessThan(6000);
+    // Left out of the queue until a person approves it: the next pass does nothing.
+    expect((await refineryPass(town.rig, { env: process.env })).merged).toEqual([]);
   });
 
   it('merges a batch as one push; when the gate fails on the batch, only the bead that breaks it is sent back', async () => {

@@ -8,7 +8,8 @@
 import { GastownError } from '../../src/errors.js';
 import type { GithubTown, RepoServices } from '../../src/github/app-deps.js';
 import type { MayorInput, MayorResult } from '../../src/github/mayor.js';
-import type { MergedOutcome, PendingDispatch, PlanFailure, RecordedConvoy, RecordPlanInput } from '../../src/rig/town-service.js';
+import type { MergedOutcome, PendingDispatch, PlanFailure, RecordedConvoy, RecordPlanInput, RevisionOutcome, RevisionRequest } from '../../src/rig/town-service.js';
+import { decideRevision, NEEDS_HUMAN_LABEL, withRevisionKey } from '../../src/town/revision.js';
 import type { Bead, Convoy, ForgeLink, Plan } from '../../src/town/types.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';
 
@@ -200,6 +201,25 @@ export class InMemoryTown implements GithubTown, RepoServices {
   async markMirrored(beadId: string, label: string): Promise<void> {
     const bead = this.#bead(beadId);
     if (!bead.labels.includes(label)) bead.labels.push(label);
+  }
+
+  /** The same decision the rig makes (town/revision.ts), over the in-memory bead; cap 3. */
+  async requestRevision(beadId: string, req: RevisionRequest): Promise<RevisionOutcome> {
+    this.calls.push(`requestRevision ${beadId} ${req.kind} ${req.by}`);
+    const bead = this.#bead(beadId);
+    const decision = decideRevision(bead, req.kind, 3, req.key ?? null);
+    bead.revisionKeys = withRevisionKey(bead, req.key ?? null);
+    if (decision.action === 'duplicate') return { action: 'duplicate', bead: structuredClone(bead) };
+    if (decision.action === 'queue') {
+      bead.revisionPending = true;
+      return { action: 'queue', bead: structuredClone(bead), polecat: bead.assignee };
+    }
+    if (decision.action === 'needs_human') {
+      if (!bead.labels.includes(NEEDS_HUMAN_LABEL)) bead.labels.push(NEEDS_HUMAN_LABEL);
+      return { action: 'needs_human', bead: structuredClone(bead), rounds: decision.rounds, owner: 'mayor' };
+    }
+    Object.assign(bead, { status: 'hooked', revisions: decision.round, attempts: 0, approvedBy: null });
+    return { action: 'revise', bead: structuredClone(bead), polecat: bead.assignee ?? 'nobody', round: decision.round, pending: false };
   }
 
   async #closeAndFindReady(bead: Bead): Promise<Bead[]> {

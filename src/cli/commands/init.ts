@@ -19,6 +19,8 @@ interface InitOptions {
   model?: string;
   concurrency?: number;
   approval?: string;
+  review?: string;
+  maxRevisions?: number;
   sandboxEnv?: string;
   sandboxNetwork?: boolean;
   sandboxReadOnly?: string;
@@ -37,6 +39,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
     .option('--approval <mode>', 'required: planned convoys wait for `gt convoy approve`; off: they start at once')
+    .option('--review <mode>', 'required: finished beads wait for `gt review <bead> --approve` before the Refinery merges; off: merged as they finish')
+    .option('--max-revisions <n>', 'revision rounds per bead (reviews, CI and gate failures) before a person must look (default 3)', intInRange(0, 20))
     .option('--sandbox-env <names>', 'comma-separated variables agents get from the runner (e.g. ANTHROPIC_API_KEY for a command agent); "" for none')
     .option('--sandbox-network', 'let agents reach the network (default: no network)')
     .option('--no-sandbox-network', 'agents get no network')
@@ -57,6 +61,12 @@ export function registerInit(program: Command, ctx: CliContext): void {
           throw new GastownError('gastown_bad_input', `--approval must be required or off (got ${JSON.stringify(opts.approval)})`);
         changes.requireApproval = opts.approval === 'required';
       }
+      if (opts.review !== undefined) {
+        if (opts.review !== 'required' && opts.review !== 'off')
+          throw new GastownError('gastown_bad_input', `--review must be required or off (got ${JSON.stringify(opts.review)})`);
+        changes.review = opts.review;
+      }
+      if (opts.maxRevisions !== undefined) changes.maxRevisions = opts.maxRevisions;
       if (opts.agent || opts.agentCommand || opts.model) {
         const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
         if (kind !== 'script' && kind !== 'command' && kind !== 'builtin')
@@ -86,6 +96,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
         [
           `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}; default branch ${settings.defaultBranch}`,
           `polecats: ${settings.concurrency} at once, ${settings.agent.kind} agent${settings.agent.command ? ` (${settings.agent.command})` : ''}${settings.gate ? `; Refinery gate: ${settings.gate}` : ''}`,
+          `review: ${settings.review === 'required' ? 'required before the Refinery merges (gt review)' : 'off'}; at most ${settings.maxRevisions} revision rounds per bead`,
           `sandbox: ${settings.sandbox.network ? 'network' : 'no network'}, variables ${settings.sandbox.env.join(', ') || 'none'} besides PATH and the locale${settings.sandbox.readOnly.length ? `, also read-only: ${settings.sandbox.readOnly.join(', ')}` : ''}`,
         ].join('\n'),
       );

@@ -1,4 +1,8 @@
-/** `issue_comment.created`: `/gt plan`, `/gt approve` and `/gt stop` on issues; everything else is ignored. */
+/**
+ * `issue_comment.created`: `/gt plan`, `/gt approve` and `/gt stop` on issues; on a polecat's
+ * pull request, `/gt revise <text>` or a mention of the app from a writer sends the bead back
+ * to its polecat (github/revise-pull-request.ts). Everything else is ignored.
+ */
 import type { Context } from 'probot';
 import type { AppDeps, RepoServices } from '../app-deps.js';
 import type { AppMemory } from '../app-memory.js';
@@ -11,6 +15,10 @@ import type { GtCommand } from '../parse-command.js';
 import { parseCommand } from '../parse-command.js';
 import { planIssue } from '../plan-issue.js';
 import { stopConvoy } from '../stop-convoy.js';
+import { repositoryDelivery } from '../pull-request-delivery.js';
+import { revisePullRequest } from '../revise-pull-request.js';
+import { appSlug, revisionAsk } from '../revise-request.js';
+import { isBeadId, parseBeadMarker } from '../../town/ids.js';
 
 const COMMANDS: Record<GtCommand, (delivery: Delivery, services: RepoServices) => Promise<string>> = {
   plan: planIssue,
@@ -24,7 +32,12 @@ export function issueCommentCreated(deps: AppDeps, memory?: AppMemory) {
     // Bots never drive the town by comment, except this app acting for a person it names
     // (a Slack approval); PR comments are for later commands.
     const delegated = delegatedActor(comment, deps.appId);
-    if ((!delegated && (context.isBot || comment.user?.type === 'Bot')) || issue.pull_request) return;
+    if (issue.pull_request) {
+      // Never a bot's, the app's own included (its replies must not start another round).
+      if (!context.isBot && comment.user?.type !== 'Bot') await reviseOnComment(context, deps, memory);
+      return;
+    }
+    if (!delegated && (context.isBot || comment.user?.type === 'Bot')) return;
     const command = parseCommand(comment.body);
     if (command === null) return;
     const author = delegated ?? comment.user?.login ?? context.payload.sender.login;
@@ -33,4 +46,26 @@ export function issueCommentCreated(deps: AppDeps, memory?: AppMemory) {
     const outcome = await deps.withRepo(repoScope(delivery), (services) => COMMANDS[command](delivery, services));
     context.log.info({ issue: issue.number, command, outcome }, 'Handled /gt command');
   };
+}
+
+/** A comment on a pull request: a revision request when it asks for one on a polecat's pull request. */
+async function reviseOnComment(context: Context<'issue_comment.created'>, deps: AppDeps, memory?: AppMemory): Promise<void> {
+  const { comment, issue } = context.payload;
+  const ask = revisionAsk(comment.body, await appSlug(memory, comment.body));
+  if (ask === null) return;
+  // The payload has no head branch: the pull request's hidden marker names the bead, and the
+  // flow checks that the town recorded this very pull request for it.
+  const bead = parseBeadMarker(issue.body);
+  if (bead === null || !isBeadId(bead)) return;
+  const found = await repositoryDelivery(context, deps, memory);
+  if (found === null) return;
+  const outcome = await revisePullRequest(found, deps, {
+    pr: issue.number,
+    bead,
+    author: comment.user?.login ?? context.payload.sender.login,
+    association: comment.author_association,
+    text: ask,
+    key: `comment:${comment.id}`,
+  });
+  context.log.info({ pr: issue.number, bead, comment: comment.id, outcome }, 'Handled a comment on a polecat pull request');
 }

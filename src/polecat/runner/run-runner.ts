@@ -136,7 +136,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     summary.sentBack.push(...pass.sentBack);
     summary.failed.push(...pass.failed);
     // A lost push race is progress still to be made: the next pass rebases onto the new tip.
-    refineryFoundWork = pass.merged.length + pass.sentBack.length + pass.failed.length + pass.raced.length > 0;
+    refineryFoundWork = pass.merged.length + pass.sentBack.length + pass.failed.length + pass.needsHuman.length + pass.raced.length > 0;
     if (refineryFoundWork) refineDue = true;
   };
 

@@ -1,13 +1,16 @@
 import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
-import { takeUnread } from '../../rig/mail.js';
+import { inbox, takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
 import { failBead, finishBead, firstLine, heartbeat, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
 import { polecatEmail } from '../../town/names.js';
-import type { Agent, Bead, Convoy } from '../../town/types.js';
+import { parseReviewMarker } from '../../town/ids.js';
+import { REVISION_MAIL } from '../../town/revision.js';
+import type { Agent, Bead, Convoy, MailMessage } from '../../town/types.js';
 import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js';
 import { checkpoint, pushPolecatBranch } from '../checkpoint.js';
 import type { GitIdentity } from '../git-identity.js';
+import { sanitizeUntrustedText } from '../../mayor/sanitize.js';
 import { beadPrompt } from '../prompt.js';
 import { runGitText } from '../../ledger/run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
@@ -139,15 +142,23 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
       await push();
     },
     async readInbox() {
-      const mail = await takeUnread(rig, claim.polecat);
+      // Feedback on this bead comes in the next round's prompt (a round queued while it works).
+      const mail = await takeUnread(rig, claim.polecat, (m) => !(m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED')));
       return mail.map((m) => ({ from: m.from, subject: m.subject, body: m.body, kind: m.kind }));
     },
   };
 
+  // A revision round: what the reviewers (or CI, or the Refinery) said goes into the prompt.
+  // Marked read only once the round's work is pushed, so a failed attempt sees it again.
+  const isFeedback = (m: MailMessage) => m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED');
+  const feedback: MailMessage[] = (await inbox(rig, claim.polecat)).filter((m) => !m.read && isFeedback(m));
+  const round = bead.revisions ?? 0;
+  if (feedback.length) opts.log(`revision round ${round}: ${feedback.length} piece${feedback.length === 1 ? '' : 's'} of feedback`);
   let result: AgentResult;
   try {
     const task = { beadId: bead.id, title: bead.title, body: bead.body, acceptance: bead.acceptance, files: bead.files, workspace: ws.path };
-    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task }) }, ctx);
+    const told = await withReviewComments(opts, feedback);
+    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback: told }) }, ctx);
   } catch (err) {
     result = { ok: false, summary: `agent error: ${(err as Error).message}` };
   } finally {
@@ -178,8 +189,12 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
     await push();
     // The local forge opens nothing (null): the bead then waits for the Refinery.
     const pr = opts.forge ? await openPr(opts, bead, ws.branch) : null;
-    await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary });
+    await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary, answered: feedback.map((m) => m.id) });
+    const answered = new Set(feedback.map((m) => m.id));
+    if (answered.size) await takeUnread(rig, claim.polecat, (m) => answered.has(m.id));
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
+    // On a revised pull request the polecat answers the reviewers (after the push, once).
+    if (pr && feedback.length) await replyOnPr(opts, pr.number, round, tip, feedback, result.summary);
     return 'in_review';
   } catch (err) {
     if (isLeaseLost(err)) return 'lost';
@@ -214,6 +229,52 @@ async function openPr(opts: WorkBeadOptions, bead: Bead, branch: string) {
     `\n<!-- gastown:bead ${bead.id} -->`,
   ];
   return opts.forge!.openPullRequest({ head: branch, base: opts.remote.defaultBranch, title: bead.title, body: lines.join('\n'), draft: opts.draft });
+}
+
+/**
+ * Feedback from a review carries the review's id (town/ids.ts reviewMarker): its inline
+ * comments (file, line, text) are fetched here, with the runner's forge, and added to it.
+ * Bots' comments are left out; a forge that cannot say leaves the feedback as it is.
+ */
+async function withReviewComments(opts: WorkBeadOptions, feedback: MailMessage[]): Promise<MailMessage[]> {
+  return Promise.all(
+    feedback.map(async (m) => {
+      const review = parseReviewMarker(m.body);
+      if (!review || !opts.forge?.reviewComments) return m;
+      try {
+        const comments = (await opts.forge.reviewComments(review.pr, review.review)).filter((c) => !c.author.endsWith('[bot]'));
+        if (!comments.length) return m;
+        const lines = comments.map((c) => `- ${c.path}${c.line ? `:${c.line}` : ''} (${c.author}): ${c.body.trim()}`);
+        return { ...m, body: `${m.body}\n\nInline comments:\n${lines.join('\n')}`.slice(0, 40_000) };
+      } catch (err) {
+        opts.log(`could not read the inline comments of review ${review.review}: ${(err as Error).message}`);
+        return m;
+      }
+    }),
+  );
+}
+
+/** A short answer on the pull request: which feedback this push addresses and what the agent said it did. */
+async function replyOnPr(opts: WorkBeadOptions, pr: number, round: number, tip: string, feedback: MailMessage[], summary: string): Promise<void> {
+  const points = feedback.map((f) => {
+    const said = firstLine(sanitizeUntrustedText(f.body.replace(/^[a-z]+ feedback on \S+:\n+/, '')));
+    return `- ${f.from}: “${said}”`;
+  });
+  const body = [
+    `Revision round ${round}: pushed ${tip.slice(0, 7)}.`,
+    '',
+    'Addressed:',
+    ...points,
+    '',
+    summary.trim().slice(0, 3000),
+    `\n<!-- gastown:revision ${opts.claim.bead} round ${round} -->`,
+  ].join('\n');
+  try {
+    await opts.forge!.comment(pr, body);
+  } catch (err) {
+    // The work is pushed and recorded; a lost reply is not worth failing the bead over.
+    opts.log(`could not reply on #${pr}: ${(err as Error).message}`);
+  }
 }
 
 /** `<bead title> (<what the agent said>)` as the subject, so `git log --oneline main` reads as work done. */

@@ -69,6 +69,14 @@ export class BareRepo {
     return r ? r.trim() : null;
   }
 
+  /** Whether commit `a` is an ancestor of (or equal to) commit `b`. */
+  async isAncestor(a: string, b: string): Promise<boolean> {
+    return gitAsync(this.path, ['merge-base', '--is-ancestor', a, b]).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** A file's text at `ref` (default: the default branch), or null when there is none. */
   async readFile(path: string, ref = this.defaultBranch): Promise<string | null> {
     const spec = `${ref}:${path.replace(/^\/+/, '')}`;

@@ -277,6 +277,37 @@ export class GitHubDouble {
     return this.#call(login, 'PUT', `/pulls/${number}/merge`, { merge_method: 'merge' });
   }
 
+  /** A person submits a review of a pull request (`REQUEST_CHANGES`, `COMMENT`, `APPROVE`), with inline comments. */
+  async review(login: string, number: number, review: { event: 'REQUEST_CHANGES' | 'COMMENT' | 'APPROVE'; body?: string; comments?: { path: string; line: number; body: string }[] }): Promise<ApiResponse> {
+    return this.#call(login, 'POST', `/pulls/${number}/reviews`, review);
+  }
+
+  /** A person writes one inline comment on a pull request. */
+  async reviewComment(login: string, number: number, comment: { path: string; line: number; body: string }): Promise<ApiResponse> {
+    return this.#call(login, 'POST', `/pulls/${number}/comments`, comment);
+  }
+
+  /**
+   * CI (GitHub Actions, unless another `app` is named) finishes its checks on the head commit
+   * of `branch`: the suite and its jobs with their logs are recorded and check_suite.completed
+   * is sent, naming the open pull requests from that branch.
+   */
+  async completeCheckSuite(branch: string, suite: { conclusion: 'success' | 'failure' | 'timed_out'; app?: { id: number; slug: string; name: string }; runs: { name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[] }): Promise<number> {
+    const headSha = (await this.repo.sha(`refs/heads/${branch}`))!;
+    const record = {
+      id: this.state.id(8_000_000_000),
+      headBranch: branch,
+      headSha,
+      conclusion: suite.conclusion,
+      app: suite.app ?? { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+      runs: suite.runs.map((r) => ({ ...r, id: this.state.id(9_000_000_000) })),
+      createdAt: this.state.stamp(),
+    };
+    this.state.checkSuites.set(record.id, record);
+    this.webhooks.send('check_suite', 'completed', { check_suite: this.state.renderCheckSuite(record) }, this.state.user('github-actions[bot]', 'Bot'));
+    return record.id;
+  }
+
   /** A person closes a pull request without merging it. */
   async closePullRequest(login: string, number: number): Promise<ApiResponse> {
     return this.#call(login, 'PATCH', `/pulls/${number}`, { state: 'closed' });

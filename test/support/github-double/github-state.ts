@@ -67,6 +67,43 @@ export interface PullRecord {
   closedAt: string | null;
 }
 
+/** A submitted pull request review, with its inline comments. */
+export interface ReviewRecord {
+  id: number;
+  pull: number;
+  user: Actor;
+  body: string | null;
+  /** GitHub's REST spelling: CHANGES_REQUESTED, COMMENTED, APPROVED. */
+  state: 'CHANGES_REQUESTED' | 'COMMENTED' | 'APPROVED';
+  commitId: string;
+  submittedAt: string;
+}
+
+/** An inline comment on a pull request (part of a review, or on its own). */
+export interface ReviewCommentRecord {
+  id: number;
+  pull: number;
+  review: number;
+  path: string;
+  line: number | null;
+  body: string;
+  user: Actor;
+  commitId: string;
+  createdAt: string;
+}
+
+/** A completed check suite on a commit (CI), with its check runs (jobs) and their logs. */
+export interface CheckSuiteRecord {
+  id: number;
+  headBranch: string;
+  headSha: string;
+  conclusion: 'success' | 'failure' | 'timed_out';
+  /** The app that made the checks (GitHub Actions, or another app such as this one). */
+  app: { id: number; slug: string; name: string };
+  runs: { id: number; name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[];
+  createdAt: string;
+}
+
 export interface RunRecord {
   id: number;
   runNumber: number;
@@ -101,6 +138,9 @@ export class GitHubState {
   readonly issues = new Map<number, IssueRecord>();
   readonly comments = new Map<number, CommentRecord>();
   readonly pulls = new Map<number, PullRecord>();
+  readonly reviews = new Map<number, ReviewRecord>();
+  readonly reviewComments = new Map<number, ReviewCommentRecord>();
+  readonly checkSuites = new Map<number, CheckSuiteRecord>();
   readonly runs = new Map<number, RunRecord>();
   readonly collaborators = new Map<string, Permission>();
   readonly users = new Map<string, Actor>();
@@ -349,6 +389,95 @@ export class GitHubState {
       review_comments_url: `${url}/comments`,
       comments_url: `${this.repoApi}/issues/${pull.number}/comments`,
       statuses_url: `${this.repoApi}/statuses/${pull.headSha}`,
+    };
+  }
+
+  renderReview(review: ReviewRecord): Record<string, unknown> {
+    const template = examplePayload('pull_request_review', 'submitted', this.hosts).review;
+    const html = `${this.repoWeb}/pull/${review.pull}#pullrequestreview-${review.id}`;
+    return {
+      ...template,
+      id: review.id,
+      node_id: `PRR_${review.id}`,
+      user: this.renderUser(review.user),
+      body: review.body,
+      commit_id: review.commitId,
+      submitted_at: review.submittedAt,
+      // Webhooks spell the state in lower case; the REST API in upper case.
+      state: review.state.toLowerCase(),
+      html_url: html,
+      pull_request_url: `${this.repoApi}/pulls/${review.pull}`,
+      author_association: this.association(review.user),
+      _links: { html: { href: html }, pull_request: { href: `${this.repoApi}/pulls/${review.pull}` } },
+    };
+  }
+
+  renderReviewComment(comment: ReviewCommentRecord): Record<string, unknown> {
+    const template = examplePayload('pull_request_review_comment', 'created', this.hosts).comment;
+    return {
+      ...template,
+      url: `${this.repoApi}/pulls/comments/${comment.id}`,
+      id: comment.id,
+      node_id: `PRRC_${comment.id}`,
+      pull_request_review_id: comment.review,
+      path: comment.path,
+      line: comment.line,
+      original_line: comment.line,
+      side: 'RIGHT',
+      commit_id: comment.commitId,
+      original_commit_id: comment.commitId,
+      user: this.renderUser(comment.user),
+      body: comment.body,
+      created_at: comment.createdAt,
+      updated_at: comment.createdAt,
+      html_url: `${this.repoWeb}/pull/${comment.pull}#discussion_r${comment.id}`,
+      pull_request_url: `${this.repoApi}/pulls/${comment.pull}`,
+      author_association: this.association(comment.user),
+    };
+  }
+
+  renderCheckSuite(suite: CheckSuiteRecord): Record<string, unknown> {
+    const template = examplePayload('check_suite', 'completed', this.hosts).check_suite;
+    const repository = this.renderRepository() as { id: number; url: string; name: string };
+    const repo = { id: repository.id, url: repository.url, name: repository.name };
+    const pulls = [...this.pulls.values()].filter((p) => p.state === 'open' && p.head === suite.headBranch);
+    return {
+      ...template,
+      id: suite.id,
+      node_id: `CS_${suite.id}`,
+      head_branch: suite.headBranch,
+      head_sha: suite.headSha,
+      status: 'completed',
+      conclusion: suite.conclusion,
+      url: `${this.repoApi}/check-suites/${suite.id}`,
+      after: suite.headSha,
+      pull_requests: pulls.map((p) => ({ url: `${this.repoApi}/pulls/${p.number}`, id: p.id, number: p.number, head: { ref: p.head, sha: suite.headSha, repo }, base: { ref: p.base, sha: p.baseSha, repo } })),
+      app: { ...template.app, id: suite.app.id, slug: suite.app.slug, name: suite.app.name },
+      created_at: suite.createdAt,
+      updated_at: suite.createdAt,
+      latest_check_runs_count: suite.runs.length,
+      check_runs_url: `${this.repoApi}/check-suites/${suite.id}/check-runs`,
+    };
+  }
+
+  renderCheckRun(suite: CheckSuiteRecord, run: CheckSuiteRecord['runs'][number]): Record<string, unknown> {
+    return {
+      id: run.id,
+      node_id: `CR_${run.id}`,
+      head_sha: suite.headSha,
+      external_id: String(run.id),
+      url: `${this.repoApi}/check-runs/${run.id}`,
+      html_url: `${this.repoWeb}/actions/runs/${suite.id}/job/${run.id}`,
+      details_url: `${this.repoWeb}/actions/runs/${suite.id}/job/${run.id}`,
+      status: 'completed',
+      conclusion: run.conclusion,
+      started_at: suite.createdAt,
+      completed_at: suite.createdAt,
+      output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${this.repoApi}/check-runs/${run.id}/annotations` },
+      name: run.name,
+      check_suite: { id: suite.id },
+      app: { id: suite.app.id, slug: suite.app.slug, name: suite.app.name },
+      pull_requests: [],
     };
   }
 

@@ -59,7 +59,7 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['PATCH', /^\/issues\/(\d+)$/, updateIssue, 'installation'],
   ['POST', /^\/issues\/(\d+)\/labels$/, addLabels, 'installation'],
   ['DELETE', /^\/issues\/(\d+)\/labels\/(.+)$/, removeLabel, 'installation'],
-  ['POST', /^\/issues\/(\d+)\/comments$/, createComment, 'installation'],
+  ['POST', /^\/issues\/(\d+)\/comments$/, createComment, 'any'],
   ['GET', /^\/issues\/(\d+)\/comments$/, listComments, 'any'],
   ['GET', /^\/issues\/comments\/(\d+)$/, (c, _r, m) => { const x = c.state.comments.get(Number(m[1])); return x ? { status: 200, json: c.state.renderComment(x) } : notFound(); }, 'any'],
   ['PATCH', /^\/issues\/comments\/(\d+)$/, updateComment, 'installation'],
@@ -71,6 +71,11 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^\/pulls$/, listPulls, 'any'],
   ['GET', /^\/pulls\/(\d+)$/, (c, _r, m) => { const p = c.state.pulls.get(Number(m[1])); return p ? { status: 200, json: c.state.renderPull(p) } : notFound(); }, 'any'],
   ['PATCH', /^\/pulls\/(\d+)$/, updatePull, 'any'],
+  ['POST', /^\/pulls\/(\d+)\/reviews$/, createReview, 'installation'],
+  ['GET', /^\/pulls\/(\d+)\/reviews\/(\d+)\/comments$/, listReviewComments, 'any'],
+  ['POST', /^\/pulls\/(\d+)\/comments$/, createReviewComment, 'installation'],
+  ['GET', /^\/check-suites\/(\d+)\/check-runs$/, listCheckRuns, 'any'],
+  ['GET', /^\/actions\/jobs\/(\d+)\/logs$/, jobLogs, 'any'],
   ['PUT', /^\/pulls\/(\d+)\/merge$/, mergePull, 'any'],
   ['POST', /^\/actions\/workflows\/([^/]+)\/dispatches$/, dispatch, 'installation'],
   ['GET', /^\/actions\/runs\/(\d+)$/, (c, _r, m) => { const run = c.state.runs.get(Number(m[1])); return run ? { status: 200, json: c.state.renderRun(run) } : notFound(); }, 'any'],
@@ -198,6 +203,9 @@ function removeLabel(c: RestContext, req: ApiRequest, m: string[]): ApiResponse 
 
 function createComment(c: RestContext, req: ApiRequest, m: string[]): ApiResponse | Promise<ApiResponse> {
   return withIssue(c, m[1]!, (issue) => {
+    // A job's GITHUB_TOKEN with `pull-requests: write` may comment on pull requests, not on issues.
+    if (req.kind === 'run' && !c.state.pulls.has(issue.number))
+      return { status: 403, json: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' } };
     if (typeof req.body?.body !== 'string') return invalid('body is missing', 'body');
     const at = c.state.stamp();
     const comment = { id: c.state.id(2_000_000_000), issue: issue.number, body: req.body.body, user: req.actor, createdAt: at, updatedAt: at, viaApp: req.actor.appId ?? null };
@@ -322,4 +330,57 @@ async function dispatch(c: RestContext, req: ApiRequest, m: string[]): Promise<A
   const answer = await c.runs.dispatch(m[1]!, ref, req.body?.inputs ?? {}, req.actor);
   if (answer.status === 204) return { status: 204 };
   return { status: answer.status, json: { message: answer.message, documentation_url: DOCS, status: String(answer.status) } };
+}
+
+/** A person submits a review (`event` REQUEST_CHANGES, COMMENT or APPROVE) with inline comments; sends pull_request_review.submitted. */
+async function createReview(c: RestContext, req: ApiRequest, m: string[]): Promise<ApiResponse> {
+  const pull = c.state.pulls.get(Number(m[1]));
+  if (!pull) return notFound();
+  const states = { REQUEST_CHANGES: 'CHANGES_REQUESTED', COMMENT: 'COMMENTED', APPROVE: 'APPROVED' } as const;
+  const state = states[String(req.body?.event) as keyof typeof states];
+  if (!state) return invalid('event must be REQUEST_CHANGES, COMMENT or APPROVE', 'event');
+  if (state !== 'APPROVED' && !req.body?.body && !(req.body?.comments ?? []).length) return invalid('Review body is required', 'body');
+  const at = c.state.stamp();
+  const commitId = (await c.repo.sha(`refs/heads/${pull.head}`)) ?? pull.headSha;
+  const review = { id: c.state.id(6_000_000_000), pull: pull.number, user: req.actor, body: req.body?.body ?? null, state, commitId, submittedAt: at };
+  c.state.reviews.set(review.id, review);
+  for (const x of (req.body?.comments ?? []) as { path: string; line?: number; body: string }[]) {
+    const comment = { id: c.state.id(7_000_000_000), pull: pull.number, review: review.id, path: String(x.path), line: x.line ?? null, body: String(x.body), user: req.actor, commitId, createdAt: at };
+    c.state.reviewComments.set(comment.id, comment);
+  }
+  c.webhooks.send('pull_request_review', 'submitted', { review: c.state.renderReview(review), pull_request: c.state.renderPull(pull) }, req.actor);
+  return { status: 200, json: { ...c.state.renderReview(review), state } };
+}
+
+function listReviewComments(c: RestContext, req: ApiRequest, m: string[]): ApiResponse {
+  const review = c.state.reviews.get(Number(m[2]));
+  if (!review || review.pull !== Number(m[1])) return notFound();
+  return page(req, [...c.state.reviewComments.values()].filter((x) => x.review === review.id).sort((a, b) => a.id - b.id).map((x) => c.state.renderReviewComment(x)));
+}
+
+/** A single inline comment (GitHub makes a one-comment review for it); sends pull_request_review_comment.created. */
+async function createReviewComment(c: RestContext, req: ApiRequest, m: string[]): Promise<ApiResponse> {
+  const pull = c.state.pulls.get(Number(m[1]));
+  if (!pull) return notFound();
+  if (typeof req.body?.body !== 'string' || typeof req.body?.path !== 'string') return invalid('body and path are required', 'body');
+  const at = c.state.stamp();
+  const commitId = (await c.repo.sha(`refs/heads/${pull.head}`)) ?? pull.headSha;
+  const review = { id: c.state.id(6_000_000_000), pull: pull.number, user: req.actor, body: null, state: 'COMMENTED' as const, commitId, submittedAt: at };
+  c.state.reviews.set(review.id, review);
+  const comment = { id: c.state.id(7_000_000_000), pull: pull.number, review: review.id, path: req.body.path, line: req.body.line ?? null, body: req.body.body, user: req.actor, commitId, createdAt: at };
+  c.state.reviewComments.set(comment.id, comment);
+  c.webhooks.send('pull_request_review_comment', 'created', { comment: c.state.renderReviewComment(comment), pull_request: c.state.renderPull(pull) }, req.actor);
+  return { status: 201, json: c.state.renderReviewComment(comment) };
+}
+
+function listCheckRuns(c: RestContext, _req: ApiRequest, m: string[]): ApiResponse {
+  const suite = c.state.checkSuites.get(Number(m[1]));
+  if (!suite) return notFound();
+  return { status: 200, json: { total_count: suite.runs.length, check_runs: suite.runs.map((r) => c.state.renderCheckRun(suite, r)) } };
+}
+
+/** A job's log as plain text (GitHub answers 302 to a short-lived download URL; the text is the same). */
+function jobLogs(c: RestContext, _req: ApiRequest, m: string[]): ApiResponse {
+  const run = [...c.state.checkSuites.values()].flatMap((s) => s.runs).find((r) => r.id === Number(m[1]));
+  return run ? { status: 200, text: run.log, headers: { 'content-type': 'text/plain; charset=utf-8' } } : notFound();
 }

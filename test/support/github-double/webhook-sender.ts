@@ -21,7 +21,7 @@ export interface Delivery {
 }
 
 /** The events the app subscribes to (app.yml `default_events`). */
-const SUBSCRIBED = new Set(['issues', 'issue_comment', 'pull_request', 'workflow_run', 'installation']);
+const SUBSCRIBED = new Set(['issues', 'issue_comment', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'check_suite', 'workflow_run', 'installation']);
 
 export class WebhookSender {
   url: string | null = null;
