@@ -23,7 +23,16 @@
  *    every one a sub-issue of the goal, every edge there, and one status comment.
  */
 import { readFileSync } from 'node:fs';
-import { buildForTown, mergeUntilLanded, MAINTAINER, remoteLedger, startGithubTown, TWO_WAVE_BODY, TWO_WAVE_TITLE, type GithubTown } from '../test/e2e/github-town.js';
+import {
+  buildForTown,
+  mergeUntilLanded,
+  MAINTAINER,
+  remoteLedger,
+  startGithubTown,
+  TWO_WAVE_BODY,
+  TWO_WAVE_TITLE,
+  type GithubTown,
+} from '../test/e2e/github-town.js';
 import type { GitHubDouble, RecordedRequest } from '../test/support/github-double/github-double.js';
 
 const args = process.argv.slice(2);
@@ -36,8 +45,14 @@ const APP = 'gastown[bot]';
 const byApp = (r: RecordedRequest) => r.actor === APP || r.actor === null;
 
 function kind(r: RecordedRequest): string {
-  if (r.graphql) return `POST graphql ${r.graphql.type} ${[...new Set(r.graphql.fields)].map((f) => `${f}×${r.graphql!.fields.filter((x) => x === f).length}`).join(' ')}`;
-  return `${r.method} ${r.path.replace(/\/repos\/[^/]+\/[^/]+/, '').replace(/\/\d+/g, '/:n').replace(/%2F/gi, '/') || '/'}`;
+  if (r.graphql)
+    return `POST graphql ${r.graphql.type} ${[...new Set(r.graphql.fields)].map((f) => `${f}×${r.graphql!.fields.filter((x) => x === f).length}`).join(' ')}`;
+  return `${r.method} ${
+    r.path
+      .replace(/\/repos\/[^/]+\/[^/]+/, '')
+      .replace(/\/\d+/g, '/:n')
+      .replace(/%2F/gi, '/') || '/'
+  }`;
 }
 
 function breakdown(requests: RecordedRequest[]): string {
@@ -65,7 +80,11 @@ function covered(intervals: [number, number][]): number {
 function cpuMs(pid: number): { own: number; children: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // utime, stime, cutime, cstime are fields 14 to 17 (1-based), in clock ticks (100 per second here).
-  const [utime, stime, cutime, cstime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 15).map((f) => Number(f) * 10) as [number, number, number, number];
+  const [utime, stime, cutime, cstime] = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 15)
+    .map((f) => Number(f) * 10) as [number, number, number, number];
   return { own: utime + stime, children: cutime + cstime };
 }
 
@@ -90,12 +109,15 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   const fromDelivery = double.webhooks.deliveries.length;
   const goal = double.openIssue(MAINTAINER, TWO_WAVE_TITLE, TWO_WAVE_BODY);
   double.addLabel(MAINTAINER, goal, 'gastown:mayor');
-  const dispatches = () => double.requests.slice(from).filter((r) => r.method === 'POST' && /\/dispatches$/.test(r.path) && r.status === 204);
+  const dispatches = () =>
+    double.requests.slice(from).filter((r) => r.method === 'POST' && /\/dispatches$/.test(r.path) && r.status === 204);
   await double.until('the first wave dispatched', () => dispatches().length >= 3, 120_000);
   const planEnd = double.requests.indexOf(dispatches()[2]!);
   const plan = double.requests.slice(from, planEnd + 1).filter(byApp);
   await mergeUntilLanded(double, goal);
-  await double.until('the landing in the ledger', async () => (await remoteLedger(double)).convoys.some((c) => c.source?.issue?.number === goal && c.status === 'landed'));
+  await double.until('the landing in the ledger', async () =>
+    (await remoteLedger(double)).convoys.some((c) => c.source?.issue?.number === goal && c.status === 'landed'),
+  );
   await double.quiet(1000);
   const cpuAfter = cpuMs(town.app.pid);
   const cpu = { own: cpuAfter.own - cpuBefore.own, children: cpuAfter.children - cpuBefore.children };
@@ -115,7 +137,9 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   }
   console.log('    app time by event (deliveries, summed ms, mean ms):');
   for (const [key, ms] of [...byEvent.entries()].sort((a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0)))
-    console.log(`      ${key.padEnd(32)} ${String(ms.length).padStart(3)} ${String(ms.reduce((x, y) => x + y, 0)).padStart(7)} ${(ms.reduce((x, y) => x + y, 0) / ms.length).toFixed(0).padStart(6)}`);
+    console.log(
+      `      ${key.padEnd(32)} ${String(ms.length).padStart(3)} ${String(ms.reduce((x, y) => x + y, 0)).padStart(7)} ${(ms.reduce((x, y) => x + y, 0) / ms.length).toFixed(0).padStart(6)}`,
+    );
   return {
     beads,
     cpuMs: cpu.own + cpu.children,
@@ -132,7 +156,11 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
 
 /** A checklist of `n` tasks; task k > 10 comes after task k - 10 (40 edges for 50 tasks). */
 function fiftyGoal(n: number): string {
-  return ['Fifty small things.', '', ...Array.from({ length: n }, (_, i) => `- [ ] Small thing ${i + 1}${i >= 10 ? ` (after ${i - 9})` : ''}`)].join('\n');
+  return [
+    'Fifty small things.',
+    '',
+    ...Array.from({ length: n }, (_, i) => `- [ ] Small thing ${i + 1}${i >= 10 ? ` (after ${i - 9})` : ''}`),
+  ].join('\n');
 }
 
 async function fifty(double: GitHubDouble): Promise<void> {
@@ -142,7 +170,11 @@ async function fifty(double: GitHubDouble): Promise<void> {
   double.addLabel(MAINTAINER, goal, 'gastown:mayor');
   const statusComment = () => [...double.state.comments.values()].find((c) => c.issue === goal && c.body.includes('<!-- gastown:convoy '));
   const failed = () => double.state.issues.get(goal)!.labels.includes('gastown:failed');
-  await double.until('the 50-bead plan on GitHub', () => failed() || (double.state.issues.get(goal)!.subIssues.length === 50 && !!statusComment()?.body.includes('#')), 600_000);
+  await double.until(
+    'the 50-bead plan on GitHub',
+    () => failed() || (double.state.issues.get(goal)!.subIssues.length === 50 && !!statusComment()?.body.includes('#')),
+    600_000,
+  );
   await double.quiet(2000, 600_000);
   const seconds = (Date.now() - started) / 1000;
   const children = [...double.state.issues.values()].filter((i) => i.body?.includes('<!-- gastown:bead '));
@@ -155,17 +187,24 @@ async function fifty(double: GitHubDouble): Promise<void> {
   const convoy = ledger.convoys.find((c) => c.source?.issue?.number === goal);
   const linked = ledger.beads.filter((b) => b.convoy === convoy?.id && b.issue).length;
   console.log(`  50-bead convoy under a secondary rate limit of ${LIMIT.max} content-creating requests per ${LIMIT.windowMs / 1000} s:`);
-  console.log(`    ${failed() ? 'FAILED (gastown:failed on the goal)' : 'materialised'} in ${seconds.toFixed(1)} s; ${requests.length} requests by the app, ${limited.length} answered 403 (secondary rate limit)`);
-  console.log(`    child issues: ${children.length} (${new Set(markers).size} distinct beads), sub-issues of the goal: ${subIssues.length}, blocked-by edges: ${edges} (plan: 40)`);
-  console.log(`    status comments: ${[...double.state.comments.values()].filter((c) => c.issue === goal).length}; ledger: ${convoy?.beads.length ?? 0} beads, ${linked} linked to their issue`);
+  console.log(
+    `    ${failed() ? 'FAILED (gastown:failed on the goal)' : 'materialised'} in ${seconds.toFixed(1)} s; ${requests.length} requests by the app, ${limited.length} answered 403 (secondary rate limit)`,
+  );
+  console.log(
+    `    child issues: ${children.length} (${new Set(markers).size} distinct beads), sub-issues of the goal: ${subIssues.length}, blocked-by edges: ${edges} (plan: 40)`,
+  );
+  console.log(
+    `    status comments: ${[...double.state.comments.values()].filter((c) => c.issue === goal).length}; ledger: ${convoy?.beads.length ?? 0} beads, ${linked} linked to their issue`,
+  );
   console.log(`    requests per planned bead: ${(requests.length / 50).toFixed(2)}`);
   console.log(breakdown(requests));
-  const ok = !failed() && children.length === 50 && new Set(markers).size === 50 && subIssues.length === 50 && edges === 40 && linked === 50;
+  const ok =
+    !failed() && children.length === 50 && new Set(markers).size === 50 && subIssues.length === 50 && edges === 40 && linked === 50;
   console.log(`    ${ok ? 'OK: every bead created once, nothing lost' : 'NOT OK'}`);
   if (!ok) process.exitCode = 1;
 }
 
-console.log('GitHub loop bench on the double (app without Probot\'s write pacing)');
+console.log("GitHub loop bench on the double (app without Probot's write pacing)");
 await buildForTown();
 const figures: LoopFigures[] = [];
 for (let i = 0; i < LOOPS; i++) {
@@ -188,10 +227,16 @@ for (let i = 0; i < LOOPS; i++) {
 const mean = (pick: (f: LoopFigures) => number) => figures.reduce((n, f) => n + pick(f), 0) / figures.length;
 const perBead = (pick: (f: LoopFigures) => number) => mean((f) => pick(f) / f.beads);
 console.log(`  6-bead loop, mean of ${figures.length}:`);
-console.log(`    GitHub requests per planned bead, plan phase (first wave's dispatches included): ${perBead((f) => f.planRequests).toFixed(2)}  (target ≤ 3: ${perBead((f) => f.planRequests) <= 3 ? 'met' : 'NOT met'})`);
+console.log(
+  `    GitHub requests per planned bead, plan phase (first wave's dispatches included): ${perBead((f) => f.planRequests).toFixed(2)}  (target ≤ 3: ${perBead((f) => f.planRequests) <= 3 ? 'met' : 'NOT met'})`,
+);
 console.log(`    GitHub requests per planned bead, whole loop (by the app): ${perBead((f) => f.loopRequests).toFixed(2)}`);
-console.log(`    app CPU time per planned bead, whole loop (app process and its git): ${perBead((f) => f.cpuMs).toFixed(0)} ms  (target ≤ 300 ms: ${perBead((f) => f.cpuMs) <= 300 ? 'met' : 'NOT met'})`);
-console.log(`    app busy wall time per planned bead, whole loop (a delivery in flight; includes waiting for a CPU): ${perBead((f) => f.appMs).toFixed(0)} ms`);
+console.log(
+  `    app CPU time per planned bead, whole loop (app process and its git): ${perBead((f) => f.cpuMs).toFixed(0)} ms  (target ≤ 300 ms: ${perBead((f) => f.cpuMs) <= 300 ? 'met' : 'NOT met'})`,
+);
+console.log(
+  `    app busy wall time per planned bead, whole loop (a delivery in flight; includes waiting for a CPU): ${perBead((f) => f.appMs).toFixed(0)} ms`,
+);
 
 if (FIFTY) {
   const town = await startGithubTown({ config: ['planner: checklist', 'maxBeads: 50', 'polecatWorkflow: null', ''].join('\n') });

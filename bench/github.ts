@@ -62,7 +62,10 @@ function stubGitHub(counts: Map<string, number>): void {
     const operation = req.path === '/graphql' ? /^(query|mutation) (\w+)/.exec(JSON.parse(body ?? '{}').query ?? '') : null;
     const kind = operation
       ? `POST /graphql ${operation[1]} ${operation[2]}`
-      : `${req.method} ${req.path.split('?')[0]!.replace(/\/\d+/g, '/:n').replace(/collaborators\/[^/]+/, 'collaborators/:u')}`;
+      : `${req.method} ${req.path
+          .split('?')[0]!
+          .replace(/\/\d+/g, '/:n')
+          .replace(/collaborators\/[^/]+/, 'collaborators/:u')}`;
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   });
   gh.post(/\/app\/installations\/\d+\/access_tokens/).reply(201, { token: 'ghs_bench', permissions: { issues: 'write' } });
@@ -71,14 +74,22 @@ function stubGitHub(counts: Map<string, number>): void {
   // The forge's GraphQL, answered from the request's variables: node ids, issues, edges.
   gh.post('/graphql', (b: any) => /^query gastownTargets\b/.test(b.query)).reply(200, (_u, body: any) => {
     const repository: Record<string, unknown> = { id: 'R_bench', parent: { id: `I_${body.variables.parent}` } };
-    for (const [k, v] of Object.entries(body.variables as Record<string, unknown>)) if (/^l\d+$/.test(k)) repository[k] = { id: `LA_${v}`, name: v };
+    for (const [k, v] of Object.entries(body.variables as Record<string, unknown>))
+      if (/^l\d+$/.test(k)) repository[k] = { id: `LA_${v}`, name: v };
     return { data: { repository } };
   });
   gh.post('/graphql', (b: any) => /^mutation gastownCreateIssues\b/.test(b.query)).reply(200, (_u, body: any) => {
     const data: Record<string, unknown> = {};
     for (const alias of Object.keys(body.variables)) {
       const number = next++;
-      data[alias] = { issue: { id: `I_${number}`, fullDatabaseId: String(100_000 + number), number, url: `https://github.com/${OWNER}/${REPO}/issues/${number}` } };
+      data[alias] = {
+        issue: {
+          id: `I_${number}`,
+          fullDatabaseId: String(100_000 + number),
+          number,
+          url: `https://github.com/${OWNER}/${REPO}/issues/${number}`,
+        },
+      };
     }
     return { data };
   });
@@ -90,7 +101,12 @@ function stubGitHub(counts: Map<string, number>): void {
     data: {
       repository: {
         issue: { comments: { pageInfo: { hasNextPage: false }, nodes: [] } },
-        tree: { entries: [{ name: 'README.md', type: 'blob', mode: 33188 }, { name: 'src', type: 'tree', mode: 16384 }] },
+        tree: {
+          entries: [
+            { name: 'README.md', type: 'blob', mode: 33188 },
+            { name: 'src', type: 'tree', mode: 16384 },
+          ],
+        },
         readme: { text: '# Hello' },
         agents: null,
         contributing: null,
@@ -102,7 +118,13 @@ function stubGitHub(counts: Map<string, number>): void {
   gh.get(/\/issues\/\d+\/sub_issues/).reply(200, []);
   gh.post(`${R}/issues`).reply(201, (_u, body: any) => {
     const number = next++;
-    return { id: 100_000 + number, number, html_url: `https://github.com/${OWNER}/${REPO}/issues/${number}`, title: body.title, body: body.body };
+    return {
+      id: 100_000 + number,
+      number,
+      html_url: `https://github.com/${OWNER}/${REPO}/issues/${number}`,
+      title: body.title,
+      body: body.body,
+    };
   });
   gh.post(/\/issues\/\d+\/sub_issues$/).reply(201, {});
   gh.post(/\/issues\/\d+\/dependencies\/blocked_by$/).reply(201, {});

@@ -43,20 +43,28 @@ function killDelay(): number {
 function gt(cwd: string, argv: string[], actor: string, killAfterMs?: number): Promise<number | 'killed'> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [gtBin, ...argv], { cwd, env: { ...env, GT_ACTOR: actor }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [gtBin, ...argv], {
+      cwd,
+      env: { ...env, GT_ACTOR: actor },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     let killed = false;
-    const timer = killAfterMs === undefined ? null : setTimeout(() => {
-      if (child.exitCode === null) {
-        killed = true;
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    }, killAfterMs);
+    const timer =
+      killAfterMs === undefined
+        ? null
+        : setTimeout(() => {
+            if (child.exitCode === null) {
+              killed = true;
+              try {
+                process.kill(-child.pid!, 'SIGKILL');
+              } catch {
+                /* gone */
+              }
+            }
+          }, killAfterMs);
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
       if (!killed && code !== 0) failures.push(stderr.trim().split('\n')[0] ?? `exit ${code}`);
@@ -68,13 +76,24 @@ function gt(cwd: string, argv: string[], actor: string, killAfterMs?: number): P
 
 const failures: string[] = [];
 
-async function oneRun(run: number): Promise<{ acked: number; lost: number; destroyed: number; locks: number; fsck: number; killed: number; failed: number; beadGone: boolean }> {
+async function oneRun(run: number): Promise<{
+  acked: number;
+  lost: number;
+  destroyed: number;
+  locks: number;
+  fsck: number;
+  killed: number;
+  failed: number;
+  beadGone: boolean;
+}> {
   const dir = mkdtempSync(join(tmpdir(), `gt-faults-${run}-`));
   try {
     execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
     execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'root'], { cwd: dir, env });
     execFileSync(process.execPath, [gtBin, 'init'], { cwd: dir, env });
-    const bead = JSON.parse(execFileSync(process.execPath, [gtBin, 'bead', 'create', 'contested', '--json'], { cwd: dir, env, encoding: 'utf8' })).id as string;
+    const bead = JSON.parse(
+      execFileSync(process.execPath, [gtBin, 'bead', 'create', 'contested', '--json'], { cwd: dir, env, encoding: 'utf8' }),
+    ).id as string;
     const ackedLabels = new Set<string>();
     const ackedMail = new Set<string>();
     let killed = 0;
@@ -106,11 +125,16 @@ async function oneRun(run: number): Promise<{ acked: number; lost: number; destr
     let labels = new Set<string>();
     let beadGone = false;
     try {
-      labels = new Set(JSON.parse(execFileSync(process.execPath, [gtBin, 'bead', 'show', bead, '--json'], { cwd: dir, env, encoding: 'utf8' })).bead.labels as string[]);
+      labels = new Set(
+        JSON.parse(execFileSync(process.execPath, [gtBin, 'bead', 'show', bead, '--json'], { cwd: dir, env, encoding: 'utf8' })).bead
+          .labels as string[],
+      );
     } catch {
       beadGone = true;
     }
-    const inbox = JSON.parse(execFileSync(process.execPath, [gtBin, 'mail', 'inbox', 'mayor', '--json'], { cwd: dir, env, encoding: 'utf8' })) as { subject: string }[];
+    const inbox = JSON.parse(
+      execFileSync(process.execPath, [gtBin, 'mail', 'inbox', 'mayor', '--json'], { cwd: dir, env, encoding: 'utf8' }),
+    ) as { subject: string }[];
     const subjects = new Set(inbox.map((m) => m.subject));
     const lost = [...ackedLabels].filter((t) => !labels.has(t)).length + [...ackedMail].filter((t) => !subjects.has(t)).length;
     const health = ledgerHealth(dir);
@@ -130,7 +154,9 @@ async function oneRun(run: number): Promise<{ acked: number; lost: number; destr
 }
 
 const totals = { acked: 0, lost: 0, destroyed: 0, locks: 0, fsck: 0, killed: 0, failed: 0, beadGone: 0 };
-console.log(`kill race: ${args.runs} runs, ${args.writers} writers × ${args.updates} updates (+ a mail every 4th), ${args.killers} killers; gt = ${gtBin}`);
+console.log(
+  `kill race: ${args.runs} runs, ${args.writers} writers × ${args.updates} updates (+ a mail every 4th), ${args.killers} killers; gt = ${gtBin}`,
+);
 for (let run = 1; run <= Number(args.runs); run++) {
   const started = Date.now();
   const r = await oneRun(run);

@@ -19,7 +19,10 @@ import { benchEnv } from './bench-env.js';
 const root = join(import.meta.dirname, '..');
 const gtBin = join(root, 'bin', 'gt'); // the launcher users run (npx gt, npm link)
 const env = { ...benchEnv, GT_ACTOR: 'bench' };
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 
 function time(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -79,7 +82,14 @@ function bench(n: number): Sized {
     git(dir, ['init', '-q', '-b', 'main', naive]);
     gt(rig, ['init', '--remote', remote]);
     const lines = Array.from({ length: n }, (_, i) =>
-      JSON.stringify({ key: `k${i}`, title: `Bead number ${i}`, body: `Body of bead ${i}. `.repeat(8), priority: i % 5, labels: ['bench'], ...(i % 10 ? { blocked_by: [`k${i - 1}`] } : {}) }),
+      JSON.stringify({
+        key: `k${i}`,
+        title: `Bead number ${i}`,
+        body: `Body of bead ${i}. `.repeat(8),
+        priority: i % 5,
+        labels: ['bench'],
+        ...(i % 10 ? { blocked_by: [`k${i - 1}`] } : {}),
+      }),
     );
     const file = join(dir, 'beads.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
@@ -110,7 +120,13 @@ function bench(n: number): Sized {
     const naiveReady = time(() => {
       for (const r of refs) git(rig, ['cat-file', 'blob', `${r}:bead.json`]);
     });
-    rows.push({ what: `gt ready --json (${readyCount} ready)`, ours: median(readyRuns), naive: naiveReady, target: n >= 10000 ? '≤ 400 ms' : undefined, spread: spread(readyRuns) });
+    rows.push({
+      what: `gt ready --json (${readyCount} ready)`,
+      ours: median(readyRuns),
+      naive: naiveReady,
+      target: n >= 10000 ? '≤ 400 ms' : undefined,
+      spread: spread(readyRuns),
+    });
     rows.push({ what: '  same, list cache removed', ours: readyNoCache, naive: naiveReady });
 
     // 3. One update. One untimed run first: the first run of a command after a build also
@@ -177,7 +193,9 @@ function singleBead(all: Sized[], runs = 11): void {
   const small = all[0]!;
   const large = all[all.length - 1]!;
   console.log(`\nsingle-bead commands (median of ${runs}, sizes interleaved run by run)`);
-  console.log(`${'operation'.padEnd(30)} ${all.map((s) => `${s.n} beads`.padStart(13)).join(' ')} ${'ratio'.padStart(7)}  target  spread (min, p90)`);
+  console.log(
+    `${'operation'.padEnd(30)} ${all.map((s) => `${s.n} beads`.padStart(13)).join(' ')} ${'ratio'.padStart(7)}  target  spread (min, p90)`,
+  );
   for (const op of ops) {
     const med = all.map((s) => median(times.get(s.n)!.get(op)!));
     const ratio = med[med.length - 1]! / med[0]!;
@@ -193,8 +211,14 @@ console.log(`gt ledger benchmark (node ${process.version}, ${runs.join(' and ')}
 {
   // For scale: what any node process costs here before doing anything (min of 20).
   const floor = Math.min(...Array.from({ length: 20 }, () => time(() => spawnSync(process.execPath, ['-e', '0']))));
-  const floorNoCa = Math.min(...Array.from({ length: 20 }, () => time(() => spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } }))));
-  console.log(`node -e 0: ${fmt(floor)}${process.env.NODE_EXTRA_CA_CERTS ? ` (${fmt(floorNoCa)} without NODE_EXTRA_CA_CERTS, which gt drops for offline commands)` : ''}`);
+  const floorNoCa = Math.min(
+    ...Array.from({ length: 20 }, () =>
+      time(() => spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } })),
+    ),
+  );
+  console.log(
+    `node -e 0: ${fmt(floor)}${process.env.NODE_EXTRA_CA_CERTS ? ` (${fmt(floorNoCa)} without NODE_EXTRA_CA_CERTS, which gt drops for offline commands)` : ''}`,
+  );
 }
 const sized: Sized[] = [];
 try {

@@ -27,7 +27,10 @@ import { Rig } from '../src/rig/rig.js';
 
 process.env.GIT_CONFIG_GLOBAL = '/dev/null';
 process.env.GIT_CONFIG_NOSYSTEM = '1';
-const [beadCount = 20, polecats = 4] = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const [beadCount = 20, polecats = 4] = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 
 async function town(): Promise<{ rig: Rig; cleanup(): void }> {
   const root = mkdtempSync(join(tmpdir(), 'gastown-bench-polecat-'));

@@ -45,10 +45,11 @@ function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): P
       const { port } = server.address() as AddressInfo;
       resolve({
         url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       });
     }),
   );
@@ -63,7 +64,13 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 /** The server side, in its own process: the rig, attachSlack and a node server; prints its URL. */
 async function serve(responseUrlBase: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gastown-bench-slack-'));
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.test', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.test' };
+  const gitEnv = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.test',
+    GIT_COMMITTER_NAME: 'bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.test',
+  };
   execFileSync('git', ['init', '-q', '-b', 'main', dir], { env: gitEnv });
   execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'root'], { cwd: dir, env: gitEnv });
   Rig.init(dir);
@@ -126,10 +133,21 @@ async function main(): Promise<void> {
       res.writeHead(200).end('ok');
     });
   });
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/slackprof'] : []), '--import', 'tsx', new URL(import.meta.url).pathname, '--server', responses.url], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/slackprof'] : []),
+      '--import',
+      'tsx',
+      new URL(import.meta.url).pathname,
+      '--server',
+      responses.url,
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: process.env,
+    },
+  );
   const appUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -146,12 +164,25 @@ async function main(): Promise<void> {
     const id = `${round}-${i}`;
     const answeredP = new Promise<void>((r) => waiters.set(id, r));
     const form = new URLSearchParams({
-      token: 'unused', team_id: 'T0BENCH', team_domain: 'bench', channel_id: 'C0BENCH', channel_name: 'bench',
-      user_id: 'U0OCTO', user_name: 'octocat', command: '/gt', text: commandText(i),
-      api_app_id: 'A0BENCH', response_url: `${responses.url}/respond/${id}`, trigger_id: `${id}.trigger`,
+      token: 'unused',
+      team_id: 'T0BENCH',
+      team_domain: 'bench',
+      channel_id: 'C0BENCH',
+      channel_name: 'bench',
+      user_id: 'U0OCTO',
+      user_name: 'octocat',
+      command: '/gt',
+      text: commandText(i),
+      api_app_id: 'A0BENCH',
+      response_url: `${responses.url}/respond/${id}`,
+      trigger_id: `${id}.trigger`,
     }).toString();
     const ts = Math.floor(Date.now() / 1000);
-    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(SECRET, ts, form) };
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': slackSignature(SECRET, ts, form),
+    };
     const start = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${appUrl}/slack/events`, { method: 'POST', headers, agent }, (res) => {
@@ -167,7 +198,9 @@ async function main(): Promise<void> {
     return { ack, answer: answered.get(id)! - start };
   }
 
-  console.log(`bench:slack — ${CONCURRENCY} concurrent signed /gt commands over loopback (${KINDS.join(', ')}; feed/trail sizes and convoy ids vary), real rig, server in its own process, ${ROUNDS} rounds`);
+  console.log(
+    `bench:slack — ${CONCURRENCY} concurrent signed /gt commands over loopback (${KINDS.join(', ')}; feed/trail sizes and convoy ids vary), real rig, server in its own process, ${ROUNDS} rounds`,
+  );
   // One warm-up round (JIT, connections, the ledger's long-lived git processes), not counted.
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => one(-1, i)));
   const acks: number[] = [];

@@ -28,7 +28,9 @@ const bundle = join(root, 'dist', 'bundle', 'gt.cjs');
 function loadBundle(file) {
   const source = readFileSync(file, 'utf8');
   const { size, mtimeMs } = statSync(file);
-  const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'gastown') : join(homedir() || tmpdir(), '.cache', 'gastown');
+  const cacheDir = process.env.XDG_CACHE_HOME
+    ? join(process.env.XDG_CACHE_HOME, 'gastown')
+    : join(homedir() || tmpdir(), '.cache', 'gastown');
   const stem = `gt-${process.version}-`;
   // One cache per command: it holds the functions the first run of that command compiled
   // (V8 compiles lazily), so `gt bead update` never pays for a cache `gt ready` made.

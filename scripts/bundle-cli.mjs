@@ -77,7 +77,9 @@ function lazyAsSibling() {
     name: 'lazy-as-sibling',
     setup(b) {
       b.onResolve({ filter: /^(\.\.?\/)+lazy\.js$/ }, (args) =>
-        args.resolveDir.endsWith('src/cli') || args.resolveDir.endsWith('src/cli/commands') ? { path: './gt-lazy.cjs', external: true } : undefined,
+        args.resolveDir.endsWith('src/cli') || args.resolveDir.endsWith('src/cli/commands')
+          ? { path: './gt-lazy.cjs', external: true }
+          : undefined,
       );
     },
   };

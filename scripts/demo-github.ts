@@ -7,7 +7,18 @@
  * runs test code through tsx), so it is left out of the published package.
  */
 import { execFileSync } from 'node:child_process';
-import { GOAL_BODY, GOAL_TITLE, MAINTAINER, OWNER, REPO, beadOfPull, buildForTown, pullsReadyToMerge, remoteLedger, startGithubTown } from '../test/e2e/github-town.js';
+import {
+  GOAL_BODY,
+  GOAL_TITLE,
+  MAINTAINER,
+  OWNER,
+  REPO,
+  beadOfPull,
+  buildForTown,
+  pullsReadyToMerge,
+  remoteLedger,
+  startGithubTown,
+} from '../test/e2e/github-town.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const started = Date.now();
@@ -23,7 +34,7 @@ let exitCode = 0;
 try {
   say(`${clock()}  GitHub: ${web('')} holds "calc", a tiny calculator in sh, with .github/gastown.yml`);
   say('         (checklist planner, 3 polecats at once, close the goal when it lands, the script agent on) and the');
-  say('         polecat workflow gt install-workflow writes: it uses the pinned action (here: this checkout\'s action.yml);');
+  say("         polecat workflow gt install-workflow writes: it uses the pinned action (here: this checkout's action.yml);");
   say(`         repository variables GASTOWN_AGENT=script and GASTOWN_APP_URL (each run trades its OIDC token there`);
   say('         for a token scoped to this repository, so its pull request is opened by the app and would run CI).');
   say(`${clock()}  the Gas Town app runs as \`npm start\` runs it (bin/start.js) on port ${town.app.port},`);
@@ -54,24 +65,34 @@ try {
         return [`${clock()}  the Mayor planned #${goal} into 5 sub-issues with blocked-by edges:`, ...lines].join('\n');
       });
     for (const c of double.state.comments.values())
-      if (c.issue === goal && c.body.includes('<!-- gastown:convoy ')) once('status', () => `${clock()}  status comment posted on #${goal}: ${web(`/issues/${goal}#issuecomment-${c.id}`)}`);
+      if (c.issue === goal && c.body.includes('<!-- gastown:convoy '))
+        once('status', () => `${clock()}  status comment posted on #${goal}: ${web(`/issues/${goal}#issuecomment-${c.id}`)}`);
     for (const r of double.state.runs.values()) {
       if (r.startedMs) once(`run-start-${r.id}`, () => `${clock()}  Actions run ${r.id} "${r.displayTitle}" started`);
       if (r.status === 'completed') once(`run-end-${r.id}`, () => `${clock()}  Actions run ${r.id} finished: ${r.conclusion}`);
     }
     for (const p of double.state.pulls.values())
-      once(`pr-${p.number}`, () => `${clock()}  PR #${p.number} opened by ${p.user.login}: "${p.title}" from ${p.head} (${p.body?.split('\n')[0]})`);
+      once(
+        `pr-${p.number}`,
+        () => `${clock()}  PR #${p.number} opened by ${p.user.login}: "${p.title}" from ${p.head} (${p.body?.split('\n')[0]})`,
+      );
   };
 
   const timer = setInterval(report, 100);
   try {
     while (parent().state === 'open') {
-      await double.until('a pull request to merge, or the landing', () => parent().state === 'closed' || pullsReadyToMerge(double).length > 0, 300_000);
+      await double.until(
+        'a pull request to merge, or the landing',
+        () => parent().state === 'closed' || pullsReadyToMerge(double).length > 0,
+        300_000,
+      );
       report();
       for (const pull of pullsReadyToMerge(double)) {
         const res = await double.mergePullRequest(MAINTAINER, pull.number);
         const sha = (res.json as { sha?: string } | undefined)?.sha?.slice(0, 7);
-        say(`${clock()}  @${MAINTAINER} merges PR #${pull.number} (${beadOfPull(pull)}) into main${sha ? ` at ${sha}` : `: HTTP ${res.status}`}`);
+        say(
+          `${clock()}  @${MAINTAINER} merges PR #${pull.number} (${beadOfPull(pull)}) into main${sha ? ` at ${sha}` : `: HTTP ${res.status}`}`,
+        );
       }
     }
     await double.until('the landing in the ledger', async () => (await remoteLedger(double)).convoys[0]?.status === 'landed');
@@ -92,10 +113,16 @@ try {
     const pr = [...double.state.pulls.values()].find((p) => p.body?.startsWith(`Closes #${n}\n`));
     say(`  #${n} ${issue.title.padEnd(40)} ${issue.state}, PR ${pr ? web(`/pull/${pr.number}`) : '-'}${pr?.merged ? ' (merged)' : ''}`);
   }
-  say(`  ledger          ${double.repo.refs('refs/gastown/').size} refs under refs/gastown/ of the repository (convoy ${convoy.id}, ${ledger.beads.length} beads)`);
+  say(
+    `  ledger          ${double.repo.refs('refs/gastown/').size} refs under refs/gastown/ of the repository (convoy ${convoy.id}, ${ledger.beads.length} beads)`,
+  );
   say();
   say('main, as merged:');
-  say(execFileSync('git', ['--git-dir', double.repo.path, 'log', '--oneline', '--first-parent', 'main'], { encoding: 'utf8' }).trimEnd().replace(/^/gm, '  '));
+  say(
+    execFileSync('git', ['--git-dir', double.repo.path, 'log', '--oneline', '--first-parent', 'main'], { encoding: 'utf8' })
+      .trimEnd()
+      .replace(/^/gm, '  '),
+  );
   say();
   say(`The status comment on #${goal}, final text:`);
   const status = [...double.state.comments.values()].find((c) => c.issue === goal && c.body.includes('<!-- gastown:convoy '));
@@ -103,10 +130,14 @@ try {
   const landed = [...double.state.comments.values()].find((c) => c.issue === goal && c.body.includes('<!-- gastown:landed '));
   if (landed) say(`\nAnd the landing comment:\n${landed.body.trimEnd().replace(/^/gm, '  ')}`);
   say();
-  say(`${clock()}  done: ${double.requests.length} API requests, ${double.webhooks.deliveries.length} webhooks, ${double.state.runs.size} workflow runs.`);
+  say(
+    `${clock()}  done: ${double.requests.length} API requests, ${double.webhooks.deliveries.length} webhooks, ${double.state.runs.size} workflow runs.`,
+  );
 } catch (err) {
   exitCode = 1;
-  process.stderr.write(`demo:github failed: ${(err as Error).message}\n--- the app's log (last part) ---\n${town.app.log().slice(-8000)}\n`);
+  process.stderr.write(
+    `demo:github failed: ${(err as Error).message}\n--- the app's log (last part) ---\n${town.app.log().slice(-8000)}\n`,
+  );
 } finally {
   await town.stop();
 }

@@ -115,8 +115,15 @@ export const GastownOctokit = ProbotOctokit.defaults((options: any) => ({
   ...options,
   throttle: {
     ...options.throttle,
-    onSecondaryRateLimit: (retryAfter: number, request: { method: string; url: string }, octokit: { log: { warn(msg: string): void } }, retryCount: number) => {
-      octokit.log.warn(`Secondary rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s (${retryCount + 1}/${SECONDARY_RATE_LIMIT_RETRIES})`);
+    onSecondaryRateLimit: (
+      retryAfter: number,
+      request: { method: string; url: string },
+      octokit: { log: { warn(msg: string): void } },
+      retryCount: number,
+    ) => {
+      octokit.log.warn(
+        `Secondary rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s (${retryCount + 1}/${SECONDARY_RATE_LIMIT_RETRIES})`,
+      );
       return retryCount < SECONDARY_RATE_LIMIT_RETRIES;
     },
   },

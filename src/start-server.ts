@@ -96,7 +96,11 @@ export function privateKeyFromEnv(env: StartServerOptions['env'], cwd: string): 
     key = key.replace(/\\n/g, '\n');
     const m = PEM.exec(key);
     if (!m) throw new Error('PRIVATE_KEY is not a PEM private key');
-    if (!m[0].includes('\n')) key = m[0].replace(/(-----BEGIN [A-Z ]+-----)(.*)(-----END [A-Z ]+-----)/, (_w, b: string, body: string, e: string) => `${b}\n${body.trim()}\n${e}`);
+    if (!m[0].includes('\n'))
+      key = m[0].replace(
+        /(-----BEGIN [A-Z ]+-----)(.*)(-----END [A-Z ]+-----)/,
+        (_w, b: string, body: string, e: string) => `${b}\n${body.trim()}\n${e}`,
+      );
     return key;
   }
   if (env.PRIVATE_KEY_PATH) {

@@ -50,7 +50,7 @@ export async function openRig(ctx: CliContext, opts: { actor?: string } = {}): P
     if (isGastownError(err, 'gastown_not_a_rig') && findGitCommonDir(ctx.cwd) && (await hasRemote(ctx.cwd, 'origin')))
       throw new GastownError(
         'gastown_not_a_rig',
-        'this clone is not a rig yet: `gt sync` fetches the ledger from origin and records the rig\'s settings (`gt init` starts a new rig)',
+        "this clone is not a rig yet: `gt sync` fetches the ledger from origin and records the rig's settings (`gt init` starts a new rig)",
       );
     throw err;
   }

@@ -26,9 +26,28 @@ export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Comma
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
       // Commander's own errors (unknown option, missing argument) become one line.
-      outputError: (s, write) => write(`gt: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
+      outputError: (s, write) =>
+        write(
+          `gt: ${
+            s
+              .replace(/^error: /, '')
+              .trim()
+              .split('\n')[0]
+          }\n`,
+        ),
     });
-  for (const register of [registerInit, registerBead, registerDep, registerConvoy, registerSling, registerMail, registerReview, registerObserve, registerSync, ...extra])
+  for (const register of [
+    registerInit,
+    registerBead,
+    registerDep,
+    registerConvoy,
+    registerSling,
+    registerMail,
+    registerReview,
+    registerObserve,
+    registerSync,
+    ...extra,
+  ])
     register(program, ctx);
   // Subcommands inherit exit and output behaviour.
   const configure = (cmd: Command) => {

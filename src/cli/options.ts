@@ -10,7 +10,10 @@ export function intInRange(min: number, max: number) {
 }
 
 export function commaList(value: string, previous: string[] = []): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('must name at least one item');
   return [...previous, ...items];
 }

@@ -9,11 +9,22 @@ export function statusText(s: RigStatus): string {
   ];
   if (s.convoys.length) {
     lines.push('', 'convoys:');
-    for (const { convoy: c, progress: p } of s.convoys.slice(0, 10)) lines.push(`  ${c.id} ${c.status.padEnd(17)} ${progressBar(p, 20)}  ${c.title}`);
+    for (const { convoy: c, progress: p } of s.convoys.slice(0, 10))
+      lines.push(`  ${c.id} ${c.status.padEnd(17)} ${progressBar(p, 20)}  ${c.title}`);
   }
   if (s.polecats.length) {
     lines.push('', 'polecats:');
-    lines.push(table(s.polecats.map((p) => [`  ${p.name}`, p.bead ? `${p.bead} ${p.status}` : 'idle', p.stale ? 'STALLED' : '', `${p.beadsDone} done`, p.beadTitle ?? ''])));
+    lines.push(
+      table(
+        s.polecats.map((p) => [
+          `  ${p.name}`,
+          p.bead ? `${p.bead} ${p.status}` : 'idle',
+          p.stale ? 'STALLED' : '',
+          `${p.beadsDone} done`,
+          p.beadTitle ?? '',
+        ]),
+      ),
+    );
   }
   lines.push('', `remote: ${s.remote ?? 'none'}`);
   return lines.join('\n');

@@ -21,19 +21,37 @@ function looksLikePem(value: string): boolean {
 
 const envSchema = z.object({
   APP_ID: optionalString,
-  PRIVATE_KEY: optionalString.refine((v) => v === undefined || looksLikePem(v), 'is not a PEM private key: paste the whole .pem file (or its base64), or set PRIVATE_KEY_PATH'),
+  PRIVATE_KEY: optionalString.refine(
+    (v) => v === undefined || looksLikePem(v),
+    'is not a PEM private key: paste the whole .pem file (or its base64), or set PRIVATE_KEY_PATH',
+  ),
   PRIVATE_KEY_PATH: optionalString,
   WEBHOOK_SECRET: optionalString,
-  PORT: z.string().regex(/^\d{1,5}$/, 'must be a port number').optional(),
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number')
+    .optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   // Probot's own settings, checked here so a typo stops the start with the variable's name.
   HOST: optionalString,
   WEBHOOK_PATH: optionalString.refine((v) => v === undefined || v.startsWith('/'), 'must be a path such as /api/github/webhooks'),
-  WEBHOOK_PROXY_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://smee.io/<channel>'),
-  GHE_HOST: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9.-]+(:\d+)?$/.test(v), 'must be a host name such as ghe.example.com (no https://)'),
+  WEBHOOK_PROXY_URL: optionalString.refine(
+    (v) => v === undefined || /^https?:\/\/\S+$/.test(v),
+    'must be an http(s) URL such as https://smee.io/<channel>',
+  ),
+  GHE_HOST: optionalString.refine(
+    (v) => v === undefined || /^[A-Za-z0-9.-]+(:\d+)?$/.test(v),
+    'must be a host name such as ghe.example.com (no https://)',
+  ),
   GHE_PROTOCOL: optionalString.refine((v) => v === undefined || v === 'http' || v === 'https', 'must be http or https'),
-  GASTOWN_OIDC_ISSUER: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://token.actions.githubusercontent.com'),
-  GASTOWN_OIDC_JWKS_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), 'must be an http(s) URL such as https://token.actions.githubusercontent.com/.well-known/jwks'),
+  GASTOWN_OIDC_ISSUER: optionalString.refine(
+    (v) => v === undefined || /^https?:\/\/\S+$/.test(v),
+    'must be an http(s) URL such as https://token.actions.githubusercontent.com',
+  ),
+  GASTOWN_OIDC_JWKS_URL: optionalString.refine(
+    (v) => v === undefined || /^https?:\/\/\S+$/.test(v),
+    'must be an http(s) URL such as https://token.actions.githubusercontent.com/.well-known/jwks',
+  ),
   GASTOWN_OIDC_AUDIENCE: optionalString,
   GASTOWN_DATA_DIR: optionalString,
   GASTOWN_GIT_URL: optionalString,
@@ -115,7 +133,13 @@ export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
  * The issuer of Actions OIDC tokens: GitHub's, or a GitHub Enterprise Server's
  * (`<protocol>://<host>/_services/token`), unless set; its keys at `<issuer>/.well-known/jwks`.
  */
-function oidcConfig(issuer: string | undefined, jwksUrl: string | undefined, audience: string | undefined, gheHost: string | undefined, protocol: string | undefined): EnvConfig['oidc'] {
+function oidcConfig(
+  issuer: string | undefined,
+  jwksUrl: string | undefined,
+  audience: string | undefined,
+  gheHost: string | undefined,
+  protocol: string | undefined,
+): EnvConfig['oidc'] {
   const iss = (issuer ?? (gheHost ? `${protocol ?? 'https'}://${gheHost}/_services/token` : GITHUB_OIDC_ISSUER)).replace(/\/+$/, '');
   return { issuer: iss, jwksUrl: jwksUrl ?? `${iss}/.well-known/jwks`, audience: audience ?? 'gastown' };
 }

@@ -34,7 +34,13 @@ export async function requestAppToken(req: AppTokenRequest): Promise<AppToken> {
   if (!req.audience.trim()) throw new GastownError('gastown_bad_input', '--audience must not be empty');
 
   const oidcUrl = `${requestUrl}${requestUrl.includes('?') ? '&' : '?'}audience=${encodeURIComponent(req.audience)}`;
-  const oidc = await call(doFetch, oidcUrl, { headers: { authorization: `bearer ${requestToken}`, accept: 'application/json' } }, timeoutMs, 'the Actions OIDC token service');
+  const oidc = await call(
+    doFetch,
+    oidcUrl,
+    { headers: { authorization: `bearer ${requestToken}`, accept: 'application/json' } },
+    timeoutMs,
+    'the Actions OIDC token service',
+  );
   const jwt = (oidc.json as { value?: unknown } | null)?.value;
   if (oidc.status !== 200 || typeof jwt !== 'string' || jwt.split('.').length !== 3)
     throw new GastownError('gastown_forge', `the Actions OIDC token service answered HTTP ${oidc.status} without a token`);
@@ -62,12 +68,19 @@ export async function requestAppToken(req: AppTokenRequest): Promise<AppToken> {
  * the scoped token dies with the work step instead of living out its hour. Returns GitHub's
  * status (204 when revoked); never throws for an answer GitHub gives.
  */
-export async function revokeAppToken(opts: { env: Readonly<Record<string, string | undefined>>; token: string; fetch?: typeof fetch }): Promise<number> {
+export async function revokeAppToken(opts: {
+  env: Readonly<Record<string, string | undefined>>;
+  token: string;
+  fetch?: typeof fetch;
+}): Promise<number> {
   const api = (opts.env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
   const res = await call(
     opts.fetch ?? fetch,
     `${api}/installation/token`,
-    { method: 'DELETE', headers: { authorization: `Bearer ${opts.token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' } },
+    {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${opts.token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
+    },
     15_000,
     'GitHub',
   );
@@ -89,7 +102,13 @@ export function tokenEndpoint(appUrl: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}${TOKEN_PATH}`;
 }
 
-async function call(doFetch: typeof fetch, url: string, init: RequestInit, timeoutMs: number, what: string): Promise<{ status: number; json: unknown }> {
+async function call(
+  doFetch: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  what: string,
+): Promise<{ status: number; json: unknown }> {
   let res: Response;
   try {
     res = await doFetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });

@@ -35,7 +35,10 @@ export async function checkBranchProtection(get: ApiGet, owner: string, repo: st
     read(get, `${base}/rules/branches/${encodeURIComponent(branch)}?per_page=100`),
   ]);
   const isProtected = classic.status === 200 ? (classic.data as { protected?: unknown } | null)?.protected === true : null;
-  const types = rules.status === 200 && Array.isArray(rules.data) ? [...new Set((rules.data as { type?: unknown }[]).map((r) => String(r.type)))] : null;
+  const types =
+    rules.status === 200 && Array.isArray(rules.data)
+      ? [...new Set((rules.data as { type?: unknown }[]).map((r) => String(r.type)))]
+      : null;
   const gates = types?.filter((t) => PUSH_GATES.has(t)) ?? [];
 
   const by: string[] = [];
@@ -52,7 +55,10 @@ export async function checkBranchProtection(get: ApiGet, owner: string, repo: st
     branch,
     state: 'unknown',
     cause: refused ? 'refused' : 'failed',
-    detail: failed.status === 0 ? `could not ask GitHub (${failed.error})` : `GitHub answered ${failed.status} to ${failed.path.replace(/\?.*$/, '')}`,
+    detail:
+      failed.status === 0
+        ? `could not ask GitHub (${failed.error})`
+        : `GitHub answered ${failed.status} to ${failed.path.replace(/\?.*$/, '')}`,
   };
 }
 
@@ -82,7 +88,12 @@ export function octokitGet(octokit: { request(route: string): Promise<{ status: 
 export function fetchGet(apiUrl: string, token: string, doFetch: typeof fetch = fetch): ApiGet {
   return async (path) => {
     const res = await doFetch(`${apiUrl.replace(/\/+$/, '')}${path}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'gastown-doctor' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        'user-agent': 'gastown-doctor',
+      },
       signal: AbortSignal.timeout(15_000),
     });
     const text = await res.text();

@@ -73,7 +73,11 @@ export interface ForgePort {
    * before the next write, so a failure or a crash later costs nothing twice. Returns the
    * links in `items` order; an empty array when the forge has no issues (local mode).
    */
-  ensureChildIssues(parent: ForgeLink, items: ChildIssueInput[], recordLink: (beadId: string, link: ForgeLink) => Promise<void>): Promise<ForgeLink[]>;
+  ensureChildIssues(
+    parent: ForgeLink,
+    items: ChildIssueInput[],
+    recordLink: (beadId: string, link: ForgeLink) => Promise<void>,
+  ): Promise<ForgeLink[]>;
 
   /** Each edge's `child` is blocked by its `blocker` (the forge's native dependency). Idempotent. */
   ensureBlockedBy(edges: BlockedByEdge[]): Promise<void>;

@@ -31,21 +31,38 @@ export async function githubDoctor(input: GitHubDoctorInput): Promise<DoctorChec
     : input.remote;
   const where = repositoryOf(input, remoteUrl);
   if (!where) {
-    checks.push({ name: 'github repository', ok: false, detail: 'cannot tell which GitHub repository this rig is: pass --repo owner/repo (or set GITHUB_REPOSITORY)' });
+    checks.push({
+      name: 'github repository',
+      ok: false,
+      detail: 'cannot tell which GitHub repository this rig is: pass --repo owner/repo (or set GITHUB_REPOSITORY)',
+    });
   } else {
     checks.push({ name: 'github repository', ok: true, detail: `${where.owner}/${where.repo} (${where.from})` });
     const token = input.env.GITHUB_TOKEN?.trim() || input.env.GH_TOKEN?.trim();
     const apiUrl = input.env.GITHUB_API_URL?.trim() || where.apiUrl;
     if (!token) {
-      checks.push({ name: 'default branch protection', ok: false, detail: 'set GITHUB_TOKEN or GH_TOKEN (a token that can read the repository) to check it' });
+      checks.push({
+        name: 'default branch protection',
+        ok: false,
+        detail: 'set GITHUB_TOKEN or GH_TOKEN (a token that can read the repository) to check it',
+      });
     } else {
       const p = await checkBranchProtection(fetchGet(apiUrl, token, input.fetch), where.owner, where.repo, input.defaultBranch);
       checks.push(
         p.state === 'protected'
           ? { name: 'default branch protection', ok: true, detail: `${p.branch}: protected by ${p.detail}` }
           : p.state === 'unprotected'
-            ? { name: 'default branch protection', ok: false, detail: `${p.branch} is not protected: ${p.detail} (recommended: a ruleset or branch protection rule that requires a pull request)` }
-            : { name: 'default branch protection', ok: true, warn: true, detail: `${p.branch}: unknown, ${p.detail}${p.cause === 'refused' ? ' (the token may not read it)' : ''}` },
+            ? {
+                name: 'default branch protection',
+                ok: false,
+                detail: `${p.branch} is not protected: ${p.detail} (recommended: a ruleset or branch protection rule that requires a pull request)`,
+              }
+            : {
+                name: 'default branch protection',
+                ok: true,
+                warn: true,
+                detail: `${p.branch}: unknown, ${p.detail}${p.cause === 'refused' ? ' (the token may not read it)' : ''}`,
+              },
       );
     }
   }
@@ -55,18 +72,34 @@ export async function githubDoctor(input: GitHubDoctorInput): Promise<DoctorChec
 
 function workflowCheck(repoDir: string): DoctorCheck {
   const path = join(repoDir, WORKFLOW_PATH);
-  if (!existsSync(path)) return { name: 'polecat workflow', ok: true, warn: true, detail: `no ${WORKFLOW_PATH}: run gt install-workflow (the app dispatches it for each bead)` };
+  if (!existsSync(path))
+    return {
+      name: 'polecat workflow',
+      ok: true,
+      warn: true,
+      detail: `no ${WORKFLOW_PATH}: run gt install-workflow (the app dispatches it for each bead)`,
+    };
   const what = describeExisting(readFileSync(path, 'utf8'));
-  if (what === 'npx') return { name: 'polecat workflow', ok: false, detail: `${WORKFLOW_PATH} runs npx gt, which can fetch an unrelated package named gt: run gt install-workflow --force` };
-  if (what === 'changed') return { name: 'polecat workflow', ok: true, warn: true, detail: `${WORKFLOW_PATH} uses no pinned action (changed by hand?)` };
+  if (what === 'npx')
+    return {
+      name: 'polecat workflow',
+      ok: false,
+      detail: `${WORKFLOW_PATH} runs npx gt, which can fetch an unrelated package named gt: run gt install-workflow --force`,
+    };
+  if (what === 'changed')
+    return { name: 'polecat workflow', ok: true, warn: true, detail: `${WORKFLOW_PATH} uses no pinned action (changed by hand?)` };
   return { name: 'polecat workflow', ok: true, detail: `uses ${what.pinned}` };
 }
 
 /** `owner/repo` and the API it lives on, from --repo, GITHUB_REPOSITORY or the remote URL. */
-function repositoryOf(input: GitHubDoctorInput, remoteUrl: string | null): { owner: string; repo: string; from: string; apiUrl: string } | null {
+function repositoryOf(
+  input: GitHubDoctorInput,
+  remoteUrl: string | null,
+): { owner: string; repo: string; from: string; apiUrl: string } | null {
   const named = (input.repo ?? input.env.GITHUB_REPOSITORY ?? '').trim();
   const fromName = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(named);
-  if (fromName) return { owner: fromName[1]!, repo: fromName[2]!, from: input.repo ? '--repo' : 'GITHUB_REPOSITORY', apiUrl: 'https://api.github.com' };
+  if (fromName)
+    return { owner: fromName[1]!, repo: fromName[2]!, from: input.repo ? '--repo' : 'GITHUB_REPOSITORY', apiUrl: 'https://api.github.com' };
   const found = remoteUrl ? repositoryFromRemote(remoteUrl) : null;
   return found ? { ...found, from: "the rig's remote" } : null;
 }
@@ -74,7 +107,10 @@ function repositoryOf(input: GitHubDoctorInput, remoteUrl: string | null): { own
 /** `owner/repo` and its API from a remote URL on a GitHub host; null for anything else (file://, a bare path). */
 export function repositoryFromRemote(url: string): { owner: string; repo: string; apiUrl: string } | null {
   // https://[user@]host/owner/repo(.git), ssh://git@host/owner/repo.git, git@host:owner/repo.git
-  const m = /^(?:(?:https?|ssh|git):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/|[^@/]+@([^:/]+):)([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url.trim());
+  const m =
+    /^(?:(?:https?|ssh|git):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/|[^@/]+@([^:/]+):)([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(
+      url.trim(),
+    );
   if (!m) return null;
   const host = (m[1] ?? m[2])!.toLowerCase();
   return { owner: m[3]!, repo: m[4]!, apiUrl: host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3` };

@@ -21,8 +21,25 @@ import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { GastownError } from '../errors.js';
 import type { Bead } from '../town/types.js';
-import type { BlockedByEdge, ChildIssueInput, DispatchWorkflowInput, ForgeLink, ForgePort, OpenPullRequestInput, ReviewComment } from './forge-port.js';
-import { batchMutation, chunks, ISSUE_FIELDS, issuesQuery, sendGraphql, targetsQuery, type GraphqlFieldError, type IssueNode } from './github-graphql.js';
+import type {
+  BlockedByEdge,
+  ChildIssueInput,
+  DispatchWorkflowInput,
+  ForgeLink,
+  ForgePort,
+  OpenPullRequestInput,
+  ReviewComment,
+} from './forge-port.js';
+import {
+  batchMutation,
+  chunks,
+  ISSUE_FIELDS,
+  issuesQuery,
+  sendGraphql,
+  targetsQuery,
+  type GraphqlFieldError,
+  type IssueNode,
+} from './github-graphql.js';
 import { renderBeadIssueBody, renderBeadIssueTitle } from './render-bead-issue.js';
 import { parseBeadMarker, findMarker } from '../town/ids.js';
 import { statusMarkerOf } from './status-marker.js';
@@ -100,7 +117,11 @@ export class GitHubForge implements ForgePort {
     if (known.comments) this.#comments.set(issueNumber, known.comments);
   }
 
-  async ensureChildIssues(parent: ForgeLink, items: ChildIssueInput[], recordLink: (beadId: string, link: ForgeLink) => Promise<void>): Promise<ForgeLink[]> {
+  async ensureChildIssues(
+    parent: ForgeLink,
+    items: ChildIssueInput[],
+    recordLink: (beadId: string, link: ForgeLink) => Promise<void>,
+  ): Promise<ForgeLink[]> {
     let children = await this.#listChildren(parent.number);
     const links: (ForgeLink | null)[] = items.map(() => null);
     const unlinked: number[] = [];
@@ -124,16 +145,24 @@ export class GitHubForge implements ForgePort {
         let created: Map<number, ForgeLink>;
         let refused: GraphqlFieldError[] = [];
         try {
-          ({ created, refused } = await this.#createIssues(parent, todo.map((i) => items[i]!)));
+          ({ created, refused } = await this.#createIssues(
+            parent,
+            todo.map((i) => items[i]!),
+          ));
         } catch (err) {
           // A server error or a lost answer: GitHub may have created some of them. Look again.
           if (attempt >= CREATE_ATTEMPTS || !isTransient(err)) throw forgeError('create child issues', err);
-          this.#log?.warn({ parent: parent.number, attempt, ...describeFailure(err) }, 'Creating child issues failed; listing the sub-issues again');
+          this.#log?.warn(
+            { parent: parent.number, attempt, ...describeFailure(err) },
+            'Creating child issues failed; listing the sub-issues again',
+          );
           children = await this.#listChildren(parent.number, true);
-          created = new Map(todo.flatMap((i, k) => {
-            const found = children.byBead.get(items[i]!.bead.id);
-            return found ? [[k, found.link] as const] : [];
-          }));
+          created = new Map(
+            todo.flatMap((i, k) => {
+              const found = children.byBead.get(items[i]!.bead.id);
+              return found ? [[k, found.link] as const] : [];
+            }),
+          );
         }
         for (const [k, link] of created) {
           const i = todo[k]!;
@@ -151,7 +180,11 @@ export class GitHubForge implements ForgePort {
       }
     }
 
-    if (unlinked.length > 0) await this.#addSubIssues(parent, unlinked.map((i) => links[i]!));
+    if (unlinked.length > 0)
+      await this.#addSubIssues(
+        parent,
+        unlinked.map((i) => links[i]!),
+      );
     for (const i of unlinked) children.numbers.add(links[i]!.number);
     return links as ForgeLink[];
   }
@@ -161,14 +194,26 @@ export class GitHubForge implements ForgePort {
     for (const edge of edges) {
       const blockers = await this.#blockersOf(edge.child);
       const blockerId = await this.#issueId(edge.blocker);
-      if (!blockers.has(blockerId) && !todo.some((t) => t.edge.child.number === edge.child.number && t.blockerId === blockerId)) todo.push({ edge, blockers, blockerId });
+      if (!blockers.has(blockerId) && !todo.some((t) => t.edge.child.number === edge.child.number && t.blockerId === blockerId))
+        todo.push({ edge, blockers, blockerId });
     }
     if (todo.length === 0) return;
     const nodes = await this.#nodeIds(todo.flatMap((t) => [t.edge.child, t.edge.blocker]));
     for (const batch of chunks(todo)) {
-      const query = batchMutation('gastownBlockedBy', 'addBlockedBy', 'AddBlockedByInput', 'issue { number } blockingIssue { number }', batch.length, 'b');
-      const vars = Object.fromEntries(batch.map((t, i) => [`b${i}`, { issueId: nodes.get(t.edge.child.number)!, blockingIssueId: nodes.get(t.edge.blocker.number)! }]));
-      const { data, errors } = await this.#call('add blocked-by dependencies', () => sendGraphql<Record<string, unknown>>(this.#octokit, query, vars));
+      const query = batchMutation(
+        'gastownBlockedBy',
+        'addBlockedBy',
+        'AddBlockedByInput',
+        'issue { number } blockingIssue { number }',
+        batch.length,
+        'b',
+      );
+      const vars = Object.fromEntries(
+        batch.map((t, i) => [`b${i}`, { issueId: nodes.get(t.edge.child.number)!, blockingIssueId: nodes.get(t.edge.blocker.number)! }]),
+      );
+      const { data, errors } = await this.#call('add blocked-by dependencies', () =>
+        sendGraphql<Record<string, unknown>>(this.#octokit, query, vars),
+      );
       const failed = new Set<number>();
       for (const error of errors) {
         const i = aliasIndex(error, 'b');
@@ -177,8 +222,13 @@ export class GitHubForge implements ForgePort {
         if (i !== null) failed.add(i);
         else throw graphqlError('add blocked-by dependencies', errors);
       }
-      for (const [i, t] of batch.entries()) if (!failed.has(i) && (data?.[`b${i}`] != null || errors.some((e) => aliasIndex(e, 'b') === i))) t.blockers.add(t.blockerId);
-      if (failed.size > 0) throw graphqlError('add blocked-by dependencies', errors.filter((e) => failed.has(aliasIndex(e, 'b') ?? -1)));
+      for (const [i, t] of batch.entries())
+        if (!failed.has(i) && (data?.[`b${i}`] != null || errors.some((e) => aliasIndex(e, 'b') === i))) t.blockers.add(t.blockerId);
+      if (failed.size > 0)
+        throw graphqlError(
+          'add blocked-by dependencies',
+          errors.filter((e) => failed.has(aliasIndex(e, 'b') ?? -1)),
+        );
     }
   }
 
@@ -252,9 +302,20 @@ export class GitHubForge implements ForgePort {
 
   async reviewComments(pullNumber: number, reviewId: number): Promise<ReviewComment[]> {
     const { data } = await this.#call('list review comments', () =>
-      this.#octokit.rest.pulls.listCommentsForReview({ owner: this.#owner, repo: this.#repo, pull_number: pullNumber, review_id: reviewId, per_page: 100 }),
+      this.#octokit.rest.pulls.listCommentsForReview({
+        owner: this.#owner,
+        repo: this.#repo,
+        pull_number: pullNumber,
+        review_id: reviewId,
+        per_page: 100,
+      }),
     );
-    return data.map((c) => ({ path: c.path, line: (c as { line?: number | null }).line ?? null, body: c.body, author: c.user?.login ?? 'ghost' }));
+    return data.map((c) => ({
+      path: c.path,
+      line: (c as { line?: number | null }).line ?? null,
+      body: c.body,
+      author: c.user?.login ?? 'ghost',
+    }));
   }
 
   async closeIssue(issueNumber: number, reason: 'completed' | 'not_planned' = 'completed'): Promise<void> {
@@ -332,7 +393,10 @@ export class GitHubForge implements ForgePort {
    * request (never retried blind: see the class comment). Returns the created links by index
    * in `items`, and GitHub's errors for the ones it refused.
    */
-  async #createIssues(parent: ForgeLink, items: ChildIssueInput[]): Promise<{ created: Map<number, ForgeLink>; refused: GraphqlFieldError[] }> {
+  async #createIssues(
+    parent: ForgeLink,
+    items: ChildIssueInput[],
+  ): Promise<{ created: Map<number, ForgeLink>; refused: GraphqlFieldError[] }> {
     const ids = await this.#targets(parent.number, [...new Set(items.flatMap((it) => it.labels))]);
     const query = batchMutation('gastownCreateIssues', 'createIssue', 'CreateIssueInput', `issue { ${ISSUE_FIELDS} }`, items.length, 'i');
     const vars = Object.fromEntries(
@@ -347,7 +411,9 @@ export class GitHubForge implements ForgePort {
         },
       ]),
     );
-    const { data, errors } = await sendGraphql<Record<string, { issue: IssueNode | null } | null>>(this.#octokit, query, vars, { retry: false });
+    const { data, errors } = await sendGraphql<Record<string, { issue: IssueNode | null } | null>>(this.#octokit, query, vars, {
+      retry: false,
+    });
     const created = new Map<number, ForgeLink>();
     for (const [i, it] of items.entries()) {
       const node = data?.[`i${i}`]?.issue;
@@ -386,8 +452,12 @@ export class GitHubForge implements ForgePort {
     if (this.#repositoryId === null || !this.#parentIds.has(parentNumber) || unknown.length > 0) {
       const vars: Record<string, unknown> = { owner: this.#owner, repo: this.#repo, parent: parentNumber };
       unknown.forEach((l, i) => (vars[`l${i}`] = l));
-      type Targets = { repository: ({ id: string; parent: { id: string } | null } & Record<string, { id: string; name: string } | null>) | null };
-      const { data, errors } = await this.#call('look up node ids', () => sendGraphql<Targets>(this.#octokit, targetsQuery(unknown.length), vars));
+      type Targets = {
+        repository: ({ id: string; parent: { id: string } | null } & Record<string, { id: string; name: string } | null>) | null;
+      };
+      const { data, errors } = await this.#call('look up node ids', () =>
+        sendGraphql<Targets>(this.#octokit, targetsQuery(unknown.length), vars),
+      );
       const repository = data?.repository;
       if (!repository?.parent) throw graphqlError('look up node ids', errors.length ? errors : [{ message: `no issue #${parentNumber}` }]);
       this.#repositoryId = repository.id;
@@ -421,15 +491,20 @@ export class GitHubForge implements ForgePort {
     if (!errors.every((e) => /already been taken|already exists/i.test(e.message))) throw graphqlError('create labels', errors);
     type Found = { repository: Record<string, { id: string } | null> | null };
     const again = await this.#call('look up labels', () =>
-      sendGraphql<Found>(this.#octokit, `query gastownLabelIds($owner: String!, $repo: String!${left.map((_, i) => `, $l${i}: String!`).join('')}) {\n  repository(owner: $owner, name: $repo) {\n${left.map((_, i) => `    l${i}: label(name: $l${i}) { id }`).join('\n')}\n  }\n}`, {
-        owner: this.#owner,
-        repo: this.#repo,
-        ...Object.fromEntries(left.map((l, i) => [`l${i}`, l])),
-      }),
+      sendGraphql<Found>(
+        this.#octokit,
+        `query gastownLabelIds($owner: String!, $repo: String!${left.map((_, i) => `, $l${i}: String!`).join('')}) {\n  repository(owner: $owner, name: $repo) {\n${left.map((_, i) => `    l${i}: label(name: $l${i}) { id }`).join('\n')}\n  }\n}`,
+        {
+          owner: this.#owner,
+          repo: this.#repo,
+          ...Object.fromEntries(left.map((l, i) => [`l${i}`, l])),
+        },
+      ),
     );
     left.forEach((name, i) => {
       const label = again.data?.repository?.[`l${i}`];
-      if (!label) throw new GastownError('gastown_forge', `GitHub could neither create nor find the label ${name}`, { operation: 'create labels' });
+      if (!label)
+        throw new GastownError('gastown_forge', `GitHub could neither create nor find the label ${name}`, { operation: 'create labels' });
       this.#labelIds.set(name.toLowerCase(), label.id);
     });
   }
@@ -445,14 +520,21 @@ export class GitHubForge implements ForgePort {
     }
     for (const batch of chunks(unknown, 50)) {
       const vars = { owner: this.#owner, repo: this.#repo, ...Object.fromEntries(batch.map((n, i) => [`n${i}`, n])) };
-      const { data, errors } = await this.#call('look up issues', () => sendGraphql<{ repository: Record<string, IssueNode | null> | null }>(this.#octokit, issuesQuery(batch.length), vars));
+      const { data, errors } = await this.#call('look up issues', () =>
+        sendGraphql<{ repository: Record<string, IssueNode | null> | null }>(this.#octokit, issuesQuery(batch.length), vars),
+      );
       batch.forEach((n, i) => {
         const node = data?.repository?.[`n${i}`];
         if (!node) throw graphqlError('look up issues', errors.length ? errors : [{ message: `no issue #${n}` }]);
         out.set(n, node.id);
         const known = this.#issues.get(n);
         if (known) known.nodeId = node.id;
-        else this.#issues.set(n, { link: { number: n, id: Number(node.fullDatabaseId), url: node.url }, nodeId: node.id, totalBlockedBy: null });
+        else
+          this.#issues.set(n, {
+            link: { number: n, id: Number(node.fullDatabaseId), url: node.url },
+            nodeId: node.id,
+            totalBlockedBy: null,
+          });
       });
     }
     return out;
@@ -576,8 +658,14 @@ function aliasIndex(error: GraphqlFieldError, prefix: string): number | null {
 
 /** GitHub's GraphQL errors as one coded error (types and messages, which name no secrets). */
 function graphqlError(what: string, errors: GraphqlFieldError[]): GastownError {
-  const detail = errors.slice(0, 3).map((e) => (e.type ? `${e.type}: ${e.message}` : e.message)).join('; ');
-  return new GastownError('gastown_forge', `GitHub refused to ${what} (${detail || 'no data'})`, { operation: what, errors: errors.slice(0, 10) });
+  const detail = errors
+    .slice(0, 3)
+    .map((e) => (e.type ? `${e.type}: ${e.message}` : e.message))
+    .join('; ');
+  return new GastownError('gastown_forge', `GitHub refused to ${what} (${detail || 'no data'})`, {
+    operation: what,
+    errors: errors.slice(0, 10),
+  });
 }
 
 /** A coded error that names the operation and the HTTP status, never the request headers. */

@@ -31,7 +31,12 @@ export interface GraphqlAnswer<T> {
  * (a 5xx may come after GitHub did the work); a secondary rate limit is still waited out,
  * since GitHub refuses those before doing anything.
  */
-export async function sendGraphql<T>(octokit: Octokit, query: string, variables: Record<string, unknown>, opts: { retry?: boolean } = {}): Promise<GraphqlAnswer<T>> {
+export async function sendGraphql<T>(
+  octokit: Octokit,
+  query: string,
+  variables: Record<string, unknown>,
+  opts: { retry?: boolean } = {},
+): Promise<GraphqlAnswer<T>> {
   try {
     const data = await octokit.graphql<T>(query, { ...variables, ...(opts.retry === false ? { request: { retries: 0 } } : {}) });
     return { data, errors: [] };

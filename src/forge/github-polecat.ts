@@ -36,7 +36,10 @@ export function forGitHubPolecat(input: GitHubPolecatInput): { forge: ForgePort;
     sources: async (beadId: string) => {
       const bead = (await rig.ledger.get<Bead>('beads', beadId))?.value;
       const convoy = bead?.convoy ? (await rig.ledger.get<Convoy>('convoys', bead.convoy))?.value : null;
-      const parent = convoy?.source?.kind === 'github' && convoy.source.repo?.toLowerCase() === `${owner}/${repo}`.toLowerCase() ? convoy.source.issue?.number : undefined;
+      const parent =
+        convoy?.source?.kind === 'github' && convoy.source.repo?.toLowerCase() === `${owner}/${repo}`.toLowerCase()
+          ? convoy.source.issue?.number
+          : undefined;
       return [parent, bead?.issue?.number].filter((n): n is number => typeof n === 'number');
     },
     vouch: (number: number) => vouchForIssue(octokit, owner, repo, number),

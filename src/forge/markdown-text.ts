@@ -10,9 +10,7 @@ export function neutraliseMentions(text: string): string {
 
 /** Removes HTML comments (they could fake our hidden markers) and invisible characters. */
 export function stripHidden(text: string): string {
-  return text
-    .replace(/<!--[\s\S]*?(-->|$)/g, '')
-    .replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u00AD]/g, '');
+  return text.replace(/<!--[\s\S]*?(-->|$)/g, '').replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u00AD]/g, '');
 }
 
 /** A single line fit for a checklist item or a title: no newlines, no markers, no pings. */

@@ -25,7 +25,8 @@ export function workflowTemplate(): string {
 
 /** `owner/repo@ref`, checked: a workflow's `uses:` takes nothing else, and an unpinned ref is refused. */
 export function actionReference(repo: string = DEFAULT_ACTION_REPO, ref: string = DEFAULT_ACTION_REF): string {
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) throw new GastownError('gastown_bad_input', `--action must be owner/repo (got ${repo})`);
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo))
+    throw new GastownError('gastown_bad_input', `--action must be owner/repo (got ${repo})`);
   if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(ref) || ref.includes('..'))
     throw new GastownError('gastown_bad_input', `--ref must be a tag, branch or commit sha (got ${ref})`);
   return `${repo}@${ref}`;

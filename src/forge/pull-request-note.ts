@@ -10,7 +10,8 @@ import { markdownInline } from './markdown-text.js';
 export function withPullRequestNote(forge: ForgePort, note: (input: OpenPullRequestInput) => string): ForgePort {
   return new Proxy(forge, {
     get(target, key) {
-      if (key === 'openPullRequest') return (input: OpenPullRequestInput) => target.openPullRequest({ ...input, body: `${input.body}\n\n${note(input)}` });
+      if (key === 'openPullRequest')
+        return (input: OpenPullRequestInput) => target.openPullRequest({ ...input, body: `${input.body}\n\n${note(input)}` });
       const value = Reflect.get(target, key, target) as unknown;
       // The adapter keeps private state (#octokit): its methods must run on it, not on the proxy.
       return typeof value === 'function' ? value.bind(target) : value;

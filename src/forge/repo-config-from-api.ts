@@ -9,7 +9,12 @@ import { loadRepoConfig, type RepoConfig } from '../config/repo-config.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
-export function loadRepoConfigFromApi(octokit: Octokit, owner: string, repo: string, opts: { defaultModel?: string } = {}): Promise<RepoConfig> {
+export function loadRepoConfigFromApi(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  opts: { defaultModel?: string } = {},
+): Promise<RepoConfig> {
   return loadRepoConfig(
     {
       async config<T>(fileName: string, defaultConfig?: T): Promise<T | null> {

@@ -37,7 +37,11 @@ const ISSUE_QUERY = `query($owner: String!, $repo: String!, $number: Int!) {
 
 interface IssueAnswer {
   repository: {
-    issue: { body: string | null; author: { login: string; __typename: string } | null; editor: { login: string; __typename: string } | null } | null;
+    issue: {
+      body: string | null;
+      author: { login: string; __typename: string } | null;
+      editor: { login: string; __typename: string } | null;
+    } | null;
   } | null;
 }
 
@@ -104,7 +108,10 @@ export function vouchedScriptAgent(inner: PolecatAgent, opts: VouchedScriptAgent
         refusal = await checkSteps(task.beadId, steps, opts);
       } catch (err) {
         // GitHub could not be asked: a later attempt may get through.
-        return { ok: false, summary: `could not check who vouches for the shell blocks of ${task.beadId} on GitHub: ${(err as Error).message}` };
+        return {
+          ok: false,
+          summary: `could not check who vouches for the shell blocks of ${task.beadId} on GitHub: ${(err as Error).message}`,
+        };
       }
       if (refusal !== null) {
         ctx.log(`refused: ${refusal.split('\n')[0]}`);
@@ -122,12 +129,17 @@ async function checkSteps(beadId: string, steps: string[], opts: VouchedScriptAg
       'in .github/gastown.yml (it then runs only blocks from an issue body last edited by someone with write access), or use another agent'
     );
   const numbers = [...new Set(await opts.sources(beadId))];
-  if (numbers.length === 0) return `bead ${beadId} has no GitHub issue whose body could vouch for its shell blocks, so the script agent runs none of them`;
+  if (numbers.length === 0)
+    return `bead ${beadId} has no GitHub issue whose body could vouch for its shell blocks, so the script agent runs none of them`;
   const vouches = (await Promise.all(numbers.map((n) => opts.vouch(n)))).filter((v): v is IssueVouch => v !== null);
   const allowed = new Set(vouches.filter((v) => v.writer).flatMap((v) => v.blocks));
   for (const [i, step] of steps.entries()) {
     if (allowed.has(normaliseBlock(step))) continue;
-    const firstLine = step.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+    const firstLine =
+      step
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '';
     const who = vouches.map(describeVouch).join('; ') || 'no such issue';
     return `refused to run step ${i + 1} (${firstLine.slice(0, 80)}): it is not in an issue body last edited by someone with write access (${who})`;
   }
@@ -138,6 +150,13 @@ function describeVouch(v: IssueVouch): string {
   const by = v.login === null ? 'a deleted account' : `@${v.login}`;
   const what = v.how === 'edited' ? 'last edited by' : 'written by';
   if (v.writer) return `#${v.number} ${what} ${by} (${v.level} access) does not show it`;
-  const access = v.level === 'bot' ? 'an app, which vouches for nothing' : v.level === 'unknown' ? 'unknown access' : v.level === 'none' ? 'no access' : `${v.level} access`;
+  const access =
+    v.level === 'bot'
+      ? 'an app, which vouches for nothing'
+      : v.level === 'unknown'
+        ? 'unknown access'
+        : v.level === 'none'
+          ? 'no access'
+          : `${v.level} access`;
   return `#${v.number} ${what} ${by} (${access})`;
 }

@@ -38,13 +38,16 @@ export type AdvanceOutcome = 'not_ours' | 'merged' | 'landed' | 'resumed' | 'reo
 /** Recorded on a bead once GitHub shows its merge (issue closed, dependents labelled, status). */
 export const MERGE_MIRRORED = 'github:merge-mirrored';
 
-
 export function beadIdOfPullRequest(pr: Pick<ClosedPullRequest, 'headRef' | 'body'>): string | null {
   const marked = parseBeadMarker(pr.body);
   return parsePolecatBranch(pr.headRef)?.bead ?? parseBeadTrailer(pr.body) ?? (marked !== null && isBeadId(marked) ? marked : null);
 }
 
-export async function advanceOnClose(delivery: PullRequestDelivery, services: RepoServices, pr: ClosedPullRequest): Promise<AdvanceOutcome> {
+export async function advanceOnClose(
+  delivery: PullRequestDelivery,
+  services: RepoServices,
+  pr: ClosedPullRequest,
+): Promise<AdvanceOutcome> {
   const { forge, config, log } = delivery;
   const beadId = beadIdOfPullRequest(pr);
   const bead = beadId === null ? null : await services.town.bead(beadId);
@@ -63,7 +66,8 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
       const ready = merged.changed ? merged.newlyReady : await services.town.readyDependents(bead.id);
       log.info({ bead: bead.id, pr: pr.number, outcome, ready: ready.map((b) => b.id) }, 'Bead merged');
       // GitHub closes the bead's issue itself when the body names it ("Closes #n", as the runner writes).
-      if (bead.issue && !githubClosesOnMerge(pr, bead.issue.number, delivery.defaultBranch)) await forge.closeIssue(bead.issue.number, 'completed');
+      if (bead.issue && !githubClosesOnMerge(pr, bead.issue.number, delivery.defaultBranch))
+        await forge.closeIssue(bead.issue.number, 'completed');
       for (const next of ready) {
         if (next.issue) await forge.setLabels(next.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
       }
@@ -90,7 +94,11 @@ export async function advanceOnClose(delivery: PullRequestDelivery, services: Re
  * Whether GitHub itself closes issue #`issue` for this merged pull request: its body names
  * the issue with a closing keyword and it was merged into the default branch.
  */
-export function githubClosesOnMerge(pr: Pick<ClosedPullRequest, 'merged' | 'body' | 'baseRef'>, issue: number, defaultBranch: string): boolean {
+export function githubClosesOnMerge(
+  pr: Pick<ClosedPullRequest, 'merged' | 'body' | 'baseRef'>,
+  issue: number,
+  defaultBranch: string,
+): boolean {
   if (!pr.merged || pr.baseRef === undefined || pr.baseRef !== defaultBranch) return false;
   return new RegExp(`\\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\\s+#${issue}\\b`, 'i').test(pr.body ?? '');
 }
@@ -138,7 +146,11 @@ async function announceLanding(parent: Delivery, recorded: RecordedConvoy): Prom
  * ledger mirror was synced before this runs, so the convoy's status comment can show the
  * bead in review at once instead of at the next merge.
  */
-export async function refreshOnOpened(delivery: PullRequestDelivery, services: RepoServices, pr: Pick<ClosedPullRequest, 'number' | 'headRef' | 'body'>): Promise<'not_ours' | 'refreshed'> {
+export async function refreshOnOpened(
+  delivery: PullRequestDelivery,
+  services: RepoServices,
+  pr: Pick<ClosedPullRequest, 'number' | 'headRef' | 'body'>,
+): Promise<'not_ours' | 'refreshed'> {
   const beadId = beadIdOfPullRequest(pr);
   const bead = beadId === null ? null : await services.town.bead(beadId);
   const recorded = bead?.convoy ? await services.town.convoy(bead.convoy) : null;

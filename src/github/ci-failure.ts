@@ -24,7 +24,11 @@ export type CiOutcome = 'not_ours' | 'stale' | 'duplicate' | 'revise' | 'pending
 const MAX_JOBS = 3;
 const MAX_TEXT = 16_000;
 
-export async function reviseOnFailedChecks(found: { delivery: PullRequestDelivery; scope: RepoScope }, deps: AppDeps, failed: FailedChecks): Promise<CiOutcome> {
+export async function reviseOnFailedChecks(
+  found: { delivery: PullRequestDelivery; scope: RepoScope },
+  deps: AppDeps,
+  failed: FailedChecks,
+): Promise<CiOutcome> {
   const { delivery } = found;
   const key = `ci:${failed.headSha}`;
   return deps.withRepo({ ...found.scope, actor: 'ci' }, async (services) => {
@@ -54,7 +58,7 @@ async function failedJobsText(delivery: PullRequestDelivery, suiteId: number): P
       const raw = typeof res.data === 'string' ? res.data : Buffer.from(res.data as ArrayBuffer).toString('utf8');
       tail = failingStepTail(raw);
     } catch (err) {
-      log.warn({ job: run.id, status: (err as { status?: number }).status }, 'Could not read a failing job\'s log');
+      log.warn({ job: run.id, status: (err as { status?: number }).status }, "Could not read a failing job's log");
       tail = '(the log could not be read)';
     }
     parts.push(`### ${run.name} (${run.conclusion})\n\n\`\`\`\n${tail.replaceAll('```', "'''")}\n\`\`\``);

@@ -16,7 +16,10 @@ const SECRET_PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
   [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
   [/\bxox[abposr]-[A-Za-z0-9-]{10,}/g, REDACTED],
   [/\b(Bearer|Basic|token)\s+[A-Za-z0-9._~+/=-]{16,}/gi, (_m, scheme) => `${scheme} ${REDACTED}`],
-  [/\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|credential)[A-Za-z0-9_]*)(\s*[:=]\s*)("[^"]*"|'[^']*'|\S+)/gi, (_m, key, sep) => `${key}${sep}${REDACTED}`],
+  [
+    /\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|credential)[A-Za-z0-9_]*)(\s*[:=]\s*)("[^"]*"|'[^']*'|\S+)/gi,
+    (_m, key, sep) => `${key}${sep}${REDACTED}`,
+  ],
   [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, (_m, user) => `${user}${REDACTED}@`],
   // Long strings that mix cases and digits (keys, JWT parts); plain hex (commit ids) stays.
   [/\b(?=[A-Za-z0-9+/_=-]*[a-z])(?=[A-Za-z0-9+/_=-]*[A-Z])(?=[A-Za-z0-9+/_=-]*\d)[A-Za-z0-9+/_=-]{40,}/g, REDACTED],
@@ -42,7 +45,11 @@ export function failingStepTail(log: string, opts: LogTailOptions = {}): string 
   while (lines.length && lines.at(-1)!.trim() === '') lines.pop();
   if (lines.length > maxLines) lines = ['…', ...lines.slice(-maxLines)];
   let out = lines.join('\n');
-  if (Buffer.byteLength(out) > maxBytes) out = `…${Buffer.from(out).subarray(-maxBytes).toString('utf8').replace(/^[^\n]*\n/, '\n')}`;
+  if (Buffer.byteLength(out) > maxBytes)
+    out = `…${Buffer.from(out)
+      .subarray(-maxBytes)
+      .toString('utf8')
+      .replace(/^[^\n]*\n/, '\n')}`;
   return out;
 }
 

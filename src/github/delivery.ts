@@ -37,7 +37,14 @@ export function parentKey(target: IssueTarget): string {
 
 /** The repository and actor of a delivery, for `AppDeps.withRepo`. */
 export function repoScope(delivery: Delivery, actor: string = delivery.target.sender): RepoScope {
-  return { owner: delivery.target.owner, repo: delivery.target.repo, octokit: delivery.octokit, config: delivery.config, log: delivery.log, actor };
+  return {
+    owner: delivery.target.owner,
+    repo: delivery.target.repo,
+    octokit: delivery.octokit,
+    config: delivery.config,
+    log: delivery.log,
+    actor,
+  };
 }
 
 /**
@@ -47,5 +54,7 @@ export function repoScope(delivery: Delivery, actor: string = delivery.target.se
 export function repoUrl(target: IssueTarget): string {
   const suffix = `/issues/${target.issue.number}`;
   const url = target.issue.url;
-  return /^https?:\/\//.test(url) && url.endsWith(suffix) ? url.slice(0, -suffix.length) : `https://github.com/${target.owner}/${target.repo}`;
+  return /^https?:\/\//.test(url) && url.endsWith(suffix)
+    ? url.slice(0, -suffix.length)
+    : `https://github.com/${target.owner}/${target.repo}`;
 }

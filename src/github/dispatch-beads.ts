@@ -23,7 +23,11 @@ export interface DispatchScope {
 }
 
 /** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
-export async function dispatchBeads(scope: DispatchScope, services: Pick<RepoServices, 'town' | 'publish'>, opts: DispatchOptions = {}): Promise<string[]> {
+export async function dispatchBeads(
+  scope: DispatchScope,
+  services: Pick<RepoServices, 'town' | 'publish'>,
+  opts: DispatchOptions = {},
+): Promise<string[]> {
   const { forge, config, defaultBranch, log } = scope;
   const dispatched: string[] = [];
   try {

@@ -75,10 +75,12 @@ export function notShownNote(login: string): string {
 }
 
 type ContextResponse = {
-  repository: ({
-    issue: { comments: { pageInfo?: { hasNextPage?: boolean } | null; nodes?: (CommentNode | null)[] | null } } | null;
-    tree: { entries?: { name: string; type: string; mode?: number }[] | null } | null;
-  } & Record<DocAlias, { text?: string | null } | null>) | null;
+  repository:
+    | ({
+        issue: { comments: { pageInfo?: { hasNextPage?: boolean } | null; nodes?: (CommentNode | null)[] | null } } | null;
+        tree: { entries?: { name: string; type: string; mode?: number }[] | null } | null;
+      } & Record<DocAlias, { text?: string | null } | null>)
+    | null;
 };
 
 export interface IssueForContext {
@@ -136,9 +138,7 @@ export async function gatherContext(
   for (const entry of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.type !== 'blob' || !DOC_NAMES.includes(entry.name.toLowerCase())) continue;
     const text =
-      queried.has(entry.name) && entry.mode !== SYMLINK_MODE
-        ? queried.get(entry.name)!
-        : await readText(octokit, owner, repo, entry.name);
+      queried.has(entry.name) && entry.mode !== SYMLINK_MODE ? queried.get(entry.name)! : await readText(octokit, owner, repo, entry.name);
     if (text !== null) docs.push({ path: entry.name, excerpt: clip(stripHidden(text), EXCERPT_CHARS) });
   }
 
@@ -174,7 +174,7 @@ async function whoMayBeQuoted(
       try {
         if (hasWrite(await permissionOf(login))) writers.add(key);
       } catch (err) {
-        log?.warn({ login, status: (err as { status?: unknown }).status }, 'Could not read a commenter\'s permission: comment not quoted');
+        log?.warn({ login, status: (err as { status?: unknown }).status }, "Could not read a commenter's permission: comment not quoted");
       }
     }),
   );
@@ -187,7 +187,8 @@ async function queryContext(octokit: Octokit, owner: string, repo: string, numbe
   } catch (err) {
     const status = (err as { status?: unknown }).status;
     const types = ((err as { errors?: { type?: string }[] }).errors ?? []).map((e) => e.type ?? 'ERROR');
-    const detail = typeof status === 'number' ? `HTTP ${status}` : types.length > 0 ? `GraphQL ${[...new Set(types)].join(', ')}` : 'no answer';
+    const detail =
+      typeof status === 'number' ? `HTTP ${status}` : types.length > 0 ? `GraphQL ${[...new Set(types)].join(', ')}` : 'no answer';
     throw new GastownError(
       'gastown_forge',
       `GitHub refused to read the issue's context (${detail})`,

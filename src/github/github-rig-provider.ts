@@ -42,7 +42,11 @@ function split(repo: string): { owner: string; name: string } {
 }
 
 function firstLine(text: string): string {
-  const line = text.split('\n').map((l) => l.trim()).find(Boolean) ?? 'Goal from Slack';
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? 'Goal from Slack';
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
@@ -102,12 +106,16 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
 
   /** The configured repositories, default first, each once, as first spelled (GitHub's names ignore case). */
   const configured = new Map<string, string>();
-  for (const r of [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])]) if (!configured.has(r.toLowerCase())) configured.set(r.toLowerCase(), r);
+  for (const r of [...(defaultRepo ? [defaultRepo] : []), ...(opts.repos ?? [])])
+    if (!configured.has(r.toLowerCase())) configured.set(r.toLowerCase(), r);
 
   function resolve(repo: string | null): string {
     const r = repo ?? defaultRepo;
     if (r === null) {
-      throw new GastownError('gastown_bad_input', 'Say which repository: e.g. `/gt status owner/repo` (no default repository is configured).');
+      throw new GastownError(
+        'gastown_bad_input',
+        'Say which repository: e.g. `/gt status owner/repo` (no default repository is configured).',
+      );
     }
     // One spelling per repository, so another case opens the same mirror (and waits its turn on it).
     return configured.get(r.toLowerCase()) ?? r;

@@ -134,7 +134,8 @@ export class LedgerMirrors {
       }
       synced = rig.ledger.writes;
       scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
-      if (result.refused.length) scope.log?.warn({ remote: shown, refused: result.refused.slice(0, 10) }, 'Sync left out ledger values that do not validate');
+      if (result.refused.length)
+        scope.log?.warn({ remote: shown, refused: result.refused.slice(0, 10) }, 'Sync left out ledger values that do not validate');
     };
     await sync();
     let result: T;
@@ -143,8 +144,8 @@ export class LedgerMirrors {
     } catch (err) {
       if (rig.ledger.writes !== synced)
         await sync().catch((syncErr: unknown) =>
-        scope.log?.warn({ code: (syncErr as { code?: string }).code }, 'Could not push the ledger after a failure'),
-      );
+          scope.log?.warn({ code: (syncErr as { code?: string }).code }, 'Could not push the ledger after a failure'),
+        );
       throw err;
     }
     if (rig.ledger.writes === synced) return result;
@@ -166,7 +167,11 @@ export class LedgerMirrors {
   #rig(key: string, prefix: string): Promise<Rig> {
     const cached = this.#rigs.get(key);
     if (cached && cached.prefix === prefix) return cached.rig;
-    if (cached) void cached.rig.then((r) => r.close(), () => undefined);
+    if (cached)
+      void cached.rig.then(
+        (r) => r.close(),
+        () => undefined,
+      );
     const sink = this.#logSink(key);
     const rig = openMirror(key, prefix, this.#options.now, (ref, problem) =>
       sink.log?.warn({ ref, problem }, 'Skipped a ledger entity that does not validate (see gt doctor)'),

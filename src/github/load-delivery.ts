@@ -45,7 +45,13 @@ export async function loadDelivery(
   memory?: AppMemory,
 ): Promise<Delivery | null> {
   const target = issueTarget(context, sender);
-  const forge = new GitHubForge({ octokit: context.octokit, owner: target.owner, repo: target.repo, log: context.log, comments: memory?.commentBodies(context.payload.installation?.id) });
+  const forge = new GitHubForge({
+    octokit: context.octokit,
+    owner: target.owner,
+    repo: target.repo,
+    log: context.log,
+    comments: memory?.commentBodies(context.payload.installation?.id),
+  });
   let config: RepoConfig;
   try {
     config = await loadRepoConfig(context, { defaultModel: deps.defaultModel });

@@ -26,7 +26,10 @@ export async function materialiseConvoy(
   // 1. Child issues, each a sub-issue of the parent; each link is recorded in the ledger as
   //    soon as the forge knows it, so a crash later never costs a duplicate issue.
   const recordedById = new Map(recorded.beads.map((b) => [b.id, b] as const));
-  const items = recorded.beads.map((bead) => ({ bead, labels: [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready] }));
+  const items = recorded.beads.map((bead) => ({
+    bead,
+    labels: [config.labels.bead, bead.blockedBy.length > 0 ? config.labels.blocked : config.labels.ready],
+  }));
   const links = await forge.ensureChildIssues(parent, items, async (beadId, link) => {
     const bead = recordedById.get(beadId);
     if (bead && (bead.issue?.number !== link.number || bead.issue.id !== link.id)) await services.town.linkBead(beadId, link);
@@ -65,7 +68,8 @@ export async function ensureStatus(
 ): Promise<void> {
   const { forge, config, target } = delivery;
   const protection = delivery.protection ? await delivery.protection().catch(() => null) : null;
-  if (protection?.state === 'unknown') delivery.log.warn({ branch: protection.branch, detail: protection.detail }, 'Could not check the default branch protection');
+  if (protection?.state === 'unknown')
+    delivery.log.warn({ branch: protection.branch, detail: protection.detail }, 'Could not check the default branch protection');
   const markdown = renderConvoyStatus({
     convoy: recorded.convoy,
     beads: recorded.beads,

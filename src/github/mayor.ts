@@ -34,7 +34,6 @@ export interface Mayor {
   plan(input: MayorInput): Promise<MayorResult>;
 }
 
-
 export interface MayorOptions {
   /** From `anthropicFromEnv(env)`; null plans from the issue's checklist. */
   model: { client: Anthropic } | null;

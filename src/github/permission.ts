@@ -5,7 +5,6 @@ import type { ProbotOctokit } from 'probot';
 
 import { isRepoPermission, type RepoPermission } from '../town/permissions.js';
 
-
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /**
@@ -24,7 +23,6 @@ export async function getPermission(octokit: Octokit, owner: string, repo: strin
     throw err;
   }
 }
-
 
 /** `getPermission` remembered per login: one request per distinct person for one delivery. */
 export type PermissionLookup = (login: string) => Promise<RepoPermission>;

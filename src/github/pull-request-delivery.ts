@@ -19,7 +19,8 @@ export async function pullRequestDelivery(
   memory?: AppMemory,
 ): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {
   const { pull_request: pr, repository } = context.payload;
-  if (beadIdOfPullRequest({ headRef: pr.head.ref, body: pr.body ?? null }) === null || pr.head.repo?.full_name !== repository.full_name) return null;
+  if (beadIdOfPullRequest({ headRef: pr.head.ref, body: pr.body ?? null }) === null || pr.head.repo?.full_name !== repository.full_name)
+    return null;
   return repositoryDelivery(context, deps, memory);
 }
 

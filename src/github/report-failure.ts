@@ -41,7 +41,12 @@ export function renderFailureComment(issueNumber: number, failure: { code: strin
   ].join('\n');
 }
 
-export async function reportFailure(delivery: Delivery, services: Pick<RepoServices, 'town'>, err: unknown, recorded: RecordedConvoy | null): Promise<void> {
+export async function reportFailure(
+  delivery: Delivery,
+  services: Pick<RepoServices, 'town'>,
+  err: unknown,
+  recorded: RecordedConvoy | null,
+): Promise<void> {
   const { forge, config, target, log } = delivery;
   const failure = describeError(err);
   const status = (err as { details?: { status?: unknown } }).details?.status;

@@ -36,13 +36,20 @@ export interface PullRequestFeedback {
 
 export type ReviseOutcome = 'not_a_writer' | 'not_ours' | 'revise' | 'pending' | 'queue' | 'needs_human' | 'duplicate';
 
-export async function revisePullRequest(found: { delivery: PullRequestDelivery; scope: RepoScope }, deps: AppDeps, fb: PullRequestFeedback): Promise<ReviseOutcome> {
+export async function revisePullRequest(
+  found: { delivery: PullRequestDelivery; scope: RepoScope },
+  deps: AppDeps,
+  fb: PullRequestFeedback,
+): Promise<ReviseOutcome> {
   const { delivery } = found;
   const known = writerByAssociation(fb.association);
-  const writer = known ?? hasWrite(await getPermission(delivery.octokit, delivery.owner, delivery.repo, fb.author).catch(() => 'none' as const));
+  const writer =
+    known ?? hasWrite(await getPermission(delivery.octokit, delivery.owner, delivery.repo, fb.author).catch(() => 'none' as const));
   // No reply: a reply to every outsider's comment would be a loop waiting to happen.
   if (!writer) return 'not_a_writer';
-  const text = [sanitizeUntrustedText(fb.text) || '(no text: see the inline comments)', fb.reviewId ? reviewMarker(fb.reviewId, fb.pr) : ''].filter(Boolean).join('\n\n');
+  const text = [sanitizeUntrustedText(fb.text) || '(no text: see the inline comments)', fb.reviewId ? reviewMarker(fb.reviewId, fb.pr) : '']
+    .filter(Boolean)
+    .join('\n\n');
   return deps.withRepo({ ...found.scope, actor: fb.author }, async (services) => {
     const bead = await services.town.bead(fb.bead);
     // Only a pull request the town recorded for the bead: a copied marker or branch name on another PR is not enough.

@@ -34,7 +34,10 @@ export function writerByAssociation(association: string | null | undefined): boo
 }
 
 /** The app's slug (`<slug>[bot]` without the suffix), asked only when `body` could mention it. */
-export async function appSlug(memory: { ownLogin(): Promise<string | null> } | undefined, body: string | null | undefined): Promise<string | null> {
+export async function appSlug(
+  memory: { ownLogin(): Promise<string | null> } | undefined,
+  body: string | null | undefined,
+): Promise<string | null> {
   if (!memory || !(body ?? '').includes('@')) return null;
   const login = await memory.ownLogin();
   return login ? login.replace(/\[bot\]$/, '') : null;

@@ -17,7 +17,10 @@ export async function stopConvoy(delivery: Delivery, services: RepoServices): Pr
   const level = await getPermission(octokit, target.owner, target.repo, target.sender);
   if (!hasWrite(level)) {
     log.info({ sender: target.sender, level }, 'Refused to stop: sender lacks write access');
-    await forge.comment(target.issue.number, `Sorry @${target.sender}, only people with write access to this repository can stop a convoy.`);
+    await forge.comment(
+      target.issue.number,
+      `Sorry @${target.sender}, only people with write access to this repository can stop a convoy.`,
+    );
     return 'refused';
   }
   const found = await services.town.convoyFor(parentKey(target));
@@ -37,7 +40,10 @@ export async function stopConvoy(delivery: Delivery, services: RepoServices): Pr
   } catch (err) {
     const failure = describeError(err);
     log.warn({ ...failure, convoy: found.convoy.id }, 'Could not stop the convoy');
-    await forge.comment(target.issue.number, `Gas Town could not stop convoy \`${found.convoy.id}\` (\`${failure.code}\`): ${failure.message}`);
+    await forge.comment(
+      target.issue.number,
+      `Gas Town could not stop convoy \`${found.convoy.id}\` (\`${failure.code}\`): ${failure.message}`,
+    );
     return 'failed';
   }
 }

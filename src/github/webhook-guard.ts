@@ -73,7 +73,10 @@ export function webhookGuard(opts: WebhookGuardOptions): RequestGuard {
       body = await readBodyWithin(req, limit);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
-        opts.log.warn({ ...delivery, limit, contentLength: req.headers['content-length'] ?? null }, 'Refused a webhook delivery: body too large');
+        opts.log.warn(
+          { ...delivery, limit, contentLength: req.headers['content-length'] ?? null },
+          'Refused a webhook delivery: body too large',
+        );
         return refuseTooLarge(req, res, limit);
       }
       opts.log.warn({ ...delivery, err: { message: (err as Error).message } }, 'Webhook delivery body unreadable');

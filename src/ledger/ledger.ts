@@ -22,8 +22,26 @@ import { findLocks, type FoundLock } from './stale-locks.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
 
 export type { EntityKind } from './entity-kinds.js';
-export type { ChainEntry, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
-import type { ChainEntry, EntityValidator, HistoryEntry, LedgerOptions, SkippedEntity, Transaction, Versioned, WriteOptions } from './ledger-types.js';
+export type {
+  ChainEntry,
+  EntityValidator,
+  HistoryEntry,
+  LedgerOptions,
+  SkippedEntity,
+  Transaction,
+  Versioned,
+  WriteOptions,
+} from './ledger-types.js';
+import type {
+  ChainEntry,
+  EntityValidator,
+  HistoryEntry,
+  LedgerOptions,
+  SkippedEntity,
+  Transaction,
+  Versioned,
+  WriteOptions,
+} from './ledger-types.js';
 
 /** A commit's value, or why it has none that can be used. */
 type Decoded = { value: unknown; problem?: undefined } | { problem: string };
@@ -87,13 +105,7 @@ export class Ledger<D extends string = string, C extends string = string> {
   private readonly reported = new Set<string>();
   private emptyTreeOid: string | null = null;
 
-  private constructor(
-    opts: LedgerOptions,
-    repoDir: string,
-    gitDir: string,
-    algo: HashAlgo,
-    config: string,
-  ) {
+  private constructor(opts: LedgerOptions, repoDir: string, gitDir: string, algo: HashAlgo, config: string) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.repoDir = repoDir;
     this.gitDir = gitDir;
@@ -154,7 +166,13 @@ export class Ledger<D extends string = string, C extends string = string> {
     const [commonDir, format] = out.trim().split('\n');
     if (!commonDir) throw new GastownError('gastown_not_a_rig', `${opts.repoDir} is not inside a git repository`);
     const gitDir = isAbsolute(commonDir) ? commonDir : resolve(opts.repoDir, commonDir);
-    const ledger = new Ledger<D, C>(opts, opts.repoDir, gitDir, format === 'sha256' ? 'sha256' : 'sha1', readFileIfAny(join(gitDir, 'config')));
+    const ledger = new Ledger<D, C>(
+      opts,
+      opts.repoDir,
+      gitDir,
+      format === 'sha256' ? 'sha256' : 'sha1',
+      readFileIfAny(join(gitDir, 'config')),
+    );
     await ledger.recover();
     return ledger;
   }
@@ -204,7 +222,11 @@ export class Ledger<D extends string = string, C extends string = string> {
     if (!obj || obj.type !== 'commit') return null;
     const d = await this.decode(kind, obj.oid, obj.content);
     if (d.problem !== undefined)
-      throw new GastownError('gastown_corrupt_entity', `${ref} is corrupt: ${d.problem} (run gt doctor)`, { ref, oid: obj.oid, problem: d.problem });
+      throw new GastownError('gastown_corrupt_entity', `${ref} is corrupt: ${d.problem} (run gt doctor)`, {
+        ref,
+        oid: obj.oid,
+        problem: d.problem,
+      });
     return { id, oid: obj.oid, value: d.value as T };
   }
 
@@ -276,8 +298,11 @@ export class Ledger<D extends string = string, C extends string = string> {
     if (missing.length) {
       const objs = await this.catFile.readMany(missing.map((m) => m.oid));
       const decoded = await Promise.all(
-        objs.map((o, i): Promise<Decoded> =>
-          o && o.type === 'commit' ? this.decode(kind, missing[i]!.oid, o.content) : Promise.resolve({ problem: `${missing[i]!.oid} is not a commit` }),
+        objs.map(
+          (o, i): Promise<Decoded> =>
+            o && o.type === 'commit'
+              ? this.decode(kind, missing[i]!.oid, o.content)
+              : Promise.resolve({ problem: `${missing[i]!.oid} is not a commit` }),
         ),
       );
       decoded.forEach((d, i) => {
@@ -314,7 +339,11 @@ export class Ledger<D extends string = string, C extends string = string> {
     args.push('--source', '--');
     const { stdout } = await runGit(args, { cwd: this.repoDir });
     const entries = parseLog<T>(stdout.toString('utf8'), true).filter((e) => e.parents.length <= 1);
-    const good = await this.checkEntries(entries, () => chain, (e) => e.source || (name === null ? `${this.prefix}${chain}/*` : this.ref(chain, name)));
+    const good = await this.checkEntries(
+      entries,
+      () => chain,
+      (e) => e.source || (name === null ? `${this.prefix}${chain}/*` : this.ref(chain, name)),
+    );
     return good.map((e) => ({ oid: e.oid, value: e.value, time: e.time, actor: e.actor }));
   }
 
@@ -323,7 +352,13 @@ export class Ledger<D extends string = string, C extends string = string> {
     const ref = this.ref(kind, id);
     if (!(await this.catFile.read(ref))) return [];
     const { stdout } = await runGit(['log', LOG_FORMAT, ref, '--'], { cwd: this.repoDir });
-    return (await this.checkEntries(parseLog<T>(stdout.toString('utf8')), () => kind, () => ref)).map(historyEntry);
+    return (
+      await this.checkEntries(
+        parseLog<T>(stdout.toString('utf8')),
+        () => kind,
+        () => ref,
+      )
+    ).map(historyEntry);
   }
 
   /** Recent versions across kinds (one `git log` over their refs), newest first. */
@@ -401,13 +436,29 @@ export class Ledger<D extends string = string, C extends string = string> {
       },
       delete: (kind, id, summary) => {
         const ref = this.ref(kind, id);
-        writes.set(ref, { ref, kind, oldOid: null, value: null, delete: true, summary: summary ?? `delete ${kind}/${id}`, keepHistory: true });
+        writes.set(ref, {
+          ref,
+          kind,
+          oldOid: null,
+          value: null,
+          delete: true,
+          summary: summary ?? `delete ${kind}/${id}`,
+          keepHistory: true,
+        });
       },
       append: (chain, name, entry, summary) => {
         const ref = this.ref(chain, name);
         const prev = writes.get(ref);
         const list = prev ? [...(prev.value as unknown[]), entry] : [entry];
-        writes.set(ref, { ref, kind: chain, oldOid: null, value: list, delete: false, summary: summary ?? `append ${chain}/${name}`, keepHistory: true });
+        writes.set(ref, {
+          ref,
+          kind: chain,
+          oldOid: null,
+          value: list,
+          delete: false,
+          summary: summary ?? `append ${chain}/${name}`,
+          keepHistory: true,
+        });
       },
     };
     return { tx, writes, seen };
@@ -449,7 +500,13 @@ export class Ledger<D extends string = string, C extends string = string> {
       const oid = put(
         'commit',
         Buffer.from(
-          encodeCommit({ tree, parents: [], author: sig, committer: sig, message: encodeMessage(`${opts.message ?? 'create'} ${kind}/${item.id}`, item.value) }),
+          encodeCommit({
+            tree,
+            parents: [],
+            author: sig,
+            committer: sig,
+            message: encodeMessage(`${opts.message ?? 'create'} ${kind}/${item.id}`, item.value),
+          }),
           'utf8',
         ),
       );
@@ -465,13 +522,16 @@ export class Ledger<D extends string = string, C extends string = string> {
         const { tx, writes, seen } = this.txView(opts);
         result = await also(tx);
         const own = [...writes.values()];
-        if (own.some((w) => created.has(w.ref))) throw new GastownError('gastown_bad_input', 'createMany: `also` must not write the refs being created');
+        if (own.some((w) => created.has(w.ref)))
+          throw new GastownError('gastown_bad_input', 'createMany: `also` must not write the refs being created');
         extra = await this.buildUpdates(own, seen, actor);
       }
       const outcome = await this.applyUpdates([...updates, ...extra]);
       if (outcome === 'ok') break;
       // A created ref that exists now is a real conflict; a moved ref of `also` is a lost race.
-      const lostRace = extra.length > 0 && (outcome.ref ? !created.has(outcome.ref) : (await Promise.all(updates.map((u) => this.tip(u.ref)))).every((t) => t === null));
+      const lostRace =
+        extra.length > 0 &&
+        (outcome.ref ? !created.has(outcome.ref) : (await Promise.all(updates.map((u) => this.tip(u.ref)))).every((t) => t === null));
       if (!lostRace || attempt >= this.maxRetries)
         throw new GastownError('gastown_conflict', `bulk create failed: ${outcome.message}`, { ref: outcome.ref });
       await sleep(Math.min(50, 1 + Math.random() * (2 + attempt * 2)));
@@ -715,7 +775,13 @@ export class Ledger<D extends string = string, C extends string = string> {
   private async tombstoneUpdate(w: PendingWrite, old: string, sig: Signature): Promise<RefUpdate | null> {
     const obj = await this.object(old);
     if (obj?.type === 'commit' && isTombstone(await this.valueOf(w.kind, old, obj.content).catch(() => null))) return null;
-    const newOid = this.objects.writeCommit({ tree: this.emptyTree(), parents: [old], author: sig, committer: sig, message: encodeMessage(w.summary, TOMBSTONE) });
+    const newOid = this.objects.writeCommit({
+      tree: this.emptyTree(),
+      parents: [old],
+      author: sig,
+      committer: sig,
+      message: encodeMessage(w.summary, TOMBSTONE),
+    });
     return { ref: w.ref, newOid, oldOid: old };
   }
 
@@ -736,7 +802,7 @@ export class Ledger<D extends string = string, C extends string = string> {
       if (Date.now() - started > this.lockTimeoutMs) {
         const hint =
           state === 'foreign'
-            ? ' (not a gastown writer\'s: if no git process is running, remove it or run `gt doctor --fix`)'
+            ? " (not a gastown writer's: if no git process is running, remove it or run `gt doctor --fix`)"
             : ' (held by a running writer)';
         throw new GastownError('gastown_locked', `ref stays locked: ${lock ?? result.message}${hint}`, { lock });
       }
@@ -769,7 +835,15 @@ export class Ledger<D extends string = string, C extends string = string> {
           if (id) locks[u.ref] = id;
         }
         const packedLock = updates.some((u) => u.newOid === null) ? lockIdentity(join(this.gitDir, 'packed-refs.lock')) : null;
-        return this.journal.write({ path: 'git', owner: this.owner.id, gitPid, gitStart: processStart(gitPid) ?? '-', updates, locks, packedLock });
+        return this.journal.write({
+          path: 'git',
+          owner: this.owner.id,
+          gitPid,
+          gitStart: processStart(gitPid) ?? '-',
+          updates,
+          locks,
+          packedLock,
+        });
       },
       done: (file) => this.journal.remove(file),
     });

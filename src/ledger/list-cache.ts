@@ -49,6 +49,10 @@ export class ListCache {
   merge(prefix: string, kind: string, entries: { id: string; oid: string; value: unknown }[]): void {
     const current = this.load(prefix, kind);
     for (const e of entries) current.set(e.id, { oid: e.oid, value: e.value });
-    this.save(prefix, kind, [...current].map(([id, v]) => ({ id, ...v })));
+    this.save(
+      prefix,
+      kind,
+      [...current].map(([id, v]) => ({ id, ...v })),
+    );
   }
 }

@@ -19,7 +19,10 @@ export interface Owner {
   host: string;
 }
 
-const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64) || 'host';
+const HOST =
+  hostname()
+    .replace(/[^A-Za-z0-9.-]/g, '_')
+    .slice(0, 64) || 'host';
 const OWNER_RE = /^(\d+)\.([0-9-]+)\.([0-9a-z]+)@([A-Za-z0-9._-]+)$/;
 /** The content of every lock file we create: a magic word, then the owner id. */
 const LOCK_MAGIC = 'gastown-lock ';
@@ -124,7 +127,10 @@ export class OwnerFile {
   readonly path: string;
   private made = false;
 
-  constructor(private readonly dir: string, nonce: string) {
+  constructor(
+    private readonly dir: string,
+    nonce: string,
+  ) {
     this.owner = newOwner(nonce);
     this.id = ownerId(this.owner);
     this.path = join(dir, this.id);

@@ -34,7 +34,12 @@ function merge(base: unknown, ours: unknown, theirs: unknown, oursWins: boolean,
     const b = isPlainObject(base) ? base : {};
     const winner = oursWins ? ours : theirs;
     const loser = oursWins ? theirs : ours;
-    const keys = [...Object.keys(winner), ...Object.keys(loser).filter((k) => !(k in winner)).sort()];
+    const keys = [
+      ...Object.keys(winner),
+      ...Object.keys(loser)
+        .filter((k) => !(k in winner))
+        .sort(),
+    ];
     const out: Record<string, unknown> = {};
     for (const k of keys) {
       const v = merge(b[k], ours[k], theirs[k], oursWins, path ? `${path}.${k}` : k, conflicts);

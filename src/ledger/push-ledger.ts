@@ -14,7 +14,12 @@ export interface PushOutcome {
  * fetch, merge and retry. Any other refusal (a `pre-receive` hook, a protected ref, a full
  * disk) would be refused again on retry: it throws at once, with the remote's own words.
  */
-export async function pushLedger(ledger: Ledger, remote: string, refs: string[], leased: { ref: string; expect: string }[]): Promise<PushOutcome> {
+export async function pushLedger(
+  ledger: Ledger,
+  remote: string,
+  refs: string[],
+  leased: { ref: string; expect: string }[],
+): Promise<PushOutcome> {
   let ok = 0;
   const rejected: string[] = [];
   // Explicit refspecs keep the push to what changed; chunks keep command lines short.
@@ -24,7 +29,14 @@ export async function pushLedger(ledger: Ledger, remote: string, refs: string[],
   if (leased.length) chunks.push([...leaseArgs, ...leased.map((x) => `+${x.ref}:${x.ref}`)]);
   for (const specs of chunks) {
     const args = specs[0]?.startsWith('--force-with-lease')
-      ? ['push', '--porcelain', '--no-verify', ...specs.filter((s) => s.startsWith('--')), remote, ...specs.filter((s) => !s.startsWith('--'))]
+      ? [
+          'push',
+          '--porcelain',
+          '--no-verify',
+          ...specs.filter((s) => s.startsWith('--')),
+          remote,
+          ...specs.filter((s) => !s.startsWith('--')),
+        ]
       : ['push', '--porcelain', '--no-verify', remote, ...specs];
     const { stdout, stderr, code } = await runGit(args, { cwd: ledger.repoDir, okCodes: [1] });
     let sawStatus = false;
@@ -70,7 +82,11 @@ function refusal(remote: string, refused: { ref: string; why: string }[], stderr
     .filter(Boolean);
   const why = [...new Set(refused.map((r) => r.why))].join('; ');
   const text = said.length ? `${why}: ${said.join(' / ')}` : why;
-  return new GastownError('gastown_sync', redact(`${redact(remote)} refused the ledger push of ${refused.length} ref${refused.length === 1 ? '' : 's'}: ${text}`).slice(0, 2000), {
-    refs: refused.slice(0, 10).map((r) => r.ref),
-  });
+  return new GastownError(
+    'gastown_sync',
+    redact(`${redact(remote)} refused the ledger push of ${refused.length} ref${refused.length === 1 ? '' : 's'}: ${text}`).slice(0, 2000),
+    {
+      refs: refused.slice(0, 10).map((r) => r.ref),
+    },
+  );
 }

@@ -75,7 +75,12 @@ export class RefFiles {
     if (loose.length <= 32) return n + loose.filter((name) => !packed.includes(` ${prefix}${name}\n`)).length;
     const first = packed.indexOf(` ${prefix}`);
     const end = packed.indexOf('\n', packed.lastIndexOf(` ${prefix}`));
-    const inPack = new Set(packed.slice(first, end < 0 ? undefined : end).split('\n').map((l) => l.slice(l.indexOf(' ') + 1)));
+    const inPack = new Set(
+      packed
+        .slice(first, end < 0 ? undefined : end)
+        .split('\n')
+        .map((l) => l.slice(l.indexOf(' ') + 1)),
+    );
     return n + loose.filter((name) => !inPack.has(`${prefix}${name}`)).length;
   }
 
@@ -115,7 +120,8 @@ export class RefFiles {
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           release();
-          if (code === 'EEXIST') return { ok: false, reason: 'locked', ref: u.ref, lockPath: lock, message: `Unable to create '${lock}': File exists.` };
+          if (code === 'EEXIST')
+            return { ok: false, reason: 'locked', ref: u.ref, lockPath: lock, message: `Unable to create '${lock}': File exists.` };
           if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOENT') return undefined;
           throw e;
         }

@@ -43,7 +43,11 @@ export async function findBrokenRefs(ledger: Ledger): Promise<BrokenRef[]> {
     types.forEach((type, j) => {
       const [ref, oid] = chunk[j]!;
       if (type === 'commit') return;
-      broken.push({ ref, problem: type === null ? `its commit ${oid.slice(0, 12)} is missing` : `it names a ${type}, not a commit`, raw: readText(join(ledger.gitDir, ref)) });
+      broken.push({
+        ref,
+        problem: type === null ? `its commit ${oid.slice(0, 12)} is missing` : `it names a ${type}, not a commit`,
+        raw: readText(join(ledger.gitDir, ref)),
+      });
     });
   }
   return broken;
@@ -104,7 +108,10 @@ async function readTracking(ledger: Ledger, ref: string): Promise<string | null>
 
 /** `<kind>/<id>` → the newest unreachable commit whose summary names it. */
 async function unreachableHistory(ledger: Ledger): Promise<Map<string, string>> {
-  const fsck = await runGit(['fsck', '--unreachable', '--no-reflogs', '--no-progress'], { cwd: ledger.repoDir, okCodes: [1, 2, 3, 4, 5, 6, 7, 8] });
+  const fsck = await runGit(['fsck', '--unreachable', '--no-reflogs', '--no-progress'], {
+    cwd: ledger.repoDir,
+    okCodes: [1, 2, 3, 4, 5, 6, 7, 8],
+  });
   const oids = fsck.stdout
     .toString()
     .split('\n')
@@ -112,7 +119,9 @@ async function unreachableHistory(ledger: Ledger): Promise<Map<string, string>> 
     .filter((x): x is string => !!x);
   const byEntity = new Map<string, { oid: string; time: number; parents: string[] }[]>();
   for (let i = 0; i < oids.length; i += 500) {
-    const { stdout } = await runGit(['log', '--no-walk=unsorted', '--format=%H|%ct|%P|%s', ...oids.slice(i, i + 500), '--'], { cwd: ledger.repoDir });
+    const { stdout } = await runGit(['log', '--no-walk=unsorted', '--format=%H|%ct|%P|%s', ...oids.slice(i, i + 500), '--'], {
+      cwd: ledger.repoDir,
+    });
     for (const line of stdout.toString().split('\n')) {
       const m = /^([0-9a-f]+)\|(\d+)\|([0-9a-f ]*)\|.* ([a-z]+\/[A-Za-z0-9][A-Za-z0-9._-]*)$/.exec(line);
       if (!m) continue;

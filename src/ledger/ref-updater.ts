@@ -91,11 +91,19 @@ export class RefUpdater {
   }
 
   private failure(stderr: string): TransactionResult {
-    const message = stderr.trim().split('\n').find((l) => l.startsWith('fatal:')) ?? stderr.trim();
+    const message =
+      stderr
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith('fatal:')) ?? stderr.trim();
     const ref = /lock ref '([^']+)'/.exec(message)?.[1] ?? null;
     const lock = /Unable to create '([^']+\.lock)': File exists/.exec(message)?.[1] ?? null;
     if (lock) return { ok: false, reason: 'locked', ref, lockPath: lock, message };
-    if (/is at [0-9a-f]+ but expected|reference already exists|unable to resolve reference|reference is missing|expected|does not exist/i.test(message))
+    if (
+      /is at [0-9a-f]+ but expected|reference already exists|unable to resolve reference|reference is missing|expected|does not exist/i.test(
+        message,
+      )
+    )
       return { ok: false, reason: 'conflict', ref, lockPath: null, message };
     throw new GastownError('gastown_git', `git update-ref failed: ${message || 'process ended'}`);
   }

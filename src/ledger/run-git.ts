@@ -59,7 +59,12 @@ export function runGit(args: string[], opts: RunGitOptions): Promise<GitResult> 
 }
 
 function firstLine(s: string): string {
-  return s.trim().split('\n').filter((l) => !l.startsWith('hint:'))[0] ?? '';
+  return (
+    s
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('hint:'))[0] ?? ''
+  );
 }
 
 /** Remote URLs may carry tokens (`https://x-access-token:...@`); never let them reach a log. */
@@ -108,7 +113,14 @@ export function runGitText(args: string[], opts: RunGitTextOptions): Promise<Git
           return;
         }
         const why = redact(stderr.trim() || err?.message || 'unknown error');
-        reject(new GastownError('gastown_git', `git ${args[0] ?? ''} failed: ${why}`, { args: redactArgs(args), cwd: opts.cwd, exitCode, stderr: redact(stderr.trim()) }));
+        reject(
+          new GastownError('gastown_git', `git ${args[0] ?? ''} failed: ${why}`, {
+            args: redactArgs(args),
+            cwd: opts.cwd,
+            exitCode,
+            stderr: redact(stderr.trim()),
+          }),
+        );
       },
     );
   });

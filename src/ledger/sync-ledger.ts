@@ -96,12 +96,19 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.pushed += pushed.ok;
     if (pushed.rejected.length === 0) return result;
     if (result.attempts >= maxAttempts)
-      throw new GastownError('gastown_sync', `push rejected ${maxAttempts} times (the remote keeps moving)`, { refs: pushed.rejected.slice(0, 10) });
+      throw new GastownError('gastown_sync', `push rejected ${maxAttempts} times (the remote keeps moving)`, {
+        refs: pushed.rejected.slice(0, 10),
+      });
   }
 }
 
 /** Runs the caller's repairs; returns the refs they moved (to push), leaving out `skip`. */
-async function runAfterMerge(ledger: Ledger, afterMerge: (changed: SyncedRef[]) => Promise<void>, changed: SyncedRef[], skip: Set<string>): Promise<string[]> {
+async function runAfterMerge(
+  ledger: Ledger,
+  afterMerge: (changed: SyncedRef[]) => Promise<void>,
+  changed: SyncedRef[],
+  skip: Set<string>,
+): Promise<string[]> {
   const before = await ledger.refs('');
   await afterMerge(changed);
   const after = await ledger.refs('');
@@ -134,7 +141,14 @@ interface Reconciled {
 }
 
 async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map<string, string>): Promise<Reconciled> {
-  const out: Reconciled = { updates: [], toPush: [], forcePush: [], stats: { created: 0, fastForwarded: 0, merged: 0 }, changed: [], refused: [] };
+  const out: Reconciled = {
+    updates: [],
+    toPush: [],
+    forcePush: [],
+    stats: { created: 0, fastForwarded: 0, merged: 0 },
+    changed: [],
+    refused: [],
+  };
   const nameOf = (ref: string) => {
     const rest = ref.slice(ledger.prefix.length);
     const slash = rest.indexOf('/');
@@ -254,14 +268,28 @@ async function ancestors(ledger: Ledger, tip: string): Promise<Map<string, numbe
  * so both clones make the same commit. A true conflict keeps the later edit and the
  * summary names the dropped value (`gt trail` shows it).
  */
-async function mergeCommit(ledger: Ledger, kind: string, ref: string, l: string, r: string, rel: Extract<Relation, { kind: 'diverged' }>): Promise<{ oid: string; value: unknown }> {
+async function mergeCommit(
+  ledger: Ledger,
+  kind: string,
+  ref: string,
+  l: string,
+  r: string,
+  rel: Extract<Relation, { kind: 'diverged' }>,
+): Promise<{ oid: string; value: unknown }> {
   const { base } = rel;
-  const [lc, rc, bc] = await Promise.all([ledger.readCommit(l, kind), ledger.readCommit(r, kind), base ? ledger.readCommit(base, kind) : null]);
+  const [lc, rc, bc] = await Promise.all([
+    ledger.readCommit(l, kind),
+    ledger.readCommit(r, kind),
+    base ? ledger.readCommit(base, kind) : null,
+  ]);
   if (!lc || !rc) throw new GastownError('gastown_sync', `cannot read both sides of ${ref}`);
   const parents = [l, r].sort();
   const time = Math.max(lc.time, rc.time);
   const id = ref.slice(ledger.prefix.length);
-  const write = (value: unknown, summary: string) => ({ oid: ledger.writeValueCommit(kind, value, parents, summary, SYNC_ACTOR, time), value });
+  const write = (value: unknown, summary: string) => ({
+    oid: ledger.writeValueCommit(kind, value, parents, summary, SYNC_ACTOR, time),
+    value,
+  });
   if (ledger.kinds.isChain(kind)) return write(null, `merge ${id}`);
   // The later edit wins a true conflict; equal times fall back to the commit id.
   const localWins = lc.time > rc.time || (lc.time === rc.time && l > r);

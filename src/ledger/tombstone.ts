@@ -10,5 +10,7 @@ export const TOMBSTONE: Readonly<{ $deleted: true }> = Object.freeze({ $deleted:
 
 /** True for the value of a tombstone commit. */
 export function isTombstone(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { $deleted?: unknown }).$deleted === true && Object.keys(value).length === 1;
+  return (
+    typeof value === 'object' && value !== null && (value as { $deleted?: unknown }).$deleted === true && Object.keys(value).length === 1
+  );
 }

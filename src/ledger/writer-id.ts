@@ -17,7 +17,11 @@ export function readWriterId(gitDir: string): string {
     /* first use */
   }
   mkdirSync(dir, { recursive: true });
-  const host = hostname().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16) || 'host';
+  const host =
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 16) || 'host';
   const id = `${host}-${randomHex(3)}`;
   try {
     // 'wx' fails if the file exists: the first process to get here decides, others read it.

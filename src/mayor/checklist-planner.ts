@@ -95,7 +95,8 @@ function readTasks(text: string): RawTask[] {
     const opens = FENCE.exec(line);
     const task = TASK_LINE.exec(line);
     const indent = leadingWidth(line);
-    if (!opens) detailsDepth = Math.max(0, detailsDepth + (line.match(/<details\b/gi)?.length ?? 0) - (line.match(/<\/details\s*>/gi)?.length ?? 0));
+    if (!opens)
+      detailsDepth = Math.max(0, detailsDepth + (line.match(/<details\b/gi)?.length ?? 0) - (line.match(/<\/details\s*>/gi)?.length ?? 0));
     folded = opens !== null && detailsDepth > 0;
 
     if (task && !opens && (current === null || indent <= current.indent)) {

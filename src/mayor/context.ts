@@ -91,8 +91,7 @@ function fitComments(comments: PlanningContextInput['comments'], room: number): 
     }
     break;
   }
-  const noteFor = (omitted: number): string =>
-    omitted > 0 ? `[${omitted} earlier comment${omitted === 1 ? '' : 's'} omitted]` : '';
+  const noteFor = (omitted: number): string => (omitted > 0 ? `[${omitted} earlier comment${omitted === 1 ? '' : 's'} omitted]` : '');
   let note = noteFor(rendered.length - kept.length);
   while (note && used + note.length + 2 > room && kept.length > 0) {
     used -= kept.shift()!.length + 2;

@@ -93,9 +93,7 @@ export async function planWithModel(opts: PlanWithModelOptions): Promise<ModelPl
     });
     usage = addUsage(usage, toModelUsage(response.usage, opts.model));
 
-    const toolUse = response.content.find(
-      (b): b is Anthropic.ToolUseBlock => b.type === 'tool_use' && b.name === SUBMIT_PLAN_TOOL,
-    );
+    const toolUse = response.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use' && b.name === SUBMIT_PLAN_TOOL);
     const checked = checkPlan(toolUse, response.stop_reason, opts.maxBeads);
     if (checked.plan) {
       opts.logger?.info({ attempts: attempt, beads: checked.plan.beads.length, ...usage }, 'Mayor planned with the model');
@@ -105,11 +103,11 @@ export async function planWithModel(opts: PlanWithModelOptions): Promise<ModelPl
     const errors = checked.errors;
     opts.logger?.warn({ attempt, errors }, 'Model plan rejected');
     if (attempt > maxPlanRetries) {
-      throw new GastownError(
-        'gastown_plan_invalid',
-        `The model's plan was still invalid after ${attempt} attempts: ${errors.join('; ')}`,
-        { errors, usage, attempts: attempt },
-      );
+      throw new GastownError('gastown_plan_invalid', `The model's plan was still invalid after ${attempt} attempts: ${errors.join('; ')}`, {
+        errors,
+        usage,
+        attempts: attempt,
+      });
     }
     const feedback = `The plan was rejected. Fix every problem below and call ${SUBMIT_PLAN_TOOL} again with the whole corrected plan:\n${errors.map((e) => `- ${e}`).join('\n')}`;
     if (toolUse) {

@@ -20,23 +20,21 @@ export const PLAN_BEADS_CEILING = 50;
  * Plan keys become parts of branch names and log lines. Same rule as `validatePlan`'s
  * (1 to 40 characters), spelt without the `i` flag because JSON schema patterns have none.
  */
-const planKey = z.string().min(1).max(40).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+const planKey = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
 
 export const PlanBeadSchema = z.object({
   key: planKey.describe('Short unique name for this bead within the plan, e.g. "auth-api".'),
   title: z.string().min(1).max(TITLE_MAX).describe('Imperative one-line title of the unit of work.'),
-  description: z
-    .string()
-    .max(20_000)
-    .describe('What to do and why, with enough detail for an engineer who has not read the issue.'),
+  description: z.string().max(20_000).describe('What to do and why, with enough detail for an engineer who has not read the issue.'),
   acceptance: z
     .array(z.string().min(1).max(500))
     .max(20)
     .describe('Checkable acceptance criteria: how a reviewer knows this bead is done.'),
-  files: z
-    .array(z.string().min(1).max(300))
-    .max(50)
-    .describe('Repository paths this bead is expected to create or change.'),
+  files: z.array(z.string().min(1).max(300)).max(50).describe('Repository paths this bead is expected to create or change.'),
   blockedBy: z
     .array(planKey)
     .max(PLAN_BEADS_CEILING)

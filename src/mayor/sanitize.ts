@@ -30,9 +30,7 @@ export function sanitizeUntrustedText(s: string): string {
 const NON_RENDERED_ELEMENTS = new Set(['script', 'style', 'template', 'noscript', 'iframe', 'object']);
 
 /** Elements without content: hiding them hides nothing but the tag itself. */
-const VOID_ELEMENTS = new Set([
-  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr',
-]);
+const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
 
 // An HTML comment, including the abrupt `<!-->` / `<!--->` forms and an unterminated one.
 const COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/y;
@@ -279,14 +277,17 @@ function isHiddenByAttributes(attrs: string): boolean {
 }
 
 function isHidingStyle(style: string): boolean {
-  const css = decodeBasicEntities(style).toLowerCase().replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, '');
+  const css = decodeBasicEntities(style)
+    .toLowerCase()
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\s+/g, '');
   const zero = String.raw`[-+]?0*\.?0+(?:[a-z]+|%)?(?:!important)?(?:;|$)`;
   return (
     /(?:^|;)display:none/.test(css) ||
     /(?:^|;)visibility:(?:hidden|collapse)/.test(css) ||
     new RegExp(`(?:^|;)font-size:${zero}`).test(css) ||
     new RegExp(`(?:^|;)opacity:${zero}`).test(css) ||
-    new RegExp(`(?:^|;)(?:max-)?(?:height|width):${zero}`).test(css) && /overflow:hidden/.test(css)
+    (new RegExp(`(?:^|;)(?:max-)?(?:height|width):${zero}`).test(css) && /overflow:hidden/.test(css))
   );
 }
 
@@ -307,19 +308,26 @@ const INVISIBLE =
   /[\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFFA0\uFE00-\uFE0F\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu;
 
 /** The same characters written as HTML character references, which GitHub renders. */
-const INVISIBLE_ENTITY = /&(?:#x([0-9a-f]+)|#(\d+)|(shy|zwj|zwnj|lrm|rlm|ZeroWidthSpace|NoBreak|InvisibleTimes|InvisibleComma|ApplyFunction|it|ic|af));/gi;
+const INVISIBLE_ENTITY =
+  /&(?:#x([0-9a-f]+)|#(\d+)|(shy|zwj|zwnj|lrm|rlm|ZeroWidthSpace|NoBreak|InvisibleTimes|InvisibleComma|ApplyFunction|it|ic|af));/gi;
 
 function removeInvisibleCharacters(s: string): string {
-  const withoutEntities = s.replace(INVISIBLE_ENTITY, (whole, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
-    if (named) return '';
-    const code = parseInt(hex ?? dec ?? '', hex ? 16 : 10);
-    if (!Number.isFinite(code) || code > 0x10ffff) return whole;
-    const ch = String.fromCodePoint(code);
-    INVISIBLE.lastIndex = 0;
-    return INVISIBLE.test(ch) ? '' : whole;
-  });
+  const withoutEntities = s.replace(
+    INVISIBLE_ENTITY,
+    (whole, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
+      if (named) return '';
+      const code = parseInt(hex ?? dec ?? '', hex ? 16 : 10);
+      if (!Number.isFinite(code) || code > 0x10ffff) return whole;
+      const ch = String.fromCodePoint(code);
+      INVISIBLE.lastIndex = 0;
+      return INVISIBLE.test(ch) ? '' : whole;
+    },
+  );
   // Line and paragraph separators are visible line breaks: keep them as ordinary ones.
-  return withoutEntities.replace(/\r\n?/g, '\n').replace(/[\u2028\u2029]/g, '\n').replace(INVISIBLE, '');
+  return withoutEntities
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u2028\u2029]/g, '\n')
+    .replace(INVISIBLE, '');
 }
 
 /**
@@ -328,7 +336,11 @@ function removeInvisibleCharacters(s: string): string {
  * than passing hidden text on.
  */
 function removeUnrenderedMarkdown(s: string): string {
-  let out = s.replace(MERMAID_BLOCK, (block: string, open: string, _fence: string, body: string) => open + removeMermaidHidden(body) + block.slice(open.length + body.length));
+  let out = s.replace(
+    MERMAID_BLOCK,
+    (block: string, open: string, _fence: string, body: string) =>
+      open + removeMermaidHidden(body) + block.slice(open.length + body.length),
+  );
   out = removePhantoms(out);
   out = out.replace(LINK_REFERENCE_DEFINITION, '');
   out = out.replace(IMAGE, '[image]');
@@ -344,7 +356,8 @@ const LINK_REFERENCE_DEFINITION =
   /^ {0,3}\[(?!\^)(?:[^[\]\\\n]|\\.)+\]:[ \t]*\n?[ \t]*(?:<[^<>\n]*>|\S+)(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?:"(?:[^"\\]|\\[\s\S])*"|'(?:[^'\\]|\\[\s\S])*'|\((?:[^()\\]|\\[\s\S])*\)))?[ \t]*$\n?/gm;
 
 /** `![alt](src "title")`, `![alt][ref]`, `![alt]`: GitHub shows the picture, never the alt text. */
-const IMAGE = /!\[(?:[^[\]\\]|\\[\s\S]|\[(?:[^[\]\\]|\\[\s\S])*\])*\](?:\((?:[^()\\]|\\[\s\S]|\((?:[^()\\]|\\[\s\S])*\))*\)|\[(?:[^[\]\\]|\\[\s\S])*\])?/g;
+const IMAGE =
+  /!\[(?:[^[\]\\]|\\[\s\S]|\[(?:[^[\]\\]|\\[\s\S])*\])*\](?:\((?:[^()\\]|\\[\s\S]|\((?:[^()\\]|\\[\s\S])*\))*\)|\[(?:[^[\]\\]|\\[\s\S])*\])?/g;
 
 /** An inline link's destination and title: `](url "title")` keeps `](url)`; the title is a tooltip at most. */
 const INLINE_LINK_TITLE =
@@ -359,9 +372,7 @@ const MERMAID_BLOCK = /^([ \t]*(`{3,}|~{3,})[ \t]*mermaid\b[^\n]*\n)([\s\S]*?)(?
  * `accDescr: ...`, `accDescr { ... }`), which only screen readers get.
  */
 function removeMermaidHidden(body: string): string {
-  return body
-    .replace(/^[ \t]*accDescr[ \t]*\{[^}]*\}?[ \t]*$\n?/gm, '')
-    .replace(/^[ \t]*(?:%%.*|acc(?:Title|Descr)[ \t]*:.*)$\n?/gm, '');
+  return body.replace(/^[ \t]*accDescr[ \t]*\{[^}]*\}?[ \t]*$\n?/gm, '').replace(/^[ \t]*(?:%%.*|acc(?:Title|Descr)[ \t]*:.*)$\n?/gm, '');
 }
 
 /** `\phantom{...}`, `\hphantom{...}`, `\vphantom{...}` (braces balanced): typeset as blank space. */

@@ -84,13 +84,20 @@ export async function checkpoint(opts: CheckpointOptions): Promise<CheckpointRes
   try {
     if (run.exitCode !== 0) {
       if (/Refusing to create empty bundle/.test(run.output)) return { tip: last, collected: false };
-      throw new GastownError('gastown_git', `checkpoint in the workspace failed (${run.aborted ? 'aborted' : `exit ${run.exitCode ?? run.signal}`}): ${tail(run.output, 1000)}`);
+      throw new GastownError(
+        'gastown_git',
+        `checkpoint in the workspace failed (${run.aborted ? 'aborted' : `exit ${run.exitCode ?? run.signal}`}): ${tail(run.output, 1000)}`,
+      );
     }
     const { head, packOffset } = await readBundleHeader(bundle);
     await indexPack(opts.rigDir, bundle, packOffset);
     // A commit (^{commit} fails on anything else) whose every object the rig now has.
-    const connected = await runGitText(['rev-list', '--quiet', '--objects', `${head}^{commit}`, '--not', ...opts.known], { cwd: opts.rigDir, okCodes: [0, 128] });
-    if (connected.exitCode !== 0) throw new GastownError('gastown_git', `the workspace's HEAD ${head} is not a complete commit history: refused`);
+    const connected = await runGitText(['rev-list', '--quiet', '--objects', `${head}^{commit}`, '--not', ...opts.known], {
+      cwd: opts.rigDir,
+      okCodes: [0, 128],
+    });
+    if (connected.exitCode !== 0)
+      throw new GastownError('gastown_git', `the workspace's HEAD ${head} is not a complete commit history: refused`);
     await retryOnGitLock(() => runGitText(['update-ref', `refs/heads/${opts.branch}`, head], { cwd: opts.rigDir }));
     return { tip: head, collected: true };
   } finally {
@@ -120,7 +127,8 @@ async function readBundleHeader(file: string): Promise<{ head: string; packOffse
   const lines = end < 0 ? [] : text.slice(0, end).split('\n');
   const refs = lines.slice(1).filter((l) => !l.startsWith('-') && !l.startsWith('@'));
   const m = refs.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64}) HEAD$/.exec(refs[0]!) : null;
-  if (!/^# v[23] git bundle$/.test(lines[0] ?? '') || !m) throw new GastownError('gastown_git', 'the workspace produced something other than a bundle of its HEAD: refused');
+  if (!/^# v[23] git bundle$/.test(lines[0] ?? '') || !m)
+    throw new GastownError('gastown_git', 'the workspace produced something other than a bundle of its HEAD: refused');
   return { head: m[1]!, packOffset: end + 2 };
 }
 
@@ -132,7 +140,9 @@ function indexPack(rigDir: string, file: string, offset: number): Promise<void> 
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new GastownError('gastown_git', `the workspace's commits were refused (git index-pack --strict): ${stderr.trim()}`)),
+      code === 0
+        ? resolve()
+        : reject(new GastownError('gastown_git', `the workspace's commits were refused (git index-pack --strict): ${stderr.trim()}`)),
     );
     child.stdin.on('error', () => undefined);
     createReadStream(file, { start: offset }).on('error', reject).pipe(child.stdin);
@@ -147,5 +157,7 @@ function indexPack(rigDir: string, file: string, offset: number): Promise<void> 
 export async function pushPolecatBranch(rigDir: string, remote: string, branch: string): Promise<void> {
   if (!/^polecat\/[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/.test(branch))
     throw new GastownError('gastown_forbidden', `refusing to push ${branch}: a runner pushes only polecat/<name>/<bead>`);
-  await runGitText(['-c', 'push.followTags=false', 'push', '--quiet', '--no-verify', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: rigDir });
+  await runGitText(['-c', 'push.followTags=false', 'push', '--quiet', '--no-verify', remote, `refs/heads/${branch}:refs/heads/${branch}`], {
+    cwd: rigDir,
+  });
 }

@@ -42,7 +42,10 @@ export function checkPolecatNames(polecat: string, beadId: string): void {
     ['polecat', polecat],
     ['beadId', beadId],
   ] as const) {
-    if (!SAFE_NAME.test(value)) throw new GastownError('gastown_bad_input', `invalid ${field} '${value}': letters, digits, '.', '_' and '-' only`, { [field]: value });
+    if (!SAFE_NAME.test(value))
+      throw new GastownError('gastown_bad_input', `invalid ${field} '${value}': letters, digits, '.', '_' and '-' only`, {
+        [field]: value,
+      });
   }
 }
 
@@ -69,7 +72,18 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
     await mkdir(home, { recursive: true });
     await runGitText(['init', '--quiet', `--initial-branch=${branch}`, repo], { cwd: dir });
     // --update-head-ok: the unborn branch HEAD names is the one being fetched.
-    await runGitText(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--update-head-ok', path.resolve(opts.repoDir), `+${opts.startRef}:refs/heads/${branch}`], { cwd: repo });
+    await runGitText(
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--update-head-ok',
+        path.resolve(opts.repoDir),
+        `+${opts.startRef}:refs/heads/${branch}`,
+      ],
+      { cwd: repo },
+    );
     await runGitText(['reset', '--quiet', '--hard'], { cwd: repo });
     // One append instead of a `git config` process per key (the file is new and ours).
     const sections = {

@@ -67,7 +67,12 @@ export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBr
   // One rev-parse for every tip (a process per git call is most of a merge's cost).
   const refs = [base, ...opts.branches.map((b) => `${remote.tracking}${b}`)];
   const listed = (await runGitText(['for-each-ref', '--format=%(refname) %(objectname)', ...refs], { cwd: repoDir })).stdout;
-  const tipOf = new Map(listed.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  const tipOf = new Map(
+    listed
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
   const shas = refs.map((r) => tipOf.get(r) ?? null);
   const baseSha = shas[0];
   if (!baseSha) throw new Error(`${base} does not exist: fetch ${remote.remote} ${remote.defaultBranch} failed`);
@@ -104,13 +109,20 @@ export async function mergeBranches(opts: MergeBranchesOptions): Promise<MergeBr
       return { ...out, merged: [], gateFailed: `gate \`${opts.gate}\` ${why}\n${tail(gate.output, 4000)}`, conflicts: out.conflicts };
     }
   }
-  const push = await git(repoDir, ['push', '--quiet', '--no-verify', remote.remote, `${head}:refs/heads/${remote.defaultBranch}`], [0, 1, 128]);
+  const push = await git(
+    repoDir,
+    ['push', '--quiet', '--no-verify', remote.remote, `${head}:refs/heads/${remote.defaultBranch}`],
+    [0, 1, 128],
+  );
   if (push.exitCode !== 0) {
     // Rejected because the default branch moved (someone pushed meanwhile) is a race to retry;
     // any other refusal (permissions, a server hook) is an error a person must see.
     await fetchBranches(repoDir, remote);
     if ((await refSha(repoDir, base)) !== baseSha) return { ...out, merged: [], raced: true };
-    throw new GastownError('gastown_git', `the Refinery could not push ${remote.defaultBranch} to ${remote.remote}: ${tail(push.stderr, 1000)}`);
+    throw new GastownError(
+      'gastown_git',
+      `the Refinery could not push ${remote.defaultBranch} to ${remote.remote}: ${tail(push.stderr, 1000)}`,
+    );
   }
   // Keep the tracking ref current even for a URL remote (a named remote updates it on push).
   // The push is what counts; local refs trail it and catch up on the next fetch, so a lock
@@ -141,7 +153,11 @@ async function runGate(opts: MergeBranchesOptions, gate: string): Promise<RunPro
   if (st?.isFile() && (await readFile(pointer, 'utf8')) === before) return run;
   await rm(opts.workdir, { recursive: true, force: true });
   await runGitText(['worktree', 'prune'], { cwd: opts.repoDir });
-  return { ...run, exitCode: 1, output: `${run.output}\nrefused: the gate changed the Refinery worktree's .git (the worktree was removed)` };
+  return {
+    ...run,
+    exitCode: 1,
+    output: `${run.output}\nrefused: the gate changed the Refinery worktree's .git (the worktree was removed)`,
+  };
 }
 
 /**

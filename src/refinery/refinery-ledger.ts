@@ -45,7 +45,14 @@ export async function sendBack(rig: Rig, beadId: string, reason: 'conflict' | 'g
         tx.put('beads', beadId, next, `merge failed beads/${beadId}`);
         if (polecat) await countOnAgent(tx, polecat, 'beadsFailed');
         rig.emit(tx, 'bead_failed', `${beadId} failed: it ${what} after ${bead.attempts} attempts`, feedRefs(bead));
-        mailInTx(rig, tx, { from: REFINERY_ACTOR, to: 'mayor', subject: `MERGE_FAILED ${beadId}: ${bead.title}`.slice(0, 200), body: output, type: 'MERGE_FAILED', bead: beadId });
+        mailInTx(rig, tx, {
+          from: REFINERY_ACTOR,
+          to: 'mayor',
+          subject: `MERGE_FAILED ${beadId}: ${bead.title}`.slice(0, 200),
+          body: output,
+          type: 'MERGE_FAILED',
+          bead: beadId,
+        });
         return next;
       }
       const hook = await tx.get<Hook>('hooks', polecat);

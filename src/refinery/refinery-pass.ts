@@ -47,7 +47,9 @@ export function refineryQueue(beads: readonly Bead[], review: 'required' | 'off'
   const waiting = (b: Bead) => !b.approvedBy && (review === 'required' || b.labels.includes(NEEDS_HUMAN_LABEL));
   const queued = new Map(beads.filter((b) => b.status === 'in_review' && !b.pr && b.branch && !waiting(b)).map((b) => [b.id, b]));
   // Dependency order over the whole graph; ties by id, so every machine merges alike.
-  return topoOrder(beads).filter((id) => queued.has(id)).map((id) => queued.get(id)!);
+  return topoOrder(beads)
+    .filter((id) => queued.has(id))
+    .map((id) => queued.get(id)!);
 }
 
 /**
@@ -104,7 +106,14 @@ async function sequential(
 }
 
 /** Records what one merge did: closes merged beads (landing convoys), sends the others back. */
-async function settle(rig: Rig, batch: Bead[], result: MergeBranchesOutcome, out: RefineryPassResult, log: (l: string) => void, target: string): Promise<void> {
+async function settle(
+  rig: Rig,
+  batch: Bead[],
+  result: MergeBranchesOutcome,
+  out: RefineryPassResult,
+  log: (l: string) => void,
+  target: string,
+): Promise<void> {
   const byBranch = new Map(batch.map((b) => [b.branch!, b]));
   if (result.raced) {
     out.waiting.push(...batch.map((b) => b.id));
@@ -132,7 +141,13 @@ async function settle(rig: Rig, batch: Bead[], result: MergeBranchesOutcome, out
   }
   for (const [bead, reason, output] of refused) {
     const next = await sendBack(rig, bead.id, reason, output);
-    const verdict = !next ? 'left alone' : next.status === 'failed' ? 'failed' : next.status === 'in_review' ? 'needs a person' : 'sent back';
+    const verdict = !next
+      ? 'left alone'
+      : next.status === 'failed'
+        ? 'failed'
+        : next.status === 'in_review'
+          ? 'needs a person'
+          : 'sent back';
     if (next?.status === 'failed') out.failed.push(bead.id);
     else if (next?.status === 'in_review') out.needsHuman.push(bead.id);
     else if (next) out.sentBack.push(bead.id);

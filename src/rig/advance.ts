@@ -29,7 +29,8 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
     async (tx) => {
       const bead = await tx.get<Bead>('beads', beadId);
       if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
-      if (bead.status === 'closed') return { bead, changed: false, convoy: bead.convoy ? await tx.get<Convoy>('convoys', bead.convoy) : null, landed: false };
+      if (bead.status === 'closed')
+        return { bead, changed: false, convoy: bead.convoy ? await tx.get<Convoy>('convoys', bead.convoy) : null, landed: false };
       const closed = transitionBead(bead, 'closed', rig.at(), { closeReason: opts.reason ?? 'merged' });
       tx.put('beads', beadId, closed, `merged beads/${beadId}`);
       rig.emit(tx, 'merged', `${beadId} merged: ${bead.title}`, feedRefs(bead, opts.url ?? bead.pr?.url ?? bead.issue?.url ?? null));
@@ -44,7 +45,12 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
       if (bead.convoy) {
         convoy = await tx.get<Convoy>('convoys', bead.convoy);
         if (convoy && convoy.status === 'active') {
-          const siblings = (await rig.ledger.getMany<Bead>('beads', convoy.beads.filter((b) => b !== beadId))).map((b) => b.value);
+          const siblings = (
+            await rig.ledger.getMany<Bead>(
+              'beads',
+              convoy.beads.filter((b) => b !== beadId),
+            )
+          ).map((b) => b.value);
           if (siblings.every((b) => b.status === 'closed') && siblings.length === convoy.beads.length - 1) {
             convoy = landConvoy(convoy, rig.at());
             tx.put('convoys', convoy.id, convoy, `land convoys/${convoy.id}`);

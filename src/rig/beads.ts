@@ -21,7 +21,6 @@ export async function getBead(rig: Rig, id: string): Promise<Bead> {
   return found.value;
 }
 
-
 /** A fresh, collision-checked bead id. */
 export async function newBeadId(rig: Rig, title: string, taken: Set<string>): Promise<string> {
   return shortId('gt', rig.seed(title), (id) => taken.has(id), taken.size + 1);
@@ -55,7 +54,8 @@ async function freshBeadId(rig: Rig, title: string): Promise<string> {
 export async function createBead(rig: Rig, input: NewBeadInput): Promise<Bead> {
   const id = await freshBeadId(rig, input.title);
   const bead: Bead = { ...newBead(input, id, rig.at()), dependents: [] };
-  if (bead.parent && !(await rig.ledger.exists('beads', bead.parent))) throw new GastownError('gastown_not_found', `unknown parent ${bead.parent}`);
+  if (bead.parent && !(await rig.ledger.exists('beads', bead.parent)))
+    throw new GastownError('gastown_not_found', `unknown parent ${bead.parent}`);
   // A new bead can only close a cycle through its own edges, and nothing points at it yet.
   await rig.ledger.transact(
     async (tx) => {

@@ -36,7 +36,9 @@ export async function stopConvoy(rig: Rig, id: string): Promise<StopResult> {
       }
       const next: Convoy = { ...convoy, status: 'stopped', updatedAt: rig.at() };
       tx.put('convoys', id, next, `stop convoys/${id}`);
-      rig.emit(tx, 'convoy_stopped', `convoy ${id} stopped by ${rig.actor}${unslung.length ? `; unslung ${unslung.join(', ')}` : ''}`, { convoy: id });
+      rig.emit(tx, 'convoy_stopped', `convoy ${id} stopped by ${rig.actor}${unslung.length ? `; unslung ${unslung.join(', ')}` : ''}`, {
+        convoy: id,
+      });
       return { convoy: next, unslung };
     },
     { actor: rig.actor },

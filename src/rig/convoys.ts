@@ -6,7 +6,8 @@ import { allBeads } from './beads.js';
 import type { Rig } from './rig.js';
 
 export function checkConvoyId(id: string): string {
-  if (!/^cv-[0-9a-z]{3,}$/.test(id)) throw new GastownError('gastown_bad_input', `not a convoy id: ${JSON.stringify(id)} (convoy ids look like cv-1a2b)`);
+  if (!/^cv-[0-9a-z]{3,}$/.test(id))
+    throw new GastownError('gastown_bad_input', `not a convoy id: ${JSON.stringify(id)} (convoy ids look like cv-1a2b)`);
   return id;
 }
 
@@ -23,7 +24,12 @@ async function convoyIds(rig: Rig): Promise<Set<string>> {
 }
 
 /** Groups existing beads into a new convoy; each bead records its convoy. */
-export async function createConvoy(rig: Rig, title: string, beadIds: string[], extra: Omit<NewConvoyInput, 'title' | 'beads'> = {}): Promise<Convoy> {
+export async function createConvoy(
+  rig: Rig,
+  title: string,
+  beadIds: string[],
+  extra: Omit<NewConvoyInput, 'title' | 'beads'> = {},
+): Promise<Convoy> {
   if (beadIds.length === 0) throw new GastownError('gastown_bad_input', 'a convoy needs at least one bead');
   const taken = await convoyIds(rig);
   const id = shortId('cv', rig.seed(title), (x) => taken.has(x), taken.size + 1);
@@ -33,7 +39,8 @@ export async function createConvoy(rig: Rig, title: string, beadIds: string[], e
       for (const b of convoy.beads) {
         const bead = await tx.get<Bead>('beads', b);
         if (!bead) throw new GastownError('gastown_not_found', `no bead ${b}`);
-        if (bead.convoy && bead.convoy !== id) throw new GastownError('gastown_conflict', `bead ${b} already belongs to convoy ${bead.convoy}`);
+        if (bead.convoy && bead.convoy !== id)
+          throw new GastownError('gastown_conflict', `bead ${b} already belongs to convoy ${bead.convoy}`);
         tx.put('beads', b, { ...bead, convoy: id, updatedAt: rig.at() });
       }
       tx.put('convoys', id, convoy, `create convoys/${id}`);
@@ -67,7 +74,12 @@ export async function convoyStatus(rig: Rig, id: string): Promise<ConvoyStatusVi
   return { convoy, progress: convoyProgress(convoy, beads), beads, edges };
 }
 
-export async function mutateConvoy(rig: Rig, id: string, change: (c: Convoy) => Convoy, event?: { type: Parameters<Rig['emit']>[1]; message: string }): Promise<Convoy> {
+export async function mutateConvoy(
+  rig: Rig,
+  id: string,
+  change: (c: Convoy) => Convoy,
+  event?: { type: Parameters<Rig['emit']>[1]; message: string },
+): Promise<Convoy> {
   checkConvoyId(id);
   return rig.ledger.transact(
     async (tx) => {

@@ -42,7 +42,9 @@ export async function deaconPass(rig: Rig, opts: DeaconOptions = {}): Promise<De
   const dead = new Set(opts.deadRunners ?? []);
   const beats = new Map((await rig.ledger.list<Heartbeat>('heartbeats')).map((h) => [h.id, h.value]));
   const now = rig.now().getTime();
-  const suspects = (await allBeads(rig)).filter((b) => b.status === 'in_progress' && b.assignee && silent(beats.get(b.assignee) ?? null, b, now, leaseMs, dead));
+  const suspects = (await allBeads(rig)).filter(
+    (b) => b.status === 'in_progress' && b.assignee && silent(beats.get(b.assignee) ?? null, b, now, leaseMs, dead),
+  );
   for (const suspect of suspects) {
     const r = await rig.ledger.transact(
       async (tx) => {

@@ -69,7 +69,10 @@ export async function dependentsOf(rig: Rig, bead: Bead): Promise<string[]> {
   if (!indexed) return scanDependents(rig, bead.id);
   if (indexed.length === 0) return [];
   const found = await rig.ledger.getMany<Bead>('beads', indexed);
-  return found.filter((b) => b.value.blockedBy.includes(bead.id)).map((b) => b.id).sort();
+  return found
+    .filter((b) => b.value.blockedBy.includes(bead.id))
+    .map((b) => b.id)
+    .sort();
 }
 
 /**
@@ -112,7 +115,12 @@ export function indexWriter(rig: Rig, tx: Transaction) {
       const blocker = await tx.get<Bead>('beads', blockerId);
       const current = blocker && indexedDependents(blocker);
       if (!blocker || !current?.includes(dependent)) return;
-      tx.put<Bead>('beads', blockerId, { ...blocker, dependents: current.filter((d) => d !== dependent) }, `index beads/${blockerId}: ${dependent} no longer waits on it`);
+      tx.put<Bead>(
+        'beads',
+        blockerId,
+        { ...blocker, dependents: current.filter((d) => d !== dependent) },
+        `index beads/${blockerId}: ${dependent} no longer waits on it`,
+      );
     },
   };
 }
@@ -196,10 +204,12 @@ export function repairAfterSync(rig: Rig): (changed: SyncedRef[]) => Promise<voi
     const blockerIds = sortedUnique(beads.flatMap((b) => b.blockedBy));
     const blockers = new Map((await rig.ledger.getMany<Bead>('beads', blockerIds)).map((v) => [v.id, v.value]));
     const needed = beads.flatMap((b) =>
-      b.blockedBy.filter((x) => {
-        const have = blockers.get(x) && indexedDependents(blockers.get(x)!);
-        return have && !have.includes(b.id);
-      }).map((x) => [x, b.id] as const),
+      b.blockedBy
+        .filter((x) => {
+          const have = blockers.get(x) && indexedDependents(blockers.get(x)!);
+          return have && !have.includes(b.id);
+        })
+        .map((x) => [x, b.id] as const),
     );
     if (needed.length === 0) return;
     await rig.ledger.transact(

@@ -79,7 +79,9 @@ export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptio
     const key = dispatchKey(bead.assignee, slungAt.get(bead.assignee) ?? bead.updatedAt);
     if (!bead.labels.includes(key)) pending.push({ bead, polecat: bead.assignee, key });
   }
-  return pending.sort((a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id));
+  return pending.sort(
+    (a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id),
+  );
 }
 
 /** Records on the bead that this sling's run was dispatched. Idempotent. */
@@ -111,13 +113,15 @@ export async function whyRunNotLive(rig: Rig, beadId: string, run: { id: number;
     if (beat?.bead === bead.id && beat.runner === `gha-${run.id}`) return null;
     return `bead ${beadId} is in progress on another runner`;
   }
-  if (bead.status !== 'hooked' || !bead.assignee) return `bead ${beadId} is ${bead.status.replace('_', ' ')}, not waiting for a polecat run`;
+  if (bead.status !== 'hooked' || !bead.assignee)
+    return `bead ${beadId} is ${bead.status.replace('_', ' ')}, not waiting for a polecat run`;
   const hook = (await rig.ledger.get<Hook>('hooks', bead.assignee))?.value;
   if (!hook || hook.bead !== bead.id) return `bead ${beadId} is not on ${bead.assignee}'s hook`;
   const slungAt = hook.slungAt ?? bead.updatedAt;
   if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return `no run was dispatched for bead ${beadId}'s current sling`;
   const created = Date.parse(run.createdAt);
-  if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS) return `run ${run.id} was created before bead ${beadId}'s current sling`;
+  if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS)
+    return `run ${run.id} was created before bead ${beadId}'s current sling`;
   return null;
 }
 
@@ -148,11 +152,16 @@ async function reslingAfterEndedRun(rig: Rig, run: NonNullable<DispatchOptions['
       const labels = [...bead.labels.filter((l) => !l.startsWith(RUN_ENDED)), ended];
       tx.put<Bead>('beads', bead.id, { ...bead, attempts, labels, updatedAt: rig.at() }, `stalled beads/${bead.id}`);
       tx.put<Hook>('hooks', bead.assignee, { ...hook, slungAt: rig.at(), slungBy: DEACON_ACTOR });
-      rig.emit(tx, 'stalled', `workflow run ${run.id} for ${bead.id} ended before ${bead.assignee} claimed it; slung anew (attempt ${attempts})`, {
-        bead: bead.id,
-        convoy: bead.convoy,
-        url: bead.issue?.url ?? null,
-      });
+      rig.emit(
+        tx,
+        'stalled',
+        `workflow run ${run.id} for ${bead.id} ended before ${bead.assignee} claimed it; slung anew (attempt ${attempts})`,
+        {
+          bead: bead.id,
+          convoy: bead.convoy,
+          url: bead.issue?.url ?? null,
+        },
+      );
       if (attempts > rig.settings.retryCap)
         mailInTx(rig, tx, {
           from: DEACON_ACTOR,

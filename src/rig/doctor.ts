@@ -8,7 +8,6 @@ import { repoLedgerPrefix } from './repo-ledger-prefix.js';
 import { checkDependents, rebuildDependents, type IndexProblem } from './dependents.js';
 import type { Rig } from './rig.js';
 
-
 export interface DoctorCheck {
   name: string;
   ok: boolean;
@@ -23,7 +22,11 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
   const version = (await runGit(['--version'], { cwd: rig.repoDir })).stdout.toString().trim();
   const m = /(\d+)\.(\d+)/.exec(version);
   const okVersion = !!m && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 36));
-  checks.push({ name: 'git version', ok: okVersion, detail: okVersion ? version : `${version}: git 2.36 or newer is needed (cat-file --batch-command)` });
+  checks.push({
+    name: 'git version',
+    ok: okVersion,
+    detail: okVersion ? version : `${version}: git 2.36 or newer is needed (cat-file --batch-command)`,
+  });
 
   // Every ledger ref must point at a commit: an emptied or cut-short ref file (git skips
   // those silently) or one naming a missing object is named, and --fix puts it back.
@@ -45,7 +48,10 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
       name: 'ledger refs',
       ok: broken.length === 0,
       detail: broken.length
-        ? `broken (run gt doctor --fix): ${broken.slice(0, 20).map((b) => `${b.ref} (${b.problem})`).join(', ')}${broken.length > 20 ? ` and ${broken.length - 20} more` : ''}`
+        ? `broken (run gt doctor --fix): ${broken
+            .slice(0, 20)
+            .map((b) => `${b.ref} (${b.problem})`)
+            .join(', ')}${broken.length > 20 ? ` and ${broken.length - 20} more` : ''}`
         : `${refs.size} refs, all readable`,
     });
   }
@@ -57,7 +63,11 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
     checks.push({
       name: 'ledger entities',
       ok: left.length === 0,
-      detail: restored.map((r) => (r.restored ? `restored ${r.ref} to its last good version (${r.restored.slice(0, 12)})` : `could not restore ${r.ref}: ${r.why}`)).join('; '),
+      detail: restored
+        .map((r) =>
+          r.restored ? `restored ${r.ref} to its last good version (${r.restored.slice(0, 12)})` : `could not restore ${r.ref}: ${r.why}`,
+        )
+        .join('; '),
     });
   } else
     checks.push({
@@ -115,7 +125,12 @@ export async function doctor(rig: Rig, opts: { fix?: boolean } = {}): Promise<Do
  * nothing is reported twice through the rig's own warnings.
  */
 async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string }[]> {
-  const ledger = await Ledger.open<TownDocKind, TownChainKind>({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, ...TOWN_LEDGER });
+  const ledger = await Ledger.open<TownDocKind, TownChainKind>({
+    repoDir: rig.repoDir,
+    gitDir: rig.gitDir,
+    prefix: rig.ledger.prefix,
+    ...TOWN_LEDGER,
+  });
   try {
     for (const kind of TOWN_DOC_KINDS) await ledger.list(kind);
     for (const chain of TOWN_CHAIN_KINDS) await ledger.readChain(chain, null);
@@ -132,7 +147,12 @@ async function invalidEntities(rig: Rig): Promise<{ ref: string; problem: string
  * reads skip it.
  */
 async function restoreEntities(rig: Rig, invalid: { ref: string }[]): Promise<{ ref: string; restored: string | null; why?: string }[]> {
-  const ledger = await Ledger.open<TownDocKind, TownChainKind>({ repoDir: rig.repoDir, gitDir: rig.gitDir, prefix: rig.ledger.prefix, ...TOWN_LEDGER });
+  const ledger = await Ledger.open<TownDocKind, TownChainKind>({
+    repoDir: rig.repoDir,
+    gitDir: rig.gitDir,
+    prefix: rig.ledger.prefix,
+    ...TOWN_LEDGER,
+  });
   try {
     const out: { ref: string; restored: string | null; why?: string }[] = [];
     for (const { ref } of new Map(invalid.map((i) => [i.ref, i])).values()) {
@@ -149,7 +169,11 @@ async function restoreEntities(rig: Rig, invalid: { ref: string }[]): Promise<{ 
         continue;
       }
       const oid = ledger.writeValueCommit(kind!, good.value, [tip], `restore ${kind}/${id} (gt doctor --fix)`, 'gastown-doctor');
-      out.push((await ledger.setRefs([{ ref, newOid: oid, oldOid: tip }])) ? { ref, restored: oid } : { ref, restored: null, why: 'it changed meanwhile' });
+      out.push(
+        (await ledger.setRefs([{ ref, newOid: oid, oldOid: tip }]))
+          ? { ref, restored: oid }
+          : { ref, restored: null, why: 'it changed meanwhile' },
+      );
     }
     return out;
   } finally {
@@ -179,7 +203,11 @@ async function dependentsCheck(rig: Rig, fix: boolean): Promise<DoctorCheck> {
       detail: `${done}${wrong.length} wrong (run gt doctor --fix): ${wrong.slice(0, 20).map(describe).join('; ')}${wrong.length > 20 ? ` and ${wrong.length - 20} more` : ''}`,
     };
   if (unindexed.length)
-    return { name, ok: true, detail: `${done}${unindexed.length} of ${beads} beads predate the index (gt bead show scans for them; gt doctor --fix builds it)` };
+    return {
+      name,
+      ok: true,
+      detail: `${done}${unindexed.length} of ${beads} beads predate the index (gt bead show scans for them; gt doctor --fix builds it)`,
+    };
   return { name, ok: true, detail: `${done}matches the edges of ${beads} beads` };
 }
 
@@ -188,22 +216,37 @@ function prefixCheck(rig: Rig): DoctorCheck {
   const { prefix, prefixFrom } = rig.settings;
   const repo = prefixFrom === 'option' ? repoLedgerPrefix(rig.repoDir) : null;
   if (repo !== null && repo !== prefix)
-    return { name: 'ledger prefix', ok: false, detail: `${prefix} (gt init --prefix), but .github/gastown.yml gives the app ${repo}: the app works on another ledger` };
-  return { name: 'ledger prefix', ok: true, detail: `${prefix}${prefixFrom === 'repo-config' ? ' (ledgerPrefix of .github/gastown.yml)' : prefixFrom === 'option' ? ' (gt init --prefix)' : ''}` };
+    return {
+      name: 'ledger prefix',
+      ok: false,
+      detail: `${prefix} (gt init --prefix), but .github/gastown.yml gives the app ${repo}: the app works on another ledger`,
+    };
+  return {
+    name: 'ledger prefix',
+    ok: true,
+    detail: `${prefix}${prefixFrom === 'repo-config' ? ' (ledgerPrefix of .github/gastown.yml)' : prefixFrom === 'option' ? ' (gt init --prefix)' : ''}`,
+  };
 }
 
 /** The default branch must exist where polecats start from it and the Refinery pushes it. */
 async function defaultBranchCheck(rig: Rig): Promise<DoctorCheck> {
   const { remote, defaultBranch: branch } = rig.settings;
   const name = 'default branch';
-  const fix = (head: string | null) => (head ? `: the default is ${head} (gt init --default-branch ${head})` : ' (gt init --default-branch <name>)');
+  const fix = (head: string | null) =>
+    head ? `: the default is ${head} (gt init --default-branch ${head})` : ' (gt init --default-branch <name>)';
   if (!remote) {
     const local = await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: rig.repoDir, okCodes: [1, 128] });
-    return local.code === 0 ? { name, ok: true, detail: branch } : { name, ok: false, detail: `no branch ${branch} here (gt init --default-branch <name>)` };
+    return local.code === 0
+      ? { name, ok: true, detail: branch }
+      : { name, ok: false, detail: `no branch ${branch} here (gt init --default-branch <name>)` };
   }
   const listed = await runGit(['ls-remote', '--heads', remote], { cwd: rig.repoDir }).catch(() => null);
   if (!listed) return { name, ok: false, detail: `${branch}: ${redact(remote)} could not be reached` };
-  const heads = listed.stdout.toString().split('\n').map((l) => l.split('\t')[1]).filter(Boolean);
+  const heads = listed.stdout
+    .toString()
+    .split('\n')
+    .map((l) => l.split('\t')[1])
+    .filter(Boolean);
   if (heads.length === 0) return { name, ok: true, detail: `${branch} (the remote has no branches yet)` };
   const head = await remoteDefaultBranch(rig.repoDir, remote);
   if (!heads.includes(`refs/heads/${branch}`)) return { name, ok: false, detail: `${redact(remote)} has no branch ${branch}${fix(head)}` };

@@ -27,7 +27,11 @@ export async function readTrail(rig: Rig, opts: { since?: Date; bead?: string; l
   if (opts.bead) {
     entries = (await rig.ledger.history<Record<string, unknown>>('beads', checkBeadId(opts.bead))).map((e) => ({ ...e, kind: 'beads' }));
     if (opts.since) entries = entries.filter((e) => e.time * 1000 >= opts.since!.getTime());
-  } else entries = await rig.ledger.trail<Record<string, unknown>>(['beads', 'convoys', 'hooks'], { since: opts.since, limit: opts.limit ?? 200 });
+  } else
+    entries = await rig.ledger.trail<Record<string, unknown>>(['beads', 'convoys', 'hooks'], {
+      since: opts.since,
+      limit: opts.limit ?? 200,
+    });
   return entries.map((e) => ({
     at: new Date(e.time * 1000).toISOString(),
     actor: e.actor,
@@ -48,6 +52,7 @@ export function parseSince(text: string, now: Date): Date {
     return new Date(now.getTime() - n * unit);
   }
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new GastownError('gastown_bad_input', `--since wants an ISO time or a duration like 30m, 2h, 1d (got ${JSON.stringify(text)})`);
+  if (Number.isNaN(t))
+    throw new GastownError('gastown_bad_input', `--since wants an ISO time or a duration like 30m, 2h, 1d (got ${JSON.stringify(text)})`);
   return new Date(t);
 }

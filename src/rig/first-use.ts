@@ -13,7 +13,7 @@ export async function recordRigSettings(repoDir: string, changes: Partial<RigSet
   const gitDir = findGitCommonDir(repoDir);
   const stored = gitDir ? readRigSettings(gitDir) : null;
   const found: Partial<RigSettings> = {};
-  const remote = changes.remote ?? stored?.remote ?? (await hasRemote(repoDir, 'origin') ? 'origin' : null);
+  const remote = changes.remote ?? stored?.remote ?? ((await hasRemote(repoDir, 'origin')) ? 'origin' : null);
   if (remote && !changes.remote && !stored?.remote) found.remote = remote;
   // Decided once, when the rig is first recorded or its remote changes: later a person's
   // `gt init --default-branch` is the way to change it (and `gt doctor` says when it is wrong).

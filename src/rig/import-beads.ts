@@ -8,13 +8,21 @@ import { beadIds } from './beads.js';
 import { indexWriter, withDependents } from './dependents.js';
 import type { Rig } from './rig.js';
 
-const stringOrNumber = z.pipe(z.union([z.string(), z.number()]), z.transform((v: string | number) => String(v)));
+const stringOrNumber = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v: string | number) => String(v)),
+);
 const ImportLine = z.strictObject({
   title: z.string(),
   body: z.optional(z.string()),
   priority: z.optional(z.number()),
   labels: z.optional(z.array(z.string())),
-  key: z.optional(z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform((v: string | number) => String(v)))),
+  key: z.optional(
+    z.pipe(
+      z.union([z.string().check(z.minLength(1)), z.number()]),
+      z.transform((v: string | number) => String(v)),
+    ),
+  ),
   blocked_by: z.optional(z.array(stringOrNumber)),
   parent: z.optional(z.string()),
 });
@@ -52,7 +60,8 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
 
   const keys = new Map<string, number>();
   for (const r of rows) {
-    if (keys.has(r.key)) throw new GastownError('gastown_bad_input', `line ${r.line}: key ${JSON.stringify(r.key)} already used on line ${keys.get(r.key)}`);
+    if (keys.has(r.key))
+      throw new GastownError('gastown_bad_input', `line ${r.line}: key ${JSON.stringify(r.key)} already used on line ${keys.get(r.key)}`);
     keys.set(r.key, r.line);
   }
   const taken = await beadIds(rig);
@@ -67,7 +76,10 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
     const fromFile = idOf.get(ref);
     if (fromFile) return fromFile;
     if (existing.has(ref)) return ref;
-    throw new GastownError('gastown_bad_input', `line ${r.line}: blocked_by ${JSON.stringify(ref)} is neither a key in this file nor an existing bead`);
+    throw new GastownError(
+      'gastown_bad_input',
+      `line ${r.line}: blocked_by ${JSON.stringify(ref)} is neither a key in this file nor an existing bead`,
+    );
   };
   const at = rig.at();
   const made: Bead[] = rows.map((r) => {
@@ -86,7 +98,8 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
         at,
       );
     } catch (e) {
-      if (e instanceof GastownError && !e.message.startsWith('line ')) throw new GastownError(e.code, `line ${r.line}: ${e.message}`, e.details);
+      if (e instanceof GastownError && !e.message.startsWith('line '))
+        throw new GastownError(e.code, `line ${r.line}: ${e.message}`, e.details);
       throw e;
     }
   });
@@ -101,12 +114,17 @@ export async function importBeads(rig: Rig, text: string, onProgress?: (done: nu
   }
   onProgress?.(0, beads.length);
   const outside = beads.flatMap((b) => b.blockedBy.filter((x) => existing.has(x)).map((x) => [x, b.id] as const));
-  await rig.ledger.createMany('beads', beads.map((b) => ({ id: b.id, value: b })), { actor: rig.actor, message: 'import' }, async (tx) => {
-    const index = indexWriter(rig, tx);
-    for (const [blocker, dependent] of outside)
-      if (!(await index.link(blocker, dependent))) throw new GastownError('gastown_not_found', `blocker ${blocker} no longer exists`);
-    rig.emit(tx, 'bead_created', `imported ${beads.length} beads`);
-  });
+  await rig.ledger.createMany(
+    'beads',
+    beads.map((b) => ({ id: b.id, value: b })),
+    { actor: rig.actor, message: 'import' },
+    async (tx) => {
+      const index = indexWriter(rig, tx);
+      for (const [blocker, dependent] of outside)
+        if (!(await index.link(blocker, dependent))) throw new GastownError('gastown_not_found', `blocker ${blocker} no longer exists`);
+      rig.emit(tx, 'bead_created', `imported ${beads.length} beads`);
+    },
+  );
   onProgress?.(beads.length, beads.length);
   const ids: Record<string, string> = {};
   for (const r of rows) ids[r.key] = idOf.get(r.key)!;

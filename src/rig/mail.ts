@@ -19,9 +19,14 @@ export async function sendMail(rig: Rig, input: Omit<NewMailInput, 'from'> & { f
   await rig.ledger.transact(
     (tx) => {
       tx.append<InboxEntry>('mail', message.to, { message }, `${message.kind} to ${message.to}`);
-      rig.emit(tx, message.kind === 'nudge' ? 'nudge_sent' : 'mail_sent', `${message.kind} from ${message.from} to ${message.to}: ${message.subject}`, {
-        bead: message.bead,
-      });
+      rig.emit(
+        tx,
+        message.kind === 'nudge' ? 'nudge_sent' : 'mail_sent',
+        `${message.kind} from ${message.from} to ${message.to}: ${message.subject}`,
+        {
+          bead: message.bead,
+        },
+      );
     },
     { actor: rig.actor },
   );
@@ -48,9 +53,12 @@ export async function inbox(rig: Rig, agent: string): Promise<InboxItem[]> {
 export async function takeUnread(rig: Rig, agent: string, which: (m: MailMessage) => boolean = () => true): Promise<MailMessage[]> {
   const unread = (await inbox(rig, agent)).filter((m) => !m.read && which(m));
   if (unread.length === 0) return [];
-  await rig.ledger.transact((tx) => {
-    for (const m of unread) tx.append<InboxEntry>('mail', agent, { read: { readId: m.id, at: rig.at() } }, `read ${m.id}`);
-  }, { actor: agent });
+  await rig.ledger.transact(
+    (tx) => {
+      for (const m of unread) tx.append<InboxEntry>('mail', agent, { read: { readId: m.id, at: rig.at() } }, `read ${m.id}`);
+    },
+    { actor: agent },
+  );
   return unread.map(({ read: _read, ...m }) => m);
 }
 
@@ -62,12 +70,22 @@ export async function readMail(rig: Rig, id: string, agent?: string): Promise<Ma
   if (!found || !('message' in found.value)) throw new GastownError('gastown_not_found', `no message ${id}`);
   const message = found.value.message;
   const already = entries.some((e) => 'read' in e.value && e.value.read.readId === id);
-  if (!already) await rig.ledger.append<InboxEntry>('mail', message.to, { read: { readId: id, at: rig.at() } }, { actor: rig.actor, message: `read ${id}` });
+  if (!already)
+    await rig.ledger.append<InboxEntry>(
+      'mail',
+      message.to,
+      { read: { readId: id, at: rig.at() } },
+      { actor: rig.actor, message: `read ${id}` },
+    );
   return message;
 }
 
 /** Appends a mail message to an inbox inside a transaction (so it lands with the change it reports). */
-export function mailInTx(rig: Rig, tx: Transaction, input: { from: string; to: string; subject: string; body: string; type: string; bead: string }): void {
+export function mailInTx(
+  rig: Rig,
+  tx: Transaction,
+  input: { from: string; to: string; subject: string; body: string; type: string; bead: string },
+): void {
   const id = `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const message = newMail(input, id, rig.at());
   tx.append<InboxEntry>('mail', message.to, { message }, `mail to ${message.to}`);

@@ -61,10 +61,19 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
   }
   const at = rig.at();
   // A plan's edges stay inside the plan, so its beads carry their whole dependents index.
-  const beads = withDependents(planToBeadInputs(input.plan, keyToId, convoyId).map((bi, i) => newBead(bi, keyToId.get(input.plan.beads[i]!.key)!, at)));
+  const beads = withDependents(
+    planToBeadInputs(input.plan, keyToId, convoyId).map((bi, i) => newBead(bi, keyToId.get(input.plan.beads[i]!.key)!, at)),
+  );
   const convoy: Convoy = {
     ...newConvoy(
-      { title: input.title, beads: beads.map((b) => b.id), approved: !input.requireApproval, source: input.source, planner: input.planner, usage: input.usage },
+      {
+        title: input.title,
+        beads: beads.map((b) => b.id),
+        approved: !input.requireApproval,
+        source: input.source,
+        planner: input.planner,
+        usage: input.usage,
+      },
       convoyId,
       at,
     ),
@@ -81,10 +90,15 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
       }
       for (const b of beads) tx.put('beads', b.id, b, `plan beads/${b.id}`);
       tx.put('convoys', convoyId, convoy, `plan convoys/${convoyId}`);
-      rig.emit(tx, 'convoy_planned', `the Mayor planned "${convoy.title}" as ${beads.length} beads${input.requireApproval ? ' (awaiting approval)' : ''}`, {
-        convoy: convoyId,
-        url: input.source.issue?.url ?? null,
-      });
+      rig.emit(
+        tx,
+        'convoy_planned',
+        `the Mayor planned "${convoy.title}" as ${beads.length} beads${input.requireApproval ? ' (awaiting approval)' : ''}`,
+        {
+          convoy: convoyId,
+          url: input.source.issue?.url ?? null,
+        },
+      );
       return { convoy, beads };
     },
     { actor: rig.actor, message: 'plan' },
@@ -93,27 +107,38 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
 
 /** Records the forge object that mirrors a bead (its child issue). Idempotent. */
 export async function recordBeadIssue(rig: Rig, beadId: string, link: ForgeLink): Promise<void> {
-  await rig.ledger.transact(async (tx) => {
-    const b = await tx.get<Bead>('beads', beadId);
-    if (!b) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
-    if (b.issue && b.issue.number === link.number && b.issue.id === link.id) return;
-    tx.put('beads', beadId, { ...b, issue: link, updatedAt: rig.at() }, `link beads/${beadId}`);
-  }, { actor: rig.actor });
+  await rig.ledger.transact(
+    async (tx) => {
+      const b = await tx.get<Bead>('beads', beadId);
+      if (!b) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
+      if (b.issue && b.issue.number === link.number && b.issue.id === link.id) return;
+      tx.put('beads', beadId, { ...b, issue: link, updatedAt: rig.at() }, `link beads/${beadId}`);
+    },
+    { actor: rig.actor },
+  );
 }
 
-async function changeConvoy(rig: Rig, convoyId: string, change: (c: Convoy) => Convoy | null, event?: (c: Convoy) => [Parameters<Rig['emit']>[1], string]): Promise<Convoy> {
-  return rig.ledger.transact(async (tx) => {
-    const c = await tx.get<Convoy>('convoys', convoyId);
-    if (!c) throw new GastownError('gastown_not_found', `no convoy ${convoyId}`);
-    const next = change(c);
-    if (!next) return c;
-    tx.put('convoys', convoyId, { ...next, updatedAt: rig.at() });
-    if (event) {
-      const [type, message] = event(next);
-      rig.emit(tx, type, message, { convoy: convoyId });
-    }
-    return next;
-  }, { actor: rig.actor });
+async function changeConvoy(
+  rig: Rig,
+  convoyId: string,
+  change: (c: Convoy) => Convoy | null,
+  event?: (c: Convoy) => [Parameters<Rig['emit']>[1], string],
+): Promise<Convoy> {
+  return rig.ledger.transact(
+    async (tx) => {
+      const c = await tx.get<Convoy>('convoys', convoyId);
+      if (!c) throw new GastownError('gastown_not_found', `no convoy ${convoyId}`);
+      const next = change(c);
+      if (!next) return c;
+      tx.put('convoys', convoyId, { ...next, updatedAt: rig.at() });
+      if (event) {
+        const [type, message] = event(next);
+        rig.emit(tx, type, message, { convoy: convoyId });
+      }
+      return next;
+    },
+    { actor: rig.actor },
+  );
 }
 
 /** Records a surface's mark on the convoy (see `Convoy.marks`). Idempotent. */
@@ -136,15 +161,27 @@ export function approveConvoy(rig: Rig, convoyId: string, by: string): Promise<C
 }
 
 export function markMaterialised(rig: Rig, convoyId: string): Promise<Convoy> {
-  return changeConvoy(rig, convoyId, (c) => (c.materialisedAt && !c.lastError ? null : { ...c, materialisedAt: c.materialisedAt ?? rig.at(), lastError: null }));
+  return changeConvoy(rig, convoyId, (c) =>
+    c.materialisedAt && !c.lastError ? null : { ...c, materialisedAt: c.materialisedAt ?? rig.at(), lastError: null },
+  );
 }
 
 /** Records a failed planning or materialising attempt: on the convoy when there is one, always in the feed. */
-export async function recordPlanFailure(rig: Rig, f: { sourceKey: string; convoyId: string | null; code: string; message: string }): Promise<void> {
+export async function recordPlanFailure(
+  rig: Rig,
+  f: { sourceKey: string; convoyId: string | null; code: string; message: string },
+): Promise<void> {
   const lastError = { code: f.code, message: f.message, at: rig.at() };
   if (f.convoyId && (await rig.ledger.get('convoys', f.convoyId))) {
-    await changeConvoy(rig, f.convoyId, (c) => ({ ...c, lastError }), () => ['convoy_failed', `planning ${f.sourceKey} failed: ${f.message}`]);
+    await changeConvoy(
+      rig,
+      f.convoyId,
+      (c) => ({ ...c, lastError }),
+      () => ['convoy_failed', `planning ${f.sourceKey} failed: ${f.message}`],
+    );
     return;
   }
-  await rig.ledger.transact((tx) => void rig.emit(tx, 'convoy_failed', `planning ${f.sourceKey} failed (${f.code}): ${f.message}`), { actor: rig.actor });
+  await rig.ledger.transact((tx) => void rig.emit(tx, 'convoy_failed', `planning ${f.sourceKey} failed (${f.code}): ${f.message}`), {
+    actor: rig.actor,
+  });
 }

@@ -27,7 +27,10 @@ export function repoLedgerPrefix(dir: string): string | null {
   const m = LINE.exec(text);
   const value = m ? (m[1] ?? m[2] ?? m[3])! : '';
   if (!/^refs\/([A-Za-z0-9._-]+\/)+$/.test(value))
-    throw new GastownError('gastown_config', `.github/gastown.yml: write the ledger prefix as one line, \`ledgerPrefix: refs/<name>/\` (got ${JSON.stringify(value || text.match(/^ledgerPrefix\s*:.*$/m)![0])})`);
+    throw new GastownError(
+      'gastown_config',
+      `.github/gastown.yml: write the ledger prefix as one line, \`ledgerPrefix: refs/<name>/\` (got ${JSON.stringify(value || text.match(/^ledgerPrefix\s*:.*$/m)![0])})`,
+    );
   return value;
 }
 

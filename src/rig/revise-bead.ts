@@ -62,13 +62,22 @@ export async function reviseInTx(rig: Rig, tx: Transaction, bead: Bead, req: Rev
   const what = describe(req);
   if (decision.action === 'queue') {
     if (bead.status !== 'hooked' && bead.status !== 'in_progress')
-      throw new GastownError('gastown_illegal_transition', `Bead ${bead.id} is ${bead.status}; only a bead in review (or being revised) can be sent back.`, { bead: bead.id });
+      throw new GastownError(
+        'gastown_illegal_transition',
+        `Bead ${bead.id} is ${bead.status}; only a bead in review (or being revised) can be sent back.`,
+        { bead: bead.id },
+      );
     // The bead is written too (its keys), so this and the polecat's finishBead conflict and
     // one of them sees the other: finishBead starts the queued round from the unread mail.
     const next: Bead = { ...bead, revisionKeys: withRevisionKey(bead, req.key ?? null), updatedAt: rig.at() };
     tx.put('beads', bead.id, next, `revision queued beads/${bead.id}`);
     if (polecat) mailInTx(rig, tx, feedbackMail(bead, polecat, req, `${what} (queued: you are working on this bead)`));
-    rig.emit(tx, 'bead_updated', `${what} for ${bead.id} queued while ${polecat ?? 'its polecat'} works on it`, feedRefs(bead, bead.pr?.url ?? bead.issue?.url ?? null));
+    rig.emit(
+      tx,
+      'bead_updated',
+      `${what} for ${bead.id} queued while ${polecat ?? 'its polecat'} works on it`,
+      feedRefs(bead, bead.pr?.url ?? bead.issue?.url ?? null),
+    );
     return { action: 'queue', bead: next, polecat };
   }
   if (decision.action === 'needs_human' || !polecat) {
@@ -88,7 +97,14 @@ export async function reviseInTx(rig: Rig, tx: Transaction, bead: Bead, req: Rev
       : `${bead.id} needs a person: ${what}, and no polecat holds it`;
     rig.emit(tx, 'bead_updated', why, feedRefs(bead, bead.pr?.url ?? bead.issue?.url ?? null));
     if (!already)
-      mailInTx(rig, tx, { from: rig.actor, to: owner, subject: `NEEDS_HUMAN ${bead.id}: ${bead.title}`.slice(0, 200), body: `${why}.\n\n${req.text}`.slice(0, 20_000), type: 'NEEDS_HUMAN', bead: bead.id });
+      mailInTx(rig, tx, {
+        from: rig.actor,
+        to: owner,
+        subject: `NEEDS_HUMAN ${bead.id}: ${bead.title}`.slice(0, 200),
+        body: `${why}.\n\n${req.text}`.slice(0, 20_000),
+        type: 'NEEDS_HUMAN',
+        bead: bead.id,
+      });
     return { action: 'needs_human', bead: next, rounds, owner };
   }
   const hook = await tx.get<Hook>('hooks', polecat);
@@ -130,7 +146,9 @@ export async function approveReview(rig: Rig, beadId: string, by: string): Promi
       const bead = await tx.get<Bead>('beads', beadId);
       if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`, { bead: beadId });
       if (bead.status !== 'in_review')
-        throw new GastownError('gastown_illegal_transition', `Bead ${beadId} is ${bead.status}; only a bead in review can be approved.`, { bead: beadId });
+        throw new GastownError('gastown_illegal_transition', `Bead ${beadId} is ${bead.status}; only a bead in review can be approved.`, {
+          bead: beadId,
+        });
       if (bead.approvedBy) return bead;
       const next: Bead = { ...bead, approvedBy: by, updatedAt: rig.at() };
       tx.put('beads', beadId, next, `approve beads/${beadId}`);
@@ -168,7 +186,12 @@ export async function resumePendingRevisions(rig: Rig, beads: readonly Bead[]): 
         if (!bead || bead.status !== 'in_review' || !bead.assignee || bead.labels.includes(NEEDS_HUMAN_LABEL)) return null;
         const polecat = bead.assignee;
         if (!bead.revisionPending) {
-          const out = await reviseInTx(rig, tx, bead, { by: from ?? rig.actor, kind: 'review', text: 'queued feedback in the inbox', quiet: true });
+          const out = await reviseInTx(rig, tx, bead, {
+            by: from ?? rig.actor,
+            kind: 'review',
+            text: 'queued feedback in the inbox',
+            quiet: true,
+          });
           return out.action === 'revise' && !out.pending ? out.bead : null;
         }
         const hook = await tx.get<Hook>('hooks', polecat);
@@ -189,7 +212,14 @@ export async function resumePendingRevisions(rig: Rig, beads: readonly Bead[]): 
 
 function describe(req: RevisionRequest): string {
   const head = firstLine(req.text);
-  const label = req.kind === 'review' ? `changes requested by ${req.by}` : req.kind === 'ci' ? 'CI failed' : req.kind === 'gate' ? 'the gate failed' : 'the branch conflicts';
+  const label =
+    req.kind === 'review'
+      ? `changes requested by ${req.by}`
+      : req.kind === 'ci'
+        ? 'CI failed'
+        : req.kind === 'gate'
+          ? 'the gate failed'
+          : 'the branch conflicts';
   return head && req.kind !== 'review' ? `${label}: ${head}` : label;
 }
 

@@ -15,10 +15,12 @@ const int = (min: number, max?: number) => z.int().check(...(max === undefined ?
 export const RigSettingsSchema = z.object({
   version: z._default(z.literal(1), 1),
   prefix: z._default(
-    z.string().check(z.superRefine((p, ctx) => {
-      const problem = refPrefixProblem(p);
-      if (problem) ctx.addIssue({ code: 'custom', message: `the ledger prefix ${problem}`, input: p });
-    })),
+    z.string().check(
+      z.superRefine((p, ctx) => {
+        const problem = refPrefixProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: `the ledger prefix ${problem}`, input: p });
+      }),
+    ),
     'refs/gastown/',
   ),
   /**
@@ -119,6 +121,9 @@ export function writeRigSettings(gitDir: string, settings: RigSettings): void {
 export function defaultRigSettings(overrides: Partial<RigSettingsInput> = {}): RigSettings {
   const parsed = z.safeParse(RigSettingsSchema, overrides);
   if (!parsed.success)
-    throw new GastownError('gastown_config', `bad rig settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new GastownError(
+      'gastown_config',
+      `bad rig settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

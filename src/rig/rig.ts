@@ -104,7 +104,12 @@ export class Rig {
   }
 
   /** Adds a feed event to this writer's chain inside a transaction (so it lands with the change it reports). */
-  emit(tx: Transaction<TownDocKind, TownChainKind>, type: FeedEventType, message: string, refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {}): FeedEvent {
+  emit(
+    tx: Transaction<TownDocKind, TownChainKind>,
+    type: FeedEventType,
+    message: string,
+    refs: { bead?: string | null; convoy?: string | null; url?: string | null } = {},
+  ): FeedEvent {
     const at = this.at();
     const event: FeedEvent = {
       id: `ev-${Date.parse(at).toString(36)}-${this.ledger.writerId}-${process.pid.toString(36)}-${(this.eventSeq.n++).toString(36)}${randomHex(2)}`,

@@ -46,6 +46,10 @@ export async function slingGoal(rig: Rig, input: SlingGoalInput): Promise<Record
 }
 
 function firstLine(text: string): string {
-  const line = text.split('\n').map((l) => l.replace(/^#+\s*/, '').trim()).find((l) => l && !/^[-*] \[[ xX]\]/.test(l)) ?? 'Goal';
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.replace(/^#+\s*/, '').trim())
+      .find((l) => l && !/^[-*] \[[ xX]\]/.test(l)) ?? 'Goal';
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }

@@ -21,32 +21,56 @@ export interface SlingResult {
  */
 export async function sling(rig: Rig, beadId: string, polecat?: string): Promise<SlingResult> {
   checkBeadId(beadId);
-  if (polecat !== undefined && !AGENT_NAME.test(polecat)) throw new GastownError('gastown_bad_input', `bad polecat name ${JSON.stringify(polecat)}`);
+  if (polecat !== undefined && !AGENT_NAME.test(polecat))
+    throw new GastownError('gastown_bad_input', `bad polecat name ${JSON.stringify(polecat)}`);
   return rig.ledger.transact(
     async (tx) => {
       const bead = await tx.get<Bead>('beads', beadId);
       if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
-      if (bead.status !== 'open') throw new GastownError('gastown_illegal_transition', `bead ${beadId} is ${bead.status}, not open`, { bead: beadId, from: bead.status, to: 'hooked' });
+      if (bead.status !== 'open')
+        throw new GastownError('gastown_illegal_transition', `bead ${beadId} is ${bead.status}, not open`, {
+          bead: beadId,
+          from: bead.status,
+          to: 'hooked',
+        });
       const blockers = await rig.ledger.getMany<Bead>('beads', bead.blockedBy);
       const { open, missing } = blockersOf(bead, new Map(blockers.map((b) => [b.id, b.value])));
       if (open.length || missing.length)
-        throw new GastownError('gastown_not_ready', `bead ${beadId} is blocked by ${[...open, ...missing].join(', ')}`, { bead: beadId, blockers: [...open, ...missing] });
+        throw new GastownError('gastown_not_ready', `bead ${beadId} is blocked by ${[...open, ...missing].join(', ')}`, {
+          bead: beadId,
+          blockers: [...open, ...missing],
+        });
       let name = polecat;
       let isNew = false;
       if (!name) {
         const [agents, hooks] = await Promise.all([rig.ledger.list<Agent>('agents'), rig.ledger.list<Hook>('hooks')]);
-        const pick = pickPolecat(agents.map((a) => a.value), await withoutLeftovers(rig, hooks.map((h) => h.value)));
+        const pick = pickPolecat(
+          agents.map((a) => a.value),
+          await withoutLeftovers(
+            rig,
+            hooks.map((h) => h.value),
+          ),
+        );
         if (!pick) throw new GastownError('gastown_no_free_polecat', 'every polecat is busy');
         name = pick.name;
       }
       const hook = await tx.get<Hook>('hooks', name);
       // A hook naming a bead assigned to another polecat is a leftover (see reconcileHooks): free.
       const onHook = hook?.bead ? (hook.bead === beadId ? bead : await tx.get<Bead>('beads', hook.bead)) : null;
-      if (hook?.bead && holdsBead(hook, onHook)) throw new GastownError('gastown_conflict', `polecat ${name} already has ${hook.bead} on its hook`, { polecat: name, bead: hook.bead });
+      if (hook?.bead && holdsBead(hook, onHook))
+        throw new GastownError('gastown_conflict', `polecat ${name} already has ${hook.bead} on its hook`, {
+          polecat: name,
+          bead: hook.bead,
+        });
       const agent = await tx.get<Agent>('agents', name);
       if (!agent) {
         isNew = true;
-        tx.put('agents', name, newAgent(name, 'polecat', polecatEmail(name, rig.settings.polecatEmailDomain), rig.at()), `create agents/${name}`);
+        tx.put(
+          'agents',
+          name,
+          newAgent(name, 'polecat', polecatEmail(name, rig.settings.polecatEmailDomain), rig.at()),
+          `create agents/${name}`,
+        );
       } else if (agent.role !== 'polecat') throw new GastownError('gastown_bad_input', `${name} is a ${agent.role}, not a polecat`);
       const next = transitionBead(bead, 'hooked', rig.at(), { assignee: name });
       tx.put('beads', beadId, next, `sling beads/${beadId}`);
@@ -66,10 +90,14 @@ export async function unsling(rig: Rig, beadId: string, reason = 'unslung'): Pro
       const bead = await tx.get<Bead>('beads', beadId);
       if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
       if (bead.status !== 'hooked' && bead.status !== 'in_progress')
-        throw new GastownError('gastown_illegal_transition', `bead ${beadId} is ${bead.status}: only hooked or in-progress beads can be unslung`);
+        throw new GastownError(
+          'gastown_illegal_transition',
+          `bead ${beadId} is ${bead.status}: only hooked or in-progress beads can be unslung`,
+        );
       if (bead.assignee) {
         const hook = await tx.get<Hook>('hooks', bead.assignee);
-        if (hook?.bead === beadId) tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null }, `unsling hooks/${bead.assignee}`);
+        if (hook?.bead === beadId)
+          tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null }, `unsling hooks/${bead.assignee}`);
       }
       const next = transitionBead(bead, 'open', rig.at());
       tx.put('beads', beadId, next, `unsling beads/${beadId}`);
@@ -102,7 +130,9 @@ export async function hooks(rig: Rig, polecat?: string): Promise<HookView[]> {
   const beads = new Map((await rig.ledger.getMany<Bead>('beads', beadIds)).map((b) => [b.id, b.value]));
   // A leftover (the bead is assigned to another polecat) shows as an empty hook: that polecat is free.
   const held = (h: Hook) => (h.bead && holdsBead(h, beads.get(h.bead)) ? beads.get(h.bead)! : null);
-  return all.map((h) => ({ agent: h.agent, bead: held(h), slungAt: held(h) ? h.slungAt : null })).sort((a, b) => a.agent.localeCompare(b.agent));
+  return all
+    .map((h) => ({ agent: h.agent, bead: held(h), slungAt: held(h) ? h.slungAt : null }))
+    .sort((a, b) => a.agent.localeCompare(b.agent));
 }
 
 /** Hooks with leftovers (a bead assigned to another polecat) shown as empty: those polecats are free. */

@@ -35,7 +35,16 @@ import { sling, unsling, type SlingResult } from './sling.js';
 import { rigStatus, type RigStatus } from './status.js';
 import { dispatchReady } from './work.js';
 
-export type { DispatchOptions, MergedOutcome, PendingDispatch, RecordedConvoy, RecordPlanInput, RevisionOutcome, RevisionRequest, SlingResult };
+export type {
+  DispatchOptions,
+  MergedOutcome,
+  PendingDispatch,
+  RecordedConvoy,
+  RecordPlanInput,
+  RevisionOutcome,
+  RevisionRequest,
+  SlingResult,
+};
 
 export interface PlanFailure {
   sourceKey: string;
@@ -140,7 +149,9 @@ export function townService(rig: Rig): TownService {
     readyDependents: async (beadId) => {
       const beads = await allBeads(rig);
       const byId = new Map(beads.map((b) => [b.id, b] as const));
-      return beads.filter((b) => b.status !== 'closed' && b.blockedBy.includes(beadId) && b.blockedBy.every((x) => byId.get(x)?.status === 'closed'));
+      return beads.filter(
+        (b) => b.status !== 'closed' && b.blockedBy.includes(beadId) && b.blockedBy.every((x) => byId.get(x)?.status === 'closed'),
+      );
     },
 
     planGoal: (input, actor) => slingGoal(rig.withActor(actor), input),

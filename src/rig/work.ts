@@ -35,7 +35,6 @@ export { firstLine, mailInTx };
 /** Convoy statuses whose beads may be worked on. */
 const WORKABLE_CONVOY = new Set<Convoy['status']>(['active']);
 
-
 /** The coded error a runner gets once its bead is no longer its own: stop working on it. */
 export function leaseLost(claim: Claim, why: string): GastownError {
   return new GastownError('gastown_conflict', `${claim.polecat} lost ${claim.bead}: ${why}`, { leaseLost: true, bead: claim.bead });
@@ -103,7 +102,10 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
   const beats = new Map((await rig.ledger.list<Heartbeat>('heartbeats')).map((h) => [h.id, h.value]));
   const candidates = beads
     .filter((b) => b.assignee && (!opts.polecat || b.assignee === opts.polecat))
-    .filter((b) => b.status === 'hooked' || (b.status === 'in_progress' && isStale(beats.get(b.assignee!) ?? null, b.id, now, rig.settings.leaseMs)))
+    .filter(
+      (b) =>
+        b.status === 'hooked' || (b.status === 'in_progress' && isStale(beats.get(b.assignee!) ?? null, b.id, now, rig.settings.leaseMs)),
+    )
     .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   for (const candidate of candidates) {
     const claim = await rig.ledger.transact(
@@ -119,9 +121,15 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
         const patch = { attempts: bead.attempts + 1, branch, assignee: polecat };
         const next = takeover ? { ...bead, ...patch, updatedAt: rig.at() } : transitionBead(bead, 'in_progress', rig.at(), patch);
         tx.put('beads', bead.id, next, `claim beads/${bead.id}`);
-        tx.put<Heartbeat>('heartbeats', polecat, { agent: polecat, bead: bead.id, runner: opts.runner, at: rig.at() }, `beat heartbeats/${polecat}`);
+        tx.put<Heartbeat>(
+          'heartbeats',
+          polecat,
+          { agent: polecat, bead: bead.id, runner: opts.runner, at: rig.at() },
+          `beat heartbeats/${polecat}`,
+        );
         const hook = await tx.get<Hook>('hooks', polecat);
-        if (hook?.bead !== bead.id) tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: rig.actor });
+        if (hook?.bead !== bead.id)
+          tx.put<Hook>('hooks', polecat, { agent: polecat, bead: bead.id, slungAt: rig.at(), slungBy: rig.actor });
         rig.emit(
           tx,
           takeover ? 'stalled' : 'bead_started',
@@ -170,17 +178,31 @@ function clearHook(tx: Transaction, hook: Hook | null, polecat: string, bead: st
  * hook freed for the next bead, the lease dropped, mail POLECAT_DONE to the mayor. When a
  * revision was queued meanwhile (rig/revise-bead.ts), the next round starts at once.
  */
-export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; pr?: Bead['pr']; summary?: string; answered?: readonly string[] }): Promise<Bead> {
+export async function finishBead(
+  rig: Rig,
+  claim: Claim,
+  out: { branch: string; pr?: Bead['pr']; summary?: string; answered?: readonly string[] },
+): Promise<Bead> {
   const answered = new Set(out.answered ?? []);
   return rig.ledger.transact(
     async (tx) => {
       const { bead } = await ownBead(tx, claim);
-      const next = transitionBead(bead, 'in_review', rig.at(), { branch: out.branch, pr: out.pr ?? bead.pr, ...(bead.revisionPending ? { revisionPending: false } : {}) });
+      const next = transitionBead(bead, 'in_review', rig.at(), {
+        branch: out.branch,
+        pr: out.pr ?? bead.pr,
+        ...(bead.revisionPending ? { revisionPending: false } : {}),
+      });
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
       const waits = !next.pr && rig.settings.review === 'required' ? 'waits for review (gt review)' : 'queued for the Refinery';
-      if (next.pr) rig.emit(tx, 'pr_opened', `${claim.polecat} ${bead.pr ? 'updated' : 'opened'} ${next.pr.url} for ${bead.id}`, feedRefs(bead, next.pr.url));
+      if (next.pr)
+        rig.emit(
+          tx,
+          'pr_opened',
+          `${claim.polecat} ${bead.pr ? 'updated' : 'opened'} ${next.pr.url} for ${bead.id}`,
+          feedRefs(bead, next.pr.url),
+        );
       else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} ${waits}`, feedRefs(bead));
       mailInTx(rig, tx, {
         from: claim.polecat,
@@ -192,7 +214,9 @@ export async function finishBead(rig: Rig, claim: Claim, out: { branch: string; 
       });
       // Feedback that arrived while the polecat worked (not in this round's prompt) was
       // queued in its inbox: its round starts now, on the same hook.
-      const queued = (await inbox(rig, claim.polecat)).filter((m) => !m.read && m.bead === bead.id && m.type === REVISION_MAIL && !answered.has(m.id));
+      const queued = (await inbox(rig, claim.polecat)).filter(
+        (m) => !m.read && m.bead === bead.id && m.type === REVISION_MAIL && !answered.has(m.id),
+      );
       if (queued.length) {
         const who = [...new Set(queued.map((m) => m.from))].join(', ');
         const owed = await reviseInTx(rig, tx, next, { by: 'gastown', kind: 'review', text: `queued feedback from ${who}`, quiet: true });
@@ -217,7 +241,12 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       if (!opts.permanent && bead.attempts <= rig.settings.retryCap) {
         const next = transitionBead(bead, 'hooked', rig.at(), { assignee: claim.polecat });
         tx.put('beads', bead.id, next, `retry beads/${bead.id}`);
-        rig.emit(tx, 'bead_updated', `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`, feedRefs(bead));
+        rig.emit(
+          tx,
+          'bead_updated',
+          `${claim.polecat} failed attempt ${bead.attempts} of ${bead.id}; retrying: ${firstLine(reason)}`,
+          feedRefs(bead),
+        );
         return next;
       }
       const next = transitionBead(bead, 'failed', rig.at());
@@ -226,7 +255,14 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       await countOnAgent(tx, claim.polecat, 'beadsFailed');
       const after = opts.permanent ? 'at once (a retry cannot fix this)' : `after ${bead.attempts} attempts`;
       rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, feedRefs(bead));
-      mailInTx(rig, tx, { from: claim.polecat, to: 'mayor', subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200), body: reason, type: 'BEAD_FAILED', bead: bead.id });
+      mailInTx(rig, tx, {
+        from: claim.polecat,
+        to: 'mayor',
+        subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200),
+        body: reason,
+        type: 'BEAD_FAILED',
+        bead: bead.id,
+      });
       return next;
     },
     { actor: claim.polecat },

@@ -60,7 +60,8 @@ export async function attachSlack(opts: AttachSlackOptions): Promise<SlackHandle
 
   const slack = createSlackApp({ ...cfg, logger, clientOptions });
   if (slack.handler !== null) {
-    if (!opts.addHandler) throw new GastownError('gastown_config', 'Slack over HTTP needs the host server (addHandler); set SLACK_APP_TOKEN for Socket Mode.');
+    if (!opts.addHandler)
+      throw new GastownError('gastown_config', 'Slack over HTTP needs the host server (addHandler); set SLACK_APP_TOKEN for Socket Mode.');
     opts.addHandler(slack.handler);
   }
   const identity = createIdentityResolver({ client: slack.app.client, userMap: cfg.userMap, emailMap: cfg.emailMap });

@@ -100,9 +100,7 @@ export function statusBlocks(view: StatusView): Block[] {
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${BEAD_EMOJI[s]} ${s} ${n}`)
     .join('  ');
-  const convoys = view.convoys.map(
-    (c) => `${link(c.url, c.id)} ${escapeMrkdwn(c.title)} _${c.status}_ ${progressBar(c.closed, c.total)}`,
-  );
+  const convoys = view.convoys.map((c) => `${link(c.url, c.id)} ${escapeMrkdwn(c.title)} _${c.status}_ ${progressBar(c.closed, c.total)}`);
   const polecats = view.polecats.map((p) => {
     const on = p.bead ? ` on \`${p.bead}\`` : '';
     return `*${escapeMrkdwn(p.name)}* ${p.state}${on}`;
@@ -148,11 +146,7 @@ const FEED_EMOJI: Partial<Record<FeedEvent['type'], string>> = {
 
 /** The link a feed line points at: the event's own, else its bead's, else its convoy's. */
 export function feedEventUrl(event: FeedEvent, links: Links): string | null {
-  return (
-    event.url ??
-    (event.bead ? links.bead(event.bead) : null) ??
-    (event.convoy ? links.convoy(event.convoy) : null)
-  );
+  return event.url ?? (event.bead ? links.bead(event.bead) : null) ?? (event.convoy ? links.convoy(event.convoy) : null);
 }
 
 export function feedEventText(event: FeedEvent): string {
@@ -163,11 +157,7 @@ export function feedEventText(event: FeedEvent): string {
 export function feedEventBlocks(event: FeedEvent, links: Links): Block[] {
   const emoji = FEED_EMOJI[event.type] ?? ':small_blue_diamond:';
   const subject = event.bead ?? event.convoy ?? 'details';
-  return [
-    section(
-      `${emoji} *${escapeMrkdwn(event.actor)}* ${escapeMrkdwn(event.message)} · ${link(feedEventUrl(event, links), subject)}`,
-    ),
-  ];
+  return [section(`${emoji} *${escapeMrkdwn(event.actor)}* ${escapeMrkdwn(event.message)} · ${link(feedEventUrl(event, links), subject)}`)];
 }
 
 export function mailDmBlocks(message: MailMessage): Block[] {
@@ -259,10 +249,7 @@ export function planApprovalBlocks(convoy: Convoy, beads: Bead[] = []): Block[] 
 }
 
 export function beadActionBlocks(bead: Bead): Block[] {
-  return [
-    section(beadLine(bead)),
-    reslingActions(bead.id),
-  ];
+  return [section(beadLine(bead)), reslingActions(bead.id)];
 }
 
 export function replyModal(target: ReplyTarget): types.View {

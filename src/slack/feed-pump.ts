@@ -9,7 +9,6 @@ import type { RigProvider } from '../rig/rig-provider.js';
 import { serialRunner, type SerialRunner } from './serial-runner.js';
 import { silentLogger, type StructuredLogger } from '../structured-logger.js';
 
-
 /** The convoy mark Slack keeps its feed thread under (see `Convoy.marks`). */
 export const SLACK_THREAD = 'slack.thread';
 

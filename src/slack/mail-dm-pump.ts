@@ -44,7 +44,12 @@ async function advance(rig: Rig, name: string, expected: string | undefined, to:
       if (doc.inboxes[name] !== expected) {
         throw new GastownError('gastown_conflict', `Another mail pump moved the DM cursor of ${name}`, { inbox: name });
       }
-      tx.put<MailDmCursorDoc>('meta', MAIL_DM_CURSOR_DOC, { ...doc, inboxes: { ...doc.inboxes, [name]: to } }, `slack dm cursor ${name} ${to}`);
+      tx.put<MailDmCursorDoc>(
+        'meta',
+        MAIL_DM_CURSOR_DOC,
+        { ...doc, inboxes: { ...doc.inboxes, [name]: to } },
+        `slack dm cursor ${name} ${to}`,
+      );
     },
     { actor: 'gastown-slack' },
   );
@@ -54,9 +59,13 @@ async function pumpRepo(rig: Rig, opts: MailDmPumpOptions, startedAt: string): P
   let doc = await readDoc(rig);
   if (doc === null) {
     // First run on this ledger: remember when we started, so only newer mail becomes DMs.
-    await rig.ledger.transact(async (tx) => {
-      if (!(await tx.get('meta', MAIL_DM_CURSOR_DOC))) tx.put<MailDmCursorDoc>('meta', MAIL_DM_CURSOR_DOC, { since: startedAt, inboxes: {} });
-    }, { actor: 'gastown-slack' });
+    await rig.ledger.transact(
+      async (tx) => {
+        if (!(await tx.get('meta', MAIL_DM_CURSOR_DOC)))
+          tx.put<MailDmCursorDoc>('meta', MAIL_DM_CURSOR_DOC, { since: startedAt, inboxes: {} });
+      },
+      { actor: 'gastown-slack' },
+    );
     doc = (await readDoc(rig))!;
   }
   let sent = 0;
@@ -70,7 +79,8 @@ async function pumpRepo(rig: Rig, opts: MailDmPumpOptions, startedAt: string): P
     if (last === undefined) pending = messages.filter((m) => m.createdAt >= doc.since);
     else {
       const at = messages.findIndex((m) => m.id === last);
-      if (at === -1) throw new GastownError('gastown_not_found', `DM cursor ${last} is not in ${name}'s inbox`, { inbox: name, cursor: last });
+      if (at === -1)
+        throw new GastownError('gastown_not_found', `DM cursor ${last} is not in ${name}'s inbox`, { inbox: name, cursor: last });
       pending = messages.slice(at + 1);
     }
     for (const m of pending) {

@@ -6,7 +6,6 @@ import { AGENT_NAME, BEAD_ID, CONVOY_ID, REPO } from '../town/ids.js';
  * it is tokenised here and every id is validated before anything reaches a service.
  */
 
-
 const MAX_TEXT = 4000;
 const MAX_LIMIT = 50;
 
@@ -15,11 +14,7 @@ const convoyId = z.string().regex(CONVOY_ID, 'a convoy id looks like cv-a1b2');
 const repo = z.string().regex(REPO, 'a repository looks like owner/repo');
 const agent = z.string().regex(AGENT_NAME, 'an agent name is letters, digits, - _ or .');
 const text = z.string().trim().min(1, 'the message is empty').max(MAX_TEXT, `keep it under ${MAX_TEXT} characters`);
-const limit = z
-  .number()
-  .int()
-  .min(1, `give a number from 1 to ${MAX_LIMIT}`)
-  .max(MAX_LIMIT, `give a number from 1 to ${MAX_LIMIT}`);
+const limit = z.number().int().min(1, `give a number from 1 to ${MAX_LIMIT}`).max(MAX_LIMIT, `give a number from 1 to ${MAX_LIMIT}`);
 
 export const gtCommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('help') }),

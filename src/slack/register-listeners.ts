@@ -79,7 +79,13 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
    * A button that changes something: ack at once, read the id the button carries, check
    * that the person may make the change, do it, and say in the channel what was done.
    */
-  function changeButton(actionId: string, verb: string, pattern: RegExp, kind: 'bead' | 'convoy', run: (id: string, login: string) => Promise<string>): void {
+  function changeButton(
+    actionId: string,
+    verb: string,
+    pattern: RegExp,
+    kind: 'bead' | 'convoy',
+    run: (id: string, login: string) => Promise<string>,
+  ): void {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const fields = { action: actionId, slackUser: body.user.id };
@@ -118,9 +124,14 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
 
   // Mentions get a pointer to the slash command; conversation happens through /gt.
   app.event('app_mention', async ({ event, say }) => {
-    await withErrorReply(logger, { event: 'app_mention' }, async () => undefined, async () => {
-      await say({ text: 'Hi! Everything goes through `/gt`; try `/gt help`.', thread_ts: event.thread_ts ?? event.ts });
-    });
+    await withErrorReply(
+      logger,
+      { event: 'app_mention' },
+      async () => undefined,
+      async () => {
+        await say({ text: 'Hi! Everything goes through `/gt`; try `/gt help`.', thread_ts: event.thread_ts ?? event.ts });
+      },
+    );
   });
 
   app.view(VIEW_REPLY_MAIL, async ({ ack, body, view, client }) => {

@@ -55,7 +55,8 @@ export function createRigSlackServices(provider: RigProvider, opts: RigSlackServ
   const reads = ['status', 'convoy', 'ready', 'feed', 'trail', 'inbox'] as const;
   for (const name of reads) {
     const read = services[name] as (...args: unknown[]) => Promise<unknown>;
-    (services as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => shared.run(`${name}:${JSON.stringify(args)}`, () => read(...args));
+    (services as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
+      shared.run(`${name}:${JSON.stringify(args)}`, () => read(...args));
   }
   return services;
 }
@@ -82,7 +83,8 @@ function singleFlight(): { run<T>(key: string, fn: () => Promise<T>): Promise<T>
 function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): SlackServices {
   const sleep = opts.sleep ?? defaultSleep;
   /** The town service over the repository's rig: the same operations the CLI and GitHub call. */
-  const withTown = <T>(repo: string | null, fn: (town: TownService) => Promise<T>): Promise<T> => provider.withRig(repo, (rig) => fn(townService(rig)));
+  const withTown = <T>(repo: string | null, fn: (town: TownService) => Promise<T>): Promise<T> =>
+    provider.withRig(repo, (rig) => fn(townService(rig)));
   const wrote = <T>(value: T): T => {
     opts.onWrite?.();
     return value;
@@ -259,9 +261,11 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
     async repoOf(target: RepoTarget) {
       try {
         const found =
-          'bead' in target ? await locate('beads', target.bead)
-          : 'convoy' in target ? await locate('convoys', target.convoy)
-          : await agentRepo(target.agent);
+          'bead' in target
+            ? await locate('beads', target.bead)
+            : 'convoy' in target
+              ? await locate('convoys', target.convoy)
+              : await agentRepo(target.agent);
         return found ?? null;
       } catch (err) {
         if (isGastownError(err, 'gastown_bad_input')) return null;
@@ -270,4 +274,3 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
     },
   };
 }
-

@@ -1,15 +1,6 @@
 import type { Bead, FeedEvent, MailMessage } from '../town/types.js';
 import { authorizeChange } from './authorize-change.js';
-import {
-  type Block,
-  convoyBlocks,
-  escapeMrkdwn,
-  feedEventUrl,
-  type Links,
-  noLinks,
-  planApprovalBlocks,
-  statusBlocks,
-} from './blocks.js';
+import { type Block, convoyBlocks, escapeMrkdwn, feedEventUrl, type Links, noLinks, planApprovalBlocks, statusBlocks } from './blocks.js';
 import type { SlackListenerDeps } from './listener-deps.js';
 import { type ValidGtCommand, usageText } from './parse-command.js';
 import { requireLogin } from './permissions.js';
@@ -53,7 +44,10 @@ function feedText(events: FeedEvent[], links: Links): string {
 function trailText(entries: TrailEntry[]): string {
   if (entries.length === 0) return 'No history yet.';
   return entries
-    .map((t) => `• ${t.at.slice(0, 16).replace('T', ' ')} ${escapeMrkdwn(t.actor)}: ${escapeMrkdwn(t.summary)}${t.url ? ` <${t.url}|link>` : ''}`)
+    .map(
+      (t) =>
+        `• ${t.at.slice(0, 16).replace('T', ' ')} ${escapeMrkdwn(t.actor)}: ${escapeMrkdwn(t.summary)}${t.url ? ` <${t.url}|link>` : ''}`,
+    )
     .join('\n');
 }
 

@@ -68,7 +68,12 @@ export function createSlackChat(opts: SlackChatOptions): ChatPort {
           throw new GastownError('gastown_chat', `Slack ${method} failed: ${slackErrorText(err)}`, { method }, { cause: err });
         }
         if (attempt >= maxRetries || retryAfter > maxWait) {
-          throw new GastownError('gastown_chat', `Slack ${method} is rate limited (retry after ${retryAfter}s)`, { method, retryAfter }, { cause: err });
+          throw new GastownError(
+            'gastown_chat',
+            `Slack ${method} is rate limited (retry after ${retryAfter}s)`,
+            { method, retryAfter },
+            { cause: err },
+          );
         }
         logger.warn({ method, retryAfter, attempt: attempt + 1 }, 'slack rate limited; waiting');
         await sleep(retryAfter * 1000);
@@ -105,7 +110,13 @@ export function createSlackChat(opts: SlackChatOptions): ChatPort {
       const opened = await call('conversations.open', () => client.conversations.open({ users: user })).catch((err: unknown) => {
         // Gone from the workspace (or never in it): the person cannot be reached, which a retry will not change.
         const code = slackErrorText((err as { cause?: unknown }).cause);
-        if (UNREACHABLE.has(code)) throw new GastownError('gastown_not_found', `Slack user ${user} cannot be reached (${code})`, { slackUser: user, code }, { cause: err });
+        if (UNREACHABLE.has(code))
+          throw new GastownError(
+            'gastown_not_found',
+            `Slack user ${user} cannot be reached (${code})`,
+            { slackUser: user, code },
+            { cause: err },
+          );
         throw err;
       });
       const channel = opened.channel?.id;

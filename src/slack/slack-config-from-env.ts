@@ -20,7 +20,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 function pairs(name: string, raw: string | undefined, keyOk: (k: string) => boolean): Record<string, string> {
   const out: Record<string, string> = {};
   if (!raw?.trim()) return out;
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const at = item.lastIndexOf(':');
     const key = item.slice(0, at).trim();
     const login = item.slice(at + 1).trim();
@@ -51,7 +54,10 @@ export function slackConfigFromEnv(env: Env): SlackConfig | null {
   if (defaultRepo !== undefined && !REPO.test(defaultRepo)) {
     throw new GastownError('gastown_config', `SLACK_DEFAULT_REPO: "${defaultRepo}" is not owner/repo`);
   }
-  const repos = (optional(env, 'SLACK_REPOS') ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const repos = (optional(env, 'SLACK_REPOS') ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const bad = repos.find((r) => !REPO.test(r));
   if (bad !== undefined) throw new GastownError('gastown_config', `SLACK_REPOS: "${bad}" is not owner/repo`);
   const cfg: SlackConfig = {

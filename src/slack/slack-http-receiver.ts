@@ -1,12 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type App,
-  HTTPModuleFunctions,
-  HTTPResponseAck,
-  type Logger,
-  type Receiver,
-  type ReceiverEvent,
-} from '@slack/bolt';
+import { type App, HTTPModuleFunctions, HTTPResponseAck, type Logger, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import { BodyTooLargeError, readBodyWithin, refuseTooLarge } from '../http-body.js';
 import { verifySlackSignature } from './verify-slack-signature.js';
 

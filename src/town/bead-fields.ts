@@ -21,11 +21,17 @@ const labelSchema = z.string().check(
   z.refine((s) => !s.includes(','), 'labels must not contain a comma'),
 );
 
-export const labelsSchema = z.pipe(z.array(labelSchema), z.transform((xs: string[]) => unique(xs)));
+export const labelsSchema = z.pipe(
+  z.array(labelSchema),
+  z.transform((xs: string[]) => unique(xs)),
+);
 
 const idSchema = z.string().check(z.trim(), z.minLength(1, 'ids must not be empty'));
 
-export const idListSchema = z.pipe(z.array(idSchema), z.transform((xs: string[]) => unique(xs)));
+export const idListSchema = z.pipe(
+  z.array(idSchema),
+  z.transform((xs: string[]) => unique(xs)),
+);
 
 /** Free-text lists (acceptance criteria, file paths): blank entries are dropped, not refused. */
 export const textListSchema = z.pipe(

@@ -19,7 +19,10 @@ export interface NewConvoyInput {
  * run long: fold whitespace and cut, rather than refuse the person's goal.
  */
 const convoyTitleSchema = z.pipe(
-  z.pipe(z.string(), z.transform((s: string) => s.replace(/\s+/g, ' ').trim())),
+  z.pipe(
+    z.string(),
+    z.transform((s: string) => s.replace(/\s+/g, ' ').trim()),
+  ),
   z.pipe(
     z.string().check(z.minLength(1, 'title must not be empty')),
     z.transform((s: string) => (s.length > TITLE_MAX ? `${s.slice(0, TITLE_MAX - 3)}...` : s)),

@@ -54,7 +54,13 @@ const convoy = z.looseObject({
   ),
   planner: z.enum(['model', 'checklist', 'manual']),
   usage: z.nullable(
-    z.looseObject({ inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheWriteTokens: z.number(), costUsd: z.number() }),
+    z.looseObject({
+      inputTokens: z.number(),
+      outputTokens: z.number(),
+      cacheReadTokens: z.number(),
+      cacheWriteTokens: z.number(),
+      costUsd: z.number(),
+    }),
   ),
   marks: z.optional(z.record(z.string(), z.union([z.string(), z.number()]))),
   // Written by older versions; read by the surfaces that own them (see Convoy.marks).
@@ -97,10 +103,7 @@ const mailMessage = z.looseObject({
 });
 
 /** An inbox chain holds messages and read marks. */
-const inboxEntry = z.union([
-  z.looseObject({ message: mailMessage }),
-  z.looseObject({ read: z.looseObject({ readId: str, at: str }) }),
-]);
+const inboxEntry = z.union([z.looseObject({ message: mailMessage }), z.looseObject({ read: z.looseObject({ readId: str, at: str }) })]);
 
 /** The event type stays an open string: a newer writer's new type must not hide its events. */
 const feedEvent = z.looseObject({

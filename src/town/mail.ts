@@ -19,7 +19,9 @@ const agentName = (field: string) =>
 const mailSchema = z.object({
   from: agentName('from'),
   to: agentName('to'),
-  subject: z.string().check(z.trim(), z.minLength(1, 'subject must not be empty'), z.maxLength(200, 'subject must be at most 200 characters')),
+  subject: z
+    .string()
+    .check(z.trim(), z.minLength(1, 'subject must not be empty'), z.maxLength(200, 'subject must be at most 200 characters')),
   body: z._default(z.string(), ''),
   type: z._default(z.nullable(z.string().check(z.trim(), z.minLength(1, 'type must not be empty'))), null),
   bead: z._default(z.nullable(z.string().check(z.trim(), z.minLength(1, 'bead must not be empty'))), null),

@@ -8,7 +8,6 @@ import { RESPONSE_HOST, signedHeaders, SIGNING_SECRET, SLACK_API, slashCommandBo
 import { tempDir } from '../helpers/temp-repo.js';
 import { freePort } from '../helpers/free-port.js';
 
-
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

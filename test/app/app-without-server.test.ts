@@ -51,7 +51,11 @@ describe('the app loaded without a server', () => {
         cwd: root,
         env: { PATH: process.env.PATH, APP_ID: '1', PRIVATE_KEY: privateKey, GASTOWN_DATA_DIR: join(dir.path, 'data'), LOG_LEVEL: 'info' },
         timeout: 60_000,
-      }).catch((err: { code?: number; stdout?: string; stderr?: string }) => ({ failed: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }));
+      }).catch((err: { code?: number; stdout?: string; stderr?: string }) => ({
+        failed: err.code,
+        stdout: err.stdout ?? '',
+        stderr: err.stderr ?? '',
+      }));
 
       expect(result).not.toHaveProperty('failed');
       expect(`${result.stdout}${result.stderr}`).not.toMatch(/No server instance|Error/);

@@ -8,7 +8,7 @@ import { registerSlackListeners } from '../../src/slack/register-listeners.js';
 const root = join(import.meta.dirname, '..', '..');
 const readYaml = (file: string) => parse(readFileSync(join(root, file), 'utf8')) as Record<string, any>;
 
-describe('app.yml (the GitHub App manifest for Probot\'s setup flow)', () => {
+describe("app.yml (the GitHub App manifest for Probot's setup flow)", () => {
   it('leaves the webhook URL to Probot (it spreads app.yml over the manifest it builds)', () => {
     const manifest = readYaml('app.yml');
 
@@ -23,9 +23,12 @@ async function handledGithubEvents(): Promise<Set<string>> {
   const noServer = () => {
     throw new Error('No server instance');
   };
-  await createGastownApp({ withRepo: () => Promise.reject(new Error('unused')), defaultModel: 'm', version: '0' })(app as never, {
-    addHandler: noServer,
-  } as never);
+  await createGastownApp({ withRepo: () => Promise.reject(new Error('unused')), defaultModel: 'm', version: '0' })(
+    app as never,
+    {
+      addHandler: noServer,
+    } as never,
+  );
   return new Set(names.map((n) => n.split('.')[0]!));
 }
 

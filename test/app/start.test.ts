@@ -18,7 +18,14 @@ function start(env: Record<string, string>, dotEnv?: string): Promise<{ code: nu
   const dir = tempDir('start');
   cleanups.push(dir.cleanup);
   if (dotEnv !== undefined) writeFileSync(join(dir.path, '.env'), dotEnv);
-  const base: Record<string, string> = { PATH: process.env.PATH!, NO_SMEE_SETUP: 'true', PORT: '1', GASTOWN_DATA_DIR: join(dir.path, 'data'), APP_ID: '1', PRIVATE_KEY: privateKey };
+  const base: Record<string, string> = {
+    PATH: process.env.PATH!,
+    NO_SMEE_SETUP: 'true',
+    PORT: '1',
+    GASTOWN_DATA_DIR: join(dir.path, 'data'),
+    APP_ID: '1',
+    PRIVATE_KEY: privateKey,
+  };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/start.js')], { cwd: dir.path, env: { ...base, ...env } as NodeJS.ProcessEnv });
     let stderr = '';
@@ -37,10 +44,18 @@ describe('npm start with a bad setting', () => {
 
   const slack = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'secret' };
   const cases: [string, Record<string, string>, string][] = [
-    ['the old .env.example user map', { ...slack, SLACK_USER_MAP: 'U024BE7LH=octocat' }, 'gastown: SLACK_USER_MAP: "U024BE7LH=octocat" is not key:github-login'],
+    [
+      'the old .env.example user map',
+      { ...slack, SLACK_USER_MAP: 'U024BE7LH=octocat' },
+      'gastown: SLACK_USER_MAP: "U024BE7LH=octocat" is not key:github-login',
+    ],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'gastown: Invalid environment: LOG_LEVEL: '],
     ['a private key that is not one', { PRIVATE_KEY: 'paste-me' }, 'gastown: Invalid environment: PRIVATE_KEY: is not a PEM private key'],
-    ['a key file that is not there', { PRIVATE_KEY: '', PRIVATE_KEY_PATH: 'missing.pem' }, 'gastown: PRIVATE_KEY_PATH: no such file: missing.pem'],
+    [
+      'a key file that is not there',
+      { PRIVATE_KEY: '', PRIVATE_KEY_PATH: 'missing.pem' },
+      'gastown: PRIVATE_KEY_PATH: no such file: missing.pem',
+    ],
   ];
   for (const [what, env, line] of cases)
     it(`stops with one line naming the variable: ${what}`, async () => {
@@ -59,7 +74,6 @@ describe('npm start with a bad setting', () => {
     expect(r.stderr.trim()).toBe('gastown: SLACK_DEFAULT_REPO: "not-a-repo" is not owner/repo');
   });
 });
-
 
 describe('npm start with credentials', () => {
   beforeAll(ensureBuiltApp, 120_000);
@@ -101,7 +115,11 @@ describe('npm start with credentials', () => {
     const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
 
     const big = await sendBigBody(url, { bytes: 30 * 1024 * 1024, headers: forged });
-    const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...forged }, body: JSON.stringify({ action: 'opened', note: canary }) });
+    const bad = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...forged },
+      body: JSON.stringify({ action: 'opened', note: canary }),
+    });
     await new Promise((r) => setTimeout(r, 200));
 
     expect(refused(big), `status ${big.status}`).toBe(true);

@@ -15,7 +15,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * `agent` (bare, or as a field: `deps.forge`, `this.chat`), also `?.kind` and `['kind']`.
  * `settings.agent.kind` is the rig settings' choice of agent, which only the factory reads.
  */
-const PORT_KIND = /(?<![\w$])((?:[\w$]+\??\.)*)(forge|forgePort|provider|rigProvider|chat|chatPort|agent)\??(?:\.kind\b|\[\s*['"]kind['"]\s*\])/g;
+const PORT_KIND =
+  /(?<![\w$])((?:[\w$]+\??\.)*)(forge|forgePort|provider|rigProvider|chat|chatPort|agent)\??(?:\.kind\b|\[\s*['"]kind['"]\s*\])/g;
 
 /** The factories allowed to read a kind: each maps a configured kind to an adapter. */
 const FACTORIES = new Set(['src/polecat/runner/agent-from-settings.ts']);
@@ -58,7 +59,7 @@ describe('no kind switch on a port', () => {
       "const github = deps.provider?.kind === 'github';",
       'switch (this.chat.kind) {',
       "return opts.agent['kind'] === 'builtin';",
-      "const p = rigProvider.kind;",
+      'const p = rigProvider.kind;',
     ].join('\n');
 
     expect(portKindReads('src/rig/x.ts', text).map((r) => r.split(':')[1])).toEqual(['1', '2', '3', '4', '5']);

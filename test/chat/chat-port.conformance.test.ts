@@ -43,16 +43,28 @@ chatPortSuite('console chat', async () => {
 });
 
 chatPortSuite('Slack chat (loopback Web API)', async () => {
-  const slack = await SlackWebApiDouble.start({ botToken: 'xoxb-conformance', members: ['U0OCTO', 'U0ADA', 'U0GONE'], channels: ['C0FEED'] });
+  const slack = await SlackWebApiDouble.start({
+    botToken: 'xoxb-conformance',
+    members: ['U0OCTO', 'U0ADA', 'U0GONE'],
+    channels: ['C0FEED'],
+  });
   slack.deactivate('U0GONE');
   const linked: Record<string, string> = { octocat: 'U0OCTO', 'left-the-team': 'U0GONE' };
-  const client = createSlackChatClient({ botToken: 'xoxb-conformance', apiUrl: slack.apiUrl, clientOptions: { retryConfig: { retries: 0 } } });
+  const client = createSlackChatClient({
+    botToken: 'xoxb-conformance',
+    apiUrl: slack.apiUrl,
+    clientOptions: { retryConfig: { retries: 0 } },
+  });
   const view: ChatView = {
     feed: () =>
       slack.messages
         .filter((m) => m.channel === 'C0FEED')
-        .map((m) => ({ text: m.text, under: m.threadTs === null ? null : (slack.messages.find((p) => p.ts === m.threadTs)?.text ?? `(unknown thread ${m.threadTs})`) })),
-    dms: () => slack.messages.filter((m) => slack.dmChannels.has(m.channel)).map((m) => ({ to: slack.dmChannels.get(m.channel)!, text: m.text })),
+        .map((m) => ({
+          text: m.text,
+          under: m.threadTs === null ? null : (slack.messages.find((p) => p.ts === m.threadTs)?.text ?? `(unknown thread ${m.threadTs})`),
+        })),
+    dms: () =>
+      slack.messages.filter((m) => slack.dmChannels.has(m.channel)).map((m) => ({ to: slack.dmChannels.get(m.channel)!, text: m.text })),
   };
   return {
     chat: () => createSlackChat({ client, feedChannel: 'C0FEED', identity: { slackUserFor: async (login) => linked[login] ?? null } }),

@@ -38,7 +38,10 @@ describe('gt bead', () => {
 
     const updated = (await gt(dir, ['bead', 'update', b.id, '--title', 'Build it', '--add-label', 'backend', '--json'])).json<Bead>();
     expect(updated).toMatchObject({ title: 'Build it', labels: ['backend'] });
-    expect((await gt(dir, ['bead', 'close', a.id, '--reason', 'done', '--json'])).json<Bead>()).toMatchObject({ status: 'closed', closeReason: 'done' });
+    expect((await gt(dir, ['bead', 'close', a.id, '--reason', 'done', '--json'])).json<Bead>()).toMatchObject({
+      status: 'closed',
+      closeReason: 'done',
+    });
     expect((await gt(dir, ['bead', 'list', '--status', 'closed', '--json'])).json<Bead[]>().map((x) => x.id)).toEqual([a.id]);
     expect((await gt(dir, ['bead', 'reopen', a.id, '--json'])).json<Bead>().status).toBe('open');
     expect((await gt(dir, ['bead', 'show', a.id])).stdout).toContain('Design the API');
@@ -165,7 +168,11 @@ describe('convoys, sling and hooks', () => {
     expect((await gt(dir, ['sling', c.id, slung.polecat])).stderr).toMatch(/already has/);
     expect((await gt(dir, ['hook', slung.polecat, '--json'])).json<{ bead: Bead }>().bead.id).toBe(a.id);
 
-    const status = (await gt(dir, ['convoy', 'status', convoy.id, '--json'])).json<{ edges: unknown[]; progress: { total: number }; beads: Bead[] }>();
+    const status = (await gt(dir, ['convoy', 'status', convoy.id, '--json'])).json<{
+      edges: unknown[];
+      progress: { total: number };
+      beads: Bead[];
+    }>();
     expect(status.edges).toEqual([{ from: a.id, to: b.id }]);
     expect(status.progress.total).toBe(2);
     expect((await gt(dir, ['convoy', 'status', convoy.id])).stdout).toMatch(/0\/2/);
@@ -217,11 +224,16 @@ describe('gt convoy approve and stop: the operations GitHub and Slack call', () 
 
 describe('mail, nudges, feed, trail, status', () => {
   test('mail round trip with read marks; nudges land in the same inbox', async () => {
-    const sent = (await gt(dir, ['mail', 'send', 'nux', '--subject', 'Hello', '--body', 'Please look at gt-1', '--json'])).json<{ id: string }>();
+    const sent = (await gt(dir, ['mail', 'send', 'nux', '--subject', 'Hello', '--body', 'Please look at gt-1', '--json'])).json<{
+      id: string;
+    }>();
     await gt(dir, ['nudge', 'nux', 'hurry', 'up']);
 
     let inbox = (await gt(dir, ['mail', 'inbox', 'nux', '--json'])).json<{ id: string; read: boolean; kind: string }[]>();
-    expect(inbox.map((m) => [m.kind, m.read])).toEqual([['mail', false], ['nudge', false]]);
+    expect(inbox.map((m) => [m.kind, m.read])).toEqual([
+      ['mail', false],
+      ['nudge', false],
+    ]);
     const read = (await gt(dir, ['mail', 'read', sent.id, '--json'])).json<{ body: string; from: string }>();
     expect(read).toMatchObject({ body: 'Please look at gt-1', from: 'tester' });
     inbox = (await gt(dir, ['mail', 'inbox', 'nux', '--json'])).json();
@@ -275,7 +287,17 @@ describe('gt sync and gt doctor', () => {
     expect(git(one, ['rev-parse', `refs/gastown/beads/${bead.id}`])).toBe(git(two, ['rev-parse', `refs/gastown/beads/${bead.id}`]));
     const doctor = await gt(one, ['doctor', '--json']);
     expect(doctor.code).toBe(0);
-    expect(doctor.json<{ name: string; ok: boolean }[]>().map((c) => c.name)).toEqual(['git version', 'ledger refs', 'ledger entities', 'dependents index', 'stale locks', 'remote', 'default branch', 'ledger prefix', 'agent sandbox']);
+    expect(doctor.json<{ name: string; ok: boolean }[]>().map((c) => c.name)).toEqual([
+      'git version',
+      'ledger refs',
+      'ledger entities',
+      'dependents index',
+      'stale locks',
+      'remote',
+      'default branch',
+      'ledger prefix',
+      'agent sandbox',
+    ]);
     root.cleanup();
   });
 });
@@ -294,7 +316,9 @@ describe('gt doctor', () => {
     const fixed = await gt(dir, ['doctor', '--fix', '--json']);
 
     expect(found.code).toBe(1);
-    expect(found.json<{ name: string; ok: boolean; detail: string }[]>().find((c) => c.name === 'stale locks')).toMatchObject({ ok: false });
+    expect(found.json<{ name: string; ok: boolean; detail: string }[]>().find((c) => c.name === 'stale locks')).toMatchObject({
+      ok: false,
+    });
     expect(fixed.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
   });

@@ -91,14 +91,20 @@ describe('bad chain entries', () => {
   test('gt mail inbox skips a bad entry and shows the rest, with one warning', async () => {
     await ok<MailMessage>(['mail', 'send', 'mayor', '--subject', 'before']);
     const ref = 'refs/gastown/mail/mayor';
-    const bad = writeRawEntity(dir, ref, { files: { 'message.json': '"x"' }, message: 'mail to mayor\n\n"x"\n', parent: git(dir, ['rev-parse', ref]) });
+    const bad = writeRawEntity(dir, ref, {
+      files: { 'message.json': '"x"' },
+      message: 'mail to mayor\n\n"x"\n',
+      parent: git(dir, ['rev-parse', ref]),
+    });
     await ok<MailMessage>(['mail', 'send', 'mayor', '--subject', 'after']);
 
     const inbox = await ok<MailMessage[]>(['mail', 'inbox', 'mayor']);
     const text = await gt(dir, ['mail', 'inbox', 'mayor']);
 
     expect(inbox.value.map((m) => m.subject)).toEqual(['before', 'after']);
-    expect(inbox.stderr).toBe(`warning: skipped ${ref}: ${bad.slice(0, 12)}: message.json does not validate: Invalid input (see gt doctor)\n`);
+    expect(inbox.stderr).toBe(
+      `warning: skipped ${ref}: ${bad.slice(0, 12)}: message.json does not validate: Invalid input (see gt doctor)\n`,
+    );
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('after');
   });

@@ -30,8 +30,16 @@ afterEach(() => {
 
 function github(branch: { status: number; protected?: boolean }, rules: string[] | number): nock.Scope {
   const scope = nock(API, { reqheaders: { authorization: 'Bearer ghs_doctor' } });
-  scope.get('/repos/octo/calc/branches/main').reply(branch.status, branch.status === 200 ? { name: 'main', protected: branch.protected } : { message: 'Resource not accessible by integration' });
-  scope.get('/repos/octo/calc/rules/branches/main').query({ per_page: 100 }).reply(typeof rules === 'number' ? rules : 200, typeof rules === 'number' ? { message: 'Not Found' } : rules.map((type) => ({ type })));
+  scope
+    .get('/repos/octo/calc/branches/main')
+    .reply(
+      branch.status,
+      branch.status === 200 ? { name: 'main', protected: branch.protected } : { message: 'Resource not accessible by integration' },
+    );
+  scope
+    .get('/repos/octo/calc/rules/branches/main')
+    .query({ per_page: 100 })
+    .reply(typeof rules === 'number' ? rules : 200, typeof rules === 'number' ? { message: 'Not Found' } : rules.map((type) => ({ type })));
   return scope;
 }
 
@@ -48,7 +56,9 @@ describe('gt doctor --github', () => {
     expect(line(r.stdout, 'default branch protection')).toBe(
       'FAIL  default branch protection: main is not protected: no branch protection rule or ruleset requires a pull request for main (ruleset rules deletion apply, but none stops a push) (recommended: a ruleset or branch protection rule that requires a pull request)',
     );
-    expect(line(r.stdout, 'polecat workflow')).toMatch(/^warn  polecat workflow: no \.github\/workflows\/gastown-polecat\.yml: run gt install-workflow/);
+    expect(line(r.stdout, 'polecat workflow')).toMatch(
+      /^warn  polecat workflow: no \.github\/workflows\/gastown-polecat\.yml: run gt install-workflow/,
+    );
     expect(scope.pendingMocks()).toEqual([]);
   });
 
@@ -59,7 +69,9 @@ describe('gt doctor --github', () => {
     const r = await gtx(clone, ['doctor', '--github'], { ...ENV, GITHUB_REPOSITORY: 'octo/calc' });
 
     expect(r.code, r.stdout).toBe(0);
-    expect(line(r.stdout, 'default branch protection')).toBe('ok    default branch protection: main: protected by ruleset rules: pull_request');
+    expect(line(r.stdout, 'default branch protection')).toBe(
+      'ok    default branch protection: main: protected by ruleset rules: pull_request',
+    );
     expect(line(r.stdout, 'polecat workflow')).toMatch(/^ok    polecat workflow: uses gastown-dev\/gastown@v\d/);
     expect(scope.pendingMocks()).toEqual([]);
   });
@@ -67,7 +79,10 @@ describe('gt doctor --github', () => {
   it('reports unknown, not unprotected, when GitHub will not say; an old npx workflow fails', async () => {
     const scope = github({ status: 403 }, 404);
     mkdirSync(join(clone, '.github', 'workflows'), { recursive: true });
-    writeFileSync(join(clone, '.github', 'workflows', 'gastown-polecat.yml'), 'jobs:\n  p:\n    steps:\n      - run: npx gt runner --once\n');
+    writeFileSync(
+      join(clone, '.github', 'workflows', 'gastown-polecat.yml'),
+      'jobs:\n  p:\n    steps:\n      - run: npx gt runner --once\n',
+    );
 
     const r = await gtx(clone, ['doctor', '--github', '--repo', 'octo/calc', '--json'], ENV);
 
@@ -78,23 +93,42 @@ describe('gt doctor --github', () => {
       warn: true,
       detail: 'main: unknown, GitHub answered 403 to /repos/octo/calc/branches/main (the token may not read it)',
     });
-    expect(checks.find((c) => c.name === 'polecat workflow')).toMatchObject({ ok: false, detail: expect.stringMatching(/runs npx gt, .* run gt install-workflow --force$/) });
+    expect(checks.find((c) => c.name === 'polecat workflow')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/runs npx gt, .* run gt install-workflow --force$/),
+    });
     expect(r.code).toBe(1);
     expect(scope.pendingMocks()).toEqual([]);
   });
 
   it('asks for a token, and for the repository when the remote is not on GitHub', async () => {
-    const noToken = await gtx(clone, ['doctor', '--github', '--repo', 'octo/calc'], { GITHUB_TOKEN: '', GH_TOKEN: '', GITHUB_REPOSITORY: '' });
+    const noToken = await gtx(clone, ['doctor', '--github', '--repo', 'octo/calc'], {
+      GITHUB_TOKEN: '',
+      GH_TOKEN: '',
+      GITHUB_REPOSITORY: '',
+    });
     const noRepo = await gtx(clone, ['doctor', '--github'], ENV);
 
-    expect(line(noToken.stdout, 'default branch protection')).toBe('FAIL  default branch protection: set GITHUB_TOKEN or GH_TOKEN (a token that can read the repository) to check it');
-    expect(line(noRepo.stdout, 'github repository')).toBe('FAIL  github repository: cannot tell which GitHub repository this rig is: pass --repo owner/repo (or set GITHUB_REPOSITORY)');
+    expect(line(noToken.stdout, 'default branch protection')).toBe(
+      'FAIL  default branch protection: set GITHUB_TOKEN or GH_TOKEN (a token that can read the repository) to check it',
+    );
+    expect(line(noRepo.stdout, 'github repository')).toBe(
+      'FAIL  github repository: cannot tell which GitHub repository this rig is: pass --repo owner/repo (or set GITHUB_REPOSITORY)',
+    );
   });
 
   it('reads the repository from a GitHub remote URL', () => {
-    expect(repositoryFromRemote('https://github.com/octo/calc.git')).toEqual({ owner: 'octo', repo: 'calc', apiUrl: 'https://api.github.com' });
+    expect(repositoryFromRemote('https://github.com/octo/calc.git')).toEqual({
+      owner: 'octo',
+      repo: 'calc',
+      apiUrl: 'https://api.github.com',
+    });
     expect(repositoryFromRemote('git@github.com:octo/calc.git')).toEqual({ owner: 'octo', repo: 'calc', apiUrl: 'https://api.github.com' });
-    expect(repositoryFromRemote('https://x-access-token:abc@ghe.example.com/octo/calc')).toEqual({ owner: 'octo', repo: 'calc', apiUrl: 'https://ghe.example.com/api/v3' });
+    expect(repositoryFromRemote('https://x-access-token:abc@ghe.example.com/octo/calc')).toEqual({
+      owner: 'octo',
+      repo: 'calc',
+      apiUrl: 'https://ghe.example.com/api/v3',
+    });
     expect(repositoryFromRemote('file:///tmp/remote.git')).toBeNull();
     expect(repositoryFromRemote('/srv/git/calc.git')).toBeNull();
   });

@@ -41,7 +41,10 @@ function repo(): string {
 
 /** The lines of a workflow or action that are shell scripts (`run:` blocks). */
 function scripts(steps: { run?: string }[]): string {
-  return steps.map((s) => s.run ?? '').filter(Boolean).join('\n');
+  return steps
+    .map((s) => s.run ?? '')
+    .filter(Boolean)
+    .join('\n');
 }
 
 describe('gt install-workflow', () => {
@@ -60,7 +63,11 @@ describe('gt install-workflow', () => {
     expect(steps.map((s) => s.uses)).toEqual(['actions/checkout@v4', `gastown-dev/gastown@v${VERSION}`]);
     // Checked out without leaving a token behind: the action hands git its token per command.
     expect(steps[0]!.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
-    expect(steps[1]!.with).toMatchObject({ bead: '${{ inputs.bead }}', 'app-url': '${{ vars.GASTOWN_APP_URL }}', 'anthropic-api-key': '${{ secrets.ANTHROPIC_API_KEY }}' });
+    expect(steps[1]!.with).toMatchObject({
+      bead: '${{ inputs.bead }}',
+      'app-url': '${{ vars.GASTOWN_APP_URL }}',
+      'anthropic-api-key': '${{ secrets.ANTHROPIC_API_KEY }}',
+    });
     expect(text).not.toMatch(/\bnpx\b|^\s*token:|PRIVATE_KEY|APP_ID|WEBHOOK_SECRET|SLACK_/m);
     expect(scripts(steps)).toBe('');
     // The run's title names its bead, in the form the app reads back when the run ends.
@@ -92,7 +99,9 @@ describe('gt install-workflow', () => {
     const upgraded = await gtx(cwd, ['install-workflow', '--force']);
 
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/is an old workflow that runs `npx gt` .* run gt install-workflow --force to replace it with one pinned to gastown-dev\/gastown@v/);
+    expect(refused.stderr).toMatch(
+      /is an old workflow that runs `npx gt` .* run gt install-workflow --force to replace it with one pinned to gastown-dev\/gastown@v/,
+    );
     expect(upgraded.code, upgraded.stderr).toBe(0);
     expect(upgraded.stdout).toContain('replaced an old workflow that runs npx gt');
     const text = readFileSync(join(cwd, WORKFLOW_PATH), 'utf8');
@@ -119,7 +128,15 @@ describe('gt install-workflow', () => {
 
 describe('action.yml (the polecat action)', () => {
   const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8'));
-  const steps = action.runs.steps as { name?: string; id?: string; uses?: string; run?: string; shell?: string; env?: Record<string, string>; if?: string }[];
+  const steps = action.runs.steps as {
+    name?: string;
+    id?: string;
+    uses?: string;
+    run?: string;
+    shell?: string;
+    env?: Record<string, string>;
+    if?: string;
+  }[];
 
   it('is a composite action that installs from its own checkout with the lockfile, running no dependency install script', () => {
     expect(action.runs.using).toBe('composite');
@@ -133,9 +150,21 @@ describe('action.yml (the polecat action)', () => {
   it('never pastes an input into a script: inputs reach the steps through the environment', () => {
     expect(scripts(steps)).not.toContain('${{');
     const work = steps.find((s) => s.name === 'Work the bead')!;
-    expect(work.env).toMatchObject({ BEAD: '${{ inputs.bead }}', GASTOWN_APP_URL: '${{ inputs.app-url }}', WORKFLOW_TOKEN: '${{ inputs.github-token }}' });
+    expect(work.env).toMatchObject({
+      BEAD: '${{ inputs.bead }}',
+      GASTOWN_APP_URL: '${{ inputs.app-url }}',
+      WORKFLOW_TOKEN: '${{ inputs.github-token }}',
+    });
     expect(steps.find((s) => s.name === 'Publish the ledger')!.if).toBe('always()');
-    expect(Object.keys(action.inputs)).toEqual(['bead', 'agent', 'agent-command', 'app-url', 'audience', 'github-token', 'anthropic-api-key']);
+    expect(Object.keys(action.inputs)).toEqual([
+      'bead',
+      'agent',
+      'agent-command',
+      'app-url',
+      'audience',
+      'github-token',
+      'anthropic-api-key',
+    ]);
   });
 
   it('is the action gt install-workflow pins: this repository, this version', () => {

@@ -24,7 +24,9 @@ describe('.env.example', () => {
 
     expect(() => loadEnvConfig(env)).not.toThrow();
     const slack = slackConfigFromEnv(slackEnv);
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(['SLACK_USER_MAP', 'SLACK_EMAIL_MAP', 'SLACK_REPOS', 'SLACK_DEFAULT_REPO', 'GHE_HOST', 'WEBHOOK_PROXY_URL']));
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(['SLACK_USER_MAP', 'SLACK_EMAIL_MAP', 'SLACK_REPOS', 'SLACK_DEFAULT_REPO', 'GHE_HOST', 'WEBHOOK_PROXY_URL']),
+    );
     expect(slack?.userMap).toEqual({ U024BE7LH: 'octocat', W012A3CDE: 'hubot' });
     expect(slack?.emailMap).toEqual({ 'ada@example.com': 'ada' });
   });

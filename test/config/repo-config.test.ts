@@ -118,9 +118,15 @@ describe('env config', () => {
   });
 
   it('takes the git URL from the GitHub Enterprise host Probot talks to, unless GASTOWN_GIT_URL says otherwise', () => {
-    expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com' }).gitUrlTemplate).toBe('https://x-access-token:{token}@ghe.example.com/{owner}/{repo}.git');
-    expect(loadEnvConfig({ GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' }).gitUrlTemplate).toBe('http://x-access-token:{token}@127.0.0.1:8080/{owner}/{repo}.git');
-    expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com', GASTOWN_GIT_URL: 'file:///srv/{owner}/{repo}.git' }).gitUrlTemplate).toBe('file:///srv/{owner}/{repo}.git');
+    expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com' }).gitUrlTemplate).toBe(
+      'https://x-access-token:{token}@ghe.example.com/{owner}/{repo}.git',
+    );
+    expect(loadEnvConfig({ GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' }).gitUrlTemplate).toBe(
+      'http://x-access-token:{token}@127.0.0.1:8080/{owner}/{repo}.git',
+    );
+    expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com', GASTOWN_GIT_URL: 'file:///srv/{owner}/{repo}.git' }).gitUrlTemplate).toBe(
+      'file:///srv/{owner}/{repo}.git',
+    );
     expect(() => loadEnvConfig({ GHE_PROTOCOL: 'ftp' })).toThrow(/GHE_PROTOCOL: must be http or https/);
   });
 

@@ -21,7 +21,7 @@ async function clocked(t: Town, start = Date.now()): Promise<{ rig: Rig; advance
 }
 
 describe('the Deacon', () => {
-  it('makes a silent polecat\'s bead claimable again after the lease, and escalates repeat stalls to the mayor', async () => {
+  it("makes a silent polecat's bead claimable again after the lease, and escalates repeat stalls to the mayor", async () => {
     town = await makeTown({ leaseMs: 1_000, retryCap: 2 });
     const t = await clocked(town);
     try {
@@ -89,7 +89,10 @@ describe('the Deacon', () => {
       const bad = {
         'refs/gastown/beads/gt-bad1': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad1', BAD_BEADS.badJson()),
         'refs/gastown/beads/gt-bad2': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad2', BAD_BEADS.noFile()),
-        'refs/gastown/beads/gt-bad3': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad3', { files: { 'bead.json': shaped }, message: `x\n\n${shaped}\n` }),
+        'refs/gastown/beads/gt-bad3': writeRawEntity(town.clone, 'refs/gastown/beads/gt-bad3', {
+          files: { 'bead.json': shaped },
+          message: `x\n\n${shaped}\n`,
+        }),
       };
       t.advance(2_000);
 

@@ -28,7 +28,10 @@ describe('gt demo', () => {
     const polecats = new Set(lines.map((l) => /^(\S+)\s+gt-\S+\s+step \d\/\d/.exec(l)?.[1]).filter(Boolean));
     expect(polecats.size).toBe(3);
     const firstMerge = lines.findIndex((l) => l.startsWith('refinery: merging'));
-    expect(lines.slice(0, firstMerge).filter((l) => /\bclaimed$/.test(l)), r.stderr).toHaveLength(3);
+    expect(
+      lines.slice(0, firstMerge).filter((l) => /\bclaimed$/.test(l)),
+      r.stderr,
+    ).toHaveLength(3);
     // main on the remote and in the rig holds the 5 beads' work, merged in dependency order.
     const rig = join(at, 'rig');
     const beadsOnMain = git(rig, ['log', '--format=%(trailers:key=Gastown-Bead,valueonly)', 'main']).split('\n').filter(Boolean);
@@ -38,7 +41,9 @@ describe('gt demo', () => {
     expect(mergedOrder).toHaveLength(5);
     const titleOf = (id: string) => lines.find((l) => l.startsWith(`  ${id}  `)) ?? '';
     expect(titleOf(mergedOrder[4]!)).toMatch(/Document every operation/);
-    expect(mergedOrder.findIndex((id) => /Add the add/.test(titleOf(id!)))).toBeLessThan(mergedOrder.findIndex((id) => /Add mul/.test(titleOf(id!))));
+    expect(mergedOrder.findIndex((id) => /Add the add/.test(titleOf(id!)))).toBeLessThan(
+      mergedOrder.findIndex((id) => /Add mul/.test(titleOf(id!))),
+    );
     expect(readFileSync(join(rig, 'README.md'), 'utf8')).toMatch(/## Operations\n\n- `add`.*\n- `max`.*\n- `mul`.*\n- `sub`/);
     expect(execFileSync('sh', ['test.sh'], { cwd: rig, encoding: 'utf8' })).toBe('8 cases\n');
   });

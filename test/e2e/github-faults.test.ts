@@ -24,7 +24,13 @@ function label(double: GitHubDouble): number {
 
 /** The first wave is up: three pull requests open, their runs finished, the app done with them. */
 async function firstWave(double: GitHubDouble): Promise<void> {
-  await double.until('the first wave of pull requests', () => [...double.state.pulls.values()].filter((p) => p.state === 'open').length === 3 && [...double.state.runs.values()].every((r) => r.status === 'completed'), 180_000);
+  await double.until(
+    'the first wave of pull requests',
+    () =>
+      [...double.state.pulls.values()].filter((p) => p.state === 'open').length === 3 &&
+      [...double.state.runs.values()].every((r) => r.status === 'completed'),
+    180_000,
+  );
   await double.quiet();
 }
 
@@ -48,7 +54,20 @@ async function dumpOnFailure<T>(fn: () => Promise<T>): Promise<T> {
     const double = town?.double;
     if (process.env.E2E_DUMP && double) {
       const { writeFileSync } = await import('node:fs');
-      writeFileSync(process.env.E2E_DUMP, JSON.stringify({ issues: [...double.state.issues.values()], comments: [...double.state.comments.values()], runs: [...double.state.runs.values()], requests: double.requests, log: town!.app.log() }, null, 1));
+      writeFileSync(
+        process.env.E2E_DUMP,
+        JSON.stringify(
+          {
+            issues: [...double.state.issues.values()],
+            comments: [...double.state.comments.values()],
+            runs: [...double.state.runs.values()],
+            requests: double.requests,
+            log: town!.app.log(),
+          },
+          null,
+          1,
+        ),
+      );
     } else console.error(town?.app.log().slice(-15_000));
     throw err;
   }
@@ -64,7 +83,9 @@ describe('the GitHub loop when things go wrong', () => {
       const before = writes(double);
       expect(before).toMatchObject({ issues: 5, subIssues: 5, edges: 4, dispatches: 3, runs: 3 });
 
-      const labelled = double.webhooks.deliveries.find((d) => d.event === 'issues' && d.action === 'labeled' && JSON.parse(d.body).label.name === 'gastown:mayor')!;
+      const labelled = double.webhooks.deliveries.find(
+        (d) => d.event === 'issues' && d.action === 'labeled' && JSON.parse(d.body).label.name === 'gastown:mayor',
+      )!;
       const again = double.webhooks.redeliver(labelled.id);
       await double.until('the redelivery', () => again.status !== null);
       await double.quiet();
@@ -114,7 +135,11 @@ describe('the GitHub loop when things go wrong', () => {
       double.fault({ method: 'POST', path: /^\/api\/graphql$/, graphql: /addBlockedBy\(/, status: 403, headers: { 'retry-after': '1' } });
       double.removeLabel(MAINTAINER, goal, 'gastown:mayor');
       double.addLabel(MAINTAINER, goal, 'gastown:mayor');
-      await double.until('the plan on GitHub', () => double.state.issues.get(goal)!.subIssues.length === 5 && double.state.runs.size === 3, 120_000);
+      await double.until(
+        'the plan on GitHub',
+        () => double.state.issues.get(goal)!.subIssues.length === 5 && double.state.runs.size === 3,
+        120_000,
+      );
       await double.quiet();
 
       const graphql = (field: string) => double.requests.filter((r) => r.graphql?.fields.includes(field));
@@ -122,7 +147,9 @@ describe('the GitHub loop when things go wrong', () => {
       expect(graphql('addBlockedBy').map((r) => r.status)).toEqual([403, 200]);
       const children = double.state.issues.get(goal)!.subIssues.map((n) => double.state.issues.get(n)!);
       expect(new Set(children.map((c) => c.title)).size).toBe(5);
-      expect([...double.state.issues.values()].filter((i) => !double.state.pulls.has(i.number) && i.body?.includes('<!-- gastown:bead '))).toHaveLength(5);
+      expect(
+        [...double.state.issues.values()].filter((i) => !double.state.pulls.has(i.number) && i.body?.includes('<!-- gastown:bead ')),
+      ).toHaveLength(5);
       expect(writes(double)).toMatchObject({ issues: 5, subIssues: 5, edges: 4, dispatches: 3 });
       expect(double.state.issues.get(goal)!.labels).not.toContain('gastown:failed');
       expect(status().body).not.toContain('[!CAUTION]');
@@ -141,14 +168,21 @@ describe('the GitHub loop when things go wrong', () => {
       const child = [...double.state.issues.values()].find((i) => i.body?.includes(`<!-- gastown:bead ${bead} -->`))!;
 
       expect((await double.closePullRequest(MAINTAINER, rejected.number)).status).toBe(200);
-      await double.until('a new pull request for the bead', () => [...double.state.pulls.values()].some((p) => p.state === 'open' && beadOfPull(p) === bead && p.number !== rejected.number), 180_000);
+      await double.until(
+        'a new pull request for the bead',
+        () => [...double.state.pulls.values()].some((p) => p.state === 'open' && beadOfPull(p) === bead && p.number !== rejected.number),
+        180_000,
+      );
       await double.quiet();
 
       const again = [...double.state.pulls.values()].find((p) => p.state === 'open' && beadOfPull(p) === bead)!;
       expect(double.state.pulls.get(rejected.number)).toMatchObject({ state: 'closed', merged: false });
       expect(again.body).toMatch(new RegExp(`^Closes #${child.number}\\n`));
       expect(child.state).toBe('open');
-      expect([...double.state.runs.values()].filter((r) => r.inputs.bead === bead).map((r) => r.conclusion)).toEqual(['success', 'success']);
+      expect([...double.state.runs.values()].filter((r) => r.inputs.bead === bead).map((r) => r.conclusion)).toEqual([
+        'success',
+        'success',
+      ]);
       expect(double.state.runs.size).toBe(4);
     });
   }, 400_000);

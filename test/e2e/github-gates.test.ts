@@ -15,7 +15,9 @@ const GATED_CONFIG = `${REPO_CONFIG}requireApproval: true\n`;
 
 /** Two independent script tasks (one wave), each adding one file. */
 function goalBody(...names: string[]): string {
-  return ['Small and independent.', '', ...names.flatMap((n) => [`- [ ] Add ${n}.txt`, '  ```sh', `  echo ${n} > ${n}.txt`, '  ```'])].join('\n');
+  return ['Small and independent.', '', ...names.flatMap((n) => [`- [ ] Add ${n}.txt`, '  ```sh', `  echo ${n} > ${n}.txt`, '  ```'])].join(
+    '\n',
+  );
 }
 
 /** The polecat workflow with a first step that loses the runner once per bead, before anything else runs. */
@@ -25,7 +27,12 @@ function workflowLosingFirstRuns(): string {
   const job = Object.values(workflow.jobs as Record<string, { steps: unknown[] }>)[0]!;
   job.steps.unshift({
     name: 'The runner is lost (the first run of each bead)',
-    run: ['lost="${{ vars.LOST_RUNNERS }}/${{ inputs.bead }}"', 'mkdir -p "${{ vars.LOST_RUNNERS }}"', 'if [ ! -e "$lost" ]; then touch "$lost"; echo "runner lost" >&2; exit 1; fi', ''].join('\n'),
+    run: [
+      'lost="${{ vars.LOST_RUNNERS }}/${{ inputs.bead }}"',
+      'mkdir -p "${{ vars.LOST_RUNNERS }}"',
+      'if [ ! -e "$lost" ]; then touch "$lost"; echo "runner lost" >&2; exit 1; fi',
+      '',
+    ].join('\n'),
   });
   return stringify(workflow);
 }
@@ -47,7 +54,7 @@ describe('the GitHub loop: approval gate and a run that dies early', () => {
     throw err;
   };
 
-  it('a repository that asks for approval: the plan is posted, nothing runs until a writer approves; a reader\'s approval is refused; then the loop lands', async () => {
+  it("a repository that asks for approval: the plan is posted, nothing runs until a writer approves; a reader's approval is refused; then the loop lands", async () => {
     const { double } = town;
     const goal = double.openIssue(MAINTAINER, 'Two files, approved first', goalBody('alpha', 'beta'));
     const comments = () => [...double.state.comments.values()].filter((c) => c.issue === goal);
@@ -68,7 +75,9 @@ describe('the GitHub loop: approval gate and a run that dies early', () => {
       double.comment('mallory', goal, '/gt approve');
       await double.until('the refusal', () => comments().some((c) => c.body.includes('@mallory')));
       await double.quiet();
-      expect(comments().find((c) => c.body.includes('@mallory'))!.body).toBe('Sorry @mallory, only people with write access to this repository can approve a plan.');
+      expect(comments().find((c) => c.body.includes('@mallory'))!.body).toBe(
+        'Sorry @mallory, only people with write access to this repository can approve a plan.',
+      );
       expect(double.state.issues.get(goal)!.subIssues).toEqual([]);
       expect(double.state.runs.size).toBe(0);
       expect((await remoteLedger(double)).convoys[0]!.status).toBe('awaiting_approval');
@@ -97,7 +106,10 @@ describe('the GitHub loop: approval gate and a run that dies early', () => {
     // The maintainer drops the approval gate and (for this test) a workflow whose runner is
     // lost at the first run of each bead, before checkout: nothing of that run reaches the ledger.
     double.state.variables.set('LOST_RUNNERS', join(town.dir, 'lost-runners'));
-    await double.repo.commitFiles({ '.github/gastown.yml': REPO_CONFIG, '.github/workflows/gastown-polecat.yml': workflowLosingFirstRuns() }, 'Polecat workflow on a flaky runner');
+    await double.repo.commitFiles(
+      { '.github/gastown.yml': REPO_CONFIG, '.github/workflows/gastown-polecat.yml': workflowLosingFirstRuns() },
+      'Polecat workflow on a flaky runner',
+    );
     const runsBefore = double.state.runs.size;
     const goal = double.openIssue(MAINTAINER, 'One file, on a flaky runner', goalBody('gamma'));
     let bead = '';
@@ -105,7 +117,9 @@ describe('the GitHub loop: approval gate and a run that dies early', () => {
       double.addLabel(MAINTAINER, goal, 'gastown:mayor');
       await double.until('a second run for the bead', () => double.state.runs.size >= runsBefore + 2, 120_000);
       await mergeUntilLanded(double, goal);
-      await double.until('the landing in the ledger', async () => (await remoteLedger(double)).convoys.some((c) => c.source?.issue?.number === goal && c.status === 'landed'));
+      await double.until('the landing in the ledger', async () =>
+        (await remoteLedger(double)).convoys.some((c) => c.source?.issue?.number === goal && c.status === 'landed'),
+      );
       await double.quiet(1000);
     } catch (err) {
       dump(err);

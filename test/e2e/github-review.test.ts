@@ -12,7 +12,14 @@ import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 import { MAINTAINER, REPO_CONFIG, buildForTown, mergeUntilLanded, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
 
 /** One task whose script step appends a line each time it runs, so every round adds a commit. */
-const GOAL_BODY = ['One file that grows with every round.', '', '- [ ] Add notes.txt', '  ```sh', '  echo "a line" >> notes.txt', '  ```'].join('\n');
+const GOAL_BODY = [
+  'One file that grows with every round.',
+  '',
+  '- [ ] Add notes.txt',
+  '  ```sh',
+  '  echo "a line" >> notes.txt',
+  '  ```',
+].join('\n');
 
 describe('reviews on the double: changes requested → revised on the same pull request', () => {
   let town: GithubTown;
@@ -25,7 +32,7 @@ describe('reviews on the double: changes requested → revised on the same pull 
     await town?.stop();
   });
 
-  it('revises on a writer\'s review (same branch, same PR, a reply), ignores a reader and the app itself, and lands', async () => {
+  it("revises on a writer's review (same branch, same PR, a reply), ignores a reader and the app itself, and lands", async () => {
     const { double } = town;
     const goal = double.openIssue(MAINTAINER, 'Notes, reviewed', GOAL_BODY);
     const runsDone = (n: number) => double.state.runs.size === n && [...double.state.runs.values()].every((r) => r.status === 'completed');
@@ -59,14 +66,23 @@ describe('reviews on the double: changes requested → revised on the same pull 
       const delivery = double.webhooks.deliveries.slice(sent).find((d) => d.event === 'pull_request_review')!;
       const dispatchAt = double.requests.find((r) => r.method === 'POST' && /\/dispatches$/.test(r.path) && r.at >= delivery.sentAt)!.at;
       const step = double.requests.filter((r) => r.at >= delivery.sentAt && r.at <= dispatchAt && r.actor !== MAINTAINER);
-      console.info(`review → dispatch: ${dispatchAt - delivery.sentAt} ms, ${step.length} GitHub requests (${step.map((r) => `${r.method} ${r.path}`).join(', ')})`);
+      console.info(
+        `review → dispatch: ${dispatchAt - delivery.sentAt} ms, ${step.length} GitHub requests (${step.map((r) => `${r.method} ${r.path}`).join(', ')})`,
+      );
       expect(step.length).toBeLessThanOrEqual(3);
 
       // While that run revises, a second request arrives (an inline comment mentioning the
       // app): it is queued, not lost, and becomes the next round once this one is pushed.
       const second = [...double.state.runs.values()][1]!;
-      await double.until('the revision run to have fetched the ledger', () => second.steps.some((x) => x.name === 'Join the rig and fetch the ledger'), 60_000);
-      expect((await double.reviewComment(MAINTAINER, pull.number, { path: 'notes.txt', line: 2, body: '@gastown one more line, please' })).status).toBe(201);
+      await double.until(
+        'the revision run to have fetched the ledger',
+        () => second.steps.some((x) => x.name === 'Join the rig and fetch the ledger'),
+        60_000,
+      );
+      expect(
+        (await double.reviewComment(MAINTAINER, pull.number, { path: 'notes.txt', line: 2, body: '@gastown one more line, please' }))
+          .status,
+      ).toBe(201);
 
       await double.until('the revision run to finish', () => runsDone(2), 180_000);
       await double.until('the queued round to run', () => runsDone(3), 180_000);
@@ -78,13 +94,17 @@ describe('reviews on the double: changes requested → revised on the same pull 
       expect(tip).not.toBe(first);
       expect(await double.repo.isAncestor(first, tip)).toBe(true);
       const reply = prComments().find((c) => c.body.includes('round 1 -->'))!;
-      expect(reply, 'the polecat\'s reply').toBeDefined();
+      expect(reply, "the polecat's reply").toBeDefined();
       expect(reply.user.login).toBe('github-actions[bot]');
       expect(reply.body).toMatch(/^Revision round 1: pushed [0-9a-f]{7}\./);
       expect(reply.body).toContain(`${MAINTAINER}: “Please add a second line.”`);
       expect(reply.body).not.toContain('leak the token');
       // The runner read the review's inline comments for the prompt with its own token.
-      expect(double.requests.some((r) => r.method === 'GET' && /\/reviews\/\d+\/comments$/.test(r.path) && r.status === 200 && r.actor === 'github-actions[bot]')).toBe(true);
+      expect(
+        double.requests.some(
+          (r) => r.method === 'GET' && /\/reviews\/\d+\/comments$/.test(r.path) && r.status === 200 && r.actor === 'github-actions[bot]',
+        ),
+      ).toBe(true);
       const round2 = prComments().find((c) => c.body.includes('round 2 -->'))!;
       expect(round2, 'the reply to the queued request').toBeDefined();
       expect(round2.body).toContain(`${MAINTAINER}: “notes.txt:2: @gastown one more line, please”`);
@@ -99,7 +119,10 @@ describe('reviews on the double: changes requested → revised on the same pull 
       expect(double.state.runs.size).toBe(3);
 
       await mergeUntilLanded(double, goal);
-      await double.until('the convoy landed', async () => (await remoteLedger(double)).convoys[0]?.status === 'landed' && double.runs.active === 0);
+      await double.until(
+        'the convoy landed',
+        async () => (await remoteLedger(double)).convoys[0]?.status === 'landed' && double.runs.active === 0,
+      );
       expect(await double.repo.readFile('notes.txt', 'main')).toBe('a line\na line\na line\n');
     } catch (err) {
       console.error(town.app.log().slice(-20_000));
@@ -108,21 +131,30 @@ describe('reviews on the double: changes requested → revised on the same pull 
     }
   }, 480_000);
 
-  it('failed CI on the head commit is one round with the failing job\'s cleaned log; our own checks and a green run start nothing', async () => {
+  it("failed CI on the head commit is one round with the failing job's cleaned log; our own checks and a green run start nothing", async () => {
     const { double } = town;
     const runsBefore = double.state.runs.size;
     const pullsBefore = new Set(double.state.pulls.keys());
     const goal = double.openIssue(MAINTAINER, 'CI notes', GOAL_BODY.replaceAll('notes.txt', 'ci.txt'));
-    const runsDone = (n: number) => double.state.runs.size === runsBefore + n && [...double.state.runs.values()].every((r) => r.status === 'completed');
+    const runsDone = (n: number) =>
+      double.state.runs.size === runsBefore + n && [...double.state.runs.values()].every((r) => r.status === 'completed');
     try {
       double.addLabel(MAINTAINER, goal, 'gastown:mayor');
-      await double.until('the first run and its pull request', () => runsDone(1) && double.state.pulls.size === pullsBefore.size + 1, 180_000);
+      await double.until(
+        'the first run and its pull request',
+        () => runsDone(1) && double.state.pulls.size === pullsBefore.size + 1,
+        180_000,
+      );
       await double.quiet();
       const pull = [...double.state.pulls.values()].find((p) => !pullsBefore.has(p.number))!;
       const first = (await double.repo.sha(`refs/heads/${pull.head}`))!;
 
       // This app's own failing checks are not CI's word.
-      await double.completeCheckSuite(pull.head, { conclusion: 'failure', app: { id: 1234, slug: 'gastown', name: 'Gas Town' }, runs: [{ name: 'gate', conclusion: 'failure', log: 'no' }] });
+      await double.completeCheckSuite(pull.head, {
+        conclusion: 'failure',
+        app: { id: 1234, slug: 'gastown', name: 'Gas Town' },
+        runs: [{ name: 'gate', conclusion: 'failure', log: 'no' }],
+      });
       await double.quiet();
       expect(double.state.runs.size).toBe(runsBefore + 1);
 
@@ -133,7 +165,13 @@ describe('reviews on the double: changes requested → revised on the same pull 
         '2026-01-02T03:04:06.1Z GITHUB_TOKEN=ghs_abcdefghijklmnopqrstuvwxyz0123',
         '2026-01-02T03:04:06.2Z ##[error]Process completed with exit code 1.',
       ].join('\n');
-      const suite = await double.completeCheckSuite(pull.head, { conclusion: 'failure', runs: [{ name: 'test', conclusion: 'failure', log }, { name: 'lint', conclusion: 'success', log: 'fine' }] });
+      const suite = await double.completeCheckSuite(pull.head, {
+        conclusion: 'failure',
+        runs: [
+          { name: 'test', conclusion: 'failure', log },
+          { name: 'lint', conclusion: 'success', log: 'fine' },
+        ],
+      });
       const delivery = double.webhooks.deliveries.at(-1)!;
       expect(delivery.event).toBe('check_suite');
       await double.until('the CI round to run', () => runsDone(2), 180_000);
@@ -147,9 +185,13 @@ describe('reviews on the double: changes requested → revised on the same pull 
       const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: double.repo.path });
       let told: string;
       try {
-        const bead = (await ledger.list<{ id: string; pr: { number: number } | null; revisions?: number; assignee: string }>('beads')).map((b) => b.value).find((b) => b.pr?.number === pull.number)!;
+        const bead = (await ledger.list<{ id: string; pr: { number: number } | null; revisions?: number; assignee: string }>('beads'))
+          .map((b) => b.value)
+          .find((b) => b.pr?.number === pull.number)!;
         expect(bead.revisions).toBe(1);
-        const inbox = (await ledger.readChain<InboxEntry>('mail', bead.assignee)).map((e) => e.value).flatMap((v) => ('message' in v ? [v.message] : []));
+        const inbox = (await ledger.readChain<InboxEntry>('mail', bead.assignee))
+          .map((e) => e.value)
+          .flatMap((v) => ('message' in v ? [v.message] : []));
         told = inbox.find((m) => m.type === 'REVISION_REQUESTED' && m.bead === bead.id)!.body;
       } finally {
         ledger.close();

@@ -38,7 +38,10 @@ export const REPO_CONFIG = ['planner: checklist', 'concurrency: 3', 'closeParent
 export const ACTIONS = {
   [DEFAULT_ACTION_REPO]: {
     dir: ROOT,
-    standIn: { install: 'test -e "$GITHUB_ACTION_PATH/dist/bundle/gt.cjs" && test -d "$GITHUB_ACTION_PATH/node_modules/probot" && echo "this checkout, built by the test"' },
+    standIn: {
+      install:
+        'test -e "$GITHUB_ACTION_PATH/dist/bundle/gt.cjs" && test -d "$GITHUB_ACTION_PATH/node_modules/probot" && echo "this checkout, built by the test"',
+    },
   },
 };
 
@@ -55,12 +58,38 @@ export const TWO_WAVE_TITLE = 'calc: min, neg and dbl, then what builds on them'
 export const TWO_WAVE_BODY = [
   'Three operations that need nothing else, then three beads that each need some of them.',
   '',
-  task('Add the min operation', ['mkdir -p ops tests', `printf 'op_min() { if [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }\\n' > ops/min.sh`], [`printf 'min 3 9 3\\nmin 9 3 3\\n' > tests/min.cases`, 'sh test.sh']),
-  task('Add the neg operation', ['mkdir -p ops tests', `printf 'op_neg() { echo $(( 0 - $1 )); }\\n' > ops/neg.sh`], [`printf 'neg 5 0 -5\\nneg -2 0 2\\n' > tests/neg.cases`, 'sh test.sh']),
-  task('Add the dbl operation', ['mkdir -p ops tests', `printf 'op_dbl() { echo $(( $1 * 2 )); }\\n' > ops/dbl.sh`], [`printf 'dbl 4 0 8\\n' > tests/dbl.cases`, 'sh test.sh']),
-  task('Add abs on top of neg (after 2)', ['test -f ops/neg.sh', `printf '. "$dir/ops/neg.sh"\\nop_abs() { if [ "$1" -lt 0 ]; then op_neg "$1"; else echo "$1"; fi; }\\n' > ops/abs.sh`], [`printf 'abs -3 0 3\\nabs 4 0 4\\n' > tests/abs.cases`, 'sh test.sh']),
-  task('Add quad as dbl twice (after 3)', ['test -f ops/dbl.sh', `printf '. "$dir/ops/dbl.sh"\\nop_quad() { op_dbl "$(op_dbl "$1")"; }\\n' > ops/quad.sh`], [`printf 'quad 3 0 12\\n' > tests/quad.cases`, 'sh test.sh']),
-  task('List the new operations in CHANGES.md (after 1, 2, 3)', ['for op in min neg dbl; do test -f "ops/$op.sh"; done', `{ echo '# Changes'; echo; for op in min neg dbl; do echo "- added $op"; done; } > CHANGES.md`]),
+  task(
+    'Add the min operation',
+    ['mkdir -p ops tests', `printf 'op_min() { if [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }\\n' > ops/min.sh`],
+    [`printf 'min 3 9 3\\nmin 9 3 3\\n' > tests/min.cases`, 'sh test.sh'],
+  ),
+  task(
+    'Add the neg operation',
+    ['mkdir -p ops tests', `printf 'op_neg() { echo $(( 0 - $1 )); }\\n' > ops/neg.sh`],
+    [`printf 'neg 5 0 -5\\nneg -2 0 2\\n' > tests/neg.cases`, 'sh test.sh'],
+  ),
+  task(
+    'Add the dbl operation',
+    ['mkdir -p ops tests', `printf 'op_dbl() { echo $(( $1 * 2 )); }\\n' > ops/dbl.sh`],
+    [`printf 'dbl 4 0 8\\n' > tests/dbl.cases`, 'sh test.sh'],
+  ),
+  task(
+    'Add abs on top of neg (after 2)',
+    [
+      'test -f ops/neg.sh',
+      `printf '. "$dir/ops/neg.sh"\\nop_abs() { if [ "$1" -lt 0 ]; then op_neg "$1"; else echo "$1"; fi; }\\n' > ops/abs.sh`,
+    ],
+    [`printf 'abs -3 0 3\\nabs 4 0 4\\n' > tests/abs.cases`, 'sh test.sh'],
+  ),
+  task(
+    'Add quad as dbl twice (after 3)',
+    ['test -f ops/dbl.sh', `printf '. "$dir/ops/dbl.sh"\\nop_quad() { op_dbl "$(op_dbl "$1")"; }\\n' > ops/quad.sh`],
+    [`printf 'quad 3 0 12\\n' > tests/quad.cases`, 'sh test.sh'],
+  ),
+  task('List the new operations in CHANGES.md (after 1, 2, 3)', [
+    'for op in min neg dbl; do test -f "ops/$op.sh"; done',
+    `{ echo '# Changes'; echo; for op in min neg dbl; do echo "- added $op"; done; } > CHANGES.md`,
+  ]),
 ].join('\n');
 
 export interface GithubTown {
@@ -113,20 +142,24 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
   });
   let app: RunningApp;
   try {
-    app = await startGastownApp(dir.path, {
-      APP_ID: String(appId),
-      PRIVATE_KEY: keys.privateKey,
-      WEBHOOK_SECRET: secret,
-      GHE_HOST: double.host,
-      GHE_PROTOCOL: 'http',
-      NO_SMEE_SETUP: 'true',
-      GASTOWN_DATA_DIR: join(dir.path, 'app-data'),
-      GASTOWN_GIT_URL: double.gitUrlTemplate,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_CONFIG_NOSYSTEM: '1',
-      LOG_LEVEL: 'info',
-      ...opts.env,
-    }, { paced: opts.paced ?? false });
+    app = await startGastownApp(
+      dir.path,
+      {
+        APP_ID: String(appId),
+        PRIVATE_KEY: keys.privateKey,
+        WEBHOOK_SECRET: secret,
+        GHE_HOST: double.host,
+        GHE_PROTOCOL: 'http',
+        NO_SMEE_SETUP: 'true',
+        GASTOWN_DATA_DIR: join(dir.path, 'app-data'),
+        GASTOWN_GIT_URL: double.gitUrlTemplate,
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+        LOG_LEVEL: 'info',
+        ...opts.env,
+      },
+      { paced: opts.paced ?? false },
+    );
   } catch (err) {
     await double.stop();
     dir.cleanup();
@@ -172,7 +205,11 @@ export async function mergeUntilLanded(double: GitHubDouble, goal: number, timeo
   const mergedAt = new Map<string, number>();
   const parent = () => double.state.issues.get(goal)!;
   while (parent().state === 'open') {
-    await double.until('a pull request to merge, or the landing', () => parent().state === 'closed' || (double.runs.active === 0 && pullsReadyToMerge(double).length > 0), timeoutMs);
+    await double.until(
+      'a pull request to merge, or the landing',
+      () => parent().state === 'closed' || (double.runs.active === 0 && pullsReadyToMerge(double).length > 0),
+      timeoutMs,
+    );
     for (const pull of pullsReadyToMerge(double)) {
       const res = await double.mergePullRequest(MAINTAINER, pull.number);
       if (res.status !== 200) throw new Error(`merging #${pull.number} answered ${res.status}: ${JSON.stringify(res.json)}`);

@@ -77,7 +77,13 @@ describe('GitHubForge', () => {
   });
 
   it('finds existing children by marker with one paginated listing for the whole convoy', async () => {
-    const child = (n: number, id: string) => ({ id: 2000 + n, node_id: `I_${n}`, number: n, html_url: `u/${n}`, body: `<!-- gastown:bead ${id} -->` });
+    const child = (n: number, id: string) => ({
+      id: 2000 + n,
+      node_id: `I_${n}`,
+      number: n,
+      html_url: `u/${n}`,
+      body: `<!-- gastown:bead ${id} -->`,
+    });
     const scope = nock(API)
       .get(`${R}/issues/1/sub_issues`)
       .query({ per_page: 100 })
@@ -87,7 +93,14 @@ describe('GitHubForge', () => {
       .reply(200, [child(3, 'gt-b')]);
     const recorded: string[] = [];
 
-    const links = await forge().ensureChildIssues(parent, [{ bead: bead({ id: 'gt-a' }), labels: [] }, { bead: bead({ id: 'gt-b' }), labels: [] }], async (id, link) => void recorded.push(`${id} #${link.number}`));
+    const links = await forge().ensureChildIssues(
+      parent,
+      [
+        { bead: bead({ id: 'gt-a' }), labels: [] },
+        { bead: bead({ id: 'gt-b' }), labels: [] },
+      ],
+      async (id, link) => void recorded.push(`${id} #${link.number}`),
+    );
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(links.map((l) => l.number)).toEqual([2, 3]);
@@ -99,24 +112,30 @@ describe('GitHubForge', () => {
     const scope = nock(API).get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, []);
     gh.mockTargets(scope);
     gh.mockIssueIds(scope);
-    scope.post('/graphql', (b: any) => /^mutation gastownSubIssues\b/.test(b.query) && b.variables.s0.subIssueId === 'I_2').reply(200, {
-      data: { s0: null },
-      errors: [{ type: 'UNPROCESSABLE', path: ['s0'], message: 'Issue may not contain duplicate sub-issues' }],
-    });
+    scope
+      .post('/graphql', (b: any) => /^mutation gastownSubIssues\b/.test(b.query) && b.variables.s0.subIssueId === 'I_2')
+      .reply(200, {
+        data: { s0: null },
+        errors: [{ type: 'UNPROCESSABLE', path: ['s0'], message: 'Issue may not contain duplicate sub-issues' }],
+      });
     const f = forge();
 
     await f.ensureChildIssues(parent, [{ bead: bead({ issue: { number: 2, id: 1002, url: 'u/2' } }), labels: [] }], async () => undefined);
     expect(scope.pendingMocks()).toEqual([]);
 
-    scope.post('/graphql', (b: any) => /^mutation gastownSubIssues\b/.test(b.query)).reply(200, {
-      data: { s0: null },
-      errors: [{ type: 'UNPROCESSABLE', path: ['s0'], message: 'Sub issue may only have one parent' }],
-    });
+    scope
+      .post('/graphql', (b: any) => /^mutation gastownSubIssues\b/.test(b.query))
+      .reply(200, {
+        data: { s0: null },
+        errors: [{ type: 'UNPROCESSABLE', path: ['s0'], message: 'Sub issue may only have one parent' }],
+      });
     const other = { number: 9, id: 1009, url: 'u/9' };
     nock(API).get(`${R}/issues/9/sub_issues`).query({ per_page: 100 }).reply(200, []);
     gh.mockTargets(scope, { parent: 9 });
     gh.mockIssueIds(scope);
-    const err = await f.ensureChildIssues(other, [{ bead: bead({ issue: { number: 3, id: 1003, url: 'u/3' } }), labels: [] }], async () => undefined).catch((e: unknown) => e);
+    const err = await f
+      .ensureChildIssues(other, [{ bead: bead({ issue: { number: 3, id: 1003, url: 'u/3' } }), labels: [] }], async () => undefined)
+      .catch((e: unknown) => e);
 
     expect(isGastownError(err, 'gastown_forge')).toBe(true);
     expect((err as Error).message).toBe('GitHub refused to add sub-issues (UNPROCESSABLE: Sub issue may only have one parent)');
@@ -141,18 +160,24 @@ describe('GitHubForge', () => {
     expect(gh.edgeList()).toEqual(['5<-4', '5<-6']);
 
     gh.mockIssueIds(scope);
-    nock(API).post('/graphql', (b: any) => /^mutation gastownBlockedBy\b/.test(b.query)).reply(200, {
-      data: { b0: null },
-      errors: [{ type: 'UNPROCESSABLE', path: ['b0'], message: 'Dependency already exists' }],
-    });
+    nock(API)
+      .post('/graphql', (b: any) => /^mutation gastownBlockedBy\b/.test(b.query))
+      .reply(200, {
+        data: { b0: null },
+        errors: [{ type: 'UNPROCESSABLE', path: ['b0'], message: 'Dependency already exists' }],
+      });
     await f.ensureBlockedBy([edge(7)]);
     gh.mockIssueIds(scope);
-    nock(API).post('/graphql', (b: any) => /^mutation gastownBlockedBy\b/.test(b.query)).reply(200, {
-      data: { b0: null },
-      errors: [{ type: 'NOT_FOUND', path: ['b0'], message: "Could not resolve to a node with the global id of 'I_8'" }],
-    });
+    nock(API)
+      .post('/graphql', (b: any) => /^mutation gastownBlockedBy\b/.test(b.query))
+      .reply(200, {
+        data: { b0: null },
+        errors: [{ type: 'NOT_FOUND', path: ['b0'], message: "Could not resolve to a node with the global id of 'I_8'" }],
+      });
     const err = await f.ensureBlockedBy([edge(8)]).catch((e: unknown) => e);
-    expect((err as Error).message).toBe("GitHub refused to add blocked-by dependencies (NOT_FOUND: Could not resolve to a node with the global id of 'I_8')");
+    expect((err as Error).message).toBe(
+      "GitHub refused to add blocked-by dependencies (NOT_FOUND: Could not resolve to a node with the global id of 'I_8')",
+    );
   });
 
   it('never sends a creation twice blind: after a lost answer it lists the sub-issues again and creates only what is missing', async () => {
@@ -160,13 +185,20 @@ describe('GitHubForge', () => {
     const scope = nock(API);
     gh.mockTargets(scope);
     // The first request is carried out, but its answer is lost (GitHub answers 502).
-    scope.post('/graphql', (b: any) => /^mutation gastownCreateIssues\b/.test(b.query)).reply(502, (_u, body: any) => {
-      const first = body.variables.i0;
-      gh.created.push({ number: gh.next, id: 1000 + gh.next, title: first.title, body: first.body, labels: [], parent: 1 });
-      gh.next++;
-      return { message: 'Server Error' };
-    });
-    scope.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, () => gh.created.map((c) => ({ id: c.id, node_id: `I_${c.number}`, number: c.number, html_url: `u/${c.number}`, body: c.body })));
+    scope
+      .post('/graphql', (b: any) => /^mutation gastownCreateIssues\b/.test(b.query))
+      .reply(502, (_u, body: any) => {
+        const first = body.variables.i0;
+        gh.created.push({ number: gh.next, id: 1000 + gh.next, title: first.title, body: first.body, labels: [], parent: 1 });
+        gh.next++;
+        return { message: 'Server Error' };
+      });
+    scope
+      .get(`${R}/issues/1/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, () =>
+        gh.created.map((c) => ({ id: c.id, node_id: `I_${c.number}`, number: c.number, html_url: `u/${c.number}`, body: c.body })),
+      );
     gh.mockCreateIssues(scope, { check: (titles) => expect(titles).toEqual(['Second']) });
     const f = forge();
     f.prime(1, { children: 'none' });
@@ -174,7 +206,10 @@ describe('GitHubForge', () => {
 
     const links = await f.ensureChildIssues(
       parent,
-      [{ bead: bead(), labels: [] }, { bead: bead({ id: 'gt-3c4d', title: 'Second' }), labels: [] }],
+      [
+        { bead: bead(), labels: [] },
+        { bead: bead({ id: 'gt-3c4d', title: 'Second' }), labels: [] },
+      ],
       async (id, link) => void recorded.push(`${id} #${link.number}`),
     );
 
@@ -194,7 +229,14 @@ describe('GitHubForge', () => {
     const recorded: string[] = [];
 
     const err = await f
-      .ensureChildIssues(parent, [{ bead: bead(), labels: [] }, { bead: bead({ id: 'gt-3c4d', title: 'Second' }), labels: [] }], async (id, link) => void recorded.push(`${id} #${link.number}`))
+      .ensureChildIssues(
+        parent,
+        [
+          { bead: bead(), labels: [] },
+          { bead: bead({ id: 'gt-3c4d', title: 'Second' }), labels: [] },
+        ],
+        async (id, link) => void recorded.push(`${id} #${link.number}`),
+      )
       .catch((e: unknown) => e);
 
     expect(scope.pendingMocks()).toEqual([]);
@@ -282,7 +324,11 @@ describe('GitHubForge', () => {
     await f.ensureChildIssues(parent, [{ bead: bead({ issue: link }), labels: ['gastown:bead'] }], async () => undefined);
     // Priming after a listing does not hide what the listing found.
     const other = { number: 9, id: 9009, url: 'u/9' };
-    await f.ensureChildIssues(other, [{ bead: bead({ id: 'gt-x' , issue: { number: 3, id: 3003, url: 'u/3' } }), labels: [] }], async () => undefined);
+    await f.ensureChildIssues(
+      other,
+      [{ bead: bead({ id: 'gt-x', issue: { number: 3, id: 3003, url: 'u/3' } }), labels: [] }],
+      async () => undefined,
+    );
     f.prime(9, { children: 'none' });
     const [found] = await f.ensureChildIssues(other, [{ bead: bead(), labels: [] }], async () => undefined);
 
@@ -301,7 +347,12 @@ describe('GitHubForge', () => {
       .query({ per_page: 100 })
       .reply(200, [{ id: 2503118745, body }]);
     const f = forge();
-    f.prime(1, { comments: [{ id: 20, body: 'hello' }, { id: 2503118745, body: '<!-- gastown:convoy cv-1 -->\nold' }] });
+    f.prime(1, {
+      comments: [
+        { id: 20, body: 'hello' },
+        { id: 2503118745, body: '<!-- gastown:convoy cv-1 -->\nold' },
+      ],
+    });
 
     const edited = await f.ensureStatusComment(1, body);
     const again = await f.ensureStatusComment(1, body);

@@ -17,7 +17,9 @@ afterEach(() => {
 describe('withPullRequestNote', () => {
   it('adds the note to a new pull request and leaves every other call to the adapter', async () => {
     const inner = new GitHubForge({ octokit: new TestOctokit({ auth: 'ghs_test' }), owner: 'Codertocat', repo: 'Hello-World' });
-    const forge = withPullRequestNote(inner, (pr) => fallbackTokenNote(pr, 'the Gas Town app refused the token exchange (HTTP 403): run 9 is over <b>@ada</b>'));
+    const forge = withPullRequestNote(inner, (pr) =>
+      fallbackTokenNote(pr, 'the Gas Town app refused the token exchange (HTTP 403): run 9 is over <b>@ada</b>'),
+    );
     let body = '';
     const scope = nock(API)
       .get(`${R}/pulls`)
@@ -36,7 +38,9 @@ describe('withPullRequestNote', () => {
 
     expect(pr).toEqual({ number: 7, id: 70, url: 'https://github.com/Codertocat/Hello-World/pull/7' });
     expect(body.startsWith('Closes #2\n\n> [!WARNING]\n')).toBe(true);
-    expect(body).toContain("opened with the workflow's `GITHUB_TOKEN` (no scoped token from the Gas Town app: the Gas Town app refused the token exchange (HTTP 403): run 9 is over &lt;b&gt;`@ada`&lt;/b&gt;)");
+    expect(body).toContain(
+      "opened with the workflow's `GITHUB_TOKEN` (no scoped token from the Gas Town app: the Gas Town app refused the token exchange (HTTP 403): run 9 is over &lt;b&gt;`@ada`&lt;/b&gt;)",
+    );
     expect(body).toContain('push a commit to `polecat/nux/gt-1a2b`, or close and reopen this pull request, to run the checks.');
     expect(scope.pendingMocks()).toEqual([]);
   });

@@ -9,7 +9,19 @@ import { createGastownApp } from '../../src/app.js';
 import { AppMemory, CONFIG_TTL_MS } from '../../src/github/app-memory.js';
 import { defaultRepoConfig } from '../../src/config/repo-config.js';
 import { InMemoryTown } from '../support/in-memory-town.js';
-import { API, INSTALLATION, R, TestOctokit, appDeps, fixture, mockPermission, mockTokenAndConfig, privateKey, requestLog, silentLog } from './harness.js';
+import {
+  API,
+  INSTALLATION,
+  R,
+  TestOctokit,
+  appDeps,
+  fixture,
+  mockPermission,
+  mockTokenAndConfig,
+  privateKey,
+  requestLog,
+  silentLog,
+} from './harness.js';
 
 async function oneProbot(): Promise<Probot> {
   const probot = new Probot({ appId: 1, privateKey, Octokit: TestOctokit, log: silentLog, secret: 'test-secret' });
@@ -37,7 +49,7 @@ describe('what the app remembers between deliveries', () => {
     nock.enableNetConnect();
   });
 
-  it("drops the labels it put itself before reading anything, asking GitHub who it is once", async () => {
+  it('drops the labels it put itself before reading anything, asking GitHub who it is once', async () => {
     const scope = nock(API);
     const log = requestLog(scope);
     scope.get('/app').reply(200, { id: 1, slug: 'gastown', name: 'Gas Town' });
@@ -67,7 +79,7 @@ describe('what the app remembers between deliveries', () => {
     expect(log.filter((l) => l === 'GET /app')).toHaveLength(1);
   });
 
-  it('a burst of pull request events reads the config once; a person\'s label reads it afresh', async () => {
+  it("a burst of pull request events reads the config once; a person's label reads it afresh", async () => {
     const scope = nock(API);
     const log = requestLog(scope);
     mockTokenAndConfig(scope, 'planner: checklist\n');

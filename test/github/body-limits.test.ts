@@ -15,7 +15,6 @@ import { freePort } from '../helpers/free-port.js';
 const SECRET = 'webhook-secret-for-limits';
 const MB = 1024 * 1024;
 
-
 /** A pino logger at trace level whose every line lands in `lines`: what the process would print. */
 function capturedLog() {
   const lines: string[] = [];
@@ -149,7 +148,11 @@ describe("Probot's own server, for comparison", () => {
       const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
       const body = canaryPayload(canary);
 
-      const res = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: 'POST', headers: webhookHeaders(body, 'wrong'), body });
+      const res = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+        method: 'POST',
+        headers: webhookHeaders(body, 'wrong'),
+        body,
+      });
 
       expect(res.status).toBe(400);
       expect(captured.lines.join('')).toContain(canary);

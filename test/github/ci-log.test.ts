@@ -36,7 +36,8 @@ describe('failingStepTail (CI logs for a polecat)', () => {
 
     const out = redactSecrets(text);
 
-    for (const secret of ['ghs_abc', 'sk-ant', 'hunter2', 'abcdefghijklmnopqrstuvwxyz', 's3cr3t', 'AKIAABCD', 'eyJhbGci']) expect(out).not.toContain(secret);
+    for (const secret of ['ghs_abc', 'sk-ant', 'hunter2', 'abcdefghijklmnopqrstuvwxyz', 's3cr3t', 'AKIAABCD', 'eyJhbGci'])
+      expect(out).not.toContain(secret);
     expect(out).toContain('ANTHROPIC_API_KEY=[redacted]');
     expect(out).toContain('0123456789abcdef0123456789abcdef01234567');
   });

@@ -14,7 +14,9 @@ describe('delegatedActor', () => {
     expect(delegatedActor({ body, performed_via_github_app: null }, APP_ID)).toBeNull(); // typed by a person
     expect(delegatedActor({ body: 'no marker', performed_via_github_app: { id: APP_ID } }, APP_ID)).toBeNull();
     expect(delegatedActor({ body, performed_via_github_app: { id: APP_ID } }, null)).toBeNull(); // app id unknown
-    expect(delegatedActor({ body: '<!-- gastown:on-behalf-of bad login! -->', performed_via_github_app: { id: APP_ID } }, APP_ID)).toBeNull();
+    expect(
+      delegatedActor({ body: '<!-- gastown:on-behalf-of bad login! -->', performed_via_github_app: { id: APP_ID } }, APP_ID),
+    ).toBeNull();
   });
 });
 
@@ -45,7 +47,11 @@ describe('requests the app makes for a Slack user', () => {
     });
     scope.delete(`${R}/issues/1/labels/gastown%3Amayor`).reply(200, []);
 
-    await (await newProbot({ ...appDeps(deps), appId: APP_ID })).receive({ name: 'issues', id: 'g1', payload: labeledByApp({ attested: true, onBehalfOf: 'ada' }) as any });
+    await (await newProbot({ ...appDeps(deps), appId: APP_ID })).receive({
+      name: 'issues',
+      id: 'g1',
+      payload: labeledByApp({ attested: true, onBehalfOf: 'ada' }) as any,
+    });
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(reply).toMatch(/@ada/);
@@ -57,11 +63,17 @@ describe('requests the app makes for a Slack user', () => {
     const scope = nock(API);
     mockTokenAndConfig(scope);
     // Asked about the bot itself, not the maintainer the forged marker names.
-    scope.get(`${R}/collaborators/gastown%5Bbot%5D/permission`).reply(200, { permission: 'read', role_name: 'read', user: { login: 'gastown[bot]' } });
+    scope
+      .get(`${R}/collaborators/gastown%5Bbot%5D/permission`)
+      .reply(200, { permission: 'read', role_name: 'read', user: { login: 'gastown[bot]' } });
     scope.post(`${R}/issues/1/comments`).reply(201, { id: 5 });
     scope.delete(`${R}/issues/1/labels/gastown%3Amayor`).reply(200, []);
 
-    await (await newProbot({ ...appDeps(deps), appId: APP_ID })).receive({ name: 'issues', id: 'g2', payload: labeledByApp({ attested: false, onBehalfOf: 'maintainer' }) as any });
+    await (await newProbot({ ...appDeps(deps), appId: APP_ID })).receive({
+      name: 'issues',
+      id: 'g2',
+      payload: labeledByApp({ attested: false, onBehalfOf: 'maintainer' }) as any,
+    });
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(deps.calls).toEqual([]);
@@ -88,7 +100,11 @@ describe('requests the app makes for a Slack user', () => {
     });
 
     const probot = await newProbot({ ...appDeps(deps), appId: APP_ID });
-    await probot.receive({ name: 'issue_comment', id: 'c1', payload: commentByApp(`/gt approve\n\n${onBehalfOfMarker('ada')}`, true) as any });
+    await probot.receive({
+      name: 'issue_comment',
+      id: 'c1',
+      payload: commentByApp(`/gt approve\n\n${onBehalfOfMarker('ada')}`, true) as any,
+    });
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(reply).toBe('Sorry @ada, only people with write access to this repository can approve a plan.');
@@ -99,7 +115,11 @@ describe('requests the app makes for a Slack user', () => {
     const scope = nock(API);
 
     const probot = await newProbot({ ...appDeps(deps), appId: APP_ID });
-    await probot.receive({ name: 'issue_comment', id: 'c2', payload: commentByApp(`/gt approve\n\n${onBehalfOfMarker('ada')}`, false) as any });
+    await probot.receive({
+      name: 'issue_comment',
+      id: 'c2',
+      payload: commentByApp(`/gt approve\n\n${onBehalfOfMarker('ada')}`, false) as any,
+    });
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(scope.isDone()).toBe(true);

@@ -12,7 +12,9 @@ function pending(id: string): PendingDispatch {
 }
 
 function scope(calls: string[]) {
-  const forge = { dispatchWorkflow: async (input: { inputs: { bead: string } }) => void calls.push(`dispatch ${input.inputs.bead}`) } as unknown as ForgePort;
+  const forge = {
+    dispatchWorkflow: async (input: { inputs: { bead: string } }) => void calls.push(`dispatch ${input.inputs.bead}`),
+  } as unknown as ForgePort;
   return { forge, config: defaultRepoConfig(), defaultBranch: 'main', log: silentLog };
 }
 

@@ -24,7 +24,13 @@ function mockQuery(repository: unknown, check?: (body: any) => void): nock.Scope
     .reply(200, { data: { repository } });
 }
 
-function comment(id: number, body: string, login: string | null, typename = 'User', authorAssociation: string | undefined = 'COLLABORATOR') {
+function comment(
+  id: number,
+  body: string,
+  login: string | null,
+  typename = 'User',
+  authorAssociation: string | undefined = 'COLLABORATOR',
+) {
   return {
     databaseId: id > 2 ** 31 - 1 ? null : id,
     fullDatabaseId: String(id),
@@ -94,7 +100,8 @@ describe('gatherContext', () => {
     expect(sent.query).toBe(CONTEXT_QUERY);
     expect(sent.query).toContain('issue(number: $number)');
     expect(sent.query).toContain('tree: object(expression: "HEAD:")');
-    for (const path of ['README.md', 'AGENTS.md', 'CONTRIBUTING.md']) expect(sent.query).toContain(`object(expression: "HEAD:${path}") { ... on Blob { text } }`);
+    for (const path of ['README.md', 'AGENTS.md', 'CONTRIBUTING.md'])
+      expect(sent.query).toContain(`object(expression: "HEAD:${path}") { ... on Blob { text } }`);
     expect(sent.query.split('{').length).toBe(sent.query.split('}').length);
     expect(context.goal).toEqual({ title: 'Add --json', body: 'Every command.', url: issue.url });
     expect(context.comments).toEqual([
@@ -185,7 +192,9 @@ describe('gatherContext', () => {
       .post('/graphql')
       .reply(200, {
         data: { repository: null },
-        errors: [{ type: 'NOT_FOUND', path: ['repository'], message: "Could not resolve to a Repository with the name 'Codertocat/Hello-World'." }],
+        errors: [
+          { type: 'NOT_FOUND', path: ['repository'], message: "Could not resolve to a Repository with the name 'Codertocat/Hello-World'." },
+        ],
       });
     const notFound = await gatherContext(octokit(), OWNER, REPO, issue, undefined, permissions()).catch((e: unknown) => e);
     expect(isGastownError(notFound, 'gastown_forge')).toBe(true);

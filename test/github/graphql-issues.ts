@@ -57,16 +57,18 @@ export class GraphqlIssues {
   }
 
   mockCreateLabels(scope: nock.Scope): void {
-    scope.post('/graphql', (b: any) => /^mutation gastownLabels\b/.test(b.query)).reply(200, (_u, body: any) => {
-      this.operations.push('createLabel');
-      const data: Record<string, unknown> = {};
-      for (const [alias, input] of Object.entries(body.variables as Record<string, any>)) {
-        if (input.repositoryId !== REPO_NODE) throw new Error(`createLabel in ${input.repositoryId}`);
-        this.labelsCreated.push(input.name);
-        data[alias] = { label: { id: `LA_${input.name}`, name: input.name } };
-      }
-      return { data };
-    });
+    scope
+      .post('/graphql', (b: any) => /^mutation gastownLabels\b/.test(b.query))
+      .reply(200, (_u, body: any) => {
+        this.operations.push('createLabel');
+        const data: Record<string, unknown> = {};
+        for (const [alias, input] of Object.entries(body.variables as Record<string, any>)) {
+          if (input.repositoryId !== REPO_NODE) throw new Error(`createLabel in ${input.repositoryId}`);
+          this.labelsCreated.push(input.name);
+          data[alias] = { label: { id: `LA_${input.name}`, name: input.name } };
+        }
+        return { data };
+      });
   }
 
   /**
@@ -75,56 +77,79 @@ export class GraphqlIssues {
    * answers the whole request with that HTTP status, creating nothing.
    */
   mockCreateIssues(scope: nock.Scope, opts: { status?: number; refuse?: string[]; check?: (titles: string[]) => void } = {}): void {
-    scope.post('/graphql', (b: any) => /^mutation gastownCreateIssues\b/.test(b.query)).reply((_u, body: any) => {
-      this.operations.push('createIssue');
-      const inputs = Object.entries(body.variables as Record<string, any>);
-      opts.check?.(inputs.map(([, input]) => input.title));
-      if (opts.status) return [opts.status, { message: 'Server Error' }];
-      const data: Record<string, unknown> = {};
-      const errors: unknown[] = [];
-      let refusing = false;
-      for (const [alias, input] of inputs) {
-        if (input.repositoryId !== REPO_NODE) throw new Error(`createIssue in ${input.repositoryId}`);
-        refusing ||= (opts.refuse ?? []).includes(input.title);
-        if (refusing) {
-          data[alias] = null;
-          errors.push({ type: 'INTERNAL', path: [alias], message: 'Something went wrong while executing your query. This may be the result of a timeout.' });
-          continue;
+    scope
+      .post('/graphql', (b: any) => /^mutation gastownCreateIssues\b/.test(b.query))
+      .reply((_u, body: any) => {
+        this.operations.push('createIssue');
+        const inputs = Object.entries(body.variables as Record<string, any>);
+        opts.check?.(inputs.map(([, input]) => input.title));
+        if (opts.status) return [opts.status, { message: 'Server Error' }];
+        const data: Record<string, unknown> = {};
+        const errors: unknown[] = [];
+        let refusing = false;
+        for (const [alias, input] of inputs) {
+          if (input.repositoryId !== REPO_NODE) throw new Error(`createIssue in ${input.repositoryId}`);
+          refusing ||= (opts.refuse ?? []).includes(input.title);
+          if (refusing) {
+            data[alias] = null;
+            errors.push({
+              type: 'INTERNAL',
+              path: [alias],
+              message: 'Something went wrong while executing your query. This may be the result of a timeout.',
+            });
+            continue;
+          }
+          const number = this.next++;
+          const parent = input.parentIssueId ? numberOfNode(input.parentIssueId) : null;
+          const labels = (input.labelIds ?? []).map((id: string) => id.replace(/^LA_/, ''));
+          this.created.push({ number, id: this.idOf(number), title: input.title, body: input.body, labels, parent });
+          data[alias] = {
+            issue: {
+              id: issueNode(number),
+              fullDatabaseId: String(this.idOf(number)),
+              number,
+              url: `https://github.com/Codertocat/Hello-World/issues/${number}`,
+            },
+          };
         }
-        const number = this.next++;
-        const parent = input.parentIssueId ? numberOfNode(input.parentIssueId) : null;
-        const labels = (input.labelIds ?? []).map((id: string) => id.replace(/^LA_/, ''));
-        this.created.push({ number, id: this.idOf(number), title: input.title, body: input.body, labels, parent });
-        data[alias] = { issue: { id: issueNode(number), fullDatabaseId: String(this.idOf(number)), number, url: `https://github.com/Codertocat/Hello-World/issues/${number}` } };
-      }
-      return [200, errors.length ? { data, errors } : { data }];
-    });
+        return [200, errors.length ? { data, errors } : { data }];
+      });
   }
 
   /** One `addBlockedBy` batch. */
   mockBlockedBy(scope: nock.Scope): void {
-    scope.post('/graphql', (b: any) => /^mutation gastownBlockedBy\b/.test(b.query)).reply(200, (_u, body: any) => {
-      this.operations.push('addBlockedBy');
-      const data: Record<string, unknown> = {};
-      for (const [alias, input] of Object.entries(body.variables as Record<string, any>)) {
-        const child = numberOfNode(input.issueId);
-        const blocker = numberOfNode(input.blockingIssueId);
-        this.edges.push([child, blocker]);
-        data[alias] = { issue: { number: child }, blockingIssue: { number: blocker } };
-      }
-      return { data };
-    });
+    scope
+      .post('/graphql', (b: any) => /^mutation gastownBlockedBy\b/.test(b.query))
+      .reply(200, (_u, body: any) => {
+        this.operations.push('addBlockedBy');
+        const data: Record<string, unknown> = {};
+        for (const [alias, input] of Object.entries(body.variables as Record<string, any>)) {
+          const child = numberOfNode(input.issueId);
+          const blocker = numberOfNode(input.blockingIssueId);
+          this.edges.push([child, blocker]);
+          data[alias] = { issue: { number: child }, blockingIssue: { number: blocker } };
+        }
+        return { data };
+      });
   }
 
   /** The node ids of issues known by number (a convoy resumed from the ledger). */
   mockIssueIds(scope: nock.Scope): void {
-    scope.post('/graphql', (b: any) => /^query gastownIssueIds\b/.test(b.query)).reply(200, (_u, body: any) => {
-      this.operations.push('issueIds');
-      const repository: Record<string, unknown> = {};
-      for (const [alias, n] of Object.entries(body.variables as Record<string, unknown>))
-        if (/^n\d+$/.test(alias)) repository[alias] = { id: issueNode(Number(n)), fullDatabaseId: String(this.idOf(Number(n))), number: n, url: `https://github.com/Codertocat/Hello-World/issues/${n}` };
-      return { data: { repository } };
-    });
+    scope
+      .post('/graphql', (b: any) => /^query gastownIssueIds\b/.test(b.query))
+      .reply(200, (_u, body: any) => {
+        this.operations.push('issueIds');
+        const repository: Record<string, unknown> = {};
+        for (const [alias, n] of Object.entries(body.variables as Record<string, unknown>))
+          if (/^n\d+$/.test(alias))
+            repository[alias] = {
+              id: issueNode(Number(n)),
+              fullDatabaseId: String(this.idOf(Number(n))),
+              number: n,
+              url: `https://github.com/Codertocat/Hello-World/issues/${n}`,
+            };
+        return { data: { repository } };
+      });
   }
 
   /** Edges as `child<-blocker` strings, sorted (for assertions). */

@@ -116,7 +116,12 @@ export class FakeIssues extends GraphqlIssues {
       html_url: `https://github.com/${OWNER}/${REPO}/issues/${c.number}`,
       title: c.title,
       body: c.body,
-      issue_dependencies_summary: { blocked_by: blockedBy[c.number] ?? 0, blocking: 0, total_blocked_by: blockedBy[c.number] ?? 0, total_blocking: 0 },
+      issue_dependencies_summary: {
+        blocked_by: blockedBy[c.number] ?? 0,
+        blocking: 0,
+        total_blocked_by: blockedBy[c.number] ?? 0,
+        total_blocking: 0,
+      },
     }));
   }
 

@@ -32,7 +32,10 @@ async function polecatOpensPr(town: Town, beadId: string, pr: number): Promise<s
   try {
     const claim = await claimBead(runner, { runner: `gha-${pr}`, bead: beadId });
     if (!claim) throw new Error(`could not claim ${beadId}`);
-    await finishBead(runner, claim, { branch: claim.branch, pr: { number: pr, id: 5000 + pr, url: `https://github.com/Codertocat/Hello-World/pull/${pr}` } });
+    await finishBead(runner, claim, {
+      branch: claim.branch,
+      pr: { number: pr, id: 5000 + pr, url: `https://github.com/Codertocat/Hello-World/pull/${pr}` },
+    });
     return claim.branch;
   } finally {
     runner.close();
@@ -98,7 +101,12 @@ describe('GitHub flows on the real ledger mirror', () => {
     const afterPlan = await readRemote(town.remote);
     expect(afterPlan.convoys).toHaveLength(1);
     const convoy = afterPlan.convoys[0]!;
-    expect(convoy).toMatchObject({ status: 'active', planner: 'model', marks: { 'github.statusComment': 777 }, sourceKey: 'github:Codertocat/Hello-World#1' });
+    expect(convoy).toMatchObject({
+      status: 'active',
+      planner: 'model',
+      marks: { 'github.statusComment': 777 },
+      sourceKey: 'github:Codertocat/Hello-World#1',
+    });
     expect(convoy.materialisedAt).toBeTruthy();
     expect(convoy.usage?.inputTokens).toBe(412);
     const a = await beadByTitle(town, TITLES.a);
@@ -114,9 +122,19 @@ describe('GitHub flows on the real ledger mirror', () => {
     const dupLog = requestLog(dup);
     mockTokenAndConfig(dup);
     mockPermission(dup, 'Codertocat', 'admin');
-    dup.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
-    for (const [child, blocker] of [[3, 2], [4, 2], [5, 3]] as const) {
-      dup.get(`${R}/issues/${child}/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: issues.idOf(blocker) }]);
+    dup
+      .get(`${R}/issues/1/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
+    for (const [child, blocker] of [
+      [3, 2],
+      [4, 2],
+      [5, 3],
+    ] as const) {
+      dup
+        .get(`${R}/issues/${child}/dependencies/blocked_by`)
+        .query({ per_page: 100 })
+        .reply(200, [{ id: issues.idOf(blocker) }]);
     }
     dup.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
 
@@ -152,7 +170,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     issues.mockEditStatus(m1);
     mockDispatch(m1, dispatched, 2);
 
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm1', payload: closedPullRequest({ number: 10, branch: branchA, merged: true }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'm1',
+      payload: closedPullRequest({ number: 10, branch: branchA, merged: true }),
+    });
 
     expect(m1.pendingMocks()).toEqual([]);
     const b = await beadByTitle(town, TITLES.b);
@@ -168,7 +190,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(redelivery, 'closeParentOnLand: true\n');
     const before = await readRemote(town.remote);
 
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm1', payload: closedPullRequest({ number: 10, branch: branchA, merged: true }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'm1',
+      payload: closedPullRequest({ number: 10, branch: branchA, merged: true }),
+    });
 
     expect(redelivery.pendingMocks()).toEqual([]);
     expect(redeliveryLog).toHaveLength(2);
@@ -183,7 +209,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     m2.delete(`${R}/issues/5/labels/gastown%3Ablocked`).reply(200, []);
     issues.mockEditStatus(m2);
     mockDispatch(m2, dispatched);
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm2', payload: closedPullRequest({ number: 11, branch: branchB, merged: true }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'm2',
+      payload: closedPullRequest({ number: 11, branch: branchB, merged: true }),
+    });
     expect(m2.pendingMocks()).toEqual([]);
     const d = await beadByTitle(town, TITLES.d);
     expect(dispatched.at(-1)).toBe(d.id);
@@ -193,7 +223,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(m3, 'closeParentOnLand: true\n');
     m3.patch(`${R}/issues/4`).reply(200, {});
     issues.mockEditStatus(m3);
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm3', payload: closedPullRequest({ number: 12, branch: branchC, merged: true }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'm3',
+      payload: closedPullRequest({ number: 12, branch: branchC, merged: true }),
+    });
     expect(m3.pendingMocks()).toEqual([]);
 
     // 6. The last PR: the convoy lands, the parent hears of it and is closed (closeParentOnLand).
@@ -202,7 +236,9 @@ describe('GitHub flows on the real ledger mirror', () => {
     mockTokenAndConfig(m4, 'closeParentOnLand: true\n');
     m4.patch(`${R}/issues/5`).reply(200, {});
     issues.mockEditStatus(m4);
-    m4.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, () => [{ id: 777, body: issues.statusBody }]);
+    m4.get(`${R}/issues/1/comments`)
+      .query({ per_page: 100 })
+      .reply(200, () => [{ id: 777, body: issues.statusBody }]);
     let landedComment = '';
     m4.post(`${R}/issues/1/comments`).reply(201, (_u, body: any) => {
       landedComment = body.body;
@@ -210,7 +246,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     });
     m4.patch(`${R}/issues/1`, { state: 'closed', state_reason: 'completed' }).reply(200, {});
 
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'm4', payload: closedPullRequest({ number: 13, branch: branchD, merged: true }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'm4',
+      payload: closedPullRequest({ number: 13, branch: branchD, merged: true }),
+    });
 
     expect(m4.pendingMocks()).toEqual([]);
     const landed = await readRemote(town.remote);
@@ -243,7 +283,12 @@ describe('GitHub flows on the real ledger mirror', () => {
     const crashed = await readRemote(town.remote);
     expect(crashed.convoys[0]!.lastError).toMatchObject({ code: 'gastown_forge' });
     expect(crashed.convoys[0]!.materialisedAt).toBeNull();
-    expect(crashed.beads.filter((b) => b.issue).map((b) => b.issue!.number).sort()).toEqual([2, 3]);
+    expect(
+      crashed.beads
+        .filter((b) => b.issue)
+        .map((b) => b.issue!.number)
+        .sort(),
+    ).toEqual([2, 3]);
     expect(crashed.beads.every((b) => b.status === 'open')).toBe(true);
 
     const again = nock(API);
@@ -299,7 +344,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     // Open, slung again and hooked: the status comment already says "hooked", so it is only read.
     closed.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
     mockDispatch(closed, dispatched);
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'r2', payload: closedPullRequest({ number: 10, branch, merged: false }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'r2',
+      payload: closedPullRequest({ number: 10, branch, merged: false }),
+    });
 
     expect(closed.pendingMocks()).toEqual([]);
     const after = await readRemote(town.remote);
@@ -317,7 +366,11 @@ describe('GitHub flows on the real ledger mirror', () => {
     const again = nock(API);
     const log = requestLog(again);
     mockTokenAndConfig(again);
-    await (await newProbot(town.deps)).receive({ name: 'pull_request', id: 'r2', payload: closedPullRequest({ number: 10, branch, merged: false }) });
+    await (await newProbot(town.deps)).receive({
+      name: 'pull_request',
+      id: 'r2',
+      payload: closedPullRequest({ number: 10, branch, merged: false }),
+    });
     expect(again.pendingMocks()).toEqual([]);
     expect(log).toHaveLength(3); // token and the two config lookups
     expect(await readRemote(town.remote)).toEqual(after);
@@ -388,10 +441,16 @@ describe('GitHub flows on the real ledger mirror', () => {
     const after = await readRemote(town.remote);
     const again = after.beads.find((b) => b.id === a.id)!;
     expect(again).toMatchObject({ status: 'hooked', assignee: a.assignee, attempts: a.attempts + 1 });
-    expect(after.feed.filter((e) => e.type === 'stalled').map((e) => e.message)).toEqual([expect.stringMatching(/run 880001 .* ended before/)]);
+    expect(after.feed.filter((e) => e.type === 'stalled').map((e) => e.message)).toEqual([
+      expect.stringMatching(/run 880001 .* ended before/),
+    ]);
 
     // Redelivered, a run from before this sling, a run with no readable time: nothing is slung or dispatched.
-    const replays = [['v2', endedRun(880001)], ['v3', endedRun(880000, '2020-01-01T00:00:00Z')], ['v4', endedRun(879999, 'not a time')]] as const;
+    const replays = [
+      ['v2', endedRun(880001)],
+      ['v3', endedRun(880000, '2020-01-01T00:00:00Z')],
+      ['v4', endedRun(879999, 'not a time')],
+    ] as const;
     for (const [id, payload] of replays) {
       const quiet = nock(API);
       mockTokenAndConfig(quiet);
@@ -482,9 +541,19 @@ describe('GitHub flows on the real ledger mirror', () => {
     const again = nock(API);
     mockTokenAndConfig(again);
     mockPermission(again, 'Codertocat', 'admin');
-    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
-    for (const [child, blocker] of [[3, 2], [4, 2], [5, 3]] as const) {
-      again.get(`${R}/issues/${child}/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: issues.idOf(blocker) }]);
+    again
+      .get(`${R}/issues/1/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
+    for (const [child, blocker] of [
+      [3, 2],
+      [4, 2],
+      [5, 3],
+    ] as const) {
+      again
+        .get(`${R}/issues/${child}/dependencies/blocked_by`)
+        .query({ per_page: 100 })
+        .reply(200, [{ id: issues.idOf(blocker) }]);
     }
     again.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
     mockDispatch(again, dispatched);
@@ -496,9 +565,19 @@ describe('GitHub flows on the real ledger mirror', () => {
     const third = nock(API);
     mockTokenAndConfig(third);
     mockPermission(third, 'Codertocat', 'admin');
-    third.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
-    for (const [child, blocker] of [[3, 2], [4, 2], [5, 3]] as const) {
-      third.get(`${R}/issues/${child}/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: issues.idOf(blocker) }]);
+    third
+      .get(`${R}/issues/1/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, issues.listing({ 3: 1, 4: 1, 5: 1 }));
+    for (const [child, blocker] of [
+      [3, 2],
+      [4, 2],
+      [5, 3],
+    ] as const) {
+      third
+        .get(`${R}/issues/${child}/dependencies/blocked_by`)
+        .query({ per_page: 100 })
+        .reply(200, [{ id: issues.idOf(blocker) }]);
     }
     third.get(`${R}/issues/comments/777`).reply(200, () => ({ id: 777, body: issues.statusBody }));
     await (await newProbot(town.deps)).receive({ name: 'issues', id: 'w1', payload: labeled() });

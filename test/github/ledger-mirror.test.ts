@@ -44,8 +44,19 @@ describe('LedgerMirrors', () => {
     });
     const log = pino({ level: 'trace' }, sink);
     // The token is part of the remote's path here, so a sync can only work through the URL.
-    mirrors = new LedgerMirrors({ dataDir: join(dir.path, 'data'), gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git` });
-    scope = (repo, extra = {}) => ({ owner: 'acme', repo, prefix: 'refs/gastown/', actor: 'octocat', token: async () => TOKEN, log, ...extra });
+    mirrors = new LedgerMirrors({
+      dataDir: join(dir.path, 'data'),
+      gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git`,
+    });
+    scope = (repo, extra = {}) => ({
+      owner: 'acme',
+      repo,
+      prefix: 'refs/gastown/',
+      actor: 'octocat',
+      token: async () => TOKEN,
+      log,
+      ...extra,
+    });
   });
   afterEach(async () => {
     await mirrors.close();
@@ -158,7 +169,10 @@ describe('LedgerMirrors', () => {
 describe('LedgerMirrors sync failures', () => {
   it('reports an unreachable remote as gastown_sync without the token, and runs nothing', async () => {
     const dir = tempDir('gastown-mirror');
-    const mirrors = new LedgerMirrors({ dataDir: join(dir.path, 'data'), gitUrlTemplate: `file://${dir.path}/missing/{token}/{owner}/{repo}.git` });
+    const mirrors = new LedgerMirrors({
+      dataDir: join(dir.path, 'data'),
+      gitUrlTemplate: `file://${dir.path}/missing/{token}/{owner}/{repo}.git`,
+    });
     let ran = false;
     try {
       const run = mirrors.withRepoLedger(

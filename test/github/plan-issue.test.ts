@@ -18,7 +18,12 @@ function listedChildren(blockedByCount: Record<number, number>, numbers = [2, 3,
     html_url: `https://github.com/Codertocat/Hello-World/issues/${n}`,
     title: `child ${n}`,
     body: `<!-- gastown:bead gt-${keys[n]} -->\nwork`,
-    issue_dependencies_summary: { blocked_by: blockedByCount[n] ?? 0, blocking: 0, total_blocked_by: blockedByCount[n] ?? 0, total_blocking: 0 },
+    issue_dependencies_summary: {
+      blocked_by: blockedByCount[n] ?? 0,
+      blocking: 0,
+      total_blocked_by: blockedByCount[n] ?? 0,
+      total_blocking: 0,
+    },
   }));
 }
 
@@ -67,7 +72,12 @@ describe('planning an issue labelled gastown:mayor', () => {
     // The four issues are born sub-issues of #1 (createIssue with parentIssueId), in one
     // request; the three edges take one more; then the status comment.
     expect(gh.operations).toEqual(['targets', 'createIssue', 'addBlockedBy']);
-    expect(gh.created.map((c) => [c.number, c.parent])).toEqual([[2, 1], [3, 1], [4, 1], [5, 1]]);
+    expect(gh.created.map((c) => [c.number, c.parent])).toEqual([
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ]);
     expect(gh.edgeList()).toEqual(['3<-2', '4<-2', '5<-3']);
     expect(count(`POST ${R}/issues/1/comments`)).toBe(1);
     // Everything else is per convoy: token, 2 config lookups, permission, the context query,
@@ -139,10 +149,22 @@ describe('planning an issue labelled gastown:mayor', () => {
     const log = requestLog(again);
     mockTokenAndConfig(again);
     mockPermission(again, 'Codertocat', 'admin');
-    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, listedChildren({ 3: 1, 4: 1, 5: 1 }));
-    again.get(`${R}/issues/3/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: idOf(2), number: 2 }]);
-    again.get(`${R}/issues/4/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: idOf(2), number: 2 }]);
-    again.get(`${R}/issues/5/dependencies/blocked_by`).query({ per_page: 100 }).reply(200, [{ id: idOf(3), number: 3 }]);
+    again
+      .get(`${R}/issues/1/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, listedChildren({ 3: 1, 4: 1, 5: 1 }));
+    again
+      .get(`${R}/issues/3/dependencies/blocked_by`)
+      .query({ per_page: 100 })
+      .reply(200, [{ id: idOf(2), number: 2 }]);
+    again
+      .get(`${R}/issues/4/dependencies/blocked_by`)
+      .query({ per_page: 100 })
+      .reply(200, [{ id: idOf(2), number: 2 }]);
+    again
+      .get(`${R}/issues/5/dependencies/blocked_by`)
+      .query({ per_page: 100 })
+      .reply(200, [{ id: idOf(3), number: 3 }]);
     again.get(`${R}/issues/comments/777`).reply(200, { id: 777, body: '<!-- gastown:convoy cv-codertocathelloworld-1 -->\nstale' });
     let edited = '';
     again.patch(`${R}/issues/comments/777`).reply(200, (_u, body: any) => {
@@ -189,7 +211,10 @@ describe('planning an issue labelled gastown:mayor', () => {
     const log = requestLog(again);
     mockTokenAndConfig(again);
     mockPermission(again, 'Codertocat', 'admin');
-    again.get(`${R}/issues/1/sub_issues`).query({ per_page: 100 }).reply(200, listedChildren({}, [2, 3]));
+    again
+      .get(`${R}/issues/1/sub_issues`)
+      .query({ per_page: 100 })
+      .reply(200, listedChildren({}, [2, 3]));
     gh.mockTargets(again);
     gh.mockCreateIssues(again, { check: (titles) => expect(titles).toEqual(['JSON for show', 'Docs for --json']) });
     gh.mockBlockedBy(again);
@@ -311,7 +336,10 @@ describe('planning an issue labelled gastown:mayor', () => {
     mockTokenAndConfig(scope);
     mockPermission(scope, 'Codertocat', 'write');
     mockContext(scope, { comments: [{ id: 11, body: 'First of many.', association: 'NONE' }], hasNextPage: true });
-    scope.get(`${R}/issues/1/comments`).query({ per_page: 100 }).reply(200, [{ id: 11, body: 'First of many.' }]);
+    scope
+      .get(`${R}/issues/1/comments`)
+      .query({ per_page: 100 })
+      .reply(200, [{ id: 11, body: 'First of many.' }]);
     scope.post(`${R}/issues/1/comments`).reply(201, { id: 32 });
     scope.post(`${R}/issues/1/labels`, { labels: ['gastown:failed'] }).reply(200, []);
 

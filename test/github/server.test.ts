@@ -9,7 +9,6 @@ import { freePort } from '../helpers/free-port.js';
 
 const SECRET = 'webhook-secret-for-tests';
 
-
 describe('the app over real HTTP', () => {
   let server: Server;
   let base: string;

@@ -76,7 +76,11 @@ async function startIssuer(): Promise<Issuer> {
 }
 
 /** An Actions OIDC token as GitHub makes one (its claims), signed with `key`. */
-async function sign(key: CryptoKey, claims: Record<string, unknown> = {}, opts: { kid?: string; expiresIn?: string | number } = {}): Promise<string> {
+async function sign(
+  key: CryptoKey,
+  claims: Record<string, unknown> = {},
+  opts: { kid?: string; expiresIn?: string | number } = {},
+): Promise<string> {
   const body = {
     iss: issuer.url,
     aud: AUDIENCE,
@@ -127,7 +131,9 @@ function github(until: 'repository' | 'run' | 'ledger' | 'mint', opts: { run?: R
   const scope = nock(API);
   const minted: unknown[] = [];
   scope.get(`${R}/installation`).reply(200, { id: INSTALLATION, app_id: 1 });
-  scope.post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => !b?.repository_ids).reply(201, { token: 'ghs_installationForReads', expires_at: '2099-01-01T00:00:00Z', permissions: { issues: 'write' } });
+  scope
+    .post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => !b?.repository_ids)
+    .reply(201, { token: 'ghs_installationForReads', expires_at: '2099-01-01T00:00:00Z', permissions: { issues: 'write' } });
   scope.get(R).reply(200, { id: REPO_ID, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main' });
   if (until === 'repository') return { scope, minted };
   scope.get(`${R}/contents/.github%2Fgastown.yml`).reply(404, { message: 'Not Found' });
@@ -136,15 +142,26 @@ function github(until: 'repository' | 'run' | 'ledger' | 'mint', opts: { run?: R
   scope.get(`${R}/actions/runs/9000000001`).reply(200, run(opts.run));
   scope.get('/app').reply(200, { id: 1, slug: 'gastown', name: 'Gas Town' });
   if (until === 'ledger') return { scope, minted };
-  scope.post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => Array.isArray(b?.repository_ids)).reply(201, (_uri, body) => {
-    minted.push(body);
-    return { token: SCOPED_TOKEN, expires_at: '2099-01-01T01:00:00Z', permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repository_selection: 'selected' };
-  });
+  scope
+    .post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => Array.isArray(b?.repository_ids))
+    .reply(201, (_uri, body) => {
+      minted.push(body);
+      return {
+        token: SCOPED_TOKEN,
+        expires_at: '2099-01-01T01:00:00Z',
+        permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+        repository_selection: 'selected',
+      };
+    });
   return { scope, minted };
 }
 
 async function exchange(jwt: string | null): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/gastown/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: jwt === null ? '{}' : JSON.stringify({ token: jwt }) });
+  const res = await fetch(`${base}/gastown/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: jwt === null ? '{}' : JSON.stringify({ token: jwt }),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -152,14 +169,22 @@ beforeAll(async () => {
   issuer = await startIssuer();
   otherKey = (await generateKeyPair('RS256')).privateKey;
   // The repository's ledger as the app leaves it after dispatching the first bead's run.
-  town = newTown({ GASTOWN_OIDC_ISSUER: issuer.url, GASTOWN_OIDC_JWKS_URL: `${issuer.url}/.well-known/jwks`, GASTOWN_OIDC_AUDIENCE: AUDIENCE });
+  town = newTown({
+    GASTOWN_OIDC_ISSUER: issuer.url,
+    GASTOWN_OIDC_JWKS_URL: `${issuer.url}/.well-known/jwks`,
+    GASTOWN_OIDC_AUDIENCE: AUDIENCE,
+  });
   const scope = { owner: OWNER, repo: REPO, prefix: 'refs/gastown/', actor: 'gastown[bot]', token: async () => 'unused' };
   [dispatched, waiting] = await town.deps.mirrors!.withRepoLedger(scope, async (session) => {
     const service = townService(session.rig);
     const recorded = await service.recordPlan({
       sourceKey: `github:${OWNER}/${REPO}#1`,
       title: 'Two steps',
-      source: { kind: 'github', repo: `${OWNER}/${REPO}`, issue: { number: 1, id: 1001, url: `https://github.com/${OWNER}/${REPO}/issues/1` } },
+      source: {
+        kind: 'github',
+        repo: `${OWNER}/${REPO}`,
+        issue: { number: 1, id: 1001, url: `https://github.com/${OWNER}/${REPO}/issues/1` },
+      },
       plan: PLAN,
       planner: 'checklist',
       usage: null,
@@ -219,7 +244,12 @@ describe('POST /gastown/token', () => {
     const res = await exchange(jwt);
 
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toMatchObject({ token: SCOPED_TOKEN, expires_at: '2099-01-01T01:00:00Z', repository: `${OWNER}/${REPO}`, bead: dispatched.id });
+    expect(res.body).toMatchObject({
+      token: SCOPED_TOKEN,
+      expires_at: '2099-01-01T01:00:00Z',
+      repository: `${OWNER}/${REPO}`,
+      bead: dispatched.id,
+    });
     expect(minted).toEqual([{ repository_ids: [REPO_ID], permissions: { contents: 'write', pull_requests: 'write' } }]);
     expect(scope.pendingMocks()).toEqual([]);
     expect(logLines.join('')).toContain('scoped installation token issued');
@@ -228,7 +258,10 @@ describe('POST /gastown/token', () => {
 
   it('is what `gt app-token` gets: the job asks its OIDC token for the audience, then the app', async () => {
     const { scope } = github('mint');
-    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: `${issuer.url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'job-request-token' };
+    const env = {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${issuer.url}/token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'job-request-token',
+    };
 
     const got = await requestAppToken({ env, appUrl: base, audience: AUDIENCE });
 
@@ -238,7 +271,9 @@ describe('POST /gastown/token', () => {
   });
 
   it('revokes the scoped token once the work is done', async () => {
-    const scope = nock(API, { reqheaders: { authorization: `Bearer ${SCOPED_TOKEN}` } }).delete('/installation/token').reply(204);
+    const scope = nock(API, { reqheaders: { authorization: `Bearer ${SCOPED_TOKEN}` } })
+      .delete('/installation/token')
+      .reply(204);
 
     const status = await revokeAppToken({ env: { GITHUB_API_URL: API }, token: SCOPED_TOKEN });
 
@@ -256,26 +291,110 @@ describe('POST /gastown/token', () => {
     const inClear = await requestAppToken({ env, appUrl: 'http://gastown.example.com', audience: AUDIENCE }).catch((e: Error) => e);
     issuer.nextClaims = {};
 
-    expect((refused as Error).message).toBe(`the Gas Town app refused the token exchange (HTTP 403): ${OWNER}/${REPO} is not the repository the token was issued for (id 1)`);
+    expect((refused as Error).message).toBe(
+      `the Gas Town app refused the token exchange (HTTP 403): ${OWNER}/${REPO} is not the repository the token was issued for (id 1)`,
+    );
     expect((noPermission as Error).message).toMatch(/the workflow needs `permissions: id-token: write`/);
     expect((inClear as Error).message).toMatch(/--app-url must be https/);
   });
 
   const refusals: [string, () => Promise<string>, Parameters<typeof github>[0] | null, Record<string, unknown>, number, RegExp][] = [
-    ['an expired token', () => sign(issuer.key, {}, { expiresIn: Math.floor(Date.now() / 1000) - 120 }), null, {}, 401, /^the token has expired$/],
+    [
+      'an expired token',
+      () => sign(issuer.key, {}, { expiresIn: Math.floor(Date.now() / 1000) - 120 }),
+      null,
+      {},
+      401,
+      /^the token has expired$/,
+    ],
     ['a token signed by another key', () => sign(otherKey), null, {}, 401, /signature does not verify with the issuer's keys/],
-    ['a token signed by another key under the issuer\'s key id', () => sign(otherKey, {}, { kid: 'test-key-1' }), null, {}, 401, /signature does not verify/],
-    ['a token for another audience', () => sign(issuer.key, { aud: 'https://vault.example.com' }), null, {}, 401, /^the token is for another audience$/],
-    ['a token from another issuer', () => sign(issuer.key, { iss: 'https://token.actions.githubusercontent.com' }), null, {}, 401, /^the token is from another issuer$/],
+    [
+      "a token signed by another key under the issuer's key id",
+      () => sign(otherKey, {}, { kid: 'test-key-1' }),
+      null,
+      {},
+      401,
+      /signature does not verify/,
+    ],
+    [
+      'a token for another audience',
+      () => sign(issuer.key, { aud: 'https://vault.example.com' }),
+      null,
+      {},
+      401,
+      /^the token is for another audience$/,
+    ],
+    [
+      'a token from another issuer',
+      () => sign(issuer.key, { iss: 'https://token.actions.githubusercontent.com' }),
+      null,
+      {},
+      401,
+      /^the token is from another issuer$/,
+    ],
     ['a token without the run', () => sign(issuer.key, { run_id: undefined }), null, {}, 401, /no "run_id" claim/],
-    ['a repository the app is not installed on', () => sign(issuer.key, { repository: 'mallory/fork', repository_id: '666', job_workflow_ref: 'mallory/fork/.github/workflows/gastown-polecat.yml@refs/heads/main' }), null, {}, 403, /not installed on mallory\/fork/],
-    ['another repository under the same name (repository_id differs)', () => sign(issuer.key, { repository_id: '777' }), 'repository', {}, 403, /not the repository the token was issued for \(id 777\)/],
-    ['another workflow of the repository', () => sign(issuer.key, { job_workflow_ref: `${OWNER}/${REPO}/.github/workflows/release.yml@refs/heads/main` }), 'run', {}, 403, /workflow .*release\.yml@refs\/heads\/main, not the polecat workflow on the default branch/],
-    ['the polecat workflow from another branch', () => sign(issuer.key, { job_workflow_ref: `${OWNER}/${REPO}/.github/workflows/gastown-polecat.yml@refs/heads/evil` }), 'run', {}, 403, /gastown-polecat\.yml@refs\/heads\/evil, not the polecat workflow on the default branch/],
-    ['a run a person dispatched', () => sign(issuer.key), 'ledger', { actor: { login: 'mallory', type: 'User' } }, 403, /was not dispatched by the app for a bead/],
+    [
+      'a repository the app is not installed on',
+      () =>
+        sign(issuer.key, {
+          repository: 'mallory/fork',
+          repository_id: '666',
+          job_workflow_ref: 'mallory/fork/.github/workflows/gastown-polecat.yml@refs/heads/main',
+        }),
+      null,
+      {},
+      403,
+      /not installed on mallory\/fork/,
+    ],
+    [
+      'another repository under the same name (repository_id differs)',
+      () => sign(issuer.key, { repository_id: '777' }),
+      'repository',
+      {},
+      403,
+      /not the repository the token was issued for \(id 777\)/,
+    ],
+    [
+      'another workflow of the repository',
+      () => sign(issuer.key, { job_workflow_ref: `${OWNER}/${REPO}/.github/workflows/release.yml@refs/heads/main` }),
+      'run',
+      {},
+      403,
+      /workflow .*release\.yml@refs\/heads\/main, not the polecat workflow on the default branch/,
+    ],
+    [
+      'the polecat workflow from another branch',
+      () => sign(issuer.key, { job_workflow_ref: `${OWNER}/${REPO}/.github/workflows/gastown-polecat.yml@refs/heads/evil` }),
+      'run',
+      {},
+      403,
+      /gastown-polecat\.yml@refs\/heads\/evil, not the polecat workflow on the default branch/,
+    ],
+    [
+      'a run a person dispatched',
+      () => sign(issuer.key),
+      'ledger',
+      { actor: { login: 'mallory', type: 'User' } },
+      403,
+      /was not dispatched by the app for a bead/,
+    ],
     ['a run that is over', () => sign(issuer.key), 'ledger', { status: 'completed', conclusion: 'success' }, 403, /run 9000000001 is over/],
-    ['a run for a bead the app has not dispatched', () => sign(issuer.key), 'ledger', { display_title: 'gastown-polecat WAITING' }, 403, /bead gt-[0-9a-z]+ is open, not waiting for a polecat run/],
-    ['a run created before the bead\'s sling', () => sign(issuer.key), 'ledger', { created_at: '2020-01-01T00:00:00Z' }, 403, /was created before bead gt-[0-9a-z]+'s current sling/],
+    [
+      'a run for a bead the app has not dispatched',
+      () => sign(issuer.key),
+      'ledger',
+      { display_title: 'gastown-polecat WAITING' },
+      403,
+      /bead gt-[0-9a-z]+ is open, not waiting for a polecat run/,
+    ],
+    [
+      "a run created before the bead's sling",
+      () => sign(issuer.key),
+      'ledger',
+      { created_at: '2020-01-01T00:00:00Z' },
+      403,
+      /was created before bead gt-[0-9a-z]+'s current sling/,
+    ],
   ];
 
   for (const [what, token, until, runOverrides, status, reason] of refusals) {
@@ -283,7 +402,8 @@ describe('POST /gastown/token', () => {
       const overrides = { ...runOverrides };
       if (overrides.display_title === 'gastown-polecat WAITING') overrides.display_title = `gastown-polecat ${waiting.id}`;
       const { scope, minted } = until === null ? { scope: nock(API), minted: [] } : github(until, { run: overrides });
-      if (what.startsWith('a repository the app is not installed on')) scope.get('/repos/mallory/fork/installation').reply(404, { message: 'Not Found' });
+      if (what.startsWith('a repository the app is not installed on'))
+        scope.get('/repos/mallory/fork/installation').reply(404, { message: 'Not Found' });
       const jwt = await token();
 
       const res = await exchange(jwt);
@@ -302,7 +422,10 @@ describe('POST /gastown/token', () => {
   it('refuses a request without a token, another method, and a body over the limit', async () => {
     const none = await exchange(null);
     const get = await fetch(`${base}/gastown/token`);
-    const big = await fetch(`${base}/gastown/token`, { method: 'POST', body: 'x'.repeat(100_000) }).then((r) => r.status, () => 413);
+    const big = await fetch(`${base}/gastown/token`, { method: 'POST', body: 'x'.repeat(100_000) }).then(
+      (r) => r.status,
+      () => 413,
+    );
 
     expect(none.status).toBe(401);
     expect(none.body.reason).toMatch(/POST the GitHub Actions OIDC token as JSON/);

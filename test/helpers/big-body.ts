@@ -28,7 +28,10 @@ export interface BigBodyResult {
  * transfer encoding. Stops writing as soon as an answer arrives; a connection the server cuts
  * is not an error here.
  */
-export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolean; headers?: Record<string, string> }): Promise<BigBodyResult> {
+export function sendBigBody(
+  url: string,
+  opts: { bytes: number; chunked?: boolean; headers?: Record<string, string> },
+): Promise<BigBodyResult> {
   const target = new URL(url);
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   const started = performance.now();
@@ -43,7 +46,13 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
       socket.destroy();
       const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
       const split = answer.indexOf('\r\n\r\n');
-      resolve({ status: m ? Number(m[1]) : null, reset, body: split >= 0 ? answer.slice(split + 4) : '', sent, ms: performance.now() - started });
+      resolve({
+        status: m ? Number(m[1]) : null,
+        reset,
+        body: split >= 0 ? answer.slice(split + 4) : '',
+        sent,
+        ms: performance.now() - started,
+      });
     };
     const socket = connect(Number(target.port), target.hostname, () => {
       const headers: Record<string, string> = {
@@ -52,7 +61,11 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
         ...(opts.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(opts.bytes) }),
         ...opts.headers,
       };
-      socket.write(`POST ${target.pathname}${target.search} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      socket.write(
+        `POST ${target.pathname}${target.search} HTTP/1.1\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n`,
+      );
       pump();
     });
     socket.setEncoding('latin1');
@@ -71,7 +84,9 @@ export function sendBigBody(url: string, opts: { bytes: number; chunked?: boolea
       while (!done && answer === '' && sent < opts.bytes) {
         const piece = opts.bytes - sent >= chunk.length ? chunk : chunk.subarray(0, opts.bytes - sent);
         sent += piece.length;
-        const ok = opts.chunked ? socket.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')])) : socket.write(piece);
+        const ok = opts.chunked
+          ? socket.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]))
+          : socket.write(piece);
         if (!ok) {
           socket.once('drain', pump);
           return;

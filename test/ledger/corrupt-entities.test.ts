@@ -15,12 +15,24 @@ afterEach(() => {
 /** Small checks of our own: the ledger knows no kinds, it only runs what it is given. */
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const validators: Record<string, EntityValidator> = {
-  beads: (v) => (!isObject(v) ? 'not an object' : typeof v.id !== 'string' ? 'id: expected string' : !Array.isArray(v.labels) ? 'labels: expected array' : null),
+  beads: (v) =>
+    !isObject(v)
+      ? 'not an object'
+      : typeof v.id !== 'string'
+        ? 'id: expected string'
+        : !Array.isArray(v.labels)
+          ? 'labels: expected array'
+          : null,
   feed: (v) => (isObject(v) && typeof v.id === 'string' ? null : 'id: expected string'),
 };
 
 async function open(dir: string, warnings: string[] = []): Promise<Ledger> {
-  const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, validators, onInvalid: (ref, problem) => warnings.push(`${ref}: ${problem}`) });
+  const ledger = await Ledger.open({
+    kinds: TOWN_KINDS,
+    repoDir: dir,
+    validators,
+    onInvalid: (ref, problem) => warnings.push(`${ref}: ${problem}`),
+  });
   cleanups.push(() => ledger.close());
   return ledger;
 }
@@ -56,7 +68,11 @@ describe('reading past bad entities', () => {
       expect.stringMatching(/^refs\/gastown\/beads\/gt-bad2: commit [0-9a-f]{12} holds no bead\.json$/),
       'refs/gastown/beads/gt-bad3: bead.json does not validate: id: expected string',
     ]);
-    expect(ledger.skipped.map((s) => s.ref).sort()).toEqual(['refs/gastown/beads/gt-bad1', 'refs/gastown/beads/gt-bad2', 'refs/gastown/beads/gt-bad3']);
+    expect(ledger.skipped.map((s) => s.ref).sort()).toEqual([
+      'refs/gastown/beads/gt-bad1',
+      'refs/gastown/beads/gt-bad2',
+      'refs/gastown/beads/gt-bad3',
+    ]);
   });
 
   test('the list cache never holds a bad value, so the next process sees (and reports) it again', async () => {
@@ -123,7 +139,11 @@ describe('reading past bad entities', () => {
     const tip = git(dir, ['rev-parse', 'refs/gastown/feed/w1']);
     const shaped = writeRawEntity(dir, 'refs/gastown/feed/w1', { files: { 'event.json': '[1]' }, message: 'feed x\n\n[1]\n', parent: tip });
     const noJson = writeRawEntity(dir, 'refs/gastown/feed/w1', { files: { 'event.json': 'nope' }, message: 'by hand\n', parent: shaped });
-    writeRawEntity(dir, 'refs/gastown/feed/w1', { files: { 'event.json': '{"id":"ev-4"}' }, message: 'by hand, tree only\n', parent: noJson });
+    writeRawEntity(dir, 'refs/gastown/feed/w1', {
+      files: { 'event.json': '{"id":"ev-4"}' },
+      message: 'by hand, tree only\n',
+      parent: noJson,
+    });
     await ledger.append('feed', 'w1', { id: 'ev-5' });
     await ledger.transact((tx) => tx.put('beads', 'gt-good', { id: 'gt-good', labels: ['later'] }));
     const goodTip = git(dir, ['rev-parse', 'refs/gastown/beads/gt-good']);
@@ -180,15 +200,18 @@ describe('ledger prefix', () => {
     expect((error as Error).message).toMatch(/^bad ledger prefix .+: .+$/);
   });
 
-  test.each(['refs/gastown/', 'refs/heads/gastown-ledger/', 'refs/a.b/c-d_e/', 'refs/x.lock.y/'])('Ledger.open takes %j', async (prefix) => {
-    const tmp = tempDir('prefix');
-    cleanups.push(tmp.cleanup);
-    initRepo(tmp.path);
+  test.each(['refs/gastown/', 'refs/heads/gastown-ledger/', 'refs/a.b/c-d_e/', 'refs/x.lock.y/'])(
+    'Ledger.open takes %j',
+    async (prefix) => {
+      const tmp = tempDir('prefix');
+      cleanups.push(tmp.cleanup);
+      initRepo(tmp.path);
 
-    const ledger = await open(tmp.path).then((l) => (l.close(), Ledger.open({ kinds: TOWN_KINDS, repoDir: tmp.path, prefix })));
-    cleanups.push(() => ledger.close());
-    await ledger.transact((tx) => tx.put('beads', 'gt-1', { id: 'gt-1', labels: [] }));
+      const ledger = await open(tmp.path).then((l) => (l.close(), Ledger.open({ kinds: TOWN_KINDS, repoDir: tmp.path, prefix })));
+      cleanups.push(() => ledger.close());
+      await ledger.transact((tx) => tx.put('beads', 'gt-1', { id: 'gt-1', labels: [] }));
 
-    expect(git(tmp.path, ['rev-parse', '--verify', `${prefix}beads/gt-1`])).toMatch(/^[0-9a-f]{40}$/);
-  });
+      expect(git(tmp.path, ['rev-parse', '--verify', `${prefix}beads/gt-1`])).toMatch(/^[0-9a-f]{40}$/);
+    },
+  );
 });

@@ -14,7 +14,9 @@ describe('digest', () => {
     for (const content of ['hello', '', 'x'.repeat(100_000), randomBytes(70_000).toString('latin1')]) {
       const body = Buffer.from(content, 'latin1');
       for (const format of ['sha1', 'sha256'] as const) {
-        const expected = execFileSync('git', ['hash-object', '--no-filters', '--stdin'], { cwd: dirs[format].path, input: body }).toString().trim();
+        const expected = execFileSync('git', ['hash-object', '--no-filters', '--stdin'], { cwd: dirs[format].path, input: body })
+          .toString()
+          .trim();
         expect(hexDigest(format, `blob ${body.length}\0`, body)).toBe(expected);
       }
     }

@@ -42,15 +42,21 @@ describe('documents', () => {
     const { dir, ledger } = await fresh();
 
     await ledger.transact((tx) => tx.put('beads', 'gt-a1b2', { id: 'gt-a1b2', title: 'first' }), { actor: 'alice' });
-    await ledger.transact(async (tx) => {
-      const b = await tx.get<{ id: string; title: string }>('beads', 'gt-a1b2');
-      tx.put('beads', 'gt-a1b2', { ...b!, title: 'second' });
-    }, { actor: 'nux' });
+    await ledger.transact(
+      async (tx) => {
+        const b = await tx.get<{ id: string; title: string }>('beads', 'gt-a1b2');
+        tx.put('beads', 'gt-a1b2', { ...b!, title: 'second' });
+      },
+      { actor: 'nux' },
+    );
 
     expect((await ledger.get('beads', 'gt-a1b2'))?.value).toEqual({ id: 'gt-a1b2', title: 'second' });
     expect((await ledger.list('beads')).map((v) => v.value)).toEqual([{ id: 'gt-a1b2', title: 'second' }]);
     const history = await ledger.history<{ title: string }>('beads', 'gt-a1b2');
-    expect(history.map((h) => [h.actor, h.value.title])).toEqual([['nux', 'second'], ['alice', 'first']]);
+    expect(history.map((h) => [h.actor, h.value.title])).toEqual([
+      ['nux', 'second'],
+      ['alice', 'first'],
+    ]);
     // A person can read the same state with plain git.
     expect(JSON.parse(git(dir, ['show', 'refs/gastown/beads/gt-a1b2:bead.json']))).toEqual({ id: 'gt-a1b2', title: 'second' });
     expect(await ledger.get('beads', 'gt-none')).toBeNull();
@@ -62,7 +68,19 @@ describe('documents', () => {
     const old = git(dir, ['rev-parse', 'refs/gastown/beads/gt-9a9a']);
     const { execFileSync } = await import('node:child_process');
     const run = (args: string[], input?: string) =>
-      execFileSync('git', args, { cwd: dir, input, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'p', GIT_AUTHOR_EMAIL: 'p@x', GIT_COMMITTER_NAME: 'p', GIT_COMMITTER_EMAIL: 'p@x' } }).trim();
+      execFileSync('git', args, {
+        cwd: dir,
+        input,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 'p',
+          GIT_AUTHOR_EMAIL: 'p@x',
+          GIT_COMMITTER_NAME: 'p',
+          GIT_COMMITTER_EMAIL: 'p@x',
+        },
+      }).trim();
     const b = run(['hash-object', '-w', '--stdin'], JSON.stringify({ id: 'gt-9a9a', title: 'edited by hand' }));
     const tree = run(['mktree'], `100644 blob ${b}\tbead.json\n`);
     const commit = run(['commit-tree', tree, '-p', old, '-m', 'manual edit']);
@@ -96,7 +114,10 @@ describe('documents', () => {
 
   test('the list cache never serves a value its ref no longer points at', async () => {
     const { ledger, dir } = await fresh();
-    await ledger.createMany('beads', [1, 2, 3].map((i) => ({ id: `gt-000${i}`, value: { n: i } })));
+    await ledger.createMany(
+      'beads',
+      [1, 2, 3].map((i) => ({ id: `gt-000${i}`, value: { n: i } })),
+    );
     expect((await ledger.list<{ n: number }>('beads')).map((v) => v.value.n).sort()).toEqual([1, 2, 3]);
 
     // Another process (here: plain git) moves a ref behind the cache's back.
@@ -190,7 +211,11 @@ describe('hooks', () => {
     cleanups.push(dir.cleanup);
     initRepo(dir.path);
     const seen = join(dir.path, 'seen.txt');
-    writeFileSync(join(dir.path, '.git', 'hooks', 'reference-transaction'), `#!/bin/sh\nif [ "$1" = committed ]; then cat >> '${seen}'; fi\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir.path, '.git', 'hooks', 'reference-transaction'),
+      `#!/bin/sh\nif [ "$1" = committed ]; then cat >> '${seen}'; fi\n`,
+      { mode: 0o755 },
+    );
     const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir.path });
     cleanups.push(() => ledger.close());
 
@@ -211,50 +236,66 @@ describe('crash safety', () => {
       c.on('close', () => r(c.pid!));
     });
     const { hostname } = await import('node:os');
-    return `${pid}.1.${nonce}@${hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}`;
+    return `${pid}.1.${nonce}@${hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '_')
+      .slice(0, 64)}`;
   }
   const lockText = (owner: string) => `gastown-lock ${owner}\n`;
 
-  test.each([true, false])('a dead writer\'s transaction past its commit point is rolled forward; its lock from before one is freed, its value kept (recoverer writes ref files itself: %s)', async (direct) => {
-    const { dir, ledger } = await fresh();
-    await ledger.transact((tx) => {
-      tx.put('beads', 'gt-aaaa', { v: 1 });
-      tx.put('hooks', 'nux', { v: 1 });
-      tx.put('beads', 'gt-bbbb', { v: 1 });
-    });
-    const [a1, n1, b1] = await Promise.all(
-      [['beads', 'gt-aaaa'], ['hooks', 'nux'], ['beads', 'gt-bbbb']].map(async ([k, id]) => (await ledger.get(k as 'beads', id!))!.oid),
-    );
-    const a2 = ledger.writeValueCommit('beads', { v: 2 }, [a1!], 'update', 't');
-    const n2 = ledger.writeValueCommit('hooks', { v: 2 }, [n1!], 'update', 't');
-    const b2 = ledger.writeValueCommit('beads', { v: 2 }, [b1!], 'update', 't');
-    // One dead writer placed gt-aaaa and died before hooks/nux (its record is the commit
-    // point); another died holding the lock of gt-bbbb before any record (nothing placed).
-    const first = await deadOwner('aa');
-    const second = await deadOwner('bb');
-    git(dir, ['update-ref', 'refs/gastown/beads/gt-aaaa', a2, a1!]);
-    const txnDir = join(dir, '.git', 'gastown', 'txn');
-    mkdirSync(txnDir, { recursive: true });
-    writeFileSync(join(txnDir, `${first}.0.json`), JSON.stringify({ path: 'files', owner: first, updates: [
-      { ref: 'refs/gastown/beads/gt-aaaa', newOid: a2, oldOid: a1 },
-      { ref: 'refs/gastown/hooks/nux', newOid: n2, oldOid: n1 },
-    ] }));
-    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'), lockText(first));
-    writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), lockText(second));
-    void b2;
+  test.each([true, false])(
+    "a dead writer's transaction past its commit point is rolled forward; its lock from before one is freed, its value kept (recoverer writes ref files itself: %s)",
+    async (direct) => {
+      const { dir, ledger } = await fresh();
+      await ledger.transact((tx) => {
+        tx.put('beads', 'gt-aaaa', { v: 1 });
+        tx.put('hooks', 'nux', { v: 1 });
+        tx.put('beads', 'gt-bbbb', { v: 1 });
+      });
+      const [a1, n1, b1] = await Promise.all(
+        [
+          ['beads', 'gt-aaaa'],
+          ['hooks', 'nux'],
+          ['beads', 'gt-bbbb'],
+        ].map(async ([k, id]) => (await ledger.get(k as 'beads', id!))!.oid),
+      );
+      const a2 = ledger.writeValueCommit('beads', { v: 2 }, [a1!], 'update', 't');
+      const n2 = ledger.writeValueCommit('hooks', { v: 2 }, [n1!], 'update', 't');
+      const b2 = ledger.writeValueCommit('beads', { v: 2 }, [b1!], 'update', 't');
+      // One dead writer placed gt-aaaa and died before hooks/nux (its record is the commit
+      // point); another died holding the lock of gt-bbbb before any record (nothing placed).
+      const first = await deadOwner('aa');
+      const second = await deadOwner('bb');
+      git(dir, ['update-ref', 'refs/gastown/beads/gt-aaaa', a2, a1!]);
+      const txnDir = join(dir, '.git', 'gastown', 'txn');
+      mkdirSync(txnDir, { recursive: true });
+      writeFileSync(
+        join(txnDir, `${first}.0.json`),
+        JSON.stringify({
+          path: 'files',
+          owner: first,
+          updates: [
+            { ref: 'refs/gastown/beads/gt-aaaa', newOid: a2, oldOid: a1 },
+            { ref: 'refs/gastown/hooks/nux', newOid: n2, oldOid: n1 },
+          ],
+        }),
+      );
+      writeFileSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'), lockText(first));
+      writeFileSync(join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-bbbb.lock'), lockText(second));
+      void b2;
 
-    const reopened = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, directRefs: direct });
+      const reopened = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, directRefs: direct });
 
-    expect((await reopened.get('hooks', 'nux'))!.oid).toBe(n2);
-    expect((await reopened.get('beads', 'gt-aaaa'))!.oid).toBe(a2);
-    expect(existsSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'))).toBe(false);
-    expect(readdirSync(txnDir)).toEqual([]);
-    // The second writer's lock goes when a write meets it; its ref keeps the old value.
-    expect((await reopened.get('beads', 'gt-bbbb'))!.oid).toBe(b1);
-    await reopened.transact((tx) => tx.put('beads', 'gt-bbbb', { v: 3 }));
-    expect((await reopened.get('beads', 'gt-bbbb'))!.value).toEqual({ v: 3 });
-    reopened.close();
-  });
+      expect((await reopened.get('hooks', 'nux'))!.oid).toBe(n2);
+      expect((await reopened.get('beads', 'gt-aaaa'))!.oid).toBe(a2);
+      expect(existsSync(join(dir, '.git', 'refs', 'gastown', 'hooks', 'nux.lock'))).toBe(false);
+      expect(readdirSync(txnDir)).toEqual([]);
+      // The second writer's lock goes when a write meets it; its ref keeps the old value.
+      expect((await reopened.get('beads', 'gt-bbbb'))!.oid).toBe(b1);
+      await reopened.transact((tx) => tx.put('beads', 'gt-bbbb', { v: 3 }));
+      expect((await reopened.get('beads', 'gt-bbbb'))!.value).toEqual({ v: 3 });
+      reopened.close();
+    },
+  );
 
   test('an orphan record of a dead writer never frees a lock a live writer holds', async () => {
     const { dir, ledger } = await fresh();
@@ -263,15 +304,27 @@ describe('crash safety', () => {
     const v2 = ledger.writeValueCommit('beads', { v: 2 }, [v1], 'update', 't');
     const dead = await deadOwner('dd');
     // This process is alive: a lock naming it is a live writer's, whatever a record says.
-    const live = `${process.pid}.${(await import('node:fs')).readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19]}.ee@${(await import('node:os')).hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}`;
+    const live = `${process.pid}.${(await import('node:fs')).readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19]}.ee@${(
+      await import('node:os')
+    )
+      .hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '_')
+      .slice(0, 64)}`;
     const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-live.lock');
     writeFileSync(lock, lockText(live));
     const txnDir = join(dir, '.git', 'gastown', 'txn');
     mkdirSync(txnDir, { recursive: true });
-    writeFileSync(join(txnDir, `${dead}.0.json`), JSON.stringify({ path: 'files', owner: dead, updates: [
-      { ref: 'refs/gastown/beads/gt-live', newOid: v2, oldOid: v1 },
-      { ref: 'refs/gastown/hooks/other', newOid: v2, oldOid: null },
-    ] }));
+    writeFileSync(
+      join(txnDir, `${dead}.0.json`),
+      JSON.stringify({
+        path: 'files',
+        owner: dead,
+        updates: [
+          { ref: 'refs/gastown/beads/gt-live', newOid: v2, oldOid: v1 },
+          { ref: 'refs/gastown/hooks/other', newOid: v2, oldOid: null },
+        ],
+      }),
+    );
 
     const other = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir, lockTimeoutMs: 300 });
     cleanups.push(() => other.close());
@@ -303,14 +356,21 @@ describe('crash safety', () => {
     const st = statSync(lock, { bigint: true });
     const txnDir = join(dir, '.git', 'gastown', 'txn');
     mkdirSync(txnDir, { recursive: true });
-    writeFileSync(join(txnDir, `${owner}.0.json`), JSON.stringify({
-      path: 'git', owner, gitPid, gitStart: '1', packedLock: null,
-      updates: [
-        { ref: 'refs/gastown/beads/gt-g1', newOid: n1, oldOid: g1 },
-        { ref: 'refs/gastown/beads/gt-g2', newOid: n2, oldOid: g2 },
-      ],
-      locks: { 'refs/gastown/beads/gt-g2': { ino: st.ino.toString(), ctimeNs: st.ctimeNs.toString() } },
-    }));
+    writeFileSync(
+      join(txnDir, `${owner}.0.json`),
+      JSON.stringify({
+        path: 'git',
+        owner,
+        gitPid,
+        gitStart: '1',
+        packedLock: null,
+        updates: [
+          { ref: 'refs/gastown/beads/gt-g1', newOid: n1, oldOid: g1 },
+          { ref: 'refs/gastown/beads/gt-g2', newOid: n2, oldOid: g2 },
+        ],
+        locks: { 'refs/gastown/beads/gt-g2': { ino: st.ino.toString(), ctimeNs: st.ctimeNs.toString() } },
+      }),
+    );
     // A lock git made for someone else (another inode) is never touched.
     const foreign = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-g3.lock');
     writeFileSync(foreign, `${n2}\n`);
@@ -332,7 +392,9 @@ describe('crash safety', () => {
     const lock = join(dir, '.git', 'refs', 'gastown', 'beads', 'gt-lock.lock');
     writeFileSync(lock, 'x');
 
-    await expect(ledger.transact((tx) => tx.put('beads', 'gt-lock', { ok: true }))).rejects.toThrow(/not a gastown writer's.*gt doctor --fix/);
+    await expect(ledger.transact((tx) => tx.put('beads', 'gt-lock', { ok: true }))).rejects.toThrow(
+      /not a gastown writer's.*gt doctor --fix/,
+    );
     expect(ledger.locks().map((l) => [l.path, l.state])).toEqual([[lock, 'foreign']]);
     await new Promise((r) => setTimeout(r, 350));
     expect((await ledger.clearLocks()).removed).toEqual([lock]);
@@ -362,7 +424,12 @@ describe('bulk writes', () => {
     const listed = await ledger.list<{ n: number }>('beads');
     expect(listed.map((v) => v.value.n).sort((a, b) => a - b)).toEqual(items.map((i) => i.value.n));
     // A second bulk create of an existing id fails as a whole.
-    await expect(ledger.createMany('beads', [{ id: 'gt-new1', value: {} }, { id: 'gt-k1', value: {} }])).rejects.toMatchObject({ code: 'gastown_conflict' });
+    await expect(
+      ledger.createMany('beads', [
+        { id: 'gt-new1', value: {} },
+        { id: 'gt-k1', value: {} },
+      ]),
+    ).rejects.toMatchObject({ code: 'gastown_conflict' });
     expect(await ledger.get('beads', 'gt-new1')).toBeNull();
   });
 
@@ -376,7 +443,10 @@ describe('bulk writes', () => {
       runs++;
       const old = (await tx.get<{ id: string; links: string[] }>('beads', 'gt-old1'))!;
       // The first run loses a race: another writer changes the same bead before the commit.
-      if (runs === 1) await ledger.transact(async (t2) => t2.put('beads', 'gt-old1', { ...(await t2.get<object>('beads', 'gt-old1')), links: ['other'] }));
+      if (runs === 1)
+        await ledger.transact(async (t2) =>
+          t2.put('beads', 'gt-old1', { ...(await t2.get<object>('beads', 'gt-old1')), links: ['other'] }),
+        );
       tx.put('beads', 'gt-old1', { ...old, links: [...old.links, 'bulk'] });
       tx.append('feed', 'w', { n: items.length });
       return runs;
@@ -384,16 +454,26 @@ describe('bulk writes', () => {
 
     expect(result).toBe(2);
     expect((await ledger.get<{ links: string[] }>('beads', 'gt-old1'))!.value.links).toEqual(['other', 'bulk']);
-    expect(await ledger.getMany('beads', items.map((i) => i.id))).toHaveLength(40);
+    expect(
+      await ledger.getMany(
+        'beads',
+        items.map((i) => i.id),
+      ),
+    ).toHaveLength(40);
     expect(await ledger.readChain('feed', 'w')).toHaveLength(1);
     // A create that clashes with an existing ref still fails as a whole, `also` included.
-    await expect(ledger.createMany('beads', [{ id: 'gt-n1', value: {} }], {}, (tx) => tx.append('feed', 'w', { n: 0 }))).rejects.toMatchObject({ code: 'gastown_conflict' });
+    await expect(
+      ledger.createMany('beads', [{ id: 'gt-n1', value: {} }], {}, (tx) => tx.append('feed', 'w', { n: 0 })),
+    ).rejects.toMatchObject({ code: 'gastown_conflict' });
     expect(await ledger.readChain('feed', 'w')).toHaveLength(1);
   });
 
   test('countRefs counts packed and loose refs once each; exists sees tombstones', async () => {
     const { dir, ledger } = await fresh();
-    await ledger.createMany('beads', Array.from({ length: 50 }, (_, i) => ({ id: `gt-p${i}`, value: { i } })));
+    await ledger.createMany(
+      'beads',
+      Array.from({ length: 50 }, (_, i) => ({ id: `gt-p${i}`, value: { i } })),
+    );
     git(dir, ['pack-refs', '--all']);
     // Loose only, packed only, and both (updated since the pack).
     await ledger.transact(async (tx) => {

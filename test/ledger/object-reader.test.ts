@@ -233,7 +233,13 @@ describe('ObjectReader: packs written by PackWriter', () => {
     const bigRandom = add('blob', randomBytes(150 * 1024));
     const bigText = add('blob', text(90 * 1024, 'packwriter'));
     const empty = add('blob', Buffer.alloc(0));
-    const tree = add('tree', treeBody([{ name: 'bead.json', oid: blobs[0]! }, { name: 'big.bin', oid: bigRandom }]));
+    const tree = add(
+      'tree',
+      treeBody([
+        { name: 'bead.json', oid: blobs[0]! },
+        { name: 'big.bin', oid: bigRandom },
+      ]),
+    );
     const sig = { name: 'gastown', email: 'gastown@gastown.local', time: 1_700_000_000 };
     const commit = add('commit', Buffer.from(encodeCommit({ tree, parents: [], author: sig, committer: sig, message: 'packed\n' })));
     const name = writer.finish();
@@ -241,7 +247,11 @@ describe('ObjectReader: packs written by PackWriter', () => {
 
     // git accepts the pack and agrees on every object.
     expect(git(dir, ['verify-pack', join(objectsDir, 'pack', `pack-${name}.idx`)])).toBe('');
-    expect(packEntries(dir, objectsDir).map((e) => e.oid).sort()).toEqual([...expected.keys()].sort());
+    expect(
+      packEntries(dir, objectsDir)
+        .map((e) => e.oid)
+        .sort(),
+    ).toEqual([...expected.keys()].sort());
     for (const [oid, want] of expected) {
       expect(existsSync(loosePath(objectsDir, oid))).toBe(false);
       const got = reader.read(oid);

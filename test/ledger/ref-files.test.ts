@@ -307,9 +307,7 @@ describe('RefFiles: locks held by other writers', () => {
     expect(locks(gitDir)).toEqual([foreign]);
     expect(readFileSync(foreign, 'utf8')).toBe(`${c2}\n`);
     // git sees the same lock.
-    expect(() =>
-      git(dir, ['update-ref', 'refs/gastown/l/c', c2, c1]),
-    ).toThrow(/File exists|Unable to create/);
+    expect(() => git(dir, ['update-ref', 'refs/gastown/l/c', c2, c1])).toThrow(/File exists|Unable to create/);
 
     // A foreign lock in the middle of the lock order.
     const middle = join(gitDir, 'refs/gastown/l/b.lock');
@@ -333,7 +331,7 @@ describe('RefFiles: locks held by other writers', () => {
     expect(forEachRef(dir, 'refs/gastown/')).toEqual([`${c2} refs/gastown/l/a`, `${c1} refs/gastown/l/b`, `${c2} refs/gastown/l/c`]);
   });
 
-  test('interleaves with a live `git update-ref --stdin`: locked while git holds the ref, then CAS against git\'s value', async () => {
+  test("interleaves with a live `git update-ref --stdin`: locked while git holds the ref, then CAS against git's value", async () => {
     const { dir, gitDir, refs } = fresh();
     const c1 = commit(dir, 'one');
     const c2 = commit(dir, 'two');

@@ -43,7 +43,9 @@ describe('syncLedger', () => {
     // changes the priority, which A also changed (B's edit is later, so it wins that field).
     a.clock.advance(10);
     b.clock.advance(20);
-    await a.ledger.transact((tx) => tx.put('beads', 'gt-s1s1', { ...base, title: 'Write the docs', labels: ['docs', 'a-label'], priority: 1 }));
+    await a.ledger.transact((tx) =>
+      tx.put('beads', 'gt-s1s1', { ...base, title: 'Write the docs', labels: ['docs', 'a-label'], priority: 1 }),
+    );
     await b.ledger.transact((tx) => tx.put('beads', 'gt-s1s1', { ...base, body: 'new', labels: ['docs', 'b-label'], priority: 3 }));
     await a.ledger.append('mail', 'mayor', { id: 'from-a' });
     await b.ledger.append('mail', 'mayor', { id: 'from-b' });
@@ -74,7 +76,9 @@ describe('syncLedger', () => {
     a.clock.advance(5);
     b.clock.advance(5); // same second: a true conflict is decided by commit id, the same way on both sides
     await a.ledger.transact((tx) => tx.put('convoys', 'cv-0001', { id: 'cv-0001', beads: ['gt-1', 'gt-2'], title: 't', status: 'landed' }));
-    await b.ledger.transact((tx) => tx.put('convoys', 'cv-0001', { id: 'cv-0001', beads: ['gt-1', 'gt-3'], title: 'T', status: 'stopped' }));
+    await b.ledger.transact((tx) =>
+      tx.put('convoys', 'cv-0001', { id: 'cv-0001', beads: ['gt-1', 'gt-3'], title: 'T', status: 'stopped' }),
+    );
     const aTip = git(a.dir, ['rev-parse', 'refs/gastown/convoys/cv-0001']);
     const bTip = git(b.dir, ['rev-parse', 'refs/gastown/convoys/cv-0001']);
     // Frozen copies of each side's pre-merge state, so the two merges are independent.
@@ -203,14 +207,16 @@ describe('syncLedger: deletes, refusals, conflicts, bad values', () => {
 
     for (const side of [a, b, a]) await syncLedger(side.ledger, remote);
 
-    expect(git(a.dir, ['log', '-1', '--format=%s', 'refs/gastown/agents/rex'])).toBe('merge agents/rex: re-created after a delete; kept the new version');
+    expect(git(a.dir, ['log', '-1', '--format=%s', 'refs/gastown/agents/rex'])).toBe(
+      'merge agents/rex: re-created after a delete; kept the new version',
+    );
     for (const side of [a, b]) {
       expect((await side.ledger.get('agents', 'rex'))?.value).toEqual({ name: 'rex', v: 2 });
       expect((await side.ledger.get('heartbeats', 'rex'))?.value).toEqual({ agent: 'rex', at: 'b1' });
     }
   });
 
-  test('a push refused by a remote hook reports the hook\'s words at once, without retrying', async () => {
+  test("a push refused by a remote hook reports the hook's words at once, without retrying", async () => {
     const { remote, a } = await twoClones();
     const count = join(remote, 'hook-runs');
     const hook = join(remote, 'hooks', 'pre-receive');
@@ -230,7 +236,7 @@ describe('syncLedger: deletes, refusals, conflicts, bad values', () => {
     expect(readFileSync(count, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
-  test('a true conflict keeps the later edit and the merge commit names the dropped value (the bead\'s trail shows it)', async () => {
+  test("a true conflict keeps the later edit and the merge commit names the dropped value (the bead's trail shows it)", async () => {
     const { remote, a, b } = await twoClones();
     const base = { id: 'gt-c1c1', title: 'Write docs', priority: 2 };
     await a.ledger.transact((tx) => tx.put('beads', 'gt-c1c1', base));
@@ -268,7 +274,13 @@ describe('syncLedger: deletes, refusals, conflicts, bad values', () => {
     expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown/beads/'])).toBe('refs/gastown/beads/gt-v1v1');
 
     // The bad value reaches the remote some other way: B does not take it.
-    git(a.dir, ['push', '-q', remote, 'refs/gastown/beads/gt-v1v1:refs/gastown/beads/gt-v1v1', 'refs/gastown/beads/gt-v2v2:refs/gastown/beads/gt-v2v2']);
+    git(a.dir, [
+      'push',
+      '-q',
+      remote,
+      'refs/gastown/beads/gt-v1v1:refs/gastown/beads/gt-v1v1',
+      'refs/gastown/beads/gt-v2v2:refs/gastown/beads/gt-v2v2',
+    ]);
     const rb = await syncLedger(b.ledger, remote);
     expect(rb.refused.map((r) => r.ref).sort()).toEqual(['refs/gastown/beads/gt-v1v1', 'refs/gastown/beads/gt-v2v2']);
     expect((await b.ledger.get('beads', 'gt-v1v1'))!.value).toEqual({ title: 'good' });

@@ -16,15 +16,9 @@ function failure(fn: () => unknown): GastownError {
 
 describe('planFromChecklist', () => {
   it('turns each task line into a bead keyed by its position', () => {
-    const text = [
-      'We need three things:',
-      '',
-      '- [ ] Add the parser',
-      '* [ ] Wire the CLI',
-      '- [x] Write the docs',
-      '',
-      'Thanks!',
-    ].join('\n');
+    const text = ['We need three things:', '', '- [ ] Add the parser', '* [ ] Wire the CLI', '- [x] Write the docs', '', 'Thanks!'].join(
+      '\n',
+    );
 
     const plan = planFromChecklist(text, { maxBeads: 10, title: 'Parser work' });
 
@@ -39,7 +33,9 @@ describe('planFromChecklist', () => {
   });
 
   it('reads (after 1, 3) at the end of a task line as blockers and removes it from the title', () => {
-    const text = ['- [ ] Schema', '- [ ] Store (after 1)', '- [ ] Docs', '- [ ] API (after 1, 3)', '- [ ] Release (After #2 and 4)'].join('\n');
+    const text = ['- [ ] Schema', '- [ ] Store (after 1)', '- [ ] Docs', '- [ ] API (after 1, 3)', '- [ ] Release (After #2 and 4)'].join(
+      '\n',
+    );
 
     const plan = planFromChecklist(text, { maxBeads: 10 });
 

@@ -48,7 +48,14 @@ describe('buildPlanningContext', () => {
   });
 
   it('keeps only safe characters of comment authors', () => {
-    const ctx = buildPlanningContext(input({ comments: [{ author: 'evil"><x', body: 'hi' }, { author: 'dependabot[bot]', body: 'yo' }] }));
+    const ctx = buildPlanningContext(
+      input({
+        comments: [
+          { author: 'evil"><x', body: 'hi' },
+          { author: 'dependabot[bot]', body: 'yo' },
+        ],
+      }),
+    );
 
     expect(ctx).toContain('<untrusted_comment author="evilx">');
     expect(ctx).toContain('<untrusted_comment author="dependabot[bot]">');
@@ -56,7 +63,10 @@ describe('buildPlanningContext', () => {
 
   it('stays within the budget by cutting the docs first, keeping comments, title and body', () => {
     const body = 'Body sentence. '.repeat(100);
-    const comments = [{ author: 'a', body: 'First comment.' }, { author: 'b', body: 'Second comment.' }];
+    const comments = [
+      { author: 'a', body: 'First comment.' },
+      { author: 'b', body: 'Second comment.' },
+    ];
     const docs = [{ path: 'README.md', content: 'readme line\n'.repeat(2_000) }];
 
     const ctx = buildPlanningContext(input({ body, comments, docs, tokenBudget: 1_500 }));
@@ -87,7 +97,9 @@ describe('buildPlanningContext', () => {
   it('keeps the title and body whole even when they alone exceed the budget', () => {
     const body = 'Important detail. '.repeat(500);
 
-    const ctx = buildPlanningContext(input({ body, comments: [{ author: 'a', body: 'c' }], docs: [{ path: 'README.md', content: 'r' }], tokenBudget: 100 }));
+    const ctx = buildPlanningContext(
+      input({ body, comments: [{ author: 'a', body: 'c' }], docs: [{ path: 'README.md', content: 'r' }], tokenBudget: 100 }),
+    );
 
     expect(ctx).toContain(body.trim());
     expect(ctx).not.toContain('<untrusted_comment author');

@@ -43,7 +43,14 @@ describe('planWithModel', () => {
     const { scope, bodies } = mockMessages(['plan-valid.json']);
     const r = recorder();
 
-    const result = await planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: r.sleep, logger: r.logger });
+    const result = await planWithModel({
+      client: testClient(),
+      model: 'claude-sonnet-4-6',
+      context: CONTEXT,
+      maxBeads: 5,
+      sleep: r.sleep,
+      logger: r.logger,
+    });
 
     expect(scope.isDone()).toBe(true);
     expect(result.plan).toEqual(anthropicFixture('plan-valid.json').content[0].input);
@@ -68,7 +75,14 @@ describe('planWithModel', () => {
     const { scope, bodies } = mockMessages(['plan-cycle.json', 'plan-unknown-key.json', 'plan-valid-cached.json']);
     const r = recorder();
 
-    const result = await planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: r.sleep, logger: r.logger });
+    const result = await planWithModel({
+      client: testClient(),
+      model: 'claude-sonnet-4-6',
+      context: CONTEXT,
+      maxBeads: 5,
+      sleep: r.sleep,
+      logger: r.logger,
+    });
 
     expect(scope.isDone()).toBe(true);
     expect(result.attempts).toBe(3);
@@ -84,7 +98,14 @@ describe('planWithModel', () => {
     expect(second).toHaveLength(3);
     expect(second[1]).toEqual({
       role: 'assistant',
-      content: [{ type: 'tool_use', id: 'toolu_01D7FLrfh4GYq7yT1ULFeyMV', name: 'submit_plan', input: anthropicFixture('plan-cycle.json').content[1].input }],
+      content: [
+        {
+          type: 'tool_use',
+          id: 'toolu_01D7FLrfh4GYq7yT1ULFeyMV',
+          name: 'submit_plan',
+          input: anthropicFixture('plan-cycle.json').content[1].input,
+        },
+      ],
     });
     const firstResult = second[2].content[0];
     expect(firstResult).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_01D7FLrfh4GYq7yT1ULFeyMV', is_error: true });
@@ -103,12 +124,16 @@ describe('planWithModel', () => {
   it('gives up with gastown_plan_invalid after the retries, carrying the errors and the usage', async () => {
     const { scope } = mockMessages(['plan-cycle.json', 'plan-unknown-key.json', 'plan-schema-invalid.json']);
 
-    const err = await rejection(planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: async () => {} }));
+    const err = await rejection(
+      planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: async () => {} }),
+    );
 
     expect(scope.isDone()).toBe(true);
     expect(err.code).toBe('gastown_plan_invalid');
     const errors = err.details?.['errors'] as string[];
-    expect(errors).toEqual(expect.arrayContaining([expect.stringMatching(/^beads\.0\.title: /), expect.stringMatching(/^beads\.0\.acceptance: /)]));
+    expect(errors).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^beads\.0\.title: /), expect.stringMatching(/^beads\.0\.acceptance: /)]),
+    );
     expect(err.message).toContain('after 3 attempts');
     expect(err.details?.['usage']).toMatchObject({ inputTokens: 412 + 530 + 412, outputTokens: 402 + 298 + 120 });
   });
@@ -140,7 +165,14 @@ describe('planWithModel', () => {
     ]);
     const r = recorder();
 
-    const result = await planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: r.sleep, logger: r.logger });
+    const result = await planWithModel({
+      client: testClient(),
+      model: 'claude-sonnet-4-6',
+      context: CONTEXT,
+      maxBeads: 5,
+      sleep: r.sleep,
+      logger: r.logger,
+    });
 
     expect(scope.isDone()).toBe(true);
     expect(bodies).toHaveLength(3);
@@ -188,13 +220,22 @@ describe('planWithModel', () => {
   it('asks again in plain text when the model answers without calling the tool', async () => {
     const { scope, bodies } = mockMessages(['no-tool-call.json', 'plan-valid.json']);
 
-    const result = await planWithModel({ client: testClient(), model: 'claude-sonnet-4-6', context: CONTEXT, maxBeads: 5, sleep: async () => {} });
+    const result = await planWithModel({
+      client: testClient(),
+      model: 'claude-sonnet-4-6',
+      context: CONTEXT,
+      maxBeads: 5,
+      sleep: async () => {},
+    });
 
     expect(scope.isDone()).toBe(true);
     expect(result.attempts).toBe(2);
     expect(result.usage.outputTokens).toBe(14 + 587);
     const retry = bodies[1].messages;
-    expect(retry[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'I need more information about the API before planning.' }] });
+    expect(retry[1]).toEqual({
+      role: 'assistant',
+      content: [{ type: 'text', text: 'I need more information about the API before planning.' }],
+    });
     expect(retry[2].role).toBe('user');
     expect(retry[2].content).toContain('no submit_plan tool call in the response');
   });

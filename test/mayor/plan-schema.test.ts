@@ -31,7 +31,7 @@ describe('PlanSchema', () => {
 });
 
 describe('planJsonSchema', () => {
-  it('is generated from PlanSchema with the rig\'s bead cap, ready to be a tool input_schema', () => {
+  it("is generated from PlanSchema with the rig's bead cap, ready to be a tool input_schema", () => {
     const schema = planJsonSchema(7) as any;
 
     expect(schema.type).toBe('object');

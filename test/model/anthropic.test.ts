@@ -21,7 +21,11 @@ describe('createAnthropicClient', () => {
       .reply(200, anthropicFixture('plan-valid.json'));
     const client = createAnthropicClient({ apiKey: 'sk-given', baseURL: 'https://api.anthropic.test' });
 
-    const message = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    const message = await client.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
 
     expect(scope.isDone()).toBe(true);
     expect(message.id).toBe('msg_01XFDUDYJgAACzvnptvVoYEL');
@@ -46,7 +50,11 @@ describe('anthropicFromEnv', () => {
   });
 
   it('reads the key, base URL and model, defaulting the model to claude-sonnet-4-6', () => {
-    const custom = anthropicFromEnv({ ANTHROPIC_API_KEY: 'sk-env', ANTHROPIC_BASE_URL: 'https://proxy.example/anthropic', GASTOWN_MODEL: 'claude-opus-4-5' });
+    const custom = anthropicFromEnv({
+      ANTHROPIC_API_KEY: 'sk-env',
+      ANTHROPIC_BASE_URL: 'https://proxy.example/anthropic',
+      GASTOWN_MODEL: 'claude-opus-4-5',
+    });
     const plain = anthropicFromEnv({ ANTHROPIC_API_KEY: 'sk-env' });
 
     expect(custom?.model).toBe('claude-opus-4-5');

@@ -42,7 +42,9 @@ describe('isRetryable', () => {
   it('classifies the error the SDK really throws when the connection fails', async () => {
     const client = createAnthropicClient({ apiKey: 'k', baseURL: 'https://unreachable.anthropic.test', maxRetries: 0 });
 
-    const err = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const err = await client.messages
+      .create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(APIConnectionError);
     expect(isRetryable(err)).toBe(true);

@@ -21,11 +21,16 @@ describe('pricing', () => {
     expect(estimateCostUsd('claude-sonnet-4-5', { ...NONE, outputTokens: million })).toBe(15);
     expect(estimateCostUsd('claude-sonnet-4-5', { ...NONE, cacheWriteTokens: million })).toBe(3.75);
     expect(estimateCostUsd('claude-sonnet-4-5', { ...NONE, cacheReadTokens: million })).toBe(0.3);
-    expect(estimateCostUsd('claude-haiku-4-5', { inputTokens: 2_000, outputTokens: 1_000, cacheWriteTokens: 0, cacheReadTokens: 0 })).toBe(0.007);
+    expect(estimateCostUsd('claude-haiku-4-5', { inputTokens: 2_000, outputTokens: 1_000, cacheWriteTokens: 0, cacheReadTokens: 0 })).toBe(
+      0.007,
+    );
   });
 
   it('maps the API usage, treating missing cache counts as zero', () => {
-    const usage = toModelUsage({ input_tokens: 100, output_tokens: 50, cache_creation_input_tokens: null, cache_read_input_tokens: 2_000 }, 'claude-sonnet-4-5');
+    const usage = toModelUsage(
+      { input_tokens: 100, output_tokens: 50, cache_creation_input_tokens: null, cache_read_input_tokens: 2_000 },
+      'claude-sonnet-4-5',
+    );
 
     expect(usage).toEqual({ inputTokens: 100, outputTokens: 50, cacheWriteTokens: 0, cacheReadTokens: 2_000, costUsd: 0.00165 });
   });

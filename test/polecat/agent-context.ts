@@ -7,12 +7,21 @@ import type { PolecatWorkspace } from '../../src/polecat/workspace.js';
 import { HOOKS_DIR, NUX, type Rig } from './git-fixture.js';
 
 /** The sandbox a runner would give nux in this workspace (real bubblewrap). */
-export async function sandboxFor(rig: Rig, ws: PolecatWorkspace, opts: { allow?: string[]; network?: boolean; readOnly?: string[] } = {}): Promise<{ sandbox: Sandbox; spec: SandboxSpec }> {
+export async function sandboxFor(
+  rig: Rig,
+  ws: PolecatWorkspace,
+  opts: { allow?: string[]; network?: boolean; readOnly?: string[] } = {},
+): Promise<{ sandbox: Sandbox; spec: SandboxSpec }> {
   const sandbox = await requireSandbox();
   const spec: SandboxSpec = {
     workspace: ws.path,
     home: ws.home,
-    env: sandboxEnv({ source: process.env, allow: opts.allow ?? [], home: ws.home, extra: { GASTOWN_BEAD: 'gt-abcd', GASTOWN_POLECAT: 'nux' } }),
+    env: sandboxEnv({
+      source: process.env,
+      allow: opts.allow ?? [],
+      home: ws.home,
+      extra: { GASTOWN_BEAD: 'gt-abcd', GASTOWN_POLECAT: 'nux' },
+    }),
     network: opts.network ?? false,
     readOnly: [HOOKS_DIR, ...(opts.readOnly ?? [])],
     hide: [rig.clone, rig.remote, process.env.HOME ?? '/root'],
@@ -43,7 +52,19 @@ export async function recordingContext(
       ctx.checkpoints.push(message);
       if (opts.commit === false) return;
       const known = [...new Set([ws.start, tip])];
-      tip = (await checkpoint({ sandbox, spec, rigDir: rig.clone, branch: ws.branch, known, message, identity: NUX, trailers: { 'Gastown-Bead': 'gt-abcd' }, scratchDir: ws.dir })).tip;
+      tip = (
+        await checkpoint({
+          sandbox,
+          spec,
+          rigDir: rig.clone,
+          branch: ws.branch,
+          known,
+          message,
+          identity: NUX,
+          trailers: { 'Gastown-Bead': 'gt-abcd' },
+          scratchDir: ws.dir,
+        })
+      ).tip;
     },
     async readInbox(): Promise<InboxMessage[]> {
       ctx.inboxReads += 1;

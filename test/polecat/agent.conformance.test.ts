@@ -33,7 +33,11 @@ agentSuite('built-in agent (scripted model on a loopback API)', async () => {
   return {
     agent: ({ stepTimeoutMs }) =>
       createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 3, tokenBudget: 1_000_000, commandTimeoutMs: stepTimeoutMs }),
-    task: (script) => ({ title: 'Run the script', body: 'Run the script.', prompt: `Run this with run_command, then finish.\nRUN:\n${script}` }),
+    task: (script) => ({
+      title: 'Run the script',
+      body: 'Run the script.',
+      prompt: `Run this with run_command, then finish.\nRUN:\n${script}`,
+    }),
     close: () => model.stop(),
   };
 });

@@ -17,7 +17,10 @@ const fixture = (name: string): Record<string, unknown> =>
 interface SentBody {
   model: string;
   tools: { name: string }[];
-  messages: { role: string; content: string | { type: string; text?: string; tool_use_id?: string; content?: string; is_error?: boolean }[] }[];
+  messages: {
+    role: string;
+    content: string | { type: string; text?: string; tool_use_id?: string; content?: string; is_error?: boolean }[];
+  }[];
 }
 
 /** Answers successive POST /v1/messages with the named fixtures, recording each request body. */
@@ -83,7 +86,15 @@ describe('built-in agent', () => {
     expect((await gitOk(wt.path, ['log', '--format=%s', `${base}..HEAD`])).split('\n')).toHaveLength(3);
 
     expect(bodies[0]!.model).toBe('claude-sonnet-5-5');
-    expect(bodies[0]!.tools.map((t) => t.name)).toEqual(['list_files', 'read_file', 'search', 'write_file', 'edit_file', 'run_command', 'finish']);
+    expect(bodies[0]!.tools.map((t) => t.name)).toEqual([
+      'list_files',
+      'read_file',
+      'search',
+      'write_file',
+      'edit_file',
+      'run_command',
+      'finish',
+    ]);
     expect(bodies[0]!.messages).toEqual([{ role: 'user', content: 'Add src/greeting.txt saying hello, town.' }]);
     const commandResult = lastUserContent(bodies[3]!).find((b) => b.type === 'tool_result');
     expect(commandResult).toMatchObject({ tool_use_id: 'toolu_01CxP5ZaB8l3nWi4RgHu9Sx', is_error: false });
@@ -154,7 +165,12 @@ describe('built-in agent', () => {
     expect(scope.isDone()).toBe(true);
     expect(JSON.stringify(bodies[0])).not.toContain('keep the README short');
     const next = lastUserContent(bodies[1]!);
-    expect(next[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_01KfX3HiJ6t1vEq2ZoPc7Af', content: '# rig\n', is_error: false });
+    expect(next[0]).toMatchObject({
+      type: 'tool_result',
+      tool_use_id: 'toolu_01KfX3HiJ6t1vEq2ZoPc7Af',
+      content: '# rig\n',
+      is_error: false,
+    });
     expect(next[1]).toEqual({ type: 'text', text: '[nudge from mayor] keep the README short\n[mail from witness] Heads up: main moved' });
     expect(ctx.inboxReads).toBe(1);
   });
@@ -167,7 +183,9 @@ describe('built-in agent', () => {
 
     expect(result.ok).toBe(true);
     expect(scope.isDone()).toBe(true);
-    expect(lastUserContent(bodies[1]!)).toEqual([{ type: 'text', text: 'Continue with the tools, and call finish when the bead is done.' }]);
+    expect(lastUserContent(bodies[1]!)).toEqual([
+      { type: 'text', text: 'Continue with the tools, and call finish when the bead is done.' },
+    ]);
   });
 
   it('does not call the model once the runner has aborted', async () => {

@@ -99,7 +99,8 @@ describe('built-in tools', () => {
     const edit = await runBuiltinTool('edit_file', { path: 'existing-link.txt', old_string: 'original', new_string: 'escaped' }, ctx);
     const intoGit = await runBuiltinTool('write_file', { path: 'config-link', content: '[core]\n\thooksPath = /tmp\n' }, ctx);
 
-    for (const out of [dangling, danglingDir, throughDir, existing, edit, intoGit]) expect(out).toMatchObject({ isError: true, wrote: false });
+    for (const out of [dangling, danglingDir, throughDir, existing, edit, intoGit])
+      expect(out).toMatchObject({ isError: true, wrote: false });
     expect(dangling.content).toContain('dangling symlink');
     expect(danglingDir.content).toContain('dangling symlink');
     expect(throughDir.content).toContain('outside the workspace');
@@ -137,7 +138,11 @@ describe('built-in tools', () => {
     await writeFile(path.join(root, 'beside.txt'), 'host file\n');
 
     const beside = path.join(root, 'beside.txt');
-    const out = await runBuiltinTool('run_command', { command: `echo made > made.txt; cat ${beside} || echo unseen; touch /usr/x || echo read-only` }, { ...ctx, outputCapBytes: 1000 });
+    const out = await runBuiltinTool(
+      'run_command',
+      { command: `echo made > made.txt; cat ${beside} || echo unseen; touch /usr/x || echo read-only` },
+      { ...ctx, outputCapBytes: 1000 },
+    );
 
     expect(out.content.split('\n')).toEqual([
       'exit code 0',

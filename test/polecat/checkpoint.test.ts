@@ -23,7 +23,17 @@ afterEach(async () => {
 
 async function checkpointNow(message: string, known = [ws.start]) {
   const { sandbox, spec } = await sandboxFor(rig, ws);
-  const opts: CheckpointOptions = { sandbox, spec, rigDir: rig.clone, branch: ws.branch, known, message, identity: NUX, trailers: { 'Gastown-Bead': 'gt-abcd', 'Gastown-Polecat': 'nux' }, scratchDir: ws.dir };
+  const opts: CheckpointOptions = {
+    sandbox,
+    spec,
+    rigDir: rig.clone,
+    branch: ws.branch,
+    known,
+    message,
+    identity: NUX,
+    trailers: { 'Gastown-Bead': 'gt-abcd', 'Gastown-Polecat': 'nux' },
+    scratchDir: ws.dir,
+  };
   return checkpoint(opts);
 }
 const rigBranch = async () => (await git(rig.clone, ['rev-parse', '--verify', '--quiet', `refs/heads/${ws.branch}`])).stdout.trim();
@@ -45,7 +55,9 @@ describe('checkpoint', () => {
     expect(await gitOk(rig.clone, ['log', '--format=%s|%an <%ae>', `${ws.start}..${result.tip}`])).toBe(
       `mixed|${NUX.name} <${NUX.email}>\nthe agent commits too|${NUX.name} <${NUX.email}>`,
     );
-    expect(await gitOk(rig.clone, ['log', '-1', '--format=%(trailers:only,unfold)', result.tip])).toBe('Gastown-Bead: gt-abcd\nGastown-Polecat: nux');
+    expect(await gitOk(rig.clone, ['log', '-1', '--format=%(trailers:only,unfold)', result.tip])).toBe(
+      'Gastown-Bead: gt-abcd\nGastown-Polecat: nux',
+    );
     const files = await gitOk(rig.clone, ['show', '--name-status', '--format=', result.tip]);
     expect(files.split('\n').sort()).toEqual(['A\tnew.txt', 'D\tgone.txt', 'M\tREADME.md']);
     expect(await gitOk(ws.path, ['status', '--porcelain'])).toBe('');
@@ -83,12 +95,14 @@ describe('checkpoint', () => {
 
     expect(result.collected).toBe(true);
     expect(existsSync(path.join(marks, 'ran'))).toBe(false);
-    const objects = execFileSync('git', ['-C', rig.clone, 'cat-file', '--batch-all-objects', '--batch'], { maxBuffer: 64 * 1024 * 1024 }).toString('latin1');
+    const objects = execFileSync('git', ['-C', rig.clone, 'cat-file', '--batch-all-objects', '--batch'], {
+      maxBuffer: 64 * 1024 * 1024,
+    }).toString('latin1');
     expect(objects).toContain('GASTOWN_POLECAT=nux');
     expect(objects).not.toContain('ghs_checkpointKnownSecret0001');
   });
 
-  it('refuses commits git fsck rejects (a tree holding .git), leaving the rig\'s branch alone', async () => {
+  it("refuses commits git fsck rejects (a tree holding .git), leaving the rig's branch alone", async () => {
     const blob = (await gitOk(ws.path, ['hash-object', '-w', '--stdin'], '[core]\n\thooksPath = /tmp\n')).trim();
     const inner = await gitOk(ws.path, ['mktree'], `100644 blob ${blob}\tconfig\n`);
     const tree = await gitOk(ws.path, ['mktree'], `040000 tree ${inner}\t.git\n`);
@@ -112,7 +126,9 @@ describe('pushPolecatBranch', () => {
 
     await pushPolecatBranch(rig.clone, 'origin', ws.branch);
     const refused = await Promise.all(
-      ['main', 'polecat/nux', 'polecat/nux/gt-abcd:refs/heads/main', 'polecat/../main'].map((b) => pushPolecatBranch(rig.clone, 'origin', b).catch((e: unknown) => e)),
+      ['main', 'polecat/nux', 'polecat/nux/gt-abcd:refs/heads/main', 'polecat/../main'].map((b) =>
+        pushPolecatBranch(rig.clone, 'origin', b).catch((e: unknown) => e),
+      ),
     );
 
     expect(await gitOk(rig.remote, ['rev-parse', `refs/heads/${ws.branch}`])).toBe(tip);

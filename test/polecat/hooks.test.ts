@@ -101,7 +101,18 @@ describe('commit-msg hook', () => {
   it('leaves commits alone outside a polecat workspace', async () => {
     await writeFile(path.join(rig.clone, 'plain.txt'), 'x\n');
     await gitOk(rig.clone, ['add', '-A']);
-    await gitOk(rig.clone, ['-c', 'user.name=P', '-c', 'user.email=p@x', '-c', `core.hooksPath=${HOOKS_DIR}`, 'commit', '--quiet', '-m', 'plain']);
+    await gitOk(rig.clone, [
+      '-c',
+      'user.name=P',
+      '-c',
+      'user.email=p@x',
+      '-c',
+      `core.hooksPath=${HOOKS_DIR}`,
+      'commit',
+      '--quiet',
+      '-m',
+      'plain',
+    ]);
 
     expect(await gitOk(rig.clone, ['log', '-1', '--format=%B'])).toBe('plain');
   });

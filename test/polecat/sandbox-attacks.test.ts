@@ -81,7 +81,12 @@ async function arm(s: Scene, create: () => Promise<Bead>): Promise<Bead> {
 
 function refs(repo: string): Map<string, string> {
   const out = git(repo, ['for-each-ref', '--format=%(refname) %(objectname)']);
-  return new Map(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 async function work(s: Scene, opts: { sandbox?: Sandbox; agent?: 'script' | ReturnType<typeof createBuiltinAgent> } = {}) {
@@ -111,10 +116,16 @@ async function expectNoDamage(s: Scene, bead: Bead, lines: string[]): Promise<Be
   expect(git(s.town.clone, ['rev-parse', `refs/gastown/beads/${s.victim.id}`])).toBe(s.victimRef);
   expect(git(s.town.clone, ['rev-parse', 'refs/heads/main'])).toBe(s.remoteRefs.get('refs/heads/main'));
   for (const repo of [s.remote, s.town.clone]) {
-    const objects = execFileSync('git', ['-C', repo, 'cat-file', '--batch-all-objects', '--batch'], { maxBuffer: 256 * 1024 * 1024 }).toString('latin1');
+    const objects = execFileSync('git', ['-C', repo, 'cat-file', '--batch-all-objects', '--batch'], {
+      maxBuffer: 256 * 1024 * 1024,
+    }).toString('latin1');
     for (const secret of SECRETS) expect(objects.includes(secret), `${secret} in an object of ${repo}`).toBe(false);
   }
-  const told = [...lines, ...(await readFeed(s.town.rig)).map((e) => e.message), ...(await inbox(s.town.rig, 'mayor')).map((m) => m.body)].join('\n');
+  const told = [
+    ...lines,
+    ...(await readFeed(s.town.rig)).map((e) => e.message),
+    ...(await inbox(s.town.rig, 'mayor')).map((m) => m.body),
+  ].join('\n');
   for (const secret of SECRETS) expect(told).not.toContain(secret);
   return getBead(s.town.rig, bead.id);
 }
@@ -126,21 +137,33 @@ function pushedFiles(s: Scene, branch: string): string[] {
 }
 
 function failureOf(s: Scene, bead: Bead): Promise<string> {
-  return inbox(s.town.rig, 'mayor').then((mail) => mail.find((m) => m.type === 'BEAD_FAILED' && m.bead === bead.id)?.body ?? '(no failure mail)');
+  return inbox(s.town.rig, 'mayor').then(
+    (mail) => mail.find((m) => m.type === 'BEAD_FAILED' && m.bead === bead.id)?.body ?? '(no failure mail)',
+  );
 }
 
 describe('(a) pushing to the default branch of the remote', () => {
   const attempts = (remote: string) => [
     ['git push --no-verify origin', 'git push --no-verify origin HEAD:refs/heads/main', "'origin' does not appear to be a git repository"],
-    ['git push --no-verify <remote>', `git push --no-verify ${remote} HEAD:refs/heads/main`, `'${remote}' does not appear to be a git repository`],
-    ['git -c core.hooksPath=/dev/null push <remote>', `git -c core.hooksPath=/dev/null push ${remote} HEAD:main`, `'${remote}' does not appear to be a git repository`],
+    [
+      'git push --no-verify <remote>',
+      `git push --no-verify ${remote} HEAD:refs/heads/main`,
+      `'${remote}' does not appear to be a git repository`,
+    ],
+    [
+      'git -c core.hooksPath=/dev/null push <remote>',
+      `git -c core.hooksPath=/dev/null push ${remote} HEAD:main`,
+      `'${remote}' does not appear to be a git repository`,
+    ],
     ['git push file://<remote>', `git push --no-verify file://${remote} HEAD:main`, `'${remote}' does not appear to be a git repository`],
   ];
   for (const index of [0, 1, 2, 3]) {
     it(`is refused: ${attempts('<remote>')[index]![0]}`, async () => {
       const s = await scene();
       const [, command, refusal] = attempts(s.remote)[index]!;
-      const bead = await arm(s, () => scriptBead(s.town.rig, 'Push to main', ['echo evil > evil.txt && git add -A && git commit -qm evil', command!]));
+      const bead = await arm(s, () =>
+        scriptBead(s.town.rig, 'Push to main', ['echo evil > evil.txt && git add -A && git commit -qm evil', command!]),
+      );
 
       const { lines } = await work(s);
 
@@ -152,13 +175,9 @@ describe('(a) pushing to the default branch of the remote', () => {
 });
 
 describe('(b) writing into the remote or the rig directly', () => {
-  it('finds neither: the remote\'s refs, the rig\'s config and hooks are not there to write', async () => {
+  it("finds neither: the remote's refs, the rig's config and hooks are not there to write", async () => {
     const s = await scene();
-    const bead = await arm(s, () =>
-      scriptBead(s.town.rig, 'Write around git', [
-        `git rev-parse HEAD > ${s.remote}/refs/heads/main`,
-      ]),
-    );
+    const bead = await arm(s, () => scriptBead(s.town.rig, 'Write around git', [`git rev-parse HEAD > ${s.remote}/refs/heads/main`]));
 
     const { lines } = await work(s);
 
@@ -167,7 +186,7 @@ describe('(b) writing into the remote or the rig directly', () => {
     expect(await failureOf(s, bead)).toContain(`${s.remote}/refs/heads/main: No such file or directory`);
   });
 
-  it('writes into the rig\'s .git land nowhere on the host (the sandbox has a /tmp of its own)', async () => {
+  it("writes into the rig's .git land nowhere on the host (the sandbox has a /tmp of its own)", async () => {
     const s = await scene();
     const bead = await arm(s, () =>
       scriptBead(s.town.rig, 'Plant hooks', [
@@ -190,8 +209,8 @@ describe('(b) writing into the remote or the rig directly', () => {
   });
 });
 
-describe('(c) reading the runner\'s secrets', () => {
-  it('finds them nowhere: not in /proc, its environment, the rig\'s config or a credential helper', async () => {
+describe("(c) reading the runner's secrets", () => {
+  it("finds them nowhere: not in /proc, its environment, the rig's config or a credential helper", async () => {
     const s = await scene();
     const loot = [
       'cat /proc/$PPID/environ',
@@ -207,7 +226,10 @@ describe('(c) reading the runner\'s secrets', () => {
       `grep -rIs ${GITHUB_TOKEN.slice(0, 12)} /etc /tmp "$HOME" ${s.town.root} | head -5`,
     ];
     const bead = await arm(s, () =>
-      scriptBead(s.town.rig, 'Steal secrets', [loot.map((c) => `{ echo "== ${c.replace(/"/g, '\\"')}"; ${c}; } >> loot.txt 2>&1 || true`).join('\n'), 'cat loot.txt']),
+      scriptBead(s.town.rig, 'Steal secrets', [
+        loot.map((c) => `{ echo "== ${c.replace(/"/g, '\\"')}"; ${c}; } >> loot.txt 2>&1 || true`).join('\n'),
+        'cat loot.txt',
+      ]),
     );
 
     const { lines } = await work(s);
@@ -222,7 +244,7 @@ describe('(c) reading the runner\'s secrets', () => {
   });
 });
 
-describe('(d) moving a ledger ref or another polecat\'s branch', () => {
+describe("(d) moving a ledger ref or another polecat's branch", () => {
   it('moves only refs of its own clone; the rig is not a repository it can reach', async () => {
     const s = await scene();
     const bead = await arm(s, () => scriptBead(s.town.rig, 'Rewrite refs', ['true']));
@@ -276,7 +298,7 @@ describe('(e) a symlink out of the workspace', () => {
     expect(git(s.remote, ['show', `${after.branch}:rig-config`])).toBe(`${s.rigGit}/config`);
   });
 
-  it('is refused by the built-in agent\'s write_file, dangling or not, while the model call stays in the runner', async () => {
+  it("is refused by the built-in agent's write_file, dangling or not, while the model call stays in the runner", async () => {
     const s = await scene();
     const outside = join(s.town.root, 'planted-by-model.txt');
     const bead = await arm(s, () => createBead(s.town.rig, { title: 'Model attack', body: 'Please write files.' }));
@@ -296,9 +318,19 @@ describe('(e) a symlink out of the workspace', () => {
     nock.disableNetConnect();
     const scope = nock(API)
       .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
-      .reply(200, reply([toolUse('t1', 'run_command', { command: `ln -s ${outside} dangling.txt && ln -s ${s.rigGit}/config cfg && echo linked` })]))
+      .reply(
+        200,
+        reply([toolUse('t1', 'run_command', { command: `ln -s ${outside} dangling.txt && ln -s ${s.rigGit}/config cfg && echo linked` })]),
+      )
       .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
-      .reply(200, reply([toolUse('t2', 'write_file', { path: 'dangling.txt', content: 'planted' }), toolUse('t3', 'write_file', { path: 'cfg', content: '[core]\n\thooksPath=/tmp\n' }), toolUse('t4', 'read_file', { path: 'cfg' })]))
+      .reply(
+        200,
+        reply([
+          toolUse('t2', 'write_file', { path: 'dangling.txt', content: 'planted' }),
+          toolUse('t3', 'write_file', { path: 'cfg', content: '[core]\n\thooksPath=/tmp\n' }),
+          toolUse('t4', 'read_file', { path: 'cfg' }),
+        ]),
+      )
       .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
       .reply(200, reply([toolUse('t5', 'finish', { summary: 'tried' })]));
     try {
@@ -322,7 +354,7 @@ describe('(e) a symlink out of the workspace', () => {
 });
 
 describe('(f) hooks and config the agent sets in its workspace', () => {
-  it('never run with the runner\'s commit or push: no hook, fsmonitor or signing program of the agent\'s', async () => {
+  it("never run with the runner's commit or push: no hook, fsmonitor or signing program of the agent's", async () => {
     const s = await scene();
     const hook = '#!/bin/sh\necho "$0" >> "$HOME/hook-ran"; env >> hook-env.txt; cat /proc/$PPID/environ >> hook-env.txt 2>/dev/null\n';
     const names = ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit', 'pre-push', 'post-checkout', 'reference-transaction'];
@@ -350,11 +382,20 @@ describe('(f) hooks and config the agent sets in its workspace', () => {
     expect(after.status).toBe('in_review');
     const ws = join(s.rigGit, 'gastown', 'workspaces', `${after.assignee}-${bead.id}`);
     expect(existsSync(join(ws, 'home', 'hook-ran'))).toBe(false);
-    expect(pushedFiles(s, after.branch!)).toEqual(['.hooks/commit-msg', '.hooks/post-checkout', '.hooks/post-commit', '.hooks/pre-commit', '.hooks/pre-push', '.hooks/prepare-commit-msg', '.hooks/reference-transaction', 'work.txt']);
+    expect(pushedFiles(s, after.branch!)).toEqual([
+      '.hooks/commit-msg',
+      '.hooks/post-checkout',
+      '.hooks/post-commit',
+      '.hooks/pre-commit',
+      '.hooks/pre-push',
+      '.hooks/prepare-commit-msg',
+      '.hooks/reference-transaction',
+      'work.txt',
+    ]);
   });
 });
 
-describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
+describe("(g) the Refinery's gate, which runs the polecat's code", () => {
   const gateTown = async () => {
     town = await makeTown({ retryCap: 0, maxRevisions: 0, gate: 'sh test.sh' }, { 'README.md': '# town\n', 'test.sh': 'exit 0\n' });
     return town;
@@ -383,7 +424,9 @@ describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
     const history = git(t.remote, ['log', '--format=%s', 'main']).split('\n');
     expect(history).toHaveLength(2);
     expect(history[0]).toMatch(/^Evil gate \(step 1: /);
-    const objects = execFileSync('git', ['-C', t.remote, 'cat-file', '--batch-all-objects', '--batch'], { maxBuffer: 256 * 1024 * 1024 }).toString('latin1');
+    const objects = execFileSync('git', ['-C', t.remote, 'cat-file', '--batch-all-objects', '--batch'], {
+      maxBuffer: 256 * 1024 * 1024,
+    }).toString('latin1');
     for (const secret of SECRETS) {
       expect(loot).not.toContain(secret);
       expect(objects).not.toContain(secret);
@@ -391,7 +434,7 @@ describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
     }
   });
 
-  it('refuses a gate that rewrites the Refinery worktree\'s .git pointer, and merges nothing', async () => {
+  it("refuses a gate that rewrites the Refinery worktree's .git pointer, and merges nothing", async () => {
     const t = await gateTown();
     const bead = await scriptBead(t.rig, 'Redirect git', [`printf 'printf "gitdir: /tmp/evil-gitdir\\\\n" > .git\\n' > test.sh`]);
     const mainBefore = git(t.remote, ['rev-parse', 'main']);
@@ -403,14 +446,20 @@ describe('(g) the Refinery\'s gate, which runs the polecat\'s code', () => {
     expect(after.status).toBe('in_review');
     expect(after.labels).toContain('gastown:needs-human');
     expect(git(t.remote, ['rev-parse', 'main'])).toBe(mainBefore);
-    expect((await inbox(t.rig, 'mayor')).find((m) => m.type === 'NEEDS_HUMAN')?.body).toContain("refused: the gate changed the Refinery worktree's .git");
+    expect((await inbox(t.rig, 'mayor')).find((m) => m.type === 'NEEDS_HUMAN')?.body).toContain(
+      "refused: the gate changed the Refinery worktree's .git",
+    );
   });
 });
 
 describe('with --no-sandbox', () => {
-  it('the runner\'s ref check names a push to the default branch it could not prevent (nothing stops it there)', async () => {
+  it("the runner's ref check names a push to the default branch it could not prevent (nothing stops it there)", async () => {
     const s = await scene();
-    const bead = await arm(s, () => scriptBead(s.town.rig, 'Push to main', [`echo evil > evil.txt && git add -A && git commit -qm evil && git push -q --no-verify ${s.remote} HEAD:refs/heads/main`]));
+    const bead = await arm(s, () =>
+      scriptBead(s.town.rig, 'Push to main', [
+        `echo evil > evil.txt && git add -A && git commit -qm evil && git push -q --no-verify ${s.remote} HEAD:refs/heads/main`,
+      ]),
+    );
 
     const { lines } = await work(s, { sandbox: createNoSandbox() });
 
@@ -418,7 +467,9 @@ describe('with --no-sandbox', () => {
     const main = git(s.remote, ['rev-parse', 'main']);
     expect(main).not.toBe(s.remoteRefs.get('refs/heads/main'));
     expect(after.status).toBe('failed');
-    expect(await failureOf(s, bead)).toContain(`refused: refs moved while the agent worked: refs/heads/main on origin now points at ${main.slice(0, 12)}, which this workspace made`);
+    expect(await failureOf(s, bead)).toContain(
+      `refused: refs moved while the agent worked: refs/heads/main on origin now points at ${main.slice(0, 12)}, which this workspace made`,
+    );
     expect(lines.join('\n')).not.toContain(GITHUB_TOKEN);
   });
 });

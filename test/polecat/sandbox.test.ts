@@ -20,7 +20,14 @@ beforeEach(async () => {
   await mkdir(workspace, { recursive: true });
   await mkdir(home);
   process.env.GITHUB_TOKEN = SECRET;
-  spec = { workspace, home, env: sandboxEnv({ source: process.env, allow: [], home, extra: { GASTOWN_BEAD: 'gt-1' } }), network: false, readOnly: [], hide: [] };
+  spec = {
+    workspace,
+    home,
+    env: sandboxEnv({ source: process.env, allow: [], home, extra: { GASTOWN_BEAD: 'gt-1' } }),
+    network: false,
+    readOnly: [],
+    hide: [],
+  };
 });
 afterEach(async () => {
   delete process.env.GITHUB_TOKEN;
@@ -54,12 +61,17 @@ describe('the bubblewrap sandbox', () => {
     expect(again.out).toBe('fresh\n');
   });
 
-  it('gives exactly the environment asked for, and a /proc of its own where the runner\'s environment is not', async () => {
-    const run = await inSandbox('env | sort; echo ---; cat /proc/1/environ /proc/$PPID/environ | tr "\\0" "\\n"; echo ---; ls /proc | grep -c "^[0-9]"; grep -r . /proc/*/environ 2>/dev/null | grep -c GITHUB_TOKEN');
+  it("gives exactly the environment asked for, and a /proc of its own where the runner's environment is not", async () => {
+    const run = await inSandbox(
+      'env | sort; echo ---; cat /proc/1/environ /proc/$PPID/environ | tr "\\0" "\\n"; echo ---; ls /proc | grep -c "^[0-9]"; grep -r . /proc/*/environ 2>/dev/null | grep -c GITHUB_TOKEN',
+    );
 
     const [env, procEnv, counts] = run.out.split('---\n');
     const [pids, found] = counts!.trim().split('\n');
-    const names = env!.trim().split('\n').map((l) => l.slice(0, l.indexOf('=')));
+    const names = env!
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(0, l.indexOf('=')));
     expect(names.filter((n) => !['_', 'PWD', 'SHLVL', 'OLDPWD'].includes(n)).sort()).toEqual(Object.keys(spec.env).sort());
     expect(run.out).not.toContain(SECRET);
     expect(procEnv).not.toContain('GITHUB_TOKEN');
@@ -128,7 +140,11 @@ describe('detectSandbox', () => {
     const found = await detectSandbox({ PATH: path.join(root, 'empty-bin') });
     const err = await requireSandbox({ PATH: path.join(root, 'empty-bin') }).catch((e: unknown) => e);
 
-    expect(found).toEqual({ available: false, reason: 'bubblewrap (bwrap) is not installed', hint: 'install bubblewrap (apt-get install bubblewrap)' });
+    expect(found).toEqual({
+      available: false,
+      reason: 'bubblewrap (bwrap) is not installed',
+      hint: 'install bubblewrap (apt-get install bubblewrap)',
+    });
     expect(isGastownError(err, 'gastown_config')).toBe(true);
     expect((err as Error).message).toBe(
       'cannot sandbox polecat agents: bubblewrap (bwrap) is not installed; install bubblewrap (apt-get install bubblewrap), or pass --no-sandbox to run them unsandboxed',
@@ -139,18 +155,28 @@ describe('detectSandbox', () => {
     // A bwrap that fails as Ubuntu's does when unprivileged user namespaces are restricted.
     const bin = path.join(root, 'restricted-bin');
     await mkdir(bin);
-    await writeFile(path.join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+    await writeFile(path.join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
 
     const found = await detectSandbox({ PATH: bin });
 
-    expect(found).toMatchObject({ available: false, reason: `${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied)` });
+    expect(found).toMatchObject({
+      available: false,
+      reason: `${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied)`,
+    });
     expect(found.available ? '' : found.hint).toContain('sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0');
   });
 });
 
 describe('the none sandbox (--no-sandbox)', () => {
-  it('runs the command as it is, in the workspace, with the spec\'s environment only', async () => {
-    const run = await runInSandbox(createNoSandbox(), spec, ['bash', '-c', 'pwd; echo "${GITHUB_TOKEN:-no token}"; echo $GASTOWN_BEAD'], {});
+  it("runs the command as it is, in the workspace, with the spec's environment only", async () => {
+    const run = await runInSandbox(
+      createNoSandbox(),
+      spec,
+      ['bash', '-c', 'pwd; echo "${GITHUB_TOKEN:-no token}"; echo $GASTOWN_BEAD'],
+      {},
+    );
 
     expect(run.output).toBe(`${spec.workspace}\nno token\ngt-1\n`);
   });

@@ -95,7 +95,10 @@ describe('script agent', () => {
     expect(result).toEqual({ ok: true, summary: 'ran 2 steps' });
     expect(await readFile(path.join(wt.path, 'src/greeting.txt'), 'utf8')).toBe('hello\n');
     expect(await readFile(path.join(wt.path, 'who.txt'), 'utf8')).toBe('gt-abcd nux no-secret\n');
-    expect(ctx.checkpoints).toEqual(['step 1: # create the file', 'step 2: echo "$GASTOWN_BEAD $GASTOWN_POLECAT ${SECRET_TOKEN:-no-secret}" > who.txt']);
+    expect(ctx.checkpoints).toEqual([
+      'step 1: # create the file',
+      'step 2: echo "$GASTOWN_BEAD $GASTOWN_POLECAT ${SECRET_TOKEN:-no-secret}" > who.txt',
+    ]);
     const subjects = await gitOk(wt.path, ['log', '--format=%s', `${base}..HEAD`]);
     expect(subjects.split('\n')).toHaveLength(2);
   });

@@ -57,7 +57,7 @@ describe('createWorkspace', () => {
     expect(await gitOk(ws.path, ['config', '--get-all', 'core.hooksPath'])).toBe(HOOKS_DIR);
   });
 
-  it('holds only the start point\'s history: no ledger refs, no other branches, no other objects', async () => {
+  it("holds only the start point's history: no ledger refs, no other branches, no other objects", async () => {
     await gitOk(rig.clone, ['update-ref', 'refs/gastown/beads/gt-1', 'HEAD']);
     await gitOk(rig.clone, ['checkout', '--quiet', '-b', 'secret-work']);
     await writeFile(path.join(rig.clone, 'private.txt'), 'not pushed\n');
@@ -88,7 +88,7 @@ describe('createWorkspace', () => {
     }
   });
 
-  it('starts fresh each time: a dead runner\'s uncommitted files are gone', async () => {
+  it("starts fresh each time: a dead runner's uncommitted files are gone", async () => {
     const first = await create();
     await writeFile(path.join(first.path, 'half-done.txt'), 'x\n');
 
@@ -108,7 +108,11 @@ describe('createWorkspace', () => {
     const other = path.join(rig.root, 'other-clone');
     await gitOk(rig.root, ['clone', '--quiet', rig.remote, other]);
 
-    const ws = await create({ repoDir: other, root: path.join(rig.root, 'other-workspaces'), startRef: 'refs/remotes/origin/polecat/nux/gt-abcd' });
+    const ws = await create({
+      repoDir: other,
+      root: path.join(rig.root, 'other-workspaces'),
+      startRef: 'refs/remotes/origin/polecat/nux/gt-abcd',
+    });
 
     expect(ws.start).toBe(pushed);
     expect(await readFile(path.join(ws.path, 'step1.txt'), 'utf8')).toBe('one\n');

@@ -94,7 +94,8 @@ describe('the Refinery', () => {
   });
 
   it('refuses a branch whose gate fails, keeps main, and caps the output it reports; a gate failure is a revision round under maxRevisions', async () => {
-    const gate = 'i=0; while [ $i -lt 3000 ]; do echo "noise line $i"; i=$((i+1)); done; if [ -f bad.txt ]; then echo "BAD FILE FOUND"; exit 3; fi';
+    const gate =
+      'i=0; while [ $i -lt 3000 ]; do echo "noise line $i"; i=$((i+1)); done; if [ -f bad.txt ]; then echo "BAD FILE FOUND"; exit 3; fi';
     town = await makeTown({ retryCap: 0, maxRevisions: 1, gate });
     const bead = await scriptBead(town.rig, 'Add a bad file', ['echo oops > bad.txt']);
     const mainBefore = git(town.remote, ['rev-parse', 'main']);
@@ -218,6 +219,10 @@ describe('the Refinery', () => {
 
     expect(pass.merged).toEqual([bead.id]);
     expect((await getBead(town.rig, bead.id)).status).toBe('closed');
-    expect(town.rig.ledger.skipped.map((s) => s.ref).sort()).toEqual(['refs/gastown/beads/gt-bad1', 'refs/gastown/beads/gt-bad2', 'refs/gastown/beads/gt-bad3']);
+    expect(town.rig.ledger.skipped.map((s) => s.ref).sort()).toEqual([
+      'refs/gastown/beads/gt-bad1',
+      'refs/gastown/beads/gt-bad2',
+      'refs/gastown/beads/gt-bad3',
+    ]);
   });
 });

@@ -29,7 +29,8 @@ async function ok<T>(run: (args: string[], stdin?: string) => ReturnType<typeof 
   return r.json<T>();
 }
 
-const show = async (run: Parameters<typeof ok>[0], id: string) => (await ok<{ dependents: string[]; bead: Bead }>(run, ['bead', 'show', id])).dependents;
+const show = async (run: Parameters<typeof ok>[0], id: string) =>
+  (await ok<{ dependents: string[]; bead: Bead }>(run, ['bead', 'show', id])).dependents;
 const stored = async (rig: Rig, id: string) => (await rig.ledger.get<Bead>('beads', id))!.value;
 const doctorCheck = (checks: DoctorCheck[]) => checks.find((c) => c.name === 'dependents index')!;
 
@@ -75,7 +76,7 @@ describe('gt bead show lists dependents from the index', () => {
     expect(cycle.code).not.toBe(0);
     expect(cycle.stderr).toMatch(/cycle/);
     expect(await show(run, c.id)).toEqual([]);
-    expect((await doctorCheck(await ok<DoctorCheck[]>(run, ['doctor'])))).toMatchObject({ ok: true });
+    expect(await doctorCheck(await ok<DoctorCheck[]>(run, ['doctor']))).toMatchObject({ ok: true });
   });
 
   test('after import, inside the file and onto beads that existed before', async () => {
@@ -97,9 +98,24 @@ describe('gt bead show lists dependents from the index', () => {
 
   test("after the Mayor's recordPlan", async () => {
     const { rig, run } = await freshRig();
-    const step = (key: string, blockedBy: string[] = []) => ({ key, title: `Step ${key}`, description: 'd', acceptance: [], files: [], blockedBy });
+    const step = (key: string, blockedBy: string[] = []) => ({
+      key,
+      title: `Step ${key}`,
+      description: 'd',
+      acceptance: [],
+      files: [],
+      blockedBy,
+    });
     const plan = { summary: 's', beads: [step('api'), step('ui', ['api']), step('docs', ['api', 'ui'])] };
-    const { beads } = await recordPlan(rig, { sourceKey: 'local:deps', title: 'Plan', source: { kind: 'local' }, plan, planner: 'checklist', usage: null, requireApproval: false });
+    const { beads } = await recordPlan(rig, {
+      sourceKey: 'local:deps',
+      title: 'Plan',
+      source: { kind: 'local' },
+      plan,
+      planner: 'checklist',
+      usage: null,
+      requireApproval: false,
+    });
     const id = (key: string) => beads.find((b) => b.key === key)!.id;
     expect(await show(run, id('api'))).toEqual([id('ui'), id('docs')].sort());
     expect(await show(run, id('ui'))).toEqual([id('docs')]);
@@ -135,17 +151,33 @@ describe('concurrent writers', () => {
     const waiting = await Promise.all(Array.from({ length: 6 }, (_, i) => createBead(rig, { title: `Waiting ${i}` })));
     const worker = (who: string, existing: string[]) =>
       new Promise<string[]>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'workers', 'dep-worker.ts'), dir, blocker.id, who, '4', ...existing], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-          env: TEST_GIT_ENV,
-        });
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(import.meta.dirname, 'workers', 'dep-worker.ts'), dir, blocker.id, who, '4', ...existing],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+            env: TEST_GIT_ENV,
+          },
+        );
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.on('error', reject);
         child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`${who} exited ${code}`))));
       });
 
-    const made = (await Promise.all([worker('w1', waiting.slice(0, 3).map((b) => b.id)), worker('w2', waiting.slice(3).map((b) => b.id)), worker('w3', [])])).flat();
+    const made = (
+      await Promise.all([
+        worker(
+          'w1',
+          waiting.slice(0, 3).map((b) => b.id),
+        ),
+        worker(
+          'w2',
+          waiting.slice(3).map((b) => b.id),
+        ),
+        worker('w3', []),
+      ])
+    ).flat();
 
     expect(made).toHaveLength(6 + 12);
     expect((await stored(rig, blocker.id)).dependents).toEqual([...made].sort());
@@ -185,7 +217,9 @@ describe('gt sync', () => {
       expect((await stored(side.rig, blocker.id)).dependents).toEqual([fromA.id, later.id].sort());
       expect(doctorCheck(await ok<DoctorCheck[]>(side.run, ['doctor']))).toMatchObject({ ok: true });
     }
-    expect(git(a.dir, ['rev-parse', `refs/gastown/beads/${blocker.id}`])).toBe(git(b.dir, ['rev-parse', `refs/gastown/beads/${blocker.id}`]));
+    expect(git(a.dir, ['rev-parse', `refs/gastown/beads/${blocker.id}`])).toBe(
+      git(b.dir, ['rev-parse', `refs/gastown/beads/${blocker.id}`]),
+    );
   });
 
   test('an edge written without the index (an older gastown) is indexed by the clone that syncs it in', async () => {
@@ -229,7 +263,10 @@ describe('gt doctor', () => {
 
     const fixed = await run(['doctor', '--fix', '--json']);
     expect(fixed.code, fixed.stderr).toBe(0);
-    expect(doctorCheck(fixed.json<DoctorCheck[]>())).toMatchObject({ ok: true, detail: expect.stringContaining('rebuilt the index of 2 beads') });
+    expect(doctorCheck(fixed.json<DoctorCheck[]>())).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('rebuilt the index of 2 beads'),
+    });
     expect((await stored(rig, a.id)).dependents).toEqual([b.id]);
     expect((await stored(rig, c.id)).dependents).toEqual([]);
     expect(await show(run, a.id)).toEqual([b.id]);

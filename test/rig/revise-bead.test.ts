@@ -29,7 +29,13 @@ describe('requestRevision (the shared revision rule)', () => {
 
     expect(first).toMatchObject({ action: 'revise', polecat: claim.polecat, round: 1, pending: false });
     expect(again.action).toBe('duplicate');
-    expect(await getBead(town.rig, bead.id)).toMatchObject({ status: 'hooked', assignee: claim.polecat, revisions: 1, attempts: 0, approvedBy: null });
+    expect(await getBead(town.rig, bead.id)).toMatchObject({
+      status: 'hooked',
+      assignee: claim.polecat,
+      revisions: 1,
+      attempts: 0,
+      approvedBy: null,
+    });
     const mail = (await inbox(town.rig, claim.polecat)).filter((m) => m.type === 'REVISION_REQUESTED');
     expect(mail.map((m) => m.body)).toEqual([`review feedback on ${claim.branch}:\n\nShorter, please.`]);
   });

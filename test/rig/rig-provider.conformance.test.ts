@@ -49,14 +49,26 @@ rigProviderSuite('local provider, unnamed, everyone writes', async () => {
 rigProviderSuite('GitHub provider (ledger mirrors, GitHub double)', async () => {
   const gh = await startDoubleGitHub({ owner: 'acme', repo: 'web', collaborators: { ada: 'write', maria: 'maintain', rita: 'read' } });
   // GitHub answers 404 for a repository the app is not installed on; the double knows one repository only.
-  gh.double.fault({ method: 'GET', path: /^\/repos\/acme\/elsewhere\/installation$/, status: 404, body: { message: 'Not Found' }, times: 1_000 });
+  gh.double.fault({
+    method: 'GET',
+    path: /^\/repos\/acme\/elsewhere\/installation$/,
+    status: 404,
+    body: { message: 'Not Found' },
+    times: 1_000,
+  });
   const data = tempDir('conformance-mirrors');
   const mirrors = new LedgerMirrors({ dataDir: join(data.path, 'data'), gitUrlTemplate: gh.double.gitUrlTemplate });
   const made: RigProvider[] = [];
   const person = gh.double.state.user('octocat');
   return {
     provider() {
-      const p = createGithubRigProvider({ mirrors, auth: (id) => gh.probot.auth(id), defaultRepo: 'acme/web', repos: ['ACME/Web'], log: silentLog });
+      const p = createGithubRigProvider({
+        mirrors,
+        auth: (id) => gh.probot.auth(id),
+        defaultRepo: 'acme/web',
+        repos: ['ACME/Web'],
+        log: silentLog,
+      });
       made.push(p);
       return p;
     },
@@ -70,7 +82,10 @@ rigProviderSuite('GitHub provider (ledger mirrors, GitHub double)', async () => 
       issue(n) {
         const i = gh.double.state.issues.get(n);
         if (!i) return null;
-        const comments = [...gh.double.state.comments.values()].filter((c) => c.issue === n).sort((a, b) => a.id - b.id).map((c) => c.body);
+        const comments = [...gh.double.state.comments.values()]
+          .filter((c) => c.issue === n)
+          .sort((a, b) => a.id - b.id)
+          .map((c) => c.body);
         return { title: i.title, body: i.body ?? '', labels: [...i.labels], comments };
       },
       issuesTitled: (title) => [...gh.double.state.issues.values()].filter((i) => i.title === title).map((i) => i.number),

@@ -30,7 +30,10 @@ async function twoRigs() {
 }
 
 async function hooksNaming(rig: Rig, beadId: string): Promise<string[]> {
-  return (await rig.ledger.list<Hook>('hooks')).filter((h) => h.value.bead === beadId).map((h) => h.id).sort();
+  return (await rig.ledger.list<Hook>('hooks'))
+    .filter((h) => h.value.bead === beadId)
+    .map((h) => h.id)
+    .sort();
 }
 
 test('one bead slung offline to two polecats in two clones ends on exactly one hook after gt sync', async () => {
@@ -61,7 +64,9 @@ test('one bead slung offline to two polecats in two clones ends on exactly one h
   }
   // The merge gave the bead to the later sling and says what it dropped, in the bead's trail.
   const trail = (await b.run(['trail', '--bead', bead.id, '--json'])).json<{ summary: string }[]>();
-  expect(trail.map((t) => t.summary)).toContainEqual(expect.stringMatching(new RegExp(`^merge beads/${bead.id}: kept assignee.* from bob \\(later edit\\); dropped assignee "nux"`)));
+  expect(trail.map((t) => t.summary)).toContainEqual(
+    expect.stringMatching(new RegExp(`^merge beads/${bead.id}: kept assignee.* from bob \\(later edit\\); dropped assignee "nux"`)),
+  );
   // Both clones cleared the same hook the same way: nothing is left to sync, and nux is free.
   expect((await a.run(['sync', '--json'])).json()).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
   const next = await createBead(a.rig, { title: 'Another task' });

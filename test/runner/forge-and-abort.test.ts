@@ -35,7 +35,7 @@ function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
 }
 
 describe('runner with a forge', () => {
-  it('opens a pull request that closes the bead\'s issue, records it, and leaves merging to the forge', async () => {
+  it("opens a pull request that closes the bead's issue, records it, and leaves merging to the forge", async () => {
     town = await makeTown();
     const bead = await scriptBead(town.rig, 'Add greeting', ['echo hi > hi.txt']);
     await town.rig.ledger.transact(async (tx) => {
@@ -45,11 +45,23 @@ describe('runner with a forge', () => {
     const forge = recordingForge();
     const mainBefore = git(town.remote, ['rev-parse', 'main']);
 
-    const summary = await runRunner({ rig: town.rig, agentFactory: () => createScriptAgent(), forge, untilIdle: true, draft: true, pollMs: 50 });
+    const summary = await runRunner({
+      rig: town.rig,
+      agentFactory: () => createScriptAgent(),
+      forge,
+      untilIdle: true,
+      draft: true,
+      pollMs: 50,
+    });
 
     expect(summary.merged).toEqual([]);
     expect(forge.prs).toHaveLength(1);
-    expect(forge.prs[0]).toMatchObject({ head: `polecat/${summary.outcomes[0]!.polecat}/${bead.id}`, base: 'main', title: 'Add greeting', draft: true });
+    expect(forge.prs[0]).toMatchObject({
+      head: `polecat/${summary.outcomes[0]!.polecat}/${bead.id}`,
+      base: 'main',
+      title: 'Add greeting',
+      draft: true,
+    });
     expect(forge.prs[0]!.body).toMatch(/^Closes #7\n/);
     const after = await getBead(town.rig, bead.id);
     expect(after).toMatchObject({ status: 'in_review', pr: { number: 41, url: 'https://github.test/o/r/pull/41' } });
@@ -66,13 +78,22 @@ describe('runner shutdown', () => {
     const stop = new AbortController();
     const lines: string[] = [];
     const out = { write: (s: string) => (lines.push(s), true), isTTY: false } as unknown as NodeJS.WritableStream;
-    const running = runRunner({ rig: town.rig, agentFactory: () => createScriptAgent(), signal: stop.signal, progress: createProgressBoard(out), pollMs: 50 });
+    const running = runRunner({
+      rig: town.rig,
+      agentFactory: () => createScriptAgent(),
+      signal: stop.signal,
+      progress: createProgressBoard(out),
+      pollMs: 50,
+    });
     while (!lines.some((l) => l.includes('step 2/2'))) await new Promise((r) => setTimeout(r, 25));
 
     stop.abort();
     const summary = await running;
 
-    expect(summary.outcomes.map((o) => o.outcome), lines.join('')).toEqual(['released']);
+    expect(
+      summary.outcomes.map((o) => o.outcome),
+      lines.join(''),
+    ).toEqual(['released']);
     expect((await getBead(town.rig, bead.id)).status).toBe('hooked');
     const next = await claimBead(town.rig, { runner: 'other' });
     expect(next).toMatchObject({ bead: bead.id, attempt: 2, takeover: false });

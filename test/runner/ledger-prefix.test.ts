@@ -35,7 +35,8 @@ function writeConfig(clone: string, text: string): void {
   writeFileSync(join(clone, '.github', 'gastown.yml'), text);
 }
 
-const refsUnder = (clone: string, prefix: string) => git(clone, ['for-each-ref', '--format=%(refname)', prefix]).split('\n').filter(Boolean);
+const refsUnder = (clone: string, prefix: string) =>
+  git(clone, ['for-each-ref', '--format=%(refname)', prefix]).split('\n').filter(Boolean);
 const settingsOf = (clone: string) => JSON.parse(readFileSync(join(clone, '.git', 'gastown', 'rig.json'), 'utf8')) as RigSettings;
 
 describe("the repository config's ledgerPrefix in the CLI", () => {
@@ -43,7 +44,9 @@ describe("the repository config's ledgerPrefix in the CLI", () => {
     const { clone } = cloneWithConfig(`# the host accepts only branches\nledgerPrefix: "${FALLBACK}"  # fallback\nconcurrency: 2\n`);
 
     const init = await gtx(clone, ['init', '--json']);
-    const bead = JSON.parse((await gtx(clone, ['bead', 'create', 'Say hi', '--body', '```sh\necho hi > hi.txt\n```', '--json'])).stdout) as { id: string };
+    const bead = JSON.parse(
+      (await gtx(clone, ['bead', 'create', 'Say hi', '--body', '```sh\necho hi > hi.txt\n```', '--json'])).stdout,
+    ) as { id: string };
     const ran = await gtx(clone, ['runner', '--until-idle']);
 
     expect(JSON.parse(init.stdout)).toMatchObject({ prefix: FALLBACK, prefixFrom: 'repo-config' });

@@ -22,12 +22,17 @@ const worker = fileURLToPath(new URL('./workers/runner-child.ts', import.meta.ur
 
 function runChild(clone: string, id: string): Promise<RunnerSummary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, clone, id, 'until-idle'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, clone, id, 'until-idle'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as RunnerSummary) : reject(new Error(`runner ${id} exited ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as RunnerSummary) : reject(new Error(`runner ${id} exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -44,7 +49,8 @@ describe('several runner processes on one rig', () => {
     const rendezvous = `touch "$HOME/started"; until [ -f ${go}/go ]; do sleep 0.05; done`;
     for (let i = 0; i < 6; i++) beads.push(await scriptBead(town.rig, `bead ${i}`, [`${rendezvous}; echo ${i} > f${i}.txt`]));
     const workspaces = join(town.clone, '.git', 'gastown', 'workspaces');
-    const started = () => (existsSync(workspaces) ? readdirSync(workspaces).filter((w) => existsSync(join(workspaces, w, 'home', 'started'))).length : 0);
+    const started = () =>
+      existsSync(workspaces) ? readdirSync(workspaces).filter((w) => existsSync(join(workspaces, w, 'home', 'started'))).length : 0;
     const release = (async () => {
       const end = Date.now() + 50_000;
       while (started() < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
@@ -55,7 +61,10 @@ describe('several runner processes on one rig', () => {
     await release;
 
     const worked = [...one.outcomes, ...two.outcomes];
-    expect(worked.map((o) => o.bead).sort(), JSON.stringify(worked) + JSON.stringify((await readFeed(town.rig)).filter((e) => e.type !== 'mail_sent').map((e) => e.message))).toEqual(beads.map((b) => b.id).sort());
+    expect(
+      worked.map((o) => o.bead).sort(),
+      JSON.stringify(worked) + JSON.stringify((await readFeed(town.rig)).filter((e) => e.type !== 'mail_sent').map((e) => e.message)),
+    ).toEqual(beads.map((b) => b.id).sort());
     expect(worked.every((o) => o.outcome === 'in_review')).toBe(true);
     expect(one.outcomes.length).toBeGreaterThan(0);
     expect(two.outcomes.length).toBeGreaterThan(0);

@@ -3,7 +3,10 @@ import { createProgressBoard } from '../../src/polecat/runner/progress-board.js'
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
-  return { out: { write: (s: string) => (chunks.push(s), true), isTTY } as unknown as NodeJS.WritableStream & { isTTY?: boolean }, text: () => chunks.join('') };
+  return {
+    out: { write: (s: string) => (chunks.push(s), true), isTTY } as unknown as NodeJS.WritableStream & { isTTY?: boolean },
+    text: () => chunks.join(''),
+  };
 }
 
 describe('progress board', () => {

@@ -44,9 +44,13 @@ describe('a runner killed mid-bead', () => {
       'echo three > three.txt',
     ]);
     const workspaces = join(town.clone, '.git', 'gastown', 'workspaces');
-    const sleeping = () => existsSync(workspaces) && readdirSync(workspaces).some((w) => existsSync(join(workspaces, w, 'home', 'sleeping')));
+    const sleeping = () =>
+      existsSync(workspaces) && readdirSync(workspaces).some((w) => existsSync(join(workspaces, w, 'home', 'sleeping')));
 
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, town.clone, 'doomed'], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, town.clone, 'doomed'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: process.env,
+    });
     let childErr = '';
     child.stderr.on('data', (d) => (childErr += d));
     await until(sleeping);
@@ -63,7 +67,13 @@ describe('a runner killed mid-bead', () => {
 
     // Another runner: nothing is claimable until the dead runner's lease runs out, then it takes over.
     const started = Date.now();
-    const summary = await runRunner({ rig: town.rig, agentFactory: () => createScriptAgent(), runnerId: 'rescuer', untilIdle: true, pollMs: 50 });
+    const summary = await runRunner({
+      rig: town.rig,
+      agentFactory: () => createScriptAgent(),
+      runnerId: 'rescuer',
+      untilIdle: true,
+      pollMs: 50,
+    });
 
     expect(Date.now() - started).toBeGreaterThan(500);
     expect(summary.outcomes).toEqual([{ bead: bead.id, polecat: held.assignee, outcome: 'in_review' }]);

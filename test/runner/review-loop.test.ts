@@ -57,7 +57,9 @@ describe('the local review loop (review: required)', () => {
     const tip = git(remote, ['rev-parse', branch]);
     expect(tip).not.toBe(first);
     expect(git(remote, ['merge-base', '--is-ancestor', first, tip])).toBe('');
-    const prompts = git(remote, ['show', `${branch}:prompts.log`]).split('=====').filter((p) => p.trim());
+    const prompts = git(remote, ['show', `${branch}:prompts.log`])
+      .split('=====')
+      .filter((p) => p.trim());
     expect(prompts).toHaveLength(2);
     expect(prompts[0]).not.toContain('revision round');
     expect(prompts[1]).toContain('This is revision round 1');
@@ -97,7 +99,9 @@ describe('the local review loop (review: required)', () => {
     const owner = (await inbox(rig, 'mayor')).filter((m) => m.type === 'NEEDS_HUMAN');
     expect(owner).toHaveLength(1);
     expect(owner[0]!.body).toContain('Still not tidy.');
-    expect((await readFeed(rig)).map((e) => e.message)).toContainEqual(expect.stringMatching(/needs a person: changes requested by tester after 1 revision round \(the cap is 1\)/));
+    expect((await readFeed(rig)).map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/needs a person: changes requested by tester after 1 revision round \(the cap is 1\)/),
+    );
     // Asking again does not mail again, and nothing is slung.
     await gtx(clone, ['review', bead.id, '--request-changes', 'Please.']);
     expect((await inbox(rig, 'mayor')).filter((m) => m.type === 'NEEDS_HUMAN')).toHaveLength(1);

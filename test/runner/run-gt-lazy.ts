@@ -11,7 +11,11 @@ import { registerRunner } from '../../src/cli/commands/runner.js';
 export const LAZY_GROUPS: CommandGroup[] = [registerRunner, registerRefinery, registerDeacon, registerDemo, registerInstallWorkflow];
 
 /** Runs the CLI in-process with the lazy groups and an environment without a model key. */
-export async function gtx(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function gtx(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
@@ -21,7 +25,14 @@ export async function gtx(cwd: string, args: string[], env: NodeJS.ProcessEnv = 
   const base = { ...process.env };
   delete base.ANTHROPIC_API_KEY;
   delete base.GITHUB_TOKEN;
-  const ctx: CliContext = { cwd, env: { ...base, GT_ACTOR: 'tester', ...env }, stdout: out, stderr: err, stdin: Readable.from(['']), now: () => new Date() };
+  const ctx: CliContext = {
+    cwd,
+    env: { ...base, GT_ACTOR: 'tester', ...env },
+    stdout: out,
+    stderr: err,
+    stdin: Readable.from(['']),
+    now: () => new Date(),
+  };
   const code = await runCli(args, ctx, LAZY_GROUPS);
   return { code, stdout, stderr };
 }

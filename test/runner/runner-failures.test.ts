@@ -23,11 +23,16 @@ describe('gt runner when work fails', () => {
     expect(ran.stderr).toContain(`gt: work failed: ${bead.id} (failed); see gt trail --bead <id>`);
     const after = await getBead(town.rig, bead.id);
     expect(after).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(await mayorMail(town)).toEqual([expect.stringMatching(/nothing to run: add one to its body, or give the rig an agent that reads prose/)]);
+    expect(await mayorMail(town)).toEqual([
+      expect.stringMatching(/nothing to run: add one to its body, or give the rig an agent that reads prose/),
+    ]);
   });
 
   it('fails at once when the agent command is not installed', async () => {
-    town = await makeTown({ retryCap: 3, agent: { kind: 'command', command: 'gastown-no-such-agent -p', maxTurns: 40, tokenBudget: 400_000, timeoutMs: 60_000 } });
+    town = await makeTown({
+      retryCap: 3,
+      agent: { kind: 'command', command: 'gastown-no-such-agent -p', maxTurns: 40, tokenBudget: 400_000, timeoutMs: 60_000 },
+    });
     const bead = await scriptBead(town.rig, 'Needs an agent', ['true']);
 
     const ran = await gtx(town.clone, ['runner', '--until-idle']);

@@ -38,7 +38,9 @@ describe('runRunner with the script agent and the local Refinery', () => {
     // main on the remote holds every bead's work, committed by the polecats themselves.
     git(town.clone, ['fetch', '-q', 'origin']);
     expect(git(town.clone, ['show', 'origin/main:d.txt'])).toBe('b\na\nmore');
-    const authors = git(town.remote, ['log', '--format=%an <%ae>|%(trailers:key=Gastown-Bead,valueonly,separator=%x2C)', 'main']).split('\n');
+    const authors = git(town.remote, ['log', '--format=%an <%ae>|%(trailers:key=Gastown-Bead,valueonly,separator=%x2C)', 'main']).split(
+      '\n',
+    );
     const beadCommits = authors.filter((l) => l.includes('|gt-'));
     expect(beadCommits.length).toBeGreaterThanOrEqual(5);
     for (const line of beadCommits) expect(line).toMatch(/@polecats\.gastown\.local>\|gt-/);

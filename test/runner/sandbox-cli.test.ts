@@ -44,7 +44,9 @@ describe('gt runner and the sandbox', () => {
     const here = await gtx(town.clone, ['doctor']);
     const without = await gtx(town.clone, ['doctor'], NO_BWRAP);
 
-    expect(here.stdout).toMatch(/^ok {4}agent sandbox: available: bubblewrap \d+\.\d+\.\d+ \(\S+\/bwrap\); gt runner runs every agent in it$/m);
+    expect(here.stdout).toMatch(
+      /^ok {4}agent sandbox: available: bubblewrap \d+\.\d+\.\d+ \(\S+\/bwrap\); gt runner runs every agent in it$/m,
+    );
     expect(without.code).toBe(1);
     expect(without.stdout).toContain(
       'FAIL  agent sandbox: unavailable: bubblewrap (bwrap) is not installed; install bubblewrap (apt-get install bubblewrap) (gt runner refuses to run agents without it unless given --no-sandbox)',
@@ -65,9 +67,15 @@ describe('gt runner and the sandbox', () => {
 
   it('gives agents exactly the variables the rig allows', async () => {
     town = await makeTown({ sandbox: { env: ['FAKE_KEY'], network: false, readOnly: [] } });
-    const bead = await scriptBead(town.rig, 'Variables', ['echo "${FAKE_KEY:-unset} ${GITHUB_TOKEN:-unset} ${OTHER_KEY:-unset}" > vars.txt']);
+    const bead = await scriptBead(town.rig, 'Variables', [
+      'echo "${FAKE_KEY:-unset} ${GITHUB_TOKEN:-unset} ${OTHER_KEY:-unset}" > vars.txt',
+    ]);
 
-    const ran = await gtx(town.clone, ['runner', '--until-idle', '--no-refinery'], { FAKE_KEY: 'k1', GITHUB_TOKEN: 'ghs_notForAgents', OTHER_KEY: 'o1' });
+    const ran = await gtx(town.clone, ['runner', '--until-idle', '--no-refinery'], {
+      FAKE_KEY: 'k1',
+      GITHUB_TOKEN: 'ghs_notForAgents',
+      OTHER_KEY: 'o1',
+    });
 
     expect(ran.code).toBe(0);
     const after = await getBead(town.rig, bead.id);

@@ -23,7 +23,10 @@ export interface Town {
 const SEED = ['-c', 'user.name=Seeder', '-c', 'user.email=seeder@test.local'];
 
 /** A bare remote, a clone with a seed commit on main, made a rig with these settings. */
-export async function makeTown(settings: Partial<RigSettings> = {}, files: Record<string, string> = { 'README.md': '# town\n' }): Promise<Town> {
+export async function makeTown(
+  settings: Partial<RigSettings> = {},
+  files: Record<string, string> = { 'README.md': '# town\n' },
+): Promise<Town> {
   const dir = tempDir('gastown-runner');
   const remote = join(dir.path, 'remote.git');
   const clone = join(dir.path, 'rig');
@@ -55,7 +58,13 @@ export function scriptBead(rig: Rig, title: string, steps: string[], extra: { bl
 }
 
 export async function convoyOf(rig: Rig, title: string, beads: Bead[]): Promise<string> {
-  return (await createConvoy(rig, title, beads.map((b) => b.id))).id;
+  return (
+    await createConvoy(
+      rig,
+      title,
+      beads.map((b) => b.id),
+    )
+  ).id;
 }
 
 export function remoteLog(remote: string, ref = 'main'): string[] {

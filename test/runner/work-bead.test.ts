@@ -27,8 +27,19 @@ describe('workBead', () => {
     const beat = async () => JSON.stringify((await rig.ledger.get('heartbeats', claim.polecat))?.value ?? null);
 
     const refused = await workBead({
-      rig, claim, remote, sandbox: await requireSandbox(), env: process.env, hide: [], hooksDir: packageHooksDir(), workspaceRoot: root, forge: null, draft: false,
-      signal: new AbortController().signal, log: () => undefined, agent: createScriptAgent(),
+      rig,
+      claim,
+      remote,
+      sandbox: await requireSandbox(),
+      env: process.env,
+      hide: [],
+      hooksDir: packageHooksDir(),
+      workspaceRoot: root,
+      forge: null,
+      draft: false,
+      signal: new AbortController().signal,
+      log: () => undefined,
+      agent: createScriptAgent(),
     }).catch((err: unknown) => err);
     const after = await beat();
     await new Promise((r) => setTimeout(r, 500));

@@ -21,8 +21,19 @@ describe('dispatch and claim', () => {
     const b = await scriptBead(rig, 'b', ['true']);
     const c = await scriptBead(rig, 'c', ['true']);
     await scriptBead(rig, 'blocked', ['true'], { blockedBy: [a.id] });
-    const plan = { summary: 'p', beads: [{ key: 'k', title: 'planned', description: '```sh\ntrue\n```', acceptance: [], files: [], blockedBy: [] }] };
-    const waiting = await recordPlan(rig, { sourceKey: 'local:test', title: 'needs approval', source: { kind: 'local' }, plan, planner: 'checklist', usage: null, requireApproval: true });
+    const plan = {
+      summary: 'p',
+      beads: [{ key: 'k', title: 'planned', description: '```sh\ntrue\n```', acceptance: [], files: [], blockedBy: [] }],
+    };
+    const waiting = await recordPlan(rig, {
+      sourceKey: 'local:test',
+      title: 'needs approval',
+      source: { kind: 'local' },
+      plan,
+      planner: 'checklist',
+      usage: null,
+      requireApproval: true,
+    });
 
     const first = await dispatchReady(rig);
 
@@ -41,7 +52,11 @@ describe('dispatch and claim', () => {
     await dispatchReady(town.rig);
     const other = await Rig.open({ repoDir: town.clone, actor: 'other' });
     try {
-      const claims = await Promise.all([claimBead(town.rig, { runner: 'r1' }), claimBead(other, { runner: 'r2' }), claimBead(town.rig, { runner: 'r3' })]);
+      const claims = await Promise.all([
+        claimBead(town.rig, { runner: 'r1' }),
+        claimBead(other, { runner: 'r2' }),
+        claimBead(town.rig, { runner: 'r3' }),
+      ]);
 
       const won = claims.filter((c) => c !== null);
       expect(won).toHaveLength(1);
@@ -101,7 +116,15 @@ describe('dispatch and claim', () => {
       summary: 'p',
       beads: ['x', 'y', 'z'].map((k) => ({ key: k, title: k, description: '```sh\ntrue\n```', acceptance: [], files: [], blockedBy: [] })),
     };
-    const { convoy } = await recordPlan(rig, { sourceKey: 'local:stop', title: 'to stop', source: { kind: 'local' }, plan, planner: 'checklist', usage: null, requireApproval: false });
+    const { convoy } = await recordPlan(rig, {
+      sourceKey: 'local:stop',
+      title: 'to stop',
+      source: { kind: 'local' },
+      plan,
+      planner: 'checklist',
+      usage: null,
+      requireApproval: false,
+    });
     await dispatchReady(rig, { cap: 2 });
     const claim = (await claimBead(rig, { runner: 'r1' }))!;
 

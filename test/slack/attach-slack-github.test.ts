@@ -26,7 +26,6 @@ const env = {
   SLACK_DEFAULT_REPO: 'acme/web',
 };
 
-
 let dir: ReturnType<typeof tempDir>;
 let mirrors: LedgerMirrors;
 

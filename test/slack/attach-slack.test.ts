@@ -7,7 +7,17 @@ import { attachSlack, type SlackHandle } from '../../src/slack/attach-slack.js';
 import { usageText } from '../../src/slack/parse-command.js';
 import type { NodeHandler } from '../../src/slack/slack-http-receiver.js';
 import type { Convoy, Hook } from '../../src/town/types.js';
-import { captureResponses, post, recordingLogger, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody, startServer, type TestServer } from './helpers.js';
+import {
+  captureResponses,
+  post,
+  recordingLogger,
+  SIGNING_SECRET,
+  SLACK_API,
+  signedHeaders,
+  slashCommandBody,
+  startServer,
+  type TestServer,
+} from './helpers.js';
 import { gt as runGt } from '../cli/run-gt.js';
 import { recordConvoy, REPO, tempRig, type TempRig } from './rig-fixture.js';
 import { SLACK_THREAD } from '../../src/slack/feed-pump.js';
@@ -76,7 +86,12 @@ afterEach(async () => {
 
 describe('attachSlack', () => {
   it('does nothing when Slack is not configured', async () => {
-    const none = await attachSlack({ env: {}, logger: recordingLogger(), provider: town.provider, addHandler: () => expect.fail('no handler') });
+    const none = await attachSlack({
+      env: {},
+      logger: recordingLogger(),
+      provider: town.provider,
+      addHandler: () => expect.fail('no handler'),
+    });
 
     expect(none).toBeNull();
   });
@@ -173,7 +188,10 @@ describe('/gt over signed HTTP with the real services over a real rig', () => {
     const reply = await gt(`approve ${c.convoy.id}`);
 
     expect(reply.text).toBe(`Convoy \`${c.convoy.id}\` approved by octocat; beads will be slung.`);
-    const [convoy, beads] = await inRig(async (rig) => [(await rig.ledger.get<Convoy>('convoys', c.convoy.id))!.value, await allBeads(rig)]);
+    const [convoy, beads] = await inRig(async (rig) => [
+      (await rig.ledger.get<Convoy>('convoys', c.convoy.id))!.value,
+      await allBeads(rig),
+    ]);
     expect(convoy).toMatchObject({ status: 'active', approved: true, approvedBy: 'octocat' });
     expect(beads.map((b) => b.status)).toEqual(['hooked', 'hooked']);
   });
@@ -232,9 +250,7 @@ describe('/gt over signed HTTP with the real services over a real rig', () => {
     // `gt mail inbox` run as octocat (its own inbox) lists the very same messages.
     const cli = (await runGt(town.dir, ['mail', 'inbox', '--json'], { actor: 'octocat' })).json<{ id: string }[]>();
     expect(cli.map((m) => m.id)).toEqual(expected.map((m) => m.id));
-    expect(reply.text).toBe(
-      [`*Inbox (${expected.length}):*`, ...expected.map((m) => `• *${m.from}* ${m.subject}`)].join('\n'),
-    );
+    expect(reply.text).toBe([`*Inbox (${expected.length}):*`, ...expected.map((m) => `• *${m.from}* ${m.subject}`)].join('\n'));
     await slack.mailPump.run();
     expect(dms.sort()).toEqual([
       `D-${READER}: Mail from slit: Not for octocat`,

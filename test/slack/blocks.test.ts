@@ -41,7 +41,9 @@ describe('statusBlocks', () => {
     const blocks = statusBlocks({
       repo: 'acme/web',
       beads: { open: 2, hooked: 1, in_progress: 1, in_review: 0, closed: 3, failed: 0 },
-      convoys: [{ id: 'cv-9z8y', title: 'Auth rework', status: 'active', closed: 3, total: 7, url: 'https://github.com/acme/web/issues/12' }],
+      convoys: [
+        { id: 'cv-9z8y', title: 'Auth rework', status: 'active', closed: 3, total: 7, url: 'https://github.com/acme/web/issues/12' },
+      ],
       polecats: [{ name: 'nux', bead: 'gt-a1b2', state: 'working', lastSeenAt: null }],
     });
 
@@ -73,7 +75,11 @@ describe('convoyBlocks', () => {
       bead({ id: 'gt-c3d4', title: 'Use <Login> & co', status: 'in_progress', assignee: 'nux' }),
     ];
 
-    const blocks = convoyBlocks({ convoy: convoy({ status: 'active', approved: true, approvedBy: 'octocat' }), beads, url: 'https://github.com/acme/web/issues/12' });
+    const blocks = convoyBlocks({
+      convoy: convoy({ status: 'active', approved: true, approvedBy: 'octocat' }),
+      beads,
+      url: 'https://github.com/acme/web/issues/12',
+    });
 
     const all = texts(blocks);
     expect(blocks.every((b) => b.type === 'section')).toBe(true);
@@ -98,7 +104,10 @@ describe('convoyBlocks', () => {
 
 describe('feedEventBlocks', () => {
   it('is one compact section linking the event', () => {
-    const blocks = feedEventBlocks(feedEvent({ url: 'https://github.com/acme/web/pull/7', type: 'pr_opened', message: 'opened PR #7' }), noLinks);
+    const blocks = feedEventBlocks(
+      feedEvent({ url: 'https://github.com/acme/web/pull/7', type: 'pr_opened', message: 'opened PR #7' }),
+      noLinks,
+    );
 
     expect(blocks).toMatchInlineSnapshot(`
       [
@@ -171,7 +180,10 @@ describe('feedEventActions', () => {
     const failed = buttons(feedEventActions(feedEvent({ type: 'bead_failed' })));
     const stalled = buttons(feedEventActions(feedEvent({ type: 'stalled' })));
 
-    expect(planned.map((b) => [b.action_id, b.value])).toEqual([[ACTION_APPROVE_PLAN, 'cv-9z8y'], [ACTION_STOP_CONVOY, 'cv-9z8y']]);
+    expect(planned.map((b) => [b.action_id, b.value])).toEqual([
+      [ACTION_APPROVE_PLAN, 'cv-9z8y'],
+      [ACTION_STOP_CONVOY, 'cv-9z8y'],
+    ]);
     expect(failed.map((b) => [b.action_id, b.value])).toEqual([[ACTION_RESLING_BEAD, 'gt-a1b2']]);
     expect(stalled.map((b) => b.action_id)).toEqual([ACTION_RESLING_BEAD]);
   });

@@ -50,7 +50,11 @@ function slackApi(opts: { failOn?: (p: Post) => boolean } = {}) {
   return { posts, scope };
 }
 
-const client = createSlackChatClient({ botToken: 'xoxb-test-token', apiUrl: `${SLACK_API}/api/`, clientOptions: { retryConfig: { retries: 0 } } });
+const client = createSlackChatClient({
+  botToken: 'xoxb-test-token',
+  apiUrl: `${SLACK_API}/api/`,
+  clientOptions: { retryConfig: { retries: 0 } },
+});
 
 function slackChat(): ChatPort {
   return createSlackChat({ client, feedChannel: 'C0FEED', identity: { slackUserFor: async () => null } });
@@ -86,9 +90,14 @@ describe('deliverFeed', () => {
     const result = await deliverFeed({ events: async () => events, cursor, threads, chat: slackChat() });
 
     expect(result).toEqual({ posted: 6, skipped: 0, cursor: 'e6' });
-    expect(api.posts.map((p) => p.text.match(/: (.*) \(|: (.*)$/)!.slice(1).find(Boolean))).toEqual([
-      'planned A', 'planned B', 'slung A1', 'loose mail', 'slung B1', 'landed A',
-    ]);
+    expect(
+      api.posts.map((p) =>
+        p.text
+          .match(/: (.*) \(|: (.*)$/)!
+          .slice(1)
+          .find(Boolean),
+      ),
+    ).toEqual(['planned A', 'planned B', 'slung A1', 'loose mail', 'slung B1', 'landed A']);
     const [a, b] = [threads.map.get('cv-a'), threads.map.get('cv-b')];
     expect(a).toBe('1700000000.000101');
     expect(b).toBe('1700000000.000102');
@@ -152,7 +161,9 @@ describe('deliverFeed', () => {
     const cursor = memoryCursor();
     await cursor.set('gone');
 
-    const err = await deliverFeed({ events: async () => events, cursor, threads: memoryThreads(), chat: slackChat() }).catch((e: unknown) => e);
+    const err = await deliverFeed({ events: async () => events, cursor, threads: memoryThreads(), chat: slackChat() }).catch(
+      (e: unknown) => e,
+    );
 
     expect(isGastownError(err, 'gastown_not_found')).toBe(true);
     expect(api.posts).toHaveLength(0);

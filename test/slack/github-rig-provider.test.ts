@@ -26,7 +26,11 @@ let provider: RigProvider;
 let remote: string;
 
 function remoteRefs(): string {
-  return execFileSync('git', ['for-each-ref', '--format=%(refname)', 'refs/gastown/'], { cwd: remote, env: TEST_GIT_ENV, encoding: 'utf8' });
+  return execFileSync('git', ['for-each-ref', '--format=%(refname)', 'refs/gastown/'], {
+    cwd: remote,
+    env: TEST_GIT_ENV,
+    encoding: 'utf8',
+  });
 }
 
 /** The installation lookup, its token and the (absent) config: once per repository thanks to the cache. */

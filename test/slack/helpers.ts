@@ -55,9 +55,7 @@ export interface TestServer {
 }
 
 /** A plain node server that tries the handler first, like Probot's handler chain, then 404s. */
-export async function startServer(
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
-): Promise<TestServer> {
+export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>): Promise<TestServer> {
   const server: Server = createServer(async (req, res) => {
     if (await handler(req, res)) return;
     res.writeHead(404).end('not found');
@@ -113,12 +111,25 @@ export function recordingLogger(): StructuredLogger & { lines: LogLine[] } {
 
 /** Every service method a vi.fn that fails loudly unless the test stubs it. */
 export function fakeServices(overrides: Partial<SlackServices> = {}) {
-  const unstubbed = (name: string) => vi.fn(async () => {
-    throw new Error(`services.${name} was not expected in this test`);
-  });
+  const unstubbed = (name: string) =>
+    vi.fn(async () => {
+      throw new Error(`services.${name} was not expected in this test`);
+    });
   const names: (keyof SlackServices)[] = [
-    'status', 'convoy', 'ready', 'feed', 'trail', 'sling', 'slingGoal', 'approve', 'stop',
-    'inbox', 'sendMail', 'nudge', 'resling', 'repoOf',
+    'status',
+    'convoy',
+    'ready',
+    'feed',
+    'trail',
+    'sling',
+    'slingGoal',
+    'approve',
+    'stop',
+    'inbox',
+    'sendMail',
+    'nudge',
+    'resling',
+    'repoOf',
   ];
   const services = Object.fromEntries(names.map((n) => [n, unstubbed(n)])) as unknown as {
     [K in keyof SlackServices]: ReturnType<typeof vi.fn> & SlackServices[K];
@@ -137,25 +148,48 @@ export function bead(over: Partial<Bead> = {}): Bead {
 
 export function convoy(over: Partial<Convoy> = {}): Convoy {
   return {
-    id: 'cv-9z8y', title: 'Auth rework', beads: ['gt-a1b2', 'gt-c3d4'], status: 'awaiting_approval',
-    approved: false, approvedBy: null,
+    id: 'cv-9z8y',
+    title: 'Auth rework',
+    beads: ['gt-a1b2', 'gt-c3d4'],
+    status: 'awaiting_approval',
+    approved: false,
+    approvedBy: null,
     source: { kind: 'github', repo: 'acme/web', issue: { number: 12, url: 'https://github.com/acme/web/issues/12' } },
-    planner: 'model', usage: null, createdAt: T, updatedAt: T,
-    landedAt: null, ...over,
+    planner: 'model',
+    usage: null,
+    createdAt: T,
+    updatedAt: T,
+    landedAt: null,
+    ...over,
   };
 }
 
 export function feedEvent(over: Partial<FeedEvent> = {}): FeedEvent {
   return {
-    id: 'ev-1', type: 'bead_slung', at: T, actor: 'mayor', bead: 'gt-a1b2', convoy: 'cv-9z8y',
-    message: 'slung gt-a1b2 to nux', url: null, ...over,
+    id: 'ev-1',
+    type: 'bead_slung',
+    at: T,
+    actor: 'mayor',
+    bead: 'gt-a1b2',
+    convoy: 'cv-9z8y',
+    message: 'slung gt-a1b2 to nux',
+    url: null,
+    ...over,
   };
 }
 
 export function mail(over: Partial<MailMessage> = {}): MailMessage {
   return {
-    id: 'm-1', kind: 'mail', from: 'nux', to: 'octocat', subject: 'POLECAT_DONE', body: 'PR #7 is open',
-    type: 'POLECAT_DONE', bead: 'gt-a1b2', createdAt: T, ...over,
+    id: 'm-1',
+    kind: 'mail',
+    from: 'nux',
+    to: 'octocat',
+    subject: 'POLECAT_DONE',
+    body: 'PR #7 is open',
+    type: 'POLECAT_DONE',
+    bead: 'gt-a1b2',
+    createdAt: T,
+    ...over,
   };
 }
 

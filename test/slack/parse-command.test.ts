@@ -123,7 +123,21 @@ describe('usageText', () => {
   it('documents every command', () => {
     const text = usageText();
 
-    for (const cmd of ['help', 'status', 'convoy', 'ready', 'feed', 'trail', 'sling <gt-id>', 'sling "<goal>" --repo', 'approve', 'stop', 'mail inbox', 'mail send', 'nudge']) {
+    for (const cmd of [
+      'help',
+      'status',
+      'convoy',
+      'ready',
+      'feed',
+      'trail',
+      'sling <gt-id>',
+      'sling "<goal>" --repo',
+      'approve',
+      'stop',
+      'mail inbox',
+      'mail send',
+      'nudge',
+    ]) {
       expect(text).toContain(`/gt ${cmd}`);
     }
   });

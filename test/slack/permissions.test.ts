@@ -31,14 +31,21 @@ afterEach(() => {
 
 describe('createIdentityResolver', () => {
   it('prefers the configured user map and calls no API', async () => {
-    const identity = createIdentityResolver({ client, userMap: { W012A3CDE: 'egon' }, emailMap: { 'spengler@ghostbusters.example.com': 'other' } });
+    const identity = createIdentityResolver({
+      client,
+      userMap: { W012A3CDE: 'egon' },
+      emailMap: { 'spengler@ghostbusters.example.com': 'other' },
+    });
 
     expect(await identity.loginFor('W012A3CDE')).toBe('egon');
     expect(await identity.slackUserFor('EGON')).toBe('W012A3CDE');
   });
 
   it('maps a confirmed email from users.info, any case, and caches it', async () => {
-    nock(SLACK_API).post('/api/users.info', (b) => b.user === 'W012A3CDE').once().reply(200, usersInfo());
+    nock(SLACK_API)
+      .post('/api/users.info', (b) => b.user === 'W012A3CDE')
+      .once()
+      .reply(200, usersInfo());
     const identity = createIdentityResolver({ client, emailMap: { 'Spengler@Ghostbusters.example.com': 'egon' } });
 
     expect(await identity.loginFor('W012A3CDE')).toBe('egon');
@@ -48,7 +55,12 @@ describe('createIdentityResolver', () => {
   it('asks again once the cache expires', async () => {
     nock(SLACK_API).post('/api/users.info').twice().reply(200, usersInfo());
     let now = 0;
-    const identity = createIdentityResolver({ client, emailMap: { 'spengler@ghostbusters.example.com': 'egon' }, cacheTtlMs: 1000, now: () => now });
+    const identity = createIdentityResolver({
+      client,
+      emailMap: { 'spengler@ghostbusters.example.com': 'egon' },
+      cacheTtlMs: 1000,
+      now: () => now,
+    });
 
     await identity.loginFor('W012A3CDE');
     now = 1001;
@@ -80,7 +92,10 @@ describe('createIdentityResolver', () => {
       .reply(200, usersInfo())
       .post('/api/users.lookupByEmail')
       .reply(200, { ok: false, error: 'users_not_found' });
-    const identity = createIdentityResolver({ client, emailMap: { 'spengler@ghostbusters.example.com': 'egon', 'ray@ghostbusters.example.com': 'ray' } });
+    const identity = createIdentityResolver({
+      client,
+      emailMap: { 'spengler@ghostbusters.example.com': 'egon', 'ray@ghostbusters.example.com': 'ray' },
+    });
 
     expect(await identity.slackUserFor('egon')).toBe('W012A3CDE');
     expect(await identity.slackUserFor('ray')).toBeNull();

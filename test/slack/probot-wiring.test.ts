@@ -9,7 +9,6 @@ import { registerSlackListeners } from '../../src/slack/register-listeners.js';
 import { captureResponses, fakeServices, post, SIGNING_SECRET, SLACK_API, signedHeaders, slashCommandBody } from './helpers.js';
 import { freePort } from '../helpers/free-port.js';
 
-
 beforeAll(() => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
@@ -64,7 +63,12 @@ describe('wiring into Probot v14 through addHandler', () => {
       const badRes = await post(url, body, signedHeaders(body, { secret: 'wrong' }));
       const webhookRes = await fetch(`${url}/api/github/webhooks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': '1', 'x-hub-signature-256': 'sha256=bad' },
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'ping',
+          'x-github-delivery': '1',
+          'x-hub-signature-256': 'sha256=bad',
+        },
         body: '{}',
       });
 

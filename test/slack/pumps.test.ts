@@ -10,7 +10,11 @@ import type { Convoy } from '../../src/town/types.js';
 import { recordingLogger, SLACK_API } from './helpers.js';
 import { recordConvoy, tempRig, type TempRig } from './rig-fixture.js';
 
-const client = createSlackChatClient({ botToken: 'xoxb-test-token', apiUrl: `${SLACK_API}/api/`, clientOptions: { retryConfig: { retries: 0 } } });
+const client = createSlackChatClient({
+  botToken: 'xoxb-test-token',
+  apiUrl: `${SLACK_API}/api/`,
+  clientOptions: { retryConfig: { retries: 0 } },
+});
 const identity = { slackUserFor: async (login: string) => (login === 'octocat' ? 'U0OCTO' : null) };
 const chat = createSlackChat({ client, feedChannel: 'C0FEED', identity, sleep: async () => {} });
 
@@ -154,7 +158,10 @@ describe('feed pump', () => {
     const [result] = await createFeedPump({ provider: town.provider, chat, logger }).run();
 
     expect(result).toMatchObject({ posted: 0, skipped: 1 });
-    expect(logger.lines.find((l) => l.level === 'error')).toMatchObject({ msg: 'slack feed cursor not found in the feed; skipping to the end', obj: { cursor: 'ev-gone' } });
+    expect(logger.lines.find((l) => l.level === 'error')).toMatchObject({
+      msg: 'slack feed cursor not found in the feed; skipping to the end',
+      obj: { cursor: 'ev-gone' },
+    });
     const cursor = await town.rig(async (rig) => (await rig.ledger.get<{ cursor: string }>('meta', FEED_CURSOR_DOC))!.value.cursor);
     expect(cursor).toBe(result!.cursor);
   });

@@ -115,7 +115,9 @@ describe('/gt changing commands check write access', () => {
     expect(t.services.sling).not.toHaveBeenCalled();
     expect(t.permissions).toHaveBeenCalledWith('ada', 'acme/web');
     expect(t.services.repoOf).toHaveBeenCalledWith({ bead: 'gt-a1b2' });
-    expect(t.logs.lines).toContainEqual(expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ code: 'gastown_forbidden', command: 'sling' }) }));
+    expect(t.logs.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ code: 'gastown_forbidden', command: 'sling' }) }),
+    );
   });
 
   it('slings as the linked GitHub login when the user can write', async () => {
@@ -154,7 +156,10 @@ describe('/gt changing commands check write access', () => {
   });
 
   it('falls back to the default repo, and fails closed without one', async () => {
-    const withDefault = await setup({ defaultRepo: 'acme/default', services: { repoOf: async () => null, stop: async (id) => convoy({ id, status: 'stopped' }) } });
+    const withDefault = await setup({
+      defaultRepo: 'acme/default',
+      services: { repoOf: async () => null, stop: async (id) => convoy({ id, status: 'stopped' }) },
+    });
     const without = await setup({ services: { repoOf: async () => null } });
 
     const ok = await withDefault.command('stop cv-9z8y');
@@ -183,7 +188,12 @@ describe('/gt read-only commands', () => {
     const t = await setup({
       permission: 'none',
       services: {
-        status: async () => ({ repo: null, convoys: [], polecats: [], beads: { open: 1, hooked: 0, in_progress: 0, in_review: 0, closed: 0, failed: 0 } }),
+        status: async () => ({
+          repo: null,
+          convoys: [],
+          polecats: [],
+          beads: { open: 1, hooked: 0, in_progress: 0, in_review: 0, closed: 0, failed: 0 },
+        }),
       },
     });
 
@@ -218,7 +228,11 @@ describe('/gt read-only commands', () => {
 describe('/gt error boundary', () => {
   it('turns a coded error into its message', async () => {
     const t = await setup({
-      services: { convoy: async (id) => { throw new GastownError('gastown_not_found', `No convoy ${id}`); } },
+      services: {
+        convoy: async (id) => {
+          throw new GastownError('gastown_not_found', `No convoy ${id}`);
+        },
+      },
     });
 
     const reply = await t.command('convoy cv-0000');
@@ -227,13 +241,23 @@ describe('/gt error boundary', () => {
   });
 
   it('turns an unexpected error into a reply and an error log line', async () => {
-    const t = await setup({ services: { ready: async () => { throw new Error('ledger exploded'); } } });
+    const t = await setup({
+      services: {
+        ready: async () => {
+          throw new Error('ledger exploded');
+        },
+      },
+    });
 
     const reply = await t.command('ready');
 
     expect(reply.text).toBe(':warning: Something went wrong: ledger exploded');
     expect(t.logs.lines).toContainEqual(
-      expect.objectContaining({ level: 'error', msg: 'slack request failed', obj: expect.objectContaining({ command: 'ready', code: 'gastown_internal' }) }),
+      expect.objectContaining({
+        level: 'error',
+        msg: 'slack request failed',
+        obj: expect.objectContaining({ command: 'ready', code: 'gastown_internal' }),
+      }),
     );
   });
 

@@ -58,7 +58,11 @@ export function plan(prefix: string, n = 2, chained = false): Plan {
   };
 }
 
-export function recordConvoy(rig: Rig, title: string, opts: { requireApproval?: boolean; beads?: number; chained?: boolean } = {}): Promise<RecordedConvoy> {
+export function recordConvoy(
+  rig: Rig,
+  title: string,
+  opts: { requireApproval?: boolean; beads?: number; chained?: boolean } = {},
+): Promise<RecordedConvoy> {
   return recordPlan(rig.withActor('mayor'), {
     sourceKey: `local:${title}`,
     title,

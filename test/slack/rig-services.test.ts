@@ -84,7 +84,10 @@ describe('Slack services over a local rig', () => {
   });
 
   it('answers for its own repository only', async () => {
-    await expect(services.status('other/repo')).rejects.toMatchObject({ code: 'gastown_not_found', message: `This Gas Town serves ${REPO} only, not other/repo.` });
+    await expect(services.status('other/repo')).rejects.toMatchObject({
+      code: 'gastown_not_found',
+      message: `This Gas Town serves ${REPO} only, not other/repo.`,
+    });
     await expect(services.convoy('cv-nothere0')).rejects.toMatchObject({ code: 'gastown_not_found' });
   });
 

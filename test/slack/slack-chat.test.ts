@@ -6,7 +6,11 @@ import { ACTION_APPROVE_PLAN, ACTION_REPLY_MAIL } from '../../src/slack/blocks.j
 import { isGastownError } from '../../src/errors.js';
 import { feedEvent, fixtureJson, mail, recordingLogger, SLACK_API } from './helpers.js';
 
-const client = createSlackChatClient({ botToken: 'xoxb-test-token', apiUrl: `${SLACK_API}/api/`, clientOptions: { retryConfig: { retries: 0 } } });
+const client = createSlackChatClient({
+  botToken: 'xoxb-test-token',
+  apiUrl: `${SLACK_API}/api/`,
+  clientOptions: { retryConfig: { retries: 0 } },
+});
 const posted = fixtureJson('chat-post-message.json');
 
 function chat(opts: { sleeps?: number[]; identity?: Record<string, string> } = {}) {
@@ -41,7 +45,9 @@ afterEach(() => {
 describe('Slack chat: feed', () => {
   it('posts a top-level message and returns its ts', async () => {
     let body: any;
-    nock(SLACK_API).post('/api/chat.postMessage', (b) => ((body = b), true)).reply(200, posted);
+    nock(SLACK_API)
+      .post('/api/chat.postMessage', (b) => ((body = b), true))
+      .reply(200, posted);
 
     const res = await chat().port.postFeedEvent(feedEvent(), null);
 
@@ -54,7 +60,9 @@ describe('Slack chat: feed', () => {
 
   it('adds the approval buttons to a planned convoy', async () => {
     let body: any;
-    nock(SLACK_API).post('/api/chat.postMessage', (b) => ((body = b), true)).reply(200, posted);
+    nock(SLACK_API)
+      .post('/api/chat.postMessage', (b) => ((body = b), true))
+      .reply(200, posted);
 
     await chat().port.postFeedEvent(feedEvent({ type: 'convoy_planned', bead: null }), null);
 
@@ -64,7 +72,9 @@ describe('Slack chat: feed', () => {
   });
 
   it('replies in the thread when given one', async () => {
-    nock(SLACK_API).post('/api/chat.postMessage', (b) => b.thread_ts === '1503435956.000247').reply(200, { ...posted, ts: '1503435999.000100' });
+    nock(SLACK_API)
+      .post('/api/chat.postMessage', (b) => b.thread_ts === '1503435956.000247')
+      .reply(200, { ...posted, ts: '1503435999.000100' });
 
     const res = await chat().port.postFeedEvent(feedEvent(), '1503435956.000247');
 
@@ -73,9 +83,7 @@ describe('Slack chat: feed', () => {
 
   it('waits Retry-After on 429, then retries', async () => {
     const sleeps: number[] = [];
-    nock(SLACK_API)
-      .post('/api/chat.postMessage').reply(429, {}, { 'retry-after': '2' })
-      .post('/api/chat.postMessage').reply(200, posted);
+    nock(SLACK_API).post('/api/chat.postMessage').reply(429, {}, { 'retry-after': '2' }).post('/api/chat.postMessage').reply(200, posted);
     const { port, logger } = chat({ sleeps });
 
     const res = await port.postFeedEvent(feedEvent(), null);
@@ -89,7 +97,9 @@ describe('Slack chat: feed', () => {
     const sleeps: number[] = [];
     nock(SLACK_API).post('/api/chat.postMessage').times(3).reply(429, {}, { 'retry-after': '1' });
 
-    const err = await chat({ sleeps }).port.postFeedEvent(feedEvent(), null).catch((e: unknown) => e);
+    const err = await chat({ sleeps })
+      .port.postFeedEvent(feedEvent(), null)
+      .catch((e: unknown) => e);
 
     expect(isGastownError(err, 'gastown_chat')).toBe(true);
     expect((err as Error).message).toMatch(/rate limited/);
@@ -128,7 +138,9 @@ describe('Slack chat: DMs', () => {
   });
 
   it('refuses a login with no Slack user, calling nothing', async () => {
-    const err = await chat().port.sendDm({ login: 'ghost' }, mail()).catch((e: unknown) => e);
+    const err = await chat()
+      .port.sendDm({ login: 'ghost' }, mail())
+      .catch((e: unknown) => e);
 
     expect(isGastownError(err, 'gastown_not_found')).toBe(true);
   });

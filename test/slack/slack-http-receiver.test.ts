@@ -107,10 +107,16 @@ describe('Slack over the shared HTTP server', () => {
   });
 
   it('refuses a 30 MB body with a content-length with 413 at once, without buffering it', async () => {
-    await sendBigBody(`${server.url}/slack/events`, { bytes: 2 * SLACK_BODY_LIMIT, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await sendBigBody(`${server.url}/slack/events`, {
+      bytes: 2 * SLACK_BODY_LIMIT,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const before = process.memoryUsage().rss;
 
-    const r = await sendBigBody(`${server.url}/slack/events`, { bytes: 30 * 1024 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const r = await sendBigBody(`${server.url}/slack/events`, {
+      bytes: 30 * 1024 * 1024,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
 
     expect(refused(r), `status ${r.status}`).toBe(true);
     expect(r.ms).toBeLessThan(2_000);
@@ -120,7 +126,11 @@ describe('Slack over the shared HTTP server', () => {
   });
 
   it('cuts off a chunked body without content-length at 1 MB with 413', async () => {
-    const r = await sendBigBody(`${server.url}/slack/events`, { bytes: 40 * 1024 * 1024, chunked: true, headers: { 'content-type': 'application/json' } });
+    const r = await sendBigBody(`${server.url}/slack/events`, {
+      bytes: 40 * 1024 * 1024,
+      chunked: true,
+      headers: { 'content-type': 'application/json' },
+    });
 
     expect(refused(r), `status ${r.status}`).toBe(true);
     expect(r.sent).toBeLessThan(40 * 1024 * 1024);

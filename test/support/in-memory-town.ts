@@ -8,7 +8,15 @@
 import { GastownError } from '../../src/errors.js';
 import type { GithubTown, RepoServices } from '../../src/github/app-deps.js';
 import type { MayorInput, MayorResult } from '../../src/github/mayor.js';
-import type { MergedOutcome, PendingDispatch, PlanFailure, RecordedConvoy, RecordPlanInput, RevisionOutcome, RevisionRequest } from '../../src/rig/town-service.js';
+import type {
+  MergedOutcome,
+  PendingDispatch,
+  PlanFailure,
+  RecordedConvoy,
+  RecordPlanInput,
+  RevisionOutcome,
+  RevisionRequest,
+} from '../../src/rig/town-service.js';
 import { decideRevision, NEEDS_HUMAN_LABEL, withRevisionKey } from '../../src/town/revision.js';
 import type { Bead, Convoy, ForgeLink, Plan } from '../../src/town/types.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';

@@ -89,7 +89,15 @@ export class SlackWebApiDouble {
     if (token !== this.#options.botToken) return { ok: false, error: 'invalid_auth' };
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://gastown-test.slack.com/', team: 'Gas Town', user: 'gastown', team_id: 'T0GASTOWN', user_id: 'U0GASTOWN', bot_id: 'B0GASTOWN' };
+        return {
+          ok: true,
+          url: 'https://gastown-test.slack.com/',
+          team: 'Gas Town',
+          user: 'gastown',
+          team_id: 'T0GASTOWN',
+          user_id: 'U0GASTOWN',
+          bot_id: 'B0GASTOWN',
+        };
       case 'conversations.open':
         return this.#open(String(args.users ?? ''));
       case 'chat.postMessage':
@@ -117,7 +125,8 @@ export class SlackWebApiDouble {
     const channel = String(args.channel ?? '');
     if (!this.#options.channels.includes(channel) && !this.dmChannels.has(channel)) return { ok: false, error: 'channel_not_found' };
     const text = typeof args.text === 'string' ? args.text : '';
-    const blocks = typeof args.blocks === 'string' ? (JSON.parse(args.blocks) as unknown[]) : Array.isArray(args.blocks) ? args.blocks : null;
+    const blocks =
+      typeof args.blocks === 'string' ? (JSON.parse(args.blocks) as unknown[]) : Array.isArray(args.blocks) ? args.blocks : null;
     if (!text && !blocks) return { ok: false, error: 'no_text' };
     let threadTs = typeof args.thread_ts === 'string' && args.thread_ts ? args.thread_ts : null;
     // A reply to a reply lands in the thread of its top-level message.
@@ -126,6 +135,11 @@ export class SlackWebApiDouble {
     const ts = `${this.#clock}.${String(++this.#micro).padStart(6, '0')}`;
     const message: PostedMessage = { channel, ts, threadTs, text, blocks };
     this.messages.push(message);
-    return { ok: true, channel, ts, message: { type: 'message', subtype: 'bot_message', text, ts, bot_id: 'B0GASTOWN', ...(threadTs ? { thread_ts: threadTs } : {}) } };
+    return {
+      ok: true,
+      channel,
+      ts,
+      message: { type: 'message', subtype: 'bot_message', text, ts, bot_id: 'B0GASTOWN', ...(threadTs ? { thread_ts: threadTs } : {}) },
+    };
   }
 }

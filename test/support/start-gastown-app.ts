@@ -20,7 +20,6 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-
 export interface StartOptions {
   /**
    * Probot's write pacing (1 s between writes, 3 s between creations) as `npm start` has it
@@ -43,7 +42,10 @@ export async function startGastownApp(cwd: string, env: Record<string, string>, 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const end = Date.now() + 30_000;
   for (;;) {
-    const up = await fetch(`http://127.0.0.1:${port}/gastown/health`).then((r) => r.ok, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/gastown/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (child.exitCode !== null || Date.now() > end) {
       child.kill('SIGKILL');

@@ -82,7 +82,10 @@ describe('convoyProgress and progressBar', () => {
   });
 
   it('is done when every bead is closed', () => {
-    const p = convoyProgress(convoy, ids.map((id) => bead(id, { status: 'closed' })));
+    const p = convoyProgress(
+      convoy,
+      ids.map((id) => bead(id, { status: 'closed' })),
+    );
 
     expect(p).toMatchObject({ closed: 20, percent: 100, done: true });
     expect(progressBar(p)).toBe('[####################] 20/20 closed (100%)');

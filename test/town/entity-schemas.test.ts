@@ -16,7 +16,10 @@ describe('entity validators', () => {
     const good: [keyof typeof entityValidators, unknown][] = [
       ['beads', newBead({ title: 'A bead' }, 'gt-abc', AT)],
       ['beads', { ...bead('gt-abd', { issue: { number: 3, id: 99, url: 'u' } }), addedLater: { x: 1 } }],
-      ['convoys', newConvoy({ title: 'C', beads: ['gt-abc'], source: { kind: 'github', repo: 'o/r', issue: { number: 1, url: 'u' } } }, 'cv-1', AT)],
+      [
+        'convoys',
+        newConvoy({ title: 'C', beads: ['gt-abc'], source: { kind: 'github', repo: 'o/r', issue: { number: 1, url: 'u' } } }, 'cv-1', AT),
+      ],
       ['convoys', { ...newConvoy({ title: 'C', beads: [] }, 'cv-2', AT), materialisedAt: AT, lastError: null, sourceKey: 'local:x' }],
       ['agents', newAgent('nux', 'polecat', 'nux@x', AT)],
       ['hooks', { agent: 'nux', bead: null, slungAt: null, slungBy: null }],

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isGastownError } from '../../src/errors.js';
-import {
-  assertNoCycleWith,
-  blockersOf,
-  dependentsOf,
-  findCycle,
-  newlyReady,
-  readyBeads,
-  topoOrder,
-} from '../../src/town/graph.js';
+import { assertNoCycleWith, blockersOf, dependentsOf, findCycle, newlyReady, readyBeads, topoOrder } from '../../src/town/graph.js';
 import { bead } from './bead-fixture.js';
 
 const ids = (beads: { id: string }[]) => beads.map((b) => b.id);
@@ -63,7 +55,12 @@ describe('findCycle', () => {
   });
 
   it('ignores edges to unknown ids', () => {
-    expect(findCycle([{ id: 'a', blockedBy: ['ghost'] }, { id: 'b', blockedBy: ['a', 'ghost'] }])).toBeNull();
+    expect(
+      findCycle([
+        { id: 'a', blockedBy: ['ghost'] },
+        { id: 'b', blockedBy: ['a', 'ghost'] },
+      ]),
+    ).toBeNull();
   });
 
   it('merges duplicate ids so a repeated node cannot hide a cycle', () => {
@@ -90,11 +87,7 @@ describe('findCycle', () => {
 
 describe('readyBeads', () => {
   it('is ready only when every blocker is closed, along a chain', () => {
-    const beads = [
-      bead('gt-a', { status: 'closed' }),
-      bead('gt-b', { blockedBy: ['gt-a'] }),
-      bead('gt-c', { blockedBy: ['gt-b'] }),
-    ];
+    const beads = [bead('gt-a', { status: 'closed' }), bead('gt-b', { blockedBy: ['gt-a'] }), bead('gt-c', { blockedBy: ['gt-b'] })];
 
     expect(ids(readyBeads(beads))).toEqual(['gt-b']);
   });
@@ -215,9 +208,7 @@ describe('assertNoCycleWith', () => {
     // gt-a already names gt-new as a blocker; making gt-new wait on gt-c closes the loop.
     const pending = [bead('gt-a', { blockedBy: ['gt-new'] }), ...beads.slice(1)];
 
-    expect(expectCycleThrown(() => assertNoCycleWith(pending, 'gt-new', ['gt-c']))).toContain(
-      'gt-new -> gt-c -> gt-b -> gt-a -> gt-new',
-    );
+    expect(expectCycleThrown(() => assertNoCycleWith(pending, 'gt-new', ['gt-c']))).toContain('gt-new -> gt-c -> gt-b -> gt-a -> gt-new');
   });
 });
 
@@ -246,7 +237,10 @@ describe('topoOrder', () => {
   });
 
   it('orders a 10,000-node reversed chain', () => {
-    const nodes = Array.from({ length: 10_000 }, (_, i) => ({ id: `n${String(i).padStart(5, '0')}`, blockedBy: i === 9_999 ? [] : [`n${String(i + 1).padStart(5, '0')}`] }));
+    const nodes = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `n${String(i).padStart(5, '0')}`,
+      blockedBy: i === 9_999 ? [] : [`n${String(i + 1).padStart(5, '0')}`],
+    }));
 
     const order = topoOrder(nodes);
 

@@ -25,7 +25,9 @@ import { expectGastownError } from './expect-error.js';
 
 const none = () => false;
 const hashBase36 = (seed: string) =>
-  BigInt(`0x${createHash('sha256').update(seed).digest('hex')}`).toString(36).padStart(50, '0');
+  BigInt(`0x${createHash('sha256').update(seed).digest('hex')}`)
+    .toString(36)
+    .padStart(50, '0');
 
 describe('shortId', () => {
   it('is the prefix plus the leading base36 characters of sha256(seed)', () => {

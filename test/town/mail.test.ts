@@ -50,7 +50,10 @@ describe('unreadMessages', () => {
   it('drops messages with a read mark and keeps order', () => {
     const messages = ['m-1', 'm-2', 'm-3'].map((id) => newMail({ from: 'a', to: 'b', subject: id }, id, AT));
 
-    const unread = unreadMessages(messages, [{ readId: 'm-2', at: AT }, { readId: 'm-9', at: AT }]);
+    const unread = unreadMessages(messages, [
+      { readId: 'm-2', at: AT },
+      { readId: 'm-9', at: AT },
+    ]);
 
     expect(unread.map((m) => m.id)).toEqual(['m-1', 'm-3']);
   });

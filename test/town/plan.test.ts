@@ -61,9 +61,7 @@ describe('validatePlan', () => {
   });
 
   it('names a cycle', () => {
-    expect(validatePlan(plan(pb('a', ['b']), pb('b', ['a'])), opts)).toEqual([
-      'the dependencies form a cycle: a -> b -> a',
-    ]);
+    expect(validatePlan(plan(pb('a', ['b']), pb('b', ['a'])), opts)).toEqual(['the dependencies form a cycle: a -> b -> a']);
     expect(validatePlan(plan(pb('a', ['c']), pb('b', ['a']), pb('c', ['b'])), opts)).toEqual([
       'the dependencies form a cycle: a -> c -> b -> a',
     ]);

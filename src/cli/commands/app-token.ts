@@ -12,16 +12,19 @@ import type { CliContext } from '../cli-context.js';
 export function registerAppToken(program: Command, ctx: CliContext): void {
   program
     .command('app-token')
-    .description("GitHub Actions: exchange this job's OIDC token at the Gas Town app for a token scoped to this repository (printed on stdout)")
+    .description(
+      "GitHub Actions: exchange this job's OIDC token at the Gas Town app for a token scoped to this repository (printed on stdout)",
+    )
     .option('--app-url <url>', 'the Gas Town app, e.g. https://gastown.example.com')
-    .option('--audience <aud>', 'audience of the OIDC token (the app\'s GASTOWN_OIDC_AUDIENCE)', 'gastown')
+    .option('--audience <aud>', "audience of the OIDC token (the app's GASTOWN_OIDC_AUDIENCE)", 'gastown')
     .option('--revoke', 'revoke the token in GASTOWN_REVOKE_TOKEN instead (DELETE /installation/token)')
     .action(async (o: { appUrl?: string; audience: string; revoke?: boolean }, cmd: Command) => {
       if (o.revoke) {
         const token = ctx.env.GASTOWN_REVOKE_TOKEN?.trim();
         if (!token) throw new GastownError('gastown_bad_input', '--revoke needs the token in GASTOWN_REVOKE_TOKEN');
         const status = await revokeAppToken({ env: ctx.env, token });
-        if (status !== 204) throw new GastownError('gastown_forge', `GitHub did not revoke the token (HTTP ${status}); it expires within the hour`);
+        if (status !== 204)
+          throw new GastownError('gastown_forge', `GitHub did not revoke the token (HTTP ${status}); it expires within the hour`);
         return;
       }
       if (!o.appUrl) throw new GastownError('gastown_bad_input', '--app-url is required');

@@ -23,12 +23,18 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .option('--parent <id>', 'organisational parent bead')
     .option('--priority <0-4>', 'priority, 0 most urgent', intInRange(0, 4))
     .option('--label <label>', 'label (repeatable)', collect)
-    .action(async (title: string, o: { body?: string; blockedBy?: string[]; parent?: string; priority?: number; label?: string[] }, cmd: Command) => {
-      const b = await withRig(ctx, (rig) =>
-        createBead(rig, { title, body: o.body, blockedBy: o.blockedBy, parent: o.parent ?? null, priority: o.priority, labels: o.label }),
-      );
-      emit(ctx, wantsJson(cmd), b, () => `created ${b.id}: ${b.title}`);
-    });
+    .action(
+      async (
+        title: string,
+        o: { body?: string; blockedBy?: string[]; parent?: string; priority?: number; label?: string[] },
+        cmd: Command,
+      ) => {
+        const b = await withRig(ctx, (rig) =>
+          createBead(rig, { title, body: o.body, blockedBy: o.blockedBy, parent: o.parent ?? null, priority: o.priority, labels: o.label }),
+        );
+        emit(ctx, wantsJson(cmd), b, () => `created ${b.id}: ${b.title}`);
+      },
+    );
 
   bead
     .command('show <id>')
@@ -73,12 +79,26 @@ export function registerBead(program: Command, ctx: CliContext): void {
     .option('--label <label>', 'replace labels (repeatable)', collect)
     .option('--add-label <label>', 'add a label (repeatable)', collect)
     .option('--remove-label <label>', 'remove a label (repeatable)', collect)
-    .action(async (id: string, o: { title?: string; body?: string; priority?: number; label?: string[]; addLabel?: string[]; removeLabel?: string[] }, cmd: Command) => {
-      const patch = { title: o.title, body: o.body, priority: o.priority, labels: o.label, addLabels: o.addLabel, removeLabels: o.removeLabel };
-      if (Object.values(patch).every((v) => v === undefined)) throw new GastownError('gastown_bad_input', 'nothing to update: give --title, --body, --priority or a label option');
-      const b = await withRig(ctx, (rig) => updateBead(rig, id, patch));
-      emit(ctx, wantsJson(cmd), b, () => `updated ${b.id}`);
-    });
+    .action(
+      async (
+        id: string,
+        o: { title?: string; body?: string; priority?: number; label?: string[]; addLabel?: string[]; removeLabel?: string[] },
+        cmd: Command,
+      ) => {
+        const patch = {
+          title: o.title,
+          body: o.body,
+          priority: o.priority,
+          labels: o.label,
+          addLabels: o.addLabel,
+          removeLabels: o.removeLabel,
+        };
+        if (Object.values(patch).every((v) => v === undefined))
+          throw new GastownError('gastown_bad_input', 'nothing to update: give --title, --body, --priority or a label option');
+        const b = await withRig(ctx, (rig) => updateBead(rig, id, patch));
+        emit(ctx, wantsJson(cmd), b, () => `updated ${b.id}`);
+      },
+    );
 
   bead
     .command('close <id>')
@@ -104,7 +124,9 @@ export function registerBead(program: Command, ctx: CliContext): void {
       const text = file === '-' ? await readAll(ctx.stdin) : readInput(file);
       const json = wantsJson(cmd);
       const bar = progress(ctx, json);
-      const result = await withRig(ctx, (rig) => importBeads(rig, text, (done, total) => bar.update(done ? `imported ${done}/${total}` : `writing ${total} beads`)));
+      const result = await withRig(ctx, (rig) =>
+        importBeads(rig, text, (done, total) => bar.update(done ? `imported ${done}/${total}` : `writing ${total} beads`)),
+      );
       bar.done();
       emit(ctx, json, result.ids, () => `imported ${result.beads.length} beads`);
     });

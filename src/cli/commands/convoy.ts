@@ -30,7 +30,13 @@ export function registerConvoy(program: Command, ctx: CliContext): void {
         const approved = await town.approve(id, rig.actor);
         return { ...approved, slung: await town.dispatchReady('mayor') };
       });
-      emit(ctx, wantsJson(cmd), r, () => `approved ${r.convoy.id}: ${r.convoy.title}${r.slung.length ? `; slung ${r.slung.map((s) => `${s.bead.id} to ${s.polecat}`).join(', ')}` : ''}`);
+      emit(
+        ctx,
+        wantsJson(cmd),
+        r,
+        () =>
+          `approved ${r.convoy.id}: ${r.convoy.title}${r.slung.length ? `; slung ${r.slung.map((s) => `${s.bead.id} to ${s.polecat}`).join(', ')}` : ''}`,
+      );
     });
   convoy
     .command('stop <id>')
@@ -50,7 +56,16 @@ export function registerConvoy(program: Command, ctx: CliContext): void {
           `${v.convoy.id}  ${v.convoy.title}  [${v.convoy.status}]`,
           progressBar(v.progress, 30),
           '',
-          table(v.beads.map((b) => [b.status === 'closed' ? '✔' : b.status === 'failed' ? '✘' : '·', b.id, b.status, b.assignee ?? '-', b.title, blockedBy(b.id).length ? `after ${blockedBy(b.id).join(', ')}` : ''])),
+          table(
+            v.beads.map((b) => [
+              b.status === 'closed' ? '✔' : b.status === 'failed' ? '✘' : '·',
+              b.id,
+              b.status,
+              b.assignee ?? '-',
+              b.title,
+              blockedBy(b.id).length ? `after ${blockedBy(b.id).join(', ')}` : '',
+            ]),
+          ),
         ].join('\n');
       });
     });

@@ -28,7 +28,13 @@ export function registerDeacon(program: Command, ctx: CliContext): void {
             }),
           { actor: 'deacon' },
         );
-        emit(ctx, json, total, () => `stalled ${total.stalled.length}${total.stalled.length ? ` (${total.stalled.join(', ')})` : ''}, escalated ${total.escalated.length}`);
+        emit(
+          ctx,
+          json,
+          total,
+          () =>
+            `stalled ${total.stalled.length}${total.stalled.length ? ` (${total.stalled.join(', ')})` : ''}, escalated ${total.escalated.length}`,
+        );
       });
     });
 }

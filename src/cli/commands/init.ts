@@ -33,15 +33,25 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--remote <url>', 'remote (URL or name) the ledger syncs with (default: origin, when the clone has one)')
     .option('--prefix <refs>', 'ref namespace of the ledger (default: ledgerPrefix of .github/gastown.yml, else refs/gastown/)')
     .option('--gate <command>', 'command the Refinery runs before merging (e.g. "npm test")')
-    .option('--default-branch <name>', 'branch polecats start from and the Refinery merges into (default: the remote\'s HEAD)')
+    .option('--default-branch <name>', "branch polecats start from and the Refinery merges into (default: the remote's HEAD)")
     .option('--agent <kind>', 'how polecats work: script (fenced sh blocks of the bead), command, builtin')
     .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
     .option('--approval <mode>', 'required: planned convoys wait for `gt convoy approve`; off: they start at once')
-    .option('--review <mode>', 'required: finished beads wait for `gt review <bead> --approve` before the Refinery merges; off: merged as they finish')
-    .option('--max-revisions <n>', 'revision rounds per bead (reviews, CI and gate failures) before a person must look (default 3)', intInRange(0, 20))
-    .option('--sandbox-env <names>', 'comma-separated variables agents get from the runner (e.g. ANTHROPIC_API_KEY for a command agent); "" for none')
+    .option(
+      '--review <mode>',
+      'required: finished beads wait for `gt review <bead> --approve` before the Refinery merges; off: merged as they finish',
+    )
+    .option(
+      '--max-revisions <n>',
+      'revision rounds per bead (reviews, CI and gate failures) before a person must look (default 3)',
+      intInRange(0, 20),
+    )
+    .option(
+      '--sandbox-env <names>',
+      'comma-separated variables agents get from the runner (e.g. ANTHROPIC_API_KEY for a command agent); "" for none',
+    )
     .option('--sandbox-network', 'let agents reach the network (default: no network)')
     .option('--no-sandbox-network', 'agents get no network')
     .option('--sandbox-read-only <paths>', 'comma-separated absolute paths agents may read besides /usr and /opt (a toolchain)')
@@ -50,7 +60,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
       if (opts.remote) changes.remote = opts.remote;
       if (opts.prefix !== undefined) {
         const problem = refPrefixProblem(opts.prefix);
-        if (problem) throw new GastownError('gastown_bad_input', `bad --prefix ${JSON.stringify(opts.prefix)}: ${problem} (e.g. refs/gastown/)`);
+        if (problem)
+          throw new GastownError('gastown_bad_input', `bad --prefix ${JSON.stringify(opts.prefix)}: ${problem} (e.g. refs/gastown/)`);
         changes.prefix = opts.prefix;
       }
       if (opts.gate) changes.gate = opts.gate;
@@ -71,7 +82,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
         const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
         if (kind !== 'script' && kind !== 'command' && kind !== 'builtin')
           throw new GastownError('gastown_bad_input', `--agent must be script, command or builtin (got ${JSON.stringify(kind)})`);
-        if (kind === 'command' && !opts.agentCommand) throw new GastownError('gastown_bad_input', '--agent command needs --agent-command "<cli>"');
+        if (kind === 'command' && !opts.agentCommand)
+          throw new GastownError('gastown_bad_input', '--agent command needs --agent-command "<cli>"');
         changes.agent = {
           kind,
           maxTurns: 40,
@@ -82,11 +94,20 @@ export function registerInit(program: Command, ctx: CliContext): void {
         };
       }
       if (opts.sandboxEnv !== undefined || opts.sandboxNetwork !== undefined || opts.sandboxReadOnly !== undefined) {
-        const list = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
+        const list = (text: string) =>
+          text
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
         const env = opts.sandboxEnv === undefined ? undefined : list(opts.sandboxEnv);
         const readOnly = opts.sandboxReadOnly === undefined ? undefined : list(opts.sandboxReadOnly);
-        if (env?.some((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))) throw new GastownError('gastown_bad_input', `--sandbox-env takes variable names (got ${JSON.stringify(opts.sandboxEnv)})`);
-        if (readOnly?.some((p) => !p.startsWith('/'))) throw new GastownError('gastown_bad_input', `--sandbox-read-only takes absolute paths (got ${JSON.stringify(opts.sandboxReadOnly)})`);
+        if (env?.some((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)))
+          throw new GastownError('gastown_bad_input', `--sandbox-env takes variable names (got ${JSON.stringify(opts.sandboxEnv)})`);
+        if (readOnly?.some((p) => !p.startsWith('/')))
+          throw new GastownError(
+            'gastown_bad_input',
+            `--sandbox-read-only takes absolute paths (got ${JSON.stringify(opts.sandboxReadOnly)})`,
+          );
         const gitDir = findGitCommonDir(ctx.cwd);
         const was = (gitDir ? readRigSettings(gitDir)?.sandbox : null) ?? { env: [], network: false, readOnly: [] };
         changes.sandbox = { env: env ?? was.env, network: opts.sandboxNetwork ?? was.network, readOnly: readOnly ?? was.readOnly };

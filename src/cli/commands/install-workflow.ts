@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { GastownError } from '../../errors.js';
-import { actionReference, DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO, describeExisting, renderWorkflow, WORKFLOW_PATH } from '../../forge/polecat-workflow.js';
+import {
+  actionReference,
+  DEFAULT_ACTION_REF,
+  DEFAULT_ACTION_REPO,
+  describeExisting,
+  renderWorkflow,
+  WORKFLOW_PATH,
+} from '../../forge/polecat-workflow.js';
 import { runGitText } from '../../ledger/run-git.js';
 import type { CliContext } from '../cli-context.js';
 import { emit, wantsJson } from '../output.js';
@@ -21,7 +28,10 @@ export interface InstallWorkflowOptions {
  * Writes the polecat workflow into the repository; an identical file is left alone, a
  * different one only with force (and the error says what the old one is).
  */
-export async function installWorkflow(repoDir: string, opts: InstallWorkflowOptions = {}): Promise<{ path: string; changed: boolean; action: string; replaced?: string }> {
+export async function installWorkflow(
+  repoDir: string,
+  opts: InstallWorkflowOptions = {},
+): Promise<{ path: string; changed: boolean; action: string; replaced?: string }> {
   const top = (await runGitText(['rev-parse', '--show-toplevel'], { cwd: repoDir })).stdout.trim();
   const path = join(top, WORKFLOW_PATH);
   const action = actionReference(opts.action, opts.ref);
@@ -31,7 +41,12 @@ export async function installWorkflow(repoDir: string, opts: InstallWorkflowOpti
     const old = readFileSync(path, 'utf8');
     if (old === text) return { path, changed: false, action };
     const what = describeExisting(old);
-    replaced = what === 'npx' ? 'an old workflow that runs npx gt' : what === 'changed' ? 'a changed workflow' : `a workflow pinned to ${what.pinned}`;
+    replaced =
+      what === 'npx'
+        ? 'an old workflow that runs npx gt'
+        : what === 'changed'
+          ? 'a changed workflow'
+          : `a workflow pinned to ${what.pinned}`;
     if (!opts.force) {
       const why =
         what === 'npx'
@@ -61,7 +76,7 @@ export function registerInstallWorkflow(program: Command, ctx: CliContext): void
           ? [
               `wrote ${r.path} (uses ${r.action}${r.replaced ? `; replaced ${r.replaced}` : ''})`,
               'commit and push it; the app dispatches it with input "bead"',
-              'set the repository variable GASTOWN_APP_URL to the app\'s URL so polecats push with a scoped token whose pull requests run CI',
+              "set the repository variable GASTOWN_APP_URL to the app's URL so polecats push with a scoped token whose pull requests run CI",
             ].join('\n')
           : `${r.path} is up to date (uses ${r.action})`,
       );

@@ -31,7 +31,9 @@ export function registerMail(program: Command, ctx: CliContext): void {
     .description('read one message (marks it read)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const m = await withRig(ctx, (rig) => readMail(rig, id));
-      emit(ctx, wantsJson(cmd), m, () => [`from:    ${m.from}`, `to:      ${m.to}`, `date:    ${m.createdAt}`, `subject: ${m.subject}`, '', m.body].join('\n'));
+      emit(ctx, wantsJson(cmd), m, () =>
+        [`from:    ${m.from}`, `to:      ${m.to}`, `date:    ${m.createdAt}`, `subject: ${m.subject}`, '', m.body].join('\n'),
+      );
     });
   program
     .command('nudge <agent> <message...>')

@@ -64,16 +64,27 @@ export function registerObserve(program: Command, ctx: CliContext): void {
     .description('check git, ledger integrity, stale locks, the remote and the agent sandbox')
     .option('--fix', 'remove stale locks and finish interrupted transactions')
     .option('--github', "also check GitHub's side: the default branch's protection, the polecat workflow (GITHUB_TOKEN or GH_TOKEN)")
-    .option('--repo <owner/repo>', 'the GitHub repository (default: GITHUB_REPOSITORY, or the rig\'s remote)')
+    .option('--repo <owner/repo>', "the GitHub repository (default: GITHUB_REPOSITORY, or the rig's remote)")
     .action(async (o: { fix?: boolean; github?: boolean; repo?: string }, cmd: Command) => {
       const checks = await withRig(ctx, async (rig) => {
         const found = await doctor(rig, { fix: o.fix });
         found.push(await sandboxCheck(ctx.env));
         if (!o.github) return found;
         const { githubDoctor } = await import('../../forge/github-doctor.js');
-        return [...found, ...(await githubDoctor({ repoDir: rig.repoDir, remote: rig.settings.remote ?? 'origin', defaultBranch: rig.settings.defaultBranch, env: ctx.env, repo: o.repo }))];
+        return [
+          ...found,
+          ...(await githubDoctor({
+            repoDir: rig.repoDir,
+            remote: rig.settings.remote ?? 'origin',
+            defaultBranch: rig.settings.defaultBranch,
+            env: ctx.env,
+            repo: o.repo,
+          })),
+        ];
       });
-      emit(ctx, wantsJson(cmd), checks, () => checks.map((c) => `${c.ok ? (c.warn ? 'warn' : 'ok  ') : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'));
+      emit(ctx, wantsJson(cmd), checks, () =>
+        checks.map((c) => `${c.ok ? (c.warn ? 'warn' : 'ok  ') : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n'),
+      );
       if (checks.some((c) => !c.ok)) throw new GastownError('gastown_git', 'doctor found problems', { silent: true });
     });
 }
@@ -83,5 +94,9 @@ async function sandboxCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
   const found = await detectSandbox(env);
   return found.available
     ? { name: 'agent sandbox', ok: true, detail: `available: ${found.detail}; gt runner runs every agent in it` }
-    : { name: 'agent sandbox', ok: false, detail: `unavailable: ${found.reason}; ${found.hint} (gt runner refuses to run agents without it unless given --no-sandbox)` };
+    : {
+        name: 'agent sandbox',
+        ok: false,
+        detail: `unavailable: ${found.reason}; ${found.hint} (gt runner refuses to run agents without it unless given --no-sandbox)`,
+      };
 }

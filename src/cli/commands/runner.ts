@@ -34,7 +34,11 @@ interface RunnerFlags {
  * A GitHub forge when the environment is a GitHub Actions job (GITHUB_TOKEN and
  * GITHUB_REPOSITORY: the workflow's own least-privilege token, at GITHUB_API_URL); otherwise none.
  */
-async function forgeFor(kind: RunnerFlags['forge'], env: NodeJS.ProcessEnv, rig: Rig): Promise<{ forge: ForgePort | null; scriptGuard?: (script: PolecatAgent) => PolecatAgent }> {
+async function forgeFor(
+  kind: RunnerFlags['forge'],
+  env: NodeJS.ProcessEnv,
+  rig: Rig,
+): Promise<{ forge: ForgePort | null; scriptGuard?: (script: PolecatAgent) => PolecatAgent }> {
   const token = env.GITHUB_TOKEN?.trim();
   const repository = env.GITHUB_REPOSITORY?.trim();
   if (kind === 'local' || (kind === 'auto' && !(token && repository))) return { forge: null };
@@ -62,7 +66,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
   program
     .command('runner')
     .description('run polecats: claim hooked beads, work them in sandboxed workspaces, push, open PRs or merge locally')
-    .option('-c, --concurrency <n>', 'beads worked at once (default: the rig\'s concurrency)', intInRange(1, 32))
+    .option('-c, --concurrency <n>', "beads worked at once (default: the rig's concurrency)", intInRange(1, 32))
     .option('--once', 'work one bead, then exit')
     .option('--bead <id>', 'work only this bead')
     .option('--until-idle', 'exit when nothing is ready, hooked, running or queued')
@@ -71,18 +75,29 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--no-refinery', 'never run the local Refinery here')
     .option('--forge <kind>', 'auto (GitHub inside Actions), local or github', 'auto')
     .option('--draft', 'open pull requests as drafts (default: draftPullRequests in .github/gastown.yml)')
-    .option('--agent <kind>', 'script, command or builtin (default: the rig\'s setting)')
+    .option('--agent <kind>', "script, command or builtin (default: the rig's setting)")
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
-    .option('--no-sandbox', 'run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner\'s secrets)')
+    .option(
+      '--no-sandbox',
+      "run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner's secrets)",
+    )
     .action(async (o: RunnerFlags, cmd: Command) => {
       const json = wantsJson(cmd);
       if (o.bead !== undefined) checkBeadId(o.bead);
-      if (!['auto', 'local', 'github'].includes(o.forge)) throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
-      if (!o.sandbox) ctx.stderr.write('warning: --no-sandbox: agents run unsandboxed, with this machine\'s files, the rig, the remote, the network and the runner\'s /proc in their reach\n');
+      if (!['auto', 'local', 'github'].includes(o.forge))
+        throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
+      if (!o.sandbox)
+        ctx.stderr.write(
+          "warning: --no-sandbox: agents run unsandboxed, with this machine's files, the rig, the remote, the network and the runner's /proc in their reach\n",
+        );
       await withStopSignal(async (signal) => {
         const summary = await withRig(ctx, async (rig) => {
-          const agent = { ...rig.settings.agent, ...(o.agent ? { kind: o.agent } : {}), ...(o.agentCommand ? { command: o.agentCommand } : {}) };
+          const agent = {
+            ...rig.settings.agent,
+            ...(o.agent ? { kind: o.agent } : {}),
+            ...(o.agentCommand ? { command: o.agentCommand } : {}),
+          };
           const { forge, scriptGuard } = await forgeFor(o.forge, ctx.env, rig);
           return runRunner({
             rig,
@@ -104,7 +119,10 @@ export function registerRunner(program: Command, ctx: CliContext): void {
         });
         emit(ctx, json, summary, () => {
           const worked = summary.outcomes.map((x) => `${x.polecat} ${x.bead} ${x.outcome}`).join('\n');
-          return [worked || 'no beads to work', `merged ${summary.merged.length}, landed ${summary.landed.length}, sent back ${summary.sentBack.length}, failed ${summary.failed.length}`].join('\n');
+          return [
+            worked || 'no beads to work',
+            `merged ${summary.merged.length}, landed ${summary.landed.length}, sent back ${summary.sentBack.length}, failed ${summary.failed.length}`,
+          ].join('\n');
         });
         // Exit non-zero when work failed, so a script or a CI job notices.
         const failed = failedWork(summary);

@@ -8,7 +8,7 @@ import { emit, progress, wantsJson } from '../output.js';
 export function registerSync(program: Command, ctx: CliContext): void {
   program
     .command('sync')
-    .description('sync the ledger with the rig\'s remote (fetch, merge, push; never forced)')
+    .description("sync the ledger with the rig's remote (fetch, merge, push; never forced)")
     .option('--remote <url>', 'sync with this remote instead of the configured one')
     .action(async (o: { remote?: string }, cmd: Command) => {
       const json = wantsJson(cmd);
@@ -24,6 +24,11 @@ export function registerSync(program: Command, ctx: CliContext): void {
       bar.done();
       // Refused refs are a warning, not a failure: everything else synced.
       for (const r of result.refused) ctx.stderr.write(`warning: not synced ${r.ref}: ${r.problem}\n`);
-      emit(ctx, json, result, () => `synced: ${result.created} new, ${result.fastForwarded} fast-forwarded, ${result.merged} merged, ${result.pushed} pushed`);
+      emit(
+        ctx,
+        json,
+        result,
+        () => `synced: ${result.created} new, ${result.fastForwarded} fast-forwarded, ${result.merged} merged, ${result.pushed} pushed`,
+      );
     });
 }

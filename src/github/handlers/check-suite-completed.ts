@@ -23,7 +23,12 @@ export function checkSuiteCompleted(deps: AppDeps, memory?: AppMemory) {
     if (!polecat || !pr) return;
     const found = await repositoryDelivery(context, deps, memory);
     if (found === null) return;
-    const outcome = await reviseOnFailedChecks(found, deps, { suiteId: suite.id, headSha: suite.head_sha, pr: pr.number, bead: polecat.bead });
+    const outcome = await reviseOnFailedChecks(found, deps, {
+      suiteId: suite.id,
+      headSha: suite.head_sha,
+      pr: pr.number,
+      bead: polecat.bead,
+    });
     context.log.info({ pr: pr.number, bead: polecat.bead, suite: suite.id, outcome }, 'Handled failed checks on a polecat pull request');
   };
 }

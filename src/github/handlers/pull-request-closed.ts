@@ -10,7 +10,14 @@ export function pullRequestClosed(deps: AppDeps, memory?: AppMemory) {
     const pr = context.payload.pull_request;
     const found = await pullRequestDelivery(context, deps, memory);
     if (found === null) return;
-    const closed = { number: pr.number, url: pr.html_url, merged: pr.merged === true, headRef: pr.head.ref, body: pr.body ?? null, baseRef: pr.base.ref };
+    const closed = {
+      number: pr.number,
+      url: pr.html_url,
+      merged: pr.merged === true,
+      headRef: pr.head.ref,
+      body: pr.body ?? null,
+      baseRef: pr.base.ref,
+    };
     const outcome = await deps.withRepo(found.scope, (services) => advanceOnClose(found.delivery, services, closed));
     context.log.info({ pr: pr.number, merged: closed.merged, outcome }, 'Handled closed pull request');
   };

@@ -31,6 +31,9 @@ export function pullRequestReviewCommentCreated(deps: AppDeps, memory?: AppMemor
       text: `${comment.path}${line ? `:${line}` : ''}: ${ask}`,
       key: `comment:${comment.id}`,
     });
-    context.log.info({ pr: pr.number, bead: polecat.bead, comment: comment.id, outcome }, 'Handled a review comment on a polecat pull request');
+    context.log.info(
+      { pr: pr.number, bead: polecat.bead, comment: comment.id, outcome },
+      'Handled a review comment on a polecat pull request',
+    );
   };
 }

@@ -81,7 +81,9 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
       404: `the app is not installed on ${claims.repository}`,
     });
     const octokit = await deps.installationOctokit(installation.data.id);
-    const repository = await github('read the repository', () => octokit.rest.repos.get({ owner, repo }), { 404: `the app cannot see ${claims.repository}` });
+    const repository = await github('read the repository', () => octokit.rest.repos.get({ owner, repo }), {
+      404: `the app cannot see ${claims.repository}`,
+    });
     if (String(repository.data.id) !== claims.repository_id)
       throw new TokenRefused(403, `${claims.repository} is not the repository the token was issued for (id ${claims.repository_id})`);
     const defaultBranch = repository.data.default_branch;
@@ -94,47 +96,64 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
       if (isGastownError(err, 'gastown_config')) throw new TokenRefused(403, `${claims.repository} has an invalid .github/gastown.yml`);
       throw new TokenRefused(502, 'could not read .github/gastown.yml from GitHub');
     }
-    if (config.polecatWorkflow === null) throw new TokenRefused(403, `${claims.repository} runs no polecat workflow (polecatWorkflow: null)`);
+    if (config.polecatWorkflow === null)
+      throw new TokenRefused(403, `${claims.repository} runs no polecat workflow (polecatWorkflow: null)`);
     const workflowPath = `.github/workflows/${config.polecatWorkflow}`;
     const expected = `${claims.repository}/${workflowPath}@refs/heads/${defaultBranch}`;
     if (claims.job_workflow_ref !== expected)
-      throw new TokenRefused(403, `the token is for the workflow ${claims.job_workflow_ref}, not the polecat workflow on the default branch (${expected})`);
+      throw new TokenRefused(
+        403,
+        `the token is for the workflow ${claims.job_workflow_ref}, not the polecat workflow on the default branch (${expected})`,
+      );
 
     // 4. A run this app dispatched and that is still going.
-    const run = await github('read the workflow run', () => octokit.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(claims.run_id) }), {
-      404: `there is no workflow run ${claims.run_id} in ${claims.repository}`,
-    });
+    const run = await github(
+      'read the workflow run',
+      () => octokit.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(claims.run_id) }),
+      {
+        404: `there is no workflow run ${claims.run_id} in ${claims.repository}`,
+      },
+    );
     const bead = beadOfRunTitle(run.data.display_title);
     if (bead) trace.bead = bead;
     const appLogin = `${await github('read the app', () => appSlug(app), {})}[bot]`;
     if (run.data.event !== 'workflow_dispatch' || run.data.actor?.login !== appLogin || bead === null)
       throw new TokenRefused(403, `run ${claims.run_id} was not dispatched by the app for a bead`);
-    if (run.data.path.replace(/@.*$/, '') !== workflowPath) throw new TokenRefused(403, `run ${claims.run_id} is not a run of ${workflowPath}`);
+    if (run.data.path.replace(/@.*$/, '') !== workflowPath)
+      throw new TokenRefused(403, `run ${claims.run_id} is not a run of ${workflowPath}`);
     if (run.data.status === 'completed') throw new TokenRefused(403, `run ${claims.run_id} is over`);
 
     // 5. Its bead waits for it in the ledger.
     const runOfBead = { id: run.data.id, createdAt: run.data.created_at };
-    const whyNot = await github('read the ledger', () => deps.mirrors.withRepoLedger(
-      {
-        owner,
-        repo,
-        prefix: config.ledgerPrefix,
-        actor: appLogin,
-        token: async () => ((await octokit.auth({ type: 'installation' })) as { token: string }).token,
-        log: deps.log,
-      },
-      (session) => whyRunNotLive(session.rig, bead, runOfBead),
-    ), {});
+    const whyNot = await github(
+      'read the ledger',
+      () =>
+        deps.mirrors.withRepoLedger(
+          {
+            owner,
+            repo,
+            prefix: config.ledgerPrefix,
+            actor: appLogin,
+            token: async () => ((await octokit.auth({ type: 'installation' })) as { token: string }).token,
+            log: deps.log,
+          },
+          (session) => whyRunNotLive(session.rig, bead, runOfBead),
+        ),
+      {},
+    );
     if (whyNot !== null) throw new TokenRefused(403, whyNot);
 
     // 6. The scoped token.
-    const minted = await github('create the installation token', () =>
-      app.rest.apps.createInstallationAccessToken({
-        installation_id: installation.data.id,
-        repository_ids: [repository.data.id],
-        permissions: { ...POLECAT_TOKEN_PERMISSIONS },
-      }),
-    {});
+    const minted = await github(
+      'create the installation token',
+      () =>
+        app.rest.apps.createInstallationAccessToken({
+          installation_id: installation.data.id,
+          repository_ids: [repository.data.id],
+          permissions: { ...POLECAT_TOKEN_PERMISSIONS },
+        }),
+      {},
+    );
     return {
       token: minted.data.token,
       expires_at: minted.data.expires_at,

@@ -26,7 +26,12 @@ export function tokenHandler(exchange: (jwt: string, trace: ExchangeTrace) => Pr
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, exchange: (jwt: string, trace: ExchangeTrace) => Promise<ExchangedToken>, log: Logger): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  exchange: (jwt: string, trace: ExchangeTrace) => Promise<ExchangedToken>,
+  log: Logger,
+): Promise<void> {
   if (req.method !== 'POST') {
     send(res, 405, { error: 'method_not_allowed', reason: USAGE }, { allow: 'POST' });
     req.resume();
@@ -73,6 +78,11 @@ function tokenOf(body: Buffer): string | null {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }

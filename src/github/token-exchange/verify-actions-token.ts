@@ -54,7 +54,11 @@ export function actionsTokenVerifier(settings: OidcSettings): (jwt: string) => P
       throw refusalOf(err);
     }
     const claims = ClaimsSchema.safeParse(payload);
-    if (!claims.success) throw new TokenRefused(401, `the token's claims are not those of an Actions job (${claims.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+    if (!claims.success)
+      throw new TokenRefused(
+        401,
+        `the token's claims are not those of an Actions job (${claims.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+      );
     return claims.data;
   };
 }

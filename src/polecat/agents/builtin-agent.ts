@@ -60,7 +60,12 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
           );
         } catch (err) {
           if (ctx.signal.aborted) return done(false, `aborted during turn ${turn}`);
-          throw new GastownError('gastown_agent', `model call failed on turn ${turn}: ${(err as Error).message}`, { turn, model: opts.model }, { cause: err });
+          throw new GastownError(
+            'gastown_agent',
+            `model call failed on turn ${turn}: ${(err as Error).message}`,
+            { turn, model: opts.model },
+            { cause: err },
+          );
         }
         usage = addUsage(usage, toModelUsage(reply.usage, opts.model));
         messages.push({ role: 'assistant', content: reply.content as Anthropic.ContentBlockParam[] });

@@ -10,7 +10,10 @@ export const BUILTIN_TOOLS: Anthropic.Tool[] = [
   {
     name: 'list_files',
     description: 'List files under a directory of the workspace (recursive, .git skipped).',
-    input_schema: { type: 'object', properties: { path: { type: 'string', description: 'Directory relative to the workspace; default "."' } } },
+    input_schema: {
+      type: 'object',
+      properties: { path: { type: 'string', description: 'Directory relative to the workspace; default "."' } },
+    },
   },
   {
     name: 'read_file',
@@ -42,7 +45,8 @@ export const BUILTIN_TOOLS: Anthropic.Tool[] = [
   },
   {
     name: 'run_command',
-    description: 'Run a shell command with bash -c in the workspace root (time-limited, output capped, no network unless the rig allows it). Do not commit or push.',
+    description:
+      'Run a shell command with bash -c in the workspace root (time-limited, output capped, no network unless the rig allows it). Do not commit or push.',
     input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
   },
   {
@@ -87,7 +91,10 @@ export async function runBuiltinTool(name: string, input: unknown, ctx: ToolRunC
         const dir = await resolveInWorkspace(ctx.workspace, str(args, 'path', '.'));
         const files = await walk(dir, LIST_LIMIT);
         const rel = files.map((f) => path.relative(ctx.workspace, f) || '.');
-        return { ...base, content: rel.length === 0 ? '(no files)' : rel.join('\n') + (rel.length >= LIST_LIMIT ? '\n[list truncated]' : '') };
+        return {
+          ...base,
+          content: rel.length === 0 ? '(no files)' : rel.join('\n') + (rel.length >= LIST_LIMIT ? '\n[list truncated]' : ''),
+        };
       }
       case 'read_file': {
         const file = await regularFile(await resolveInWorkspace(ctx.workspace, str(args, 'path')), str(args, 'path'));
@@ -211,4 +218,3 @@ async function search(ctx: ToolRunContext, query: string, under: string): Promis
   }
   return hits.length === 0 ? `no matches for ${JSON.stringify(query)}` : hits.join('\n');
 }
-

@@ -16,7 +16,8 @@ export class ToolError extends Error {
 /** The lexical part: relative, inside the workspace, not `.git`. Returns [real root, lexical path]. */
 async function lexical(workspace: string, requested: string): Promise<[string, string]> {
   if (typeof requested !== 'string' || requested === '') throw new ToolError('path is required');
-  if (path.isAbsolute(requested)) throw new ToolError(`absolute paths are not allowed (${requested}); use a path relative to the workspace`);
+  if (path.isAbsolute(requested))
+    throw new ToolError(`absolute paths are not allowed (${requested}); use a path relative to the workspace`);
   const root = await realpath(workspace);
   const resolved = path.resolve(root, requested);
   if (!isInside(root, resolved)) throw new ToolError(`path ${requested} is outside the workspace`);
@@ -98,7 +99,8 @@ async function followInside(root: string, link: string, requested: string): Prom
 }
 
 function checkNotGit(root: string, p: string, requested: string): void {
-  if (path.relative(root, p).split(path.sep)[0] === '.git') throw new ToolError(`path ${requested} is inside .git, which agents may not touch`);
+  if (path.relative(root, p).split(path.sep)[0] === '.git')
+    throw new ToolError(`path ${requested} is inside .git, which agents may not touch`);
 }
 
 async function lstatOrNull(p: string) {

@@ -29,7 +29,11 @@ export function createScriptAgent(opts: ScriptAgentOptions = {}): PolecatAgent {
       }
       for (const [index, script] of steps.entries()) {
         const n = index + 1;
-        const firstLine = script.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+        const firstLine =
+          script
+            .split('\n')
+            .find((l) => l.trim() !== '')
+            ?.trim() ?? '';
         ctx.log(`step ${n}/${steps.length}: ${firstLine}`);
         const result = await ctx.exec(['bash', '-e', '-c', script], { timeoutMs: stepTimeoutMs });
         if (result.exitCode !== 0) {

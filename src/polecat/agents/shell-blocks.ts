@@ -20,7 +20,10 @@ export function shellBlocks(markdown: string): string[] {
         const lang = (open[2] ?? '').toLowerCase();
         fence = { char: marker[0]!, len: marker.length, shell: SHELL_LANGS.has(lang) && detailsDepth === 0, body: [] };
       } else {
-        detailsDepth = Math.max(0, detailsDepth + (line.match(/<details\b/gi)?.length ?? 0) - (line.match(/<\/details\s*>/gi)?.length ?? 0));
+        detailsDepth = Math.max(
+          0,
+          detailsDepth + (line.match(/<details\b/gi)?.length ?? 0) - (line.match(/<\/details\s*>/gi)?.length ?? 0),
+        );
       }
       continue;
     }

@@ -35,7 +35,12 @@ export function agentFromSettings(
       const model = anthropicFromEnv(env);
       if (!model) throw new GastownError('gastown_config', 'the built-in agent needs ANTHROPIC_API_KEY');
       return () =>
-        createBuiltinAgent({ client: model.client, model: agent.model ?? model.model, maxTurns: agent.maxTurns, tokenBudget: agent.tokenBudget });
+        createBuiltinAgent({
+          client: model.client,
+          model: agent.model ?? model.model,
+          maxTurns: agent.maxTurns,
+          tokenBudget: agent.tokenBudget,
+        });
     }
   }
 }

@@ -12,7 +12,12 @@ export async function readRefState(rigDir: string, remote: RigRemote): Promise<R
     runGitText(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: rigDir }),
     runGitText(['ls-remote', remote.remote], { cwd: rigDir }),
   ]);
-  const rig = new Map(local.stdout.split('\n').filter(Boolean).map((l) => [l.slice(l.indexOf(' ') + 1), l.slice(0, l.indexOf(' '))] as const));
+  const rig = new Map(
+    local.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(l.indexOf(' ') + 1), l.slice(0, l.indexOf(' '))] as const),
+  );
   const onRemote = new Map<string, string>();
   for (const line of listed.stdout.split('\n')) {
     const [sha, ref] = line.split('\t');
@@ -49,7 +54,10 @@ export interface TripwireInput {
  * Returns one line per problem, empty when nothing is wrong.
  */
 export async function refsMovedByAgent(t: TripwireInput): Promise<string[]> {
-  const made = t.tip && t.tip !== t.start ? new Set((await runGitText(['rev-list', t.tip, '--not', t.start], { cwd: t.rigDir })).stdout.split('\n').filter(Boolean)) : new Set<string>();
+  const made =
+    t.tip && t.tip !== t.start
+      ? new Set((await runGitText(['rev-list', t.tip, '--not', t.start], { cwd: t.rigDir })).stdout.split('\n').filter(Boolean))
+      : new Set<string>();
   const ours = new Set([`refs/heads/${t.branch}`, `${t.remote.tracking}${t.branch}`]);
   const defaultRef = `refs/heads/${t.remote.defaultBranch}`;
   const problems: string[] = [];
@@ -61,7 +69,8 @@ export async function refsMovedByAgent(t: TripwireInput): Promise<string[]> {
       if (was === now || ours.has(ref)) continue;
       const ledger = ref.startsWith(t.ledgerPrefix);
       const label = where === 'rig' ? `${ref} in the rig` : `${ref} on ${t.remote.remote}`;
-      if (now && (made.has(now) || (ledger && now === t.start))) problems.push(`${label} now points at ${now.slice(0, 12)}, which this workspace made`);
+      if (now && (made.has(now) || (ledger && now === t.start)))
+        problems.push(`${label} now points at ${now.slice(0, 12)}, which this workspace made`);
       else if (!now && (ledger || ref === defaultRef)) problems.push(`${label} was deleted`);
       else if (now && was && where === 'remote' && ref === defaultRef && !(await descends(t.rigDir, t.remote, was, now)))
         problems.push(`${label} was rewound or force-pushed (${was.slice(0, 12)} to ${now.slice(0, 12)})`);
@@ -72,7 +81,8 @@ export async function refsMovedByAgent(t: TripwireInput): Promise<string[]> {
 
 /** Whether `now` descends from `was` (fetching the default branch when `now` is not here yet). */
 async function descends(rigDir: string, remote: RigRemote, was: string, now: string): Promise<boolean> {
-  const has = async (sha: string) => (await runGitText(['cat-file', '-e', `${sha}^{commit}`], { cwd: rigDir, okCodes: [0, 1, 128] })).exitCode === 0;
+  const has = async (sha: string) =>
+    (await runGitText(['cat-file', '-e', `${sha}^{commit}`], { cwd: rigDir, okCodes: [0, 1, 128] })).exitCode === 0;
   if (!(await has(now))) await fetchBranches(rigDir, remote).catch(() => undefined);
   if (!(await has(now)) || !(await has(was))) return true; // cannot tell: not reported
   return (await runGitText(['merge-base', '--is-ancestor', was, now], { cwd: rigDir, okCodes: [0, 1] })).exitCode === 0;

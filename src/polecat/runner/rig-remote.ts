@@ -22,9 +22,16 @@ export async function rigRemote(rig: Rig): Promise<RigRemote> {
   if (isName) {
     const { stdout } = await runGitText(['remote'], { cwd: rig.repoDir, okCodes: [0] });
     if (!stdout.split('\n').includes(remote))
-      throw new GastownError('gastown_config', `the rig has no git remote named ${remote}: polecats push their branches there (add one or run gt init --remote <url>)`);
+      throw new GastownError(
+        'gastown_config',
+        `the rig has no git remote named ${remote}: polecats push their branches there (add one or run gt init --remote <url>)`,
+      );
   }
-  return { remote, tracking: isName ? `refs/remotes/${remote}/` : 'refs/remotes/gastown-remote/', defaultBranch: rig.settings.defaultBranch };
+  return {
+    remote,
+    tracking: isName ? `refs/remotes/${remote}/` : 'refs/remotes/gastown-remote/',
+    defaultBranch: rig.settings.defaultBranch,
+  };
 }
 
 /**
@@ -32,7 +39,10 @@ export async function rigRemote(rig: Rig): Promise<RigRemote> {
  * branch that does not exist yet is simply not fetched instead of failing the fetch).
  */
 export async function fetchBranches(repoDir: string, r: RigRemote, branches: string[] = []): Promise<void> {
-  const specs = [`+refs/heads/${r.defaultBranch}:${r.tracking}${r.defaultBranch}`, ...branches.map((b) => `+refs/heads/${b}*:${r.tracking}${b}*`)];
+  const specs = [
+    `+refs/heads/${r.defaultBranch}:${r.tracking}${r.defaultBranch}`,
+    ...branches.map((b) => `+refs/heads/${b}*:${r.tracking}${b}*`),
+  ];
   // Polecats and the Refinery fetch at once and race for the tracking refs' lock files.
   await retryOnGitLock(() => runGitText(['fetch', '--quiet', '--no-tags', r.remote, ...specs], { cwd: repoDir })).catch((err: unknown) => {
     if (isGastownError(err, 'gastown_git') && err.message.includes(`couldn't find remote ref refs/heads/${r.defaultBranch}`))
@@ -45,7 +55,10 @@ export async function fetchBranches(repoDir: string, r: RigRemote, branches: str
 }
 
 export async function refSha(repoDir: string, ref: string): Promise<string | null> {
-  const { stdout, exitCode } = await runGitText(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: repoDir, okCodes: [0, 1, 128] });
+  const { stdout, exitCode } = await runGitText(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+    cwd: repoDir,
+    okCodes: [0, 1, 128],
+  });
   return exitCode === 0 ? stdout.trim() : null;
 }
 
@@ -68,7 +81,8 @@ export async function retryOnGitLock<T>(fn: () => Promise<T>, tries = 6): Promis
 /** The remote's directory when it is on this machine (a path or file:// URL), so the sandbox can hide it. */
 export async function localRemoteDir(repoDir: string, remote: RigRemote): Promise<string | null> {
   let url = remote.remote;
-  if (/^[A-Za-z0-9._-]+$/.test(url)) url = (await runGitText(['remote', 'get-url', url], { cwd: repoDir, okCodes: [0, 2, 128] })).stdout.trim();
+  if (/^[A-Za-z0-9._-]+$/.test(url))
+    url = (await runGitText(['remote', 'get-url', url], { cwd: repoDir, okCodes: [0, 2, 128] })).stdout.trim();
   if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
   if (!url || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) || /^[^/]+:/.test(url)) return null;
   return isAbsolute(url) ? url : resolve(repoDir, url);

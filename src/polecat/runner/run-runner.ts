@@ -96,7 +96,17 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
     let outcome: WorkOutcome | 'error';
     try {
       outcome = await workBead({
-        rig, claim, remote, sandbox, env, hide, hooksDir, workspaceRoot, forge, signal, log,
+        rig,
+        claim,
+        remote,
+        sandbox,
+        env,
+        hide,
+        hooksDir,
+        workspaceRoot,
+        forge,
+        signal,
+        log,
         agent: opts.agentFactory(claim.polecat),
         draft: opts.draft ?? false,
         keepWorkspace: opts.keepWorkspaces,
@@ -107,10 +117,12 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
       outcome = 'error';
       const message = (err as Error).message;
       board.note(`${claim.polecat} ${claim.bead}: ${message}`);
-      const after = await failBead(rig, claim, `runner ${runner}: ${message}`, { permanent: isGastownError(err, 'gastown_config') }).catch((e) => {
-        if (!isLeaseLost(e)) board.note(`could not record the failure of ${claim.bead}: ${(e as Error).message}`);
-        return null;
-      });
+      const after = await failBead(rig, claim, `runner ${runner}: ${message}`, { permanent: isGastownError(err, 'gastown_config') }).catch(
+        (e) => {
+          if (!isLeaseLost(e)) board.note(`could not record the failure of ${claim.bead}: ${(e as Error).message}`);
+          return null;
+        },
+      );
       if (after?.status === 'failed') summary.failed.push(claim.bead);
     }
     board.remove(claim.polecat);
@@ -167,7 +179,8 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
       // Queued beads the Refinery made no progress on cannot change by waiting here.
       if (left.ready + left.hooked + left.inProgress === 0 && (!useRefinery || left.queued === 0 || !progressed)) break;
       if (progressed) continue;
-    } else if (useRefinery && !refining && (refineDue || Date.now() - lastRefine > 5 * (opts.pollMs ?? 200))) refining = refine().finally(() => (refining = null));
+    } else if (useRefinery && !refining && (refineDue || Date.now() - lastRefine > 5 * (opts.pollMs ?? 200)))
+      refining = refine().finally(() => (refining = null));
     await Promise.race([...active.values(), ...(refining ? [refining] : []), sleep(opts.pollMs ?? 200, signal)]);
   }
   if (active.size) await Promise.allSettled(active.values());
@@ -201,5 +214,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** A stream-shaped sink that hands each complete line to `log`. */
 function lineWriter(log: (line: string) => void): NodeJS.WritableStream {
-  return { write: (chunk: string) => (chunk.split('\n').filter(Boolean).forEach((l) => log(l)), true) } as unknown as NodeJS.WritableStream;
+  return {
+    write: (chunk: string) => (
+      chunk
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => log(l)),
+      true
+    ),
+  } as unknown as NodeJS.WritableStream;
 }

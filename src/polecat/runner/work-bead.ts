@@ -81,7 +81,13 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   }
 }
 
-async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitIdentity, ws: PolecatWorkspace, pushed: string | null): Promise<WorkOutcome> {
+async function workInWorkspace(
+  opts: WorkBeadOptions,
+  bead: Bead,
+  identity: GitIdentity,
+  ws: PolecatWorkspace,
+  pushed: string | null,
+): Promise<WorkOutcome> {
   const { rig, claim, remote } = opts;
   await retryOnGitLock(() => runGitText(['update-ref', `refs/heads/${ws.branch}`, ws.start], { cwd: rig.repoDir }));
   const before = await readRefState(rig.repoDir, remote);
@@ -113,7 +119,12 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
   const spec: SandboxSpec = {
     workspace: ws.path,
     home: ws.home,
-    env: sandboxEnv({ source: opts.env, allow: settings.env, home: ws.home, extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat } }),
+    env: sandboxEnv({
+      source: opts.env,
+      allow: settings.env,
+      home: ws.home,
+      extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat },
+    }),
     network: settings.network,
     readOnly: [opts.hooksDir, ...settings.readOnly],
     hide: opts.hide,
@@ -125,7 +136,19 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
   const collect = async (message: string) => {
     const known = [...new Set([ws.start, tip])];
     const trailers = { 'Gastown-Bead': bead.id, 'Gastown-Polecat': claim.polecat };
-    tip = (await checkpoint({ sandbox: opts.sandbox, spec, rigDir: rig.repoDir, branch: ws.branch, known, message, identity, trailers, scratchDir: ws.dir })).tip;
+    tip = (
+      await checkpoint({
+        sandbox: opts.sandbox,
+        spec,
+        rigDir: rig.repoDir,
+        branch: ws.branch,
+        known,
+        message,
+        identity,
+        trailers,
+        scratchDir: ws.dir,
+      })
+    ).tip;
   };
   const push = async () => {
     if (tip === lastPushed) return;
@@ -143,7 +166,11 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
     },
     async readInbox() {
       // Feedback on this bead comes in the next round's prompt (a round queued while it works).
-      const mail = await takeUnread(rig, claim.polecat, (m) => !(m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED')));
+      const mail = await takeUnread(
+        rig,
+        claim.polecat,
+        (m) => !(m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED')),
+      );
       return mail.map((m) => ({ from: m.from, subject: m.subject, body: m.body, kind: m.kind }));
     },
   };
@@ -156,7 +183,14 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
   if (feedback.length) opts.log(`revision round ${round}: ${feedback.length} piece${feedback.length === 1 ? '' : 's'} of feedback`);
   let result: AgentResult;
   try {
-    const task = { beadId: bead.id, title: bead.title, body: bead.body, acceptance: bead.acceptance, files: bead.files, workspace: ws.path };
+    const task = {
+      beadId: bead.id,
+      title: bead.title,
+      body: bead.body,
+      acceptance: bead.acceptance,
+      files: bead.files,
+      workspace: ws.path,
+    };
     const told = await withReviewComments(opts, feedback);
     result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback: told }) }, ctx);
   } catch (err) {
@@ -180,11 +214,21 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
     }
     if (result.ok) await collect(`${bead.title}\n\n${result.summary}`.slice(0, 2000));
     const moved = await refsMovedByAgent({
-      rigDir: rig.repoDir, remote, branch: ws.branch, ledgerPrefix: rig.settings.prefix, start: ws.start, tip,
-      before, after: await readRefState(rig.repoDir, remote),
+      rigDir: rig.repoDir,
+      remote,
+      branch: ws.branch,
+      ledgerPrefix: rig.settings.prefix,
+      start: ws.start,
+      tip,
+      before,
+      after: await readRefState(rig.repoDir, remote),
     });
     // Nothing of this bead is pushed once it is caught touching refs that are not its own.
-    if (moved.length) return await fail(`refused: refs moved while the agent worked: ${moved.join('; ')}${result.ok ? '' : `\nthe agent also failed: ${result.summary}`}`, true);
+    if (moved.length)
+      return await fail(
+        `refused: refs moved while the agent worked: ${moved.join('; ')}${result.ok ? '' : `\nthe agent also failed: ${result.summary}`}`,
+        true,
+      );
     if (!result.ok) return await fail(result.summary, result.permanent);
     await push();
     // The local forge opens nothing (null): the bead then waits for the Refinery.
@@ -214,7 +258,11 @@ async function workInWorkspace(opts: WorkBeadOptions, bead: Bead, identity: GitI
  */
 async function startRef(repoDir: string, remote: RigRemote, branch: string, pushed: string | null): Promise<string> {
   const local = await refSha(repoDir, `refs/heads/${branch}`);
-  if (local && local !== pushed && (!pushed || (await runGitText(['merge-base', '--is-ancestor', pushed, local], { cwd: repoDir, okCodes: [0, 1] })).exitCode === 0))
+  if (
+    local &&
+    local !== pushed &&
+    (!pushed || (await runGitText(['merge-base', '--is-ancestor', pushed, local], { cwd: repoDir, okCodes: [0, 1] })).exitCode === 0)
+  )
     return `refs/heads/${branch}`;
   return pushed ? `${remote.tracking}${branch}` : `${remote.tracking}${remote.defaultBranch}`;
 }
@@ -228,7 +276,13 @@ async function openPr(opts: WorkBeadOptions, bead: Bead, branch: string) {
     convoy ? `\nPart of convoy ${convoy.id}${convoy.source?.issue ? ` (${convoy.source.issue.url})` : ''}: ${convoy.title}` : '',
     `\n<!-- gastown:bead ${bead.id} -->`,
   ];
-  return opts.forge!.openPullRequest({ head: branch, base: opts.remote.defaultBranch, title: bead.title, body: lines.join('\n'), draft: opts.draft });
+  return opts.forge!.openPullRequest({
+    head: branch,
+    base: opts.remote.defaultBranch,
+    title: bead.title,
+    body: lines.join('\n'),
+    draft: opts.draft,
+  });
 }
 
 /**
@@ -255,7 +309,14 @@ async function withReviewComments(opts: WorkBeadOptions, feedback: MailMessage[]
 }
 
 /** A short answer on the pull request: which feedback this push addresses and what the agent said it did. */
-async function replyOnPr(opts: WorkBeadOptions, pr: number, round: number, tip: string, feedback: MailMessage[], summary: string): Promise<void> {
+async function replyOnPr(
+  opts: WorkBeadOptions,
+  pr: number,
+  round: number,
+  tip: string,
+  feedback: MailMessage[],
+  summary: string,
+): Promise<void> {
   const points = feedback.map((f) => {
     const said = firstLine(sanitizeUntrustedText(f.body.replace(/^[a-z]+ feedback on \S+:\n+/, '')));
     return `- ${f.from}: “${said}”`;
@@ -292,5 +353,8 @@ function commitMessage(bead: Bead, message: string): string {
 export function checkBranchPolicy(claim: Claim, remote: RigRemote): void {
   const expected = polecatBranch(claim.polecat, claim.bead);
   if (claim.branch !== expected || claim.branch === remote.defaultBranch)
-    throw new GastownError('gastown_forbidden', `refusing to work on ${claim.branch}: this polecat pushes only ${expected}, never the default branch ${remote.defaultBranch}`);
+    throw new GastownError(
+      'gastown_forbidden',
+      `refusing to work on ${claim.branch}: this polecat pushes only ${expected}, never the default branch ${remote.defaultBranch}`,
+    );
 }

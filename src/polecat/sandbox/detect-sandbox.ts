@@ -12,7 +12,7 @@ export type SandboxAvailability =
 
 const INSTALL = 'install bubblewrap (apt-get install bubblewrap)';
 const NAMESPACES =
-  'this machine does not let bwrap create namespaces: Ubuntu 23.10 and later (GitHub\'s ubuntu-24.04 runners) restrict unprivileged ' +
+  "this machine does not let bwrap create namespaces: Ubuntu 23.10 and later (GitHub's ubuntu-24.04 runners) restrict unprivileged " +
   'user namespaces with AppArmor; allow them (sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0), run the runner as root, ' +
   'or in a container that allows namespaces';
 
@@ -37,7 +37,10 @@ export function detectSandbox(env: Record<string, string | undefined> = process.
 export async function requireSandbox(env: Record<string, string | undefined> = process.env): Promise<Sandbox> {
   const found = await detectSandbox(env);
   if (found.available) return found.sandbox;
-  throw new GastownError('gastown_config', `cannot sandbox polecat agents: ${found.reason}; ${found.hint}, or pass --no-sandbox to run them unsandboxed`);
+  throw new GastownError(
+    'gastown_config',
+    `cannot sandbox polecat agents: ${found.reason}; ${found.hint}, or pass --no-sandbox to run them unsandboxed`,
+  );
 }
 
 async function probe(PATH: string): Promise<SandboxAvailability> {
@@ -54,7 +57,11 @@ async function probe(PATH: string): Promise<SandboxAvailability> {
     const run = await runProcess(cmd.file, cmd.args, { cwd: cmd.cwd, env: cmd.env, timeoutMs: 10_000 });
     if (run.exitCode !== 0) {
       const reason = `${bwrap} cannot start a sandbox (${firstLine(run.output) || `exit ${run.exitCode ?? run.signal}`})`;
-      return { available: false, reason, hint: /namespace|uid map|not permitted|permission denied/i.test(run.output) ? NAMESPACES : INSTALL };
+      return {
+        available: false,
+        reason,
+        hint: /namespace|uid map|not permitted|permission denied/i.test(run.output) ? NAMESPACES : INSTALL,
+      };
     }
     const version = await runProcess(bwrap, ['--version'], { cwd: dir, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 10_000 });
     return { available: true, sandbox, detail: `${firstLine(version.output) || 'bubblewrap'} (${bwrap})` };

@@ -23,7 +23,13 @@ interface Acked {
 }
 
 /** A writer process (its own process group, so a kill takes its cat-file child too); acks go into `acked`. */
-function writer(dir: string, who: string, steps: number, bead: string, acked: Acked): { child: ChildProcess; firstAck: Promise<void>; done: Promise<number> } {
+function writer(
+  dir: string,
+  who: string,
+  steps: number,
+  bead: string,
+  acked: Acked,
+): { child: ChildProcess; firstAck: Promise<void>; done: Promise<number> } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(workers, 'fault-writer.ts'), dir, who, String(steps), bead], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,12 @@ export function ledgerHealth(dir: string): { brokenRefs: string[]; locks: string
   });
   let fsck: string;
   try {
-    fsck = execFileSync('git', ['fsck', '--no-dangling', '--no-progress'], { cwd: dir, env: TEST_GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    fsck = execFileSync('git', ['fsck', '--no-dangling', '--no-progress'], {
+      cwd: dir,
+      env: TEST_GIT_ENV,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string };
     fsck = `${err.stdout ?? ''}\n${err.stderr ?? ''}\nfsck failed`;

@@ -8,7 +8,10 @@ const [repoDir, untilText] = process.argv.slice(2);
 const until = Date.now() + Number(untilText);
 let rounds = 0;
 while (Date.now() < until) {
-  for (const args of [['pack-refs', '--all', '--prune'], ['gc', '--quiet']]) {
+  for (const args of [
+    ['pack-refs', '--all', '--prune'],
+    ['gc', '--quiet'],
+  ]) {
     try {
       execFileSync('git', args, { cwd: repoDir, stdio: 'ignore' });
     } catch {

@@ -45,7 +45,10 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 }
 
 function expectResultShape(result: AgentResult): void {
-  expect(Object.keys(result).every((k) => ['ok', 'summary', 'permanent', 'usage'].includes(k)), JSON.stringify(result)).toBe(true);
+  expect(
+    Object.keys(result).every((k) => ['ok', 'summary', 'permanent', 'usage'].includes(k)),
+    JSON.stringify(result),
+  ).toBe(true);
   expect(typeof result.ok).toBe('boolean');
   expect(result.summary).toMatch(/\S/);
 }
@@ -98,7 +101,14 @@ export function agentSuite(name: string, makeFixture: () => Promise<AgentFixture
       const runnerEnv = { ...process.env, GASTOWN_TEST_SECRET: SECRET };
       const home = join(root.path, 'homes', `${worktree.split('/').at(-2)}-${++homes}`);
       mkdirSync(home, { recursive: true });
-      const spec: SandboxSpec = { workspace: worktree, home, env: sandboxEnv({ source: runnerEnv, allow: [], home }), network: false, readOnly: [], hide: [] };
+      const spec: SandboxSpec = {
+        workspace: worktree,
+        home,
+        env: sandboxEnv({ source: runnerEnv, allow: [], home }),
+        network: false,
+        readOnly: [],
+        hide: [],
+      };
       const signal = opts.signal ?? new AbortController().signal;
       const ctx: AgentContext & { checkpoints: string[] } = {
         exec: async (argv, o = {}) => runInSandbox(await sandbox(), spec, argv, { ...o, signal }),
@@ -111,7 +121,13 @@ export function agentSuite(name: string, makeFixture: () => Promise<AgentFixture
         log: () => {},
       };
       const agent = fx.agent({ stepTimeoutMs: opts.stepTimeoutMs ?? 60_000, env: runnerEnv });
-      const task: AgentTask = { beadId: `gt-c${n.toString(36).padStart(3, '0')}`, acceptance: [], files: [], workspace: worktree, ...fx.task(script) };
+      const task: AgentTask = {
+        beadId: `gt-c${n.toString(36).padStart(3, '0')}`,
+        acceptance: [],
+        files: [],
+        workspace: worktree,
+        ...fx.task(script),
+      };
       return { worktree, result: agent.run(task, ctx) };
     }
 

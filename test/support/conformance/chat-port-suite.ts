@@ -42,12 +42,33 @@ let seq = 0;
 
 function event(over: Partial<FeedEvent> = {}): FeedEvent {
   seq += 1;
-  return { id: `ev-${seq}`, type: 'bead_slung', at: T, actor: 'mayor', bead: `gt-b${seq}`, convoy: 'cv-9z8y', message: `slung gt-b${seq} to nux`, url: null, ...over };
+  return {
+    id: `ev-${seq}`,
+    type: 'bead_slung',
+    at: T,
+    actor: 'mayor',
+    bead: `gt-b${seq}`,
+    convoy: 'cv-9z8y',
+    message: `slung gt-b${seq} to nux`,
+    url: null,
+    ...over,
+  };
 }
 
 function mail(over: Partial<MailMessage> = {}): MailMessage {
   seq += 1;
-  return { id: `m-${seq}`, kind: 'mail', from: 'nux', to: 'octocat', subject: `POLECAT_DONE ${seq}`, body: 'PR #7 is open', type: 'POLECAT_DONE', bead: 'gt-a1b2', createdAt: T, ...over };
+  return {
+    id: `m-${seq}`,
+    kind: 'mail',
+    from: 'nux',
+    to: 'octocat',
+    subject: `POLECAT_DONE ${seq}`,
+    body: 'PR #7 is open',
+    type: 'POLECAT_DONE',
+    bead: 'gt-a1b2',
+    createdAt: T,
+    ...over,
+  };
 }
 
 /** How every chat shows a feed event: `actor: message (subject)`. */
@@ -163,7 +184,13 @@ export function chatPortSuite(name: string, makeFixture: () => Promise<ChatFixtu
       const from = fx.view.dms().length;
 
       const errors = [];
-      for (const to of fx.unreachable) errors.push(await chat.sendDm(to, mail()).then(() => null, (e: unknown) => e));
+      for (const to of fx.unreachable)
+        errors.push(
+          await chat.sendDm(to, mail()).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        );
 
       for (const err of errors) expect(isGastownError(err, 'gastown_not_found'), String(err)).toBe(true);
       expect(dmsSince(from)).toEqual([]);

@@ -40,12 +40,9 @@ export interface DoubleGitHub {
   stop(): Promise<void>;
 }
 
-export async function startDoubleGitHub(opts: {
-  owner?: string;
-  repo?: string;
-  files?: Record<string, string>;
-  collaborators?: Record<string, Permission>;
-} = {}): Promise<DoubleGitHub> {
+export async function startDoubleGitHub(
+  opts: { owner?: string; repo?: string; files?: Record<string, string>; collaborators?: Record<string, Permission> } = {},
+): Promise<DoubleGitHub> {
   const owner = opts.owner ?? 'acme';
   const repo = opts.repo ?? 'web';
   const dir = tempDir('conformance-gh');
@@ -79,22 +76,36 @@ export async function startDoubleGitHub(opts: {
     issue(n) {
       const i = double.state.issues.get(n);
       if (!i) return null;
-      return { title: i.title, state: i.state, stateReason: i.stateReason, labels: [...i.labels], subIssues: [...i.subIssues], blockedBy: [...i.blockedBy] };
+      return {
+        title: i.title,
+        state: i.state,
+        stateReason: i.stateReason,
+        labels: [...i.labels],
+        subIssues: [...i.subIssues],
+        blockedBy: [...i.blockedBy],
+      };
     },
     issuesMarked(beadId) {
       return [...double.state.issues.values()].filter((i) => i.body?.includes(`<!-- gastown:bead ${beadId} -->`)).map((i) => i.number);
     },
     comments(n) {
-      return [...double.state.comments.values()].filter((c) => c.issue === n).sort((a, b) => a.id - b.id).map((c) => ({ id: c.id, body: c.body }));
+      return [...double.state.comments.values()]
+        .filter((c) => c.issue === n)
+        .sort((a, b) => a.id - b.id)
+        .map((c) => ({ id: c.id, body: c.body }));
     },
     commentEdits(id) {
-      return double.requests.filter((r) => r.method === 'PATCH' && r.status === 200 && r.path === `/repos/${owner}/${repo}/issues/comments/${id}`).length;
+      return double.requests.filter(
+        (r) => r.method === 'PATCH' && r.status === 200 && r.path === `/repos/${owner}/${repo}/issues/comments/${id}`,
+      ).length;
     },
     openPullRequests(head) {
       return [...double.state.pulls.values()].filter((p) => p.state === 'open' && p.head === head).map((p) => p.number);
     },
     runs() {
-      return [...double.state.runs.values()].sort((a, b) => a.id - b.id).map((r) => ({ workflow: basename(r.path), ref: r.headBranch, inputs: { ...r.inputs } }));
+      return [...double.state.runs.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((r) => ({ workflow: basename(r.path), ref: r.headBranch, inputs: { ...r.inputs } }));
     },
   };
 

@@ -170,7 +170,9 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
         await f.ensureBlockedBy([{ child, blocker }]);
       }
       // A link that knows only the number (no database id) means the same issue.
-      await fx.forge().ensureBlockedBy([{ child: { number: child.number, url: child.url }, blocker: { number: blocker.number, url: blocker.url } }]);
+      await fx
+        .forge()
+        .ensureBlockedBy([{ child: { number: child.number, url: child.url }, blocker: { number: blocker.number, url: blocker.url } }]);
 
       const h = host(forge);
       if (!h) return;
@@ -198,7 +200,10 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       }
       expect([same, foundByMarker, changed]).toEqual([created, created, created]);
       expect(other).not.toBe(created);
-      expect(h.comments(parent.number).map((c) => c.body)).toEqual([statusBody(convoy, '2 of 2 merged'), expect.stringContaining('another convoy')]);
+      expect(h.comments(parent.number).map((c) => c.body)).toEqual([
+        statusBody(convoy, '2 of 2 merged'),
+        expect.stringContaining('another convoy'),
+      ]);
       expect(h.commentEdits(created!)).toBe(1);
     });
 

@@ -54,7 +54,14 @@ let seq = 0;
 function plan(label: string): Plan {
   return {
     summary: `${label} plan`,
-    beads: [0, 1].map((i) => ({ key: `${label}-${i}`, title: `${label} step ${i}`, description: `Do ${label} step ${i}`, acceptance: [], files: [], blockedBy: [] })),
+    beads: [0, 1].map((i) => ({
+      key: `${label}-${i}`,
+      title: `${label} step ${i}`,
+      description: `Do ${label} step ${i}`,
+      acceptance: [],
+      files: [],
+      blockedBy: [],
+    })),
   };
 }
 
@@ -90,7 +97,8 @@ export function rigProviderSuite(name: string, makeFixture: () => Promise<RigPro
     });
 
     /** A forge issue for a goal; without a forge, a number nobody looks up. */
-    const goalIssue = async (title: string) => (fx.forge ? fx.forge.openIssue(title) : { number: 100 + ++seq, url: `https://forge.invalid/issues/${seq}` });
+    const goalIssue = async (title: string) =>
+      fx.forge ? fx.forge.openIssue(title) : { number: 100 + ++seq, url: `https://forge.invalid/issues/${seq}` };
 
     it('withRig(null) opens the default repository’s rig, the same one its name (in any case) opens', async () => {
       const repos = await provider.repos();
@@ -126,7 +134,9 @@ export function rigProviderSuite(name: string, makeFixture: () => Promise<RigPro
           ran = true;
         })
         .catch((e: unknown) => e);
-      const asked = provider.permissions ? await provider.permissions(fx.people.writers[0] ?? 'octocat', fx.unknownRepo).catch((e: unknown) => e) : null;
+      const asked = provider.permissions
+        ? await provider.permissions(fx.people.writers[0] ?? 'octocat', fx.unknownRepo).catch((e: unknown) => e)
+        : null;
 
       expect(isGastownError(err, 'gastown_not_found'), String(err)).toBe(true);
       expect(ran).toBe(false);
@@ -211,7 +221,9 @@ export function rigProviderSuite(name: string, makeFixture: () => Promise<RigPro
       await first.close();
       await first.close();
       const next = fx.provider();
-      const found = await next.withRig(repo, (rig) => findConvoyBySource(rig, githubSourceKey(repo, issue.number))).finally(() => next.close());
+      const found = await next
+        .withRig(repo, (rig) => findConvoyBySource(rig, githubSourceKey(repo, issue.number)))
+        .finally(() => next.close());
 
       expect(found?.convoy.id).toBe(recorded.convoy.id);
     });

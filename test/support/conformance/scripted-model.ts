@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const template = JSON.parse(readFileSync(new URL('../../fixtures/anthropic-agent/03-run-command.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const template = JSON.parse(readFileSync(new URL('../../fixtures/anthropic-agent/03-run-command.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 interface Body {
   messages: { role: string; content: string | { type: string; text?: string; content?: string; is_error?: boolean }[] }[];
@@ -31,7 +34,9 @@ function answer(body: Body): Record<string, unknown> {
   const result = last.content.find((c) => c.type === 'tool_result');
   if (result && !result.is_error) {
     const firstLine = String(result.content ?? '').split('\n')[0];
-    return reply([{ type: 'tool_use', id: `toolu_conformance${++ids}`, name: 'finish', input: { summary: `Ran the command (${firstLine}).` } }]);
+    return reply([
+      { type: 'tool_use', id: `toolu_conformance${++ids}`, name: 'finish', input: { summary: `Ran the command (${firstLine}).` } },
+    ]);
   }
   return reply([{ type: 'text', text: 'The command did not succeed and I cannot fix it.' }]);
 }
@@ -44,7 +49,9 @@ export async function startScriptedModel(): Promise<{ baseURL: string; calls: ()
     req.on('end', () => {
       calls += 1;
       if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }));
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body;

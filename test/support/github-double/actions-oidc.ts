@@ -33,7 +33,12 @@ export class ActionsOidc {
 
   static async create(serverUrl: string): Promise<ActionsOidc> {
     const { privateKey, publicKey } = await generateKeyPair('RS256');
-    return new ActionsOidc(`${serverUrl}${OIDC_PATH}`, privateKey, { ...(await exportJWK(publicKey)), kid: 'double-1', alg: 'RS256', use: 'sig' });
+    return new ActionsOidc(`${serverUrl}${OIDC_PATH}`, privateKey, {
+      ...(await exportJWK(publicKey)),
+      kid: 'double-1',
+      alg: 'RS256',
+      use: 'sig',
+    });
   }
 
   jwks(): { keys: JWK[] } {

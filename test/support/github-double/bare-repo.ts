@@ -140,7 +140,12 @@ export class BareRepo {
   /** Ref names under `prefix` with their commits (the ledger a test asserts on). */
   refs(prefix: string): Map<string, string> {
     const out = git(this.path, ['for-each-ref', '--format=%(refname) %(objectname)', prefix]);
-    return new Map(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+    return new Map(
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ') as [string, string]),
+    );
   }
 
   async deleteBranch(branch: string): Promise<void> {

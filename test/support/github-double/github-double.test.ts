@@ -13,7 +13,11 @@ describe('the GitHub double', () => {
   let token: string;
 
   const api = async (method: string, path: string, body?: unknown, auth = token) => {
-    const res = await fetch(`${double.apiUrl}/repos/o/r${path}`, { method, headers: { authorization: `token ${auth}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${double.apiUrl}/repos/o/r${path}`, {
+      method,
+      headers: { authorization: `token ${auth}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
   };
@@ -28,10 +32,22 @@ describe('the GitHub double', () => {
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    double = await GitHubDouble.start({ owner: 'o', repo: 'r', dir: dir.path, files: { 'README.md': '# r\n' }, webhookSecret: 's3cret', appId: 7, gtBin: '/bin/false', collaborators: { ada: 'maintain' } });
+    double = await GitHubDouble.start({
+      owner: 'o',
+      repo: 'r',
+      dir: dir.path,
+      files: { 'README.md': '# r\n' },
+      webhookSecret: 's3cret',
+      appId: 7,
+      gtBin: '/bin/false',
+      collaborators: { ada: 'maintain' },
+    });
     double.webhookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/`;
     const jwt = `${Buffer.from('{}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 7 })).toString('base64url')}.sig`;
-    const res = await fetch(`${double.apiUrl}/app/installations/4242/access_tokens`, { method: 'POST', headers: { authorization: `Bearer ${jwt}` } });
+    const res = await fetch(`${double.apiUrl}/app/installations/4242/access_tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}` },
+    });
     token = ((await res.json()) as { token: string }).token;
   });
   afterAll(async () => {
@@ -75,7 +91,9 @@ describe('the GitHub double', () => {
     for (let i = 0; i < 3; i++) await api('POST', `/issues/${issue.number}/comments`, { body: `c${i}` });
 
     const first = await api('GET', `/issues/${issue.number}/comments?per_page=2`);
-    const second = await fetch(/<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1]!, { headers: { authorization: `token ${token}` } }).then((r) => r.json());
+    const second = await fetch(/<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1]!, {
+      headers: { authorization: `token ${token}` },
+    }).then((r) => r.json());
 
     expect(first.json.map((c: { body: string }) => c.body)).toEqual(['c0', 'c1']);
     expect((second as { body: string }[]).map((c) => c.body)).toEqual(['c2']);
@@ -98,8 +116,22 @@ describe('the GitHub double', () => {
     const issue = (await api('POST', '/issues', { title: 'fix it' })).json;
     const { execFileSync } = await import('node:child_process');
     const work = `${dir.path}/work`;
-    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' };
-    execFileSync('sh', ['-c', `git clone -q ${double.repo.url} ${work} && cd ${work} && git checkout -q -b fix && echo fixed > FIX && git add FIX && git commit -qm fix && git push -q origin fix`], { env });
+    const env = {
+      ...process.env,
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'a',
+      GIT_AUTHOR_EMAIL: 'a@x',
+      GIT_COMMITTER_NAME: 'a',
+      GIT_COMMITTER_EMAIL: 'a@x',
+    };
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        `git clone -q ${double.repo.url} ${work} && cd ${work} && git checkout -q -b fix && echo fixed > FIX && git add FIX && git commit -qm fix && git push -q origin fix`,
+      ],
+      { env },
+    );
     const pr = (await api('POST', '/pulls', { head: 'fix', base: 'main', title: 'Fix', body: `Closes #${issue.number}` })).json;
 
     expect((await api('POST', '/pulls', { head: 'fix', base: 'main', title: 'again' })).status).toBe(422);
@@ -120,7 +152,11 @@ describe('the GitHub double', () => {
   });
 
   const gql = async (query: string, variables: Record<string, unknown> = {}, auth = token) => {
-    const res = await fetch(`${double.webUrl}/api/graphql`, { method: 'POST', headers: { authorization: `bearer ${auth}`, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${double.webUrl}/api/graphql`, {
+      method: 'POST',
+      headers: { authorization: `bearer ${auth}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     return { status: res.status, headers: res.headers, json: (await res.json()) as any };
   };
   const CREATE = `mutation create($a: CreateIssueInput!, $b: CreateIssueInput!) {
@@ -130,7 +166,10 @@ describe('the GitHub double', () => {
 
   it('runs batched GraphQL mutations in order: createIssue with a parent and labels makes labelled sub-issues', async () => {
     const parent = (await api('POST', '/issues', { title: 'goal' })).json;
-    const lookup = await gql('query q($o: String!, $n: Int!) { repository(owner: $o, name: "r") { id issue(number: $n) { id } bead: label(name: "gastown:bead") { id } none: label(name: "nope") { id } } }', { o: 'o', n: parent.number });
+    const lookup = await gql(
+      'query q($o: String!, $n: Int!) { repository(owner: $o, name: "r") { id issue(number: $n) { id } bead: label(name: "gastown:bead") { id } none: label(name: "nope") { id } } }',
+      { o: 'o', n: parent.number },
+    );
     const { id: repositoryId, issue, bead } = lookup.json.data.repository;
 
     const created = await gql(CREATE, {
@@ -144,16 +183,30 @@ describe('the GitHub double', () => {
     expect(a.issue.parent.number).toBe(parent.number);
     expect(b).toMatchObject({ clientMutationId: 'm2', issue: { number: a.issue.number + 1 } });
     expect(double.state.issues.get(parent.number)!.subIssues).toEqual([a.issue.number, b.issue.number]);
-    expect(double.state.issues.get(a.issue.number)).toMatchObject({ labels: ['gastown:bead'], id: Number(a.issue.fullDatabaseId), viaApp: 7 });
+    expect(double.state.issues.get(a.issue.number)).toMatchObject({
+      labels: ['gastown:bead'],
+      id: Number(a.issue.fullDatabaseId),
+      viaApp: 7,
+    });
     const listed = (await api('GET', `/issues/${parent.number}/sub_issues`)).json;
     expect(listed.map((i: { node_id: string }) => i.node_id)).toEqual([a.issue.id, `I_${double.state.issues.get(b.issue.number)!.id}`]);
 
-    const edge = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } blockingIssue { number } } }', { i: { issueId: `I_${double.state.issues.get(b.issue.number)!.id}`, blockingIssueId: a.issue.id } });
-    const again = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } } }', { i: { issueId: `I_${double.state.issues.get(b.issue.number)!.id}`, blockingIssueId: a.issue.id } });
-    const cycle = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } } }', { i: { issueId: a.issue.id, blockingIssueId: `I_${double.state.issues.get(b.issue.number)!.id}` } });
+    const edge = await gql(
+      'mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } blockingIssue { number } } }',
+      { i: { issueId: `I_${double.state.issues.get(b.issue.number)!.id}`, blockingIssueId: a.issue.id } },
+    );
+    const again = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } } }', {
+      i: { issueId: `I_${double.state.issues.get(b.issue.number)!.id}`, blockingIssueId: a.issue.id },
+    });
+    const cycle = await gql('mutation e($i: AddBlockedByInput!) { e: addBlockedBy(input: $i) { issue { number } } }', {
+      i: { issueId: a.issue.id, blockingIssueId: `I_${double.state.issues.get(b.issue.number)!.id}` },
+    });
 
     expect(edge.json.data.e).toEqual({ issue: { number: b.issue.number }, blockingIssue: { number: a.issue.number } });
-    expect(again.json).toEqual({ data: { e: null }, errors: [{ type: 'UNPROCESSABLE', path: ['e'], message: 'Dependency already exists' }] });
+    expect(again.json).toEqual({
+      data: { e: null },
+      errors: [{ type: 'UNPROCESSABLE', path: ['e'], message: 'Dependency already exists' }],
+    });
     expect(cycle.json.errors[0].message).toBe('Dependency would create a cycle');
   });
 
@@ -161,10 +214,20 @@ describe('the GitHub double', () => {
     const parse = await gql('query { repository(owner: "o" name: "r") { id }');
     const field = await gql('query { repository(owner: "o", name: "r") { id nope } }');
     const variable = await gql(CREATE, { a: { repositoryId: 'x' }, b: { repositoryId: 'x', title: 't', colour: 'red' } });
-    const node = await gql(CREATE, { a: { repositoryId: 'R_nope', title: 't' }, b: { repositoryId: double.state.repoNodeId, title: 'kept' } });
+    const node = await gql(CREATE, {
+      a: { repositoryId: 'R_nope', title: 't' },
+      b: { repositoryId: double.state.repoNodeId, title: 'kept' },
+    });
 
     expect(parse.json.errors[0].message).toMatch(/^Parse error on "end of file"/);
-    expect(field.json).toEqual({ errors: [expect.objectContaining({ message: "Field 'nope' doesn't exist on type 'Repository'", extensions: { code: 'undefinedField', typeName: 'Repository', fieldName: 'nope' } })] });
+    expect(field.json).toEqual({
+      errors: [
+        expect.objectContaining({
+          message: "Field 'nope' doesn't exist on type 'Repository'",
+          extensions: { code: 'undefinedField', typeName: 'Repository', fieldName: 'nope' },
+        }),
+      ],
+    });
     expect(variable.json.data).toBeUndefined();
     expect(variable.json.errors.map((e: { message: string }) => e.message)).toEqual([
       'Variable $a of type CreateIssueInput! was provided invalid value for title (Expected value to not be null)',
@@ -172,7 +235,9 @@ describe('the GitHub double', () => {
     ]);
     expect(node.json.data.a).toBeNull();
     expect(node.json.data.b.issue.number).toEqual(expect.any(Number));
-    expect(node.json.errors).toEqual([{ type: 'NOT_FOUND', path: ['a'], message: "Could not resolve to a node with the global id of 'R_nope'" }]);
+    expect(node.json.errors).toEqual([
+      { type: 'NOT_FOUND', path: ['a'], message: "Could not resolve to a node with the global id of 'R_nope'" },
+    ]);
   });
 
   it('enforces a secondary rate limit on content creation: 403 with retry-after, before anything is done', async () => {

@@ -84,7 +84,8 @@ export interface SecondaryRateLimit {
   windowMs: number;
 }
 
-const CONTENT_CREATING = /^\/repos\/[^/]+\/[^/]+\/(?:issues(?:\/\d+\/(?:comments|sub_issues|labels|dependencies\/blocked_by))?|pulls|labels)$/;
+const CONTENT_CREATING =
+  /^\/repos\/[^/]+\/[^/]+\/(?:issues(?:\/\d+\/(?:comments|sub_issues|labels|dependencies\/blocked_by))?|pulls|labels)$/;
 
 interface TokenInfo {
   actor: Actor;
@@ -224,7 +225,11 @@ export class GitHubDouble {
    * finished delivery does not prove the app is done.)
    */
   async quiet(ms = 1500, timeoutMs = 120_000): Promise<void> {
-    await this.until('a quiet moment', () => this.webhooks.inFlight === 0 && this.runs.active === 0 && Date.now() - this.#lastRequestAt > ms, timeoutMs);
+    await this.until(
+      'a quiet moment',
+      () => this.webhooks.inFlight === 0 && this.runs.active === 0 && Date.now() - this.#lastRequestAt > ms,
+      timeoutMs,
+    );
   }
 
   /** Waits until `check` holds, polling every 50 ms; throws after `timeoutMs` naming `what`. */
@@ -250,7 +255,12 @@ export class GitHubDouble {
     const issue = this.state.issues.get(number)!;
     label = this.state.label(label).name;
     if (!issue.labels.includes(label)) issue.labels.push(label);
-    this.webhooks.send('issues', 'labeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
+    this.webhooks.send(
+      'issues',
+      'labeled',
+      { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) },
+      this.state.user(login),
+    );
   }
 
   /** A person comments on an issue (sends issue_comment.created). */
@@ -261,7 +271,12 @@ export class GitHubDouble {
     const comment = { id: this.state.id(2_000_000_000), issue: number, body, user, createdAt: at, updatedAt: at, viaApp: null };
     this.state.comments.set(comment.id, comment);
     issue.comments++;
-    this.webhooks.send('issue_comment', 'created', { issue: this.state.renderIssue(issue), comment: this.state.renderComment(comment) }, user);
+    this.webhooks.send(
+      'issue_comment',
+      'created',
+      { issue: this.state.renderIssue(issue), comment: this.state.renderComment(comment) },
+      user,
+    );
     return comment.id;
   }
 
@@ -269,7 +284,12 @@ export class GitHubDouble {
   removeLabel(login: string, number: number, label: string): void {
     const issue = this.state.issues.get(number)!;
     issue.labels = issue.labels.filter((l) => l !== label);
-    this.webhooks.send('issues', 'unlabeled', { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) }, this.state.user(login));
+    this.webhooks.send(
+      'issues',
+      'unlabeled',
+      { issue: this.state.renderIssue(issue), label: this.state.renderLabel(label) },
+      this.state.user(login),
+    );
   }
 
   /** A person presses "Merge pull request" (through the REST endpoint, as `gh pr merge` would). */
@@ -278,7 +298,11 @@ export class GitHubDouble {
   }
 
   /** A person submits a review of a pull request (`REQUEST_CHANGES`, `COMMENT`, `APPROVE`), with inline comments. */
-  async review(login: string, number: number, review: { event: 'REQUEST_CHANGES' | 'COMMENT' | 'APPROVE'; body?: string; comments?: { path: string; line: number; body: string }[] }): Promise<ApiResponse> {
+  async review(
+    login: string,
+    number: number,
+    review: { event: 'REQUEST_CHANGES' | 'COMMENT' | 'APPROVE'; body?: string; comments?: { path: string; line: number; body: string }[] },
+  ): Promise<ApiResponse> {
     return this.#call(login, 'POST', `/pulls/${number}/reviews`, review);
   }
 
@@ -292,7 +316,14 @@ export class GitHubDouble {
    * of `branch`: the suite and its jobs with their logs are recorded and check_suite.completed
    * is sent, naming the open pull requests from that branch.
    */
-  async completeCheckSuite(branch: string, suite: { conclusion: 'success' | 'failure' | 'timed_out'; app?: { id: number; slug: string; name: string }; runs: { name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[] }): Promise<number> {
+  async completeCheckSuite(
+    branch: string,
+    suite: {
+      conclusion: 'success' | 'failure' | 'timed_out';
+      app?: { id: number; slug: string; name: string };
+      runs: { name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[];
+    },
+  ): Promise<number> {
     const headSha = (await this.repo.sha(`refs/heads/${branch}`))!;
     const record = {
       id: this.state.id(8_000_000_000),
@@ -304,7 +335,12 @@ export class GitHubDouble {
       createdAt: this.state.stamp(),
     };
     this.state.checkSuites.set(record.id, record);
-    this.webhooks.send('check_suite', 'completed', { check_suite: this.state.renderCheckSuite(record) }, this.state.user('github-actions[bot]', 'Bot'));
+    this.webhooks.send(
+      'check_suite',
+      'completed',
+      { check_suite: this.state.renderCheckSuite(record) },
+      this.state.user('github-actions[bot]', 'Bot'),
+    );
     return record.id;
   }
 
@@ -357,7 +393,11 @@ export class GitHubDouble {
     const graphql = isGraphql ? (summarise(gqlBody) ?? undefined) : undefined;
     try {
       let fault = this.#faults.find(
-        (f) => f.left > 0 && (!f.method || f.method === method) && f.path.test(path) && (!f.graphql || (isGraphql && f.graphql.test(String(gqlBody.query ?? '')))),
+        (f) =>
+          f.left > 0 &&
+          (!f.method || f.method === method) &&
+          f.path.test(path) &&
+          (!f.graphql || (isGraphql && f.graphql.test(String(gqlBody.query ?? '')))),
       );
       if (fault && fault.skip > 0) {
         fault.skip--;
@@ -366,7 +406,13 @@ export class GitHubDouble {
       if (fault) fault.left--;
       const token = auth ? this.#tokens.get(auth) : undefined;
       const limited = !fault || fault.executed ? this.#secondaryLimit(token?.actor.login ?? null, method, path, graphql) : null;
-      const faulted = fault ? { status: fault.status, json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' }, headers: fault.headers } : null;
+      const faulted = fault
+        ? {
+            status: fault.status,
+            json: fault.body ?? { message: fault.status === 403 ? 'You have exceeded a secondary rate limit.' : 'Server Error' },
+            headers: fault.headers,
+          }
+        : null;
       if (limited) {
         answer = limited;
       } else if (faulted && !fault!.executed) {
@@ -376,7 +422,23 @@ export class GitHubDouble {
       } else if (method === 'GET' && path === `${OIDC_PATH}/request`) {
         const run = auth ? this.#oidcRequests.get(auth) : undefined;
         answer = run
-          ? { status: 200, json: { value: await this.#oidc.sign({ owner: this.state.owner, repo: this.state.repo, repositoryId: Number(this.state.renderRepository().id), workflowPath: run.path, ref: `refs/heads/${run.headBranch}`, runId: run.id, actor: run.actor.login }, url.searchParams.get('audience') ?? this.webUrl) } }
+          ? {
+              status: 200,
+              json: {
+                value: await this.#oidc.sign(
+                  {
+                    owner: this.state.owner,
+                    repo: this.state.repo,
+                    repositoryId: Number(this.state.renderRepository().id),
+                    workflowPath: run.path,
+                    ref: `refs/heads/${run.headBranch}`,
+                    runId: run.id,
+                    actor: run.actor.login,
+                  },
+                  url.searchParams.get('audience') ?? this.webUrl,
+                ),
+              },
+            }
           : { status: 401, json: { message: 'Bad credentials' } };
       } else if (method === 'DELETE' && path === '/installation/token') {
         // An installation token revokes itself (the polecat action, once its work is done).
@@ -390,17 +452,62 @@ export class GitHubDouble {
         answer = this.#accessToken(auth, Number(path.split('/')[3]), raw ? JSON.parse(raw) : {});
       } else if (method === 'GET' && path === '/app') {
         // `apps.getAuthenticated`, with the app's JWT: the app learns its own bot login (`<slug>[bot]`).
-        answer = auth && this.#jwtValid(auth)
-          ? { status: 200, json: { id: this.#options.appId, slug: 'gastown', node_id: `A_${this.#options.appId}`, name: 'Gas Town', owner: this.state.renderUser(this.state.user(this.#options.owner)), html_url: `${this.webUrl}/apps/gastown`, permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'], installations_count: 1 } }
-          : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
-      } else if (method === 'GET' && path.toLowerCase() === `/repos/${this.#options.owner}/${this.#options.repo}/installation`.toLowerCase()) {
+        answer =
+          auth && this.#jwtValid(auth)
+            ? {
+                status: 200,
+                json: {
+                  id: this.#options.appId,
+                  slug: 'gastown',
+                  node_id: `A_${this.#options.appId}`,
+                  name: 'Gas Town',
+                  owner: this.state.renderUser(this.state.user(this.#options.owner)),
+                  html_url: `${this.webUrl}/apps/gastown`,
+                  permissions: {
+                    issues: 'write',
+                    pull_requests: 'write',
+                    contents: 'write',
+                    actions: 'write',
+                    checks: 'write',
+                    metadata: 'read',
+                  },
+                  events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'],
+                  installations_count: 1,
+                },
+              }
+            : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
+      } else if (
+        method === 'GET' &&
+        path.toLowerCase() === `/repos/${this.#options.owner}/${this.#options.repo}/installation`.toLowerCase()
+      ) {
         // `apps.getRepoInstallation`, with the app's JWT (the Slack bot finds a repository's installation so).
-        answer = auth && this.#jwtValid(auth)
-          ? { status: 200, json: { id: this.installationId, app_id: this.#options.appId, app_slug: 'gastown', target_type: 'User', account: this.state.renderUser(this.state.user(this.#options.owner)), repository_selection: 'all', permissions: { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write', metadata: 'read' }, events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'] } }
-          : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
+        answer =
+          auth && this.#jwtValid(auth)
+            ? {
+                status: 200,
+                json: {
+                  id: this.installationId,
+                  app_id: this.#options.appId,
+                  app_slug: 'gastown',
+                  target_type: 'User',
+                  account: this.state.renderUser(this.state.user(this.#options.owner)),
+                  repository_selection: 'all',
+                  permissions: {
+                    issues: 'write',
+                    pull_requests: 'write',
+                    contents: 'write',
+                    actions: 'write',
+                    checks: 'write',
+                    metadata: 'read',
+                  },
+                  events: ['issues', 'issue_comment', 'pull_request', 'workflow_run'],
+                },
+              }
+            : { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
       } else {
         actor = token?.actor.login ?? null;
-        if (!token) answer = { status: 401, json: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } };
+        if (!token)
+          answer = { status: 401, json: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } };
         else if (isGraphql) {
           let parsed: unknown = null;
           try {
@@ -408,13 +515,26 @@ export class GitHubDouble {
           } catch {
             parsed = null;
           }
-          const gql = parsed === null
-            ? { status: 400, json: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' } }
-            : await answerGraphql({ state: this.state, repo: this.repo, webhooks: this.webhooks, actor: token.actor, kind: token.kind }, parsed as object);
+          const gql =
+            parsed === null
+              ? { status: 400, json: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' } }
+              : await answerGraphql(
+                  { state: this.state, repo: this.repo, webhooks: this.webhooks, actor: token.actor, kind: token.kind },
+                  parsed as object,
+                );
           answer = { status: gql.status, json: gql.json };
         } else if (url.pathname.startsWith('/api/v3/')) {
           const body = raw ? JSON.parse(raw) : undefined;
-          answer = await answerRest(this, { method, path, query: url.searchParams, headers: req.headers, body, actor: token.actor, kind: token.kind, url: url.toString() });
+          answer = await answerRest(this, {
+            method,
+            path,
+            query: url.searchParams,
+            headers: req.headers,
+            body,
+            actor: token.actor,
+            kind: token.kind,
+            url: url.toString(),
+          });
         } else answer = notFound();
         if (faulted) answer = faulted;
       }
@@ -423,7 +543,12 @@ export class GitHubDouble {
     }
     this.requests.push({ method, path, status: answer.status, actor, at, ...(graphql ? { graphql } : {}) });
     this.#lastRequestAt = Date.now();
-    const headers: Record<string, string> = { 'x-github-request-id': randomBytes(6).toString('hex'), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...(answer.headers ?? {}) };
+    const headers: Record<string, string> = {
+      'x-github-request-id': randomBytes(6).toString('hex'),
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4999',
+      ...(answer.headers ?? {}),
+    };
     if (answer.text !== undefined) {
       res.writeHead(answer.status, headers).end(answer.text);
     } else if (answer.json !== undefined) {
@@ -445,7 +570,11 @@ export class GitHubDouble {
       const retryAfter = Math.max(1, Math.ceil((times[0]! + limit.windowMs - now) / 1000));
       return {
         status: 403,
-        json: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits', status: '403' },
+        json: {
+          message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          status: '403',
+        },
         headers: { 'retry-after': String(retryAfter) },
       };
     }
@@ -454,7 +583,11 @@ export class GitHubDouble {
   }
 
   /** `POST /app/installations/:id/access_tokens` with the app's JWT (verified when the public key is known). */
-  #accessToken(jwt: string | null, installationId: number, body: { repository_ids?: number[]; permissions?: Record<string, string> }): ApiResponse {
+  #accessToken(
+    jwt: string | null,
+    installationId: number,
+    body: { repository_ids?: number[]; permissions?: Record<string, string> },
+  ): ApiResponse {
     if (!jwt || !this.#jwtValid(jwt)) return { status: 401, json: { message: 'A JSON web token could not be decoded', status: '401' } };
     if (installationId !== this.installationId) return notFound();
     const token = `ghs_${randomBytes(18).toString('hex')}`;
@@ -471,7 +604,10 @@ export class GitHubDouble {
       json: {
         token,
         expires_at: expires,
-        permissions: { ...(body.permissions ?? { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write' }), metadata: 'read' },
+        permissions: {
+          ...(body.permissions ?? { issues: 'write', pull_requests: 'write', contents: 'write', actions: 'write', checks: 'write' }),
+          metadata: 'read',
+        },
         repository_selection: body.repository_ids ? 'selected' : 'all',
       },
     };
@@ -483,6 +619,11 @@ export class GitHubDouble {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown; exp?: number };
     if (String(claims.iss) !== String(this.#options.appId)) return false;
     if (!this.#options.appPublicKey) return true;
-    return verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), createPublicKey(this.#options.appPublicKey), Buffer.from(signature, 'base64url'));
+    return verify(
+      'RSA-SHA256',
+      Buffer.from(`${header}.${payload}`),
+      createPublicKey(this.#options.appPublicKey),
+      Buffer.from(signature, 'base64url'),
+    );
   }
 }

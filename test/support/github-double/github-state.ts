@@ -168,7 +168,9 @@ export class GitHubState {
   }
 
   stamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   }
 
   user(login: string, type: Actor['type'] = 'User', appId?: number): Actor {
@@ -281,11 +283,26 @@ export class GitHubState {
 
   renderLabel(name: string): Record<string, unknown> {
     const label = this.label(name);
-    return { id: label.id, node_id: label.nodeId, url: `${this.repoApi}/labels/${encodeURIComponent(label.name)}`, name: label.name, color: label.color, default: false, description: label.description };
+    return {
+      id: label.id,
+      node_id: label.nodeId,
+      url: `${this.repoApi}/labels/${encodeURIComponent(label.name)}`,
+      name: label.name,
+      color: label.color,
+      default: false,
+      description: label.description,
+    };
   }
 
   renderApp(appId: number): Record<string, unknown> {
-    return { id: appId, slug: 'gastown', node_id: `A_${appId}`, name: 'Gas Town', owner: this.renderUser(this.user(this.owner)), html_url: `${this.hosts.webUrl}/apps/gastown` };
+    return {
+      id: appId,
+      slug: 'gastown',
+      node_id: `A_${appId}`,
+      name: 'Gas Town',
+      owner: this.renderUser(this.user(this.owner)),
+      html_url: `${this.hosts.webUrl}/apps/gastown`,
+    };
   }
 
   renderIssue(issue: IssueRecord): Record<string, unknown> {
@@ -321,7 +338,11 @@ export class GitHubState {
       closed_at: issue.closedAt,
       author_association: this.association(issue.user),
       performed_via_github_app: issue.viaApp !== null ? this.renderApp(issue.viaApp) : null,
-      sub_issues_summary: { total: subs.length, completed: subs.filter((s) => s.state === 'closed').length, percent_completed: subs.length ? Math.round((100 * subs.filter((s) => s.state === 'closed').length) / subs.length) : 0 },
+      sub_issues_summary: {
+        total: subs.length,
+        completed: subs.filter((s) => s.state === 'closed').length,
+        percent_completed: subs.length ? Math.round((100 * subs.filter((s) => s.state === 'closed').length) / subs.length) : 0,
+      },
       parent_issue_url: issue.parent !== null ? `${this.repoApi}/issues/${issue.parent}` : null,
       issue_dependencies_summary: {
         blocked_by: issue.blockedBy.filter((n) => this.issues.get(n)?.state === 'open').length,
@@ -330,7 +351,14 @@ export class GitHubState {
         total_blocking: blocking.length,
       },
     };
-    if (pull) rendered.pull_request = { url: `${this.repoApi}/pulls/${pull.number}`, html_url: `${this.repoWeb}/pull/${pull.number}`, diff_url: null, patch_url: null, merged_at: pull.mergedAt };
+    if (pull)
+      rendered.pull_request = {
+        url: `${this.repoApi}/pulls/${pull.number}`,
+        html_url: `${this.repoWeb}/pull/${pull.number}`,
+        diff_url: null,
+        patch_url: null,
+        merged_at: pull.mergedAt,
+      };
     else delete rendered.pull_request;
     return rendered;
   }
@@ -357,7 +385,13 @@ export class GitHubState {
     const template = examplePayload('pull_request', 'opened', this.hosts).pull_request;
     const url = `${this.repoApi}/pulls/${pull.number}`;
     const repository = this.renderRepository();
-    const ref = (branch: string, sha: string) => ({ label: `${this.owner}:${branch}`, ref: branch, sha, user: this.renderUser(this.user(this.owner)), repo: repository });
+    const ref = (branch: string, sha: string) => ({
+      label: `${this.owner}:${branch}`,
+      ref: branch,
+      sha,
+      user: this.renderUser(this.user(this.owner)),
+      repo: repository,
+    });
     return {
       ...template,
       url,
@@ -451,7 +485,13 @@ export class GitHubState {
       conclusion: suite.conclusion,
       url: `${this.repoApi}/check-suites/${suite.id}`,
       after: suite.headSha,
-      pull_requests: pulls.map((p) => ({ url: `${this.repoApi}/pulls/${p.number}`, id: p.id, number: p.number, head: { ref: p.head, sha: suite.headSha, repo }, base: { ref: p.base, sha: p.baseSha, repo } })),
+      pull_requests: pulls.map((p) => ({
+        url: `${this.repoApi}/pulls/${p.number}`,
+        id: p.id,
+        number: p.number,
+        head: { ref: p.head, sha: suite.headSha, repo },
+        base: { ref: p.base, sha: p.baseSha, repo },
+      })),
       app: { ...template.app, id: suite.app.id, slug: suite.app.slug, name: suite.app.name },
       created_at: suite.createdAt,
       updated_at: suite.createdAt,
@@ -473,7 +513,13 @@ export class GitHubState {
       conclusion: run.conclusion,
       started_at: suite.createdAt,
       completed_at: suite.createdAt,
-      output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${this.repoApi}/check-runs/${run.id}/annotations` },
+      output: {
+        title: null,
+        summary: null,
+        text: null,
+        annotations_count: 0,
+        annotations_url: `${this.repoApi}/check-runs/${run.id}/annotations`,
+      },
       name: run.name,
       check_suite: { id: suite.id },
       app: { id: suite.app.id, slug: suite.app.slug, name: suite.app.name },

@@ -14,7 +14,15 @@
  * sub-issue at once), `addSubIssue`, `addBlockedBy` and `createLabel`.
  */
 import type { BareRepo } from './bare-repo.js';
-import { GraphqlSyntaxError, parseDocument, type Field, type Operation, type Selection, type TypeRef, type Value } from './graphql-document.js';
+import {
+  GraphqlSyntaxError,
+  parseDocument,
+  type Field,
+  type Operation,
+  type Selection,
+  type TypeRef,
+  type Value,
+} from './graphql-document.js';
 import type { Actor, GitHubState, IssueRecord } from './github-state.js';
 import type { WebhookSender } from './webhook-sender.js';
 
@@ -66,7 +74,16 @@ interface FieldDef {
 const SCALARS = new Set(['String', 'Int', 'ID', 'Boolean', 'BigInt', 'URI', 'DateTime', 'Float']);
 const ENUMS: Record<string, string[]> = {
   IssueState: ['OPEN', 'CLOSED'],
-  CommentAuthorAssociation: ['COLLABORATOR', 'CONTRIBUTOR', 'FIRST_TIMER', 'FIRST_TIME_CONTRIBUTOR', 'MANNEQUIN', 'MEMBER', 'NONE', 'OWNER'],
+  CommentAuthorAssociation: [
+    'COLLABORATOR',
+    'CONTRIBUTOR',
+    'FIRST_TIMER',
+    'FIRST_TIME_CONTRIBUTOR',
+    'MANNEQUIN',
+    'MEMBER',
+    'NONE',
+    'OWNER',
+  ],
 };
 /** Abstract types: the concrete type comes from the value's `__typename`. */
 const ABSTRACT: Record<string, string[]> = { GitObject: ['Tree', 'Blob', 'Commit'], Actor: ['User', 'Bot'] };
@@ -99,7 +116,8 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
       type: 'Repository',
       resolve: (_p, a, ctx, _f, path) => {
         const { state } = ctx.c;
-        if (String(a.owner).toLowerCase() === state.owner.toLowerCase() && String(a.name).toLowerCase() === state.repo.toLowerCase()) return {};
+        if (String(a.owner).toLowerCase() === state.owner.toLowerCase() && String(a.name).toLowerCase() === state.repo.toLowerCase())
+          return {};
         return ctx.notFound(path, `Could not resolve to a Repository with the name '${a.owner}/${a.name}'.`);
       },
     },
@@ -145,7 +163,10 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
     fullDatabaseId: leaf('BigInt', (i: IssueRecord) => String(i.id)),
     title: leaf('String!', (i: IssueRecord) => i.title),
     body: leaf('String!', (i: IssueRecord) => i.body ?? ''),
-    author: leaf('Actor', (i: IssueRecord) => ({ __typename: i.user.type, login: i.user.type === 'Bot' ? i.user.login.replace(/\[bot\]$/, '') : i.user.login })),
+    author: leaf('Actor', (i: IssueRecord) => ({
+      __typename: i.user.type,
+      login: i.user.type === 'Bot' ? i.user.login.replace(/\[bot\]$/, '') : i.user.login,
+    })),
     // Who last edited the body (the script agent's vouching); body edits are not modelled, so never anyone.
     editor: leaf('Actor', () => null),
     state: leaf('IssueState!', (i: IssueRecord) => i.state.toUpperCase()),
@@ -162,7 +183,11 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
     subIssues: {
       args: { first: 'Int', after: 'String' },
       type: 'IssueConnection',
-      resolve: (i: IssueRecord, a, ctx) => connection(i.subIssues.map((n) => ctx.c.state.issues.get(n)!), a),
+      resolve: (i: IssueRecord, a, ctx) =>
+        connection(
+          i.subIssues.map((n) => ctx.c.state.issues.get(n)!),
+          a,
+        ),
     },
   },
   IssueConnection: connectionType('Issue'),
@@ -177,7 +202,10 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
     fullDatabaseId: leaf('BigInt', (c) => String(c.id)),
     body: leaf('String!', (c) => c.body),
     authorAssociation: leaf('CommentAuthorAssociation!', (c, ctx) => ctx.c.state.association(c.user)),
-    author: leaf('Actor', (c) => ({ __typename: c.user.type, login: c.user.type === 'Bot' ? c.user.login.replace(/\[bot\]$/, '') : c.user.login })),
+    author: leaf('Actor', (c) => ({
+      __typename: c.user.type,
+      login: c.user.type === 'Bot' ? c.user.login.replace(/\[bot\]$/, '') : c.user.login,
+    })),
   },
   User: { login: leaf('String!', (u) => u.login) },
   Bot: { login: leaf('String!', (u) => u.login) },
@@ -194,8 +222,16 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
     createLabel: { args: { input: 'CreateLabelInput!' }, type: 'CreateLabelPayload', resolve: createLabel },
   },
   CreateIssuePayload: { clientMutationId: leaf('String', (p) => p.clientMutationId), issue: leaf('Issue', (p) => p.issue) },
-  AddSubIssuePayload: { clientMutationId: leaf('String', (p) => p.clientMutationId), issue: leaf('Issue', (p) => p.issue), subIssue: leaf('Issue', (p) => p.subIssue) },
-  AddBlockedByPayload: { clientMutationId: leaf('String', (p) => p.clientMutationId), issue: leaf('Issue', (p) => p.issue), blockingIssue: leaf('Issue', (p) => p.blockingIssue) },
+  AddSubIssuePayload: {
+    clientMutationId: leaf('String', (p) => p.clientMutationId),
+    issue: leaf('Issue', (p) => p.issue),
+    subIssue: leaf('Issue', (p) => p.subIssue),
+  },
+  AddBlockedByPayload: {
+    clientMutationId: leaf('String', (p) => p.clientMutationId),
+    issue: leaf('Issue', (p) => p.issue),
+    blockingIssue: leaf('Issue', (p) => p.blockingIssue),
+  },
   CreateLabelPayload: { clientMutationId: leaf('String', (p) => p.clientMutationId), label: leaf('Label', (p) => p.label) },
 };
 
@@ -209,11 +245,21 @@ function connectionType(node: string): Record<string, FieldDef> {
 
 /** `first` / `after` over a list (the cursor is the index, base64 as GitHub's are opaque). */
 function connection<T>(all: T[], a: { first?: number | null; after?: string | null }): Record<string, unknown> {
-  const start = a.after ? Number(Buffer.from(a.after, 'base64').toString('utf8').replace(/^cursor:/, '')) : 0;
+  const start = a.after
+    ? Number(
+        Buffer.from(a.after, 'base64')
+          .toString('utf8')
+          .replace(/^cursor:/, ''),
+      )
+    : 0;
   const first = a.first ?? 100;
   const nodes = all.slice(start, start + first);
   const end = start + nodes.length;
-  return { nodes, totalCount: all.length, pageInfo: { hasNextPage: end < all.length, endCursor: nodes.length ? Buffer.from(`cursor:${end}`).toString('base64') : null } };
+  return {
+    nodes,
+    totalCount: all.length,
+    pageInfo: { hasNextPage: end < all.length, endCursor: nodes.length ? Buffer.from(`cursor:${end}`).toString('base64') : null },
+  };
 }
 
 // --- mutations ----------------------------------------------------------------------------
@@ -235,7 +281,8 @@ function issueByNode(ctx: Exec, id: unknown, path: (string | number)[]): IssueRe
 function createIssue(_p: unknown, { input }: { input: Record<string, any> }, ctx: Exec, _f: Field, path: (string | number)[]): Resolved {
   if (!mutationAllowed(ctx, path)) return null;
   const { state, webhooks } = ctx.c;
-  if (input.repositoryId !== state.repoNodeId) return ctx.notFound(path, `Could not resolve to a node with the global id of '${input.repositoryId}'`);
+  if (input.repositoryId !== state.repoNodeId)
+    return ctx.notFound(path, `Could not resolve to a node with the global id of '${input.repositoryId}'`);
   for (const unsupported of ['assigneeIds', 'milestoneId', 'projectIds', 'issueTemplate', 'issueTypeId'])
     if (input[unsupported] != null) return ctx.fail(path, 'UNPROCESSABLE', `the GitHub double does not support ${unsupported}`);
   if (String(input.title).trim() === '') return ctx.fail(path, 'UNPROCESSABLE', "Title can't be blank");
@@ -257,7 +304,8 @@ function createIssue(_p: unknown, { input }: { input: Record<string, any> }, ctx
     parent.subIssues.push(issue.number);
   }
   webhooks.send('issues', 'opened', { issue: state.renderIssue(issue) }, ctx.c.actor);
-  for (const label of issue.labels) webhooks.send('issues', 'labeled', { issue: state.renderIssue(issue), label: state.renderLabel(label) }, ctx.c.actor);
+  for (const label of issue.labels)
+    webhooks.send('issues', 'labeled', { issue: state.renderIssue(issue), label: state.renderLabel(label) }, ctx.c.actor);
   return { clientMutationId: input.clientMutationId ?? null, issue };
 }
 
@@ -293,7 +341,8 @@ function addBlockedBy(_p: unknown, { input }: { input: Record<string, any> }, ct
   if (!issue || !blocker) return null;
   if (issue.number === blocker.number) return ctx.fail(path, 'UNPROCESSABLE', 'An issue cannot be blocked by itself');
   if (issue.blockedBy.includes(blocker.number)) return ctx.fail(path, 'UNPROCESSABLE', 'Dependency already exists');
-  if (blocksTransitively(ctx.c.state, issue.number, blocker.number)) return ctx.fail(path, 'UNPROCESSABLE', 'Dependency would create a cycle');
+  if (blocksTransitively(ctx.c.state, issue.number, blocker.number))
+    return ctx.fail(path, 'UNPROCESSABLE', 'Dependency would create a cycle');
   issue.blockedBy.push(blocker.number);
   return { clientMutationId: input.clientMutationId ?? null, issue, blockingIssue: blocker };
 }
@@ -315,11 +364,15 @@ function blocksTransitively(state: GitHubState, issue: number, blocker: number):
 function createLabel(_p: unknown, { input }: { input: Record<string, any> }, ctx: Exec, _f: Field, path: (string | number)[]): Resolved {
   if (!mutationAllowed(ctx, path)) return null;
   const { state } = ctx.c;
-  if (input.repositoryId !== state.repoNodeId) return ctx.notFound(path, `Could not resolve to a node with the global id of '${input.repositoryId}'`);
+  if (input.repositoryId !== state.repoNodeId)
+    return ctx.notFound(path, `Could not resolve to a node with the global id of '${input.repositoryId}'`);
   if (!/^[0-9a-fA-F]{6}$/.test(String(input.color))) return ctx.fail(path, 'UNPROCESSABLE', 'Color is invalid');
   if (String(input.name).trim() === '') return ctx.fail(path, 'UNPROCESSABLE', "Name can't be blank");
   if (state.findLabel(String(input.name))) return ctx.fail(path, 'UNPROCESSABLE', 'Name has already been taken');
-  return { clientMutationId: input.clientMutationId ?? null, label: state.createLabel(String(input.name), String(input.color).toLowerCase(), input.description ?? null) };
+  return {
+    clientMutationId: input.clientMutationId ?? null,
+    label: state.createLabel(String(input.name), String(input.color).toLowerCase(), input.description ?? null),
+  };
 }
 
 // --- validation and execution -----------------------------------------------------------
@@ -364,32 +417,72 @@ function validate(op: Operation, typeName: string, selections: Selection[], path
     if (s.name === '__typename') continue;
     const def = fieldsOf(typeName)[s.name];
     if (!def) {
-      errors.push({ path: here, extensions: { code: 'undefinedField', typeName, fieldName: s.name }, locations: loc, message: `Field '${s.name}' doesn't exist on type '${typeName}'` });
+      errors.push({
+        path: here,
+        extensions: { code: 'undefinedField', typeName, fieldName: s.name },
+        locations: loc,
+        message: `Field '${s.name}' doesn't exist on type '${typeName}'`,
+      });
       continue;
     }
     for (const [arg, value] of Object.entries(s.args)) {
       const expected = def.args?.[arg];
       if (!expected) {
-        errors.push({ path: here, extensions: { code: 'argumentNotAccepted', name: s.name, typeName: 'Field', argumentName: arg }, locations: loc, message: `Field '${s.name}' doesn't accept argument '${arg}'` });
+        errors.push({
+          path: here,
+          extensions: { code: 'argumentNotAccepted', name: s.name, typeName: 'Field', argumentName: arg },
+          locations: loc,
+          message: `Field '${s.name}' doesn't accept argument '${arg}'`,
+        });
         continue;
       }
       if (value.kind === 'variable') {
         const declared = op.variables[value.name];
-        if (!declared) errors.push({ path: here, extensions: { code: 'variableNotDefined', variableName: value.name }, locations: loc, message: `Variable $${value.name} is used by ${op.name ?? 'anonymous query'} but not declared` });
+        if (!declared)
+          errors.push({
+            path: here,
+            extensions: { code: 'variableNotDefined', variableName: value.name },
+            locations: loc,
+            message: `Variable $${value.name} is used by ${op.name ?? 'anonymous query'} but not declared`,
+          });
         else {
           const want = parseType(expected);
-          if (declared.type.name !== want.name || declared.type.list !== want.list || (want.nonNull && !declared.type.nonNull && declared.default === undefined))
-            errors.push({ path: here, locations: loc, message: `Type mismatch on variable $${value.name} and argument ${arg} (${show(declared.type)} / ${expected})` });
+          if (
+            declared.type.name !== want.name ||
+            declared.type.list !== want.list ||
+            (want.nonNull && !declared.type.nonNull && declared.default === undefined)
+          )
+            errors.push({
+              path: here,
+              locations: loc,
+              message: `Type mismatch on variable $${value.name} and argument ${arg} (${show(declared.type)} / ${expected})`,
+            });
         }
       }
     }
     for (const [arg, type] of Object.entries(def.args ?? {}))
       if (type.endsWith('!') && !(arg in s.args))
-        errors.push({ path: here, extensions: { code: 'missingRequiredArguments', className: 'Field', name: s.name, arguments: arg }, locations: loc, message: `Field '${s.name}' is missing required arguments: ${arg}` });
+        errors.push({
+          path: here,
+          extensions: { code: 'missingRequiredArguments', className: 'Field', name: s.name, arguments: arg },
+          locations: loc,
+          message: `Field '${s.name}' is missing required arguments: ${arg}`,
+        });
     const result = parseType(def.type);
     const composite = !SCALARS.has(result.name) && !ENUMS[result.name];
-    if (composite && !s.selections) errors.push({ path: here, extensions: { code: 'selectionMismatch', nodeName: `field '${s.name}'`, typeName: result.name }, locations: loc, message: `Field must have selections (field '${s.name}' returns ${result.name} but has no selections. Did you mean '${s.name} { ... }'?)` });
-    else if (!composite && s.selections) errors.push({ path: here, locations: loc, message: `Selections can't be made on scalars (field '${s.name}' returns ${result.name} but has selections [...])` });
+    if (composite && !s.selections)
+      errors.push({
+        path: here,
+        extensions: { code: 'selectionMismatch', nodeName: `field '${s.name}'`, typeName: result.name },
+        locations: loc,
+        message: `Field must have selections (field '${s.name}' returns ${result.name} but has no selections. Did you mean '${s.name} { ... }'?)`,
+      });
+    else if (!composite && s.selections)
+      errors.push({
+        path: here,
+        locations: loc,
+        message: `Selections can't be made on scalars (field '${s.name}' returns ${result.name} but has selections [...])`,
+      });
     else if (composite) validate(op, result.name, s.selections!, here, errors);
   }
 }
@@ -412,7 +505,9 @@ function coerce(value: unknown, type: TypeRef | string, at: string[], problems: 
   }
   if (t.list) {
     if (!Array.isArray(value)) return coerce([value], t, at, problems);
-    return value.map((v, i) => coerce(v, { name: t.name, list: false, nonNull: t.itemNonNull, itemNonNull: false }, [...at, String(i)], problems));
+    return value.map((v, i) =>
+      coerce(v, { name: t.name, list: false, nonNull: t.itemNonNull, itemNonNull: false }, [...at, String(i)], problems),
+    );
   }
   const fields = INPUTS[t.name];
   if (fields) {
@@ -421,7 +516,8 @@ function coerce(value: unknown, type: TypeRef | string, at: string[], problems: 
       return null;
     }
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) if (!(key in fields)) problems.push({ path: [...at, key], explanation: `Field is not defined on ${t.name}` });
+    for (const key of Object.keys(value))
+      if (!(key in fields)) problems.push({ path: [...at, key], explanation: `Field is not defined on ${t.name}` });
     for (const [key, ft] of Object.entries(fields)) {
       const v = coerce((value as Record<string, unknown>)[key], ft, [...at, key], problems);
       if ((value as Record<string, unknown>)[key] !== undefined) out[key] = v;
@@ -429,11 +525,15 @@ function coerce(value: unknown, type: TypeRef | string, at: string[], problems: 
     return out;
   }
   const ok =
-    t.name === 'Int' ? Number.isInteger(value) && Math.abs(value as number) < 2 ** 31
-    : t.name === 'Float' ? typeof value === 'number'
-    : t.name === 'Boolean' ? typeof value === 'boolean'
-    : t.name === 'ID' ? typeof value === 'string' || Number.isInteger(value)
-    : typeof value === 'string';
+    t.name === 'Int'
+      ? Number.isInteger(value) && Math.abs(value as number) < 2 ** 31
+      : t.name === 'Float'
+        ? typeof value === 'number'
+        : t.name === 'Boolean'
+          ? typeof value === 'boolean'
+          : t.name === 'ID'
+            ? typeof value === 'string' || Number.isInteger(value)
+            : typeof value === 'string';
   if (!ok) problems.push({ path: at, explanation: `Could not coerce value ${JSON.stringify(value)} to ${t.name}` });
   return t.name === 'ID' ? String(value) : value;
 }
@@ -455,7 +555,14 @@ function literal(value: Value, vars: Record<string, unknown>): unknown {
   }
 }
 
-async function resolveSelections(exec: Exec, typeName: string, parent: any, selections: Selection[], path: (string | number)[], serial: boolean): Promise<Record<string, unknown>> {
+async function resolveSelections(
+  exec: Exec,
+  typeName: string,
+  parent: any,
+  selections: Selection[],
+  path: (string | number)[],
+  serial: boolean,
+): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const fields: Field[] = [];
   const collect = (list: Selection[]) => {
@@ -472,33 +579,42 @@ async function resolveSelections(exec: Exec, typeName: string, parent: any, sele
     const args: Record<string, unknown> = {};
     for (const [name, type] of Object.entries(def.args ?? {})) {
       if (!(name in f.args)) continue;
-      args[name] = f.args[name]!.kind === 'variable' ? literal(f.args[name]!, exec.vars) : coerce(literal(f.args[name]!, exec.vars), type, [name], []);
+      args[name] =
+        f.args[name]!.kind === 'variable' ? literal(f.args[name]!, exec.vars) : coerce(literal(f.args[name]!, exec.vars), type, [name], []);
     }
     const here = [...path, key];
     const value = await def.resolve(parent, args, exec, f, here);
     return [key, await complete(exec, parseType(def.type), value, f, here)] as const;
   };
-  if (serial) for (const f of fields) {
-    const [k, v] = await one(f);
-    out[k] = v;
-  }
+  if (serial)
+    for (const f of fields) {
+      const [k, v] = await one(f);
+      out[k] = v;
+    }
   else for (const [k, v] of await Promise.all(fields.map(one))) out[k] = v;
   return out;
 }
 
 async function complete(exec: Exec, type: TypeRef, value: unknown, f: Field, path: (string | number)[]): Promise<unknown> {
   if (value === null || value === undefined) return null;
-  if (type.list) return Promise.all((value as unknown[]).map((v, i) => complete(exec, { ...type, list: false, nonNull: type.itemNonNull }, v, f, [...path, i])));
+  if (type.list)
+    return Promise.all(
+      (value as unknown[]).map((v, i) => complete(exec, { ...type, list: false, nonNull: type.itemNonNull }, v, f, [...path, i])),
+    );
   if (SCALARS.has(type.name) || ENUMS[type.name]) return value;
   const concrete = ABSTRACT[type.name] ? String((value as { __typename: string }).__typename) : type.name;
   return resolveSelections(exec, concrete, value, f.selections ?? [], path, false);
 }
 
 /** Answers one GraphQL request as GitHub does (HTTP 200 with `data` and/or `errors`). */
-export async function answerGraphql(c: GraphqlContext, body: { query?: unknown; variables?: unknown; operationName?: unknown }): Promise<{ status: number; json: unknown }> {
+export async function answerGraphql(
+  c: GraphqlContext,
+  body: { query?: unknown; variables?: unknown; operationName?: unknown },
+): Promise<{ status: number; json: unknown }> {
   let op: Operation;
   try {
-    if (typeof body.query !== 'string') return { status: 200, json: { errors: [{ message: 'A query attribute must be specified and must be a string.' }] } };
+    if (typeof body.query !== 'string')
+      return { status: 200, json: { errors: [{ message: 'A query attribute must be specified and must be a string.' }] } };
     op = parseDocument(body.query);
   } catch (err) {
     if (!(err instanceof GraphqlSyntaxError)) throw err;
@@ -509,7 +625,11 @@ export async function answerGraphql(c: GraphqlContext, body: { query?: unknown; 
   validate(op, root, op.selections, [op.name ? `${op.type} ${op.name}` : op.type], errors);
   for (const [name, v] of Object.entries(op.variables)) {
     const known = SCALARS.has(v.type.name) || ENUMS[v.type.name] || INPUTS[v.type.name];
-    if (!known) errors.push({ extensions: { code: 'variableRequiresValidType', typeName: v.type.name, variableName: name }, message: `${v.type.name} isn't a defined input type (on $${name})` });
+    if (!known)
+      errors.push({
+        extensions: { code: 'variableRequiresValidType', typeName: v.type.name, variableName: name },
+        message: `${v.type.name} isn't a defined input type (on $${name})`,
+      });
   }
   if (errors.length) return { status: 200, json: { errors } };
 
@@ -522,7 +642,10 @@ export async function answerGraphql(c: GraphqlContext, body: { query?: unknown; 
     if (problems.length) {
       const first = problems[0]!;
       const where = first.path.length ? ` for ${first.path.join('.')}` : '';
-      errors.push({ extensions: { value: raw ?? null, problems }, message: `Variable $${name} of type ${show(v.type)} was provided invalid value${where} (${first.explanation})` });
+      errors.push({
+        extensions: { value: raw ?? null, problems },
+        message: `Variable $${name} of type ${show(v.type)} was provided invalid value${where} (${first.explanation})`,
+      });
     }
   }
   if (errors.length) return { status: 200, json: { errors } };

@@ -114,7 +114,8 @@ function tokenize(source: string): Token[] {
       continue;
     }
     if (c === '"') {
-      if (rest.startsWith('"""')) throw new GraphqlSyntaxError('Block strings are not supported by the GitHub double', line, i - lineStart + 1);
+      if (rest.startsWith('"""'))
+        throw new GraphqlSyntaxError('Block strings are not supported by the GitHub double', line, i - lineStart + 1);
       const start = at();
       let value = '';
       i++;
@@ -130,7 +131,8 @@ function tokenize(source: string): Token[] {
             i += 6;
             continue;
           }
-          if (esc === undefined || !(esc in map)) throw new GraphqlSyntaxError(`Invalid escape sequence \\${esc ?? ''}`, line, i - lineStart + 1);
+          if (esc === undefined || !(esc in map))
+            throw new GraphqlSyntaxError(`Invalid escape sequence \\${esc ?? ''}`, line, i - lineStart + 1);
           value += map[esc];
           i += 2;
           continue;
@@ -154,7 +156,11 @@ export function parseDocument(source: string): Operation {
   let p = 0;
   const peek = () => tokens[p]!;
   const fail = (t: Token = peek()): never => {
-    throw new GraphqlSyntaxError(`Parse error on "${t.kind === 'eof' ? 'end of file' : t.text}" (${t.kind === 'punct' ? `'${t.text}'` : t.kind.toUpperCase()}) at [${t.line}, ${t.column}]`, t.line, t.column);
+    throw new GraphqlSyntaxError(
+      `Parse error on "${t.kind === 'eof' ? 'end of file' : t.text}" (${t.kind === 'punct' ? `'${t.text}'` : t.kind.toUpperCase()}) at [${t.line}, ${t.column}]`,
+      t.line,
+      t.column,
+    );
   };
   const punct = (text: string) => {
     const t = peek();
@@ -176,9 +182,9 @@ export function parseDocument(source: string): Operation {
       p++;
       return { kind: 'variable', name: name() };
     }
-    if (t.kind === 'int') return p++, { kind: 'int', value: Number(t.text) };
-    if (t.kind === 'float') return p++, { kind: 'float', value: Number(t.text) };
-    if (t.kind === 'string') return p++, { kind: 'string', value: t.value! };
+    if (t.kind === 'int') return (p++, { kind: 'int', value: Number(t.text) });
+    if (t.kind === 'float') return (p++, { kind: 'float', value: Number(t.text) });
+    if (t.kind === 'string') return (p++, { kind: 'string', value: t.value! });
     if (t.kind === 'name') {
       p++;
       if (t.text === 'true' || t.text === 'false') return { kind: 'boolean', value: t.text === 'true' };
@@ -211,15 +217,15 @@ export function parseDocument(source: string): Operation {
       p++;
       const item = name();
       let itemNonNull = false;
-      if (isPunct('!')) (p++, (itemNonNull = true));
+      if (isPunct('!')) p++, (itemNonNull = true);
       punct(']');
       let nonNull = false;
-      if (isPunct('!')) (p++, (nonNull = true));
+      if (isPunct('!')) p++, (nonNull = true);
       return { name: item, list: true, nonNull, itemNonNull };
     }
     const n = name();
     let nonNull = false;
-    if (isPunct('!')) (p++, (nonNull = true));
+    if (isPunct('!')) p++, (nonNull = true);
     return { name: n, list: false, nonNull, itemNonNull: false };
   };
 
@@ -275,7 +281,11 @@ export function parseDocument(source: string): Operation {
     const type = name();
     if (type !== 'query' && type !== 'mutation') {
       if (type === 'fragment' || type === 'subscription')
-        throw new GraphqlSyntaxError(`${type === 'fragment' ? 'Fragment definitions' : 'Subscriptions'} are not supported by the GitHub double`, t.line, t.column);
+        throw new GraphqlSyntaxError(
+          `${type === 'fragment' ? 'Fragment definitions' : 'Subscriptions'} are not supported by the GitHub double`,
+          t.line,
+          t.column,
+        );
       fail(t);
     }
     const opName = peek().kind === 'name' ? name() : null;
@@ -288,7 +298,7 @@ export function parseDocument(source: string): Operation {
         punct(':');
         const type = typeRef();
         let def: Value | undefined;
-        if (isPunct('=')) (p++, (def = value(true)));
+        if (isPunct('=')) p++, (def = value(true));
         variables[v] = def === undefined ? { type } : { type, default: def };
       }
       p++;

@@ -43,7 +43,12 @@ const DOCS = 'https://docs.github.com/rest';
 export const notFound = (): ApiResponse => ({ status: 404, json: { message: 'Not Found', documentation_url: DOCS, status: '404' } });
 const invalid = (message: string, field?: string): ApiResponse => ({
   status: 422,
-  json: { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'custom', ...(field ? { field } : {}), message }], documentation_url: DOCS, status: '422' },
+  json: {
+    message: 'Validation Failed',
+    errors: [{ resource: 'Issue', code: 'custom', ...(field ? { field } : {}), message }],
+    documentation_url: DOCS,
+    status: '422',
+  },
 });
 
 /** `[method, path pattern under /repos/:owner/:repo, handler, who may call it]`. */
@@ -51,7 +56,25 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^$/, (c) => ({ status: 200, json: c.state.renderRepository() }), 'any'],
   ['GET', /^\/contents\/(.+)$/, getContent, 'any'],
   // No branch protection and no rulesets: GitHub's answers for a repository that has none.
-  ['GET', /^\/branches\/([^/]+)$/, async (c, _r, m) => { const sha = await c.repo.sha(`refs/heads/${decodeURIComponent(m[1]!)}`); return sha ? { status: 200, json: { name: decodeURIComponent(m[1]!), commit: { sha }, protected: false, protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } } } } : notFound(); }, 'any'],
+  [
+    'GET',
+    /^\/branches\/([^/]+)$/,
+    async (c, _r, m) => {
+      const sha = await c.repo.sha(`refs/heads/${decodeURIComponent(m[1]!)}`);
+      return sha
+        ? {
+            status: 200,
+            json: {
+              name: decodeURIComponent(m[1]!),
+              commit: { sha },
+              protected: false,
+              protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
+            },
+          }
+        : notFound();
+    },
+    'any',
+  ],
   ['GET', /^\/rules\/branches\/(.+)$/, () => ({ status: 200, json: [] }), 'any'],
   ['GET', /^\/collaborators\/([^/]+)\/permission$/, getPermission, 'any'],
   ['POST', /^\/issues$/, createIssue, 'installation'],
@@ -61,15 +84,53 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['DELETE', /^\/issues\/(\d+)\/labels\/(.+)$/, removeLabel, 'installation'],
   ['POST', /^\/issues\/(\d+)\/comments$/, createComment, 'any'],
   ['GET', /^\/issues\/(\d+)\/comments$/, listComments, 'any'],
-  ['GET', /^\/issues\/comments\/(\d+)$/, (c, _r, m) => { const x = c.state.comments.get(Number(m[1])); return x ? { status: 200, json: c.state.renderComment(x) } : notFound(); }, 'any'],
+  [
+    'GET',
+    /^\/issues\/comments\/(\d+)$/,
+    (c, _r, m) => {
+      const x = c.state.comments.get(Number(m[1]));
+      return x ? { status: 200, json: c.state.renderComment(x) } : notFound();
+    },
+    'any',
+  ],
   ['PATCH', /^\/issues\/comments\/(\d+)$/, updateComment, 'installation'],
   ['POST', /^\/issues\/(\d+)\/sub_issues$/, addSubIssue, 'installation'],
-  ['GET', /^\/issues\/(\d+)\/sub_issues$/, (c, r, m) => withIssue(c, m[1]!, (i) => page(r, i.subIssues.map((n) => c.state.renderIssue(c.state.issues.get(n)!)))), 'any'],
+  [
+    'GET',
+    /^\/issues\/(\d+)\/sub_issues$/,
+    (c, r, m) =>
+      withIssue(c, m[1]!, (i) =>
+        page(
+          r,
+          i.subIssues.map((n) => c.state.renderIssue(c.state.issues.get(n)!)),
+        ),
+      ),
+    'any',
+  ],
   ['POST', /^\/issues\/(\d+)\/dependencies\/blocked_by$/, addBlockedBy, 'installation'],
-  ['GET', /^\/issues\/(\d+)\/dependencies\/blocked_by$/, (c, r, m) => withIssue(c, m[1]!, (i) => page(r, i.blockedBy.map((n) => c.state.renderIssue(c.state.issues.get(n)!)))), 'any'],
+  [
+    'GET',
+    /^\/issues\/(\d+)\/dependencies\/blocked_by$/,
+    (c, r, m) =>
+      withIssue(c, m[1]!, (i) =>
+        page(
+          r,
+          i.blockedBy.map((n) => c.state.renderIssue(c.state.issues.get(n)!)),
+        ),
+      ),
+    'any',
+  ],
   ['POST', /^\/pulls$/, createPull, 'any'],
   ['GET', /^\/pulls$/, listPulls, 'any'],
-  ['GET', /^\/pulls\/(\d+)$/, (c, _r, m) => { const p = c.state.pulls.get(Number(m[1])); return p ? { status: 200, json: c.state.renderPull(p) } : notFound(); }, 'any'],
+  [
+    'GET',
+    /^\/pulls\/(\d+)$/,
+    (c, _r, m) => {
+      const p = c.state.pulls.get(Number(m[1]));
+      return p ? { status: 200, json: c.state.renderPull(p) } : notFound();
+    },
+    'any',
+  ],
   ['PATCH', /^\/pulls\/(\d+)$/, updatePull, 'any'],
   ['POST', /^\/pulls\/(\d+)\/reviews$/, createReview, 'installation'],
   ['GET', /^\/pulls\/(\d+)\/reviews\/(\d+)\/comments$/, listReviewComments, 'any'],
@@ -78,7 +139,15 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^\/actions\/jobs\/(\d+)\/logs$/, jobLogs, 'any'],
   ['PUT', /^\/pulls\/(\d+)\/merge$/, mergePull, 'any'],
   ['POST', /^\/actions\/workflows\/([^/]+)\/dispatches$/, dispatch, 'installation'],
-  ['GET', /^\/actions\/runs\/(\d+)$/, (c, _r, m) => { const run = c.state.runs.get(Number(m[1])); return run ? { status: 200, json: c.state.renderRun(run) } : notFound(); }, 'any'],
+  [
+    'GET',
+    /^\/actions\/runs\/(\d+)$/,
+    (c, _r, m) => {
+      const run = c.state.runs.get(Number(m[1]));
+      return run ? { status: 200, json: c.state.renderRun(run) } : notFound();
+    },
+    'any',
+  ],
 ];
 
 export async function answerRest(ctx: RestContext, req: ApiRequest): Promise<ApiResponse> {
@@ -95,7 +164,11 @@ export async function answerRest(ctx: RestContext, req: ApiRequest): Promise<Api
   return notFound();
 }
 
-function withIssue(c: RestContext, n: string, fn: (issue: IssueRecord) => ApiResponse | Promise<ApiResponse>): ApiResponse | Promise<ApiResponse> {
+function withIssue(
+  c: RestContext,
+  n: string,
+  fn: (issue: IssueRecord) => ApiResponse | Promise<ApiResponse>,
+): ApiResponse | Promise<ApiResponse> {
   const issue = c.state.issues.get(Number(n));
   return issue ? fn(issue) : notFound();
 }
@@ -120,17 +193,30 @@ async function getContent(c: RestContext, req: ApiRequest, m: string[]): Promise
   const ref = req.query.get('ref') ?? c.repo.defaultBranch;
   const text = await c.repo.readFile(path, ref);
   if (text === null) return notFound();
-  if (/raw/.test(String(req.headers.accept ?? ''))) return { status: 200, text, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
+  if (/raw/.test(String(req.headers.accept ?? '')))
+    return { status: 200, text, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
   const name = path.split('/').pop()!;
   return {
     status: 200,
-    json: { type: 'file', encoding: 'base64', size: Buffer.byteLength(text), name, path, content: Buffer.from(text).toString('base64'), sha: '0'.repeat(40), url: `${c.state.repoApi}/contents/${path}`, html_url: `${c.state.repoWeb}/blob/${ref}/${path}`, download_url: null },
+    json: {
+      type: 'file',
+      encoding: 'base64',
+      size: Buffer.byteLength(text),
+      name,
+      path,
+      content: Buffer.from(text).toString('base64'),
+      sha: '0'.repeat(40),
+      url: `${c.state.repoApi}/contents/${path}`,
+      html_url: `${c.state.repoWeb}/blob/${ref}/${path}`,
+      download_url: null,
+    },
   };
 }
 
 function getPermission(c: RestContext, _req: ApiRequest, m: string[]): ApiResponse {
   const login = m[1]!;
-  const role: Permission | 'none' | undefined = login === c.state.owner ? 'admin' : (c.state.collaborators.get(login) ?? (c.state.users.has(login) ? 'none' : undefined));
+  const role: Permission | 'none' | undefined =
+    login === c.state.owner ? 'admin' : (c.state.collaborators.get(login) ?? (c.state.users.has(login) ? 'none' : undefined));
   if (role === undefined) return notFound();
   const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
   return { status: 200, json: { permission, role_name: role, user: c.state.renderUser(c.state.user(login)) } };
@@ -141,7 +227,8 @@ function createIssue(c: RestContext, req: ApiRequest): ApiResponse {
   const labels = (req.body.labels ?? []).map((l: unknown) => (typeof l === 'string' ? l : (l as { name: string }).name));
   const issue = c.state.createIssue(req.actor, { title: req.body.title, body: req.body.body ?? null, labels });
   c.webhooks.send('issues', 'opened', { issue: c.state.renderIssue(issue) }, req.actor);
-  for (const label of issue.labels) c.webhooks.send('issues', 'labeled', { issue: c.state.renderIssue(issue), label: c.state.renderLabel(label) }, req.actor);
+  for (const label of issue.labels)
+    c.webhooks.send('issues', 'labeled', { issue: c.state.renderIssue(issue), label: c.state.renderLabel(label) }, req.actor);
   return { status: 201, json: c.state.renderIssue(issue) };
 }
 
@@ -152,7 +239,8 @@ function updateIssue(c: RestContext, req: ApiRequest, m: string[]): ApiResponse 
     if (b.body !== undefined) issue.body = b.body;
     issue.updatedAt = c.state.stamp();
     if (Array.isArray(b.labels)) setLabels(c, issue, b.labels.map(String), req.actor);
-    if (b.state === 'closed' && issue.state === 'open') closeIssue(c, issue, b.state_reason === 'not_planned' ? 'not_planned' : 'completed', req.actor);
+    if (b.state === 'closed' && issue.state === 'open')
+      closeIssue(c, issue, b.state_reason === 'not_planned' ? 'not_planned' : 'completed', req.actor);
     else if (b.state === 'open' && issue.state === 'closed') {
       Object.assign(issue, { state: 'open', stateReason: 'reopened', closedAt: null });
       c.webhooks.send('issues', 'reopened', { issue: c.state.renderIssue(issue) }, req.actor);
@@ -186,7 +274,12 @@ function addLabelNames(c: RestContext, issue: IssueRecord, labels: string[], act
 function addLabels(c: RestContext, req: ApiRequest, m: string[]): ApiResponse | Promise<ApiResponse> {
   return withIssue(c, m[1]!, (issue) => {
     const labels: unknown[] = Array.isArray(req.body) ? req.body : (req.body?.labels ?? []);
-    addLabelNames(c, issue, labels.map((l) => (typeof l === 'string' ? l : (l as { name: string }).name)), req.actor);
+    addLabelNames(
+      c,
+      issue,
+      labels.map((l) => (typeof l === 'string' ? l : (l as { name: string }).name)),
+      req.actor,
+    );
     return { status: 200, json: issue.labels.map((l) => c.state.renderLabel(l)) };
   });
 }
@@ -194,7 +287,8 @@ function addLabels(c: RestContext, req: ApiRequest, m: string[]): ApiResponse | 
 function removeLabel(c: RestContext, req: ApiRequest, m: string[]): ApiResponse | Promise<ApiResponse> {
   return withIssue(c, m[1]!, (issue) => {
     const name = m[2]!;
-    if (!issue.labels.includes(name)) return { status: 404, json: { message: 'Label does not exist', documentation_url: DOCS, status: '404' } };
+    if (!issue.labels.includes(name))
+      return { status: 404, json: { message: 'Label does not exist', documentation_url: DOCS, status: '404' } };
     issue.labels = issue.labels.filter((l) => l !== name);
     c.webhooks.send('issues', 'unlabeled', { issue: c.state.renderIssue(issue), label: c.state.renderLabel(name) }, req.actor);
     return { status: 200, json: issue.labels.map((l) => c.state.renderLabel(l)) };
@@ -208,7 +302,15 @@ function createComment(c: RestContext, req: ApiRequest, m: string[]): ApiRespons
       return { status: 403, json: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' } };
     if (typeof req.body?.body !== 'string') return invalid('body is missing', 'body');
     const at = c.state.stamp();
-    const comment = { id: c.state.id(2_000_000_000), issue: issue.number, body: req.body.body, user: req.actor, createdAt: at, updatedAt: at, viaApp: req.actor.appId ?? null };
+    const comment = {
+      id: c.state.id(2_000_000_000),
+      issue: issue.number,
+      body: req.body.body,
+      user: req.actor,
+      createdAt: at,
+      updatedAt: at,
+      viaApp: req.actor.appId ?? null,
+    };
     c.state.comments.set(comment.id, comment);
     issue.comments++;
     c.webhooks.send('issue_comment', 'created', { issue: c.state.renderIssue(issue), comment: c.state.renderComment(comment) }, req.actor);
@@ -217,7 +319,15 @@ function createComment(c: RestContext, req: ApiRequest, m: string[]): ApiRespons
 }
 
 function listComments(c: RestContext, req: ApiRequest, m: string[]): ApiResponse | Promise<ApiResponse> {
-  return withIssue(c, m[1]!, (issue) => page(req, [...c.state.comments.values()].filter((x) => x.issue === issue.number).sort((a, b) => a.id - b.id).map((x) => c.state.renderComment(x))));
+  return withIssue(c, m[1]!, (issue) =>
+    page(
+      req,
+      [...c.state.comments.values()]
+        .filter((x) => x.issue === issue.number)
+        .sort((a, b) => a.id - b.id)
+        .map((x) => c.state.renderComment(x)),
+    ),
+  );
 }
 
 function updateComment(c: RestContext, req: ApiRequest, m: string[]): ApiResponse {
@@ -226,7 +336,12 @@ function updateComment(c: RestContext, req: ApiRequest, m: string[]): ApiRespons
   const changes = { body: { from: comment.body } };
   comment.body = String(req.body?.body ?? comment.body);
   comment.updatedAt = c.state.stamp();
-  c.webhooks.send('issue_comment', 'edited', { issue: c.state.renderIssue(c.state.issues.get(comment.issue)!), comment: c.state.renderComment(comment), changes }, req.actor);
+  c.webhooks.send(
+    'issue_comment',
+    'edited',
+    { issue: c.state.renderIssue(c.state.issues.get(comment.issue)!), comment: c.state.renderComment(comment), changes },
+    req.actor,
+  );
   return { status: 200, json: c.state.renderComment(comment) };
 }
 
@@ -234,8 +349,16 @@ function addSubIssue(c: RestContext, req: ApiRequest, m: string[]): ApiResponse 
   return withIssue(c, m[1]!, (parent) => {
     const child = c.state.issueById(Number(req.body?.sub_issue_id));
     if (!child) return notFound();
-    if (child.parent === parent.number) return invalid('An error occurred while adding the sub-issue to the parent issue. Issue may not contain duplicate sub-issues', 'sub_issue_id');
-    if (child.parent !== null) return invalid('An error occurred while adding the sub-issue to the parent issue. Sub issue may only have one parent', 'sub_issue_id');
+    if (child.parent === parent.number)
+      return invalid(
+        'An error occurred while adding the sub-issue to the parent issue. Issue may not contain duplicate sub-issues',
+        'sub_issue_id',
+      );
+    if (child.parent !== null)
+      return invalid(
+        'An error occurred while adding the sub-issue to the parent issue. Sub issue may only have one parent',
+        'sub_issue_id',
+      );
     if (child.number === parent.number) return invalid('An issue cannot be a sub-issue of itself', 'sub_issue_id');
     child.parent = parent.number;
     parent.subIssues.push(child.number);
@@ -266,10 +389,46 @@ async function createPull(c: RestContext, req: ApiRequest): Promise<ApiResponse>
   if (headSha === baseSha) return invalid(`No commits between ${base} and ${head}`);
   const at = c.state.stamp();
   const number = c.state.nextNumber();
-  const pull = { number, id: c.state.id(5_000_000_000), title: String(title), body: body ?? null, head, base, headSha, baseSha, state: 'open' as const, merged: false, mergedAt: null, mergeSha: null, mergedBy: null, draft: draft === true, user: req.actor, createdAt: at, updatedAt: at, closedAt: null };
+  const pull = {
+    number,
+    id: c.state.id(5_000_000_000),
+    title: String(title),
+    body: body ?? null,
+    head,
+    base,
+    headSha,
+    baseSha,
+    state: 'open' as const,
+    merged: false,
+    mergedAt: null,
+    mergeSha: null,
+    mergedBy: null,
+    draft: draft === true,
+    user: req.actor,
+    createdAt: at,
+    updatedAt: at,
+    closedAt: null,
+  };
   c.state.pulls.set(number, pull);
   // A pull request is an issue too (its number is taken from the same sequence).
-  c.state.issues.set(number, { number, id: c.state.id(3_000_000_000), title: pull.title, body: pull.body, state: 'open', stateReason: null, labels: [], user: req.actor, createdAt: at, updatedAt: at, closedAt: null, parent: null, subIssues: [], blockedBy: [], comments: 0, viaApp: req.actor.appId ?? null });
+  c.state.issues.set(number, {
+    number,
+    id: c.state.id(3_000_000_000),
+    title: pull.title,
+    body: pull.body,
+    state: 'open',
+    stateReason: null,
+    labels: [],
+    user: req.actor,
+    createdAt: at,
+    updatedAt: at,
+    closedAt: null,
+    parent: null,
+    subIssues: [],
+    blockedBy: [],
+    comments: 0,
+    viaApp: req.actor.appId ?? null,
+  });
   c.webhooks.send('pull_request', 'opened', { number, pull_request: c.state.renderPull(pull) }, req.actor);
   return { status: 201, json: c.state.renderPull(pull) };
 }
@@ -283,7 +442,10 @@ function listPulls(c: RestContext, req: ApiRequest): ApiResponse {
     .filter((p) => !head || `${c.state.owner}:${p.head}`.toLowerCase() === head.toLowerCase())
     .filter((p) => !base || p.base === base)
     .sort((a, b) => b.number - a.number);
-  return page(req, pulls.map((p) => c.state.renderPull(p)));
+  return page(
+    req,
+    pulls.map((p) => c.state.renderPull(p)),
+  );
 }
 
 function updatePull(c: RestContext, req: ApiRequest, m: string[]): ApiResponse {
@@ -306,12 +468,35 @@ async function mergePull(c: RestContext, req: ApiRequest, m: string[]): Promise<
   if (pull.state !== 'open') return { status: 422, json: { message: 'Pull Request is not open', documentation_url: DOCS, status: '422' } };
   if (pull.draft) return { status: 405, json: { message: 'Pull Request is still a draft', documentation_url: DOCS, status: '405' } };
   if (req.body?.sha && req.body.sha !== (await c.repo.sha(`refs/heads/${pull.head}`)))
-    return { status: 409, json: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: DOCS, status: '409' } };
+    return {
+      status: 409,
+      json: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: DOCS, status: '409' },
+    };
   const message = `${req.body?.commit_title ?? `Merge pull request #${pull.number} from ${c.state.owner}/${pull.head}`}\n\n${req.body?.commit_message ?? pull.title}`;
-  const result = await c.repo.merge(pull.head, pull.base, message, { name: req.actor.login, email: `${req.actor.id}+${req.actor.login}@users.noreply.github.test` });
-  if (!result.merged) return { status: 405, json: { message: result.reason === 'conflict' ? 'Merge conflict' : 'Base branch was modified. Review and try the merge again.', documentation_url: DOCS, status: '405' } };
+  const result = await c.repo.merge(pull.head, pull.base, message, {
+    name: req.actor.login,
+    email: `${req.actor.id}+${req.actor.login}@users.noreply.github.test`,
+  });
+  if (!result.merged)
+    return {
+      status: 405,
+      json: {
+        message: result.reason === 'conflict' ? 'Merge conflict' : 'Base branch was modified. Review and try the merge again.',
+        documentation_url: DOCS,
+        status: '405',
+      },
+    };
   const at = c.state.stamp();
-  Object.assign(pull, { state: 'closed', merged: true, mergedAt: at, mergeSha: result.sha, mergedBy: req.actor, closedAt: at, updatedAt: at, headSha: (await c.repo.sha(`refs/heads/${pull.head}`)) ?? pull.headSha });
+  Object.assign(pull, {
+    state: 'closed',
+    merged: true,
+    mergedAt: at,
+    mergeSha: result.sha,
+    mergedBy: req.actor,
+    closedAt: at,
+    updatedAt: at,
+    headSha: (await c.repo.sha(`refs/heads/${pull.head}`)) ?? pull.headSha,
+  });
   Object.assign(c.state.issues.get(pull.number)!, { state: 'closed', closedAt: at });
   c.webhooks.send('pull_request', 'closed', { number: pull.number, pull_request: c.state.renderPull(pull) }, req.actor);
   // Closing keywords close their issues when the pull request lands on the default branch.
@@ -342,20 +527,49 @@ async function createReview(c: RestContext, req: ApiRequest, m: string[]): Promi
   if (state !== 'APPROVED' && !req.body?.body && !(req.body?.comments ?? []).length) return invalid('Review body is required', 'body');
   const at = c.state.stamp();
   const commitId = (await c.repo.sha(`refs/heads/${pull.head}`)) ?? pull.headSha;
-  const review = { id: c.state.id(6_000_000_000), pull: pull.number, user: req.actor, body: req.body?.body ?? null, state, commitId, submittedAt: at };
+  const review = {
+    id: c.state.id(6_000_000_000),
+    pull: pull.number,
+    user: req.actor,
+    body: req.body?.body ?? null,
+    state,
+    commitId,
+    submittedAt: at,
+  };
   c.state.reviews.set(review.id, review);
   for (const x of (req.body?.comments ?? []) as { path: string; line?: number; body: string }[]) {
-    const comment = { id: c.state.id(7_000_000_000), pull: pull.number, review: review.id, path: String(x.path), line: x.line ?? null, body: String(x.body), user: req.actor, commitId, createdAt: at };
+    const comment = {
+      id: c.state.id(7_000_000_000),
+      pull: pull.number,
+      review: review.id,
+      path: String(x.path),
+      line: x.line ?? null,
+      body: String(x.body),
+      user: req.actor,
+      commitId,
+      createdAt: at,
+    };
     c.state.reviewComments.set(comment.id, comment);
   }
-  c.webhooks.send('pull_request_review', 'submitted', { review: c.state.renderReview(review), pull_request: c.state.renderPull(pull) }, req.actor);
+  c.webhooks.send(
+    'pull_request_review',
+    'submitted',
+    { review: c.state.renderReview(review), pull_request: c.state.renderPull(pull) },
+    req.actor,
+  );
   return { status: 200, json: { ...c.state.renderReview(review), state } };
 }
 
 function listReviewComments(c: RestContext, req: ApiRequest, m: string[]): ApiResponse {
   const review = c.state.reviews.get(Number(m[2]));
   if (!review || review.pull !== Number(m[1])) return notFound();
-  return page(req, [...c.state.reviewComments.values()].filter((x) => x.review === review.id).sort((a, b) => a.id - b.id).map((x) => c.state.renderReviewComment(x)));
+  return page(
+    req,
+    [...c.state.reviewComments.values()]
+      .filter((x) => x.review === review.id)
+      .sort((a, b) => a.id - b.id)
+      .map((x) => c.state.renderReviewComment(x)),
+  );
 }
 
 /** A single inline comment (GitHub makes a one-comment review for it); sends pull_request_review_comment.created. */
@@ -365,11 +579,34 @@ async function createReviewComment(c: RestContext, req: ApiRequest, m: string[])
   if (typeof req.body?.body !== 'string' || typeof req.body?.path !== 'string') return invalid('body and path are required', 'body');
   const at = c.state.stamp();
   const commitId = (await c.repo.sha(`refs/heads/${pull.head}`)) ?? pull.headSha;
-  const review = { id: c.state.id(6_000_000_000), pull: pull.number, user: req.actor, body: null, state: 'COMMENTED' as const, commitId, submittedAt: at };
+  const review = {
+    id: c.state.id(6_000_000_000),
+    pull: pull.number,
+    user: req.actor,
+    body: null,
+    state: 'COMMENTED' as const,
+    commitId,
+    submittedAt: at,
+  };
   c.state.reviews.set(review.id, review);
-  const comment = { id: c.state.id(7_000_000_000), pull: pull.number, review: review.id, path: req.body.path, line: req.body.line ?? null, body: req.body.body, user: req.actor, commitId, createdAt: at };
+  const comment = {
+    id: c.state.id(7_000_000_000),
+    pull: pull.number,
+    review: review.id,
+    path: req.body.path,
+    line: req.body.line ?? null,
+    body: req.body.body,
+    user: req.actor,
+    commitId,
+    createdAt: at,
+  };
   c.state.reviewComments.set(comment.id, comment);
-  c.webhooks.send('pull_request_review_comment', 'created', { comment: c.state.renderReviewComment(comment), pull_request: c.state.renderPull(pull) }, req.actor);
+  c.webhooks.send(
+    'pull_request_review_comment',
+    'created',
+    { comment: c.state.renderReviewComment(comment), pull_request: c.state.renderPull(pull) },
+    req.actor,
+  );
   return { status: 201, json: c.state.renderReviewComment(comment) };
 }
 

@@ -21,7 +21,16 @@ export interface Delivery {
 }
 
 /** The events the app subscribes to (app.yml `default_events`). */
-const SUBSCRIBED = new Set(['issues', 'issue_comment', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'check_suite', 'workflow_run', 'installation']);
+const SUBSCRIBED = new Set([
+  'issues',
+  'issue_comment',
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'check_suite',
+  'workflow_run',
+  'installation',
+]);
 
 export class WebhookSender {
   url: string | null = null;
@@ -56,7 +65,15 @@ export class WebhookSender {
     payload.sender = this.state.renderUser(sender);
     payload.installation = { id: this.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${this.installationId}` };
     delete payload.organization;
-    const delivery: Delivery = { id: randomUUID(), event, action, body: JSON.stringify(payload), status: null, sentAt: Date.now(), answeredAt: null };
+    const delivery: Delivery = {
+      id: randomUUID(),
+      event,
+      action,
+      body: JSON.stringify(payload),
+      status: null,
+      sentAt: Date.now(),
+      answeredAt: null,
+    };
     this.deliveries.push(delivery);
     this.#post(delivery);
     return delivery;

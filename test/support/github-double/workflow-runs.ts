@@ -136,7 +136,12 @@ export class WorkflowRuns {
       steps: [],
     };
     this.#o.state.runs.set(run.id, run);
-    this.#o.webhooks.send('workflow_run', 'requested', { workflow_run: this.#o.state.renderRun(run), workflow: { id: run.workflowId, name: run.name, path } }, actor);
+    this.#o.webhooks.send(
+      'workflow_run',
+      'requested',
+      { workflow_run: this.#o.state.renderRun(run), workflow: { id: run.workflowId, name: run.name, path } },
+      actor,
+    );
     const group = typeof workflow.concurrency === 'string' ? workflow.concurrency : workflow.concurrency?.group;
     const key = group ? interpolate(group, ctx) : `run-${run.id}`;
     const previous = this.#groups.get(key) ?? Promise.resolve();
@@ -155,7 +160,10 @@ export class WorkflowRuns {
     const [, job] = Object.entries(workflow.jobs ?? {})[0] ?? [];
     const token = this.#o.issueRunToken(run);
     const perms = workflow.permissions;
-    const idToken = (typeof perms === 'string' ? perms === 'write-all' : perms?.['id-token'] === 'write') && this.#o.issueOidcRequest ? this.#o.issueOidcRequest(run) : null;
+    const idToken =
+      (typeof perms === 'string' ? perms === 'write-all' : perms?.['id-token'] === 'write') && this.#o.issueOidcRequest
+        ? this.#o.issueOidcRequest(run)
+        : null;
     run.status = 'in_progress';
     run.startedMs = Date.now();
     run.updatedAt = state.stamp();
@@ -201,16 +209,30 @@ export class WorkflowRuns {
     };
     const jobEnv = Object.fromEntries(Object.entries(job?.env ?? {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
     let failed = !job;
-    const runSteps = async (steps: Step[], stepCtx: Record<string, Record<string, string>>, stepBase: NodeJS.ProcessEnv, action: LocalAction | null, prefix: string): Promise<void> => {
+    const runSteps = async (
+      steps: Step[],
+      stepCtx: Record<string, Record<string, string>>,
+      stepBase: NodeJS.ProcessEnv,
+      action: LocalAction | null,
+      prefix: string,
+    ): Promise<void> => {
       for (const [i, step] of steps.entries()) {
         const condition = step.if?.replace(/^\$\{\{\s*|\s*\}\}$/g, '').trim();
         if (failed && condition !== 'always()') continue;
         const name = `${prefix}${step.name ?? step.uses ?? `step ${i + 1}`}`;
-        const env = { ...stepBase, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolate(String(v), stepCtx)])) };
+        const env = {
+          ...stepBase,
+          ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolate(String(v), stepCtx)])),
+        };
         const local = step.uses ? this.#o.actions?.[step.uses.split('@')[0]!] : undefined;
         let result: { code: number; output: string };
         if (step.uses?.startsWith('actions/checkout@')) {
-          result = await sh(`git clone --quiet "$REPO_URL" "$GITHUB_WORKSPACE" && git -C "$GITHUB_WORKSPACE" checkout --quiet -B "$GITHUB_REF_NAME" "$GITHUB_SHA"`, root, { ...env, REPO_URL: this.#o.repo.url }, this.#o.stepTimeoutMs);
+          result = await sh(
+            `git clone --quiet "$REPO_URL" "$GITHUB_WORKSPACE" && git -C "$GITHUB_WORKSPACE" checkout --quiet -B "$GITHUB_REF_NAME" "$GITHUB_SHA"`,
+            root,
+            { ...env, REPO_URL: this.#o.repo.url },
+            this.#o.stepTimeoutMs,
+          );
         } else if (step.uses?.startsWith('actions/setup-node@')) {
           result = { code: 0, output: `node ${process.version}` };
         } else if (local && step.uses?.includes('@')) {
@@ -222,7 +244,13 @@ export class WorkflowRuns {
             for (const [key, spec] of Object.entries(file.inputs ?? {})) inputs[key] = interpolate(String(spec.default ?? ''), stepCtx);
             for (const [key, value] of Object.entries(step.with ?? {})) inputs[key] = interpolate(String(value), stepCtx);
             run.steps.push({ name, code: 0, output: `[double] action ${step.uses} from ${local.dir}` });
-            await runSteps(file.runs.steps ?? [], { ...stepCtx, inputs }, { ...stepBase, GITHUB_ACTION_PATH: local.dir }, local, `${name} › `);
+            await runSteps(
+              file.runs.steps ?? [],
+              { ...stepCtx, inputs },
+              { ...stepBase, GITHUB_ACTION_PATH: local.dir },
+              local,
+              `${name} › `,
+            );
             continue;
           }
         } else if (step.id && action?.standIn?.[step.id] !== undefined) {
@@ -269,7 +297,12 @@ export function interpolate(text: string, ctx: Record<string, Record<string, str
 function sh(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     mkdirSync(cwd, { recursive: true });
-    const child = spawn('bash', ['--noprofile', '--norc', '-e', '-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['--noprofile', '--norc', '-e', '-c', script], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
