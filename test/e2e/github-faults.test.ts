@@ -157,6 +157,24 @@ describe('the GitHub loop when things go wrong', () => {
     });
   }, 400_000);
 
+  it('no scoped token from the app (the OIDC request fails): the job keeps its GITHUB_TOKEN and each pull request says its CI has not run', async () => {
+    town = await startGithubTown();
+    const { double } = town;
+    await dumpOnFailure(async () => {
+      double.fault({ method: 'GET', path: /^\/_services\/token\/request/, status: 500, times: 1000 });
+      label(double);
+      await firstWave(double);
+
+      const pulls = [...double.state.pulls.values()].filter((p) => p.state === 'open');
+      expect(pulls).toHaveLength(3);
+      for (const pr of pulls) {
+        expect(pr.body).toContain("opened with the workflow's `GITHUB_TOKEN`");
+        expect(pr.body).toContain('CI has not run');
+      }
+      expect(double.scopedTokens).toEqual([]);
+    });
+  }, 400_000);
+
   it('a pull request closed without merging sends its bead back: a new run opens a new pull request', async () => {
     town = await startGithubTown();
     const { double } = town;
