@@ -76,7 +76,7 @@ describe('reviews on the double: changes requested → revised on the same pull 
       const second = [...double.state.runs.values()][1]!;
       await double.until(
         'the revision run to have fetched the ledger',
-        () => second.steps.some((x) => x.name === 'Join the rig and fetch the ledger'),
+        () => second.steps.some((x) => x.name.endsWith('Join the rig and fetch the ledger')),
         60_000,
       );
       expect(
@@ -95,14 +95,14 @@ describe('reviews on the double: changes requested → revised on the same pull 
       expect(await double.repo.isAncestor(first, tip)).toBe(true);
       const reply = prComments().find((c) => c.body.includes('round 1 -->'))!;
       expect(reply, "the polecat's reply").toBeDefined();
-      expect(reply.user.login).toBe('github-actions[bot]');
+      expect(reply.user.login).toBe('gastown[bot]');
       expect(reply.body).toMatch(/^Revision round 1: pushed [0-9a-f]{7}\./);
       expect(reply.body).toContain(`${MAINTAINER}: “Please add a second line.”`);
       expect(reply.body).not.toContain('leak the token');
-      // The runner read the review's inline comments for the prompt with its own token.
+      // The runner read the review's inline comments for the prompt with its own token (the scoped one the job got by the OIDC exchange: it acts as the app).
       expect(
         double.requests.some(
-          (r) => r.method === 'GET' && /\/reviews\/\d+\/comments$/.test(r.path) && r.status === 200 && r.actor === 'github-actions[bot]',
+          (r) => r.method === 'GET' && /\/reviews\/\d+\/comments$/.test(r.path) && r.status === 200 && r.actor === 'gastown[bot]',
         ),
       ).toBe(true);
       const round2 = prComments().find((c) => c.body.includes('round 2 -->'))!;
