@@ -10,7 +10,7 @@ import { readyBeads } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads } from './beads.js';
-import { firstLine, inbox, mailInTx } from './mail.js';
+import { firstLine, inbox, mailInTx, type InboxEntry } from './mail.js';
 import { REVISION_MAIL } from '../town/revision.js';
 import { resumePendingRevisions, reviseInTx } from './revise-bead.js';
 import type { Rig } from './rig.js';
@@ -195,6 +195,9 @@ export async function finishBead(
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);
       tx.delete('heartbeats', claim.polecat);
+      // The feedback this round answered is read in the same step, so no pass in between
+      // takes it for a queued request.
+      for (const id of answered) tx.append<InboxEntry>('mail', claim.polecat, { read: { readId: id, at: rig.at() } }, `read ${id}`);
       const waits = !next.pr && rig.settings.review === 'required' ? 'waits for review (gt review)' : 'queued for the Refinery';
       if (next.pr)
         rig.emit(

@@ -217,4 +217,62 @@ describe('reviews on the double: changes requested → revised on the same pull 
       throw err;
     }
   }, 480_000);
+
+  it("past maxRevisions a review labels the pull request gastown:needs-human, mails the convoy's owner and dispatches nothing", async () => {
+    const { double } = town;
+    // A repository that allows one round (a person's event, the label, reads the config afresh).
+    await double.repo.commitFiles({ '.github/gastown.yml': `${REPO_CONFIG}maxRevisions: 1\n` }, 'one revision round');
+    const runsBefore = double.state.runs.size;
+    const pullsBefore = new Set(double.state.pulls.keys());
+    const goal = double.openIssue(MAINTAINER, 'Capped notes', GOAL_BODY.replaceAll('notes.txt', 'capped.txt'));
+    const runsDone = (n: number) =>
+      double.state.runs.size === runsBefore + n && [...double.state.runs.values()].every((r) => r.status === 'completed');
+    try {
+      double.addLabel(MAINTAINER, goal, 'gastown:mayor');
+      await double.until(
+        'the first run and its pull request',
+        () => runsDone(1) && double.state.pulls.size === pullsBefore.size + 1,
+        180_000,
+      );
+      await double.quiet();
+      const pull = [...double.state.pulls.values()].find((p) => !pullsBefore.has(p.number))!;
+
+      await double.review(MAINTAINER, pull.number, { event: 'REQUEST_CHANGES', body: 'Round one.' });
+      await double.until('round 1 to run', () => runsDone(2), 180_000);
+      await double.quiet();
+      await double.review(MAINTAINER, pull.number, { event: 'REQUEST_CHANGES', body: 'Round two, over the cap.' });
+      await double.until(
+        'the label on the pull request',
+        () => double.state.issues.get(pull.number)!.labels.includes('gastown:needs-human'),
+        30_000,
+      );
+      await double.quiet();
+
+      expect(double.state.runs.size).toBe(runsBefore + 2);
+      const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: double.repo.path });
+      try {
+        const bead = (
+          await ledger.list<{ id: string; pr: { number: number } | null; revisions?: number; labels: string[]; status: string }>('beads')
+        )
+          .map((b) => b.value)
+          .find((b) => b.pr?.number === pull.number)!;
+        expect(bead).toMatchObject({ status: 'in_review', revisions: 1 });
+        expect(bead.labels).toContain('gastown:needs-human');
+        const mail = (await ledger.readChain<InboxEntry>('mail', MAINTAINER))
+          .map((e) => e.value)
+          .flatMap((v) => ('message' in v ? [v.message] : []));
+        const told = mail.find((m) => m.type === 'NEEDS_HUMAN' && m.bead === bead.id)!;
+        expect(told.body).toContain('needs a person: changes requested by ada after 1 revision round (the cap is 1)');
+        expect(told.body).toContain('Round two, over the cap.');
+      } finally {
+        ledger.close();
+      }
+
+      // A person can still merge it; the convoy lands.
+      await mergeUntilLanded(double, goal);
+    } catch (err) {
+      console.error(town.app.log().slice(-20_000));
+      throw err;
+    }
+  }, 480_000);
 });

@@ -234,8 +234,6 @@ async function workInWorkspace(
     // The local forge opens nothing (null): the bead then waits for the Refinery.
     const pr = opts.forge ? await openPr(opts, bead, ws.branch) : null;
     await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary, answered: feedback.map((m) => m.id) });
-    const answered = new Set(feedback.map((m) => m.id));
-    if (answered.size) await takeUnread(rig, claim.polecat, (m) => answered.has(m.id));
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
     // On a revised pull request the polecat answers the reviewers (after the push, once).
     if (pr && feedback.length) await replyOnPr(opts, pr.number, round, tip, feedback, result.summary);
