@@ -9,7 +9,8 @@
  * refused, and the bead fails at once saying which block and why.
  */
 import type { ProbotOctokit } from 'probot';
-import { hasWrite, isRepoPermission, type RepoPermission } from '../town/permissions.js';
+import { hasWrite, type RepoPermission } from '../town/permissions.js';
+import { getPermission } from './github-permission.js';
 import { sanitizeUntrustedText } from '../mayor/sanitize.js';
 import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from '../polecat/agents/agent.js';
 import { shellBlocks } from '../polecat/agents/shell-blocks.js';
@@ -61,22 +62,10 @@ export async function vouchForIssue(octokit: Octokit, owner: string, repo: strin
   // An app or bot vouches for nothing: its text is whatever it was given (a Slack goal, a
   // rendering of the ledger), and it has no collaborator permission to check.
   if (actor.__typename !== 'User') return { number, login: actor.login, how, writer: false, level: 'bot', blocks };
-  const level = await permissionOf(octokit, owner, repo, actor.login);
+  const level = await getPermission(octokit, owner, repo, actor.login);
   return { number, login: actor.login, how, writer: hasWrite(level), level, blocks };
 }
 
-/** The collaborator's permission (`role_name` for the finer roles); not a collaborator (404): none. */
-async function permissionOf(octokit: Octokit, owner: string, repo: string, login: string): Promise<RepoPermission> {
-  try {
-    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: login });
-    const role = (data as { role_name?: string }).role_name;
-    if (role !== undefined && isRepoPermission(role)) return role;
-    return isRepoPermission(data.permission) ? data.permission : 'none';
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return 'none';
-    throw err;
-  }
-}
 
 /** A block compared by its text: common indentation, trailing spaces and blank edges do not count. */
 export function normaliseBlock(block: string): string {

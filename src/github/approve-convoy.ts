@@ -9,7 +9,7 @@ import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { materialiseConvoy } from './materialise-convoy.js';
 import { hasWrite } from '../town/permissions.js';
-import { getPermission } from './permission.js';
+import { getPermission } from '../forge/github-permission.js';
 import type { RecordedConvoy } from '../rig/town-service.js';
 import { reportFailure } from './report-failure.js';
 

@@ -9,7 +9,7 @@ import type { PermissionChecker } from '../town/permissions.js';
 import { onBehalfOfMarker } from './delegated-actor.js';
 import { githubSourceKey } from './github-keys.js';
 import type { LedgerMirrors } from './ledger-mirror.js';
-import { getPermission } from './permission.js';
+import { getPermission } from '../forge/github-permission.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 

@@ -13,7 +13,7 @@ import { NEEDS_HUMAN_LABEL } from '../town/revision.js';
 import type { AppDeps, RepoScope } from './app-deps.js';
 import type { PullRequestDelivery } from './advance-bead.js';
 import { dispatchBeads } from './dispatch-beads.js';
-import { getPermission } from './permission.js';
+import { getPermission } from '../forge/github-permission.js';
 import { writerByAssociation } from './revise-request.js';
 import { hasWrite } from '../town/permissions.js';
 import { reviewMarker } from '../town/ids.js';

@@ -7,7 +7,7 @@ import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { ensureStatus } from './materialise-convoy.js';
 import { hasWrite } from '../town/permissions.js';
-import { getPermission } from './permission.js';
+import { getPermission } from '../forge/github-permission.js';
 import { describeError } from './report-failure.js';
 
 export type StopOutcome = 'refused' | 'no_convoy' | 'stopped' | 'failed';

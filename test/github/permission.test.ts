@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getPermission } from '../../src/github/permission.js';
+import { getPermission } from '../../src/forge/github-permission.js';
 import { hasWrite } from '../../src/town/permissions.js';
 import { API, R, TestOctokit } from './harness.js';
 
