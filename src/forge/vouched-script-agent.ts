@@ -66,7 +66,6 @@ export async function vouchForIssue(octokit: Octokit, owner: string, repo: strin
   return { number, login: actor.login, how, writer: hasWrite(level), level, blocks };
 }
 
-
 /** A block compared by its text: common indentation, trailing spaces and blank edges do not count. */
 export function normaliseBlock(block: string): string {
   const lines = block.split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
