@@ -123,7 +123,12 @@ export async function runBuiltinTool(name: string, input: unknown, ctx: ToolRunC
       }
       case 'run_command': {
         const command = str(args, 'command');
-        const result = await ctx.exec(['bash', '-c', command], { timeoutMs: ctx.commandTimeoutMs, outputCapBytes: ctx.outputCapBytes });
+        // One pipe for both streams, so the agent reads errors where they happened: two pipes drained
+        // separately interleave by scheduling, not by order.
+        const result = await ctx.exec(['bash', '-c', `exec 2>&1\n${command}`], {
+          timeoutMs: ctx.commandTimeoutMs,
+          outputCapBytes: ctx.outputCapBytes,
+        });
         const status = result.timedOut ? `timed out after ${ctx.commandTimeoutMs} ms` : `exit code ${result.exitCode ?? result.signal}`;
         const cut = result.truncatedBytes > 0 ? `[${result.truncatedBytes} earlier bytes cut]\n` : '';
         return { ...base, ranCommand: true, isError: result.exitCode !== 0, content: `${status}\n${cut}${result.output}` };
