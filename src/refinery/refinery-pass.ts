@@ -159,7 +159,8 @@ async function settle(
 async function gateSandboxFor(rig: Rig, opts: RefineryOptions, remote: RigRemote, home: string): Promise<GateSandbox> {
   const settings = rig.settings.sandbox;
   return {
-    sandbox: opts.sandbox ?? (await requireSandbox(opts.env)),
+    // Only bubblewrap: the user sandbox runs commands only in polecat workspaces, not this worktree.
+    sandbox: opts.sandbox ?? (await requireSandbox(opts.env, 'bwrap')),
     spec: {
       home,
       env: sandboxEnv({ source: opts.env, allow: settings.env, home, extra: { GASTOWN_GATE: '1' } }),

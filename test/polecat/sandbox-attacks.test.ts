@@ -1,13 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBuiltinAgent } from '../../src/polecat/agents/builtin-agent.js';
 import { createScriptAgent } from '../../src/polecat/agents/script-agent.js';
 import { runRunner } from '../../src/polecat/runner/run-runner.js';
+import { ensureAgentUser } from '../../src/polecat/sandbox/agent-user.js';
 import { createNoSandbox } from '../../src/polecat/sandbox/no-sandbox.js';
+import { createUserSandbox } from '../../src/polecat/sandbox/user-sandbox.js';
 import type { Sandbox } from '../../src/polecat/sandbox/sandbox.js';
 import { createBead, getBead } from '../../src/rig/beads.js';
 import { readFeed } from '../../src/rig/feed.js';
@@ -25,19 +29,38 @@ import { makeTown, scriptBead, type Town } from '../runner/town-fixture.js';
  * hooks are unchanged, neither secret is in any object on the remote (nor in the rig's
  * objects) nor in any line the runner printed, its feed or its mail, and the bead either
  * failed with a reason naming what was refused or holds only what the agent made itself.
+ *
+ * Attacks (a) to (f) run twice: under bubblewrap (what `auto` picks here) and under the user
+ * sandbox, forced (the fallback where namespaces are not allowed: a separate uid, file
+ * permissions instead of a hidden filesystem). Under the user sandbox the town's directory is
+ * world-readable, as a runner's work directory is, so what keeps the rig, the remote and the
+ * runner's HOME from the agent is the sandbox making them private; a token file outside them
+ * is 0600, as token files must be (a world-readable one is the gap the user sandbox names:
+ * it reads every world-readable file of the host). Where the two differ the test says so:
+ * under the user sandbox refusals read "Permission denied" instead of "No such file".
  */
-const GITHUB_TOKEN = 'ghs_attackTestKnownToken0123456789';
-const ANTHROPIC_API_KEY = 'sk-ant-attackTestKnownKey0123456789';
+type Kind = 'bwrap' | 'user';
+// Made at random for each run: under the user sandbox the agent reads every world-readable
+// file of the host, and this file (and any copy of it in /tmp) is one.
+const GITHUB_TOKEN = `ghs_attackTest${randomBytes(12).toString('hex')}`;
+const ANTHROPIC_API_KEY = `sk-ant-attackTest${randomBytes(12).toString('hex')}`;
 const SECRETS = [GITHUB_TOKEN, ANTHROPIC_API_KEY, Buffer.from(`x-access-token:${GITHUB_TOKEN}`).toString('base64')];
 
 let town: Town | undefined;
-beforeAll(() => {
+let kind: Kind = 'bwrap';
+let userSandbox: Sandbox;
+let workspaceBase: string;
+beforeAll(async () => {
   process.env.GITHUB_TOKEN = GITHUB_TOKEN;
   process.env.ANTHROPIC_API_KEY = ANTHROPIC_API_KEY;
+  workspaceBase = mkdtempSync(join(tmpdir(), 'gastown-attack-ws-'));
+  chmodSync(workspaceBase, 0o711);
+  userSandbox = createUserSandbox({ user: await ensureAgentUser(process.env), setpriv: '/usr/bin/setpriv', workspaceBase });
 });
 afterAll(() => {
   delete process.env.GITHUB_TOKEN;
   delete process.env.ANTHROPIC_API_KEY;
+  rmSync(workspaceBase, { recursive: true, force: true });
 });
 afterEach(() => town?.cleanup());
 
@@ -49,6 +72,8 @@ interface Scene {
   victim: Bead;
   otherBranch: string;
   remoteRefs: Map<string, string>;
+  /** The runner's HOME (under the user sandbox: a world-readable one holding a token, which it must make private). */
+  env: NodeJS.ProcessEnv;
   rigConfig: string;
   rigHooks: string[];
   victimRef: string;
@@ -59,12 +84,20 @@ async function scene(): Promise<Scene> {
   town = await makeTown({ retryCap: 0 });
   const rigGit = join(town.clone, '.git');
   const credentials = join(town.root, 'git-credentials');
-  writeFileSync(credentials, `https://x-access-token:${GITHUB_TOKEN}@github.com\n`);
+  writeFileSync(credentials, `https://x-access-token:${GITHUB_TOKEN}@github.com\n`, { mode: 0o600 });
+  let env: NodeJS.ProcessEnv = process.env;
+  if (kind === 'user') {
+    chmodSync(town.root, 0o755);
+    const home = join(town.root, 'runner-home');
+    mkdirSync(home, { mode: 0o755 });
+    writeFileSync(join(home, '.git-credentials'), `https://x-access-token:${GITHUB_TOKEN}@github.com\n`, { mode: 0o644 });
+    env = { ...process.env, HOME: home };
+  }
   git(town.clone, ['config', 'http.https://github.com/.extraheader', `AUTHORIZATION: basic ${SECRETS[2]}`]);
   git(town.clone, ['config', 'credential.helper', `store --file=${credentials}`]);
   const otherBranch = 'refs/heads/polecat/slit/gt-other';
   git(town.clone, ['push', '-q', 'origin', `main:${otherBranch}`]);
-  return { town, remote: town.remote, rigGit, credentials, otherBranch } as Scene;
+  return { town, remote: town.remote, rigGit, credentials, otherBranch, env } as Scene;
 }
 
 /** Creates the attack bead (and a victim bead blocked by it), publishes the ledger, notes the state. */
@@ -99,7 +132,8 @@ async function work(s: Scene, opts: { sandbox?: Sandbox; agent?: 'script' | Retu
     refinery: false,
     pollMs: 50,
     keepWorkspaces: true,
-    sandbox: opts.sandbox,
+    sandbox: opts.sandbox ?? (kind === 'user' ? userSandbox : undefined),
+    env: s.env,
     log: (l) => lines.push(l),
   });
   return { summary, lines };
@@ -142,258 +176,305 @@ function failureOf(s: Scene, bead: Bead): Promise<string> {
   );
 }
 
-describe('(a) pushing to the default branch of the remote', () => {
-  const attempts = (remote: string) => [
-    ['git push --no-verify origin', 'git push --no-verify origin HEAD:refs/heads/main', "'origin' does not appear to be a git repository"],
-    [
-      'git push --no-verify <remote>',
-      `git push --no-verify ${remote} HEAD:refs/heads/main`,
-      `'${remote}' does not appear to be a git repository`,
-    ],
-    [
-      'git -c core.hooksPath=/dev/null push <remote>',
-      `git -c core.hooksPath=/dev/null push ${remote} HEAD:main`,
-      `'${remote}' does not appear to be a git repository`,
-    ],
-    ['git push file://<remote>', `git push --no-verify file://${remote} HEAD:main`, `'${remote}' does not appear to be a git repository`],
-  ];
-  for (const index of [0, 1, 2, 3]) {
-    it(`is refused: ${attempts('<remote>')[index]![0]}`, async () => {
-      const s = await scene();
-      const [, command, refusal] = attempts(s.remote)[index]!;
-      const bead = await arm(s, () =>
-        scriptBead(s.town.rig, 'Push to main', ['echo evil > evil.txt && git add -A && git commit -qm evil', command!]),
-      );
+/** What a refusal reads like: a hidden path does not exist under bubblewrap; under the user sandbox it is not the agent's to read. */
+const missing = (p: string) => (kind === 'user' ? `${p}: Permission denied` : `${p}: No such file or directory`);
 
-      const { lines } = await work(s);
-
-      const after = await expectNoDamage(s, bead, lines);
-      expect(after.status).toBe('failed');
-      expect(await failureOf(s, bead)).toContain(refusal);
+for (const k of ['bwrap', 'user'] as const) {
+  describe(`under the ${k} sandbox`, () => {
+    beforeEach(() => {
+      kind = k;
     });
-  }
-});
+    afterEach(() => {
+      kind = 'bwrap';
+    });
 
-describe('(b) writing into the remote or the rig directly', () => {
-  it("finds neither: the remote's refs, the rig's config and hooks are not there to write", async () => {
-    const s = await scene();
-    const bead = await arm(s, () => scriptBead(s.town.rig, 'Write around git', [`git rev-parse HEAD > ${s.remote}/refs/heads/main`]));
-
-    const { lines } = await work(s);
-
-    const after = await expectNoDamage(s, bead, lines);
-    expect(after.status).toBe('failed');
-    expect(await failureOf(s, bead)).toContain(`${s.remote}/refs/heads/main: No such file or directory`);
-  });
-
-  it("writes into the rig's .git land nowhere on the host (the sandbox has a /tmp of its own)", async () => {
-    const s = await scene();
-    const bead = await arm(s, () =>
-      scriptBead(s.town.rig, 'Plant hooks', [
+    describe('(a) pushing to the default branch of the remote', () => {
+      const attempts = (remote: string) => [
         [
-          `mkdir -p ${s.rigGit}/hooks ${s.remote}/hooks`,
-          `printf '#!/bin/sh\\ncat /proc/$PPID/environ > /tmp/stolen\\n' > ${s.rigGit}/hooks/post-checkout`,
-          `printf '[core]\\n\\thooksPath = /tmp/evil\\n' >> ${s.rigGit}/config`,
-          `printf '#!/bin/sh\\nexit 0\\n' > ${s.remote}/hooks/pre-receive`,
-          `echo planted > planted.txt`,
-        ].join('\n'),
-      ]),
-    );
+          'git push --no-verify origin',
+          'git push --no-verify origin HEAD:refs/heads/main',
+          "'origin' does not appear to be a git repository",
+        ],
+        [
+          'git push --no-verify <remote>',
+          `git push --no-verify ${remote} HEAD:refs/heads/main`,
+          `'${remote}' does not appear to be a git repository`,
+        ],
+        [
+          'git -c core.hooksPath=/dev/null push <remote>',
+          `git -c core.hooksPath=/dev/null push ${remote} HEAD:main`,
+          `'${remote}' does not appear to be a git repository`,
+        ],
+        [
+          'git push file://<remote>',
+          `git push --no-verify file://${remote} HEAD:main`,
+          `'${remote}' does not appear to be a git repository`,
+        ],
+      ];
+      for (const index of [0, 1, 2, 3]) {
+        it(`is refused: ${attempts('<remote>')[index]![0]}`, async () => {
+          const s = await scene();
+          const [, command, refusal] = attempts(s.remote)[index]!;
+          const bead = await arm(s, () =>
+            scriptBead(s.town.rig, 'Push to main', ['echo evil > evil.txt && git add -A && git commit -qm evil', command!]),
+          );
 
-    const { lines } = await work(s);
+          const { lines } = await work(s);
 
-    const after = await expectNoDamage(s, bead, lines);
-    expect(existsSync(join(s.remote, 'hooks', 'pre-receive'))).toBe(false);
-    expect(after.status).toBe('in_review');
-    expect(pushedFiles(s, after.branch!)).toEqual(['planted.txt']);
-  });
-});
+          const after = await expectNoDamage(s, bead, lines);
+          expect(after.status).toBe('failed');
+          expect(await failureOf(s, bead)).toContain(refusal);
+        });
+      }
+    });
 
-describe("(c) reading the runner's secrets", () => {
-  it("finds them nowhere: not in /proc, its environment, the rig's config or a credential helper", async () => {
-    const s = await scene();
-    const loot = [
-      'cat /proc/$PPID/environ',
-      'cat /proc/1/environ',
-      'for p in /proc/[0-9]*; do cat $p/environ; done',
-      'env',
-      `cat ${s.rigGit}/config`,
-      `git -C ${s.town.clone} config --list --show-origin`,
-      'git config --list --show-origin',
-      `cat ${s.credentials}`,
-      'cat ~/.git-credentials "$HOME/.git-credentials" /root/.git-credentials',
-      'printf "protocol=https\\nhost=github.com\\n\\n" | git credential fill',
-      `grep -rIs ${GITHUB_TOKEN.slice(0, 12)} /etc /tmp "$HOME" ${s.town.root} | head -5`,
-    ];
-    const bead = await arm(s, () =>
-      scriptBead(s.town.rig, 'Steal secrets', [
-        loot.map((c) => `{ echo "== ${c.replace(/"/g, '\\"')}"; ${c}; } >> loot.txt 2>&1 || true`).join('\n'),
-        'cat loot.txt',
-      ]),
-    );
+    describe('(b) writing into the remote or the rig directly', () => {
+      it("finds neither: the remote's refs, the rig's config and hooks are not there to write", async () => {
+        const s = await scene();
+        const bead = await arm(s, () => scriptBead(s.town.rig, 'Write around git', [`git rev-parse HEAD > ${s.remote}/refs/heads/main`]));
 
-    const { lines } = await work(s);
+        const { lines } = await work(s);
 
-    const after = await expectNoDamage(s, bead, lines);
-    expect(after.status).toBe('in_review');
-    expect(pushedFiles(s, after.branch!)).toEqual(['loot.txt']);
-    const got = git(s.remote, ['show', `${after.branch}:loot.txt`]);
-    expect(got).toContain('GASTOWN_BEAD=');
-    expect(got).toContain(`${s.rigGit}/config: No such file or directory`);
-    expect(got).toContain(`${s.credentials}: No such file or directory`);
-  });
-});
+        const after = await expectNoDamage(s, bead, lines);
+        expect(after.status).toBe('failed');
+        expect(await failureOf(s, bead)).toContain(missing(`${s.remote}/refs/heads/main`));
+      });
 
-describe("(d) moving a ledger ref or another polecat's branch", () => {
-  it('moves only refs of its own clone; the rig is not a repository it can reach', async () => {
-    const s = await scene();
-    const bead = await arm(s, () => scriptBead(s.town.rig, 'Rewrite refs', ['true']));
-    // The attack names the victim, known only once armed: rewrite the body before the runner starts.
-    await s.town.rig.ledger.transact(async (tx) => {
-      const b = (await tx.get<Bead>('beads', bead.id))!;
-      tx.put('beads', bead.id, {
-        ...b,
-        body: [
-          '```sh',
-          `git update-ref refs/gastown/beads/${s.victim.id} HEAD`,
-          `git update-ref ${s.otherBranch} HEAD`,
-          `git -C ${s.town.clone} update-ref refs/gastown/beads/${s.victim.id} HEAD`,
-          '```',
-        ].join('\n'),
+      it("writes into the rig's .git and the remote's hooks land nowhere on the host", async () => {
+        const s = await scene();
+        const bead = await arm(s, () =>
+          scriptBead(s.town.rig, 'Plant hooks', [
+            [
+              `mkdir -p ${s.rigGit}/hooks ${s.remote}/hooks`,
+              `printf '#!/bin/sh\\ncat /proc/$PPID/environ > /tmp/stolen\\n' > ${s.rigGit}/hooks/post-checkout`,
+              `printf '[core]\\n\\thooksPath = /tmp/evil\\n' >> ${s.rigGit}/config`,
+              `printf '#!/bin/sh\\nexit 0\\n' > ${s.remote}/hooks/pre-receive`,
+              `echo planted > planted.txt`,
+            ].join('\n'),
+          ]),
+        );
+
+        const { lines } = await work(s);
+
+        const after = await expectNoDamage(s, bead, lines);
+        expect(existsSync(join(s.remote, 'hooks', 'pre-receive'))).toBe(false);
+        if (kind === 'user') {
+          // No private /tmp to land in: the writes are refused, and the step with them.
+          expect(after.status).toBe('failed');
+          expect(await failureOf(s, bead)).toContain('Permission denied');
+        } else {
+          expect(after.status).toBe('in_review');
+          expect(pushedFiles(s, after.branch!)).toEqual(['planted.txt']);
+        }
       });
     });
 
-    const { lines } = await work(s);
+    describe("(c) reading the runner's secrets", () => {
+      it("finds them nowhere: not in /proc, its environment, the rig's config or a credential helper", async () => {
+        const s = await scene();
+        const loot = [
+          'cat /proc/$PPID/environ',
+          'cat /proc/1/environ',
+          'for p in /proc/[0-9]*; do cat $p/environ; done',
+          'env',
+          `cat ${s.rigGit}/config`,
+          `git -C ${s.town.clone} config --list --show-origin`,
+          'git config --list --show-origin',
+          `cat ${s.credentials}`,
+          'cat ~/.git-credentials "$HOME/.git-credentials" /root/.git-credentials',
+          `cat ${s.env.HOME}/.git-credentials`,
+          'printf "protocol=https\\nhost=github.com\\n\\n" | git credential fill',
+          // Not the host's /tmp under the user sandbox: readable there by design (a named gap), it holds
+          // other runs' files and takes longer to search than a step may run.
+          `grep -rIs ${GITHUB_TOKEN.slice(0, 20)} /etc ${kind === 'user' ? '' : '/tmp'} "$HOME" ${s.town.root} | head -5`,
+        ];
+        const bead = await arm(s, () =>
+          scriptBead(s.town.rig, 'Steal secrets', [
+            loot.map((c) => `{ echo "== ${c.replace(/"/g, '\\"')}"; ${c}; } >> loot.txt 2>&1 || true`).join('\n'),
+            'cat loot.txt',
+          ]),
+        );
 
-    const after = await expectNoDamage(s, bead, lines);
-    expect(after.status).toBe('failed');
-    // The first two lines moved refs of the agent's own clone, which the runner never pushes; the third found no rig.
-    expect(await failureOf(s, bead)).toContain('fatal: not a git repository');
-    expect(git(s.remote, ['rev-parse', s.otherBranch])).toBe(s.remoteRefs.get(s.otherBranch));
-  });
-});
+        const { lines } = await work(s);
 
-describe('(e) a symlink out of the workspace', () => {
-  it('is committed as a link, never followed: the runner collects and pushes no file from outside', async () => {
-    const s = await scene();
-    const bead = await arm(s, () =>
-      scriptBead(s.town.rig, 'Link out', [
-        [
-          `ln -s ${s.rigGit}/config rig-config`,
-          `ln -s ${s.credentials} creds`,
-          'ln -s /proc/1/environ environ',
-          `ln -s ${s.town.root}/dangling-target dangling`,
-          `echo pwned > dangling 2>/dev/null || echo "dangling write refused"`,
-        ].join('\n'),
-      ]),
-    );
-
-    const { lines } = await work(s);
-
-    const after = await expectNoDamage(s, bead, lines);
-    expect(existsSync(join(s.town.root, 'dangling-target'))).toBe(false);
-    expect(after.status).toBe('in_review');
-    const tree = git(s.remote, ['ls-tree', after.branch!]);
-    expect(tree).toMatch(new RegExp(`^120000 blob \\S+\\trig-config$`, 'm'));
-    expect(git(s.remote, ['show', `${after.branch}:rig-config`])).toBe(`${s.rigGit}/config`);
-  });
-
-  it("is refused by the built-in agent's write_file, dangling or not, while the model call stays in the runner", async () => {
-    const s = await scene();
-    const outside = join(s.town.root, 'planted-by-model.txt');
-    const bead = await arm(s, () => createBead(s.town.rig, { title: 'Model attack', body: 'Please write files.' }));
-    const API = 'https://api.anthropic.test';
-    const toolUse = (id: string, name: string, input: Record<string, unknown>) => ({ type: 'tool_use', id, name, input });
-    const reply = (content: unknown[]) => ({
-      id: `msg_${Math.random().toString(36).slice(2)}`,
-      type: 'message',
-      role: 'assistant',
-      model: 'claude-sonnet-5-5',
-      content,
-      stop_reason: 'tool_use',
-      stop_sequence: null,
-      usage: { input_tokens: 10, output_tokens: 10 },
+        const after = await expectNoDamage(s, bead, lines);
+        expect(after.status).toBe('in_review');
+        expect(pushedFiles(s, after.branch!)).toEqual(['loot.txt']);
+        const got = git(s.remote, ['show', `${after.branch}:loot.txt`]);
+        expect(got).toContain('GASTOWN_BEAD=');
+        expect(got).toContain(missing(`${s.rigGit}/config`));
+        expect(got).toContain(missing(s.credentials));
+        expect(got).toContain(missing(`${s.env.HOME}/.git-credentials`));
+      });
     });
-    const bodies: string[] = [];
-    nock.disableNetConnect();
-    const scope = nock(API)
-      .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
-      .reply(
-        200,
-        reply([toolUse('t1', 'run_command', { command: `ln -s ${outside} dangling.txt && ln -s ${s.rigGit}/config cfg && echo linked` })]),
-      )
-      .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
-      .reply(
-        200,
-        reply([
-          toolUse('t2', 'write_file', { path: 'dangling.txt', content: 'planted' }),
-          toolUse('t3', 'write_file', { path: 'cfg', content: '[core]\n\thooksPath=/tmp\n' }),
-          toolUse('t4', 'read_file', { path: 'cfg' }),
-        ]),
-      )
-      .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
-      .reply(200, reply([toolUse('t5', 'finish', { summary: 'tried' })]));
-    try {
-      const client = new Anthropic({ apiKey: ANTHROPIC_API_KEY, baseURL: API, maxRetries: 0 });
-      const agent = createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 5, tokenBudget: 100_000 });
 
-      const { lines } = await work(s, { agent });
+    describe("(d) moving a ledger ref or another polecat's branch", () => {
+      it('moves only refs of its own clone; the rig is not a repository it can reach', async () => {
+        const s = await scene();
+        const bead = await arm(s, () => scriptBead(s.town.rig, 'Rewrite refs', ['true']));
+        // The attack names the victim, known only once armed: rewrite the body before the runner starts.
+        await s.town.rig.ledger.transact(async (tx) => {
+          const b = (await tx.get<Bead>('beads', bead.id))!;
+          tx.put('beads', bead.id, {
+            ...b,
+            body: [
+              '```sh',
+              `git update-ref refs/gastown/beads/${s.victim.id} HEAD`,
+              `git update-ref ${s.otherBranch} HEAD`,
+              `git -C ${s.town.clone} update-ref refs/gastown/beads/${s.victim.id} HEAD`,
+              '```',
+            ].join('\n'),
+          });
+        });
 
-      expect(scope.isDone()).toBe(true);
-      const after = await expectNoDamage(s, bead, lines);
-      expect(existsSync(outside)).toBe(false);
-      expect(after.status).toBe('in_review');
-      expect(bodies[1]).toContain('linked');
-      expect(bodies[2]).toContain('goes through a dangling symlink');
-      expect(bodies[2]).toContain('leads outside the workspace through a symlink');
-    } finally {
-      nock.cleanAll();
-      nock.enableNetConnect();
-    }
+        const { lines } = await work(s);
+
+        const after = await expectNoDamage(s, bead, lines);
+        expect(after.status).toBe('failed');
+        // The first two lines moved refs of the agent's own clone, which the runner never pushes; the third found no rig.
+        expect(await failureOf(s, bead)).toContain(
+          kind === 'user' ? `fatal: cannot change to '${s.town.clone}': Permission denied` : 'fatal: not a git repository',
+        );
+        expect(git(s.remote, ['rev-parse', s.otherBranch])).toBe(s.remoteRefs.get(s.otherBranch));
+      });
+    });
+
+    describe('(e) a symlink out of the workspace', () => {
+      it('is committed as a link, never followed: the runner collects and pushes no file from outside', async () => {
+        const s = await scene();
+        const bead = await arm(s, () =>
+          scriptBead(s.town.rig, 'Link out', [
+            [
+              `ln -s ${s.rigGit}/config rig-config`,
+              `ln -s ${s.credentials} creds`,
+              'ln -s /proc/1/environ environ',
+              `ln -s ${s.town.root}/dangling-target dangling`,
+              `echo pwned > dangling 2>/dev/null || echo "dangling write refused"`,
+            ].join('\n'),
+          ]),
+        );
+
+        const { lines } = await work(s);
+
+        const after = await expectNoDamage(s, bead, lines);
+        expect(existsSync(join(s.town.root, 'dangling-target'))).toBe(false);
+        expect(after.status).toBe('in_review');
+        const tree = git(s.remote, ['ls-tree', after.branch!]);
+        expect(tree).toMatch(new RegExp(`^120000 blob \\S+\\trig-config$`, 'm'));
+        expect(git(s.remote, ['show', `${after.branch}:rig-config`])).toBe(`${s.rigGit}/config`);
+      });
+
+      it("is refused by the built-in agent's write_file, dangling or not, while the model call stays in the runner", async () => {
+        const s = await scene();
+        const outside = join(s.town.root, 'planted-by-model.txt');
+        const bead = await arm(s, () => createBead(s.town.rig, { title: 'Model attack', body: 'Please write files.' }));
+        const API = 'https://api.anthropic.test';
+        const toolUse = (id: string, name: string, input: Record<string, unknown>) => ({ type: 'tool_use', id, name, input });
+        const reply = (content: unknown[]) => ({
+          id: `msg_${Math.random().toString(36).slice(2)}`,
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-sonnet-5-5',
+          content,
+          stop_reason: 'tool_use',
+          stop_sequence: null,
+          usage: { input_tokens: 10, output_tokens: 10 },
+        });
+        const bodies: string[] = [];
+        nock.disableNetConnect();
+        const scope = nock(API)
+          .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
+          .reply(
+            200,
+            reply([
+              toolUse('t1', 'run_command', { command: `ln -s ${outside} dangling.txt && ln -s ${s.rigGit}/config cfg && echo linked` }),
+            ]),
+          )
+          .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
+          .reply(
+            200,
+            reply([
+              toolUse('t2', 'write_file', { path: 'dangling.txt', content: 'planted' }),
+              toolUse('t3', 'write_file', { path: 'cfg', content: '[core]\n\thooksPath=/tmp\n' }),
+              toolUse('t4', 'read_file', { path: 'cfg' }),
+            ]),
+          )
+          .post('/v1/messages', (b) => (bodies.push(JSON.stringify(b)), true))
+          .reply(200, reply([toolUse('t5', 'finish', { summary: 'tried' })]));
+        try {
+          const client = new Anthropic({ apiKey: ANTHROPIC_API_KEY, baseURL: API, maxRetries: 0 });
+          const agent = createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 5, tokenBudget: 100_000 });
+
+          const { lines } = await work(s, { agent });
+
+          expect(scope.isDone()).toBe(true);
+          const after = await expectNoDamage(s, bead, lines);
+          expect(existsSync(outside)).toBe(false);
+          expect(after.status).toBe('in_review');
+          expect(bodies[1]).toContain('linked');
+          expect(bodies[2]).toContain('goes through a dangling symlink');
+          expect(bodies[2]).toContain('leads outside the workspace through a symlink');
+        } finally {
+          nock.cleanAll();
+          nock.enableNetConnect();
+        }
+      });
+    });
+
+    describe('(f) hooks and config the agent sets in its workspace', () => {
+      it("never run with the runner's commit or push: no hook, fsmonitor or signing program of the agent's", async () => {
+        const s = await scene();
+        const hook = '#!/bin/sh\necho "$0" >> "$HOME/hook-ran"; env >> hook-env.txt; cat /proc/$PPID/environ >> hook-env.txt 2>/dev/null\n';
+        const names = [
+          'pre-commit',
+          'prepare-commit-msg',
+          'commit-msg',
+          'post-commit',
+          'pre-push',
+          'post-checkout',
+          'reference-transaction',
+        ];
+        const install = names.map((n) => `printf '%s' '${hook}' > .hooks/${n} && cp .hooks/${n} .git/hooks/${n}`).join('\n');
+        const bead = await arm(s, () =>
+          scriptBead(s.town.rig, 'Hook the runner', [
+            [
+              'mkdir -p .hooks .git/hooks',
+              install,
+              'chmod +x .hooks/* .git/hooks/*',
+              'git config core.hooksPath .hooks',
+              'git config core.fsmonitor "$PWD/.hooks/pre-commit"',
+              'git config commit.gpgSign true',
+              'git config gpg.program "$PWD/.hooks/pre-commit"',
+              `git config remote.origin.url ${s.remote}`,
+              'git config remote.origin.push "+HEAD:refs/heads/main"',
+              'echo work > work.txt',
+            ].join('\n'),
+          ]),
+        );
+
+        const { lines } = await work(s);
+
+        const after = await expectNoDamage(s, bead, lines);
+        expect(after.status).toBe('in_review');
+        const ws = join(
+          kind === 'user' ? userSandbox.workspaceRoot!(s.rigGit) : join(s.rigGit, 'gastown', 'workspaces'),
+          `${after.assignee}-${bead.id}`,
+        );
+        expect(existsSync(join(ws, 'home', 'hook-ran'))).toBe(false);
+        expect(pushedFiles(s, after.branch!)).toEqual([
+          '.hooks/commit-msg',
+          '.hooks/post-checkout',
+          '.hooks/post-commit',
+          '.hooks/pre-commit',
+          '.hooks/pre-push',
+          '.hooks/prepare-commit-msg',
+          '.hooks/reference-transaction',
+          'work.txt',
+        ]);
+      });
+    });
   });
-});
-
-describe('(f) hooks and config the agent sets in its workspace', () => {
-  it("never run with the runner's commit or push: no hook, fsmonitor or signing program of the agent's", async () => {
-    const s = await scene();
-    const hook = '#!/bin/sh\necho "$0" >> "$HOME/hook-ran"; env >> hook-env.txt; cat /proc/$PPID/environ >> hook-env.txt 2>/dev/null\n';
-    const names = ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit', 'pre-push', 'post-checkout', 'reference-transaction'];
-    const install = names.map((n) => `printf '%s' '${hook}' > .hooks/${n} && cp .hooks/${n} .git/hooks/${n}`).join('\n');
-    const bead = await arm(s, () =>
-      scriptBead(s.town.rig, 'Hook the runner', [
-        [
-          'mkdir -p .hooks .git/hooks',
-          install,
-          'chmod +x .hooks/* .git/hooks/*',
-          'git config core.hooksPath .hooks',
-          'git config core.fsmonitor "$PWD/.hooks/pre-commit"',
-          'git config commit.gpgSign true',
-          'git config gpg.program "$PWD/.hooks/pre-commit"',
-          `git config remote.origin.url ${s.remote}`,
-          'git config remote.origin.push "+HEAD:refs/heads/main"',
-          'echo work > work.txt',
-        ].join('\n'),
-      ]),
-    );
-
-    const { lines } = await work(s);
-
-    const after = await expectNoDamage(s, bead, lines);
-    expect(after.status).toBe('in_review');
-    const ws = join(s.rigGit, 'gastown', 'workspaces', `${after.assignee}-${bead.id}`);
-    expect(existsSync(join(ws, 'home', 'hook-ran'))).toBe(false);
-    expect(pushedFiles(s, after.branch!)).toEqual([
-      '.hooks/commit-msg',
-      '.hooks/post-checkout',
-      '.hooks/post-commit',
-      '.hooks/pre-commit',
-      '.hooks/pre-push',
-      '.hooks/prepare-commit-msg',
-      '.hooks/reference-transaction',
-      'work.txt',
-    ]);
-  });
-});
+}
 
 describe("(g) the Refinery's gate, which runs the polecat's code", () => {
   const gateTown = async () => {

@@ -140,14 +140,15 @@ describe('detectSandbox', () => {
     const found = await detectSandbox({ PATH: path.join(root, 'empty-bin') });
     const err = await requireSandbox({ PATH: path.join(root, 'empty-bin') }).catch((e: unknown) => e);
 
+    // No setpriv on that PATH either, so no user sandbox to fall back to: refused, never unsandboxed.
     expect(found).toEqual({
       available: false,
-      reason: 'bubblewrap (bwrap) is not installed',
+      reason: 'bubblewrap (bwrap) is not installed, and the user sandbox needs setpriv (util-linux), which is not installed',
       hint: 'install bubblewrap (apt-get install bubblewrap)',
     });
     expect(isGastownError(err, 'gastown_config')).toBe(true);
     expect((err as Error).message).toBe(
-      'cannot sandbox polecat agents: bubblewrap (bwrap) is not installed; install bubblewrap (apt-get install bubblewrap), or pass --no-sandbox to run them unsandboxed',
+      'cannot sandbox polecat agents: bubblewrap (bwrap) is not installed, and the user sandbox needs setpriv (util-linux), which is not installed; install bubblewrap (apt-get install bubblewrap), or pass --no-sandbox to run them unsandboxed',
     );
   });
 
@@ -163,9 +164,27 @@ describe('detectSandbox', () => {
 
     expect(found).toMatchObject({
       available: false,
-      reason: `${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied)`,
+      reason: `${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied), and the user sandbox needs setpriv (util-linux), which is not installed`,
     });
     expect(found.available ? '' : found.hint).toContain('sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0');
+  });
+
+  it('falls back to the user sandbox there when this runner is root and can switch users; bwrap asked for is still refused', async () => {
+    const bin = path.join(root, 'restricted-bin');
+    await mkdir(bin);
+    await writeFile(path.join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const env = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
+
+    const found = await detectSandbox(env);
+    const onlyBwrap = await requireSandbox(env, 'bwrap').catch((e: unknown) => e);
+
+    expect(found.available && found.sandbox.kind).toBe('user');
+    expect(found.available && found.detail).toContain(
+      `(bubblewrap is unavailable: ${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied))`,
+    );
+    expect((onlyBwrap as Error).message).toContain(`cannot sandbox polecat agents: ${bin}/bwrap cannot start a sandbox`);
   });
 });
 

@@ -7,6 +7,7 @@ import type { PolecatAgent } from '../../polecat/agents/agent.js';
 import { agentFromSettings } from '../../polecat/runner/agent-from-settings.js';
 import { createProgressBoard } from '../../polecat/runner/progress-board.js';
 import { failedWork, runRunner } from '../../polecat/runner/run-runner.js';
+import { requireSandbox, SANDBOX_CHOICES, type SandboxChoice } from '../../polecat/sandbox/detect-sandbox.js';
 import { createNoSandbox } from '../../polecat/sandbox/no-sandbox.js';
 import type { Rig } from '../../rig/rig.js';
 import { withRig, type CliContext } from '../cli-context.js';
@@ -27,7 +28,8 @@ interface RunnerFlags {
   agent?: 'script' | 'command' | 'builtin';
   agentCommand?: string;
   id?: string;
-  sandbox: boolean;
+  /** false with --no-sandbox. */
+  sandbox: SandboxChoice | false;
 }
 
 /**
@@ -78,6 +80,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--agent <kind>', "script, command or builtin (default: the rig's setting)")
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
+    .option('--sandbox <kind>', 'auto (bubblewrap, else the user sandbox when run as root), bwrap or user', 'auto')
     .option(
       '--no-sandbox',
       "run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner's secrets)",
@@ -87,7 +90,12 @@ export function registerRunner(program: Command, ctx: CliContext): void {
       if (o.bead !== undefined) checkBeadId(o.bead);
       if (!['auto', 'local', 'github'].includes(o.forge))
         throw new GastownError('gastown_bad_input', `--forge must be auto, local or github (got ${o.forge})`);
-      if (!o.sandbox)
+      if (o.sandbox !== false && !SANDBOX_CHOICES.includes(o.sandbox))
+        throw new GastownError('gastown_bad_input', `--sandbox must be auto, bwrap or user (got ${o.sandbox})`);
+      const sandbox = o.sandbox === false ? createNoSandbox() : await requireSandbox(ctx.env, o.sandbox);
+      // The fallback is weaker than bubblewrap: say so, with what it leaves open, every time it is used.
+      if (sandbox.kind === 'user') ctx.stderr.write(`note: ${sandbox.describe}\n`);
+      if (o.sandbox === false)
         ctx.stderr.write(
           "warning: --no-sandbox: agents run unsandboxed, with this machine's files, the rig, the remote, the network and the runner's /proc in their reach\n",
         );
@@ -113,7 +121,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             refinery: o.refinery,
             runnerId: o.id,
             env: ctx.env,
-            sandbox: o.sandbox ? undefined : createNoSandbox(),
+            sandbox,
             draft: o.draft ?? draftFromRepoConfig(rig.repoDir),
           });
         });

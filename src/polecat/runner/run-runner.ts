@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isGastownError } from '../../errors.js';
+import { GastownError, isGastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
 import type { Rig } from '../../rig/rig.js';
@@ -76,9 +76,15 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const useRefinery = opts.refinery ?? !forge?.hostsPullRequests;
   const remote = await rigRemote(rig);
   const hooksDir = opts.hooksDir ?? packageHooksDir();
-  const workspaceRoot = opts.workspaceRoot ?? join(rig.gitDir, 'gastown', 'workspaces');
   const env = opts.env ?? process.env;
   const sandbox = opts.sandbox ?? (await requireSandbox(env));
+  // The user sandbox runs commands only in its own workspaces, and the gate's is a worktree of the rig.
+  if (sandbox.kind === 'user' && useRefinery)
+    throw new GastownError(
+      'gastown_config',
+      "the local Refinery's gate needs bubblewrap, not the user sandbox: run with a forge or --no-refinery",
+    );
+  const workspaceRoot = opts.workspaceRoot ?? sandbox.workspaceRoot?.(rig.gitDir) ?? join(rig.gitDir, 'gastown', 'workspaces');
   const hide = await pathsToHide(rig, remote, env);
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };

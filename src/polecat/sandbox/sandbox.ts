@@ -30,19 +30,33 @@ export interface SandboxCommand {
 
 /**
  * Where an agent's processes run. `bwrap`: bubblewrap namespaces (see bwrap-sandbox.ts);
+ * `user`: a separate unprivileged user, where namespaces are not allowed (user-sandbox.ts);
  * `none`: no isolation at all, only with an explicit `--no-sandbox`.
  */
 export interface Sandbox {
-  readonly kind: 'bwrap' | 'none';
-  /** One line for logs and `gt doctor`: what runs agents and how. */
+  readonly kind: 'bwrap' | 'user' | 'none';
+  /** One line for logs and `gt doctor`: what runs agents and how (and what it does not cover). */
   readonly describe: string;
+  /**
+   * Where this sandbox needs a rig's polecat workspaces (the user sandbox: somewhere its
+   * user can reach, outside the rig). Without it: `<git dir>/gastown/workspaces`.
+   */
+  workspaceRoot?(gitDir: string): string;
+  /** Run before each command: makes the workspace the sandbox's (the user sandbox's ownership). */
+  prepare?(spec: SandboxSpec): Promise<void>;
   command(argv: string[], spec: SandboxSpec): SandboxCommand;
 }
 
 export type SandboxRunOptions = Omit<RunProcessOptions, 'cwd' | 'env'>;
 
 /** Runs `argv` in the sandbox; resolves like runProcess (never rejects on an exit code). */
-export function runInSandbox(sandbox: Sandbox, spec: SandboxSpec, argv: string[], opts: SandboxRunOptions = {}): Promise<RunProcessResult> {
+export async function runInSandbox(
+  sandbox: Sandbox,
+  spec: SandboxSpec,
+  argv: string[],
+  opts: SandboxRunOptions = {},
+): Promise<RunProcessResult> {
+  if (sandbox.prepare) await sandbox.prepare(spec);
   const cmd = sandbox.command(argv, spec);
   return runProcess(cmd.file, cmd.args, { ...opts, cwd: cmd.cwd, env: cmd.env });
 }
