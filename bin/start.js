@@ -47,7 +47,9 @@ try {
     Object.assign(process.env, env);
     // Probot's Octokit, except that a secondary rate limit is waited out and retried (src/app.ts).
     const started = await startServer(app, { env: process.env, Octokit: GastownOctokit });
-    process.on('SIGINT', async () => {
+    // SIGTERM too: what `docker stop` and Kubernetes send (and node as a container's pid 1
+    // has no default action for it, so without a handler the stop waits for SIGKILL).
+    const stop = async () => {
       console.info('Stopping server...');
       try {
         await started.stop();
@@ -56,7 +58,9 @@ try {
         console.error(err);
         process.exit(1);
       }
-    });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   } else {
     // Setup mode (the app.yml manifest flow): Probot's own server, which must work offline.
     if (env.NO_SMEE_SETUP === undefined) process.env.NO_SMEE_SETUP = 'true';
