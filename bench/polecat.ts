@@ -12,12 +12,14 @@
  * end to end on a 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScriptAgent } from '../src/polecat/agents/script-agent.js';
 import { runRunner } from '../src/polecat/runner/run-runner.js';
+import { ensureAgentUser } from '../src/polecat/sandbox/agent-user.js';
 import { requireSandbox } from '../src/polecat/sandbox/detect-sandbox.js';
+import { createUserSandbox } from '../src/polecat/sandbox/user-sandbox.js';
 import { runInSandbox } from '../src/polecat/sandbox/sandbox.js';
 import { sandboxEnv } from '../src/polecat/sandbox/sandbox-env.js';
 import { runGitText } from '../src/ledger/run-git.js';
@@ -105,14 +107,53 @@ async function sandboxedStep(): Promise<number> {
   }
 }
 
+/**
+ * The same step in the user sandbox (the fallback where bwrap cannot make namespaces):
+ * setpriv, plus handing the workspace to the agent user before each command, which walks
+ * it (all of it the first time, then everything but .git). Measured on a workspace of
+ * `files` files. Null when this process is not root (the user sandbox needs root).
+ */
+async function userSandboxStep(files: number): Promise<{ step: number; first: number } | null> {
+  if (process.getuid?.() !== 0) return null;
+  const n = 20;
+  const base = mkdtempSync(join(tmpdir(), 'gastown-bench-user-'));
+  chmodSync(base, 0o711);
+  try {
+    const sandbox = createUserSandbox({ user: await ensureAgentUser(process.env), setpriv: '/usr/bin/setpriv', workspaceBase: base });
+    const root = sandbox.workspaceRoot!('/bench/.git');
+    const [workspace, home] = [join(root, 'nux-gt-1', 'repo'), join(root, 'nux-gt-1', 'home')];
+    mkdirSync(join(workspace, '.git'), { recursive: true });
+    mkdirSync(home);
+    for (let d = 0; d < files / 100; d++) {
+      mkdirSync(join(workspace, `dir${d}`));
+      for (let f = 0; f < 100; f++) writeFileSync(join(workspace, `dir${d}`, `f${f}.txt`), 'x\n');
+    }
+    const spec = { workspace, home, env: sandboxEnv({ source: process.env, allow: [], home }), network: false, readOnly: [], hide: [] };
+    let start = performance.now();
+    await runInSandbox(sandbox, spec, ['true']);
+    const first = performance.now() - start;
+    start = performance.now();
+    for (let i = 0; i < n; i++) await runInSandbox(sandbox, spec, ['bash', '-e', '-c', 'echo 1 > /dev/null']);
+    return { step: (performance.now() - start) / n, first };
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 const total = await endToEnd();
 const { work, merge } = await split();
 const step = stepBaseline();
 const sandboxed = await sandboxedStep();
+const user = await userSandboxStep(1000);
 console.log(`polecat bench: ${beadCount} beads, ${polecats} polecats, local mode, script agent (1 step per bead)`);
 console.log(`  end to end (runner + Refinery)   ${(total / 1000).toFixed(2).padStart(6)} s  ${perBead(total)}   target <= 300 ms/bead`);
 console.log(`  polecats alone (to in_review)    ${(work / 1000).toFixed(2).padStart(6)} s  ${perBead(work)}   (${polecats} in parallel)`);
 console.log(`  Refinery alone (one batch)      ${(merge / 1000).toFixed(2).padStart(6)} s  ${perBead(merge)}`);
 console.log(`  the agent's step itself (bash)   ${step.toFixed(1).padStart(6)} ms per step (baseline)`);
 console.log(`  the same step in the sandbox     ${sandboxed.toFixed(1).padStart(6)} ms per step (bubblewrap)`);
+console.log(
+  user
+    ? `  the same step, user sandbox      ${user.step.toFixed(1).padStart(6)} ms per step (setpriv; workspace of 1,000 files, first handover ${user.first.toFixed(0)} ms)`
+    : '  the same step, user sandbox          n/a (it needs a root runner)',
+);
 process.exit(total / beadCount <= 300 ? 0 : 1);
