@@ -86,7 +86,8 @@ export async function runDemo(opts: RunDemoOptions): Promise<DemoResult> {
 
     // The demo runs only its own sample beads in a scratch town: without bubblewrap it warns
     // and goes on unsandboxed rather than fail a first try (`gt runner` refuses instead).
-    const found = await detectSandbox(opts.env);
+    // bwrap only: the demo merges with the local Refinery, whose gate the user sandbox cannot run.
+    const found = await detectSandbox(opts.env, 'bwrap');
     if (!found.available)
       say(`warning: ${found.reason}: the demo's agents run unsandboxed (${found.hint}; gt runner refuses to run without it)`);
     const summary = await runRunner({

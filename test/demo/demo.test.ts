@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { git, tempDir } from '../helpers/temp-repo.js';
@@ -46,6 +46,22 @@ describe('gt demo', () => {
     );
     expect(readFileSync(join(rig, 'README.md'), 'utf8')).toMatch(/## Operations\n\n- `add`.*\n- `max`.*\n- `mul`.*\n- `sub`/);
     expect(execFileSync('sh', ['test.sh'], { cwd: rig, encoding: 'utf8' })).toBe('8 cases\n');
+  });
+
+  it('runs unsandboxed with a warning where bwrap cannot make namespaces, even where the user sandbox could run (its Refinery gate needs bwrap)', async () => {
+    dir = tempDir('gastown-demo-test');
+    const bin = join(dir.path, 'restricted-bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+
+    const r = await gtx(dir.path, ['demo', '--dir', join(dir.path, 'town')], { PATH: `${bin}:${process.env.PATH}` });
+
+    expect(r.stderr).not.toMatch(/^gt: /m);
+    expect(r.code).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(
+      `warning: ${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied): the demo's agents run unsandboxed`,
+    );
+    expect(r.stdout).toMatch(/convoy cv-[0-9a-z]+ landed in [\d.]+ s: 5 beads merged by the Refinery/);
   });
 
   it('refuses a directory that is not empty', async () => {
