@@ -126,6 +126,17 @@ describe('the user sandbox (forced)', () => {
     expect(() => s.workspaceRoot!('/x/.git')).toThrow(/not a directory only this runner's user can write/);
   });
 
+  it('refuses to make private a directory the workspaces lie under (as a HOME of / would be), and changes nothing', async () => {
+    // The test's own root stands for `/`: the same rule, without risking the machine's root.
+    const before = (await stat(root)).mode;
+
+    const err = await runInSandbox(sandbox, { ...spec, hide: [root] }, ['true']).catch((e: unknown) => e);
+
+    expect(isGastownError(err, 'gastown_config')).toBe(true);
+    expect((err as Error).message).toContain(`the user sandbox cannot make ${root} private: the agents' workspaces are under it`);
+    expect((await stat(root)).mode).toBe(before);
+  });
+
   it('is what detection gives when asked for it, and says what it does not cover', async () => {
     const found = await detectSandbox(process.env, 'user');
 

@@ -82,6 +82,13 @@ export function createUserSandbox(opts: UserSandboxOptions): Sandbox {
       for (const hidden of spec.hide) {
         const abs = path.resolve(hidden);
         if (secured.has(abs)) continue;
+        // A HOME of `/` (some containers) or a rig above the workspaces: making it private would
+        // lock the agent out of its workspace (and, for `/`, every other user out of the machine).
+        if (base === abs || base.startsWith(abs === '/' ? '/' : `${abs}${path.sep}`))
+          throw new GastownError(
+            'gastown_config',
+            `the user sandbox cannot make ${abs} private: the agents' workspaces are under it (${base}); give the runner another HOME or TMPDIR`,
+          );
         await makePrivate(abs);
         secured.add(abs);
       }
