@@ -1,7 +1,8 @@
-import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GastownError } from '../errors.js';
 import type { GitIdentity } from './git-identity.js';
+import { removeTree } from './remove-tree.js';
 import { runGitText } from '../ledger/run-git.js';
 
 export interface CreateWorkspaceOptions {
@@ -67,7 +68,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
   const dir = path.resolve(opts.root, `${opts.polecat}-${opts.beadId}`);
   const repo = path.join(dir, 'repo');
   const home = path.join(dir, 'home');
-  await rm(dir, { recursive: true, force: true });
+  await removeWorkspace(dir);
   try {
     await mkdir(home, { recursive: true });
     await runGitText(['init', '--quiet', `--initial-branch=${branch}`, repo], { cwd: dir });
@@ -95,14 +96,15 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Pol
     const start = (await runGitText(['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
     return { dir, path: repo, home, branch, start };
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await removeWorkspace(dir).catch(() => undefined);
     throw err;
   }
 }
 
 /** Removes a workspace (its commits are in the rig by then, or lost with the attempt). Idempotent. */
 export async function removeWorkspace(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  // Never a path-based recursive delete: under the user sandbox the tree is the agent's (see remove-tree.ts).
+  removeTree(dir);
 }
 
 /** Git config text: every value quoted (`\\` and `"` escaped); a value git cannot hold (a newline) is refused. */
