@@ -368,6 +368,18 @@ for (const k of ['bwrap', 'user'] as const) {
         const s = await scene();
         const outside = join(s.town.root, 'planted-by-model.txt');
         const bead = await arm(s, () => createBead(s.town.rig, { title: 'Model attack', body: 'Please write files.' }));
+        if (kind === 'user') {
+          // Its file tools run in the runner (root here); a process the agent left running could
+          // race their check and their open. The user sandbox does not cover that: refused up front.
+          const client = new Anthropic({ apiKey: ANTHROPIC_API_KEY, baseURL: 'https://api.anthropic.test', maxRetries: 0 });
+          const agent = createBuiltinAgent({ client, model: 'claude-sonnet-5-5', maxTurns: 5, tokenBudget: 100_000 });
+
+          const refused = await work(s, { agent }).catch((e: unknown) => e);
+
+          expect((refused as Error).message).toContain('the built-in agent needs bubblewrap, not the user sandbox');
+          expect(await expectNoDamage(s, bead, [])).toMatchObject({ status: 'open', attempts: 0 });
+          return;
+        }
         const API = 'https://api.anthropic.test';
         const toolUse = (id: string, name: string, input: Record<string, unknown>) => ({ type: 'tool_use', id, name, input });
         const reply = (content: unknown[]) => ({
