@@ -1,14 +1,19 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureAgentUser } from '../../src/polecat/sandbox/agent-user.js';
+import { createUserSandbox } from '../../src/polecat/sandbox/user-sandbox.js';
 import { getBead } from '../../src/rig/beads.js';
 import { git } from '../helpers/temp-repo.js';
 import { gtx } from './run-gt-lazy.js';
 import { makeTown, scriptBead, type Town } from './town-fixture.js';
 
 let town: Town | undefined;
-afterEach(() => town?.cleanup());
+const onExit: (() => void)[] = [];
+afterEach(() => {
+  town?.cleanup();
+  for (const f of onExit.splice(0)) f();
+});
 
 // The CLI looks for bwrap on the PATH of its own environment (ctx.env); git still runs with
 // this process's, so a PATH without bwrap stands for a machine without bubblewrap.
@@ -81,6 +86,9 @@ describe('gt runner and the sandbox', () => {
     const agent = await ensureAgentUser(process.env);
     const bead = await scriptBead(town.rig, 'Who am I', ['id -u > who.txt']);
 
+    // The rig's directory of workspaces (outside the rig, in TMPDIR) goes with the test.
+    const workspaces = createUserSandbox({ user: agent, setpriv: '/usr/bin/setpriv' }).workspaceRoot!(join(town.clone, '.git'));
+    onExit.push(() => rmSync(workspaces, { recursive: true, force: true }));
     const ran = await gtx(town.clone, ['runner', '--until-idle', '--no-refinery', '--sandbox', 'user']);
     const refused = await gtx(town.clone, ['runner', '--until-idle', '--sandbox', 'user']);
     const bad = await gtx(town.clone, ['runner', '--until-idle', '--sandbox', 'docker']);
