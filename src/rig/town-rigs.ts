@@ -87,7 +87,9 @@ export async function describeRig(town: string, name: string): Promise<TownRig> 
   const gitDir = rigGitDir(town, name);
   const settings = readRigSettings(gitDir);
   if (!settings) throw new GastownError('gastown_not_found', `no rig ${name} in ${town} (gt rig list)`);
-  return { name, url: await originUrl(gitDir), gitDir, settings, crew: listCrew(town, name) };
+  const url = await originUrl(gitDir);
+  // Shown and printed: a token in the URL (https://x-access-token:...@) must not be.
+  return { name, url: url === null ? null : redact(url), gitDir, settings, crew: listCrew(town, name) };
 }
 
 export async function listRigs(town: string): Promise<TownRig[]> {
@@ -157,7 +159,7 @@ export async function townStatus(town: string, opts: { now: () => Date; actor: s
       try {
         out.push({
           name,
-          url: await originUrl(gitDir),
+          url: ((u) => (u === null ? null : redact(u)))(await originUrl(gitDir)),
           crew: listCrew(town, name).map((c) => c.name),
           status: await rigStatus(rig),
           error: null,

@@ -17,7 +17,7 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 /** The real CLI in-process, as a person with no GT_ACTOR: who they are comes from where they stand. */
-async function gt(cwd: string, args: string[], actor?: string) {
+async function gt(cwd: string, args: string[], actor?: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
@@ -27,7 +27,7 @@ async function gt(cwd: string, args: string[], actor?: string) {
   const { GT_ACTOR: _a, GT_TOWN: _t, ANTHROPIC_API_KEY: _k, ...env } = TEST_GIT_ENV;
   const ctx: CliContext = {
     cwd,
-    env: { ...env, HOME: join(root, 'home'), USER: 'login-name', ...(actor ? { GT_ACTOR: actor } : {}) },
+    env: { ...env, HOME: join(root, 'home'), USER: 'login-name', ...(actor ? { GT_ACTOR: actor } : {}), ...extraEnv },
     stdout: out,
     stderr: err,
     stdin: Readable.from(['']),
@@ -132,6 +132,15 @@ describe('the town workspace', () => {
     expect(text).toMatch(/^web {2}.*web-remote\.git\n {2}beads: 1 total, 1 ready/m);
     expect(text).toContain('crew: bo');
     expect((await ok(town, ['rig', 'list'])).stdout).toMatch(/^web\s+\S+web-remote\.git\s+bo$/m);
+    // A token in a remote URL is never shown.
+    const todoGit = join(town, 'todo', 'rig.git');
+    git(todoGit, ['config', 'remote.origin.url', 'https://x-access-token:ghs_SECRET@example.invalid/todo.git']);
+    for (const args of [['rig', 'list', '--json'], ['status']]) {
+      const shown = await ok(town, args);
+      expect(shown.stdout).toContain('https://***@example.invalid/todo.git');
+      expect(shown.stdout).not.toContain('SECRET');
+    }
+    git(todoGit, ['config', 'remote.origin.url', first.remote]);
 
     // Removing a rig loses nothing: uncommitted work stops it, and its ledger is pushed first.
     writeFileSync(join(crew.dir, 'draft.txt'), 'wip\n');
@@ -155,6 +164,13 @@ describe('the town workspace', () => {
     expect(lost.stderr).toMatch(/no town here: run `gt town init/);
     await ok(root, ['town', 'init']);
     expect(existsSync(join(root, 'home', 'gt', 'gastown-town.json'))).toBe(true);
+    expect((await ok(root, ['rig', 'list'])).stdout).toContain('no rigs yet');
+    // GT_TOWN names the default town instead of ~/gt, for init and for finding it.
+    const elsewhere = { GT_TOWN: join(root, 'towns', 'work') };
+    expect((await gt(root, ['town', 'init', '--json'], undefined, elsewhere)).json<{ dir: string }>().dir).toBe(elsewhere.GT_TOWN);
+    const { remote } = repoWithRemote(root, 'api');
+    expect((await gt(root, ['rig', 'add', 'api', remote], undefined, elsewhere)).code).toBe(0);
+    expect(existsSync(join(elsewhere.GT_TOWN, 'api', 'rig.git', 'HEAD'))).toBe(true);
     expect((await ok(root, ['rig', 'list'])).stdout).toContain('no rigs yet');
   });
 });
