@@ -97,7 +97,12 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
   const config = loadEnvConfig(env);
   const model = anthropicFromEnv(env);
   const clock = options.now ?? (() => new Date());
-  const mirrors = new LedgerMirrors({ dataDir: config.dataDir, gitUrlTemplate: config.gitUrlTemplate, now: clock });
+  const mirrors = new LedgerMirrors({
+    dataDir: config.dataDir,
+    gitUrlTemplate: config.gitUrlTemplate,
+    now: clock,
+    leaseTtlMs: config.leaseTtlMs,
+  });
   return {
     defaultModel: config.model,
     version: VERSION,
