@@ -39,6 +39,8 @@ export type GithubTown = Pick<
   | 'stop'
   | 'pendingDispatch'
   | 'markDispatched'
+  | 'unmarkDispatched'
+  | 'dispatchersOf'
   | 'recordMerged'
   | 'recordRejected'
   | 'readyDependents'
@@ -56,6 +58,8 @@ export interface RepoServices {
    */
   publish(): Promise<void>;
   clock(): Date;
+  /** This app replica's id (names its dispatch marks); one name when absent. */
+  replica?: string;
 }
 
 export interface AppDeps {
@@ -126,6 +130,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
             mayor: createMayor({ model, log: scope.log }),
             publish: () => session.sync(),
             clock,
+            replica: session.replica,
           }),
       ),
     close: () => mirrors.close(),
