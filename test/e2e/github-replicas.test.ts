@@ -5,6 +5,7 @@
  * waits, then finds the work done. Polecat runs are held at a gate (a workflow whose step
  * waits for a file), so each dispatched run stays visible and countable.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { convoyIdFor } from '../../src/rig/record-plan.js';
 import { githubSourceKey } from '../../src/github/github-keys.js';
 import { convoyMarker } from '../../src/town/ids.js';
 import type { GitHubDouble } from '../support/github-double/github-double.js';
+import { TEST_GIT_ENV } from '../helpers/temp-repo.js';
 import { MAINTAINER, OWNER, REPO, buildForTown, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
 
 let town: GithubTown | null = null;
@@ -119,4 +121,73 @@ describe('two app replicas on one repository', () => {
     });
     expect(existsSync(gate)).toBe(false);
   }, 600_000);
+
+  it('a replica that dies holding the lease: the other waits it out, takes it over and finishes the plan', async () => {
+    const dir = join('/tmp/replicas-gates', `gate-${process.pid}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    gate = join(dir, 'open');
+    town = await startGithubTown({
+      replicas: 2,
+      config: CONFIG,
+      files: { '.github/workflows/gastown-polecat.yml': gatedWorkflow(gate) },
+      env: { GASTOWN_LEASE_TTL_MS: '3000' },
+    });
+    const { double } = town;
+    const [first, second] = town.apps as [(typeof town.apps)[0], (typeof town.apps)[0]];
+    await dumpOnFailure(async () => {
+      // Only the first replica gets the label; it dies the moment its lease is on the remote.
+      double.webhooks.alsoTo = [];
+      const goal = double.openIssue(MAINTAINER, 'calc: min, after a crash', BODY);
+      double.addLabel(MAINTAINER, goal, 'gastown:mayor');
+      const labelled = double.webhooks.deliveries.at(-1)!;
+      const leaseRef = 'refs/gastown-leases/app';
+      const leaseOf = () => {
+        try {
+          return JSON.parse(
+            execFileSync('git', ['log', '-1', '--format=%B', leaseRef], {
+              cwd: double.repo.path,
+              env: TEST_GIT_ENV,
+              encoding: 'utf8',
+              stdio: ['ignore', 'pipe', 'ignore'],
+            }),
+          ) as { holder: string; expiresAt: string };
+        } catch {
+          return null;
+        }
+      };
+      let dead: { holder: string; expiresAt: string } | null = null;
+      await double.until('the first replica to take the lease', () => (dead = leaseOf()) !== null, 30_000);
+      process.kill(first.pid, 'SIGKILL');
+      expect(dead).not.toBeNull();
+
+      // The redelivery reaches the second replica, which must wait for the dead one's lease to expire.
+      double.webhookUrl = second.webhookUrl;
+      const sentAt = Date.now();
+      double.webhooks.redeliver(labelled.id);
+      const marker = convoyMarker(convoyIdFor(githubSourceKey(`${OWNER}/${REPO}`, goal)));
+      await double.until(
+        'the second replica to finish the plan',
+        () => [...double.state.comments.values()].some((c) => c.issue === goal && c.body.includes(marker)) && double.state.runs.size === 1,
+        60_000,
+      );
+      await settled(double);
+      // Nothing of the plan reached GitHub before the dead replica's lease ran out (seconds, as GitHub stamps them).
+      const status = [...double.state.comments.values()].find((c) => c.issue === goal && c.body.includes(marker))!;
+      expect(Date.parse(status.createdAt)).toBeGreaterThanOrEqual(Math.floor(Date.parse(dead!.expiresAt) / 1000) * 1000);
+      expect(Date.parse(dead!.expiresAt)).toBeGreaterThan(sentAt);
+      expect(second.log()).toContain('Took over the repository lease of a replica that stopped renewing it');
+      expect(second.log()).toContain(dead!.holder);
+
+      const children = [...double.state.issues.values()].filter((x) => x.parent === goal);
+      expect(children.map((c) => c.title).sort()).toEqual(['Add the min operation', 'Document min'].sort());
+      const ledger = await remoteLedger(double);
+      expect(ledger.convoys).toHaveLength(1);
+      expect(ledger.convoys[0]!.beads).toHaveLength(2);
+      expect([...double.state.runs.values()].map((r) => r.inputs.bead)).toEqual(
+        ledger.beads.filter((b) => b.blockedBy.length === 0).map((b) => b.id),
+      );
+      // The second replica gave the lease back when it was done.
+      expect(leaseOf()).toBeNull();
+    });
+  }, 300_000);
 });
