@@ -156,6 +156,8 @@ export class LedgerMirrors {
     try {
       let lease = slot.lease ? await slot.lease.catch(() => null) : null;
       if (!lease?.held()) {
+        // The previous unit's lease lapsed (or was taken over): stop its renewals, free it if still ours, take it anew.
+        await lease?.release().catch(() => undefined);
         slot.lease = this.#acquire(key, scope);
         lease = await slot.lease;
       }

@@ -89,6 +89,7 @@ function keep(
       if (now() >= expiresAt) held = false;
       opts.onRenewalProblem?.((err as Error).message);
     }
+    if (!held) clearInterval(timer);
   };
   const timer = setInterval(
     () => {
