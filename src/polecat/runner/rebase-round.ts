@@ -13,9 +13,9 @@
  *   against `maxRevisions` only when the agent's commit touches files that were not in
  *   conflict (it had to edit code, not just resolve).
  */
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { GastownError } from '../../errors.js';
 import { gitEnv, runGit, runGitText } from '../../ledger/run-git.js';
 import { REVISION_MAIL } from '../../town/revision.js';
@@ -131,6 +131,7 @@ export async function pushWithLease(rigDir: string, remote: RigRemote, branch: s
  * workspace, which starts at `base`: what differs between the two trees is written or removed.
  */
 export async function seedWorkspace(rigDir: string, workspace: string, base: string, seed: string): Promise<void> {
+  const root = await realpath(workspace);
   const diff = (await runGitText(['diff-tree', '-r', '-z', '--no-renames', base, seed], { cwd: rigDir })).stdout.split('\0');
   for (let i = 0; i + 1 < diff.length; i += 2) {
     const meta = diff[i]!.split(' ');
@@ -140,6 +141,10 @@ export async function seedWorkspace(rigDir: string, workspace: string, base: str
     await rm(file, { force: true });
     if (status === 'D') continue;
     await mkdir(dirname(file), { recursive: true });
+    // The runner writes here, not the agent: never through a symlink that leads out of the workspace.
+    const parent = await realpath(dirname(file));
+    if (parent !== root && !parent.startsWith(root + sep))
+      throw new GastownError('gastown_forbidden', `refusing to write ${path}: its directory leads out of the workspace`);
     const blob = (await runGit(['cat-file', 'blob', sha], { cwd: rigDir })).stdout;
     if (mode === '120000') await symlink(blob.toString('utf8'), file);
     else await writeFile(file, blob, { mode: mode === '100755' ? 0o755 : 0o644 });
