@@ -28,6 +28,7 @@ const SUBSCRIBED = new Set([
   'pull_request_review',
   'pull_request_review_comment',
   'check_suite',
+  'check_run',
   'workflow_run',
   'installation',
 ]);
