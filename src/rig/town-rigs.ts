@@ -4,7 +4,8 @@ import { GastownError } from '../errors.js';
 import { redact, runGit } from '../ledger/run-git.js';
 import { listCrew, type CrewMember } from './crew.js';
 import { recordRigSettings } from './first-use.js';
-import { readRigSettings, type RigSettings } from './rig-settings.js';
+import { DEFAULT_LEDGER_PREFIX, ledgerPrefixOf } from './repo-ledger-prefix.js';
+import { readRigSettings, writeRigSettings, type RigSettings } from './rig-settings.js';
 import { Rig } from './rig.js';
 import { rigStatus, type RigStatus } from './status.js';
 import { syncRig } from './sync-rig.js';
@@ -21,7 +22,7 @@ export interface TownRig {
 export interface AddedRig extends TownRig {
   /** False when the rig was there already (then it was only synced). */
   created: boolean;
-  /** Ledger refs the remote already had: a rig whose remote has a ledger is joined, not re-created. */
+  /** Ledger refs the rig holds once joined (0: the remote had no ledger, a new one starts here). */
   joinedRefs: number;
 }
 
@@ -55,7 +56,12 @@ export async function addRig(
     // A bare clone maps no remote-tracking branches; crew workspaces start from them.
     await runGit(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], { cwd: tmp });
     await runGit(['fetch', '--quiet', 'origin'], { cwd: tmp });
-    await recordRigSettings(tmp, opts.changes ?? {}, opts.now);
+    const settings = await recordRigSettings(tmp, opts.changes ?? {}, opts.now);
+    // A bare clone has no working tree for Rig.open to read `.github/gastown.yml` from: take
+    // its ledgerPrefix from the default branch now, as a workspace of the rig will read it.
+    const prefix = await committedLedgerPrefix(tmp, settings.defaultBranch);
+    if (prefix !== settings.prefix && settings.prefixFrom !== 'option')
+      writeRigSettings(tmp, { ...settings, prefix, prefixFrom: prefix === DEFAULT_LEDGER_PREFIX ? 'default' : 'repo-config' });
     renameSync(tmp, gitDir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -71,11 +77,18 @@ async function joinLedger(gitDir: string, opts: { now: Date; actor: string; onPr
   try {
     if (!rig.settings.remote) return 0;
     opts.onProgress?.('joining the ledger');
-    const r = await syncRig(rig, rig.settings.remote, opts.onProgress ? { onProgress: opts.onProgress } : {});
-    return r.created + r.fastForwarded + r.merged;
+    await syncRig(rig, rig.settings.remote, opts.onProgress ? { onProgress: opts.onProgress } : {});
+    // Counted after the sync rather than from its result: on the refs/heads/ fallback prefix
+    // the bare clone itself already brought the ledger's refs, which are the remote's own.
+    return (await rig.ledger.refs()).size;
   } finally {
     rig.close();
   }
+}
+
+async function committedLedgerPrefix(gitDir: string, branch: string): Promise<string> {
+  const r = await runGit(['cat-file', 'blob', `refs/heads/${branch}:.github/gastown.yml`], { cwd: gitDir, okCodes: [128] });
+  return r.code === 0 ? ledgerPrefixOf(r.stdout.toString('utf8')) : DEFAULT_LEDGER_PREFIX;
 }
 
 async function originUrl(gitDir: string): Promise<string | null> {

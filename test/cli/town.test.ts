@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -156,6 +156,29 @@ describe('the town workspace', () => {
     expect(existsSync(join(town, 'web'))).toBe(false);
     expect(git(second.remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown/beads/'])).toMatch(/^refs\/gastown\/beads\/gt-/);
     expect((await ok(town, ['status', '--json'])).json<{ rigs: { name: string }[] }>().rigs.map((r) => r.name)).toEqual(['todo']);
+  });
+
+  test('a remote whose repository keeps its ledger on the branch-prefix fallback is joined there', async () => {
+    const { remote, clone } = repoWithRemote(root, 'gh');
+    mkdirSync(join(clone, '.github'));
+    writeFileSync(join(clone, '.github', 'gastown.yml'), 'ledgerPrefix: refs/heads/gastown-ledger/\n');
+    git(clone, ['add', '.github']);
+    git(clone, ['commit', '-q', '-m', 'ledger on branches']);
+    git(clone, ['push', '-q', 'origin', 'main']);
+    await ok(clone, ['init'], 'alice');
+    const bead = (await ok(clone, ['bead', 'create', 'On the fallback', '--json'], 'alice')).json<Bead>();
+    await ok(clone, ['sync'], 'alice');
+    expect(git(remote, ['rev-parse', `refs/heads/gastown-ledger/beads/${bead.id}`])).toMatch(/^[0-9a-f]{40}$/);
+
+    const town = join(root, 'gt');
+    await ok(root, ['town', 'init', town]);
+    expect((await ok(town, ['rig', 'add', 'gh', remote, '--json'])).json<{ joinedRefs: number }>().joinedRefs).toBeGreaterThan(0);
+    const crew = (await ok(town, ['crew', 'add', 'me', '--json'])).json<{ dir: string }>();
+    expect((await ok(crew.dir, ['bead', 'list', '--json'])).json<Bead[]>().map((b) => b.id)).toEqual([bead.id]);
+    expect(
+      (await ok(town, ['status', '--json'])).json<{ rigs: { status: { beads: { total: number } } }[] }>().rigs[0]!.status.beads.total,
+    ).toBe(1);
+    expect(git(join(town, 'gh', 'rig.git'), ['for-each-ref', '--format=%(refname)', 'refs/gastown/'])).toBe('');
   });
 
   test('without a town the town commands say how to make one; GT_TOWN and ~/gt are found from anywhere', async () => {

@@ -43,7 +43,7 @@ export function registerTown(program: Command, ctx: CliContext): void {
       emit(ctx, json, r, () =>
         [
           `${r.created ? 'added' : 'synced'} rig ${r.name} (default branch ${r.settings.defaultBranch})`,
-          r.joinedRefs ? `joined its ledger: ${r.joinedRefs} refs from the remote` : 'its remote had no ledger yet: a new one starts here',
+          r.joinedRefs ? `joined its ledger (${r.joinedRefs} refs)` : 'its remote had no ledger yet: a new one starts here',
           `next: \`gt crew add <you> --rig ${r.name}\``,
         ].join('\n'),
       );
