@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ledger } from './ledger.js';
 import { gitEnv } from './run-git.js';
@@ -26,6 +26,7 @@ export interface SideRepo {
 export function sideRepo(ledger: Ledger, refs: Map<string, string>): SideRepo {
   const root = join(ledger.gitDir, 'gastown', 'side');
   mkdirSync(root, { recursive: true });
+  removeAbandoned(root);
   const dir = mkdtempSync(join(root, 's-'));
   try {
     mkdirSync(join(dir, 'objects'));
@@ -43,6 +44,27 @@ export function sideRepo(ledger: Ledger, refs: Map<string, string>): SideRepo {
     env: gitEnv({ GIT_DIR: dir, GIT_OBJECT_DIRECTORY: join(ledger.gitDir, 'objects') }),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A side repository is gone within seconds; one an hour old was left by a killed process. */
+const ABANDONED_MS = 60 * 60 * 1000;
+
+function removeAbandoned(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const path = join(root, name);
+    try {
+      if (now - statSync(path).mtimeMs > ABANDONED_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      /* removed by another process meanwhile */
+    }
+  }
 }
 
 /** Options for every git command run in a side repository: never any maintenance. */

@@ -1,4 +1,4 @@
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
@@ -76,13 +76,17 @@ describe('syncLedger', () => {
     expect(git(b.dir, ['for-each-ref', '--format=%(objectname) %(refname:lstrip=2)', 'refs/gastown-remote/'])).toBe(
       git(remote, ['for-each-ref', '--format=%(objectname) %(refname:lstrip=1)', 'refs/gastown/']),
     );
+    // A side repository left by a killed sync an hour ago is removed by a later one.
+    const abandoned = join(b.dir, '.git', 'gastown', 'side', 's-killed');
+    mkdirSync(join(abandoned, 'objects'), { recursive: true });
+    utimesSync(abandoned, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
     // A local change is pushed without fetching anything.
     await b.ledger.transact((tx) => tx.put('beads', 'gt-f8', { ...bead(8), title: 'from b' }));
     const push = await traced();
     expect(push.result).toMatchObject({ pushed: 1 });
     expect(push.argvs.filter((v) => v.includes('fetch'))).toEqual([]);
     expect((await traced()).argvs.filter((v) => v.includes('fetch') || v.includes('push'))).toEqual([]);
-    // The side repositories fetches and pushes ran in are gone.
+    // The side repositories fetches and pushes ran in are gone, and so is the abandoned one.
     expect(readdirSync(join(b.dir, '.git', 'gastown', 'side'))).toEqual([]);
   });
 
