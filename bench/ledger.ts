@@ -9,6 +9,8 @@
  * cold (a new process); one update ≤ 50 ms; no lost update. Then single-bead commands
  * (show, dep add, create --blocked-by, update) at every size, the sizes interleaved run by
  * run so a busy machine slows them alike: at the largest size within 1.2x of the smallest.
+ * Beside them `gt sync` in a second clone holding every bead: when nothing changed
+ * (≤ 80 ms at 10,000) and when the other clone changed one bead (≤ 150 ms).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +71,8 @@ interface Sized {
   rig: string;
   ids: Record<string, string>;
   dir: string;
+  /** A second clone of the remote, synced: what `gt sync` costs when another clone changed little. */
+  clone: string;
 }
 
 function bench(n: number): Sized {
@@ -159,7 +163,13 @@ function bench(n: number): Sized {
       spawnSync('git', ['push', '-q', remote, 'refs/gastown/*:refs/gastown/*'], { cwd: rig, env });
     });
     rows.push({ what: 'gt sync pushing one changed bead', ours: syncMs, naive: naiveSync });
-    return { n, rows, rig, ids, dir };
+    // A teammate's clone holding every bead, for the sync figures of singleBead.
+    gt(rig, ['sync']);
+    const clone = join(dir, 'clone');
+    git(dir, ['clone', '-q', remote, clone]);
+    const firstSync = time(() => gt(clone, ['sync']));
+    rows.push({ what: `a clone's first gt sync (${n} beads in)`, ours: firstSync, naive: naiveSync });
+    return { n, rows, rig, ids, dir, clone };
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -172,7 +182,22 @@ function bench(n: number): Sized {
  * own blocker (the first bead of another chain of ten) so no index grows run over run.
  */
 function singleBead(all: Sized[], runs = 11): void {
-  const ops = ['gt bead show', 'gt dep add', 'gt bead create --blocked-by', 'gt bead update'] as const;
+  const ops = [
+    'gt bead show',
+    'gt dep add',
+    'gt bead create --blocked-by',
+    'gt bead update',
+    'gt sync, nothing changed',
+    'gt sync, remote changed a bead',
+  ] as const;
+  const targets: Record<(typeof ops)[number], string> = {
+    'gt bead show': '≤ 1.2x',
+    'gt dep add': '≤ 1.2x',
+    'gt bead create --blocked-by': '≤ 1.2x',
+    'gt bead update': '≤ 1.2x',
+    'gt sync, nothing changed': '≤ 80 ms',
+    'gt sync, remote changed a bead': '≤ 150 ms',
+  };
   const times = new Map(all.map((s) => [s.n, new Map(ops.map((o) => [o, [] as number[]]))]));
   const once = (s: Sized, i: number, record: boolean) => {
     const blocker = s.ids[`k${10 * (i + 1) + 7}`]!;
@@ -187,12 +212,22 @@ function singleBead(all: Sized[], runs = 11): void {
     run('gt dep add', ['dep', 'add', target, '--blocked-by', blocker]);
     run('gt bead create --blocked-by', ['bead', 'create', `new ${i}`, '--blocked-by', blocker]);
     run('gt bead update', ['bead', 'update', shown, '--title', `Renamed ${i}`]);
+    // The clone catches up on this run's writes (untimed), then syncs with nothing new, then
+    // after the rig changed one bead (its new version and the rig's feed entry: two refs).
+    gt(s.rig, ['sync']);
+    gt(s.clone, ['sync']);
+    const ms = time(() => gt(s.clone, ['sync']));
+    if (record) t.get('gt sync, nothing changed')!.push(ms);
+    gt(s.rig, ['bead', 'update', shown, '--priority', String(i % 5)]);
+    gt(s.rig, ['sync']);
+    const changed = time(() => gt(s.clone, ['sync']));
+    if (record) t.get('gt sync, remote changed a bead')!.push(changed);
   };
   for (const s of all) once(s, runs, false); // compiles each command's code cache
   for (let i = 0; i < runs; i++) for (const s of all) once(s, i, true);
   const small = all[0]!;
   const large = all[all.length - 1]!;
-  console.log(`\nsingle-bead commands (median of ${runs}, sizes interleaved run by run)`);
+  console.log(`\nsingle-bead commands and sync (median of ${runs}, sizes interleaved run by run)`);
   console.log(
     `${'operation'.padEnd(30)} ${all.map((s) => `${s.n} beads`.padStart(13)).join(' ')} ${'ratio'.padStart(7)}  target  spread (min, p90)`,
   );
@@ -200,7 +235,7 @@ function singleBead(all: Sized[], runs = 11): void {
     const med = all.map((s) => median(times.get(s.n)!.get(op)!));
     const ratio = med[med.length - 1]! / med[0]!;
     console.log(
-      `${op.padEnd(30)} ${med.map((m) => fmt(m).padStart(13)).join(' ')} ${`${ratio.toFixed(2)}x`.padStart(7)}  ≤ 1.2x  ${all.map((s) => `${s.n}: ${spread(times.get(s.n)!.get(op)!)}`).join('; ')}`,
+      `${op.padEnd(30)} ${med.map((m) => fmt(m).padStart(13)).join(' ')} ${`${ratio.toFixed(2)}x`.padStart(7)}  ${targets[op]}  ${all.map((s) => `${s.n}: ${spread(times.get(s.n)!.get(op)!)}`).join('; ')}`,
     );
   }
   if (all.length > 1) console.log(`(ratio: ${large.n} beads against ${small.n})`);

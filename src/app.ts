@@ -9,6 +9,7 @@ import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
 import { AppMemory } from './github/app-memory.js';
 import type { AppDeps } from './github/app-deps.js';
+import { checkRunCompleted } from './github/handlers/check-run-completed.js';
 import { checkSuiteCompleted } from './github/handlers/check-suite-completed.js';
 import { issueCommentCreated } from './github/handlers/issue-comment-created.js';
 import { issuesLabeled } from './github/handlers/issues-labeled.js';
@@ -45,6 +46,7 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('pull_request_review.submitted', pullRequestReviewSubmitted(deps, memory));
     app.on('pull_request_review_comment.created', pullRequestReviewCommentCreated(deps, memory));
     app.on('check_suite.completed', checkSuiteCompleted(deps, memory));
+    app.on('check_run.completed', checkRunCompleted(deps, memory));
     // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
     // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
     if (!tryAddHandler(addHandler, healthHandler(deps.version))) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { GastownError, isGastownError } from '../errors.js';
+import { crewIdentity } from '../rig/crew.js';
 import { findGitCommonDir } from '../rig/find-git-dir.js';
 import { hasRemote } from '../rig/first-use.js';
 import { settingsPath } from '../rig/rig-settings.js';
@@ -31,10 +32,12 @@ export function processContext(): CliContext {
   };
 }
 
-/** Who a person at the CLI is: GT_ACTOR, else the login name. */
+/** Who a person at the CLI is: GT_ACTOR, else the crew member whose workspace this is, else the login name. */
 export function actorOf(ctx: CliContext): string {
   const fromEnv = ctx.env.GT_ACTOR?.trim();
   if (fromEnv) return fromEnv;
+  const crew = crewIdentity(ctx.cwd);
+  if (crew) return crew.name;
   try {
     return userInfo().username || 'human';
   } catch {

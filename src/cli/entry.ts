@@ -31,4 +31,5 @@ export const LAZY: [string[], () => Promise<CommandGroup>][] = [
   [['demo'], async () => (await import('./lazy.js')).registerDemo],
   [['install-workflow'], async () => (await import('./lazy.js')).registerInstallWorkflow],
   [['app-token'], async () => (await import('./lazy.js')).registerAppToken],
+  [['mayor'], async () => (await import('./lazy.js')).registerMayor],
 ];

@@ -11,5 +11,6 @@ export { registerDeacon } from './commands/deacon.js';
 export { registerDemo } from './commands/demo.js';
 export { registerInstallWorkflow } from './commands/install-workflow.js';
 export { registerAppToken } from './commands/app-token.js';
+export { registerMayor } from './commands/mayor.js';
 export { anthropicFromEnv } from '../model/anthropic.js';
 export { goalPlanner } from '../mayor/goal-planner.js';

@@ -11,6 +11,7 @@ import { registerObserve } from './commands/observe.js';
 import { registerReview } from './commands/review.js';
 import { registerSling } from './commands/sling.js';
 import { registerSync } from './commands/sync.js';
+import { registerTown } from './commands/town.js';
 
 /** Extra command groups (runner, demo, refinery...) register through this list. */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
@@ -46,6 +47,7 @@ export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Comma
     registerReview,
     registerObserve,
     registerSync,
+    registerTown,
     ...extra,
   ])
     register(program, ctx);

@@ -55,6 +55,10 @@ const envSchema = z.object({
   GASTOWN_OIDC_AUDIENCE: optionalString,
   GASTOWN_DATA_DIR: optionalString,
   GASTOWN_GIT_URL: optionalString,
+  GASTOWN_LEASE_TTL_MS: optionalString.refine(
+    (v) => v === undefined || (/^\d{1,9}$/.test(v) && Number(v) >= 1000),
+    'must be a number of milliseconds, at least 1000',
+  ),
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString,
   GASTOWN_MODEL: optionalString,
@@ -73,6 +77,8 @@ export interface EnvConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   dataDir: string;
   gitUrlTemplate: string;
+  /** How long a replica's lease on a repository lasts without renewal (GASTOWN_LEASE_TTL_MS). */
+  leaseTtlMs: number;
   /** Who signs the Actions OIDC tokens polecat jobs exchange at POST /gastown/token. */
   oidc: { issuer: string; jwksUrl: string; audience: string };
   anthropic: { apiKey: string | null; baseUrl: string | null };
@@ -102,6 +108,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     logLevel: e.LOG_LEVEL ?? 'info',
     dataDir: e.GASTOWN_DATA_DIR ?? '.gastown',
     gitUrlTemplate: e.GASTOWN_GIT_URL ?? gitUrlTemplateFor(e.GHE_HOST, e.GHE_PROTOCOL),
+    leaseTtlMs: e.GASTOWN_LEASE_TTL_MS === undefined ? 60_000 : Number(e.GASTOWN_LEASE_TTL_MS),
     oidc: oidcConfig(e.GASTOWN_OIDC_ISSUER, e.GASTOWN_OIDC_JWKS_URL, e.GASTOWN_OIDC_AUDIENCE, e.GHE_HOST, e.GHE_PROTOCOL),
     anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
     model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,

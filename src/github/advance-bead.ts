@@ -7,6 +7,8 @@
  *   3. only when the ledger changed: close the bead's child issue, label the beads that
  *      became ready, and (after step 4) update the status comment and, when the convoy
  *      landed, say so on the parent (and close it if the config asks);
+ *   3b. open sibling pull requests of the convoy that no longer merge get a rebase round
+ *      (rebase-siblings.ts);
  *   4. dispatch what is ready now (idempotent, so a redelivery only retries what is pending),
  *      before the status comment so it shows the beads just slung.
  * A redelivered event finds the ledger already changed and writes nothing to GitHub, unless
@@ -16,6 +18,7 @@ import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { ensureStatus } from './materialise-convoy.js';
+import { rebaseSiblings } from './rebase-siblings.js';
 import type { RecordedConvoy } from '../rig/town-service.js';
 import type { Bead } from '../town/types.js';
 import { isBeadId, parseBeadMarker, parseBeadTrailer, parsePolecatBranch } from '../town/ids.js';
@@ -72,6 +75,8 @@ export async function advanceOnClose(
         if (next.issue) await forge.setLabels(next.issue.number, { add: [config.labels.ready], remove: [config.labels.blocked] });
       }
     }
+    // The default branch moved: open siblings that no longer merge get a rebase round (dispatched below).
+    if (merged.changed || !merged.bead.labels.includes(MERGE_MIRRORED)) await rebaseSiblings(delivery, services, { bead, pr: pr.number });
   } else if (isCurrentPullRequest(bead, pr)) {
     await services.town.recordRejected(bead.id);
     outcome = 'reopened';

@@ -39,6 +39,8 @@ export type GithubTown = Pick<
   | 'stop'
   | 'pendingDispatch'
   | 'markDispatched'
+  | 'unmarkDispatched'
+  | 'dispatchersOf'
   | 'recordMerged'
   | 'recordRejected'
   | 'readyDependents'
@@ -56,6 +58,8 @@ export interface RepoServices {
    */
   publish(): Promise<void>;
   clock(): Date;
+  /** This app replica's id (names its dispatch marks); one name when absent. */
+  replica?: string;
 }
 
 export interface AppDeps {
@@ -97,7 +101,12 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
   const config = loadEnvConfig(env);
   const model = anthropicFromEnv(env);
   const clock = options.now ?? (() => new Date());
-  const mirrors = new LedgerMirrors({ dataDir: config.dataDir, gitUrlTemplate: config.gitUrlTemplate, now: clock });
+  const mirrors = new LedgerMirrors({
+    dataDir: config.dataDir,
+    gitUrlTemplate: config.gitUrlTemplate,
+    now: clock,
+    leaseTtlMs: config.leaseTtlMs,
+  });
   return {
     defaultModel: config.model,
     version: VERSION,
@@ -121,6 +130,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
             mayor: createMayor({ model, log: scope.log }),
             publish: () => session.sync(),
             clock,
+            replica: session.replica,
           }),
       ),
     close: () => mirrors.close(),

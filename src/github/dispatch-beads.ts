@@ -1,12 +1,16 @@
 /**
  * Flow 2 (dispatch) on GitHub: ready beads of convoys that are on GitHub are slung to
  * polecats up to the repository's concurrency cap, and each slung bead gets one workflow run
- * (`workflow_dispatch` on the polecat workflow, input `bead`). The ledger is pushed before
- * the first dispatch: a run fetches it at once and must find its bead hooked there (with
- * its issue link, for `Closes #n`), or it would sling the bead to itself under another
- * polecat's name, or find nothing to do. The run is dispatched first
- * and then recorded on the bead: a crash in between costs a duplicate run, which the
- * runner's compare-and-swap claim makes harmless; a recorded dispatch is never repeated.
+ * (`workflow_dispatch` on the polecat workflow, input `bead`), once across app replicas:
+ *   1. each pending sling is marked on its bead as dispatched by this replica;
+ *   2. the ledger is pushed: never forced, so the push is a compare-and-swap on the remote.
+ *      A replica that marked the same sling and pushed first wins; this one's push is
+ *      refused, it merges, and the bead then carries two marks;
+ *   3. the run is dispatched only for slings whose one mark is this replica's.
+ * The push also gives the run what it fetches at once: its bead hooked there (with its
+ * issue link, for `Closes #n`). A push that fails takes the marks back and dispatches
+ * nothing (the next event retries); a crash between the push and the dispatch leaves a
+ * marked sling without a run (no duplicate, but the bead waits until someone reslings it).
  */
 import type { Logger } from 'pino';
 import type { RepoConfig } from '../config/repo-config.js';
@@ -25,7 +29,7 @@ export interface DispatchScope {
 /** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
 export async function dispatchBeads(
   scope: DispatchScope,
-  services: Pick<RepoServices, 'town' | 'publish'>,
+  services: Pick<RepoServices, 'town' | 'publish' | 'replica'>,
   opts: DispatchOptions = {},
 ): Promise<string[]> {
   const { forge, config, defaultBranch, log } = scope;
@@ -34,10 +38,29 @@ export async function dispatchBeads(
     const pending = await services.town.pendingDispatch(config.concurrency, opts);
     const workflow = config.polecatWorkflow;
     if (workflow === null || pending.length === 0) return dispatched;
-    await services.publish();
+    const me = services.replica ?? '';
+    for (const item of pending) await services.town.markDispatched(item, me);
+    try {
+      await services.publish();
+    } catch (err) {
+      for (const item of pending) await services.town.unmarkDispatched(item, me);
+      throw err;
+    }
+    const ours: typeof pending = [];
     for (const item of pending) {
-      await forge.dispatchWorkflow({ workflow, ref: defaultBranch, inputs: { bead: item.bead.id } });
-      await services.town.markDispatched(item);
+      const by = await services.town.dispatchersOf(item);
+      if (by.length === 1 && by[0] === me) ours.push(item);
+      else log.info({ bead: item.bead.id, polecat: item.polecat, by }, 'Another replica dispatches this run');
+    }
+    for (const [i, item] of ours.entries()) {
+      try {
+        await forge.dispatchWorkflow({ workflow, ref: defaultBranch, inputs: { bead: item.bead.id } });
+      } catch (err) {
+        // This run and the ones after it were not dispatched: they stay pending (the marks
+        // taken back reach the remote with the visit's last sync).
+        for (const left of ours.slice(i)) await services.town.unmarkDispatched(left, me);
+        throw err;
+      }
       dispatched.push(item.bead.id);
       log.info({ bead: item.bead.id, polecat: item.polecat, workflow }, 'Dispatched a polecat run');
     }

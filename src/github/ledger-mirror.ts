@@ -3,16 +3,25 @@
  * `<dataDir>/<owner>/<repo>.git` (created on first use), opened as a `Rig`, synced with the
  * repository itself over git with the installation token.
  *
- * `withRepoLedger` runs one unit of work per repository at a time inside this process (a
- * promise chain per repository); the ledger's compare-and-swap writes and the never-forced
- * sync cover other processes. The token is put into the remote URL for each git call only:
- * it is never written to git config, to disk or to a log.
+ * `withRepoLedger` runs one unit of work per repository at a time across every replica of
+ * the app: inside this process a promise chain per repository, across processes the
+ * repository's lease on the remote (`refs/gastown-leases/app`, see ledger/remote-lease.ts),
+ * taken by compare-and-swap before the first sync and given back after the last, so a
+ * replica reads the ledger only after the previous holder's writes reached the remote. A
+ * replica that dies holding it stops renewing it; once it expires the next one takes it.
+ * The lease passes from one queued unit to the next in this process without a round trip.
+ * The token is put into the remote URL for each git call only: it is never written to git
+ * config, to disk or to a log.
  */
+import { hostname } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GastownError } from '../errors.js';
+import { acquireRemoteLease, type HeldLease } from '../ledger/acquire-remote-lease.js';
+import { leaseRefFor } from '../ledger/remote-lease.js';
 import { redact, runGit } from '../ledger/run-git.js';
+import { randomHex } from '../random-hex.js';
 import { syncRig } from '../rig/sync-rig.js';
 import { Rig } from '../rig/rig.js';
 
@@ -22,7 +31,17 @@ export interface LedgerMirrorsOptions {
   /** Remote URL with `{token}`, `{owner}`, `{repo}` placeholders (GASTOWN_GIT_URL). */
   gitUrlTemplate: string;
   now?: () => Date;
+  /** This replica's name on the leases it holds (default: host, pid and a random part). */
+  replicaId?: string;
+  /** How long a repository's lease lasts without renewal (GASTOWN_LEASE_TTL_MS; default 60 s). */
+  leaseTtlMs?: number;
+  /** How long a unit of work waits for another replica's lease before it fails (default 10 × leaseTtlMs). */
+  leaseWaitMs?: number;
 }
+
+/** The lease one replica holds on a repository while it works on that repository's ledger. */
+export const REPO_LEASE = 'app';
+const DEFAULT_LEASE_TTL_MS = 60_000;
 
 export interface RepoLedgerScope {
   owner: string;
@@ -40,6 +59,10 @@ export interface RepoLedgerSession {
   rig: Rig;
   /** Fetches, merges and pushes now (e.g. right after recording a plan, before any forge write). */
   sync(): Promise<void>;
+  /** This replica's id (what the repository's lease names while it holds it). */
+  replica: string;
+  /** False once this replica's lease on the repository was taken over (it was taken for dead): stop outside writes. */
+  leaseHeld(): boolean;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -53,9 +76,13 @@ export class LedgerMirrors {
    * at a time): where its rig reports ledger entities a read left out.
    */
   readonly #logs = new Map<string, { log?: Logger }>();
+  /** Per mirror, the units of work queued or running in this process, and the lease they share. */
+  readonly #leases = new Map<string, { queued: number; lease: Promise<HeldLease> | null }>();
+  readonly replicaId: string;
 
   constructor(options: LedgerMirrorsOptions) {
     this.#options = options;
+    this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomHex(4)}`;
   }
 
   /** The bare mirror's path for a repository. */
@@ -87,10 +114,10 @@ export class LedgerMirrors {
   withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
     const key = this.pathFor(scope.owner, scope.repo);
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#run(key, scope, fn),
-      () => this.#run(key, scope, fn),
-    );
+    const slot = this.#leaseSlot(key);
+    slot.queued += 1;
+    const leased = () => this.#leased(key, scope, fn);
+    const run = previous.then(leased, leased);
     const settled = run.catch(() => undefined);
     this.#chains.set(key, settled);
     void settled.then(() => {
@@ -113,7 +140,83 @@ export class LedgerMirrors {
     }
   }
 
-  async #run<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+  #leaseSlot(key: string): { queued: number; lease: Promise<HeldLease> | null } {
+    let slot = this.#leases.get(key);
+    if (!slot) this.#leases.set(key, (slot = { queued: 0, lease: null }));
+    return slot;
+  }
+
+  /**
+   * One unit of work under the repository's lease: taken (waiting out another replica's)
+   * unless the unit before it in this process still holds it, and given back when no other
+   * unit of this process waits for it.
+   */
+  async #leased<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+    const slot = this.#leaseSlot(key);
+    try {
+      let lease = slot.lease ? await slot.lease.catch(() => null) : null;
+      if (!lease?.held()) {
+        // The previous unit's lease lapsed (or was taken over): stop its renewals, free it if still ours, take it anew.
+        await lease?.release().catch(() => undefined);
+        slot.lease = this.#acquire(key, scope);
+        lease = await slot.lease;
+      }
+      const held = lease;
+      return await this.#run(key, scope, fn, () => held.held());
+    } finally {
+      slot.queued -= 1;
+      if (slot.queued === 0) {
+        const lease = slot.lease;
+        this.#leases.delete(key);
+        if (lease)
+          await lease.then(
+            (l) =>
+              l
+                .release()
+                .catch((err: unknown) =>
+                  scope.log?.warn(
+                    { err: { message: (err as Error).message } },
+                    'Could not give back the repository lease; it expires by itself',
+                  ),
+                ),
+            () => undefined,
+          );
+      }
+    }
+  }
+
+  async #acquire(key: string, scope: RepoLedgerScope): Promise<HeldLease> {
+    await this.#rig(key, scope.prefix);
+    const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    let waited = false;
+    const shown = redact(this.#fill(scope, '***'));
+    let lastUrl = '';
+    const url = async () => (lastUrl = await this.remoteUrl(scope));
+    const lease = await acquireRemoteLease({
+      gitDir: key,
+      url,
+      ref: leaseRefFor(scope.prefix, REPO_LEASE),
+      holder: this.replicaId,
+      ttlMs,
+      ...(this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
+      onWait: (held) => {
+        if (!waited)
+          scope.log?.info({ holder: held.holder, until: held.expiresAt }, 'Waiting for another replica to finish with this repository');
+        waited = true;
+      },
+      onRenewalProblem: (problem) =>
+        void this.#scrubbed(scope, lastUrl, problem).then((e) =>
+          scope.log?.warn({ problem: e.message }, 'Could not renew the repository lease'),
+        ),
+    }).catch(async (err: unknown) => {
+      throw await this.#scrubbed(scope, lastUrl, `Cannot take the repository lease on ${shown}: ${(err as Error).message}`, err);
+    });
+    if (lease.tookOverFrom)
+      scope.log?.warn({ from: lease.tookOverFrom }, 'Took over the repository lease of a replica that stopped renewing it');
+    return lease;
+  }
+
+  async #run<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, leaseHeld: () => boolean): Promise<T> {
     this.#logSink(key).log = scope.log;
     const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
     const shown = redact(this.#fill(scope, '***'));
@@ -126,11 +229,7 @@ export class LedgerMirrors {
       try {
         result = await syncRig(rig, url);
       } catch (err) {
-        // The URL may hold the token where `redact` does not look (a custom template): scrub
-        // it from the message, and leave the cause (with git's own output) behind.
-        const token = this.#options.gitUrlTemplate.includes('{token}') ? encodeURIComponent(await scope.token()) : null;
-        const scrub = (text: string) => (token ? text.split(token).join('***') : text).split(url).join(shown);
-        throw new GastownError('gastown_sync', scrub(`Cannot sync the ledger with ${shown}: ${(err as Error).message}`), { remote: shown });
+        throw await this.#scrubbed(scope, url, `Cannot sync the ledger with ${shown}: ${(err as Error).message}`);
       }
       synced = rig.ledger.writes;
       scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
@@ -140,7 +239,7 @@ export class LedgerMirrors {
     await sync();
     let result: T;
     try {
-      result = await fn({ rig, sync });
+      result = await fn({ rig, sync, replica: this.replicaId, leaseHeld });
     } catch (err) {
       if (rig.ledger.writes !== synced)
         await sync().catch((syncErr: unknown) =>
@@ -156,6 +255,19 @@ export class LedgerMirrors {
       scope.log?.warn({ code: (err as { code?: string }).code }, 'Could not push the ledger; the next sync will');
     }
     return result;
+  }
+
+  /**
+   * A `gastown_sync` error whose message names the remote without its token: the URL may
+   * hold it where `redact` does not look (a custom template), and the cause (with git's own
+   * output) is left behind. A lease that is merely busy keeps its own error.
+   */
+  async #scrubbed(scope: RepoLedgerScope, url: string, message: string, cause?: unknown): Promise<GastownError> {
+    if ((cause as { code?: string } | undefined)?.code === 'gastown_locked') return cause as GastownError;
+    const shown = redact(this.#fill(scope, '***'));
+    const token = this.#options.gitUrlTemplate.includes('{token}') ? encodeURIComponent(await scope.token()) : null;
+    const scrub = (text: string) => (token ? text.split(token).join('***') : text).split(url || '\u0000').join(shown);
+    return new GastownError('gastown_sync', scrub(message), { remote: shown });
   }
 
   #logSink(key: string): { log?: Logger } {

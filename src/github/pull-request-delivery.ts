@@ -37,7 +37,8 @@ export async function repositoryDelivery(
     | Context<'pull_request_review.submitted'>
     | Context<'pull_request_review_comment.created'>
     | Context<'issue_comment.created'>
-    | Context<'check_suite.completed'>,
+    | Context<'check_suite.completed'>
+    | Context<'check_run.completed'>,
   deps: AppDeps,
   memory?: AppMemory,
 ): Promise<{ delivery: PullRequestDelivery; scope: RepoScope } | null> {

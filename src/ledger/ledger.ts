@@ -12,6 +12,7 @@ import { lockIdentity, Recovery, type RecoveryResult } from './recovery.js';
 import { randomHex } from '../random-hex.js';
 import { RefUpdater, type RefUpdate, type TransactionResult } from './ref-updater.js';
 import { RefFiles } from './ref-files.js';
+import { listRefFiles } from './list-ref-files.js';
 import { ObjectReader } from './object-reader.js';
 import { runGit } from './run-git.js';
 import { ListCache } from './list-cache.js';
@@ -243,9 +244,23 @@ export class Ledger<D extends string = string, C extends string = string> {
     });
   }
 
-  /** Ref name → commit id for every ref under `<prefix><sub>` (one `for-each-ref`). */
+  /**
+   * Ref name → commit id for every ref under `<prefix><sub>` (`sub` is '' or ends with '/'),
+   * sorted by name: read from the ref files when refs are plain files, else one `for-each-ref`.
+   */
   async refs(sub = ''): Promise<Map<string, string>> {
-    const { stdout } = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', `${this.prefix}${sub}`], {
+    return this.refsUnder(`${this.prefix}${sub}`);
+  }
+
+  /**
+   * Ref name → commit id for every ref under a full prefix ending with '/' (sync's tracking
+   * refs live outside the ledger's prefix). No git process when refs are plain files: a
+   * listing was the one process most commands started (every sync, every list of a kind).
+   */
+  async refsUnder(prefix: string): Promise<Map<string, string>> {
+    const direct = this.refFiles ? listRefFiles(this.gitDir, prefix, this.zeroOid.length) : undefined;
+    if (direct) return direct;
+    const { stdout } = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', prefix], {
       cwd: this.repoDir,
     });
     const map = new Map<string, string>();

@@ -1,6 +1,7 @@
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { redact, runGit } from './run-git.js';
+import { SIDE_GIT, sideRepo } from './side-repo.js';
 
 export interface PushOutcome {
   ok: number;
@@ -22,23 +23,33 @@ export async function pushLedger(
 ): Promise<PushOutcome> {
   let ok = 0;
   const rejected: string[] = [];
-  // Explicit refspecs keep the push to what changed; chunks keep command lines short.
-  const chunks: string[][] = [];
-  for (let i = 0; i < refs.length; i += 2000) chunks.push(refs.slice(i, i + 2000).map((r) => `${r}:${r}`));
-  const leaseArgs = leased.map((x) => `--force-with-lease=${x.ref}:${x.expect}`);
-  if (leased.length) chunks.push([...leaseArgs, ...leased.map((x) => `+${x.ref}:${x.ref}`)]);
-  for (const specs of chunks) {
-    const args = specs[0]?.startsWith('--force-with-lease')
-      ? [
-          'push',
-          '--porcelain',
-          '--no-verify',
-          ...specs.filter((s) => s.startsWith('--')),
-          remote,
-          ...specs.filter((s) => !s.startsWith('--')),
-        ]
-      : ['push', '--porcelain', '--no-verify', remote, ...specs];
-    const { stdout, stderr, code } = await runGit(args, { cwd: ledger.repoDir, okCodes: [1] });
+  if (refs.length === 0 && leased.length === 0) return { ok, rejected };
+  // From a side repository holding exactly what to push (`refs/push/...` plainly,
+  // `refs/lease/...` with a lease each), so one wildcard refspec per kind of push does, and
+  // the cost is what is pushed, not the refs here (see side-repo.ts).
+  const local = await ledger.refs('');
+  const sideRefs = new Map<string, string>();
+  for (const ref of refs) {
+    const oid = local.get(ref);
+    if (oid) sideRefs.set(`refs/push/${ref.slice('refs/'.length)}`, oid);
+  }
+  for (const { ref } of leased) {
+    const oid = local.get(ref);
+    if (oid) sideRefs.set(`refs/lease/${ref.slice('refs/'.length)}`, oid);
+  }
+  if (sideRefs.size === 0) return { ok, rejected };
+  const side = sideRepo(ledger, sideRefs);
+  try {
+    const leaseArgs = leased.filter((x) => local.has(x.ref)).map((x) => `--force-with-lease=${x.ref}:${x.expect}`);
+    const specs = [
+      ...(leaseArgs.length < sideRefs.size ? ['refs/push/*:refs/*'] : []),
+      ...(leaseArgs.length ? ['+refs/lease/*:refs/*'] : []),
+    ];
+    const { stdout, stderr, code } = await runGit([...SIDE_GIT, 'push', '--porcelain', '--no-verify', ...leaseArgs, remote, ...specs], {
+      cwd: ledger.repoDir,
+      env: side.env,
+      okCodes: [1],
+    });
     let sawStatus = false;
     const refused: { ref: string; why: string }[] = [];
     for (const line of stdout.toString('utf8').split('\n')) {
@@ -55,6 +66,8 @@ export async function pushLedger(
     if (refused.length) throw refusal(remote, refused, stderr);
     if (code !== 0 && !sawStatus)
       throw new GastownError('gastown_sync', `cannot push the ledger to ${redact(remote)}: ${redact(stderr.trim().split('\n')[0] ?? '')}`);
+  } finally {
+    side.dispose();
   }
   return { ok, rejected };
 }

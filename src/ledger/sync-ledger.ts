@@ -1,6 +1,7 @@
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { describeConflicts, mergeValues, type MergeConflict } from './merge-values.js';
+import { advertisedRefs, fetchRefs } from './fetch-changed.js';
 import { pushLedger } from './push-ledger.js';
 import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
@@ -67,20 +68,36 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   const maxAttempts = opts.maxAttempts ?? 6;
   for (;;) {
     result.attempts++;
-    opts.onProgress?.(`fetching ${redact(remote)}`);
-    await runGit(['fetch', '--quiet', '--no-tags', '--prune', '--no-write-fetch-head', remote, `+${ledger.prefix}*:${tracking}*`], {
-      cwd: ledger.repoDir,
-    }).catch((e: unknown) => {
-      throw new GastownError('gastown_sync', `cannot fetch the ledger from ${redact(remote)}`, undefined, { cause: e });
-    });
+    opts.onProgress?.(`checking ${redact(remote)}`);
+    const advertised = await advertisedRefs(ledger, remote);
     const local = await ledger.refs('');
-    const remoteRefs = await remoteTracking(ledger, tracking);
+    const seen = await lastSeen(ledger, tracking);
+    // Only refs whose remote value is neither ours nor one seen before need objects fetched.
+    const wanted = [...advertised].filter(([ref, oid]) => local.get(ref) !== oid && seen.get(ref) !== oid).map(([ref]) => ref);
+    const remoteRefs = new Map(advertised);
+    if (wanted.length) {
+      opts.onProgress?.(`fetching ${wanted.length} ref${wanted.length === 1 ? '' : 's'} from ${redact(remote)}`);
+      const got = await fetchRefs(
+        ledger,
+        remote,
+        wanted.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+      );
+      // The remote may have moved since it advertised: what was fetched is its value now.
+      for (const ref of wanted) {
+        const oid = got.get(ref);
+        if (oid) remoteRefs.set(ref, oid);
+        else remoteRefs.delete(ref);
+      }
+    }
+    await recordSeen(ledger, tracking, seen, remoteRefs);
     const { updates, toPush, forcePush, stats, changed, refused } = await reconcile(ledger, local, remoteRefs);
     if (updates.length && !(await ledger.setRefs(updates))) {
       // A local writer moved a ref while we merged: start over with fresh reads.
       if (result.attempts >= maxAttempts) throw new GastownError('gastown_sync', 'the local ledger kept changing during sync');
       continue;
     }
+    // A first sync brings thousands of loose refs, which would slow every later read of them.
+    if (updates.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
     result.created += stats.created;
     result.fastForwarded += stats.fastForwarded;
     result.merged += stats.merged;
@@ -94,6 +111,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     opts.onProgress?.(`pushing ${toPush.length + forcePush.length} refs`);
     const pushed = await pushLedger(ledger, remote, toPush, forcePush);
     result.pushed += pushed.ok;
+    await recordPushed(ledger, tracking, [...toPush, ...forcePush.map((f) => f.ref)], pushed.rejected);
     if (pushed.rejected.length === 0) return result;
     if (result.attempts >= maxAttempts)
       throw new GastownError('gastown_sync', `push rejected ${maxAttempts} times (the remote keeps moving)`, {
@@ -119,15 +137,39 @@ export function trackingPrefix(prefix: string): string {
   return `refs/gastown-remote/${prefix.replace(/^refs\//, '')}`;
 }
 
-async function remoteTracking(ledger: Ledger, tracking: string): Promise<Map<string, string>> {
-  const { stdout } = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', tracking], { cwd: ledger.repoDir });
+/** The remote's values as this clone last saw them (its tracking refs), by ledger ref name. */
+async function lastSeen(ledger: Ledger, tracking: string): Promise<Map<string, string>> {
   const map = new Map<string, string>();
-  for (const line of stdout.toString('utf8').split('\n')) {
-    if (!line) continue;
-    const sp = line.indexOf(' ');
-    map.set(ledger.prefix + line.slice(sp + 1 + tracking.length), line.slice(0, sp));
-  }
+  for (const [ref, oid] of await ledger.refsUnder(tracking)) map.set(ledger.prefix + ref.slice(tracking.length), oid);
   return map;
+}
+
+/**
+ * Points the tracking refs at the remote's values (and drops those the remote no longer
+ * has), in one `update-ref` when any differ. They keep fetched objects reachable and are
+ * the last synced copy `gt doctor --fix` restores a broken ref from.
+ */
+async function recordSeen(ledger: Ledger, tracking: string, seen: Map<string, string>, remote: Map<string, string>): Promise<void> {
+  const lines: string[] = [];
+  const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
+  for (const [ref, oid] of remote) if (seen.get(ref) !== oid) lines.push(`update ${toTracking(ref)} ${oid}`);
+  for (const ref of seen.keys()) if (!remote.has(ref)) lines.push(`delete ${toTracking(ref)}`);
+  if (lines.length === 0) return;
+  await runGit(['update-ref', '--stdin'], { cwd: ledger.repoDir, input: `${lines.join('\n')}\n` });
+  // Thousands of loose refs (a clone's first sync) would slow every later read of them.
+  if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
+}
+
+/** After a push the remote holds what was pushed: recorded as seen, so the next sync need not fetch it. */
+async function recordPushed(ledger: Ledger, tracking: string, refs: string[], rejected: string[]): Promise<void> {
+  const lost = new Set(rejected);
+  const local = await ledger.refs('');
+  const lines = refs
+    .filter((r) => !lost.has(r) && local.has(r))
+    .map((r) => `update ${tracking}${r.slice(ledger.prefix.length)} ${local.get(r)}`);
+  if (lines.length === 0) return;
+  await runGit(['update-ref', '--stdin'], { cwd: ledger.repoDir, input: `${lines.join('\n')}\n` });
+  if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
 }
 
 interface Reconciled {

@@ -10,6 +10,7 @@ import { NEEDS_HUMAN_LABEL } from '../town/revision.js';
 import type { Bead } from '../town/types.js';
 import { mergeBranches, type GateSandbox, type MergeBranchesOutcome } from './merge-branch.js';
 import { closeMerged, REFINERY_ACTOR, sendBack } from './refinery-ledger.js';
+import { rebaseWaiting } from './rebase-waiting.js';
 
 export interface RefineryOptions {
   env: NodeJS.ProcessEnv;
@@ -36,6 +37,8 @@ export interface RefineryPassResult {
   waiting: string[];
   /** Of those, the ones that lost a push race (the default branch moved): worth another pass soon. */
   raced: string[];
+  /** Beads waiting for review whose branches no longer merge after this pass: sent back for a rebase round. */
+  rebasing: string[];
 }
 
 /**
@@ -61,7 +64,16 @@ export function refineryQueue(beads: readonly Bead[], review: 'required' | 'off'
  */
 export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<RefineryPassResult> {
   const log = opts.log ?? (() => {});
-  const out: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], needsHuman: [], waiting: [], raced: [] };
+  const out: RefineryPassResult = {
+    merged: [],
+    landed: [],
+    sentBack: [],
+    failed: [],
+    needsHuman: [],
+    waiting: [],
+    raced: [],
+    rebasing: [],
+  };
   const beads = await allBeads(rig);
   const queue = refineryQueue(beads, rig.settings.review);
   if (queue.length === 0) return out;
@@ -93,6 +105,12 @@ export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<Ref
   // One Refinery identity per pass (feed events of one Rig instance get distinct ids).
   const refinery = rig.actor === REFINERY_ACTOR ? rig : rig.withActor(REFINERY_ACTOR);
   for (const { batch, result } of rounds) await settle(refinery, batch, result, out, log, remote.defaultBranch);
+  if (out.merged.length) {
+    // The default branch moved: beads waiting for review that now conflict get a rebase round.
+    const rebasing = await rebaseWaiting(refinery, await allBeads(rig), new Set(queue.map((b) => b.id)), remote);
+    for (const id of rebasing) log(`refinery: ${id} no longer merges with ${remote.defaultBranch}: sent back to rebase`);
+    out.rebasing.push(...rebasing);
+  }
   return out;
 }
 

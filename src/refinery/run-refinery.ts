@@ -9,10 +9,19 @@ export async function runRefinery(
   rig: Rig,
   opts: RefineryOptions & { once?: boolean; signal?: AbortSignal; pollMs?: number },
 ): Promise<RefineryPassResult> {
-  const total: RefineryPassResult = { merged: [], landed: [], sentBack: [], failed: [], needsHuman: [], waiting: [], raced: [] };
+  const total: RefineryPassResult = {
+    merged: [],
+    landed: [],
+    sentBack: [],
+    failed: [],
+    needsHuman: [],
+    waiting: [],
+    raced: [],
+    rebasing: [],
+  };
   for (;;) {
     const pass = await refineryPass(rig, opts);
-    for (const k of ['merged', 'landed', 'sentBack', 'failed', 'needsHuman'] as const) total[k].push(...pass[k]);
+    for (const k of ['merged', 'landed', 'sentBack', 'failed', 'needsHuman', 'rebasing'] as const) total[k].push(...pass[k]);
     total.waiting = pass.waiting;
     total.raced = pass.raced;
     if (opts.once || opts.signal?.aborted) return total;

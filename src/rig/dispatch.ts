@@ -41,6 +41,15 @@ function dispatchKey(polecat: string, slungAt: string): string {
   return `${DISPATCHED}${polecat}@${slungAt}`;
 }
 
+/** The marks of one sling's dispatch: `<key>#<replica>` per app replica that claimed it (plain `<key>` before replicas). */
+function marksOf(labels: readonly string[], key: string): string[] {
+  return labels.filter((l) => l === key || l.startsWith(`${key}#`));
+}
+
+function hasDispatch(labels: readonly string[], key: string): boolean {
+  return marksOf(labels, key).length > 0;
+}
+
 /** Convoys whose beads may run on the forge: active, from it, and every bead has its issue there. */
 function onForge(convoy: Convoy | undefined): boolean {
   return !!convoy && convoy.status === 'active' && convoy.source?.kind === 'github' && !!convoy.materialisedAt;
@@ -77,24 +86,46 @@ export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptio
     // on its hook for a person (the Deacon has mailed the mayor).
     if (bead.attempts > rig.settings.retryCap) continue;
     const key = dispatchKey(bead.assignee, slungAt.get(bead.assignee) ?? bead.updatedAt);
-    if (!bead.labels.includes(key)) pending.push({ bead, polecat: bead.assignee, key });
+    if (!hasDispatch(bead.labels, key)) pending.push({ bead, polecat: bead.assignee, key });
   }
   return pending.sort(
     (a, b) => a.bead.priority - b.bead.priority || a.bead.createdAt.localeCompare(b.bead.createdAt) || a.bead.id.localeCompare(b.bead.id),
   );
 }
 
-/** Records on the bead that this sling's run was dispatched. Idempotent. */
-export async function markDispatched(rig: Rig, pending: PendingDispatch): Promise<void> {
+/**
+ * Records on the bead that this sling's run is dispatched, by `by` (an app replica), before
+ * the run is: pushed to the remote without force, the mark is a compare-and-swap there, so
+ * of two replicas marking one sling only the first push carries a single mark; the other
+ * merges and sees two (`dispatchersOf`). A sling already marked is left alone. Idempotent.
+ */
+export async function markDispatched(rig: Rig, pending: PendingDispatch, by = ''): Promise<void> {
+  const mark = by ? `${pending.key}#${by}` : pending.key;
   await mutateBead(
     rig,
     pending.bead.id,
     (b) =>
-      b.labels.includes(pending.key) || b.assignee !== pending.polecat
+      hasDispatch(b.labels, pending.key) || b.assignee !== pending.polecat
         ? b
-        : { ...b, labels: [...b.labels.filter((l) => !l.startsWith(DISPATCHED)), pending.key], updatedAt: rig.at() },
+        : { ...b, labels: [...b.labels.filter((l) => !l.startsWith(DISPATCHED)), mark], updatedAt: rig.at() },
     { type: 'bead_updated', message: (b) => `workflow run dispatched for ${b.id} (${pending.polecat})` },
   );
+}
+
+/** Takes back `by`'s mark of a sling whose run it could not dispatch (the mark never reached the remote). */
+export async function unmarkDispatched(rig: Rig, pending: PendingDispatch, by = ''): Promise<void> {
+  const mark = by ? `${pending.key}#${by}` : pending.key;
+  await mutateBead(rig, pending.bead.id, (b) =>
+    b.labels.includes(mark) ? { ...b, labels: b.labels.filter((l) => l !== mark), updatedAt: rig.at() } : b,
+  );
+}
+
+/** The replicas whose mark of this sling's dispatch the ledger holds ('' for an unnamed one). */
+export async function dispatchersOf(rig: Rig, pending: PendingDispatch): Promise<string[]> {
+  const bead = (await rig.ledger.get<Bead>('beads', pending.bead.id))?.value;
+  return marksOf(bead?.labels ?? [], pending.key)
+    .map((l) => l.slice(pending.key.length + 1))
+    .sort();
 }
 
 /**
@@ -118,7 +149,7 @@ export async function whyRunNotLive(rig: Rig, beadId: string, run: { id: number;
   const hook = (await rig.ledger.get<Hook>('hooks', bead.assignee))?.value;
   if (!hook || hook.bead !== bead.id) return `bead ${beadId} is not on ${bead.assignee}'s hook`;
   const slungAt = hook.slungAt ?? bead.updatedAt;
-  if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return `no run was dispatched for bead ${beadId}'s current sling`;
+  if (!hasDispatch(bead.labels, dispatchKey(bead.assignee, slungAt))) return `no run was dispatched for bead ${beadId}'s current sling`;
   const created = Date.parse(run.createdAt);
   if (!Number.isFinite(created) || created < Date.parse(slungAt) - CLOCK_SKEW_MS)
     return `run ${run.id} was created before bead ${beadId}'s current sling`;
@@ -143,7 +174,7 @@ async function reslingAfterEndedRun(rig: Rig, run: NonNullable<DispatchOptions['
       const hook = await tx.get<Hook>('hooks', bead.assignee);
       if (!hook || hook.bead !== bead.id) return;
       const slungAt = hook.slungAt ?? bead.updatedAt;
-      if (!bead.labels.includes(dispatchKey(bead.assignee, slungAt))) return;
+      if (!hasDispatch(bead.labels, dispatchKey(bead.assignee, slungAt))) return;
       // A run created before this sling was for an earlier one (and a run without a readable
       // creation time cannot be placed: the lease still catches its bead).
       const created = Date.parse(run.createdAt);

@@ -32,6 +32,27 @@ export function convoyIdFor(sourceKey: string): string {
   return `cv-${n.toString(36).padStart(8, '0').slice(0, 8)}`;
 }
 
+/**
+ * A plan's bead ids, derived from its convoy and each bead's plan key alone (no clock, no
+ * randomness): two replicas that record the same plan at once write the same refs, which
+ * sync then merges into one plan instead of two. Their length does not follow the rig's
+ * size (at least 6 characters, room for about 2 billion ids) so that two ledgers a few
+ * beads apart still agree; an id taken by another bead grows by a character, as every id does.
+ */
+export function planBeadIds(convoyId: string, plan: Plan, taken: Set<string>): Map<string, string> {
+  const keyToId = new Map<string, string>();
+  const population = Math.max(PLAN_ID_POPULATION, taken.size + plan.beads.length);
+  for (const b of plan.beads) {
+    const id = shortId('gt', `${convoyId}\u0000${b.key}`, (x) => taken.has(x), population);
+    taken.add(id);
+    keyToId.set(b.key, id);
+  }
+  return keyToId;
+}
+
+/** 36^4 - 1: the largest population `shortId` still gives 6 characters. */
+const PLAN_ID_POPULATION = 36 ** 4 - 1;
+
 export async function findConvoyBySource(rig: Rig, sourceKey: string): Promise<RecordedConvoy | null> {
   const found = await rig.ledger.get<Convoy>('convoys', convoyIdFor(sourceKey));
   if (!found) return null;
@@ -52,13 +73,7 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
   const existing = await findConvoyBySource(rig, input.sourceKey);
   if (existing) return existing;
   const convoyId = convoyIdFor(input.sourceKey);
-  const taken = await beadIds(rig);
-  const keyToId = new Map<string, string>();
-  for (const b of input.plan.beads) {
-    const id = shortId('gt', rig.seed(`${input.sourceKey}\u0000${b.key}`), (x) => taken.has(x), taken.size + input.plan.beads.length);
-    taken.add(id);
-    keyToId.set(b.key, id);
-  }
+  const keyToId = planBeadIds(convoyId, input.plan, await beadIds(rig));
   const at = rig.at();
   // A plan's edges stay inside the plan, so its beads carry their whole dependents index.
   const beads = withDependents(

@@ -23,6 +23,11 @@ export function repoLedgerPrefix(dir: string): string | null {
   } catch {
     return DEFAULT_LEDGER_PREFIX;
   }
+  return ledgerPrefixOf(text);
+}
+
+/** The ledger prefix a `.github/gastown.yml` text sets (the default when it sets none); also read from a bare clone's blob. */
+export function ledgerPrefixOf(text: string): string {
   if (!/^ledgerPrefix\s*:/m.test(text)) return DEFAULT_LEDGER_PREFIX;
   const m = LINE.exec(text);
   const value = m ? (m[1] ?? m[2] ?? m[3])! : '';

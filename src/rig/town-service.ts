@@ -13,7 +13,14 @@ import { GastownError } from '../errors.js';
 import type { Bead, Convoy, FeedEvent, ForgeLink, MailMessage } from '../town/types.js';
 import { allBeads, getBead, mutateBead, readyList, reopenBead } from './beads.js';
 import { stopConvoy } from './convoy-control.js';
-import { markDispatched, pendingDispatch, type DispatchOptions, type PendingDispatch } from './dispatch.js';
+import {
+  dispatchersOf,
+  markDispatched,
+  pendingDispatch,
+  unmarkDispatched,
+  type DispatchOptions,
+  type PendingDispatch,
+} from './dispatch.js';
 import { readFeed, readTrail, type TrailEntry } from './feed.js';
 import { inbox, nudge, sendMail, type InboxItem } from './mail.js';
 import { recordMerged, recordRejected, type MergedOutcome } from './advance.js';
@@ -100,8 +107,12 @@ export interface TownService {
   dispatchReady(actor: string): Promise<SlingResult[]>;
   /** Forge runs: slings what may start and returns the hooked beads with no run yet. */
   pendingDispatch(cap: number, opts?: DispatchOptions): Promise<PendingDispatch[]>;
-  /** Records on the bead that this sling's run was dispatched. Idempotent. */
-  markDispatched(pending: PendingDispatch): Promise<void>;
+  /** Records on the bead that this sling's run is dispatched, by `by` (an app replica), before the run is. Idempotent. */
+  markDispatched(pending: PendingDispatch, by?: string): Promise<void>;
+  /** Takes back `by`'s mark when the run could not be dispatched. Idempotent. */
+  unmarkDispatched(pending: PendingDispatch, by?: string): Promise<void>;
+  /** The replicas that marked this sling's dispatch (after a sync: exactly one means it alone may dispatch). */
+  dispatchersOf(pending: PendingDispatch): Promise<string[]>;
   /** The bead's work was merged: closed, convoy landed when it was the last. Idempotent. */
   recordMerged(beadId: string, url: string | null): Promise<MergedOutcome>;
   /** The bead's pull request was closed unmerged: open again. Idempotent. */
@@ -189,7 +200,9 @@ export function townService(rig: Rig): TownService {
     },
     dispatchReady: (actor) => dispatchReady(rig.withActor(actor)),
     pendingDispatch: (cap, opts) => pendingDispatch(rig, cap, opts),
-    markDispatched: (pending) => markDispatched(rig, pending),
+    markDispatched: (pending, by) => markDispatched(rig, pending, by),
+    unmarkDispatched: (pending, by) => unmarkDispatched(rig, pending, by),
+    dispatchersOf: (pending) => dispatchersOf(rig, pending),
     recordMerged: (beadId, url) => recordMerged(rig, beadId, { url }),
     recordRejected: (beadId) => recordRejected(rig, beadId),
     requestRevision: (beadId, req) => requestRevision(rig.withActor(req.by), beadId, req),

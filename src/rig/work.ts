@@ -181,7 +181,14 @@ function clearHook(tx: Transaction, hook: Hook | null, polecat: string, bead: st
 export async function finishBead(
   rig: Rig,
   claim: Claim,
-  out: { branch: string; pr?: Bead['pr']; summary?: string; answered?: readonly string[] },
+  out: {
+    branch: string;
+    pr?: Bead['pr'];
+    summary?: string;
+    answered?: readonly string[];
+    /** A round that did not count when it was asked for (a conflict) counts after all: the agent edited code beyond it. */
+    countRound?: boolean;
+  },
 ): Promise<Bead> {
   const answered = new Set(out.answered ?? []);
   return rig.ledger.transact(
@@ -191,6 +198,7 @@ export async function finishBead(
         branch: out.branch,
         pr: out.pr ?? bead.pr,
         ...(bead.revisionPending ? { revisionPending: false } : {}),
+        ...(out.countRound ? { revisions: (bead.revisions ?? 0) + 1 } : {}),
       });
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);
       clearHook(tx, await tx.get<Hook>('hooks', claim.polecat), claim.polecat, bead.id);

@@ -117,7 +117,10 @@ const feedEvent = z.looseObject({
   url: z.optional(nullableStr),
 });
 
-export type EntityKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta' | 'mail' | 'feed' | 'cursors';
+/** A Mayor conversation entry: a message, a draft plan, a slung draft, or a fresh start. */
+const conversationEntry = z.looseObject({ type: z.enum(['message', 'draft', 'slung', 'reset']), at: str });
+
+export type EntityKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta' | 'mail' | 'feed' | 'cursors' | 'conversations';
 
 const SCHEMAS: Record<EntityKind, core.$ZodType> = {
   beads: bead,
@@ -129,6 +132,7 @@ const SCHEMAS: Record<EntityKind, core.$ZodType> = {
   mail: inboxEntry,
   feed: feedEvent,
   cursors: anyObject,
+  conversations: conversationEntry,
 };
 
 /** One line for a failed check: the first problem with its path, and how many more there are. */

@@ -9,7 +9,7 @@ import { buildProgram } from '../../src/cli/main.js';
  * the LAZY list of src/cli/entry.ts, and the sh launcher bin/gt (which drops the CA bundle
  * for commands that never call HTTPS from node). This keeps them in step.
  */
-const CALLS_HTTPS = new Set(['runner', 'sling', 'demo', 'doctor', 'app-token']);
+const CALLS_HTTPS = new Set(['runner', 'sling', 'demo', 'doctor', 'app-token', 'mayor']);
 
 async function commandNames(): Promise<string[]> {
   const groups = await Promise.all(LAZY.map(([, load]) => load()));

@@ -117,6 +117,13 @@ describe('env config', () => {
     });
   });
 
+  it('reads the replica lease time GASTOWN_LEASE_TTL_MS (60 s by default), refusing nonsense', () => {
+    expect(loadEnvConfig({}).leaseTtlMs).toBe(60_000);
+    expect(loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '5000' }).leaseTtlMs).toBe(5000);
+    expect(() => loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '10' })).toThrow(/GASTOWN_LEASE_TTL_MS: must be a number of milliseconds/);
+    expect(() => loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '1m' })).toThrow(/GASTOWN_LEASE_TTL_MS/);
+  });
+
   it('takes the git URL from the GitHub Enterprise host Probot talks to, unless GASTOWN_GIT_URL says otherwise', () => {
     expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com' }).gitUrlTemplate).toBe(
       'https://x-access-token:{token}@ghe.example.com/{owner}/{repo}.git',

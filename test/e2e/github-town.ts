@@ -94,7 +94,10 @@ export const TWO_WAVE_BODY = [
 
 export interface GithubTown {
   double: GitHubDouble;
+  /** The first replica (the only one unless `replicas` asked for more). */
   app: RunningApp;
+  /** Every replica: each its own process and GASTOWN_DATA_DIR, all on the one double and its repository. */
+  apps: RunningApp[];
   dir: string;
   stop(): Promise<void>;
 }
@@ -111,6 +114,8 @@ export interface TownOptions {
   paced?: boolean;
   /** Extra files on `main` (over the demo project, the config and the polecat workflow). */
   files?: Record<string, string>;
+  /** How many app processes (replicas) to start; every webhook goes to all of them at once (default 1). */
+  replicas?: number;
 }
 
 export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTown> {
@@ -140,41 +145,48 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     gtBin: join(ROOT, 'bin/gt'),
     actions: ACTIONS,
   });
-  let app: RunningApp;
+  const apps: RunningApp[] = [];
   try {
-    app = await startGastownApp(
-      dir.path,
-      {
-        APP_ID: String(appId),
-        PRIVATE_KEY: keys.privateKey,
-        WEBHOOK_SECRET: secret,
-        GHE_HOST: double.host,
-        GHE_PROTOCOL: 'http',
-        NO_SMEE_SETUP: 'true',
-        GASTOWN_DATA_DIR: join(dir.path, 'app-data'),
-        GASTOWN_GIT_URL: double.gitUrlTemplate,
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        GIT_CONFIG_NOSYSTEM: '1',
-        LOG_LEVEL: 'info',
-        ...opts.env,
-      },
-      { paced: opts.paced ?? false },
-    );
+    for (let i = 0; i < (opts.replicas ?? 1); i++)
+      apps.push(
+        await startGastownApp(
+          dir.path,
+          {
+            APP_ID: String(appId),
+            PRIVATE_KEY: keys.privateKey,
+            WEBHOOK_SECRET: secret,
+            GHE_HOST: double.host,
+            GHE_PROTOCOL: 'http',
+            NO_SMEE_SETUP: 'true',
+            GASTOWN_DATA_DIR: join(dir.path, i === 0 ? 'app-data' : `app-data-${i}`),
+            GASTOWN_GIT_URL: double.gitUrlTemplate,
+            GIT_CONFIG_GLOBAL: '/dev/null',
+            GIT_CONFIG_NOSYSTEM: '1',
+            LOG_LEVEL: 'info',
+            ...opts.env,
+          },
+          { paced: opts.paced ?? false },
+        ),
+      );
   } catch (err) {
+    await Promise.all(apps.map((a) => a.stop()));
     await double.stop();
     dir.cleanup();
     throw err;
   }
+  const app = apps[0]!;
   double.webhookUrl = app.webhookUrl;
+  double.webhooks.alsoTo = apps.slice(1).map((a) => a.webhookUrl);
   // The action exchanges each run's OIDC token (the double's, under GHE_HOST/_services/token,
   // the app's default issuer there) at the app for a token scoped to the repository.
   double.state.variables.set('GASTOWN_APP_URL', `http://127.0.0.1:${app.port}`);
   return {
     double,
     app,
+    apps,
     dir: dir.path,
     stop: async () => {
-      await app.stop();
+      await Promise.all(apps.map((a) => a.stop()));
       await double.runs.settled();
       await double.stop();
       dir.cleanup();

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
@@ -31,6 +31,65 @@ async function twoClones(validators: Partial<Record<string, EntityValidator>> = 
 }
 
 describe('syncLedger', () => {
+  test('a sync fetches only the refs the remote changed, and starts no fetch or push when nothing changed', async () => {
+    const { root, remote, a, b } = await twoClones();
+    const bead = (i: number) => ({ id: `gt-f${i}`, title: `bead ${i}`, body: '', priority: 2, labels: [], status: 'open' });
+    await a.ledger.createMany(
+      'beads',
+      Array.from({ length: 40 }, (_, i) => ({ id: `gt-f${i}`, value: bead(i) })),
+    );
+    await syncLedger(a.ledger, remote);
+    expect((await syncLedger(b.ledger, remote)).created).toBe(40);
+    /** The argv of every git command a sync by `b` starts (git's own trace). */
+    const traced = async () => {
+      const file = join(root, `trace-${Math.random()}`);
+      const before = process.env.GIT_TRACE2_EVENT;
+      process.env.GIT_TRACE2_EVENT = file;
+      try {
+        const result = await syncLedger(b.ledger, remote);
+        const argvs = readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
+          .filter((e) => e.event === 'start')
+          .map((e) => e.argv!);
+        return { result, argvs };
+      } finally {
+        if (before === undefined) delete process.env.GIT_TRACE2_EVENT;
+        else process.env.GIT_TRACE2_EVENT = before;
+      }
+    };
+    const idle = await traced();
+    expect(idle.result).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
+    expect(idle.argvs.filter((v) => v.includes('fetch') || v.includes('push'))).toEqual([]);
+
+    a.clock.advance(5);
+    await a.ledger.transact((tx) => tx.put('beads', 'gt-f7', { ...bead(7), title: 'changed' }));
+    await syncLedger(a.ledger, remote);
+    const one = await traced();
+    expect(one.result).toMatchObject({ created: 0, fastForwarded: 1, merged: 0, pushed: 0 });
+    const fetches = one.argvs.filter((v) => v.includes('fetch'));
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0]!.filter((x) => x.startsWith('+'))).toEqual(['+refs/gastown/beads/gt-f7:refs/got/gastown/beads/gt-f7']);
+    expect((await b.ledger.get<{ title: string }>('beads', 'gt-f7'))?.value.title).toBe('changed');
+    // The tracking refs hold what the remote holds, so the next sync fetches nothing.
+    expect(git(b.dir, ['for-each-ref', '--format=%(objectname) %(refname:lstrip=2)', 'refs/gastown-remote/'])).toBe(
+      git(remote, ['for-each-ref', '--format=%(objectname) %(refname:lstrip=1)', 'refs/gastown/']),
+    );
+    // A side repository left by a killed sync an hour ago is removed by a later one.
+    const abandoned = join(b.dir, '.git', 'gastown', 'side', 's-killed');
+    mkdirSync(join(abandoned, 'objects'), { recursive: true });
+    utimesSync(abandoned, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    // A local change is pushed without fetching anything.
+    await b.ledger.transact((tx) => tx.put('beads', 'gt-f8', { ...bead(8), title: 'from b' }));
+    const push = await traced();
+    expect(push.result).toMatchObject({ pushed: 1 });
+    expect(push.argvs.filter((v) => v.includes('fetch'))).toEqual([]);
+    expect((await traced()).argvs.filter((v) => v.includes('fetch') || v.includes('push'))).toEqual([]);
+    // The side repositories fetches and pushes ran in are gone, and so is the abandoned one.
+    expect(readdirSync(join(b.dir, '.git', 'gastown', 'side'))).toEqual([]);
+  });
+
   test('two clones edit the same bead offline; sync on both converges to one identical, deterministic result', async () => {
     const { remote, a, b } = await twoClones();
     const base = { id: 'gt-s1s1', title: 'Write docs', body: 'old', priority: 2, labels: ['docs'], status: 'open' };

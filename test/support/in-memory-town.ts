@@ -176,10 +176,26 @@ export class InMemoryTown implements GithubTown, RepoServices {
     return structuredClone(this.pending);
   }
 
-  async markDispatched(pending: PendingDispatch): Promise<void> {
+  async markDispatched(pending: PendingDispatch, by = ''): Promise<void> {
     this.calls.push(`markDispatched ${pending.bead.id}`);
     const bead = this.#bead(pending.bead.id);
-    if (!bead.labels.includes(pending.key)) bead.labels.push(pending.key);
+    const mark = by ? `${pending.key}#${by}` : pending.key;
+    if (!bead.labels.some((l) => l === pending.key || l.startsWith(`${pending.key}#`))) bead.labels.push(mark);
+  }
+
+  async unmarkDispatched(pending: PendingDispatch, by = ''): Promise<void> {
+    this.calls.push(`unmarkDispatched ${pending.bead.id}`);
+    const bead = this.#bead(pending.bead.id);
+    const mark = by ? `${pending.key}#${by}` : pending.key;
+    bead.labels = bead.labels.filter((l) => l !== mark);
+  }
+
+  async dispatchersOf(pending: PendingDispatch): Promise<string[]> {
+    const labels = this.beads.get(pending.bead.id)?.labels ?? [];
+    return labels
+      .filter((l) => l === pending.key || l.startsWith(`${pending.key}#`))
+      .map((l) => l.slice(pending.key.length + 1))
+      .sort();
   }
 
   async recordMerged(beadId: string): Promise<MergedOutcome> {

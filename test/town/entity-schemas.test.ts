@@ -30,6 +30,8 @@ describe('entity validators', () => {
       ['feed', event],
       ['feed', { ...event, type: 'a_type_from_the_future' }],
       ['cursors', { at: AT }],
+      ['conversations', { type: 'message', at: AT, role: 'user', content: 'Add a parser' }],
+      ['conversations', { type: 'reset', at: AT }],
     ];
 
     for (const [kind, value] of good) expect(entityValidators[kind](value), `${kind} ${JSON.stringify(value)}`).toBeNull();
@@ -43,6 +45,7 @@ describe('entity validators', () => {
     expect(entityValidators.meta([1])).not.toBeNull();
     expect(entityValidators.mail({ message: { id: 'm-1' } })).not.toBeNull();
     expect(entityValidators.feed({ id: 'ev-1' })).not.toBeNull();
+    expect(entityValidators.conversations({ type: 'gossip', at: AT })).toMatch(/^type: /);
     for (const kind of Object.keys(entityValidators) as (keyof typeof entityValidators)[]) {
       const problem = entityValidators[kind](null);
       expect(problem).toEqual(expect.any(String));

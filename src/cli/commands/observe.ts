@@ -7,6 +7,8 @@ import { GastownError } from '../../errors.js';
 import { withRig, withTown, type CliContext } from '../cli-context.js';
 import { emit, table, wantsJson } from '../output.js';
 import { statusText } from '../status-text.js';
+import { isTownRoot } from '../../rig/town-workspace.js';
+import { printTownStatus } from './town.js';
 
 const feedLine = (e: FeedEvent) => `${e.at.slice(0, 19).replace('T', ' ')}  ${e.actor.padEnd(10)} ${e.type.padEnd(15)} ${e.message}`;
 
@@ -53,8 +55,10 @@ export function registerObserve(program: Command, ctx: CliContext): void {
 
   program
     .command('status')
-    .description('the rig at a glance')
+    .description("the rig at a glance (at a town's root: every rig)")
     .action(async (_o: unknown, cmd: Command) => {
+      // Only the town's own folder: inside a rig or a crew workspace status stays the rig's.
+      if (isTownRoot(ctx.cwd)) return printTownStatus(ctx, ctx.cwd, wantsJson(cmd));
       const s = await withTown(ctx, (town) => town.status());
       emit(ctx, wantsJson(cmd), s, () => statusText(s));
     });

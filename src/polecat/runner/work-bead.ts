@@ -16,6 +16,16 @@ import { runGitText } from '../../ledger/run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
 import { sandboxEnv } from '../sandbox/sandbox-env.js';
 import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
+import {
+  conflictNote,
+  isConflictFeedback,
+  pushWithLease,
+  rebaseOntoDefault,
+  seedWorkspace,
+  touchedBeyondConflicts,
+  unresolved,
+  type RebasePlan,
+} from './rebase-round.js';
 import { readRefState, refsMovedByAgent } from './ref-tripwire.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
@@ -64,21 +74,71 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   const identity = { name: claim.polecat, email: agentRecord?.email ?? polecatEmail(claim.polecat, rig.settings.polecatEmailDomain) };
 
   await fetchBranches(rig.repoDir, remote, [claim.branch]);
-  const pushed = await refSha(rig.repoDir, `${remote.tracking}${claim.branch}`);
+  let pushed = await refSha(rig.repoDir, `${remote.tracking}${claim.branch}`);
+  let start = await startRef(rig.repoDir, remote, claim.branch, pushed);
+  // A conflict round (a sibling merged): the runner rebases before any agent runs.
+  let rebase: Extract<RebasePlan, { kind: 'conflict' }> | null = null;
+  const unread = (await inbox(rig, claim.polecat)).filter((m) => !m.read && isFeedback(bead.id, m));
+  const asks = unread.filter(isConflictFeedback);
+  if (asks.length && pushed) {
+    const plan = await rebaseOntoDefault({
+      rigDir: rig.repoDir,
+      remote,
+      branch: claim.branch,
+      pushed,
+      identity,
+      title: bead.title,
+      trailers: { 'Gastown-Bead': bead.id, 'Gastown-Polecat': claim.polecat },
+    });
+    if (plan.kind === 'conflict') {
+      rebase = plan;
+      start = plan.base;
+      opts.log(`rebase onto ${remote.defaultBranch} conflicts in ${plan.conflicts.join(', ')}: the agent resolves them`);
+    } else {
+      opts.log(
+        plan.kind === 'current'
+          ? `already on ${remote.defaultBranch}`
+          : `rebased onto ${remote.defaultBranch}${plan.squashed ? ' (squashed)' : ''}: pushed ${plan.tip.slice(0, 7)}`,
+      );
+      // Only the rebase was asked for: the round is done without the agent.
+      if (asks.length === unread.length) return finishRebased(opts, bead, plan.tip, plan.kind === 'clean', asks);
+      pushed = plan.tip;
+      start = plan.tip;
+    }
+  }
   const ws = await createWorkspace({
     repoDir: rig.repoDir,
     root: opts.workspaceRoot,
     polecat: claim.polecat,
     beadId: claim.bead,
-    startRef: await startRef(rig.repoDir, remote, claim.branch, pushed),
+    startRef: start,
     identity,
     hooksDir: opts.hooksDir,
   });
   try {
-    return await workInWorkspace(opts, bead, identity, ws, pushed);
+    if (rebase) await seedWorkspace(rig.repoDir, ws.path, rebase.base, rebase.seed);
+    return await workInWorkspace(opts, bead, identity, ws, pushed, rebase);
   } finally {
     if (!opts.keepWorkspace) await removeWorkspace(ws.dir).catch(() => undefined);
   }
+}
+
+/** A rebase-only round: the clean rebase is pushed already; the bead is back in review, the ask read. */
+async function finishRebased(opts: WorkBeadOptions, bead: Bead, tip: string, moved: boolean, asks: MailMessage[]): Promise<WorkOutcome> {
+  const { rig, claim } = opts;
+  const summary = moved
+    ? `Rebased ${claim.branch} onto ${opts.remote.defaultBranch} without conflicts (pushed ${tip.slice(0, 7)}); the agent did not run.`
+    : `${claim.branch} already holds ${opts.remote.defaultBranch}: nothing to rebase.`;
+  await finishBead(rig, claim, { branch: claim.branch, summary, answered: asks.map((m) => m.id) });
+  if (bead.pr && opts.forge && moved)
+    await opts.forge
+      .comment(bead.pr.number, `${summary}\n\n<!-- gastown:rebased ${bead.id} ${tip} -->`)
+      .catch((err: Error) => opts.log(`could not say so on #${bead.pr!.number}: ${err.message}`));
+  return 'in_review';
+}
+
+function isFeedback(beadId: string, m: MailMessage): boolean {
+  return m.bead === beadId && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED');
 }
 
 async function workInWorkspace(
@@ -87,6 +147,7 @@ async function workInWorkspace(
   identity: GitIdentity,
   ws: PolecatWorkspace,
   pushed: string | null,
+  rebase: Extract<RebasePlan, { kind: 'conflict' }> | null,
 ): Promise<WorkOutcome> {
   const { rig, claim, remote } = opts;
   await retryOnGitLock(() => runGitText(['update-ref', `refs/heads/${ws.branch}`, ws.start], { cwd: rig.repoDir }));
@@ -150,9 +211,14 @@ async function workInWorkspace(
       })
     ).tip;
   };
-  const push = async () => {
+  const push = async (final = true) => {
     if (tip === lastPushed) return;
-    await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
+    if (rebase) {
+      // The rebased history replaces the pushed one, once, when the conflicts are resolved:
+      // a checkpoint halfway would push conflict markers.
+      if (!final) return;
+      await pushWithLease(rig.repoDir, remote, ws.branch, pushed!);
+    } else await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
     lastPushed = tip;
   };
   const ctx: AgentContext = {
@@ -162,7 +228,7 @@ async function workInWorkspace(
     async checkpoint(message) {
       if (lost) return;
       await collect(commitMessage(bead, message));
-      await push();
+      await push(false);
     },
     async readInbox() {
       // Feedback on this bead comes in the next round's prompt (a round queued while it works).
@@ -177,8 +243,7 @@ async function workInWorkspace(
 
   // A revision round: what the reviewers (or CI, or the Refinery) said goes into the prompt.
   // Marked read only once the round's work is pushed, so a failed attempt sees it again.
-  const isFeedback = (m: MailMessage) => m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED');
-  const feedback: MailMessage[] = (await inbox(rig, claim.polecat)).filter((m) => !m.read && isFeedback(m));
+  const feedback: MailMessage[] = (await inbox(rig, claim.polecat)).filter((m) => !m.read && isFeedback(bead.id, m));
   const round = bead.revisions ?? 0;
   if (feedback.length) opts.log(`revision round ${round}: ${feedback.length} piece${feedback.length === 1 ? '' : 's'} of feedback`);
   let result: AgentResult;
@@ -191,7 +256,9 @@ async function workInWorkspace(
       files: bead.files,
       workspace: ws.path,
     };
-    const told = await withReviewComments(opts, feedback);
+    const told = (await withReviewComments(opts, feedback)).map((m) =>
+      rebase && isConflictFeedback(m) ? { ...m, body: `${m.body}\n\n${conflictNote(remote.defaultBranch, rebase.conflicts)}` } : m,
+    );
     result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback: told }) }, ctx);
   } catch (err) {
     result = { ok: false, summary: `agent error: ${(err as Error).message}` };
@@ -230,10 +297,21 @@ async function workInWorkspace(
         true,
       );
     if (!result.ok) return await fail(result.summary, result.permanent);
+    const markers = rebase ? await unresolved(rig.repoDir, tip, rebase.conflicts) : [];
+    if (markers.length) return await fail(`the rebase's conflicts are not resolved: conflict markers left in ${markers.join(', ')}`);
     await push();
     // The local forge opens nothing (null): the bead then waits for the Refinery.
     const pr = opts.forge ? await openPr(opts, bead, ws.branch) : null;
-    await finishBead(rig, claim, { branch: ws.branch, pr: pr ?? undefined, summary: result.summary, answered: feedback.map((m) => m.id) });
+    // A conflict round counts only when the agent edited files that were not in conflict.
+    const beyond = rebase ? await touchedBeyondConflicts(rig.repoDir, rebase.seed, tip, rebase.conflicts) : [];
+    if (beyond.length) opts.log(`the conflict round edited ${beyond.join(', ')} too: it counts as a revision round`);
+    await finishBead(rig, claim, {
+      branch: ws.branch,
+      pr: pr ?? undefined,
+      summary: result.summary,
+      answered: feedback.map((m) => m.id),
+      countRound: beyond.length > 0 && feedback.every(isConflictFeedback),
+    });
     opts.log(pr ? `opened ${pr.url}` : 'done: queued for the Refinery');
     // On a revised pull request the polecat answers the reviewers (after the push, once).
     if (pr && feedback.length) await replyOnPr(opts, pr.number, round, tip, feedback, result.summary);

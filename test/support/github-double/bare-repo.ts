@@ -98,6 +98,20 @@ export class BareRepo {
       });
   }
 
+  /**
+   * Whether `head` merges into `base` without a conflict (what GitHub computes for a pull
+   * request's `mergeable`), by a real `git merge-tree`; null when a branch is missing.
+   */
+  async mergesCleanly(head: string, base: string): Promise<boolean | null> {
+    const baseSha = await this.sha(`refs/heads/${base}`);
+    const headSha = await this.sha(`refs/heads/${head}`);
+    if (!baseSha || !headSha) return null;
+    return gitAsync(this.path, ['merge-tree', '--write-tree', baseSha, headSha]).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** Merges `head` into `base` as GitHub's merge button does (a merge commit), or says why not. */
   async merge(head: string, base: string, message: string, author: { name: string; email: string }): Promise<MergeResult> {
     const baseSha = await this.sha(`refs/heads/${base}`);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ActionsOidc, OIDC_PATH } from './actions-oidc.js';
 import { answerGraphql, summarise, type GraphqlSummary } from './graphql-api.js';
 import { BareRepo } from './bare-repo.js';
-import { GitHubState, type Actor, type Permission, type RunRecord } from './github-state.js';
+import { GitHubState, type Actor, type CheckSuiteRecord, type Permission, type RunRecord } from './github-state.js';
 import { answerRest, notFound, type ApiResponse } from './rest-api.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WorkflowRuns, type WorkflowRunsOptions } from './workflow-runs.js';
@@ -313,8 +313,10 @@ export class GitHubDouble {
 
   /**
    * CI (GitHub Actions, unless another `app` is named) finishes its checks on the head commit
-   * of `branch`: the suite and its jobs with their logs are recorded and check_suite.completed
-   * is sent, naming the open pull requests from that branch.
+   * of `branch`: the suite and its jobs with their logs are recorded, check_run.completed is
+   * sent for each job and then check_suite.completed, naming the open pull requests from that
+   * branch. With `running: true` only the jobs' events are sent and the suite stays in
+   * progress (as while other jobs still run): `finishCheckSuite` completes it later.
    */
   async completeCheckSuite(
     branch: string,
@@ -322,10 +324,11 @@ export class GitHubDouble {
       conclusion: 'success' | 'failure' | 'timed_out';
       app?: { id: number; slug: string; name: string };
       runs: { name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[];
+      running?: boolean;
     },
   ): Promise<number> {
     const headSha = (await this.repo.sha(`refs/heads/${branch}`))!;
-    const record = {
+    const record: CheckSuiteRecord = {
       id: this.state.id(8_000_000_000),
       headBranch: branch,
       headSha,
@@ -333,15 +336,26 @@ export class GitHubDouble {
       app: suite.app ?? { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
       runs: suite.runs.map((r) => ({ ...r, id: this.state.id(9_000_000_000) })),
       createdAt: this.state.stamp(),
+      completed: false,
     };
     this.state.checkSuites.set(record.id, record);
+    const bot = this.state.user('github-actions[bot]', 'Bot');
+    for (const run of record.runs)
+      this.webhooks.send('check_run', 'completed', { check_run: this.state.renderCheckRunEvent(record, run) }, bot);
+    if (!suite.running) this.finishCheckSuite(record.id);
+    return record.id;
+  }
+
+  /** The suite's last job is done: check_suite.completed. */
+  finishCheckSuite(id: number): void {
+    const record = this.state.checkSuites.get(id)!;
+    record.completed = true;
     this.webhooks.send(
       'check_suite',
       'completed',
       { check_suite: this.state.renderCheckSuite(record) },
       this.state.user('github-actions[bot]', 'Bot'),
     );
-    return record.id;
   }
 
   /** A person closes a pull request without merging it. */

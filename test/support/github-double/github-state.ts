@@ -102,6 +102,8 @@ export interface CheckSuiteRecord {
   app: { id: number; slug: string; name: string };
   runs: { id: number; name: string; conclusion: 'success' | 'failure' | 'timed_out'; log: string }[];
   createdAt: string;
+  /** False while other jobs of the suite still run (its runs' events are sent, not the suite's). */
+  completed?: boolean;
 }
 
 export interface RunRecord {
@@ -146,6 +148,11 @@ export class GitHubState {
   readonly users = new Map<string, Actor>();
   /** The repository's labels by lower-cased name (names are case-insensitive on GitHub). */
   readonly labels = new Map<string, LabelRecord>();
+  /**
+   * Branch protection's "require branches to be up to date before merging": an open pull
+   * request whose head lacks the base's tip is then `mergeable_state: behind`.
+   */
+  requireUpToDate = false;
   /** Repository variables (`vars.*` in workflows). */
   readonly variables = new Map<string, string>();
   #nextNumber = 1;
@@ -481,8 +488,8 @@ export class GitHubState {
       node_id: `CS_${suite.id}`,
       head_branch: suite.headBranch,
       head_sha: suite.headSha,
-      status: 'completed',
-      conclusion: suite.conclusion,
+      status: suite.completed === false ? 'in_progress' : 'completed',
+      conclusion: suite.completed === false ? null : suite.conclusion,
       url: `${this.repoApi}/check-suites/${suite.id}`,
       after: suite.headSha,
       pull_requests: pulls.map((p) => ({
@@ -497,6 +504,18 @@ export class GitHubState {
       updated_at: suite.createdAt,
       latest_check_runs_count: suite.runs.length,
       check_runs_url: `${this.repoApi}/check-suites/${suite.id}/check-runs`,
+    };
+  }
+
+  /** A check run as check_run webhooks carry it: with its suite and the pull requests of its head. */
+  renderCheckRunEvent(suite: CheckSuiteRecord, run: CheckSuiteRecord['runs'][number]): Record<string, unknown> {
+    const template = examplePayload('check_run', 'completed', this.hosts).check_run;
+    const rendered = this.renderCheckSuite(suite) as { pull_requests: unknown[]; app: object };
+    return {
+      ...this.renderCheckRun(suite, run),
+      pull_requests: rendered.pull_requests,
+      check_suite: { ...template.check_suite, ...rendered },
+      app: rendered.app,
     };
   }
 

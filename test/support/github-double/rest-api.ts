@@ -122,15 +122,7 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ],
   ['POST', /^\/pulls$/, createPull, 'any'],
   ['GET', /^\/pulls$/, listPulls, 'any'],
-  [
-    'GET',
-    /^\/pulls\/(\d+)$/,
-    (c, _r, m) => {
-      const p = c.state.pulls.get(Number(m[1]));
-      return p ? { status: 200, json: c.state.renderPull(p) } : notFound();
-    },
-    'any',
-  ],
+  ['GET', /^\/pulls\/(\d+)$/, getPull, 'any'],
   ['PATCH', /^\/pulls\/(\d+)$/, updatePull, 'any'],
   ['POST', /^\/pulls\/(\d+)\/reviews$/, createReview, 'installation'],
   ['GET', /^\/pulls\/(\d+)\/reviews\/(\d+)\/comments$/, listReviewComments, 'any'],
@@ -457,6 +449,24 @@ function updatePull(c: RestContext, req: ApiRequest, m: string[]): ApiResponse {
     c.webhooks.send('pull_request', 'closed', { number: pull.number, pull_request: c.state.renderPull(pull) }, req.actor);
   }
   return { status: 200, json: c.state.renderPull(pull) };
+}
+
+/**
+ * One pull request, with `mergeable` and `mergeable_state` as GitHub computes them for an open
+ * one: a real merge of its head into its base (`dirty` on a conflict), `behind` when the
+ * repository requires up-to-date branches and the head lacks the base's tip, else `clean`.
+ */
+async function getPull(c: RestContext, _req: ApiRequest, m: string[]): Promise<ApiResponse> {
+  const pull = c.state.pulls.get(Number(m[1]));
+  if (!pull) return notFound();
+  const json = c.state.renderPull(pull) as Record<string, unknown> & { head: Record<string, unknown> };
+  if (pull.state !== 'open') return { status: 200, json: { ...json, mergeable: null, mergeable_state: 'unknown' } };
+  const clean = await c.repo.mergesCleanly(pull.head, pull.base);
+  const baseSha = await c.repo.sha(`refs/heads/${pull.base}`);
+  const headSha = await c.repo.sha(`refs/heads/${pull.head}`);
+  const behind = !!baseSha && !!headSha && c.state.requireUpToDate && !(await c.repo.isAncestor(baseSha, headSha));
+  const state = clean === null ? 'unknown' : !clean ? 'dirty' : behind ? 'behind' : 'clean';
+  return { status: 200, json: { ...json, mergeable: clean, mergeable_state: state, head: { ...json.head, sha: headSha ?? pull.headSha } } };
 }
 
 const CLOSING = /\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)\b/gi;

@@ -28,12 +28,19 @@ const SUBSCRIBED = new Set([
   'pull_request_review',
   'pull_request_review_comment',
   'check_suite',
+  'check_run',
   'workflow_run',
   'installation',
 ]);
 
 export class WebhookSender {
   url: string | null = null;
+  /**
+   * Further apps each delivery also goes to, at the same moment and with the same delivery
+   * id (replicas of one app that all get it: a redelivery routed to another replica, at
+   * worst at once). Their answers are not kept; `settled()` waits for them too.
+   */
+  alsoTo: string[] = [];
   /** Delivery stops while false (an app that is not listening yet); what was sent while paused is dropped, as GitHub would fail it. */
   enabled = true;
   readonly deliveries: Delivery[] = [];
@@ -94,7 +101,11 @@ export class WebhookSender {
   }
 
   #post(delivery: Delivery): void {
-    const url = this.url!;
+    this.#postTo(this.url!, delivery, true);
+    for (const url of this.alsoTo) this.#postTo(url, delivery, false);
+  }
+
+  #postTo(url: string, delivery: Delivery, keep: boolean): void {
     const p = fetch(url, {
       method: 'POST',
       headers: {
@@ -111,10 +122,12 @@ export class WebhookSender {
     })
       .then(async (res) => {
         await res.arrayBuffer();
+        if (!keep) return;
         delivery.status = res.status;
         delivery.answeredAt = Date.now();
       })
       .catch(() => {
+        if (!keep) return;
         delivery.status = 0;
         delivery.answeredAt = Date.now();
       })

@@ -1,0 +1,94 @@
+import { GastownError } from '../errors.js';
+import type { Ledger } from './ledger.js';
+import { listRefFiles } from './list-ref-files.js';
+import { redact, runGit } from './run-git.js';
+import { SIDE_GIT, sideRepo, type SideRepo } from './side-repo.js';
+
+/**
+ * The remote's ledger refs and their values, from its ref advertisement alone (`git
+ * ls-remote`: no negotiation, no objects). Sync compares them with what it holds and
+ * fetches only the refs that differ; when none does, a sync costs this one round trip.
+ */
+export async function advertisedRefs(ledger: Ledger, remote: string): Promise<Map<string, string>> {
+  const { stdout } = await runGit(['ls-remote', '--refs', remote], { cwd: ledger.repoDir }).catch((e: unknown) => {
+    throw new GastownError('gastown_sync', `cannot fetch the ledger from ${redact(remote)}`, undefined, { cause: e });
+  });
+  const out = new Map<string, string>();
+  for (const line of stdout.toString('utf8').split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const ref = line.slice(tab + 1);
+    if (ref.startsWith(ledger.prefix)) out.set(ref, line.slice(0, tab));
+  }
+  return out;
+}
+
+/** Above this many refs one wildcard refspec is cheaper for git than naming each. */
+const NAMED_REFS_MAX = 256;
+
+/**
+ * Fetches the objects of the given ledger refs and returns the values fetched (a ref the
+ * remote no longer has is left out). `have` is the value each ref has here, if any: the
+ * remote sends only what lies beyond it.
+ *
+ * The fetch runs in a side repository (side-repo.ts) holding no refs but those `have`
+ * values, so it costs what changed, not the number of refs here. The objects land in the
+ * ledger's store; the caller points refs at them.
+ */
+export async function fetchRefs(
+  ledger: Ledger,
+  remote: string,
+  wanted: { ref: string; have: string | null }[],
+): Promise<Map<string, string>> {
+  const haves = [...new Set(wanted.map((w) => w.have).filter((h): h is string => !!h))];
+  const side = sideRepo(ledger, new Map(haves.map((oid, i) => [`refs/have/${i}`, oid])));
+  try {
+    const named = wanted.length <= NAMED_REFS_MAX;
+    const all = [`+${ledger.prefix}*:${gotRef(ledger.prefix)}*`];
+    const fetch = (refspecs: string[]) =>
+      runGit([...SIDE_GIT, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', remote, ...refspecs], {
+        cwd: ledger.repoDir,
+        env: side.env,
+      });
+    try {
+      await fetch(named ? wanted.map((w) => `+${w.ref}:${gotRef(w.ref)}`) : all);
+    } catch (e) {
+      // A named ref gone from the remote since its advertisement fails the whole fetch.
+      if (!named) throw fetchError(remote, e);
+      await fetch(all).catch((e2: unknown) => {
+        throw fetchError(remote, e2);
+      });
+    }
+    const got = listRefFiles(side.dir, 'refs/got/', ledger.zeroOid.length) ?? (await listWithGit(side, ledger));
+    const out = new Map<string, string>();
+    const want = new Set(wanted.map((w) => w.ref));
+    for (const [ref, oid] of got) {
+      const name = `refs/${ref.slice('refs/got/'.length)}`;
+      if (want.has(name)) out.set(name, oid);
+    }
+    return out;
+  } finally {
+    side.dispose();
+  }
+}
+
+function gotRef(ref: string): string {
+  return `refs/got/${ref.slice('refs/'.length)}`;
+}
+
+function fetchError(remote: string, cause: unknown): GastownError {
+  return new GastownError('gastown_sync', `cannot fetch the ledger from ${redact(remote)}`, undefined, { cause });
+}
+
+async function listWithGit(side: SideRepo, ledger: Ledger): Promise<Map<string, string>> {
+  const { stdout } = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/got/'], {
+    cwd: ledger.repoDir,
+    env: side.env,
+  });
+  const map = new Map<string, string>();
+  for (const line of stdout.toString('utf8').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) map.set(line.slice(sp + 1), line.slice(0, sp));
+  }
+  return map;
+}

@@ -1,0 +1,116 @@
+/**
+ * A lease held on a git remote: one ref whose commit message is `{holder, expiresAt}`,
+ * taken and moved only by compare-and-swap on the remote (`git push --atomic
+ * --force-with-lease=<ref>:<expected>`; an empty expectation creates the ref only if it is
+ * absent). Several processes that share the remote and nothing else (app replicas on other
+ * machines) thereby agree on one holder at a time; a holder that dies stops renewing, and
+ * once its expiry has passed the next taker replaces it, again by compare-and-swap.
+ *
+ * The ref lives beside the ledger's namespace, never inside it (`refs/gastown/` →
+ * `refs/gastown-leases/<name>`), so ledger sync neither fetches nor merges it.
+ */
+import { GastownError } from '../errors.js';
+import { redact, runGit } from './run-git.js';
+
+export interface LeaseValue {
+  holder: string;
+  /** ISO time after which anyone may take the lease over. */
+  expiresAt: string;
+}
+
+export interface RemoteLeaseTarget {
+  /** A git directory holding the lease's objects (a bare mirror is fine). */
+  gitDir: string;
+  /** The remote URL for one git call (it may carry a token: asked for each time, never stored). */
+  url(): Promise<string>;
+  /** The full ref name on the remote, e.g. from `leaseRefFor`. */
+  ref: string;
+}
+
+/** `refs/gastown/` → `refs/gastown-leases/<name>`; `refs/heads/gastown-ledger/` → `refs/heads/gastown-ledger-leases/<name>`. */
+export function leaseRefFor(ledgerPrefix: string, name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.') || name.endsWith('.lock'))
+    throw new GastownError('gastown_bad_input', `not a lease name: ${JSON.stringify(name)}`);
+  return `${ledgerPrefix.replace(/\/+$/, '')}-leases/${name}`;
+}
+
+/** The lease as the remote holds it now: its commit and value (null when there is none). */
+export async function readRemoteLease(target: RemoteLeaseTarget): Promise<{ oid: string; value: LeaseValue | null } | null> {
+  const url = await target.url();
+  // One round trip: fetch the ref (and its tiny commit) into the same name locally.
+  const fetched = await runGit(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', url, `+${target.ref}:${target.ref}`], {
+    cwd: target.gitDir,
+    okCodes: [1, 128],
+  });
+  if (fetched.code !== 0) {
+    if (/couldn't find remote ref/i.test(fetched.stderr)) return null;
+    throw new GastownError('gastown_sync', `cannot read the lease ${target.ref}: ${firstLine(fetched.stderr)}`, { ref: target.ref });
+  }
+  const shown = await runGit(['log', '-1', '--format=%H%n%B', target.ref, '--'], { cwd: target.gitDir });
+  const [oid, ...message] = shown.stdout.toString('utf8').split('\n');
+  return { oid: oid!.trim(), value: parseLease(message.join('\n')) };
+}
+
+/** A lease value from its commit message; null for anything else (which counts as expired). */
+export function parseLease(message: string): LeaseValue | null {
+  try {
+    const v = JSON.parse(message.trim()) as Partial<LeaseValue>;
+    if (typeof v.holder === 'string' && typeof v.expiresAt === 'string' && Number.isFinite(Date.parse(v.expiresAt)))
+      return { holder: v.holder, expiresAt: v.expiresAt };
+  } catch {
+    // Not ours: a ref someone wrote by hand.
+  }
+  return null;
+}
+
+const LOST_RACE = /cannot lock ref|failed to update ref|incorrect old value|but expected|reference already exists/i;
+
+const emptyTrees = new Map<string, Promise<string>>();
+
+function emptyTree(gitDir: string): Promise<string> {
+  let tree = emptyTrees.get(gitDir);
+  if (!tree) {
+    tree = runGit(['mktree'], { cwd: gitDir, input: '' }).then((r) => r.stdout.toString('utf8').trim());
+    emptyTrees.set(gitDir, tree);
+    tree.catch(() => emptyTrees.delete(gitDir));
+  }
+  return tree;
+}
+
+/**
+ * Moves the lease from `expected` (a commit id, or null for "absent") to `value`, or to
+ * nothing (`value` null: released). True when the remote took it; false when the remote no
+ * longer held `expected` (someone else moved it first). Other failures throw.
+ */
+export async function swapRemoteLease(
+  target: RemoteLeaseTarget,
+  expected: string | null,
+  value: LeaseValue | null,
+): Promise<string | false> {
+  let source = '';
+  if (value !== null) {
+    const tree = await emptyTree(target.gitDir);
+    const commit = await runGit(['commit-tree', tree, '-m', JSON.stringify(value)], { cwd: target.gitDir });
+    source = commit.stdout.toString('utf8').trim();
+  }
+  const url = await target.url();
+  const pushed = await runGit(
+    ['push', '--quiet', '--porcelain', '--atomic', `--force-with-lease=${target.ref}:${expected ?? ''}`, url, `${source}:${target.ref}`],
+    { cwd: target.gitDir, okCodes: [1] },
+  );
+  if (pushed.code === 0) return value === null ? '' : source;
+  const out = pushed.stdout.toString('utf8');
+  // Refused because the ref is not what we expected: by our git before sending (stale info),
+  // or by the remote's own check under its lock (another push landed in between).
+  if (/\[rejected\]|stale info/i.test(out) || LOST_RACE.test(`${out}\n${pushed.stderr}`)) return false;
+  throw new GastownError('gastown_sync', `cannot move the lease ${target.ref}: ${firstLine(pushed.stderr || out)}`, { ref: target.ref });
+}
+
+function firstLine(s: string): string {
+  return redact(
+    s
+      .trim()
+      .split('\n')
+      .find((l) => l.trim() && !l.startsWith('hint:')) ?? 'no output',
+  );
+}

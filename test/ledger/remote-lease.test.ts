@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { acquireRemoteLease } from '../../src/ledger/acquire-remote-lease.js';
+import { leaseRefFor, readRemoteLease, swapRemoteLease, type RemoteLeaseTarget } from '../../src/ledger/remote-lease.js';
+import { git, tempDir } from '../helpers/temp-repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+/** One bare remote and `n` bare mirrors of their own (the replicas' data dirs), each a lease target. */
+function replicas(n: number): { remote: string; targets: RemoteLeaseTarget[] } {
+  const root = tempDir('remote-lease');
+  cleanups.push(root.cleanup);
+  const remote = join(root.path, 'remote.git');
+  git(root.path, ['init', '-q', '--bare', remote]);
+  const targets = Array.from({ length: n }, (_, i) => {
+    const gitDir = join(root.path, `replica-${i}.git`);
+    git(root.path, ['init', '-q', '--bare', gitDir]);
+    return { gitDir, url: async () => `file://${remote}`, ref: leaseRefFor('refs/gastown/', 'app') };
+  });
+  return { remote, targets };
+}
+
+test('the lease ref sits beside the ledger namespace, never in it', () => {
+  expect(leaseRefFor('refs/gastown/', 'app')).toBe('refs/gastown-leases/app');
+  expect(leaseRefFor('refs/heads/gastown-ledger/', 'app')).toBe('refs/heads/gastown-ledger-leases/app');
+  expect(() => leaseRefFor('refs/gastown/', '../x')).toThrow(/not a lease name/);
+});
+
+test('swap is compare-and-swap on the remote: create only if absent, move only from the value seen', async () => {
+  const { targets } = replicas(2);
+  const [a, b] = targets as [RemoteLeaseTarget, RemoteLeaseTarget];
+  const until = new Date(Date.now() + 60_000).toISOString();
+  const first = await swapRemoteLease(a, null, { holder: 'a', expiresAt: until });
+  expect(first).toMatch(/^[0-9a-f]{40}$/);
+  // B did not see A's lease: its "create if absent" is refused, as is a move from a stale value.
+  expect(await swapRemoteLease(b, null, { holder: 'b', expiresAt: until })).toBe(false);
+  expect(await readRemoteLease(b)).toEqual({ oid: first, value: { holder: 'a', expiresAt: until } });
+  const moved = await swapRemoteLease(b, first as string, { holder: 'b', expiresAt: until });
+  expect(moved).toMatch(/^[0-9a-f]{40}$/);
+  expect(await swapRemoteLease(a, first as string, null)).toBe(false);
+  expect(await swapRemoteLease(b, moved as string, null)).toBe('');
+  expect(await readRemoteLease(a)).toBeNull();
+});
+
+test('eight replicas taking one lease at once: one holder at a time, every one gets its turn', async () => {
+  const { targets } = replicas(8);
+  let inside = 0;
+  let most = 0;
+  const order: string[] = [];
+  await Promise.all(
+    targets.map(async (t, i) => {
+      const lease = await acquireRemoteLease({ ...t, holder: `replica-${i}`, ttlMs: 30_000, waitMs: 60_000 });
+      inside += 1;
+      most = Math.max(most, inside);
+      order.push(lease.holder);
+      await new Promise((r) => setTimeout(r, 20));
+      inside -= 1;
+      await lease.release();
+    }),
+  );
+  expect(most).toBe(1);
+  expect([...order].sort()).toEqual(targets.map((_, i) => `replica-${i}`).sort());
+}, 60_000);
+
+test('a holder that stopped renewing (a dead replica) loses the lease once it expires; a live one keeps it by renewing', async () => {
+  const { targets } = replicas(3);
+  const [dead, live, next] = targets as [RemoteLeaseTarget, RemoteLeaseTarget, RemoteLeaseTarget];
+  // The dead replica took it and never came back.
+  await swapRemoteLease(dead, null, { holder: 'dead', expiresAt: new Date(Date.now() + 600).toISOString() });
+  const started = Date.now();
+  const waits: string[] = [];
+  const lease = await acquireRemoteLease({ ...live, holder: 'live', ttlMs: 600, onWait: (h) => waits.push(h.holder) });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  expect(lease.tookOverFrom).toBe('dead');
+  expect(waits[0]).toBe('dead');
+
+  // Renewed while held: after three of its lifetimes it is still this holder's.
+  await new Promise((r) => setTimeout(r, 1800));
+  expect(lease.held()).toBe(true);
+  expect((await readRemoteLease(next))?.value?.holder).toBe('live');
+  await expect(acquireRemoteLease({ ...next, holder: 'next', ttlMs: 600, waitMs: 300 })).rejects.toThrow(/held by live/);
+  await lease.release();
+  const after = await acquireRemoteLease({ ...next, holder: 'next', ttlMs: 600 });
+  expect(after.tookOverFrom).toBeNull();
+  await after.release();
+}, 30_000);
