@@ -85,9 +85,8 @@ describe('two app replicas on one repository', () => {
           `issue #${goal} planned, mirrored and dispatched`,
           () =>
             [...double.state.comments.values()].some((c) => c.issue === goal && c.body.includes(marker)) &&
-            [...double.state.runs.values()].some(
-              (r) => double.state.issues.get(goal)!.subIssues.length === 2 && r.displayTitle.includes('gt-'),
-            ),
+            double.state.issues.get(goal)!.subIssues.length >= 2 &&
+            double.state.runs.size >= i,
           60_000,
         );
         await settled(double);
@@ -96,6 +95,7 @@ describe('two app replicas on one repository', () => {
         const children = [...double.state.issues.values()].filter((x) => x.parent === goal);
         expect(children.map((c) => c.title).sort(), `children of #${goal}`).toEqual(['Add the min operation', 'Document min'].sort());
         expect(parent.subIssues).toHaveLength(2);
+        expect(double.state.runs.size, `runs after #${goal}`).toBe(i);
         expect([...double.state.comments.values()].filter((c) => c.issue === goal && c.body.includes(marker))).toHaveLength(1);
       }
 
