@@ -330,6 +330,16 @@ export class GitHubForge implements ForgePort {
     );
   }
 
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.#octokit.rest.git.deleteRef({ owner: this.#owner, repo: this.#repo, ref: `heads/${branch}` });
+    } catch (err) {
+      // 422 "Reference does not exist": deleted already (a redelivery, or GitHub's own auto-delete).
+      if (statusOf(err) === 422) return;
+      throw forgeError('delete branch', err);
+    }
+  }
+
   async openPullRequest(input: OpenPullRequestInput): Promise<ForgeLink> {
     const existing = await this.#findPullRequest(input.head);
     if (existing) return existing;

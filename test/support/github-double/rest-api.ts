@@ -138,6 +138,8 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^\/check-suites\/(\d+)\/check-runs$/, listCheckRuns, 'any'],
   ['GET', /^\/actions\/jobs\/(\d+)\/logs$/, jobLogs, 'any'],
   ['PUT', /^\/pulls\/(\d+)\/merge$/, mergePull, 'any'],
+  // Octokit sends `{ref}` encoded (`heads%2Fpolecat%2F...`), which GitHub accepts like the plain form.
+  ['DELETE', /^\/git\/refs\/heads(?:\/|%2F)(.+)$/i, deleteBranchRef, 'any'],
   ['POST', /^\/actions\/workflows\/([^/]+)\/dispatches$/, dispatch, 'installation'],
   [
     'GET',
@@ -507,6 +509,16 @@ async function mergePull(c: RestContext, req: ApiRequest, m: string[]): Promise<
     }
   }
   return { status: 200, json: { sha: result.sha, merged: true, message: 'Pull Request successfully merged' } };
+}
+
+/** `DELETE /git/refs/heads/{branch}`: 204, or 422 "Reference does not exist" as GitHub answers for a missing ref. */
+async function deleteBranchRef(c: RestContext, _req: ApiRequest, m: string[]): Promise<ApiResponse> {
+  const branch = m[1]!;
+  if (branch === c.repo.defaultBranch) return invalid('Cannot delete the default branch', 'ref');
+  if (!(await c.repo.sha(`refs/heads/${branch}`)))
+    return { status: 422, json: { message: 'Reference does not exist', documentation_url: DOCS, status: '422' } };
+  await c.repo.deleteBranch(branch);
+  return { status: 204 };
 }
 
 async function dispatch(c: RestContext, req: ApiRequest, m: string[]): Promise<ApiResponse> {
