@@ -7,6 +7,7 @@
 import { DEACON_ACTOR, deaconPass } from './deacon-pass.js';
 import type { Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads, mutateBead } from './beads.js';
+import { estopState } from './estop.js';
 import type { Rig } from './rig.js';
 import { resumePendingRevisions } from './revise-bead.js';
 import { hooks } from './sling.js';
@@ -52,6 +53,8 @@ function onForge(convoy: Convoy | undefined): boolean {
  * ones slung earlier whose dispatch was interrupted).
  */
 export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptions = {}): Promise<PendingDispatch[]> {
+  // The emergency stop: nothing is slung or dispatched, not even a bead already hooked.
+  if ((await estopState(rig)).engaged) return [];
   // The Deacon first: a polecat run that died mid-bead leaves it in progress; once its
   // lease ran out (or its run is known to be over) it is slung anew and dispatched again.
   await deaconPass(rig.withActor(DEACON_ACTOR), { deadRunners: opts.deadRunners });
@@ -72,7 +75,7 @@ export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptio
   const slungAt = new Map((await hooks(rig)).map((h) => [h.agent, h.slungAt] as const));
   const pending: PendingDispatch[] = [];
   for (const bead of await allBeads(rig)) {
-    if (bead.status !== 'hooked' || !bead.assignee || !ours(bead)) continue;
+    if (bead.status !== 'hooked' || !bead.assignee || bead.paused || !ours(bead)) continue;
     // Runs that keep dying are not dispatched for ever: past the retry cap the bead waits
     // on its hook for a person (the Deacon has mailed the mayor).
     if (bead.attempts > rig.settings.retryCap) continue;

@@ -16,6 +16,7 @@ import { runGitText } from '../../ledger/run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
 import { sandboxEnv } from '../sandbox/sandbox-env.js';
 import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
+import { turnGuard } from './budget-check.js';
 import { readRefState, refsMovedByAgent } from './ref-tripwire.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
@@ -41,7 +42,7 @@ export interface WorkBeadOptions {
   keepWorkspace?: boolean;
 }
 
-export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released';
+export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released' | 'paused';
 
 /**
  * One polecat works one claimed bead:
@@ -155,9 +156,12 @@ async function workInWorkspace(
     await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
     lastPushed = tip;
   };
+  const guard = turnGuard({ rig, claim, bead, agent: opts.agent.kind });
   const ctx: AgentContext = {
     signal: stop.signal,
     log: opts.log,
+    halted: guard.halted,
+    reportUsage: guard.reportUsage,
     exec: (argv, o = {}) => runInSandbox(opts.sandbox, spec, argv, { ...o, signal: stop.signal }),
     async checkpoint(message) {
       if (lost) return;
@@ -200,6 +204,7 @@ async function workInWorkspace(
     opts.signal.removeEventListener('abort', onOuterAbort);
   }
   await beating;
+  await guard.finish(result.usage).catch((err: unknown) => opts.log(`could not record usage: ${(err as Error).message}`));
 
   const fail = async (summary: string, permanent?: boolean): Promise<WorkOutcome> => {
     const after = await failBead(rig, claim, summary, { permanent });
@@ -229,6 +234,7 @@ async function workInWorkspace(
         `refused: refs moved while the agent worked: ${moved.join('; ')}${result.ok ? '' : `\nthe agent also failed: ${result.summary}`}`,
         true,
       );
+    if (guard.halt) return await guard.settle({ collect, push });
     if (!result.ok) return await fail(result.summary, result.permanent);
     await push();
     // The local forge opens nothing (null): the bead then waits for the Refinery.
