@@ -119,4 +119,11 @@ export interface ForgePort {
    * duplicate run harmless.
    */
   dispatchWorkflow(input: DispatchWorkflowInput): Promise<void>;
+
+  /**
+   * The emergency stop: cancels the workflow's queued and in-progress runs and returns their
+   * ids. Idempotent: a run that completed meanwhile is not an error. Optional: a forge
+   * without workflow runs has nothing to cancel.
+   */
+  cancelWorkflowRuns?(workflow: string): Promise<number[]>;
 }

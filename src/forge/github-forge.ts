@@ -356,6 +356,31 @@ export class GitHubForge implements ForgePort {
     }
   }
 
+  async cancelWorkflowRuns(workflow: string): Promise<number[]> {
+    const cancelled: number[] = [];
+    for (const status of ['in_progress', 'queued'] as const) {
+      const runs = await this.#call('list workflow runs', () =>
+        this.#octokit.paginate(this.#octokit.rest.actions.listWorkflowRuns, {
+          owner: this.#owner,
+          repo: this.#repo,
+          workflow_id: workflow,
+          status,
+          per_page: 100,
+        }),
+      );
+      for (const run of runs) {
+        try {
+          await this.#octokit.rest.actions.cancelWorkflowRun({ owner: this.#owner, repo: this.#repo, run_id: run.id });
+          cancelled.push(run.id);
+        } catch (err) {
+          // 409: it completed between the listing and the cancel, which is what we wanted.
+          if (statusOf(err) !== 409) throw forgeError('cancel workflow run', err);
+        }
+      }
+    }
+    return cancelled;
+  }
+
   async dispatchWorkflow(input: DispatchWorkflowInput): Promise<void> {
     await this.#call('dispatch workflow', () =>
       this.#octokit.rest.actions.createWorkflowDispatch({

@@ -18,7 +18,7 @@ import {
 } from '../town/costs.js';
 import { feedRefs } from '../town/feed-refs.js';
 import { transitionBead } from '../town/lifecycle.js';
-import type { Bead, Budget, Convoy, ModelUsage, UsageRecord } from '../town/types.js';
+import type { Bead, Budget, Convoy, Hook, ModelUsage, UsageRecord } from '../town/types.js';
 import { allBeads } from './beads.js';
 import { checkConvoyId } from './convoys.js';
 import type { Rig } from './rig.js';
@@ -108,6 +108,9 @@ export async function changeBudget(rig: Rig, convoyId: string, delta: Budget, re
       if (!budgetSpent(budget, spent))
         for (const b of beads.filter((x) => x.paused === 'budget')) {
           tx.put('beads', b.id, { ...b, paused: null, updatedAt: rig.at() }, `resume beads/${b.id}`);
+          // A new sling time on its hook: a forge dispatches the bead again (its dispatch key changes).
+          const hook = b.assignee ? await tx.get<Hook>('hooks', b.assignee) : null;
+          if (hook?.bead === b.id) tx.put<Hook>('hooks', b.assignee!, { ...hook, slungAt: rig.at(), slungBy: rig.actor });
           resumed.push(b.id);
         }
       rig.emit(

@@ -53,12 +53,14 @@ function onForge(convoy: Convoy | undefined): boolean {
  * ones slung earlier whose dispatch was interrupted).
  */
 export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptions = {}): Promise<PendingDispatch[]> {
-  // The emergency stop: nothing is slung or dispatched, not even a bead already hooked.
-  if ((await estopState(rig)).engaged) return [];
   // The Deacon first: a polecat run that died mid-bead leaves it in progress; once its
   // lease ran out (or its run is known to be over) it is slung anew and dispatched again.
   await deaconPass(rig.withActor(DEACON_ACTOR), { deadRunners: opts.deadRunners });
   if (opts.endedRun) await reslingAfterEndedRun(rig.withActor(DEACON_ACTOR), opts.endedRun);
+  // The emergency stop: nothing is slung or dispatched, not even a bead already hooked. The
+  // two passes above only put stalled beads back on their own hooks, so a run cancelled by
+  // the stop has its bead ready to be dispatched again when it is released.
+  if ((await estopState(rig)).engaged) return [];
   const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
   const ours = (b: Bead) => !!b.convoy && onForge(convoys.get(b.convoy));
   // Beads sent back for revision while their polecat held other work, now that it may be free.
