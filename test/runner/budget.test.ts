@@ -110,4 +110,31 @@ describe('convoy budgets, enforced by the runner', () => {
     expect(text.stdout).toContain(`${convoy.id}: spent $${(5 * perTurn).toFixed(4)} (6750 of 13000 tokens)`);
     expect((await gt(town.clone, ['costs', '--by', 'week'])).stderr).toMatch(/^gt: --by must be one of/);
   }, 120_000);
+
+  it('lets an agent that finished on the turn that spent the budget go to review; the next bead of the convoy is not started', async () => {
+    model = await startAnthropicDouble({
+      reply: () => ({
+        content: [
+          { type: 'tool_use', name: 'write_file', input: { path: 'done.txt', content: 'done\n' } },
+          { type: 'tool_use', name: 'finish', input: { summary: 'done' } },
+        ],
+        usage: TURN,
+      }),
+    });
+    town = await makeTown({ concurrency: 1, agent: { kind: 'builtin', maxTurns: 5, tokenBudget: 1_000_000, timeoutMs: 60_000 } });
+    const env = { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: model.baseURL, GASTOWN_MODEL: MODEL };
+    const first = (await gt(town.clone, ['bead', 'create', 'First', '--json'])).json<{ id: string }>().id;
+    const second = (await gt(town.clone, ['bead', 'create', 'Second', '--blocked-by', first, '--json'])).json<{ id: string }>().id;
+    const convoy = (await gt(town.clone, ['convoy', 'create', 'tight', first, second, '--budget', '1000', '--json'])).json<{ id: string }>()
+      .id;
+
+    const r = await gtx(town.clone, ['runner', '--until-idle'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(model.calls).toHaveLength(1);
+    expect(await getBead(town.rig, first)).toMatchObject({ status: 'closed' });
+    // Its blocker merged, but the budget is spent: the second bead is not slung.
+    expect(await getBead(town.rig, second)).toMatchObject({ status: 'open', assignee: null });
+    const status = await gt(town.clone, ['convoy', 'status', convoy]);
+    expect(status.stdout).toContain('(1350 of 1000 tokens)');
+  }, 120_000);
 });

@@ -234,7 +234,8 @@ async function workInWorkspace(
         `refused: refs moved while the agent worked: ${moved.join('; ')}${result.ok ? '' : `\nthe agent also failed: ${result.summary}`}`,
         true,
       );
-    if (guard.halt) return await guard.settle({ collect, push });
+    // A halt only stops an agent that had not finished: work done on the turn that spent the budget still goes to review.
+    if (guard.halt && !result.ok) return await guard.settle({ collect, push });
     if (!result.ok) return await fail(result.summary, result.permanent);
     await push();
     // The local forge opens nothing (null): the bead then waits for the Refinery.
