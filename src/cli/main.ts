@@ -4,7 +4,9 @@ import { VERSION } from '../version.js';
 import { processContext, type CliContext } from './cli-context.js';
 import { registerBead } from './commands/bead.js';
 import { registerConvoy } from './commands/convoy.js';
+import { registerCosts } from './commands/costs.js';
 import { registerDep } from './commands/dep.js';
+import { registerEstop } from './commands/estop.js';
 import { registerInit } from './commands/init.js';
 import { registerMail } from './commands/mail.js';
 import { registerObserve } from './commands/observe.js';
@@ -42,6 +44,8 @@ export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Comma
     registerBead,
     registerDep,
     registerConvoy,
+    registerCosts,
+    registerEstop,
     registerSling,
     registerMail,
     registerReview,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GastownError } from '../errors.js';
 import { refPrefixProblem } from '../ledger/ref-prefix.js';
+import { parseBudget } from '../town/costs.js';
 
 import { DEFAULT_MODEL } from '../model/default-model.js';
 
@@ -56,6 +57,20 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
         .object({ script: z.boolean().default(false) })
         .strict()
         .prefault({}),
+      /**
+       * What each convoy's agents may spend, in dollars (`$5`) or tokens (`200k`), or both
+       * (`$5, 200k`); the runner stops them past it (town/costs.ts). Absent: no budget.
+       */
+      budget: z
+        .string()
+        .superRefine((text, ctx) => {
+          try {
+            if (parseBudget(text).relative) ctx.addIssue({ code: 'custom', message: 'must be an amount such as $5, not an increase' });
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        })
+        .optional(),
       /** Revision rounds per bead (reviews, CI failures) before it is labelled gastown:needs-human. */
       maxRevisions: z.number().int().min(0).max(20).default(3),
       /** Polecat commits are authored as `<name>@<domain>`; absent means the rig's default. */

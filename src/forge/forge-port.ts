@@ -104,6 +104,12 @@ export interface ForgePort {
   /** Closes the issue; closing a closed issue is a no-op. */
   closeIssue(issueNumber: number, reason?: 'completed' | 'not_planned'): Promise<void>;
 
+  /**
+   * Deletes a merged polecat branch (nuke). Idempotent: a branch already gone is not an
+   * error. Optional: a forge without branches of its own (local) leaves it to the Refinery.
+   */
+  deleteBranch?(branch: string): Promise<void>;
+
   /** The open pull request from `head`, created if there is none. */
   openPullRequest(input: OpenPullRequestInput): Promise<ForgeLink | null>;
 
@@ -113,4 +119,11 @@ export interface ForgePort {
    * duplicate run harmless.
    */
   dispatchWorkflow(input: DispatchWorkflowInput): Promise<void>;
+
+  /**
+   * The emergency stop: cancels the workflow's queued and in-progress runs and returns their
+   * ids. Idempotent: a run that completed meanwhile is not an error. Optional: a forge
+   * without workflow runs has nothing to cancel.
+   */
+  cancelWorkflowRuns?(workflow: string): Promise<number[]>;
 }

@@ -330,6 +330,16 @@ export class GitHubForge implements ForgePort {
     );
   }
 
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.#octokit.rest.git.deleteRef({ owner: this.#owner, repo: this.#repo, ref: `heads/${branch}` });
+    } catch (err) {
+      // 422 "Reference does not exist": deleted already (a redelivery, or GitHub's own auto-delete).
+      if (statusOf(err) === 422) return;
+      throw forgeError('delete branch', err);
+    }
+  }
+
   async openPullRequest(input: OpenPullRequestInput): Promise<ForgeLink> {
     const existing = await this.#findPullRequest(input.head);
     if (existing) return existing;
@@ -344,6 +354,31 @@ export class GitHubForge implements ForgePort {
       }
       throw forgeError('open pull request', err);
     }
+  }
+
+  async cancelWorkflowRuns(workflow: string): Promise<number[]> {
+    const cancelled: number[] = [];
+    for (const status of ['in_progress', 'queued'] as const) {
+      const runs = await this.#call('list workflow runs', () =>
+        this.#octokit.paginate(this.#octokit.rest.actions.listWorkflowRuns, {
+          owner: this.#owner,
+          repo: this.#repo,
+          workflow_id: workflow,
+          status,
+          per_page: 100,
+        }),
+      );
+      for (const run of runs) {
+        try {
+          await this.#octokit.rest.actions.cancelWorkflowRun({ owner: this.#owner, repo: this.#repo, run_id: run.id });
+          cancelled.push(run.id);
+        } catch (err) {
+          // 409: it completed between the listing and the cancel, which is what we wanted.
+          if (statusOf(err) !== 409) throw forgeError('cancel workflow run', err);
+        }
+      }
+    }
+    return cancelled;
   }
 
   async dispatchWorkflow(input: DispatchWorkflowInput): Promise<void> {

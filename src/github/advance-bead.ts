@@ -91,8 +91,22 @@ export async function advanceOnClose(
     await ensureStatus(parent, services, recorded);
     if (recorded.convoy.status === 'landed' && (outcome === 'landed' || outcome === 'resumed')) await announceLanding(parent, recorded);
   }
+  if (pr.merged && parsePolecatBranch(pr.headRef)?.bead === bead.id) await nukeMergedBranch(delivery, pr.headRef);
   if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.town.markMirrored(bead.id, MERGE_MIRRORED);
   return outcome;
+}
+
+/**
+ * Nuke on GitHub: the merged polecat branch is deleted (on every delivery of the merge, since
+ * a deletion is idempotent). A closed-unmerged pull request keeps its branch: the bead is
+ * open again and its work may be picked up. A failure is logged, never fatal to the advance.
+ */
+async function nukeMergedBranch(delivery: PullRequestDelivery, branch: string): Promise<void> {
+  try {
+    await delivery.forge.deleteBranch?.(branch);
+  } catch (err) {
+    delivery.log.warn({ branch, err: (err as Error).message }, 'Could not delete the merged polecat branch');
+  }
 }
 
 /**

@@ -46,6 +46,8 @@ export type GithubTown = Pick<
   | 'readyDependents'
   | 'markMirrored'
   | 'requestRevision'
+  | 'budget'
+  | 'estop'
 >;
 
 /** One repository's services for one delivery. */

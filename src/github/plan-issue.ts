@@ -9,6 +9,7 @@
  *   5. dispatch the ready beads (flow 2).
  * Any failure after step 1 ends in one comment, the failed label and a ledger record.
  */
+import { parseBudget } from '../town/costs.js';
 import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
@@ -91,6 +92,7 @@ async function planAndRecord(delivery: Delivery, services: RepoServices, permiss
     usage: result.usage,
     requireApproval: config.requireApproval,
     maxBeads: config.maxBeads,
+    budget: config.budget ? parseBudget(config.budget).budget : null,
   });
   // The plan reaches the repository's ledger before anything is written to GitHub.
   await services.publish();

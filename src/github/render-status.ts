@@ -6,6 +6,7 @@
 import type { BranchProtection } from '../forge/branch-protection.js';
 import { inlineText, markdownInline } from '../forge/markdown-text.js';
 import { convoyProgress, progressBar } from '../town/convoy.js';
+import { beadsSpent, spentText } from '../town/costs.js';
 import type { Bead, BeadStatus, Convoy, ModelUsage } from '../town/types.js';
 import { convoyMarker } from '../town/ids.js';
 
@@ -54,6 +55,15 @@ export function renderConvoyStatus(input: RenderConvoyStatusInput): string {
   ];
   if (beads.length > 0) sections.push(mermaidGraph(beads, input.repoUrl));
   if (convoy.usage) sections.push(usageLine(convoy.usage));
+  const spent = beadsSpent(beads);
+  // What the polecats spent, against the budget when there is one (the planning above is apart).
+  if (spent.runs > 0 || convoy.budget) {
+    const paused = beads.filter((b) => b.paused === 'budget').length;
+    sections.push(
+      `**Spent by polecats:** ${spentText(spent, convoy.budget)}${convoy.budget ? '' : ' · no budget'}` +
+        (paused ? ` · ${paused} bead${paused === 1 ? '' : 's'} paused: budget spent (\`/gt budget +$5\` adds more)` : ''),
+    );
+  }
   if (input.failure) {
     const label = input.mayorLabel ?? 'gastown:mayor';
     sections.push(

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { nukePolecatBranch } from '../polecat/nuke-branch.js';
 import { pathsToHide, rigRemote, type RigRemote } from '../polecat/runner/rig-remote.js';
 import { requireSandbox } from '../polecat/sandbox/detect-sandbox.js';
 import type { Sandbox } from '../polecat/sandbox/sandbox.js';
@@ -111,6 +112,13 @@ export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<Ref
     for (const id of rebasing) log(`refinery: ${id} no longer merges with ${remote.defaultBranch}: sent back to rebase`);
     out.rebasing.push(...rebasing);
   }
+  // Merged branches are nuked after their beads closed (a crash before leaves a branch, never a lost bead).
+  const workspaceRoot = join(rig.gitDir, 'gastown', 'workspaces');
+  for (const { result } of rounds)
+    for (const { branch } of result.raced ? [] : result.merged)
+      await nukePolecatBranch(rig.repoDir, remote, branch, { workspaceRoot }).catch((err: unknown) =>
+        log(`refinery: could not delete ${branch}: ${(err as Error).message}`),
+      );
   return out;
 }
 

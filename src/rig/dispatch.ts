@@ -7,6 +7,7 @@
 import { DEACON_ACTOR, deaconPass } from './deacon-pass.js';
 import type { Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads, mutateBead } from './beads.js';
+import { estopState } from './estop.js';
 import type { Rig } from './rig.js';
 import { resumePendingRevisions } from './revise-bead.js';
 import { hooks } from './sling.js';
@@ -65,6 +66,10 @@ export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptio
   // lease ran out (or its run is known to be over) it is slung anew and dispatched again.
   await deaconPass(rig.withActor(DEACON_ACTOR), { deadRunners: opts.deadRunners });
   if (opts.endedRun) await reslingAfterEndedRun(rig.withActor(DEACON_ACTOR), opts.endedRun);
+  // The emergency stop: nothing is slung or dispatched, not even a bead already hooked. The
+  // two passes above only put stalled beads back on their own hooks, so a run cancelled by
+  // the stop has its bead ready to be dispatched again when it is released.
+  if ((await estopState(rig)).engaged) return [];
   const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
   const ours = (b: Bead) => !!b.convoy && onForge(convoys.get(b.convoy));
   // Beads sent back for revision while their polecat held other work, now that it may be free.
@@ -81,7 +86,7 @@ export async function pendingDispatch(rig: Rig, cap: number, opts: DispatchOptio
   const slungAt = new Map((await hooks(rig)).map((h) => [h.agent, h.slungAt] as const));
   const pending: PendingDispatch[] = [];
   for (const bead of await allBeads(rig)) {
-    if (bead.status !== 'hooked' || !bead.assignee || !ours(bead)) continue;
+    if (bead.status !== 'hooked' || !bead.assignee || bead.paused || !ours(bead)) continue;
     // Runs that keep dying are not dispatched for ever: past the retry cap the bead waits
     // on its hook for a person (the Deacon has mailed the mayor).
     if (bead.attempts > rig.settings.retryCap) continue;

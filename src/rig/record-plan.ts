@@ -4,7 +4,7 @@ import { newBead } from '../town/bead.js';
 import { newConvoy } from '../town/convoy.js';
 import { shortId } from '../town/ids.js';
 import { planToBeadInputs, validatePlan } from '../town/plan.js';
-import type { Bead, Convoy, ConvoySource, ForgeLink, ModelUsage, Plan } from '../town/types.js';
+import type { Bead, Budget, Convoy, ConvoySource, ForgeLink, ModelUsage, Plan } from '../town/types.js';
 import { beadIds } from './beads.js';
 import { withDependents } from './dependents.js';
 import type { Rig } from './rig.js';
@@ -19,6 +19,8 @@ export interface RecordPlanInput {
   usage: ModelUsage | null;
   requireApproval: boolean;
   maxBeads?: number;
+  /** What the convoy's agents may spend (`.github/gastown.yml` budget); absent: no budget. */
+  budget?: Budget | null;
 }
 
 export interface RecordedConvoy {
@@ -88,6 +90,7 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
         source: input.source,
         planner: input.planner,
         usage: input.usage,
+        budget: input.budget ?? null,
       },
       convoyId,
       at,

@@ -39,6 +39,8 @@ export const RigSettingsSchema = z.object({
     z.object({
       kind: z._default(z.enum(['script', 'command', 'builtin']), 'script'),
       command: z.optional(nonEmpty()),
+      /** How a command agent's output reports its usage (`claude-json`: `claude -p --output-format json`); else unknown. */
+      usageParser: z.optional(z.enum(['claude-json'])),
       model: z.optional(nonEmpty()),
       maxTurns: z._default(int(1, 500), 40),
       tokenBudget: z._default(int(1000), 400_000),

@@ -5,6 +5,7 @@ import { AGENT_NAME, checkBeadId } from '../town/ids.js';
 import { newAgent, pickPolecat, polecatEmail } from '../town/names.js';
 import type { Agent, Bead, Hook } from '../town/types.js';
 import { holdsBead } from './reconcile-hooks.js';
+import { ESTOP_DOC, estopError, type EstopState } from './estop.js';
 import type { Rig } from './rig.js';
 import { feedRefs } from '../town/feed-refs.js';
 
@@ -27,6 +28,8 @@ export async function sling(rig: Rig, beadId: string, polecat?: string): Promise
     async (tx) => {
       const bead = await tx.get<Bead>('beads', beadId);
       if (!bead) throw new GastownError('gastown_not_found', `no bead ${beadId}`);
+      const estop = await tx.get<EstopState>('meta', ESTOP_DOC);
+      if (estop?.engaged) throw estopError(estop);
       if (bead.status !== 'open')
         throw new GastownError('gastown_illegal_transition', `bead ${beadId} is ${bead.status}, not open`, {
           bead: beadId,

@@ -21,6 +21,9 @@ import {
   type DispatchOptions,
   type PendingDispatch,
 } from './dispatch.js';
+import { parseBudget } from '../town/costs.js';
+import { changeBudget, costsReport, type BudgetChange, type CostsBy, type CostsReport } from './costs.js';
+import { estopState, setEstop, type EstopState } from './estop.js';
 import { readFeed, readTrail, type TrailEntry } from './feed.js';
 import { inbox, nudge, sendMail, type InboxItem } from './mail.js';
 import { recordMerged, recordRejected, type MergedOutcome } from './advance.js';
@@ -43,6 +46,10 @@ import { rigStatus, type RigStatus } from './status.js';
 import { dispatchReady } from './work.js';
 
 export type {
+  BudgetChange,
+  CostsBy,
+  CostsReport,
+  EstopState,
   DispatchOptions,
   MergedOutcome,
   PendingDispatch,
@@ -129,6 +136,18 @@ export interface TownService {
   /** Adds `label` to the bead (a note of what the forge already shows). Idempotent. */
   markMirrored(beadId: string, label: string): Promise<void>;
 
+  // ------------------------------------------------------------------ costs, budgets, emergency stop
+  /** What agent runs spent, summed by convoy (default), polecat, bead or day (`gt costs`). */
+  costs(opts?: { convoy?: string; by?: CostsBy }): Promise<CostsReport>;
+  /**
+   * Sets (`$20`, `200k`) or raises (`+$5`) a convoy's budget; the beads paused for it resume
+   * when it is no longer spent. Bad text is a one-line `gastown_bad_input`.
+   */
+  budget(convoyId: string, text: string, actor: string): Promise<BudgetChange>;
+  /** Engages (true) or releases the emergency stop. Idempotent. */
+  estop(engaged: boolean, actor: string): Promise<EstopState & { changed: boolean }>;
+  estopState(): Promise<EstopState>;
+
   // ------------------------------------------------------------------ mail
   sendMail(from: string, to: string, subject: string, body?: string): Promise<MailMessage>;
   nudge(from: string, polecat: string, text: string): Promise<MailMessage>;
@@ -207,6 +226,13 @@ export function townService(rig: Rig): TownService {
     recordRejected: (beadId) => recordRejected(rig, beadId),
     requestRevision: (beadId, req) => requestRevision(rig.withActor(req.by), beadId, req),
     approveReview: (beadId, actor) => approveReview(rig.withActor(actor), beadId, actor),
+    costs: (opts) => costsReport(rig, opts),
+    budget: (convoyId, text, actor) => {
+      const { budget, relative } = parseBudget(text);
+      return changeBudget(rig.withActor(actor), convoyId, budget, relative);
+    },
+    estop: (engaged, actor) => setEstop(rig.withActor(actor), engaged),
+    estopState: () => estopState(rig),
     markMirrored: async (beadId, label) => {
       await mutateBead(rig, beadId, (b) => (b.labels.includes(label) ? b : { ...b, labels: [...b.labels, label], updatedAt: rig.at() }));
     },

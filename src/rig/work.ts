@@ -17,6 +17,8 @@ import type { Rig } from './rig.js';
 import { sling, type SlingResult } from './sling.js';
 import { polecatBranch } from '../town/ids.js';
 import { feedRefs } from '../town/feed-refs.js';
+import { beadsSpent, budgetSpent } from '../town/costs.js';
+import { estopEngagedIn, estopState } from './estop.js';
 
 /** A runner's hold on one bead, returned by claimBead and passed back on every later call. */
 export interface Claim {
@@ -48,10 +50,16 @@ export function isLeaseLost(err: unknown): boolean {
 export async function dispatchable(rig: Rig, beads?: Bead[]): Promise<Bead[]> {
   const all = beads ?? (await allBeads(rig));
   const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
+  // A convoy whose budget is spent gets no new bead started (town/costs.ts).
+  const spent = new Set(
+    [...convoys.values()]
+      .filter((c) => c.budget && budgetSpent(c.budget, beadsSpent(all.filter((b) => b.convoy === c.id))))
+      .map((c) => c.id),
+  );
   return readyBeads(all).filter((b) => {
     if (!b.convoy) return true;
     const c = convoys.get(b.convoy);
-    return !!c && WORKABLE_CONVOY.has(c.status);
+    return !!c && WORKABLE_CONVOY.has(c.status) && !spent.has(c.id);
   });
 }
 
@@ -62,6 +70,7 @@ export async function dispatchable(rig: Rig, beads?: Bead[]): Promise<Bead[]> {
  */
 export async function dispatchReady(rig: Rig, opts: { cap?: number; only?: string } = {}): Promise<SlingResult[]> {
   const cap = opts.cap ?? rig.settings.concurrency;
+  if ((await estopState(rig)).engaged) return [];
   // Beads sent back for revision while their polecat held other work go first, to that polecat.
   await resumePendingRevisions(rig, await allBeads(rig));
   const beads = await allBeads(rig);
@@ -78,6 +87,7 @@ export async function dispatchReady(rig: Rig, opts: { cap?: number; only?: strin
         break;
       } catch (err) {
         if (isGastownError(err, 'gastown_conflict') && /already has/.test(err.message)) continue;
+        if (isGastownError(err, 'gastown_conflict') && err.details?.estop) return slung;
         if (isGastownError(err, 'gastown_illegal_transition') || isGastownError(err, 'gastown_not_ready')) break;
         throw err;
       }
@@ -98,10 +108,11 @@ function isStale(beat: Heartbeat | null, bead: string, now: number, leaseMs: num
  */
 export async function claimBead(rig: Rig, opts: { runner: string; polecat?: string; bead?: string }): Promise<Claim | null> {
   const now = rig.now().getTime();
+  if ((await estopState(rig)).engaged) return null;
   const beads = opts.bead ? (await rig.ledger.getMany<Bead>('beads', [opts.bead])).map((v) => v.value) : await allBeads(rig);
   const beats = new Map((await rig.ledger.list<Heartbeat>('heartbeats')).map((h) => [h.id, h.value]));
   const candidates = beads
-    .filter((b) => b.assignee && (!opts.polecat || b.assignee === opts.polecat))
+    .filter((b) => b.assignee && !b.paused && (!opts.polecat || b.assignee === opts.polecat))
     .filter(
       (b) =>
         b.status === 'hooked' || (b.status === 'in_progress' && isStale(beats.get(b.assignee!) ?? null, b.id, now, rig.settings.leaseMs)),
@@ -111,7 +122,7 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
     const claim = await rig.ledger.transact(
       async (tx): Promise<Claim | null> => {
         const bead = await tx.get<Bead>('beads', candidate.id);
-        if (!bead?.assignee) return null;
+        if (!bead?.assignee || bead.paused || (await estopEngagedIn(tx))) return null;
         const polecat = bead.assignee;
         const beat = await tx.get<Heartbeat>('heartbeats', polecat);
         const takeover = bead.status === 'in_progress';
@@ -310,7 +321,8 @@ export async function workLeft(rig: Rig): Promise<{ ready: number; hooked: numbe
   const beads = await allBeads(rig);
   return {
     ready: (await dispatchable(rig, beads)).length,
-    hooked: beads.filter((b) => b.status === 'hooked').length,
+    // A bead paused for budget waits for a person, not for this runner.
+    hooked: beads.filter((b) => b.status === 'hooked' && !b.paused).length,
     inProgress: beads.filter((b) => b.status === 'in_progress').length,
     queued: beads.filter((b) => b.status === 'in_review' && !b.pr).length,
   };

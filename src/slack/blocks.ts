@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { Bead, BeadStatus, Convoy, FeedEvent, MailMessage } from '../town/types.js';
 import type { ConvoyView, StatusView } from './services.js';
+import { beadsSpent, spentText } from '../town/costs.js';
 
 /**
  * Block Kit renderers. Pure functions of plain views, so they are tested by structure and
@@ -117,10 +118,17 @@ export function convoyBlocks(view: ConvoyView): Block[] {
   const { convoy, beads } = view;
   const closed = beads.filter((b) => b.status === 'closed').length;
   const approval = convoy.approved ? `approved by ${escapeMrkdwn(convoy.approvedBy ?? 'someone')}` : 'not approved';
+  const spent = beadsSpent(beads);
+  const paused = beads.filter((b) => b.paused === 'budget').length;
+  // What the polecats spent, against the budget when there is one (nothing before the first run without one).
+  const spending =
+    spent.runs > 0 || convoy.budget
+      ? `\nspent ${escapeMrkdwn(spentText(spent, convoy.budget))}${paused ? ` · ${paused} paused: budget spent` : ''}`
+      : '';
   return [
     section(
       `*${link(view.url, convoy.id)}* ${escapeMrkdwn(convoy.title)}\n` +
-        `_${convoy.status}_ · ${approval} · ${progressBar(closed, beads.length)}`,
+        `_${convoy.status}_ · ${approval} · ${progressBar(closed, beads.length)}${spending}`,
     ),
     ...(beads.length ? sections(beads.map(beadLine)) : [section('_No beads yet._')]),
   ];

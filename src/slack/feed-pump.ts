@@ -44,6 +44,10 @@ export const FEED_TYPES: ReadonlySet<FeedEventType> = new Set<FeedEventType>([
   'merged',
   'merge_failed',
   'stalled',
+  'bead_paused',
+  'budget_raised',
+  'estop_engaged',
+  'estop_released',
 ]);
 
 /** Events older than the cursor by more than this are not read again (sync skew margin). */

@@ -27,6 +27,8 @@ export const gtCommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sling_goal'), goal: text, repo }),
   z.object({ kind: z.literal('approve'), convoy: convoyId }),
   z.object({ kind: z.literal('stop'), convoy: convoyId }),
+  z.object({ kind: z.literal('budget'), convoy: convoyId, amount: z.string().trim().min(1).max(40, 'keep the amount short, like +$5') }),
+  z.object({ kind: z.literal('estop'), release: z.boolean(), repo: repo.optional() }),
   z.object({ kind: z.literal('mail_inbox') }),
   z.object({ kind: z.literal('mail_send'), to: agent, text }),
   z.object({ kind: z.literal('nudge'), polecat: agent, text }),
@@ -51,6 +53,8 @@ export function usageText(): string {
     '`/gt sling "<goal>" --repo <owner/repo>` ask the Mayor to plan a goal',
     '`/gt approve <cv-id>` approve a convoy plan',
     '`/gt stop <cv-id>` stop a convoy',
+    "`/gt budget <cv-id> <+$5|$20|+100k>` set or raise a convoy's budget (paused beads resume)",
+    '`/gt estop [release] [owner/repo]` emergency stop: every polecat stops, nothing is slung',
     '`/gt mail inbox` your mail',
     '`/gt mail send <to> <text...>` send mail',
     '`/gt nudge <polecat> <text...>` nudge a working polecat',
@@ -181,6 +185,15 @@ export function parseGtCommand(text: string): GtCommand {
     case 'approve':
     case 'stop':
       return exactlyOneConvoy(verb, args);
+    case 'budget':
+      if (args.length !== 2) return invalid('usage: `/gt budget <cv-id> <amount>`, like `/gt budget cv-a1b2 +$5`');
+      return validate({ kind: 'budget', convoy: args[0]!.value.toLowerCase(), amount: args[1]!.value });
+    case 'estop': {
+      const release = args[0]?.value.toLowerCase() === 'release';
+      const rest = release ? args.slice(1) : args;
+      if (rest.length > 1) return invalid('usage: `/gt estop [release] [owner/repo]`');
+      return validate({ kind: 'estop', release, ...(rest[0] ? { repo: rest[0].value } : {}) });
+    }
     case 'ready':
       if (args.length > 0) return invalid('`ready` takes no arguments');
       return { kind: 'ready' };

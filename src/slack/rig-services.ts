@@ -1,3 +1,4 @@
+import { budgetText, parseBudget, spentText } from '../town/costs.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { GastownError, isGastownError } from '../errors.js';
 import { goalPlanner } from '../mayor/goal-planner.js';
@@ -226,6 +227,39 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
         return recorded.convoy;
       });
       return wrote(approved);
+    },
+
+    async budget(convoyId, amount, actor) {
+      parseBudget(amount);
+      const repo = await locateOrThrow('convoys', convoyId);
+      if (provider.issueFlow && repo) {
+        // On a forge the budget is the issue flow's to change (it dispatches the resumed beads): ask it, as this person.
+        const current = await withTown(repo, (town) => town.convoy(convoyId));
+        const parent = current?.convoy.source?.kind === 'github' ? current.convoy.source.issue?.number : undefined;
+        if (parent !== undefined) {
+          const { url } = await provider.issueFlow.requestOnIssue(repo, parent, `/gt budget ${amount}`, actor);
+          opts.onWrite?.();
+          return { text: `change to ${amount} asked on ${url}` };
+        }
+      }
+      const r = await withTown(repo, async (town) => {
+        const changed = await town.budget(convoyId, amount, actor);
+        if (changed.resumed.length && !provider.issueFlow) await town.dispatchReady('mayor');
+        return changed;
+      });
+      return wrote({
+        text: `${budgetText(r.convoy.budget)}; spent ${spentText(r.spent, r.convoy.budget)}${r.resumed.length ? `; resumed ${r.resumed.join(', ')}` : ''}`,
+      });
+    },
+
+    async estop(engaged, repo, actor) {
+      if (provider.issueFlow)
+        throw new GastownError(
+          'gastown_bad_input',
+          `On GitHub the emergency stop also cancels the polecats' workflow runs: comment \`/gt estop\` on any issue of ${repo}.`,
+        );
+      const r = await withTown(repo, (town) => town.estop(engaged, actor));
+      return wrote({ changed: r.changed });
     },
 
     async stop(convoyId, actor) {

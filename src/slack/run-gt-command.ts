@@ -103,6 +103,22 @@ export async function runGtCommand(cmd: ValidGtCommand, slackUser: string, deps:
       const convoy = await services.stop(cmd.convoy, login);
       return inChannel(`Convoy \`${convoy.id}\` stopped by ${escapeMrkdwn(login)}.`);
     }
+    case 'budget': {
+      const { login } = await authorizeChange(deps, slackUser, { convoy: cmd.convoy }, `change the budget of ${cmd.convoy}`);
+      const r = await services.budget(cmd.convoy, cmd.amount, login);
+      return inChannel(`Convoy \`${cmd.convoy}\` budget ${escapeMrkdwn(r.text)} (${escapeMrkdwn(login)}).`);
+    }
+    case 'estop': {
+      const target = cmd.repo ?? deps.defaultRepo;
+      if (target === undefined) return ephemeral('Say which repository: `/gt estop [release] owner/repo`.');
+      const { login, repo } = await authorizeChange(deps, slackUser, { repo: target }, 'use the emergency stop');
+      const r = await services.estop(!cmd.release, repo, login);
+      return inChannel(
+        cmd.release
+          ? `Emergency stop ${r.changed ? 'released' : 'was not engaged'} in ${escapeMrkdwn(repo)} (${escapeMrkdwn(login)}).`
+          : `Emergency stop ${r.changed ? 'engaged' : 'already engaged'} in ${escapeMrkdwn(repo)} by ${escapeMrkdwn(login)}: every polecat stops at its next checkpoint, nothing is slung.`,
+      );
+    }
     case 'mail_send': {
       const { login } = await authorizeChange(deps, slackUser, { agent: cmd.to }, `send mail to ${cmd.to}`);
       await services.sendMail(login, cmd.to, cmd.text);

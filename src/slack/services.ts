@@ -24,6 +24,10 @@ export interface SlackServices {
   slingGoal(goal: string, repo: string, actor: string): Promise<Convoy>;
   approve(convoyId: string, actor: string): Promise<Convoy>;
   stop(convoyId: string, actor: string): Promise<Convoy>;
+  /** Sets (`$20`) or raises (`+$5`) a convoy's budget; `text` says what it is now (or that the forge was asked). */
+  budget(convoyId: string, amount: string, actor: string): Promise<{ text: string }>;
+  /** Engages (true) or releases the emergency stop of one repository's town. */
+  estop(engaged: boolean, repo: string, actor: string): Promise<{ changed: boolean }>;
   inbox(agent: string): Promise<MailMessage[]>;
   sendMail(from: string, to: string, text: string): Promise<MailMessage>;
   nudge(from: string, polecat: string, text: string): Promise<MailMessage>;

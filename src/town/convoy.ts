@@ -3,7 +3,7 @@ import { GastownError } from '../errors.js';
 import { TITLE_MAX, idListSchema } from './bead-fields.js';
 import { parseInput } from './parse-input.js';
 import { BEAD_STATUSES } from './types.js';
-import type { Bead, BeadStatus, Convoy, ConvoyProgress, ConvoySource, ModelUsage } from './types.js';
+import type { Bead, BeadStatus, Budget, Convoy, ConvoyProgress, ConvoySource, ModelUsage } from './types.js';
 
 export interface NewConvoyInput {
   title: string;
@@ -12,6 +12,7 @@ export interface NewConvoyInput {
   source?: ConvoySource | null;
   planner?: Convoy['planner'];
   usage?: ModelUsage | null;
+  budget?: Budget | null;
 }
 
 /**
@@ -49,6 +50,7 @@ export function newConvoy(input: NewConvoyInput, id: string, at: string): Convoy
     source: input.source ?? null,
     planner: v.planner,
     usage: input.usage ?? null,
+    ...(input.budget ? { budget: input.budget } : {}),
     createdAt: at,
     updatedAt: at,
     landedAt: null,

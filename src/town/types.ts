@@ -57,6 +57,30 @@ export interface Bead {
   revisionPending?: boolean;
   /** Idempotency keys of the revision requests recorded on this bead (a webhook's review or comment id). */
   revisionKeys?: string[];
+  /** What each agent run on this bead cost, one record per run (town/costs.ts). */
+  usage?: UsageRecord[];
+  /**
+   * Why a hooked bead waits instead of being claimed: `budget` when its convoy's budget ran
+   * out (cleared when a person raises it). The polecat keeps its hook and its pushed branch.
+   */
+  paused?: 'budget' | null;
+}
+
+/** One agent run's usage on a bead; `usage` null when the agent did not say (a command agent without a parser). */
+export interface UsageRecord {
+  /** `<revision round>.<attempt>`: unique per run of a bead, so a re-report replaces, never adds. */
+  run: string;
+  polecat: string;
+  agent: string;
+  /** When the run last reported (ISO). */
+  at: string;
+  usage: ModelUsage | null;
+}
+
+/** A convoy's spending limit, in dollars, tokens (input + output + cache), or both. */
+export interface Budget {
+  usd?: number;
+  tokens?: number;
 }
 
 export const CONVOY_STATUSES = ['awaiting_approval', 'active', 'landed', 'failed', 'stopped'] as const;
@@ -105,6 +129,8 @@ export interface Convoy {
   lastError?: { code: string; message: string; at: string } | null;
   /** Which source a convoy came from, for idempotent planning (`github:owner/repo#12`). */
   sourceKey?: string | null;
+  /** What the convoy's agents may spend; checked by the runner before every turn (town/costs.ts). */
+  budget?: Budget | null;
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';
@@ -175,6 +201,10 @@ export const FEED_EVENT_TYPES = [
   'stalled',
   'mail_sent',
   'nudge_sent',
+  'bead_paused',
+  'budget_raised',
+  'estop_engaged',
+  'estop_released',
 ] as const;
 export type FeedEventType = (typeof FEED_EVENT_TYPES)[number];
 

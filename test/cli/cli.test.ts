@@ -79,6 +79,9 @@ describe('gt bead', () => {
     expect((await gt(dir, ['init', '--json'])).json()).toMatchObject({ concurrency: 3, agent: { kind: 'command' } });
     expect((await gt(dir, ['init', '--agent', 'robot'])).stderr).toMatch(/--agent must be script, command or builtin/);
     expect((await gt(dir, ['init', '--agent', 'command'])).stderr).toMatch(/needs --agent-command/);
+    const usage = await gt(dir, ['init', '--agent-command', 'claude -p --output-format json', '--agent-usage', 'claude-json', '--json']);
+    expect(usage.json()).toMatchObject({ agent: { kind: 'command', usageParser: 'claude-json' } });
+    expect((await gt(dir, ['init', '--agent-command', 'x', '--agent-usage', 'yaml'])).stderr).toMatch(/--agent-usage must be claude-json/);
     expect((await gt(dir, ['init', '--concurrency', '99'])).code).toBe(2);
     expect((await gt(dir, ['init', '--prefix', 'gastown'])).stderr).toMatch(/prefix/);
   });

@@ -34,6 +34,13 @@ describe('repo config (.github/gastown.yml)', () => {
     expect(config).toMatchObject({ requireApproval: true, model: 'm-1', polecatEmailDomain: 'bots.example.com' });
   });
 
+  it('takes a convoy budget in dollars or tokens, and refuses an increase or nonsense', () => {
+    expect(parseRepoConfig({ budget: '$5, 200k' }).budget).toBe('$5, 200k');
+    expect(parseRepoConfig({}).budget).toBeUndefined();
+    expect(() => parseRepoConfig({ budget: '+$5' })).toThrow(/budget: must be an amount such as \$5, not an increase/);
+    expect(() => parseRepoConfig({ budget: 'lots' })).toThrow(/budget: not a budget: "lots"/);
+  });
+
   it('lists every problem of an invalid file in one coded error', () => {
     const err = (() => {
       try {

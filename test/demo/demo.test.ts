@@ -46,6 +46,10 @@ describe('gt demo', () => {
     );
     expect(readFileSync(join(rig, 'README.md'), 'utf8')).toMatch(/## Operations\n\n- `add`.*\n- `max`.*\n- `mul`.*\n- `sub`/);
     expect(execFileSync('sh', ['test.sh'], { cwd: rig, encoding: 'utf8' })).toBe('8 cases\n');
+    // Nuke: the landed convoy leaves no polecat branch behind, in the rig, its tracking refs or the remote.
+    expect(git(rig, ['branch', '-a', '--format=%(refname)'])).not.toMatch(/polecat\//);
+    expect(git(join(at, 'remote.git'), ['for-each-ref', '--format=%(refname)', 'refs/heads/'])).toBe('refs/heads/main');
+    expect(git(rig, ['worktree', 'list', '--porcelain'])).not.toMatch(/prunable/);
   });
 
   it('runs unsandboxed with a warning where bwrap cannot make namespaces, even where the user sandbox could run (its Refinery gate needs bwrap)', async () => {

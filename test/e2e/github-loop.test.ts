@@ -201,6 +201,9 @@ describe('the GitHub loop on the double', () => {
     expect(ledger.beads).toHaveLength(5);
     for (const bead of ledger.beads) expect(bead, bead.id).toMatchObject({ status: 'closed', pr: { number: expect.any(Number) } });
     expect([...double.repo.refs('refs/gastown/beads/').keys()]).toHaveLength(5);
+    // Nuke: every merged polecat branch was deleted on GitHub; main is the only branch left.
+    expect([...double.repo.refs('refs/heads/').keys()]).toEqual(['refs/heads/main']);
+    expect(double.count('DELETE', /\/git\/refs\/heads(\/|%2F)polecat/i)).toBe(5);
 
     // Requests: five dispatches, nothing refused for want of credentials, no server errors.
     expect(double.count('POST', /\/actions\/workflows\/gastown-polecat\.yml\/dispatches$/)).toBe(5);

@@ -29,6 +29,36 @@ function convoy(over: Partial<Convoy> = {}): Convoy {
 
 const link = (n: number) => ({ number: n, id: 1000 + n, url: `https://github.com/o/r/issues/${n}` });
 
+describe('renderConvoyStatus: what the polecats spent', () => {
+  const run = (n: number) => ({
+    run: `0.${n}`,
+    polecat: 'nux',
+    agent: 'builtin',
+    at: AT,
+    usage: { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0045 },
+  });
+
+  it('shows spent against the budget and the beads paused for it', () => {
+    const beads = [
+      bead('gt-1a', 'One', { status: 'closed', usage: [run(1)] }),
+      bead('gt-2b', 'Two', { status: 'hooked', assignee: 'nux', paused: 'budget', usage: [run(1), run(2)] }),
+      bead('gt-3c', 'Three'),
+    ];
+    const markdown = renderConvoyStatus({ convoy: convoy({ budget: { usd: 0.01 } }), beads });
+    expect(markdown).toContain(
+      '**Spent by polecats:** $0.0135 of $0.01 (3300 tokens) · 1 bead paused: budget spent (`/gt budget +$5` adds more)',
+    );
+  });
+
+  it('says nothing of polecat spending before any run, without a budget', () => {
+    const markdown = renderConvoyStatus({ convoy: convoy(), beads: [bead('gt-1a', 'One')] });
+    expect(markdown).not.toContain('Spent by polecats');
+    expect(renderConvoyStatus({ convoy: convoy({ budget: { tokens: 5000 } }), beads: [bead('gt-1a', 'One')] })).toContain(
+      '**Spent by polecats:** $0.00 (0 of 5000 tokens)',
+    );
+  });
+});
+
 describe('renderConvoyStatus', () => {
   it('renders progress, checklist, graph by state and usage', () => {
     const beads = [

@@ -99,3 +99,47 @@ describe('command agent', () => {
     expect(ctx.checkpoints).toEqual([]);
   });
 });
+
+describe('command agent usage', () => {
+  // What `claude -p --output-format json` prints last (fields as Claude Code 1.x/2.x writes them).
+  const claudeResult = JSON.stringify({
+    type: 'result',
+    subtype: 'success',
+    is_error: false,
+    num_turns: 4,
+    result: 'Done.',
+    session_id: 'b1e1c3a0-0000-4000-8000-000000000000',
+    total_cost_usd: 0.0421,
+    usage: {
+      input_tokens: 12,
+      cache_creation_input_tokens: 3400,
+      cache_read_input_tokens: 18000,
+      output_tokens: 640,
+      service_tier: 'standard',
+    },
+  });
+
+  it('reads tokens and cost from claude-json output when the rig names that parser, and says unknown (null) without one', async () => {
+    const script = path.join(rig.root, 'agent-bin', 'claude-like.sh');
+    await writeFile(script, `#!/bin/sh\necho 'working...'\nprintf '%s\\n' '${claudeResult}'\n`, { mode: 0o755 });
+    const ctx = await recordingContext(rig, wt, { readOnly: [path.dirname(script)] });
+    const task = taskFor(wt.path, { prompt: 'go' });
+
+    const parsed = await createCommandAgent({ command: `sh ${shellQuote(script)}`, usageParser: 'claude-json' }).run(task, ctx);
+    expect(parsed.ok).toBe(true);
+    expect(parsed.usage).toEqual({ inputTokens: 12, outputTokens: 640, cacheWriteTokens: 3400, cacheReadTokens: 18000, costUsd: 0.0421 });
+
+    const unknown = await createCommandAgent({ command: `sh ${shellQuote(script)}` }).run(task, ctx);
+    expect(unknown.usage).toBeNull();
+  });
+
+  it('is not started once the runner says to stop (budget spent or emergency stop)', async () => {
+    const ctx = {
+      ...(await recordingContext(rig, wt, { readOnly: [path.dirname(fakeAgent)] })),
+      halted: async () => 'stopped by the runner: budget spent',
+    };
+    const result = await createCommandAgent({ command: `sh ${shellQuote(fakeAgent)}` }).run(taskFor(wt.path, { prompt: 'go' }), ctx);
+    expect(result).toMatchObject({ ok: false, summary: 'stopped by the runner: budget spent' });
+    expect(existsSync(path.join(wt.path, 'prompt.txt'))).toBe(false);
+  });
+});

@@ -91,6 +91,21 @@ describe('convoyBlocks', () => {
     expect(all).toContain('approved by octocat');
   });
 
+  it('shows what the polecats spent against the budget, and the beads paused for it', () => {
+    const usage = { inputTokens: 2000, outputTokens: 200, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.009 };
+    const beads = [
+      bead({
+        id: 'gt-a1b2',
+        status: 'hooked',
+        paused: 'budget',
+        usage: [{ run: '0.1', polecat: 'nux', agent: 'builtin', at: '2026-01-02T00:00:00Z', usage }],
+      }),
+    ];
+    const all = texts(convoyBlocks({ convoy: convoy({ budget: { usd: 0.005 } }), beads, url: null }));
+    expect(all).toContain('spent $0.009 of $0.005 (2200 tokens) · 1 paused: budget spent');
+    expect(texts(convoyBlocks({ convoy: convoy(), beads: [bead({ id: 'gt-a1b2' })], url: null }))).not.toContain('spent');
+  });
+
   it('splits long bead lists to stay under the section limit', () => {
     const beads = Array.from({ length: 120 }, (_, i) => bead({ id: `gt-${String(i).padStart(4, '0')}`, title: 'x'.repeat(40) }));
 

@@ -62,6 +62,21 @@ describe('Slack services over a local rig', () => {
     expect((await services.inbox('nux')).map((x) => x.id)).toEqual([m!.id]);
   });
 
+  it("sets a convoy's budget (bad amounts refused) and engages and releases the emergency stop", async () => {
+    const c = await town.rig((rig) => recordConvoy(rig, 'Budgeted', { beads: 1 }));
+    await expect(services.budget(c.convoy.id, 'a lot', 'octocat')).rejects.toThrow(/^not a budget: "a lot"/);
+
+    const r = await services.budget(c.convoy.id, '+$5', 'octocat');
+    expect(r.text).toBe('$5.00; spent $0.00 of $5.00 (0 tokens)');
+    expect(writes).toBe(1);
+
+    expect(await services.estop(true, REPO, 'octocat')).toEqual({ changed: true });
+    await expect(services.sling(c.beads[0]!.id, 'nux', 'octocat')).rejects.toThrow(/the emergency stop is engaged \(by octocat\)/);
+    expect(await services.estop(true, REPO, 'octocat')).toEqual({ changed: false });
+    expect(await services.estop(false, REPO, 'octocat')).toEqual({ changed: true });
+    expect((await services.sling(c.beads[0]!.id, 'nux', 'octocat')).polecat).toBe('nux');
+  });
+
   it('tells which repository a thing belongs to', async () => {
     const c = await town.rig((rig) => recordConvoy(rig, 'Owned'));
 

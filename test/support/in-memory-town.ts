@@ -19,6 +19,8 @@ import type {
 } from '../../src/rig/town-service.js';
 import { decideRevision, NEEDS_HUMAN_LABEL, withRevisionKey } from '../../src/town/revision.js';
 import type { Bead, Convoy, ForgeLink, Plan } from '../../src/town/types.js';
+import { applyBudget, beadsSpent, budgetSpent, parseBudget } from '../../src/town/costs.js';
+import type { BudgetChange, EstopState } from '../../src/rig/town-service.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';
 
 const AT = '2026-01-02T03:04:05.000Z';
@@ -163,6 +165,28 @@ export class InMemoryTown implements GithubTown, RepoServices {
     const convoy = this.#convoy(id);
     if (convoy.status !== 'landed') convoy.status = 'stopped';
     return { ...this.#snapshot(convoy), unslung: [] };
+  }
+
+  /** The same rules as rig/costs.ts changeBudget, over the in-memory records. */
+  async budget(id: string, text: string, login: string): Promise<BudgetChange> {
+    this.calls.push(`budget ${text} ${login}`);
+    const convoy = this.#convoy(id);
+    const { budget, relative } = parseBudget(text);
+    convoy.budget = applyBudget(convoy.budget, budget, relative);
+    const beads = this.#snapshot(convoy).beads;
+    const spent = beadsSpent(beads);
+    const resumed = budgetSpent(convoy.budget, spent) ? [] : beads.filter((b) => b.paused === 'budget').map((b) => b.id);
+    for (const id of resumed) this.#bead(id).paused = null;
+    return { convoy: structuredClone(convoy), spent, resumed };
+  }
+
+  estopped: EstopState = { engaged: false, by: null, at: null };
+
+  async estop(engaged: boolean, login: string): Promise<EstopState & { changed: boolean }> {
+    this.calls.push(`estop ${engaged} ${login}`);
+    const changed = this.estopped.engaged !== engaged;
+    if (changed) this.estopped = { engaged, by: login, at: AT };
+    return { ...this.estopped, changed };
   }
 
   async markMaterialised(id: string): Promise<void> {

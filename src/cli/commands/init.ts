@@ -16,6 +16,7 @@ interface InitOptions {
   defaultBranch?: string;
   agent?: string;
   agentCommand?: string;
+  agentUsage?: string;
   model?: string;
   concurrency?: number;
   approval?: string;
@@ -36,6 +37,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--default-branch <name>', "branch polecats start from and the Refinery merges into (default: the remote's HEAD)")
     .option('--agent <kind>', 'how polecats work: script (fenced sh blocks of the bead), command, builtin')
     .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
+    .option('--agent-usage <parser>', "how --agent-command's output reports its cost: claude-json (claude -p --output-format json)")
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
     .option('--approval <mode>', 'required: planned convoys wait for `gt convoy approve`; off: they start at once')
@@ -84,12 +86,15 @@ export function registerInit(program: Command, ctx: CliContext): void {
           throw new GastownError('gastown_bad_input', `--agent must be script, command or builtin (got ${JSON.stringify(kind)})`);
         if (kind === 'command' && !opts.agentCommand)
           throw new GastownError('gastown_bad_input', '--agent command needs --agent-command "<cli>"');
+        if (opts.agentUsage !== undefined && opts.agentUsage !== 'claude-json')
+          throw new GastownError('gastown_bad_input', `--agent-usage must be claude-json (got ${JSON.stringify(opts.agentUsage)})`);
         changes.agent = {
           kind,
           maxTurns: 40,
           tokenBudget: 400_000,
           timeoutMs: 30 * 60_000,
           ...(opts.agentCommand ? { command: opts.agentCommand } : {}),
+          ...(opts.agentUsage ? { usageParser: 'claude-json' as const } : {}),
           ...(opts.model ? { model: opts.model } : {}),
         };
       }

@@ -1,5 +1,5 @@
 /**
- * `issue_comment.created`: `/gt plan`, `/gt approve` and `/gt stop` on issues; on a polecat's
+ * `issue_comment.created`: `/gt plan`, `/gt approve`, `/gt stop`, `/gt budget` and `/gt estop` on issues; on a polecat's
  * pull request, `/gt revise <text>` or a mention of the app from a writer sends the bead back
  * to its polecat (github/revise-pull-request.ts). Everything else is ignored.
  */
@@ -12,7 +12,9 @@ import { repoScope } from '../delivery.js';
 import { delegatedActor } from '../delegated-actor.js';
 import { loadDelivery } from '../load-delivery.js';
 import type { GtCommand } from '../parse-command.js';
-import { parseCommand } from '../parse-command.js';
+import { commandArgs, parseCommand } from '../parse-command.js';
+import { budgetCommand } from '../budget-command.js';
+import { estopCommand } from '../estop-command.js';
 import { planIssue } from '../plan-issue.js';
 import { stopConvoy } from '../stop-convoy.js';
 import { repositoryDelivery } from '../pull-request-delivery.js';
@@ -20,10 +22,12 @@ import { revisePullRequest } from '../revise-pull-request.js';
 import { appSlug, revisionAsk } from '../revise-request.js';
 import { isBeadId, parseBeadMarker } from '../../town/ids.js';
 
-const COMMANDS: Record<GtCommand, (delivery: Delivery, services: RepoServices) => Promise<string>> = {
+const COMMANDS: Record<GtCommand, (delivery: Delivery, services: RepoServices, args: string) => Promise<string>> = {
   plan: planIssue,
   approve: approveConvoy,
   stop: stopConvoy,
+  budget: budgetCommand,
+  estop: estopCommand,
 };
 
 export function issueCommentCreated(deps: AppDeps, memory?: AppMemory) {
@@ -43,7 +47,9 @@ export function issueCommentCreated(deps: AppDeps, memory?: AppMemory) {
     const author = delegated ?? comment.user?.login ?? context.payload.sender.login;
     const delivery = await loadDelivery(context, deps, author, () => true, memory);
     if (delivery === null) return;
-    const outcome = await deps.withRepo(repoScope(delivery), (services) => COMMANDS[command](delivery, services));
+    const outcome = await deps.withRepo(repoScope(delivery), (services) =>
+      COMMANDS[command](delivery, services, commandArgs(comment.body)),
+    );
     context.log.info({ issue: issue.number, command, outcome }, 'Handled /gt command');
   };
 }

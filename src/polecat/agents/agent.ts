@@ -42,6 +42,14 @@ export interface AgentContext {
   readInbox(): Promise<InboxMessage[]>;
   signal: AbortSignal;
   log(line: string): void;
+  /**
+   * Asked before each turn (each model call; a command agent's one run): a reason to stop
+   * now (the convoy's budget is spent, the emergency stop), or null. The agent then returns
+   * at once; the runner pushes its work (runner/budget-check.ts).
+   */
+  halted?(): Promise<string | null>;
+  /** After each model call: this run's usage so far (cumulative), recorded on the bead and checked against the budget. */
+  reportUsage?(usage: ModelUsage): Promise<void>;
 }
 
 export interface AgentResult {

@@ -52,6 +52,8 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
 
       for (let turn = 1; turn <= opts.maxTurns; turn++) {
         if (ctx.signal.aborted) return done(false, `aborted before turn ${turn}`);
+        const halt = await ctx.halted?.();
+        if (halt) return done(false, `${halt} before turn ${turn}`);
         let reply: Anthropic.Message;
         try {
           reply = await opts.client.messages.create(
@@ -68,6 +70,7 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
           );
         }
         usage = addUsage(usage, toModelUsage(reply.usage, opts.model));
+        await ctx.reportUsage?.(usage);
         messages.push({ role: 'assistant', content: reply.content as Anthropic.ContentBlockParam[] });
 
         const results: Anthropic.ToolResultBlockParam[] = [];

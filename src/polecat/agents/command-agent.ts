@@ -1,4 +1,5 @@
 import { tail } from '../run-process.js';
+import { parseAgentUsage, type UsageParser } from './usage-parsers.js';
 import type { AgentContext, AgentResult, AgentTask, PolecatAgent } from './agent.js';
 
 export interface CommandAgentOptions {
@@ -10,6 +11,8 @@ export interface CommandAgentOptions {
   timeoutMs?: number;
   /** Output kept for the summary. Default 64 KiB. */
   outputCapBytes?: number;
+  /** How to read the run's usage from its output; without one the run's cost is recorded as unknown. */
+  usageParser?: UsageParser;
 }
 
 /** Quotes one argument for POSIX sh: everything inside single quotes is literal. */
@@ -29,6 +32,8 @@ export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
   return {
     kind: 'command',
     async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
+      const halt = await ctx.halted?.();
+      if (halt) return { ok: false, summary: halt };
       const line = promptVia === 'arg' ? `${opts.command} ${shellQuote(task.prompt)}` : opts.command;
       ctx.log(`running ${opts.command}`);
       const result = await ctx.exec(['sh', '-c', line], {
@@ -37,6 +42,7 @@ export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
         outputCapBytes: opts.outputCapBytes,
       });
       const output = tail(result.output);
+      const usage = parseAgentUsage(opts.usageParser, result.output);
       // Keep whatever the agent produced, even on failure: a retry resumes from it. After an
       // abort the runner is shutting the polecat down and decides for itself.
       if (!result.aborted) await ctx.checkpoint(`agent: ${task.title}`);
@@ -47,6 +53,7 @@ export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
         return {
           ok: false,
           permanent: true,
+          usage,
           summary: `agent command \`${program}\` ${what}: install it or set \`gt init --agent-command\` (the sandbox shows /usr, /opt and the rig's sandbox.readOnly paths)\n${output}`,
         };
       }
@@ -56,9 +63,9 @@ export function createCommandAgent(opts: CommandAgentOptions): PolecatAgent {
           : result.aborted
             ? 'was aborted'
             : `exited with ${result.exitCode ?? result.signal ?? 'an error'}`;
-        return { ok: false, summary: `${opts.command} ${why}\n${output}` };
+        return { ok: false, usage, summary: `${opts.command} ${why}\n${output}` };
       }
-      return { ok: true, summary: output || `${opts.command} finished` };
+      return { ok: true, usage, summary: output || `${opts.command} finished` };
     },
   };
 }

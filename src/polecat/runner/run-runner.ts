@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { GastownError, isGastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { refineryPass, type RefineryPassResult } from '../../refinery/refinery-pass.js';
+import { estopState } from '../../rig/estop.js';
 import type { Rig } from '../../rig/rig.js';
 import { claimBead, dispatchReady, failBead, isLeaseLost, workLeft, type Claim } from '../../rig/work.js';
 import { requireSandbox } from '../sandbox/detect-sandbox.js';
@@ -167,6 +168,11 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   };
 
   while (!signal.aborted) {
+    // Emergency stop: claim nothing more; once the polecats in hand stopped (at their next checkpoint), exit.
+    if (active.size === 0 && (await estopState(rig)).engaged) {
+      board.note('emergency stop engaged: runner stopping (gt estop --release resumes)');
+      break;
+    }
     const wantMore = !(opts.once && claimed >= 1);
     if (wantMore && opts.dispatch !== false) {
       const slung = await dispatchReady(rig, opts.bead ? { only: opts.bead } : {});

@@ -26,6 +26,7 @@ import {
   unresolved,
   type RebasePlan,
 } from './rebase-round.js';
+import { turnGuard } from './budget-check.js';
 import { readRefState, refsMovedByAgent } from './ref-tripwire.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
@@ -51,7 +52,7 @@ export interface WorkBeadOptions {
   keepWorkspace?: boolean;
 }
 
-export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released';
+export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released' | 'paused';
 
 /**
  * One polecat works one claimed bead:
@@ -221,9 +222,12 @@ async function workInWorkspace(
     } else await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
     lastPushed = tip;
   };
+  const guard = turnGuard({ rig, claim, bead, agent: opts.agent.kind });
   const ctx: AgentContext = {
     signal: stop.signal,
     log: opts.log,
+    halted: guard.halted,
+    reportUsage: guard.reportUsage,
     exec: (argv, o = {}) => runInSandbox(opts.sandbox, spec, argv, { ...o, signal: stop.signal }),
     async checkpoint(message) {
       if (lost) return;
@@ -267,6 +271,7 @@ async function workInWorkspace(
     opts.signal.removeEventListener('abort', onOuterAbort);
   }
   await beating;
+  await guard.finish(result.usage).catch((err: unknown) => opts.log(`could not record usage: ${(err as Error).message}`));
 
   const fail = async (summary: string, permanent?: boolean): Promise<WorkOutcome> => {
     const after = await failBead(rig, claim, summary, { permanent });
@@ -296,6 +301,8 @@ async function workInWorkspace(
         `refused: refs moved while the agent worked: ${moved.join('; ')}${result.ok ? '' : `\nthe agent also failed: ${result.summary}`}`,
         true,
       );
+    // A halt only stops an agent that had not finished: work done on the turn that spent the budget still goes to review.
+    if (guard.halt && !result.ok) return await guard.settle({ collect, push });
     if (!result.ok) return await fail(result.summary, result.permanent);
     const markers = rebase ? await unresolved(rig.repoDir, tip, rebase.conflicts) : [];
     if (markers.length) return await fail(`the rebase's conflicts are not resolved: conflict markers left in ${markers.join(', ')}`);

@@ -114,7 +114,7 @@ export interface RunRecord {
   displayTitle: string;
   path: string;
   status: 'queued' | 'in_progress' | 'completed';
-  conclusion: 'success' | 'failure' | null;
+  conclusion: 'success' | 'failure' | 'cancelled' | null;
   headBranch: string;
   headSha: string;
   inputs: Record<string, string>;

@@ -130,7 +130,20 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
   ['GET', /^\/check-suites\/(\d+)\/check-runs$/, listCheckRuns, 'any'],
   ['GET', /^\/actions\/jobs\/(\d+)\/logs$/, jobLogs, 'any'],
   ['PUT', /^\/pulls\/(\d+)\/merge$/, mergePull, 'any'],
+  // Octokit sends `{ref}` encoded (`heads%2Fpolecat%2F...`), which GitHub accepts like the plain form.
+  ['DELETE', /^\/git\/refs\/heads(?:\/|%2F)(.+)$/i, deleteBranchRef, 'any'],
   ['POST', /^\/actions\/workflows\/([^/]+)\/dispatches$/, dispatch, 'installation'],
+  ['GET', /^\/actions\/workflows\/([^/]+)\/runs$/, listWorkflowRuns, 'any'],
+  [
+    'POST',
+    /^\/actions\/runs\/(\d+)\/cancel$/,
+    (c, _r, m) => {
+      const answer = c.runs.cancel(Number(m[1]));
+      if (answer.status === 202) return { status: 202, json: {} };
+      return { status: answer.status, json: { message: answer.message, documentation_url: DOCS, status: String(answer.status) } };
+    },
+    'installation',
+  ],
   [
     'GET',
     /^\/actions\/runs\/(\d+)$/,
@@ -517,6 +530,28 @@ async function mergePull(c: RestContext, req: ApiRequest, m: string[]): Promise<
     }
   }
   return { status: 200, json: { sha: result.sha, merged: true, message: 'Pull Request successfully merged' } };
+}
+
+/** `DELETE /git/refs/heads/{branch}`: 204, or 422 "Reference does not exist" as GitHub answers for a missing ref. */
+async function deleteBranchRef(c: RestContext, _req: ApiRequest, m: string[]): Promise<ApiResponse> {
+  const branch = m[1]!;
+  if (branch === c.repo.defaultBranch) return invalid('Cannot delete the default branch', 'ref');
+  if (!(await c.repo.sha(`refs/heads/${branch}`)))
+    return { status: 422, json: { message: 'Reference does not exist', documentation_url: DOCS, status: '422' } };
+  await c.repo.deleteBranch(branch);
+  return { status: 204 };
+}
+
+/** `GET /actions/workflows/:file/runs` (`?status=` queued, in_progress or completed), newest first, paginated. */
+function listWorkflowRuns(c: RestContext, req: ApiRequest, m: string[]): ApiResponse {
+  const path = `.github/workflows/${m[1]}`;
+  const status = req.query.get('status');
+  const runs = [...c.state.runs.values()].filter((r) => r.path === path && (!status || r.status === status)).reverse();
+  const answer = page(
+    req,
+    runs.map((r) => c.state.renderRun(r)),
+  );
+  return { ...answer, json: { total_count: runs.length, workflow_runs: answer.json } };
 }
 
 async function dispatch(c: RestContext, req: ApiRequest, m: string[]): Promise<ApiResponse> {

@@ -81,6 +81,9 @@ export class WorkflowRuns {
   readonly #o: WorkflowRunsOptions;
   readonly #running = new Set<Promise<void>>();
   readonly #groups = new Map<string, Promise<void>>();
+  /** Runs a person or the app asked to cancel, with the kill for the step running now. */
+  readonly #cancelled = new Set<number>();
+  readonly #killStep = new Map<number, () => void>();
   #nextRun = 1;
 
   constructor(options: WorkflowRunsOptions) {
@@ -93,6 +96,20 @@ export class WorkflowRuns {
 
   async settled(): Promise<void> {
     while (this.#running.size) await Promise.allSettled([...this.#running]);
+  }
+
+  /**
+   * `POST /actions/runs/:id/cancel`: as GitHub does, 202 and the run stops: the step running
+   * now is killed, later steps are skipped except `if: always()` ones, and the run completes
+   * as `cancelled`. A completed run answers 409.
+   */
+  cancel(runId: number): { status: number; message?: string } {
+    const run = this.#o.state.runs.get(runId);
+    if (!run) return { status: 404, message: 'Not Found' };
+    if (run.status === 'completed') return { status: 409, message: 'Cannot cancel a workflow run that is completed.' };
+    this.#cancelled.add(runId);
+    this.#killStep.get(runId)?.();
+    return { status: 202 };
   }
 
   /** `POST /repos/:o/:r/actions/workflows/:file/dispatches`: 204 and the run starts, or GitHub's refusal. */
@@ -153,6 +170,12 @@ export class WorkflowRuns {
     });
     this.#running.add(tracked);
     return { status: 204 };
+  }
+
+  /** A step's shell; a cancel of its run kills it, except in the `if: always()` steps that run after a cancel. */
+  #sh(runId: number, script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ code: number; output: string }> {
+    if (this.#cancelled.has(runId)) return sh(script, cwd, env, timeoutMs);
+    return sh(script, cwd, env, timeoutMs, (kill) => this.#killStep.set(runId, kill)).finally(() => this.#killStep.delete(runId));
   }
 
   async #run(run: RunRecord, workflow: Workflow): Promise<void> {
@@ -218,6 +241,7 @@ export class WorkflowRuns {
     ): Promise<void> => {
       for (const [i, step] of steps.entries()) {
         const condition = step.if?.replace(/^\$\{\{\s*|\s*\}\}$/g, '').trim();
+        if (this.#cancelled.has(run.id)) failed = true;
         if (failed && condition !== 'always()') continue;
         const name = `${prefix}${step.name ?? step.uses ?? `step ${i + 1}`}`;
         const env = {
@@ -227,7 +251,8 @@ export class WorkflowRuns {
         const local = step.uses ? this.#o.actions?.[step.uses.split('@')[0]!] : undefined;
         let result: { code: number; output: string };
         if (step.uses?.startsWith('actions/checkout@')) {
-          result = await sh(
+          result = await this.#sh(
+            run.id,
             `git clone --quiet "$REPO_URL" "$GITHUB_WORKSPACE" && git -C "$GITHUB_WORKSPACE" checkout --quiet -B "$GITHUB_REF_NAME" "$GITHUB_SHA"`,
             root,
             { ...env, REPO_URL: this.#o.repo.url },
@@ -254,11 +279,11 @@ export class WorkflowRuns {
             continue;
           }
         } else if (step.id && action?.standIn?.[step.id] !== undefined) {
-          result = await sh(action.standIn[step.id]!, workspace, env, this.#o.stepTimeoutMs);
+          result = await this.#sh(run.id, action.standIn[step.id]!, workspace, env, this.#o.stepTimeoutMs);
           result.output = `[double] stands in for step ${step.id}\n${result.output}`;
         } else if (step.run !== undefined) {
           const script = interpolate(step.run, stepCtx).replace(/\bnpx gt\b/g, `'${this.#o.gtBin}'`);
-          result = await sh(script, workspace, env, this.#o.stepTimeoutMs);
+          result = await this.#sh(run.id, script, workspace, env, this.#o.stepTimeoutMs);
         } else {
           result = { code: 1, output: `the double cannot run ${step.uses}` };
         }
@@ -273,7 +298,7 @@ export class WorkflowRuns {
       idToken?.revoke();
       run.endedMs = Date.now();
       run.status = 'completed';
-      run.conclusion = failed ? 'failure' : 'success';
+      run.conclusion = this.#cancelled.has(run.id) ? 'cancelled' : failed ? 'failure' : 'success';
       run.updatedAt = state.stamp();
       webhooks.send('workflow_run', 'completed', { workflow_run: state.renderRun(run), workflow: wf }, run.actor);
     }
@@ -294,7 +319,13 @@ export function interpolate(text: string, ctx: Record<string, Record<string, str
   });
 }
 
-function sh(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<{ code: number; output: string }> {
+function sh(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 180_000,
+  onKill?: (kill: () => void) => void,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     mkdirSync(cwd, { recursive: true });
     const child = spawn('bash', ['--noprofile', '--norc', '-e', '-c', script], {
@@ -306,6 +337,14 @@ function sh(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
+    onKill?.(() => {
+      output += '\n[double] the run was cancelled';
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
     const timer = setTimeout(() => {
       output += `\n[double] step timed out after ${timeoutMs} ms`;
       try {

@@ -1,0 +1,57 @@
+/**
+ * `/gt estop` on an issue (writers only): the emergency stop for the repository's town. The
+ * ledger flag is set and published first (runs that sync see it and stop at their next
+ * checkpoint; nothing more is slung or dispatched), then the polecat workflow's queued and
+ * in-progress runs are cancelled. `/gt estop release` lifts it and dispatches again.
+ */
+import type { RepoServices } from './app-deps.js';
+import type { Delivery } from './delivery.js';
+import { dispatchBeads } from './dispatch-beads.js';
+import { hasWrite } from '../town/permissions.js';
+import { getPermission } from '../forge/github-permission.js';
+import { describeError } from './report-failure.js';
+
+export type EstopOutcome = 'refused' | 'engaged' | 'released' | 'bad_input' | 'failed';
+
+export async function estopCommand(delivery: Delivery, services: RepoServices, args = ''): Promise<EstopOutcome> {
+  const { octokit, forge, target, log, config } = delivery;
+  const release = /^release$/i.test(args);
+  if (args && !release) {
+    await forge.comment(target.issue.number, '`/gt estop` stops every polecat; `/gt estop release` lets them resume.');
+    return 'bad_input';
+  }
+  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
+  if (!hasWrite(level)) {
+    log.info({ sender: target.sender, level }, 'Refused the emergency stop: sender lacks write access');
+    await forge.comment(
+      target.issue.number,
+      `Sorry @${target.sender}, only people with write access to this repository can use the emergency stop.`,
+    );
+    return 'refused';
+  }
+  try {
+    await services.town.estop(!release, target.sender);
+    await services.publish();
+    if (release) {
+      await dispatchBeads(delivery, services);
+      await forge.comment(target.issue.number, `Emergency stop released by @${target.sender}: polecats are dispatched again.`);
+      log.info({ by: target.sender }, 'Emergency stop released');
+      return 'released';
+    }
+    const cancelled = config.polecatWorkflow ? ((await forge.cancelWorkflowRuns?.(config.polecatWorkflow)) ?? []) : [];
+    log.info({ by: target.sender, cancelled }, 'Emergency stop engaged');
+    await forge.comment(
+      target.issue.number,
+      `Emergency stop engaged by @${target.sender}: nothing more is slung or dispatched${cancelled.length ? `, and ${cancelled.length} polecat run${cancelled.length === 1 ? ' was' : 's were'} cancelled` : ''}. \`/gt estop release\` resumes.`,
+    );
+    return 'engaged';
+  } catch (err) {
+    const failure = describeError(err);
+    log.warn({ ...failure }, 'Emergency stop failed');
+    await forge.comment(
+      target.issue.number,
+      `Gas Town could not ${release ? 'release' : 'engage'} the emergency stop (\`${failure.code}\`): ${failure.message}`,
+    );
+    return 'failed';
+  }
+}
