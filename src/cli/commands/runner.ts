@@ -28,6 +28,7 @@ interface RunnerFlags {
   agentCommand?: string;
   id?: string;
   sandbox: boolean;
+  syncMs?: number;
 }
 
 /**
@@ -79,6 +80,11 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--agent-command <cmd>', 'command for --agent command, e.g. "claude -p"')
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
     .option(
+      '--sync-ms <ms>',
+      "how often to sync the ledger with the remote while polecats work; 0: never (default: the rig's syncMs)",
+      intInRange(0, 3_600_000),
+    )
+    .option(
       '--no-sandbox',
       "run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner's secrets)",
     )
@@ -112,6 +118,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             dispatch: o.dispatch,
             refinery: o.refinery,
             runnerId: o.id,
+            syncMs: o.syncMs,
             env: ctx.env,
             sandbox: o.sandbox ? undefined : createNoSandbox(),
             draft: o.draft ?? draftFromRepoConfig(rig.repoDir),

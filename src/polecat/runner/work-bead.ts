@@ -2,7 +2,7 @@ import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { inbox, takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
-import { failBead, finishBead, firstLine, heartbeat, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
+import { failBead, finishBead, firstLine, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
 import { polecatEmail } from '../../town/names.js';
 import { parseReviewMarker } from '../../town/ids.js';
 import { REVISION_MAIL } from '../../town/revision.js';
@@ -15,8 +15,12 @@ import { beadPrompt } from '../prompt.js';
 import { runGitText } from '../../ledger/run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
 import { sandboxEnv } from '../sandbox/sandbox-env.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
 import { readRefState, refsMovedByAgent } from './ref-tripwire.js';
+import { shouldStop, type StopCheck, type StopVerdict } from './stop-check.js';
+import { startTownLink, type TownLinkOptions } from './town-link.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
 export interface WorkBeadOptions {
@@ -39,9 +43,16 @@ export interface WorkBeadOptions {
   log: (text: string) => void;
   /** Keep the workspace afterwards (tests and debugging). */
   keepWorkspace?: boolean;
+  /** The ledger's remote and its sync cadence while the agent works (town-link.ts); null: no sync. */
+  sync?: TownLinkOptions['sync'];
+  /** Default shouldStop (stop-check.ts). */
+  stopCheck?: StopCheck;
+  /** How long a stopping agent gets to reach its next checkpoint before it is stopped anyway. Default 10 s. */
+  stopGraceMs?: number;
 }
 
-export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released';
+/** `stopped`: a stop check said so; the work so far is pushed, the bead left as the stop left it. */
+export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released' | 'stopped';
 
 /**
  * One polecat works one claimed bead:
@@ -99,21 +110,33 @@ async function workInWorkspace(
   if (opts.signal.aborted) stop.abort();
   else opts.signal.addEventListener('abort', onOuterAbort, { once: true });
   let lost = false;
-  let beating = Promise.resolve();
-  const timer = setInterval(() => {
-    beating = beating.then(async () => {
-      if (lost) return;
-      try {
-        await heartbeat(rig, claim);
-      } catch (err) {
-        // Another runner or the Deacon took the bead: stop at once, write nothing more.
-        if (isLeaseLost(err)) {
-          lost = true;
-          stop.abort();
-        }
-      }
-    });
-  }, rig.settings.heartbeatMs);
+  let stopping: StopVerdict | null = null;
+  let grace: NodeJS.Timeout | undefined;
+  // Feedback on this bead comes in the next round's prompt (a round queued while it works), not as a message.
+  const isFeedback = (m: MailMessage) => m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED');
+  // An agent that does not take messages between turns finds them in a file in its HOME.
+  const inboxFile = opts.agent.hearsBetweenTurns ? null : join(ws.home, 'gastown-inbox.md');
+  if (inboxFile) await writeFile(inboxFile, '');
+  const link = startTownLink({
+    rig,
+    claim,
+    sync: opts.sync ?? null,
+    stopCheck: opts.stopCheck ?? shouldStop,
+    inboxFile,
+    keep: isFeedback,
+    log: opts.log,
+    // Another runner or the Deacon took the bead: stop at once, write nothing more.
+    onLeaseLost() {
+      lost = true;
+      stop.abort();
+    },
+    // A person stopped the work: the agent ends at its next checkpoint (or after the grace), with its work pushed.
+    onStop(verdict) {
+      stopping = verdict;
+      opts.log(`stopping at the next checkpoint: ${verdict.reason}`);
+      grace = setTimeout(() => stop.abort(), opts.stopGraceMs ?? 10_000);
+    },
+  });
 
   const settings = rig.settings.sandbox;
   const spec: SandboxSpec = {
@@ -123,7 +146,7 @@ async function workInWorkspace(
       source: opts.env,
       allow: settings.env,
       home: ws.home,
-      extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat },
+      extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat, ...(inboxFile ? { GASTOWN_INBOX: inboxFile } : {}) },
     }),
     network: settings.network,
     readOnly: [opts.hooksDir, ...settings.readOnly],
@@ -163,21 +186,16 @@ async function workInWorkspace(
       if (lost) return;
       await collect(commitMessage(bead, message));
       await push();
+      if (stopping) stop.abort();
     },
     async readInbox() {
-      // Feedback on this bead comes in the next round's prompt (a round queued while it works).
-      const mail = await takeUnread(
-        rig,
-        claim.polecat,
-        (m) => !(m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED')),
-      );
+      const mail = await takeUnread(rig, claim.polecat, (m) => !isFeedback(m));
       return mail.map((m) => ({ from: m.from, subject: m.subject, body: m.body, kind: m.kind }));
     },
   };
 
   // A revision round: what the reviewers (or CI, or the Refinery) said goes into the prompt.
   // Marked read only once the round's work is pushed, so a failed attempt sees it again.
-  const isFeedback = (m: MailMessage) => m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED');
   const feedback: MailMessage[] = (await inbox(rig, claim.polecat)).filter((m) => !m.read && isFeedback(m));
   const round = bead.revisions ?? 0;
   if (feedback.length) opts.log(`revision round ${round}: ${feedback.length} piece${feedback.length === 1 ? '' : 's'} of feedback`);
@@ -192,15 +210,40 @@ async function workInWorkspace(
       workspace: ws.path,
     };
     const told = await withReviewComments(opts, feedback);
-    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback: told }) }, ctx);
+    result = await opts.agent.run(
+      { ...task, prompt: beadPrompt({ ...task, round, feedback: told, inboxFile: inboxFile ?? undefined }) },
+      ctx,
+    );
   } catch (err) {
     result = { ok: false, summary: `agent error: ${(err as Error).message}` };
   } finally {
-    clearInterval(timer);
+    clearTimeout(grace);
     opts.signal.removeEventListener('abort', onOuterAbort);
   }
-  await beating;
+  await link.close();
 
+  // Stopped: whatever the workspace holds is committed and pushed on the polecat's branch (a
+  // resumed bead starts from it), unless the agent touched refs that are not its own. The
+  // ledger is left as the stop left it (stopConvoy put the bead back to open).
+  const pushStopped = async (verdict: StopVerdict): Promise<WorkOutcome> => {
+    await collect(commitMessage(bead, `stopped: ${verdict.reason}`));
+    const moved = await refsMovedByAgent({
+      rigDir: rig.repoDir,
+      remote,
+      branch: ws.branch,
+      ledgerPrefix: rig.settings.prefix,
+      start: ws.start,
+      tip,
+      before,
+      after: await readRefState(rig.repoDir, remote),
+    });
+    if (moved.length) opts.log(`stopped; not pushed: refs moved while the agent worked: ${moved.join('; ')}`);
+    else {
+      await push();
+      opts.log(`stopped (${verdict.reason}); work pushed to ${ws.branch}`);
+    }
+    return 'stopped';
+  };
   const fail = async (summary: string, permanent?: boolean): Promise<WorkOutcome> => {
     const after = await failBead(rig, claim, summary, { permanent });
     opts.log(`failed: ${firstLine(summary)}`);
@@ -208,6 +251,7 @@ async function workInWorkspace(
   };
   try {
     if (lost) return 'lost';
+    if (stopping) return await pushStopped(stopping);
     if (opts.signal.aborted) {
       await releaseBead(rig, claim);
       return 'released';
