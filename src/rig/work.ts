@@ -123,7 +123,15 @@ export async function claimBead(
       (b) =>
         b.status === 'hooked' || (b.status === 'in_progress' && isStale(beats.get(b.assignee!) ?? null, b.id, now, rig.settings.leaseMs)),
     )
-    .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    .sort(
+      (a, b) =>
+        a.priority - b.priority ||
+        // Runners racing through a shared remote (`track`) take equally urgent beads in an order
+        // of their own, so they do not all go for the same one and all but one lose.
+        (opts.track ? spread(opts.runner, a.id) - spread(opts.runner, b.id) : 0) ||
+        a.createdAt.localeCompare(b.createdAt) ||
+        a.id.localeCompare(b.id),
+    );
   for (const candidate of candidates) {
     let before = new Map<string, string>();
     const claim = await rig.ledger.transact(
@@ -138,6 +146,10 @@ export async function claimBead(
         if (opts.track) before = await refValues(rig, claimRefNames(rig, bead.id, polecat));
         const takeover = bead.status === 'in_progress';
         if (takeover && !isStale(beat, bead.id, rig.now().getTime(), rig.settings.leaseMs)) return null;
+        // Through a shared remote a finish can arrive in halves (its heartbeat's delete before
+        // the bead's in_review, sync's push not being atomic): a deleted heartbeat beside an
+        // in-progress bead is a finish on its way, not a dead runner. Wait for the rest.
+        if (takeover && opts.track && !beat && (await rig.ledger.exists('heartbeats', polecat))) return null;
         if (!takeover && bead.status !== 'hooked') return null;
         const branch = polecatBranch(polecat, bead.id);
         const patch = { attempts: bead.attempts + 1, branch, assignee: polecat };
@@ -174,6 +186,13 @@ export async function claimBead(
     if (claim) return claim;
   }
   return null;
+}
+
+/** A stable pseudo-random rank of a bead for one runner (FNV-1a of both names). */
+function spread(runner: string, bead: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${runner}\0${bead}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
 }
 
 /** The refs a claim may write besides the feed: the bead, the polecat's heartbeat and its hook. */

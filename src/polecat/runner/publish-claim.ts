@@ -21,7 +21,9 @@ export async function publishClaim(rig: Rig, remote: string, claim: Claim): Prom
   const refs = claim.refs ?? [];
   if (!refs.length) return 'published';
   const leases = refs.map((r) => `--force-with-lease=${r.ref}:${r.before ?? ''}`);
-  const specs = refs.map((r) => `+${r.after}:${r.ref}`);
+  // No `+` on the refspecs: git lets a forcing refspec override the lease (2.39 pushes `+x:ref`
+  // over any remote value); without it the lease alone decides, and allows the one update expected.
+  const specs = refs.map((r) => `${r.after}:${r.ref}`);
   const { stdout, stderr, code } = await runGit(['push', '--atomic', '--porcelain', '--no-verify', ...leases, remote, ...specs], {
     cwd: rig.repoDir,
     okCodes: [1],

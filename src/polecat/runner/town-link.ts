@@ -1,9 +1,10 @@
 /**
- * What keeps a working polecat in touch with the town. On every tick (settings.heartbeatMs):
+ * What keeps a working polecat in touch with the town. On every tick (as often as the
+ * heartbeat or the sync is due):
  * 1. every `syncMs`, sync the ledger with the remote: the heartbeat goes out, nudges, mail
  *    and a convoy's stop come in (a runner on the rig's own clone needs no sync);
  * 2. ask the stop check (stop-check.ts); a yes ends the ticks;
- * 3. renew the heartbeat; a lost lease ends the ticks (unless it was lost to a stop);
+ * 3. every settings.heartbeatMs, renew the heartbeat; a lost lease ends the ticks (unless it was lost to a stop);
  * 4. for an agent that reads a file rather than taking messages between turns, append new
  *    nudges and mail to its inbox file (marked read once written there).
  * A failed sync is reported and tried again next time: the work goes on meanwhile.
@@ -53,6 +54,7 @@ export function startTownLink(o: TownLinkOptions): TownLink {
   const { rig, claim } = o;
   let ended = false;
   let lastSync = Date.now();
+  let lastBeat = Date.now();
   let syncFailing = false;
   let running: Promise<void> = Promise.resolve();
 
@@ -79,7 +81,10 @@ export function startTownLink(o: TownLinkOptions): TownLink {
     };
     if (await stopFor()) return;
     try {
-      await heartbeat(rig, claim);
+      if (Date.now() - lastBeat >= rig.settings.heartbeatMs) {
+        lastBeat = Date.now();
+        await heartbeat(rig, claim);
+      }
     } catch (err) {
       if (!isLeaseLost(err)) return;
       // A stop also takes the bead off its polecat: that is a stop, not a lost lease.
@@ -91,9 +96,11 @@ export function startTownLink(o: TownLinkOptions): TownLink {
     if (o.inboxFile) await deliver(o.rig, claim.polecat, o.inboxFile, o.keep);
   };
 
+  // A tick as often as the heartbeat or the sync is due, whichever is more often.
+  const every = Math.min(rig.settings.heartbeatMs, o.sync?.everyMs ?? rig.settings.heartbeatMs);
   const timer = setInterval(() => {
     running = running.then(tick).catch((err: unknown) => o.log(`town link: ${(err as Error).message}`));
-  }, rig.settings.heartbeatMs);
+  }, every);
 
   return {
     async close() {
