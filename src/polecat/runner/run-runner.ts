@@ -93,7 +93,9 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const sync = townSync(rig, opts.syncMs, env);
   // With a shared remote ledger the remote is the judge of claims, and the runner keeps its
   // view fresh (slings out, others' claims in) every sync.everyMs.
-  let lastSync = 0;
+  // A one-bead run (an Actions job) was synced by its job just before: its first sync is due
+  // after syncMs like any other (a stale view costs a lost lease at the claim, never a double claim).
+  let lastSync = opts.bead ? Date.now() : 0;
   const syncNow = async () => {
     if (!sync) return;
     lastSync = Date.now();
