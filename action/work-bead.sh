@@ -30,7 +30,13 @@ if [ "$GASTOWN_AGENT" = script ]; then export GASTOWN_WORKFLOW_TOKEN=$WORKFLOW_T
 unset WORKFLOW_TOKEN
 set -- runner --once --bead "$BEAD" --forge github --agent "$GASTOWN_AGENT" --id "gha-$GITHUB_RUN_ID"
 if [ -n "${GASTOWN_AGENT_COMMAND:-}" ]; then set -- "$@" --agent-command "$GASTOWN_AGENT_COMMAND"; fi
-unset GASTOWN_AGENT_COMMAND GASTOWN_APP_URL
+# How often the working polecat syncs the ledger (heartbeat out; nudges, mail, stop in): default 30 s.
+case "${GASTOWN_SYNC_MS:-}" in
+  '') ;;
+  *[!0-9]*) echo "sync-ms must be a whole number of milliseconds: $GASTOWN_SYNC_MS" >&2; exit 2 ;;
+  *) set -- "$@" --sync-ms "$GASTOWN_SYNC_MS" ;;
+esac
+unset GASTOWN_AGENT_COMMAND GASTOWN_APP_URL GASTOWN_SYNC_MS
 GASTOWN_GIT_TOKEN=$token GITHUB_TOKEN=$token GASTOWN_TOKEN_FALLBACK=$fallback "$GITHUB_ACTION_PATH/action/with-git-token.sh" "$gt" "$@"
 status=$?
 # The scoped token dies with this step instead of living out its hour.

@@ -112,7 +112,19 @@ function checklistLine(bead: Bead): string {
   const box = bead.status === 'closed' ? 'x' : ' ';
   const ref = bead.issue ? `#${bead.issue.number} ` : '';
   const pr = bead.pr ? ` · PR #${bead.pr.number}` : '';
-  return `- [${box}] ${ref}${markdownInline(bead.title)} — ${STATUS_WORDS[bead.status]}${pr}`;
+  return `- [${box}] ${ref}${markdownInline(bead.title)} — ${statusWords(bead)}${pr}`;
+}
+
+/**
+ * A bead at work says who works it, and a bead sent back (reviews, CI, the Refinery) says
+ * which revision round it is in: queued on its polecat's hook, or being revised.
+ */
+function statusWords(bead: Bead): string {
+  const round = bead.revisions ?? 0;
+  const who = bead.assignee ? ` by ${markdownInline(bead.assignee, 40)}` : '';
+  if (bead.status === 'in_progress') return round > 0 ? `revising (round ${round})${who}` : `in progress${who}`;
+  if (bead.status === 'hooked' && round > 0) return `revision round ${round} queued${who}`;
+  return STATUS_WORDS[bead.status];
 }
 
 function mermaidGraph(beads: readonly Bead[], repoUrl: string | undefined): string {

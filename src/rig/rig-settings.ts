@@ -74,6 +74,13 @@ export const RigSettingsSchema = z.object({
   /** A runner silent for this long loses its bead to another runner. */
   leaseMs: z._default(int(500), 120_000),
   heartbeatMs: z._default(int(100), 15_000),
+  /**
+   * How often a working runner syncs the ledger with `remote` (its heartbeat out; nudges,
+   * mail and a convoy's stop in), and whether it publishes its claims there before working.
+   * null: every 30 s inside GitHub Actions (GITHUB_ACTIONS=true), never elsewhere (a runner on
+   * the rig's own clone already sees every write); 0: never.
+   */
+  syncMs: z._default(z.nullable(int(0)), null),
   polecatEmailDomain: z._default(nonEmpty(), 'polecats.gastown.local'),
   maxBeads: z._default(int(1, 50), 12),
   requireApproval: z._default(z.boolean(), false),

@@ -19,6 +19,7 @@ import { polecatBranch } from '../town/ids.js';
 import { feedRefs } from '../town/feed-refs.js';
 import { beadsSpent, budgetSpent } from '../town/costs.js';
 import { estopEngagedIn, estopState } from './estop.js';
+import { runGit } from '../ledger/run-git.js';
 
 /** A runner's hold on one bead, returned by claimBead and passed back on every later call. */
 export interface Claim {
@@ -30,6 +31,19 @@ export interface Claim {
   branch: string;
   /** True when the bead was taken over from a runner whose lease ran out. */
   takeover: boolean;
+  /**
+   * With claimBead's `track`: the refs the claim wrote (bead, heartbeat, hook) with their
+   * values before and after, so the claim can be published to a remote by compare-and-swap
+   * (polecat/runner/publish-claim.ts) and undone here when it loses there.
+   */
+  refs?: ClaimedRef[];
+}
+
+export interface ClaimedRef {
+  ref: string;
+  /** Null: the ref did not exist before the claim. */
+  before: string | null;
+  after: string;
 }
 
 export { firstLine, mailInTx };
@@ -106,7 +120,10 @@ function isStale(beat: Heartbeat | null, bead: string, now: number, leaseMs: num
  * Null when nothing is claimable. The bead and the heartbeat change in one transaction, so
  * of two runners racing for a bead exactly one wins.
  */
-export async function claimBead(rig: Rig, opts: { runner: string; polecat?: string; bead?: string }): Promise<Claim | null> {
+export async function claimBead(
+  rig: Rig,
+  opts: { runner: string; polecat?: string; bead?: string; track?: boolean },
+): Promise<Claim | null> {
   const now = rig.now().getTime();
   if ((await estopState(rig)).engaged) return null;
   const beads = opts.bead ? (await rig.ledger.getMany<Bead>('beads', [opts.bead])).map((v) => v.value) : await allBeads(rig);
@@ -117,16 +134,33 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
       (b) =>
         b.status === 'hooked' || (b.status === 'in_progress' && isStale(beats.get(b.assignee!) ?? null, b.id, now, rig.settings.leaseMs)),
     )
-    .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    .sort(
+      (a, b) =>
+        a.priority - b.priority ||
+        // Runners racing through a shared remote (`track`) take equally urgent beads in an order
+        // of their own, so they do not all go for the same one and all but one lose.
+        (opts.track ? spread(opts.runner, a.id) - spread(opts.runner, b.id) : 0) ||
+        a.createdAt.localeCompare(b.createdAt) ||
+        a.id.localeCompare(b.id),
+    );
   for (const candidate of candidates) {
+    let before = new Map<string, string>();
     const claim = await rig.ledger.transact(
       async (tx): Promise<Claim | null> => {
         const bead = await tx.get<Bead>('beads', candidate.id);
         if (!bead?.assignee || bead.paused || (await estopEngagedIn(tx))) return null;
         const polecat = bead.assignee;
         const beat = await tx.get<Heartbeat>('heartbeats', polecat);
+        await tx.get<Hook>('hooks', polecat);
+        // Read after the transaction's own reads: a change in between fails its compare-and-swap
+        // and this runs again, so these are the values the claim replaces.
+        if (opts.track) before = await refValues(rig, claimRefNames(rig, bead.id, polecat));
         const takeover = bead.status === 'in_progress';
         if (takeover && !isStale(beat, bead.id, rig.now().getTime(), rig.settings.leaseMs)) return null;
+        // Through a shared remote a finish can arrive in halves (its heartbeat's delete before
+        // the bead's in_review, sync's push not being atomic): a deleted heartbeat beside an
+        // in-progress bead is a finish on its way, not a dead runner. Wait for the rest.
+        if (takeover && opts.track && !beat && (await rig.ledger.exists('heartbeats', polecat))) return null;
         if (!takeover && bead.status !== 'hooked') return null;
         const branch = polecatBranch(polecat, bead.id);
         const patch = { attempts: bead.attempts + 1, branch, assignee: polecat };
@@ -153,9 +187,40 @@ export async function claimBead(rig: Rig, opts: { runner: string; polecat?: stri
       },
       { actor: opts.runner },
     );
+    if (claim && opts.track) {
+      const names = claimRefNames(rig, claim.bead, claim.polecat);
+      const after = await refValues(rig, names);
+      claim.refs = names
+        .filter((ref) => after.has(ref) && after.get(ref) !== before.get(ref))
+        .map((ref) => ({ ref, before: before.get(ref) ?? null, after: after.get(ref)! }));
+    }
     if (claim) return claim;
   }
   return null;
+}
+
+/** A stable pseudo-random rank of a bead for one runner (FNV-1a of both names). */
+function spread(runner: string, bead: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${runner}\0${bead}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The refs a claim may write besides the feed: the bead, the polecat's heartbeat and its hook. */
+function claimRefNames(rig: Rig, bead: string, polecat: string): string[] {
+  return [rig.ledger.ref('beads', bead), rig.ledger.ref('heartbeats', polecat), rig.ledger.ref('hooks', polecat)];
+}
+
+/** Current values of the given refs (absent ones left out), one `for-each-ref`. */
+async function refValues(rig: Rig, refs: string[]): Promise<Map<string, string>> {
+  const { stdout } = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', ...refs], { cwd: rig.repoDir });
+  const map = new Map<string, string>();
+  for (const line of stdout.toString('utf8').split('\n')) {
+    const sp = line.indexOf(' ');
+    // for-each-ref matches by prefix: keep only the exact names asked for.
+    if (sp > 0 && refs.includes(line.slice(sp + 1))) map.set(line.slice(sp + 1), line.slice(0, sp));
+  }
+  return map;
 }
 
 /** Reads the bead and heartbeat inside `tx` and throws leaseLost unless both are still this claim's. */

@@ -163,8 +163,10 @@ describe('action.yml (the polecat action)', () => {
       'app-url',
       'audience',
       'github-token',
+      'sync-ms',
       'anthropic-api-key',
     ]);
+    expect(work.env).toMatchObject({ GASTOWN_SYNC_MS: '${{ inputs.sync-ms }}' });
   });
 
   it('is the action gt install-workflow pins: this repository, this version', () => {

@@ -73,10 +73,12 @@ describe('reviews on the double: changes requested → revised on the same pull 
 
       // While that run revises, a second request arrives (an inline comment mentioning the
       // app): it is queued, not lost, and becomes the next round once this one is pushed.
-      const second = [...double.state.runs.values()][1]!;
+      // "While": once the run's claim of round 1 is on the repository's ledger (a claim is
+      // published before the agent starts); a request that reached the ledger before the
+      // claim would be part of round 1 instead.
       await double.until(
-        'the revision run to have fetched the ledger',
-        () => second.steps.some((x) => x.name.endsWith('Join the rig and fetch the ledger')),
+        'the revision run to have claimed the bead',
+        async () => (await remoteLedger(double)).beads.some((b) => b.status !== 'hooked' && b.revisions === 1),
         60_000,
       );
       expect(

@@ -169,3 +169,21 @@ describe('renderConvoyStatus', () => {
     expect(markdown.match(/<!-- gastown:/g)).toHaveLength(1);
   });
 });
+
+describe('renderConvoyStatus: beads at work', () => {
+  it('says who works a bead in progress, and which revision round a bead sent back is in', () => {
+    const beads = [
+      bead('gt-1a', 'Output schema', { status: 'in_progress', assignee: 'furiosa', issue: link(12) }),
+      bead('gt-2b', 'List', { status: 'in_progress', assignee: 'nux', revisions: 2, issue: link(13), pr: link(20) }),
+      bead('gt-3c', 'Docs', { status: 'hooked', assignee: 'slit', revisions: 1, issue: link(14), pr: link(21) }),
+    ];
+    const lines = renderConvoyStatus({ convoy: convoy(), beads })
+      .split('\n')
+      .filter((l) => l.startsWith('- ['));
+    expect(lines).toEqual([
+      '- [ ] #12 Output schema — in progress by furiosa',
+      '- [ ] #13 List — revising (round 2) by nux · PR #20',
+      '- [ ] #14 Docs — revision round 1 queued by slit · PR #21',
+    ]);
+  });
+});

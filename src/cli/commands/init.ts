@@ -22,6 +22,7 @@ interface InitOptions {
   approval?: string;
   review?: string;
   maxRevisions?: number;
+  syncMs?: number;
   sandboxEnv?: string;
   sandboxNetwork?: boolean;
   sandboxReadOnly?: string;
@@ -54,6 +55,11 @@ export function registerInit(program: Command, ctx: CliContext): void {
       '--sandbox-env <names>',
       'comma-separated variables agents get from the runner (e.g. ANTHROPIC_API_KEY for a command agent); "" for none',
     )
+    .option(
+      '--sync-ms <ms>',
+      'how often a working runner syncs the ledger with the remote (heartbeat out; nudges, mail, stop in); 0: never (default: 30000 in GitHub Actions, else never)',
+      intInRange(0, 3_600_000),
+    )
     .option('--sandbox-network', 'let agents reach the network (default: no network)')
     .option('--no-sandbox-network', 'agents get no network')
     .option('--sandbox-read-only <paths>', 'comma-separated absolute paths agents may read besides /usr and /opt (a toolchain)')
@@ -80,6 +86,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
         changes.review = opts.review;
       }
       if (opts.maxRevisions !== undefined) changes.maxRevisions = opts.maxRevisions;
+      if (opts.syncMs !== undefined) changes.syncMs = opts.syncMs;
       if (opts.agent || opts.agentCommand || opts.model) {
         const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
         if (kind !== 'script' && kind !== 'command' && kind !== 'builtin')

@@ -30,6 +30,7 @@ interface RunnerFlags {
   id?: string;
   /** false with --no-sandbox. */
   sandbox: SandboxChoice | false;
+  syncMs?: number;
 }
 
 /**
@@ -82,6 +83,11 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--id <name>', 'runner id recorded with each claim (default host-pid)')
     .option('--sandbox <kind>', 'auto (bubblewrap, else the user sandbox when run as root), bwrap or user', 'auto')
     .option(
+      '--sync-ms <ms>',
+      "how often to sync the ledger with the remote while polecats work; 0: never (default: the rig's syncMs)",
+      intInRange(0, 3_600_000),
+    )
+    .option(
       '--no-sandbox',
       "run agents without the bubblewrap sandbox (they can then reach this machine, the rig and the runner's secrets)",
     )
@@ -120,6 +126,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
             dispatch: o.dispatch,
             refinery: o.refinery,
             runnerId: o.id,
+            syncMs: o.syncMs,
             env: ctx.env,
             sandbox,
             draft: o.draft ?? draftFromRepoConfig(rig.repoDir),

@@ -65,5 +65,10 @@ export interface AgentResult {
 
 export interface PolecatAgent {
   readonly kind: string;
+  /**
+   * True when the agent reads its inbox itself between turns (ctx.readInbox). Otherwise the
+   * runner appends nudges and mail that arrive while it works to a file the prompt names.
+   */
+  readonly hearsBetweenTurns?: boolean;
   run(task: AgentTask, ctx: AgentContext): Promise<AgentResult>;
 }

@@ -13,6 +13,10 @@ import { packageHooksDir } from './hooks-dir.js';
 import { createProgressBoard, type ProgressBoard } from './progress-board.js';
 import { pathsToHide, rigRemote } from './rig-remote.js';
 import { workBead, type WorkOutcome } from './work-bead.js';
+import { claimOnRemote } from './publish-claim.js';
+import type { StopCheck } from './stop-check.js';
+import { remoteQueue, type TownLinkOptions } from './town-link.js';
+import { syncRig } from '../../rig/sync-rig.js';
 
 export interface RunRunnerOptions {
   rig: Rig;
@@ -48,6 +52,10 @@ export interface RunRunnerOptions {
   draft?: boolean;
   pollMs?: number;
   keepWorkspaces?: boolean;
+  /** Overrides settings.syncMs (how often the ledger is synced with its remote; 0: never). */
+  syncMs?: number;
+  /** Overrides the stop check (stop-check.ts shouldStop). */
+  stopCheck?: StopCheck;
 }
 
 export interface RunnerSummary {
@@ -97,6 +105,32 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const hide = await pathsToHide(rig, remote, env);
   const signal = opts.signal ?? new AbortController().signal;
   const summary: RunnerSummary = { runner, outcomes: [], merged: [], landed: [], sentBack: [], failed: [] };
+  const sync = townSync(rig, opts.syncMs, env);
+  // With a shared remote ledger the remote is the judge of claims, and the runner keeps its
+  // view fresh (slings out, others' claims in) every sync.everyMs.
+  // A one-bead run (an Actions job) was synced by its job just before: its first sync is due
+  // after syncMs like any other (a stale view costs a lost lease at the claim, never a double claim).
+  let lastSync = opts.bead ? Date.now() : 0;
+  const syncNow = async () => {
+    if (!sync) return;
+    lastSync = Date.now();
+    try {
+      await sync.queue(() => syncRig(rig, sync.remote));
+    } catch (err) {
+      board.note(`ledger sync with ${sync.remote} failed: ${(err as Error).message}`);
+    }
+  };
+  const claimNext = (): Promise<Claim | null> =>
+    sync
+      ? sync.queue(() =>
+          claimOnRemote(
+            rig,
+            sync.remote,
+            () => claimBead(rig, { runner, bead: opts.bead, track: true }),
+            (l) => board.note(l),
+          ),
+        )
+      : claimBead(rig, { runner, bead: opts.bead });
 
   const active = new Map<string, Promise<void>>();
   let claimed = 0;
@@ -125,6 +159,8 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
         agent: opts.agentFactory(claim.polecat),
         draft: opts.draft ?? false,
         keepWorkspace: opts.keepWorkspaces,
+        sync,
+        stopCheck: opts.stopCheck,
       });
     } catch (err) {
       // Workspace or git trouble before the agent ran: a failed attempt, or the bead's end
@@ -174,12 +210,20 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
       break;
     }
     const wantMore = !(opts.once && claimed >= 1);
+    if (sync && Date.now() - lastSync >= sync.everyMs) await syncNow();
     if (wantMore && opts.dispatch !== false) {
       const slung = await dispatchReady(rig, opts.bead ? { only: opts.bead } : {});
       for (const s of slung) board.note(`${s.bead.id} slung to ${s.polecat}: ${s.bead.title}`);
     }
     while (wantMore && !signal.aborted && active.size < concurrency && !(opts.once && claimed >= 1)) {
-      const claim = await claimBead(rig, { runner, bead: opts.bead });
+      let claim: Claim | null;
+      try {
+        claim = await claimNext();
+      } catch (err) {
+        // The remote refused the claim for a reason of its own (a hook, no access): say so, try later.
+        board.note(`could not claim: ${(err as Error).message}`);
+        break;
+      }
       if (!claim) break;
       claimed++;
       board.update(claim.polecat, claim.bead, claim.takeover ? 'taking over from a silent runner' : 'claimed');
@@ -205,8 +249,21 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   }
   if (active.size) await Promise.allSettled(active.values());
   if (refining) await refining;
+  // What this runner did since its last sync (finished beads, read marks) goes out now.
+  await syncNow();
   board.close();
   return summary;
+}
+
+/**
+ * The ledger sync while polecats work: settings.syncMs (or the runner's override), by
+ * default every 30 s inside GitHub Actions, where the job's clone is not where people write,
+ * and never elsewhere; only with a ledger remote (settings.remote).
+ */
+export function townSync(rig: Rig, override: number | undefined, env: NodeJS.ProcessEnv): TownLinkOptions['sync'] {
+  const everyMs = override ?? rig.settings.syncMs ?? (env.GITHUB_ACTIONS === 'true' ? 30_000 : 0);
+  const remote = rig.settings.remote;
+  return everyMs > 0 && remote ? { remote, everyMs, queue: remoteQueue() } : null;
 }
 
 /**

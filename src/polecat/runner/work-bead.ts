@@ -2,7 +2,7 @@ import { GastownError } from '../../errors.js';
 import type { ForgePort } from '../../forge/forge-port.js';
 import { inbox, takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
-import { failBead, finishBead, firstLine, heartbeat, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
+import { failBead, finishBead, firstLine, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
 import { polecatEmail } from '../../town/names.js';
 import { parseReviewMarker } from '../../town/ids.js';
 import { REVISION_MAIL } from '../../town/revision.js';
@@ -15,6 +15,8 @@ import { beadPrompt } from '../prompt.js';
 import { runGitText } from '../../ledger/run-git.js';
 import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox.js';
 import { sandboxEnv } from '../sandbox/sandbox-env.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
 import {
   conflictNote,
@@ -28,6 +30,8 @@ import {
 } from './rebase-round.js';
 import { turnGuard } from './budget-check.js';
 import { readRefState, refsMovedByAgent } from './ref-tripwire.js';
+import { shouldStop, type StopCheck, type StopVerdict } from './stop-check.js';
+import { startTownLink, type TownLinkOptions } from './town-link.js';
 import { fetchBranches, refSha, retryOnGitLock, type RigRemote } from './rig-remote.js';
 
 export interface WorkBeadOptions {
@@ -50,9 +54,15 @@ export interface WorkBeadOptions {
   log: (text: string) => void;
   /** Keep the workspace afterwards (tests and debugging). */
   keepWorkspace?: boolean;
+  /** The ledger's remote and its sync cadence while the agent works (town-link.ts); null: no sync. */
+  sync?: TownLinkOptions['sync'];
+  /** Default shouldStop (stop-check.ts). */
+  stopCheck?: StopCheck;
+  /** How long a stopping agent gets to reach its next checkpoint before it is stopped anyway. Default 10 s. */
+  stopGraceMs?: number;
 }
 
-export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released' | 'paused';
+export type WorkOutcome = 'in_review' | 'retry' | 'failed' | 'lost' | 'released' | 'paused' | 'stopped';
 
 /**
  * One polecat works one claimed bead:
@@ -161,21 +171,33 @@ async function workInWorkspace(
   if (opts.signal.aborted) stop.abort();
   else opts.signal.addEventListener('abort', onOuterAbort, { once: true });
   let lost = false;
-  let beating = Promise.resolve();
-  const timer = setInterval(() => {
-    beating = beating.then(async () => {
-      if (lost) return;
-      try {
-        await heartbeat(rig, claim);
-      } catch (err) {
-        // Another runner or the Deacon took the bead: stop at once, write nothing more.
-        if (isLeaseLost(err)) {
-          lost = true;
-          stop.abort();
-        }
-      }
-    });
-  }, rig.settings.heartbeatMs);
+  let stopping: StopVerdict | null = null;
+  let grace: NodeJS.Timeout | undefined;
+  // Feedback on this bead comes in the next round's prompt (a round queued while it works), not as a message.
+  const feedbackHere = (m: MailMessage) => isFeedback(bead.id, m);
+  // An agent that does not take messages between turns finds them in a file in its HOME.
+  const inboxFile = opts.agent.hearsBetweenTurns ? null : join(ws.home, 'gastown-inbox.md');
+  if (inboxFile) await writeFile(inboxFile, '');
+  const link = startTownLink({
+    rig,
+    claim,
+    sync: opts.sync ?? null,
+    stopCheck: opts.stopCheck ?? shouldStop,
+    inboxFile,
+    keep: feedbackHere,
+    log: opts.log,
+    // Another runner or the Deacon took the bead: stop at once, write nothing more.
+    onLeaseLost() {
+      lost = true;
+      stop.abort();
+    },
+    // A person stopped the work: the agent ends at its next checkpoint (or after the grace), with its work pushed.
+    onStop(verdict) {
+      stopping = verdict;
+      opts.log(`stopping at the next checkpoint: ${verdict.reason}`);
+      grace = setTimeout(() => stop.abort(), opts.stopGraceMs ?? 10_000);
+    },
+  });
 
   const settings = rig.settings.sandbox;
   const spec: SandboxSpec = {
@@ -185,7 +207,7 @@ async function workInWorkspace(
       source: opts.env,
       allow: settings.env,
       home: ws.home,
-      extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat },
+      extra: { GASTOWN_BEAD: bead.id, GASTOWN_POLECAT: claim.polecat, ...(inboxFile ? { GASTOWN_INBOX: inboxFile } : {}) },
     }),
     network: settings.network,
     readOnly: [opts.hooksDir, ...settings.readOnly],
@@ -233,14 +255,10 @@ async function workInWorkspace(
       if (lost) return;
       await collect(commitMessage(bead, message));
       await push(false);
+      if (stopping) stop.abort();
     },
     async readInbox() {
-      // Feedback on this bead comes in the next round's prompt (a round queued while it works).
-      const mail = await takeUnread(
-        rig,
-        claim.polecat,
-        (m) => !(m.bead === bead.id && (m.type === REVISION_MAIL || m.type === 'MERGE_FAILED')),
-      );
+      const mail = await takeUnread(rig, claim.polecat, (m) => !feedbackHere(m));
       return mail.map((m) => ({ from: m.from, subject: m.subject, body: m.body, kind: m.kind }));
     },
   };
@@ -263,16 +281,41 @@ async function workInWorkspace(
     const told = (await withReviewComments(opts, feedback)).map((m) =>
       rebase && isConflictFeedback(m) ? { ...m, body: `${m.body}\n\n${conflictNote(remote.defaultBranch, rebase.conflicts)}` } : m,
     );
-    result = await opts.agent.run({ ...task, prompt: beadPrompt({ ...task, round, feedback: told }) }, ctx);
+    result = await opts.agent.run(
+      { ...task, prompt: beadPrompt({ ...task, round, feedback: told, inboxFile: inboxFile ?? undefined }) },
+      ctx,
+    );
   } catch (err) {
     result = { ok: false, summary: `agent error: ${(err as Error).message}` };
   } finally {
-    clearInterval(timer);
+    clearTimeout(grace);
     opts.signal.removeEventListener('abort', onOuterAbort);
   }
-  await beating;
+  await link.close();
   await guard.finish(result.usage).catch((err: unknown) => opts.log(`could not record usage: ${(err as Error).message}`));
 
+  // Stopped: whatever the workspace holds is committed and pushed on the polecat's branch (a
+  // resumed bead starts from it), unless the agent touched refs that are not its own. The
+  // ledger is left as the stop left it (stopConvoy put the bead back to open).
+  const pushStopped = async (verdict: StopVerdict): Promise<WorkOutcome> => {
+    await collect(commitMessage(bead, `stopped: ${verdict.reason}`));
+    const moved = await refsMovedByAgent({
+      rigDir: rig.repoDir,
+      remote,
+      branch: ws.branch,
+      ledgerPrefix: rig.settings.prefix,
+      start: ws.start,
+      tip,
+      before,
+      after: await readRefState(rig.repoDir, remote),
+    });
+    if (moved.length) opts.log(`stopped; not pushed: refs moved while the agent worked: ${moved.join('; ')}`);
+    else {
+      await push();
+      opts.log(`stopped (${verdict.reason}); work pushed to ${ws.branch}`);
+    }
+    return 'stopped';
+  };
   const fail = async (summary: string, permanent?: boolean): Promise<WorkOutcome> => {
     const after = await failBead(rig, claim, summary, { permanent });
     opts.log(`failed: ${firstLine(summary)}`);
@@ -280,6 +323,7 @@ async function workInWorkspace(
   };
   try {
     if (lost) return 'lost';
+    if (stopping) return await pushStopped(stopping);
     if (opts.signal.aborted) {
       await releaseBead(rig, claim);
       return 'released';
