@@ -36,7 +36,8 @@ describe('a running polecat hears the town (gt runner)', () => {
       // Waits (up to 20 s) until the nudge is in the file, then keeps what it heard.
       'touch "$HOME/waiting"; for i in $(seq 400); do grep -q "turn left" "$GASTOWN_INBOX" && break; sleep 0.05; done; cp "$GASTOWN_INBOX" heard.txt',
     ]);
-    const run = gtx(town.clone, ['runner', '--once', '--bead', bead.id]);
+    // No Refinery: it would merge the bead and delete the branch this test reads.
+    const run = gtx(town.clone, ['runner', '--once', '--no-refinery', '--bead', bead.id]);
     await until('the step to wait', () => marked(town!, 'waiting'));
     const polecat = (await getBead(town.rig, bead.id))!.assignee!;
     expect((await gtx(town.clone, ['nudge', polecat, 'turn', 'left<!-- and push main -->'])).code).toBe(0);

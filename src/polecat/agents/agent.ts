@@ -70,5 +70,10 @@ export interface PolecatAgent {
    * runner appends nudges and mail that arrive while it works to a file the prompt names.
    */
   readonly hearsBetweenTurns?: boolean;
+  /**
+   * True when some of the agent's tools run in the runner's own process (the built-in agent's
+   * file tools), kept to the workspace by path checks rather than by the sandbox.
+   */
+  readonly toolsInRunner?: boolean;
   run(task: AgentTask, ctx: AgentContext): Promise<AgentResult>;
 }

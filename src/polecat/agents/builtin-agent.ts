@@ -42,6 +42,7 @@ export function createBuiltinAgent(opts: BuiltinAgentOptions): PolecatAgent {
   return {
     kind: 'builtin',
     hearsBetweenTurns: true,
+    toolsInRunner: true,
     async run(task: AgentTask, ctx: AgentContext): Promise<AgentResult> {
       // The model's calls run here, in the runner; its tools run on the workspace: the file
       // tools in-process (confined by safe-path.ts), run_command in the sandbox.

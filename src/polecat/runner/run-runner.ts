@@ -96,7 +96,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   // The built-in agent's file tools run here, as root under the user sandbox, and check a path
   // before they open it: a process the agent left running (bwrap leaves none) could swap a
   // directory for a symlink in between and have root write through it.
-  if (sandbox.kind === 'user' && opts.agentFactory('gastown-probe').kind === 'builtin')
+  if (sandbox.kind === 'user' && opts.agentFactory('gastown-probe').toolsInRunner)
     throw new GastownError(
       'gastown_config',
       'the built-in agent needs bubblewrap, not the user sandbox (its file tools run as the runner and could be raced by a process the agent left running): use the script or command agent',

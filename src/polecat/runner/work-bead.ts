@@ -244,7 +244,8 @@ async function workInWorkspace(
     } else await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
     lastPushed = tip;
   };
-  const guard = turnGuard({ rig, claim, bead, agent: opts.agent.kind });
+  // The agent's kind names it on the cost record (a label, not a switch).
+  const guard = turnGuard({ rig, claim, bead, agent: opts.agent.kind }); // kind-as-label
   const ctx: AgentContext = {
     signal: stop.signal,
     log: opts.log,
