@@ -69,7 +69,7 @@ try {
   );
 
   t = performance.now();
-  const results = await Promise.all(
+  const settled = await Promise.allSettled(
     clones.map(
       (c, i) =>
         new Promise<{
@@ -78,6 +78,7 @@ try {
           claims: number;
           lost: number;
           pushRetries: number;
+          gaveUp: number;
           acked: { ref: string; oid: string }[];
         }>((resolve, reject) => {
           const child = spawn(
@@ -102,6 +103,10 @@ try {
     ),
   );
   const wall = performance.now() - t;
+  const failed = settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason).slice(0, 1500)] : []));
+  for (const f of failed) console.log(`RUNNER FAILED: ${f}`);
+  if (failed.length) process.exitCode = 1;
+  const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const syncs = results.flatMap((r) => r.syncMs);
   const claims = results.reduce((n, r) => n + r.claims, 0);
   const lost = results.reduce((n, r) => n + r.lost, 0);
@@ -131,7 +136,9 @@ try {
   console.log(
     `claims                       ${claims} held (${(claims / (wall / 1000)).toFixed(2)} per second), ${lost} lost to another runner after a merge`,
   );
-  console.log(`push retries (remote moved)  ${retries}`);
+  console.log(
+    `push retries (remote moved)  ${retries}; ${results.reduce((n, r) => n + r.gaveUp, 0)} syncs gave up after 6 rejections and were run again`,
+  );
   console.log(
     `work beads finished          ${finished} of ${workCount}${claims > workCount ? ` (${claims - workCount} worked twice: claims are not yet compare-and-swapped on the remote)` : ''}`,
   );

@@ -67,7 +67,8 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * are compare-and-swap: small ones straight on the ref files with git's own lock protocol,
  * others (bulk) through one long-lived `update-ref --stdin`; a delete writes a tombstone
  * (tombstone.ts). Single reads come straight from `.git` when they can, other reads through
- * one long-lived `cat-file`; listing uses one `for-each-ref` plus a cache keyed by commit id.
+ * one long-lived `cat-file`; listing reads the ref files (or one `for-each-ref`) plus a cache
+ * keyed by commit id.
  */
 /**
  * `D` and `C` name the document and chain kinds the owner declared (the rig: its town

@@ -10,7 +10,7 @@ import { dependentsOf, indexWriter } from './dependents.js';
 import type { Rig } from './rig.js';
 import { feedRefs } from '../town/feed-refs.js';
 
-/** Every bead (one `for-each-ref` plus the list cache). */
+/** Every bead (the ref files read in-process, plus the list cache). */
 export async function allBeads(rig: Rig): Promise<Bead[]> {
   return (await rig.ledger.list<Bead>('beads')).map((v) => v.value);
 }
