@@ -43,7 +43,8 @@ export async function pushLedger(
     const leaseArgs = leased.filter((x) => local.has(x.ref)).map((x) => `--force-with-lease=${x.ref}:${x.expect}`);
     const specs = [
       ...(leaseArgs.length < sideRefs.size ? ['refs/push/*:refs/*'] : []),
-      ...(leaseArgs.length ? ['+refs/lease/*:refs/*'] : []),
+      // No `+`: a forcing refspec overrides the lease (git 2.39), and the lease is the point.
+      ...(leaseArgs.length ? ['refs/lease/*:refs/*'] : []),
     ];
     const { stdout, stderr, code } = await runGit([...SIDE_GIT, 'push', '--porcelain', '--no-verify', ...leaseArgs, remote, ...specs], {
       cwd: ledger.repoDir,

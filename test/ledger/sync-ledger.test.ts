@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger, type EntityValidator } from '../../src/ledger/ledger.js';
 import { mergeValues, type MergeConflict } from '../../src/ledger/merge-values.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
+import { pushLedger } from '../../src/ledger/push-ledger.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
 import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 
@@ -29,6 +30,30 @@ async function twoClones(validators: Partial<Record<string, EntityValidator>> = 
   };
   return { root: root.path, remote, a: await open('a'), b: await open('b') };
 }
+
+describe('pushLedger', () => {
+  test('a leased push is a compare-and-swap: a stale expectation is turned down and the remote keeps its value', async () => {
+    const { remote, a, b } = await twoClones();
+    const ref = 'refs/gastown/heartbeats/nux';
+    const beat = (at: string) => ({ agent: 'nux', bead: 'gt-1', runner: 'r', at });
+    const put = (ledger: Ledger, at: string) => ledger.transact((tx) => tx.put('heartbeats', 'nux', beat(at), 'heartbeat'));
+    await put(a.ledger, '1');
+    const first = git(a.dir, ['rev-parse', ref]);
+    await pushLedger(a.ledger, remote, [ref], []);
+    // b replaces the remote's heartbeat (its own history: heartbeats are replaced, not grown).
+    await put(b.ledger, '2');
+    expect((await pushLedger(b.ledger, remote, [], [{ ref, expect: first }])).rejected).toEqual([]);
+    const bs = git(remote, ['rev-parse', ref]);
+    expect(bs).toBe(git(b.dir, ['rev-parse', ref]));
+
+    // a still expects its own value: its replacement must not land over b's.
+    await put(a.ledger, '3');
+    const outcome = await pushLedger(a.ledger, remote, [], [{ ref, expect: first }]);
+
+    expect(outcome.rejected).toEqual([ref]);
+    expect(git(remote, ['rev-parse', ref])).toBe(bs);
+  });
+});
 
 describe('syncLedger', () => {
   test('a sync fetches only the refs the remote changed, and starts no fetch or push when nothing changed', async () => {
