@@ -41,6 +41,11 @@ export const RigSettingsSchema = z.object({
       command: z.optional(nonEmpty()),
       /** How a command agent's output reports its usage (`claude-json`: `claude -p --output-format json`); else unknown. */
       usageParser: z.optional(z.enum(['claude-json'])),
+      /**
+       * A command that continues the agent's last session with a new prompt (e.g. `claude -p --continue`):
+       * messages that arrived while the command worked are then given to it as a new turn.
+       */
+      resumeCommand: z.optional(nonEmpty()),
       model: z.optional(nonEmpty()),
       maxTurns: z._default(int(1, 500), 40),
       tokenBudget: z._default(int(1000), 400_000),

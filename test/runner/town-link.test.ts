@@ -51,6 +51,29 @@ describe('a running polecat hears the town (gt runner)', () => {
     expect((await gtx(town.clone, ['mail', 'inbox', polecat, '--json'])).stdout).toContain('"read": true');
   });
 
+  it('gives a command agent that can resume the messages it finished without, as a new turn', async () => {
+    town = await makeTown();
+    // The agent works until a message is in its inbox file, and finishes without reading it;
+    // its resume command keeps the prompt it is given.
+    const work = `sh -c 'touch "$HOME/waiting"; for i in $(seq 400); do [ -s "$GASTOWN_INBOX" ] && break; sleep 0.05; done; echo first > first.txt' sh`;
+    const resume = `sh -c 'printf "%s" "$1" > resumed.txt' sh`;
+    expect((await gtx(town.clone, ['init', '--agent', 'command', '--agent-command', work, '--agent-resume', resume])).code).toBe(0);
+    const bead = await scriptBead(town.rig, 'Work, then hear', ['true']);
+    const run = gtx(town.clone, ['runner', '--once', '--no-refinery', '--bead', bead.id]);
+    await until('the agent to work', () => marked(town!, 'waiting'));
+    const polecat = (await getBead(town.rig, bead.id))!.assignee!;
+    expect((await gtx(town.clone, ['nudge', polecat, 'also', 'update', 'the', 'changelog'])).code).toBe(0);
+    const { code, stdout, stderr } = await run;
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain(`${bead.id} in_review`);
+
+    const branch = `polecat/${polecat}/${bead.id}`;
+    expect(git(town.remote, ['show', `${branch}:first.txt`])).toBe('first');
+    const resumed = git(town.remote, ['show', `${branch}:resumed.txt`]);
+    expect(resumed).toMatch(/^Messages from people in the town arrived while you worked/);
+    expect(resumed).toContain('also update the changelog');
+  });
+
   it('stops at the next checkpoint on gt convoy stop, with the work so far pushed', async () => {
     town = await makeTown();
     const bead = await scriptBead(town.rig, 'Two steps', ['echo one > one.txt; touch "$HOME/first"; sleep 2', 'echo two > two.txt']);

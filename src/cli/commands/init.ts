@@ -17,6 +17,7 @@ interface InitOptions {
   agent?: string;
   agentCommand?: string;
   agentUsage?: string;
+  agentResume?: string;
   model?: string;
   concurrency?: number;
   approval?: string;
@@ -38,6 +39,10 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--default-branch <name>', "branch polecats start from and the Refinery merges into (default: the remote's HEAD)")
     .option('--agent <kind>', 'how polecats work: script (fenced sh blocks of the bead), command, builtin')
     .option('--agent-command <cmd>', 'the agent CLI for --agent command (e.g. "claude -p")')
+    .option(
+      '--agent-resume <cmd>',
+      'how --agent-command continues its last session with a new prompt (e.g. "claude -p --continue"): messages that arrive while it works become a new turn',
+    )
     .option('--agent-usage <parser>', "how --agent-command's output reports its cost: claude-json (claude -p --output-format json)")
     .option('--model <name>', 'model for --agent builtin')
     .option('--concurrency <n>', 'polecats working at once', intInRange(1, 32))
@@ -102,6 +107,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
           timeoutMs: 30 * 60_000,
           ...(opts.agentCommand ? { command: opts.agentCommand } : {}),
           ...(opts.agentUsage ? { usageParser: 'claude-json' as const } : {}),
+          ...(opts.agentResume ? { resumeCommand: opts.agentResume } : {}),
           ...(opts.model ? { model: opts.model } : {}),
         };
       }

@@ -11,6 +11,8 @@ export interface AgentTask {
   prompt: string;
   /** The polecat's own clone (see workspace.ts). In-process tools must stay inside it. */
   workspace: string;
+  /** Where the runner appends messages that arrive while the agent works (agents that do not hear between turns). */
+  inboxFile?: string;
 }
 
 export interface ExecOptions {

@@ -29,7 +29,8 @@ export function agentFromSettings(
     case 'command': {
       if (!agent.command) throw new GastownError('gastown_config', 'agent kind "command" needs agent.command in the rig settings');
       const command = agent.command;
-      return () => createCommandAgent({ command, timeoutMs: agent.timeoutMs, usageParser: agent.usageParser });
+      return () =>
+        createCommandAgent({ command, timeoutMs: agent.timeoutMs, usageParser: agent.usageParser, resumeCommand: agent.resumeCommand });
     }
     case 'builtin': {
       const model = anthropicFromEnv(env);

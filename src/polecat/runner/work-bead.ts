@@ -283,7 +283,11 @@ async function workInWorkspace(
       rebase && isConflictFeedback(m) ? { ...m, body: `${m.body}\n\n${conflictNote(remote.defaultBranch, rebase.conflicts)}` } : m,
     );
     result = await opts.agent.run(
-      { ...task, prompt: beadPrompt({ ...task, round, feedback: told, inboxFile: inboxFile ?? undefined }) },
+      {
+        ...task,
+        inboxFile: inboxFile ?? undefined,
+        prompt: beadPrompt({ ...task, round, feedback: told, inboxFile: inboxFile ?? undefined }),
+      },
       ctx,
     );
   } catch (err) {
