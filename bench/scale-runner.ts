@@ -1,6 +1,6 @@
 /**
  * One runner of `npm run bench:scale` (bench/scale.ts starts 32): in its own clone, sync,
- * claim one of the work beads, sync, heartbeat, sync, finish, sync, until no work bead is
+ * claim one of the work beads (published to the remote at once, as gt runner does), sync, heartbeat, sync, finish, sync, until no work bead is
  * left in its view. Prints one JSON line: sync times, claims, lost claims, push retries,
  * and every acknowledged write (a bead commit a sync has since got onto the remote).
  *
@@ -11,6 +11,7 @@ import { GastownError } from '../src/errors.js';
 import { Rig } from '../src/rig/rig.js';
 import { syncRig } from '../src/rig/sync-rig.js';
 import { claimBead, finishBead, heartbeat, isLeaseLost } from '../src/rig/work.js';
+import { claimOnRemote } from '../src/polecat/runner/publish-claim.js';
 import type { Bead, Heartbeat } from '../src/town/types.js';
 
 const [clone, remote, name, workFile] = process.argv.slice(2) as [string, string, string, string];
@@ -20,6 +21,7 @@ const syncMs: number[] = [];
 let pushRetries = 0;
 let claims = 0;
 let lost = 0;
+let claimRaces = 0;
 const acked: { ref: string; oid: string }[] = [];
 let pending: { ref: string; oid: string }[] = [];
 
@@ -62,7 +64,16 @@ for (let idle = 0; idle < 20; ) {
   if (open.length === 0) break;
   let did = false;
   for (const id of open) {
-    const claim = await claimBead(rig, { runner: name, bead: id });
+    // As gt runner does: the claim is pushed to the remote (one atomic compare-and-swap)
+    // before any work, so a runner in another clone sees it at once.
+    let raced = 0;
+    const claim = await claimOnRemote(
+      rig,
+      remote,
+      () => claimBead(rig, { runner: name, bead: id, track: true }),
+      () => raced++,
+    );
+    claimRaces += raced;
     if (!claim) continue;
     await wrote(id);
     await sync();
@@ -94,4 +105,4 @@ for (let idle = 0; idle < 20; ) {
   }
 }
 rig.close();
-process.stdout.write(`${JSON.stringify({ name, syncMs, claims, lost, pushRetries, gaveUp, acked })}\n`);
+process.stdout.write(`${JSON.stringify({ name, syncMs, claims, lost, claimRaces, pushRetries, gaveUp, acked })}\n`);

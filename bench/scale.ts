@@ -77,6 +77,7 @@ try {
           syncMs: number[];
           claims: number;
           lost: number;
+          claimRaces: number;
           pushRetries: number;
           gaveUp: number;
           acked: { ref: string; oid: string }[];
@@ -110,6 +111,7 @@ try {
   const syncs = results.flatMap((r) => r.syncMs);
   const claims = results.reduce((n, r) => n + r.claims, 0);
   const lost = results.reduce((n, r) => n + r.lost, 0);
+  const claimRaces = results.reduce((n, r) => n + r.claimRaces, 0);
   const retries = results.reduce((n, r) => n + r.pushRetries, 0);
 
   // Replay: every acknowledged bead commit is in its bead's history on the remote.
@@ -134,17 +136,15 @@ try {
     `syncs                        ${syncs.length}: p50 ${fmt(pct(syncs, 0.5))}, p99 ${fmt(pct(syncs, 0.99))}, max ${fmt(Math.max(...syncs))}`,
   );
   console.log(
-    `claims                       ${claims} held (${(claims / (wall / 1000)).toFixed(2)} per second), ${lost} lost to another runner after a merge`,
+    `claims                       ${claims} held (${(claims / (wall / 1000)).toFixed(2)} per second), ${claimRaces} published claims lost to another runner on the remote (undone, not worked), ${lost} lost after a merge`,
   );
   console.log(
     `push retries (remote moved)  ${retries}; ${results.reduce((n, r) => n + r.gaveUp, 0)} syncs gave up after 6 rejections and were run again`,
   );
-  console.log(
-    `work beads finished          ${finished} of ${workCount}${claims > workCount ? ` (${claims - workCount} worked twice: claims are not yet compare-and-swapped on the remote)` : ''}`,
-  );
+  console.log(`work beads finished          ${finished} of ${workCount}; beads worked twice: ${Math.max(0, claims - workCount)}`);
   console.log(`acknowledged writes replayed ${acked.length}: ${lostUpdates.length} lost updates`);
   for (const l of lostUpdates.slice(0, 10)) console.log(`  LOST ${l.ref} ${l.oid}`);
-  if (lostUpdates.length) process.exitCode = 1;
+  if (lostUpdates.length || claims > workCount) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
