@@ -8,24 +8,15 @@ import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { parentKey } from './delivery.js';
 import { materialiseConvoy } from './materialise-convoy.js';
-import { hasWrite } from '../town/permissions.js';
-import { getPermission } from '../forge/github-permission.js';
+import { senderMayWrite } from './permission.js';
 import type { RecordedConvoy } from '../rig/town-service.js';
 import { reportFailure } from './report-failure.js';
 
 export type ApproveOutcome = 'refused' | 'no_convoy' | 'materialised' | 'failed';
 
 export async function approveConvoy(delivery: Delivery, services: RepoServices): Promise<ApproveOutcome> {
-  const { octokit, forge, target, log } = delivery;
-  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
-  if (!hasWrite(level)) {
-    log.info({ sender: target.sender, level }, 'Refused to approve: sender lacks write access');
-    await forge.comment(
-      target.issue.number,
-      `Sorry @${target.sender}, only people with write access to this repository can approve a plan.`,
-    );
-    return 'refused';
-  }
+  const { forge, target, log } = delivery;
+  if (!(await senderMayWrite(delivery, 'approve a plan'))) return 'refused';
 
   let recorded: RecordedConvoy | null = null;
   try {

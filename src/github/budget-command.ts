@@ -7,24 +7,15 @@ import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
 import { ensureStatus } from './materialise-convoy.js';
-import { hasWrite } from '../town/permissions.js';
-import { getPermission } from '../forge/github-permission.js';
+import { senderMayWrite } from './permission.js';
 import { describeError } from './report-failure.js';
 import { budgetText, spentText } from '../town/costs.js';
 
 export type BudgetOutcome = 'refused' | 'no_convoy' | 'changed' | 'failed';
 
 export async function budgetCommand(delivery: Delivery, services: RepoServices, args = ''): Promise<BudgetOutcome> {
-  const { octokit, forge, target, log } = delivery;
-  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
-  if (!hasWrite(level)) {
-    log.info({ sender: target.sender, level }, 'Refused a budget change: sender lacks write access');
-    await forge.comment(
-      target.issue.number,
-      `Sorry @${target.sender}, only people with write access to this repository can change a budget.`,
-    );
-    return 'refused';
-  }
+  const { forge, target, log } = delivery;
+  if (!(await senderMayWrite(delivery, 'change a budget'))) return 'refused';
   const found = await services.town.convoyFor(parentKey(target));
   if (found === null) {
     await forge.comment(target.issue.number, 'There is no Gas Town convoy on this issue to budget.');

@@ -7,28 +7,19 @@
 import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { dispatchBeads } from './dispatch-beads.js';
-import { hasWrite } from '../town/permissions.js';
-import { getPermission } from '../forge/github-permission.js';
+import { senderMayWrite } from './permission.js';
 import { describeError } from './report-failure.js';
 
 export type EstopOutcome = 'refused' | 'engaged' | 'released' | 'bad_input' | 'failed';
 
 export async function estopCommand(delivery: Delivery, services: RepoServices, args = ''): Promise<EstopOutcome> {
-  const { octokit, forge, target, log, config } = delivery;
+  const { forge, target, log, config } = delivery;
   const release = /^release$/i.test(args);
   if (args && !release) {
     await forge.comment(target.issue.number, '`/gt estop` stops every polecat; `/gt estop release` lets them resume.');
     return 'bad_input';
   }
-  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
-  if (!hasWrite(level)) {
-    log.info({ sender: target.sender, level }, 'Refused the emergency stop: sender lacks write access');
-    await forge.comment(
-      target.issue.number,
-      `Sorry @${target.sender}, only people with write access to this repository can use the emergency stop.`,
-    );
-    return 'refused';
-  }
+  if (!(await senderMayWrite(delivery, 'use the emergency stop'))) return 'refused';
   try {
     await services.town.estop(!release, target.sender);
     await services.publish();

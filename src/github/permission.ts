@@ -4,7 +4,8 @@
 import type { ProbotOctokit } from 'probot';
 
 import { getPermission } from '../forge/github-permission.js';
-import type { RepoPermission } from '../town/permissions.js';
+import { hasWrite, type RepoPermission } from '../town/permissions.js';
+import type { Delivery } from './delivery.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -27,4 +28,17 @@ export function permissionLookup(octokit: Octokit, owner: string, repo: string):
     }
     return level;
   };
+}
+
+/**
+ * Whether the delivery's sender has write access, for a command only writers may give. When
+ * not, says so on the issue (naming what was refused: "stop a convoy") and logs it.
+ */
+export async function senderMayWrite(delivery: Delivery, what: string): Promise<boolean> {
+  const { octokit, forge, target, log } = delivery;
+  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
+  if (hasWrite(level)) return true;
+  log.info({ sender: target.sender, level }, `Refused to ${what}: sender lacks write access`);
+  await forge.comment(target.issue.number, `Sorry @${target.sender}, only people with write access to this repository can ${what}.`);
+  return false;
 }

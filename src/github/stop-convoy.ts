@@ -6,23 +6,14 @@ import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { ensureStatus } from './materialise-convoy.js';
-import { hasWrite } from '../town/permissions.js';
-import { getPermission } from '../forge/github-permission.js';
+import { senderMayWrite } from './permission.js';
 import { describeError } from './report-failure.js';
 
 export type StopOutcome = 'refused' | 'no_convoy' | 'stopped' | 'failed';
 
 export async function stopConvoy(delivery: Delivery, services: RepoServices): Promise<StopOutcome> {
-  const { octokit, forge, target, log } = delivery;
-  const level = await getPermission(octokit, target.owner, target.repo, target.sender);
-  if (!hasWrite(level)) {
-    log.info({ sender: target.sender, level }, 'Refused to stop: sender lacks write access');
-    await forge.comment(
-      target.issue.number,
-      `Sorry @${target.sender}, only people with write access to this repository can stop a convoy.`,
-    );
-    return 'refused';
-  }
+  const { forge, target, log } = delivery;
+  if (!(await senderMayWrite(delivery, 'stop a convoy'))) return 'refused';
   const found = await services.town.convoyFor(parentKey(target));
   if (found === null) {
     await forge.comment(target.issue.number, 'There is no Gas Town convoy on this issue to stop.');

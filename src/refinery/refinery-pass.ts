@@ -56,6 +56,11 @@ export function refineryQueue(beads: readonly Bead[], review: 'required' | 'off'
     .map((id) => queued.get(id)!);
 }
 
+/** A pass that did nothing (also what runRefinery adds its passes to). */
+export function emptyPassResult(): RefineryPassResult {
+  return { merged: [], landed: [], sentBack: [], failed: [], needsHuman: [], waiting: [], raced: [], rebasing: [] };
+}
+
 /**
  * One pass of the local merge queue, in dependency order: a bead whose blockers are not
  * closed waits; the others are rebased one onto the next, gated once and pushed to the
@@ -65,16 +70,7 @@ export function refineryQueue(beads: readonly Bead[], review: 'required' | 'off'
  */
 export async function refineryPass(rig: Rig, opts: RefineryOptions): Promise<RefineryPassResult> {
   const log = opts.log ?? (() => {});
-  const out: RefineryPassResult = {
-    merged: [],
-    landed: [],
-    sentBack: [],
-    failed: [],
-    needsHuman: [],
-    waiting: [],
-    raced: [],
-    rebasing: [],
-  };
+  const out = emptyPassResult();
   const beads = await allBeads(rig);
   const queue = refineryQueue(beads, rig.settings.review);
   if (queue.length === 0) return out;

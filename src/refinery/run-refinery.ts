@@ -1,5 +1,5 @@
 import type { Rig } from '../rig/rig.js';
-import { refineryPass, type RefineryOptions, type RefineryPassResult } from './refinery-pass.js';
+import { emptyPassResult, refineryPass, type RefineryOptions, type RefineryPassResult } from './refinery-pass.js';
 
 /**
  * The Refinery as a loop: a pass, then a pause when it found nothing to merge. `once` makes
@@ -9,16 +9,7 @@ export async function runRefinery(
   rig: Rig,
   opts: RefineryOptions & { once?: boolean; signal?: AbortSignal; pollMs?: number },
 ): Promise<RefineryPassResult> {
-  const total: RefineryPassResult = {
-    merged: [],
-    landed: [],
-    sentBack: [],
-    failed: [],
-    needsHuman: [],
-    waiting: [],
-    raced: [],
-    rebasing: [],
-  };
+  const total = emptyPassResult();
   for (;;) {
     const pass = await refineryPass(rig, opts);
     for (const k of ['merged', 'landed', 'sentBack', 'failed', 'needsHuman', 'rebasing'] as const) total[k].push(...pass[k]);

@@ -299,12 +299,9 @@ async function workInWorkspace(
   await link.close();
   await guard.finish(result.usage).catch((err: unknown) => opts.log(`could not record usage: ${(err as Error).message}`));
 
-  // Stopped: whatever the workspace holds is committed and pushed on the polecat's branch (a
-  // resumed bead starts from it), unless the agent touched refs that are not its own. The
-  // ledger is left as the stop left it (stopConvoy put the bead back to open).
-  const pushStopped = async (verdict: StopVerdict): Promise<WorkOutcome> => {
-    await collect(commitMessage(bead, `stopped: ${verdict.reason}`));
-    const moved = await refsMovedByAgent({
+  // Refs other than the polecat's own branch that moved while the agent worked (ref-tripwire.ts).
+  const movedRefs = async () =>
+    refsMovedByAgent({
       rigDir: rig.repoDir,
       remote,
       branch: ws.branch,
@@ -314,6 +311,13 @@ async function workInWorkspace(
       before,
       after: await readRefState(rig.repoDir, remote),
     });
+
+  // Stopped: whatever the workspace holds is committed and pushed on the polecat's branch (a
+  // resumed bead starts from it), unless the agent touched refs that are not its own. The
+  // ledger is left as the stop left it (stopConvoy put the bead back to open).
+  const pushStopped = async (verdict: StopVerdict): Promise<WorkOutcome> => {
+    await collect(commitMessage(bead, `stopped: ${verdict.reason}`));
+    const moved = await movedRefs();
     if (moved.length) opts.log(`stopped; not pushed: refs moved while the agent worked: ${moved.join('; ')}`);
     else {
       await push();
@@ -334,16 +338,7 @@ async function workInWorkspace(
       return 'released';
     }
     if (result.ok) await collect(`${bead.title}\n\n${result.summary}`.slice(0, 2000));
-    const moved = await refsMovedByAgent({
-      rigDir: rig.repoDir,
-      remote,
-      branch: ws.branch,
-      ledgerPrefix: rig.settings.prefix,
-      start: ws.start,
-      tip,
-      before,
-      after: await readRefState(rig.repoDir, remote),
-    });
+    const moved = await movedRefs();
     // Nothing of this bead is pushed once it is caught touching refs that are not its own.
     if (moved.length)
       return await fail(
