@@ -76,7 +76,7 @@ describe('a running polecat hears the town (gt runner)', () => {
 
   it('stops at the next checkpoint on gt convoy stop, with the work so far pushed', async () => {
     town = await makeTown();
-    const bead = await scriptBead(town.rig, 'Two steps', ['echo one > one.txt; touch "$HOME/first"; sleep 2', 'echo two > two.txt']);
+    const bead = await scriptBead(town.rig, 'Two steps', ['echo one > one.txt; touch "$HOME/first"; sleep 4', 'echo two > two.txt']);
     const convoy = await convoyOf(town.rig, 'Stoppable', [bead]);
     const run = gtx(town.clone, ['runner', '--once', '--bead', bead.id]);
     await until('the first step to run', () => marked(town!, 'first'));
@@ -85,7 +85,7 @@ describe('a running polecat hears the town (gt runner)', () => {
     const { code, stdout, stderr } = await run;
     expect(code, stderr).toBe(0);
     expect(stdout).toContain(`${bead.id} stopped`);
-    // The first step's checkpoint is pushed; the second step never ran.
+    // The first step (long enough for the stop to be heard under load) is pushed; the second never ran.
     const branch = `polecat/${polecat}/${bead.id}`;
     expect(git(town.remote, ['show', `${branch}:one.txt`])).toBe('one');
     expect(git(town.remote, ['ls-tree', '--name-only', branch])).not.toContain('two.txt');
