@@ -33,12 +33,17 @@ export function initTown(dir: string, now: Date): TownInfo & { created: boolean 
   if (isTownRoot(root)) return { ...readTown(root), created: false };
   if (existsSync(join(root, '.git')))
     throw new GastownError('gastown_bad_input', `${root} is a git repository: a town is a plain folder that holds rigs`);
-  mkdirSync(root, { recursive: true });
   const info = { version: 1, createdAt: now.toISOString() };
-  // Written whole then renamed: a crash leaves no half-written marker.
-  const tmp = join(root, `${TOWN_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
-  renameSync(tmp, join(root, TOWN_FILE));
+  try {
+    mkdirSync(root, { recursive: true });
+    // Written whole then renamed: a crash leaves no half-written marker.
+    const tmp = join(root, `${TOWN_FILE}.${process.pid}.tmp`);
+    writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
+    renameSync(tmp, join(root, TOWN_FILE));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new GastownError('gastown_bad_input', `cannot make a town at ${root}: ${code} (${(err as Error).message.split(',')[0]})`);
+  }
   return { dir: root, createdAt: info.createdAt, created: true };
 }
 

@@ -56,6 +56,15 @@ async function projectWithLedger(name: string) {
 }
 
 describe('the town workspace', () => {
+  test('town init where no folder can be made says so in one line', async () => {
+    writeFileSync(join(root, 'a-file'), '');
+
+    const r = await gt(root, ['town', 'init', join(root, 'a-file', 'town')]);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`gt: cannot make a town at ${join(root, 'a-file', 'town')}: ENOTDIR (ENOTDIR: not a directory)\n`);
+  });
+
   test('rig add joins a ledger the remote already has; crew add gives a workspace that acts as its person', async () => {
     const { remote, clone, beads } = await projectWithLedger('todo');
     const town = join(root, 'gt');
