@@ -1,5 +1,6 @@
 import { randomHex } from '../random-hex.js';
 import { GastownError } from '../errors.js';
+import { checkMessageId } from '../town/ids.js';
 import { newMail, type NewMailInput } from '../town/mail.js';
 import type { MailMessage, MailReadMark } from '../town/types.js';
 import type { Rig } from './rig.js';
@@ -64,7 +65,7 @@ export async function takeUnread(rig: Rig, agent: string, which: (m: MailMessage
 
 /** Opens one message (marks it read); looks in every inbox when no agent is given. */
 export async function readMail(rig: Rig, id: string, agent?: string): Promise<MailMessage> {
-  if (!/^m-[0-9a-z]+$/.test(id)) throw new GastownError('gastown_bad_input', `not a message id: ${JSON.stringify(id)}`);
+  checkMessageId(id);
   const entries = agent ? await rig.ledger.readChain<InboxEntry>('mail', agent) : await rig.ledger.readChain<InboxEntry>('mail', null);
   const found = entries.find((e) => 'message' in e.value && e.value.message.id === id);
   if (!found || !('message' in found.value)) throw new GastownError('gastown_not_found', `no message ${id}`);
