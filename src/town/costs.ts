@@ -125,3 +125,37 @@ export function budgetText(budget: Budget | null | undefined): string {
   if (budget.tokens !== undefined) parts.push(`${budget.tokens} tokens`);
   return parts.join(' and ');
 }
+
+/** Where a convoy's budget came from, for the plan text and the status comment. */
+export interface PlannedBudget {
+  budget: Budget | null;
+  /** Set when the Mayor's plan asked for more than the repository allows: what it asked, and the cap. */
+  clamped: string | null;
+}
+
+/**
+ * A planned convoy's budget. Precedence: the Mayor's plan (`Plan.budget`), else the
+ * repository's default (`budget:`), else the repository's maximum (`maxConvoyBudget`), which
+ * then caps whatever was chosen, kind by kind: a dollar plan under a token maximum gets both
+ * limits, and a plan asking more than the maximum gets the maximum and says so. A person's
+ * own `gt convoy create --budget` and `gt convoy budget` are not capped (a writer decides).
+ */
+export function plannedBudget(input: { asked?: Budget | null; configured?: Budget | null; max?: Budget | null }): PlannedBudget {
+  const some = (b: Budget | null | undefined) => (b && (b.usd !== undefined || b.tokens !== undefined) ? b : null);
+  const asked = some(input.asked);
+  const chosen = asked ?? some(input.configured);
+  const max = some(input.max);
+  if (!max) return { budget: chosen ? { ...chosen } : null, clamped: null };
+  if (!chosen) return { budget: { ...max }, clamped: null };
+  const budget: Budget = {};
+  let over = false;
+  for (const kind of ['usd', 'tokens'] as const) {
+    const want = chosen[kind];
+    const cap = max[kind];
+    if (want !== undefined && cap !== undefined && want > cap) over = true;
+    const v = want === undefined ? cap : cap === undefined ? want : Math.min(want, cap);
+    if (v !== undefined) budget[kind] = v;
+  }
+  const clamped = over && asked ? `the plan asked for ${budgetText(asked)}; the repository allows at most ${budgetText(max)}` : null;
+  return { budget, clamped };
+}

@@ -131,6 +131,8 @@ export interface Convoy {
   sourceKey?: string | null;
   /** What the convoy's agents may spend; checked by the runner before every turn (town/costs.ts). */
   budget?: Budget | null;
+  /** Why the budget is less than the plan asked for (clamped to the repository's maximum); absent otherwise. */
+  budgetNote?: string | null;
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';
@@ -234,6 +236,8 @@ export interface PlanBead {
 export interface Plan {
   summary: string;
   beads: PlanBead[];
+  /** What the Mayor thinks the convoy's agents need; capped by the repository's maximum (town/costs.ts plannedBudget). */
+  budget?: Budget;
 }
 
 /** What a caller supplies to create a bead; everything else starts at its default. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyBudget, budgetSpent, parseBudget, spentOf, spentText, withUsageRecord } from '../../src/town/costs.js';
+import { applyBudget, budgetSpent, parseBudget, plannedBudget, spentOf, spentText, withUsageRecord } from '../../src/town/costs.js';
 import type { UsageRecord } from '../../src/town/types.js';
 
 const usage = (inputTokens: number, costUsd: number) => ({
@@ -55,5 +55,31 @@ describe('what was spent', () => {
     expect(budgetSpent({ tokens: 301 }, spentOf([rec('0.1', usage(300, 0.03))]))).toBeNull();
     expect(budgetSpent({ tokens: 300 }, spentOf([rec('0.1', usage(300, 0.03))]))).toBe('budget spent: 300 of 300 tokens');
     expect(budgetSpent(null, spentOf([rec('0.1', usage(300, 0.03))]))).toBeNull();
+  });
+});
+
+describe("a planned convoy's budget: the plan's, else the default, else the maximum, capped by the maximum", () => {
+  it('takes the plan when it is within the maximum, the default when the plan names none, the maximum when neither does', () => {
+    expect(plannedBudget({ asked: { usd: 2 }, configured: { usd: 4 }, max: { usd: 5 } })).toEqual({ budget: { usd: 2 }, clamped: null });
+    expect(plannedBudget({ asked: null, configured: { usd: 4 }, max: { usd: 5 } })).toEqual({ budget: { usd: 4 }, clamped: null });
+    expect(plannedBudget({ asked: {}, configured: null, max: { usd: 5 } })).toEqual({ budget: { usd: 5 }, clamped: null });
+    expect(plannedBudget({ asked: { tokens: 9 }, configured: null, max: null })).toEqual({ budget: { tokens: 9 }, clamped: null });
+    expect(plannedBudget({})).toEqual({ budget: null, clamped: null });
+  });
+
+  it('clamps a plan asking more than the maximum and says so; a default above it is capped quietly', () => {
+    expect(plannedBudget({ asked: { usd: 20 }, configured: { usd: 4 }, max: { usd: 5 } })).toEqual({
+      budget: { usd: 5 },
+      clamped: 'the plan asked for $20.00; the repository allows at most $5.00',
+    });
+    expect(plannedBudget({ asked: null, configured: { usd: 9 }, max: { usd: 5 } })).toEqual({ budget: { usd: 5 }, clamped: null });
+  });
+
+  it('caps kind by kind: a dollar plan under a token maximum gets both limits', () => {
+    expect(plannedBudget({ asked: { usd: 3 }, max: { tokens: 100_000 } })).toEqual({ budget: { usd: 3, tokens: 100_000 }, clamped: null });
+    expect(plannedBudget({ asked: { usd: 3, tokens: 500_000 }, max: { usd: 10, tokens: 100_000 } })).toEqual({
+      budget: { usd: 3, tokens: 100_000 },
+      clamped: 'the plan asked for $3.00 and 500000 tokens; the repository allows at most $10.00 and 100000 tokens',
+    });
   });
 });
