@@ -64,6 +64,13 @@ export interface Bead {
    * out (cleared when a person raises it). The polecat keeps its hook and its pushed branch.
    */
   paused?: 'budget' | null;
+  /**
+   * The branch of a pull request closed unmerged, and its tip: kept while the bead waits to be
+   * slung again; the next run starts afresh from the default branch and replaces it (same
+   * polecat: a push with a lease on `tip`) or has it deleted (another polecat, or the bead
+   * merged from another branch). Cleared when a run finishes.
+   */
+  rejected?: { branch: string; tip: string | null } | null;
 }
 
 /** One agent run's usage on a bead; `usage` null when the agent did not say (a command agent without a parser). */
