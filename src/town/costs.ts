@@ -159,3 +159,51 @@ export function plannedBudget(input: { asked?: Budget | null; configured?: Budge
   const clamped = over && asked ? `the plan asked for ${budgetText(asked)}; the repository allows at most ${budgetText(max)}` : null;
   return { budget, clamped };
 }
+
+/**
+ * Whether an agent turn of a budgeted convoy may start now (the convoy-wide bound; see
+ * rig/turn-reservations.ts). `inFlight`: turns of the convoy other runs hold right now;
+ * `largest`: the most one turn of this convoy has cost so far, per kind (null before any).
+ * - `spent`: the budget is reached; stop.
+ * - `go`: no other turn is in flight (this one may cross the budget, alone), or `inFlight + 1`
+ *   turns of the largest size seen still leave the budget unreached, so running it beside the
+ *   others cannot cross it.
+ * - `wait`: otherwise, until the turns in flight end (their cost then known).
+ */
+export function turnDecision(
+  budget: Budget | null | undefined,
+  spent: Spent,
+  inFlight: number,
+  largest: ModelUsage | null,
+): 'go' | 'wait' | 'spent' {
+  if (budgetSpent(budget, spent)) return 'spent';
+  if (inFlight === 0) return 'go';
+  if (!largest) return 'wait';
+  let projected = spent.usage;
+  for (let i = 0; i <= inFlight; i++) projected = sumUsage(projected, largest);
+  return budgetSpent(budget, { ...spent, usage: projected }) ? 'wait' : 'go';
+}
+
+/** Field by field, the larger of two turns' costs. */
+export function largerUsage(a: ModelUsage | null, b: ModelUsage): ModelUsage {
+  if (!a) return { ...b };
+  return {
+    inputTokens: Math.max(a.inputTokens, b.inputTokens),
+    outputTokens: Math.max(a.outputTokens, b.outputTokens),
+    cacheReadTokens: Math.max(a.cacheReadTokens, b.cacheReadTokens),
+    cacheWriteTokens: Math.max(a.cacheWriteTokens, b.cacheWriteTokens),
+    costUsd: Math.max(a.costUsd, b.costUsd),
+  };
+}
+
+/** `after − before` (a run's cumulative usage at two reports): what the turn between them cost. */
+export function usageSince(after: ModelUsage, before: ModelUsage | null): ModelUsage {
+  if (!before) return { ...after };
+  return {
+    inputTokens: Math.max(0, after.inputTokens - before.inputTokens),
+    outputTokens: Math.max(0, after.outputTokens - before.outputTokens),
+    cacheReadTokens: Math.max(0, after.cacheReadTokens - before.cacheReadTokens),
+    cacheWriteTokens: Math.max(0, after.cacheWriteTokens - before.cacheWriteTokens),
+    costUsd: Math.max(0, Math.round((after.costUsd - before.costUsd) * 1_000_000) / 1_000_000),
+  };
+}

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyBudget, budgetSpent, parseBudget, plannedBudget, spentOf, spentText, withUsageRecord } from '../../src/town/costs.js';
+import {
+  applyBudget,
+  budgetSpent,
+  parseBudget,
+  plannedBudget,
+  turnDecision,
+  spentOf,
+  spentText,
+  withUsageRecord,
+} from '../../src/town/costs.js';
 import type { UsageRecord } from '../../src/town/types.js';
 
 const usage = (inputTokens: number, costUsd: number) => ({
@@ -81,5 +90,21 @@ describe("a planned convoy's budget: the plan's, else the default, else the maxi
       budget: { usd: 3, tokens: 100_000 },
       clamped: 'the plan asked for $3.00 and 500000 tokens; the repository allows at most $10.00 and 100000 tokens',
     });
+  });
+});
+
+describe('whether a turn of a budgeted convoy may start beside the turns in flight', () => {
+  const spent = (tokens: number) => ({ usage: { ...usage(tokens, 0) }, runs: 1, unknownRuns: 0 });
+  const turn = usage(100, 0);
+  it('alone it may start while the budget is not reached; reached, nothing starts', () => {
+    expect(turnDecision({ tokens: 1000 }, spent(999), 0, null)).toBe('go');
+    expect(turnDecision({ tokens: 1000 }, spent(1000), 0, turn)).toBe('spent');
+  });
+  it('beside others only while they all, at the largest turn seen, leave the budget unreached; before any measure, it waits', () => {
+    expect(turnDecision({ tokens: 1000 }, spent(0), 1, null)).toBe('wait');
+    // 700 + 3 turns of 100 = 1000 reaches it: wait; 600 + 300 leaves some: go.
+    expect(turnDecision({ tokens: 1000 }, spent(700), 2, turn)).toBe('wait');
+    expect(turnDecision({ tokens: 1000 }, spent(600), 2, turn)).toBe('go');
+    expect(turnDecision(null, spent(10_000), 5, turn)).toBe('go');
   });
 });
