@@ -23,15 +23,17 @@ const MODEL = 'claude-sonnet-4-6';
 
 /** A model whose every call takes `ms`, writes one file, and finishes a conversation at its `finishAt`-th call; counts calls at once. */
 async function slowModel(ms: number, finishAt: number) {
-  const seen = { now: 0, most: 0 };
+  const seen = { now: 0, most: 0, calls: 0 };
   const double = await startAnthropicDouble({
     reply: async (turn) => {
       seen.most = Math.max(seen.most, ++seen.now);
+      // A file of its own per call, so the beads' branches never conflict in the Refinery.
+      const call = ++seen.calls;
       await new Promise((r) => setTimeout(r, ms));
       seen.now--;
       return turn + 1 >= finishAt
         ? { content: [{ type: 'tool_use', name: 'finish', input: { summary: 'done' } }], usage: TURN }
-        : { content: [{ type: 'tool_use', name: 'write_file', input: { path: `step-${turn}.txt`, content: `${turn}\n` } }], usage: TURN };
+        : { content: [{ type: 'tool_use', name: 'write_file', input: { path: `call-${call}.txt`, content: `${call}\n` } }], usage: TURN };
     },
   });
   return { double, seen };
@@ -74,16 +76,19 @@ describe('a budget shared by parallel polecats', () => {
   }, 120_000);
 
   it('far from the budget the polecats still call the model at the same time', async () => {
-    const { double, seen } = await slowModel(400, 3);
+    const { double, seen } = await slowModel(1_000, 3);
     model = double;
     const ids = await convoyOfThree('1m');
     const env = { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: model.baseURL, GASTOWN_MODEL: MODEL };
 
-    const runs = await Promise.all(['r1', 'r2', 'r3'].map((id) => gtx(town!.clone, ['runner', '--until-idle', '--id', id], env)));
+    // Three runners at once; no Refinery, so the finished beads wait in review (merging is not what is measured).
+    const runs = await Promise.all(
+      ['r1', 'r2', 'r3'].map((id) => gtx(town!.clone, ['runner', '--until-idle', '--no-refinery', '--id', id], env)),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
 
     const beads = (await gt(town!.clone, ['bead', 'list', '--json'])).json<Bead[]>().filter((b) => ids.includes(b.id));
-    expect(beads.map((b) => b.status)).toEqual(['closed', 'closed', 'closed']);
+    expect(beads.map((b) => b.status)).toEqual(['in_review', 'in_review', 'in_review']);
     expect(model.calls).toHaveLength(9);
     expect(seen.most).toBeGreaterThanOrEqual(2);
   }, 120_000);

@@ -11,7 +11,7 @@
 import { convoySpend, pauseBead, recordUsage } from '../../rig/costs.js';
 import { estopState } from '../../rig/estop.js';
 import { endTurn, reserveTurn } from '../../rig/turn-reservations.js';
-import { usageSince } from '../../town/costs.js';
+import { usageSince, zeroUsage } from '../../town/costs.js';
 import type { Rig } from '../../rig/rig.js';
 import { releaseBead, type Claim } from '../../rig/work.js';
 import type { Bead, ModelUsage } from '../../town/types.js';
@@ -62,7 +62,9 @@ export function turnGuard(opts: {
   const release = async (usage: ModelUsage | null | undefined) => {
     if (!holding || !bead.convoy) return;
     holding = false;
-    await endTurn(rig, bead.convoy, holder, usage ? usageSince(usage, reported) : null);
+    // A turn whose cost is unknown (a command agent without a usage parser) cannot be measured:
+    // it counts as free, so such runs are not held back (their convoy has no real bound anyway).
+    await endTurn(rig, bead.convoy, holder, usage ? usageSince(usage, reported) : zeroUsage());
   };
   /** Waits for a place among the convoy's turns; a halt when the budget is reached (or the stop pressed) meanwhile. */
   const reserve = async (): Promise<TurnHalt | null> => {
