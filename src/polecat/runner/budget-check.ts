@@ -62,9 +62,12 @@ export function turnGuard(opts: {
   const release = async (usage: ModelUsage | null | undefined) => {
     if (!holding || !bead.convoy) return;
     holding = false;
-    // A turn whose cost is unknown (a command agent without a usage parser) cannot be measured:
-    // it counts as free, so such runs are not held back (their convoy has no real bound anyway).
-    await endTurn(rig, bead.convoy, holder, usage ? usageSince(usage, reported) : zeroUsage());
+    // A turn whose cost is unknown (null: a command agent without a usage parser) cannot be
+    // measured: it counts as free, so such runs are not held back (their convoy has no real
+    // bound anyway). An agent that ended without a report (undefined: it threw) leaves the
+    // measure as it was, so a first turn that failed does not open the convoy to parallel turns.
+    const cost = usage === null ? zeroUsage() : usage ? usageSince(usage, reported) : null;
+    await endTurn(rig, bead.convoy, holder, cost);
   };
   /** Waits for a place among the convoy's turns; a halt when the budget is reached (or the stop pressed) meanwhile. */
   const reserve = async (): Promise<TurnHalt | null> => {
