@@ -61,16 +61,12 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
        * What each convoy's agents may spend, in dollars (`$5`) or tokens (`200k`), or both
        * (`$5, 200k`); the runner stops them past it (town/costs.ts). Absent: no budget.
        */
-      budget: z
-        .string()
-        .superRefine((text, ctx) => {
-          try {
-            if (parseBudget(text).relative) ctx.addIssue({ code: 'custom', message: 'must be an amount such as $5, not an increase' });
-          } catch (err) {
-            ctx.addIssue({ code: 'custom', message: (err as Error).message });
-          }
-        })
-        .optional(),
+      budget: budgetAmount().optional(),
+      /**
+       * The most the Mayor's plan may give a convoy (a plan asking more gets this, and says
+       * so); also the budget of a plan that names none when `budget` is absent. Absent: no cap.
+       */
+      maxConvoyBudget: budgetAmount().optional(),
       /** Revision rounds per bead (reviews, CI failures) before it is labelled gastown:needs-human. */
       maxRevisions: z.number().int().min(0).max(20).default(3),
       /** Polecat commits are authored as `<name>@<domain>`; absent means the rig's default. */
@@ -80,6 +76,17 @@ export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
         .optional(),
     })
     .strict();
+}
+
+/** A budget amount as people write it (`$5`, `200k`, `$5, 200k`), never an increase. */
+function budgetAmount() {
+  return z.string().superRefine((text, ctx) => {
+    try {
+      if (parseBudget(text).relative) ctx.addIssue({ code: 'custom', message: 'must be an amount such as $5, not an increase' });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 }
 
 export type RepoConfig = z.infer<ReturnType<typeof repoConfigSchema>>;

@@ -31,6 +31,8 @@ export interface ClosedPullRequest {
   body: string | null;
   /** The branch it was merged into (GitHub closes the issues its body names only on the default branch). */
   baseRef?: string;
+  /** The head branch's tip when it closed: a rejected branch is replaced only while it still holds this. */
+  headSha?: string;
 }
 
 /** A delivery about a pull request: `target` is unknown until the bead's parent issue is. */
@@ -78,7 +80,7 @@ export async function advanceOnClose(
     // The default branch moved: open siblings that no longer merge get a rebase round (dispatched below).
     if (merged.changed || !merged.bead.labels.includes(MERGE_MIRRORED)) await rebaseSiblings(delivery, services, { bead, pr: pr.number });
   } else if (isCurrentPullRequest(bead, pr)) {
-    await services.town.recordRejected(bead.id);
+    await services.town.recordRejected(bead.id, { branch: pr.headRef, tip: pr.headSha ?? null });
     outcome = 'reopened';
     log.info({ bead: bead.id, pr: pr.number }, 'Pull request closed unmerged: bead open again');
   }
@@ -92,14 +94,18 @@ export async function advanceOnClose(
     if (recorded.convoy.status === 'landed' && (outcome === 'landed' || outcome === 'resumed')) await announceLanding(parent, recorded);
   }
   if (pr.merged && parsePolecatBranch(pr.headRef)?.bead === bead.id) await nukeMergedBranch(delivery, pr.headRef);
+  // A pull request of this bead closed unmerged earlier, on another polecat's branch: the bead is closed, so it goes too.
+  if (pr.merged && bead.rejected && bead.rejected.branch !== pr.headRef && parsePolecatBranch(bead.rejected.branch)?.bead === bead.id)
+    await nukeMergedBranch(delivery, bead.rejected.branch);
   if (outcome === 'merged' || outcome === 'landed' || outcome === 'resumed') await services.town.markMirrored(bead.id, MERGE_MIRRORED);
   return outcome;
 }
 
 /**
  * Nuke on GitHub: the merged polecat branch is deleted (on every delivery of the merge, since
- * a deletion is idempotent). A closed-unmerged pull request keeps its branch: the bead is
- * open again and its work may be picked up. A failure is logged, never fatal to the advance.
+ * a deletion is idempotent). A closed-unmerged pull request keeps its branch until the bead is
+ * slung again (dispatch-beads.ts deletes it for another polecat; the same polecat's run
+ * replaces it) or closed. A failure is logged, never fatal to the advance.
  */
 async function nukeMergedBranch(delivery: PullRequestDelivery, branch: string): Promise<void> {
   try {

@@ -18,6 +18,8 @@ import type { ForgePort } from '../forge/forge-port.js';
 import { describeError } from './report-failure.js';
 import type { DispatchOptions } from '../rig/town-service.js';
 import type { RepoServices } from './app-deps.js';
+import { parsePolecatBranch, polecatBranch } from '../town/ids.js';
+import type { Bead } from '../town/types.js';
 
 export interface DispatchScope {
   forge: ForgePort;
@@ -53,6 +55,7 @@ export async function dispatchBeads(
       else log.info({ bead: item.bead.id, polecat: item.polecat, by }, 'Another replica dispatches this run');
     }
     for (const [i, item] of ours.entries()) {
+      await dropRejectedBranch(scope, item.bead, item.polecat);
       try {
         await forge.dispatchWorkflow({ workflow, ref: defaultBranch, inputs: { bead: item.bead.id } });
       } catch (err) {
@@ -69,4 +72,21 @@ export async function dispatchBeads(
     log.warn({ ...describeError(err), dispatched: dispatched.length }, 'Dispatch stopped');
   }
   return dispatched;
+}
+
+/**
+ * A bead slung again after its pull request closed unmerged, to another polecat: the rejected
+ * branch has no run left to replace it, so it is deleted before the new run starts
+ * (idempotent: a branch already gone counts as deleted). The same polecat's run replaces it
+ * itself (polecat/runner/work-bead.ts). A failure is logged; the branch is then left behind.
+ */
+async function dropRejectedBranch(scope: DispatchScope, bead: Bead, polecat: string): Promise<void> {
+  const rejected = bead.rejected;
+  if (!rejected || rejected.branch === polecatBranch(polecat, bead.id) || parsePolecatBranch(rejected.branch)?.bead !== bead.id) return;
+  try {
+    await scope.forge.deleteBranch?.(rejected.branch);
+    scope.log.info({ bead: bead.id, branch: rejected.branch }, 'Deleted the branch of a pull request closed unmerged');
+  } catch (err) {
+    scope.log.warn({ bead: bead.id, branch: rejected.branch, ...describeError(err) }, 'Could not delete a rejected polecat branch');
+  }
 }

@@ -1,12 +1,11 @@
 /**
- * `/gt estop` on an issue (writers only): the emergency stop for the repository's town. The
- * ledger flag is set and published first (runs that sync see it and stop at their next
- * checkpoint; nothing more is slung or dispatched), then the polecat workflow's queued and
- * in-progress runs are cancelled. `/gt estop release` lifts it and dispatches again.
+ * `/gt estop` on an issue (writers only): the emergency stop for the repository's town
+ * (`emergency-stop.ts`, which Slack's `/gt estop` reaches too), answered on the issue.
+ * `/gt estop release` lifts it and dispatches again.
  */
 import type { RepoServices } from './app-deps.js';
 import type { Delivery } from './delivery.js';
-import { dispatchBeads } from './dispatch-beads.js';
+import { emergencyStop } from './emergency-stop.js';
 import { senderMayWrite } from './permission.js';
 import { describeError } from './report-failure.js';
 
@@ -21,15 +20,13 @@ export async function estopCommand(delivery: Delivery, services: RepoServices, a
   }
   if (!(await senderMayWrite(delivery, 'use the emergency stop'))) return 'refused';
   try {
-    await services.town.estop(!release, target.sender);
-    await services.publish();
+    const r = await emergencyStop(delivery, services, !release, target.sender);
     if (release) {
-      await dispatchBeads(delivery, services);
       await forge.comment(target.issue.number, `Emergency stop released by @${target.sender}: polecats are dispatched again.`);
       log.info({ by: target.sender }, 'Emergency stop released');
       return 'released';
     }
-    const cancelled = config.polecatWorkflow ? ((await forge.cancelWorkflowRuns?.(config.polecatWorkflow)) ?? []) : [];
+    const cancelled = r.cancelled;
     log.info({ by: target.sender, cancelled }, 'Emergency stop engaged');
     await forge.comment(
       target.issue.number,

@@ -6,6 +6,9 @@ import type { IssueFlow, RigProvider } from '../rig/rig-provider.js';
 import type { Rig } from '../rig/rig.js';
 import { onBehalfOfMarker, REPO } from '../town/ids.js';
 import type { PermissionChecker } from '../town/permissions.js';
+import { GitHubForge } from '../forge/github-forge.js';
+import { townService } from '../rig/town-service.js';
+import { emergencyStop } from './emergency-stop.js';
 import { githubSourceKey } from './github-keys.js';
 import type { LedgerMirrors } from './ledger-mirror.js';
 import { getPermission } from '../forge/github-permission.js';
@@ -23,7 +26,7 @@ export interface GithubRigProviderOptions {
   repos?: readonly string[];
   /** For `.github/gastown.yml` values without a model. */
   defaultModel?: string;
-  log?: Logger;
+  log: Logger;
   /** How long a repository's installation id and config are trusted (default 5 minutes). */
   cacheTtlMs?: number;
   now?: () => number;
@@ -150,6 +153,28 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
       });
       return { url: data.html_url };
     },
+
+    async emergencyStop(repo, engaged, requestedBy) {
+      const target = resolve(repo);
+      const { owner, name } = split(target);
+      const { octokit, config } = await access(target);
+      const log = opts.log;
+      const forge = new GitHubForge({ octokit, owner, repo: name, log });
+      // Only a release dispatches, from the default branch.
+      const defaultBranch = engaged ? '' : (await octokit.rest.repos.get({ owner, repo: name })).data.default_branch;
+      const r = await opts.mirrors.withRepoLedger(
+        { owner, repo: name, prefix: config.ledgerPrefix, actor: 'gastown[bot]', token: () => tokenOf(octokit), log },
+        (session) =>
+          emergencyStop(
+            { forge, config, defaultBranch, log },
+            { town: townService(session.rig), publish: () => session.sync(), replica: session.replica },
+            engaged,
+            requestedBy,
+          ),
+      );
+      log.info({ repo: target, by: requestedBy, engaged, cancelled: r.cancelled, dispatched: r.dispatched }, 'Emergency stop from Slack');
+      return { changed: r.changed, cancelled: r.cancelled.length };
+    },
   };
 
   return {
@@ -172,7 +197,7 @@ export function createGithubRigProvider(opts: GithubRigProviderOptions): RigProv
           prefix: config.ledgerPrefix,
           actor: 'gastown[bot]',
           token: () => tokenOf(octokit),
-          ...(opts.log ? { log: opts.log } : {}),
+          log: opts.log,
         },
         (session) => fn(session.rig),
       );

@@ -93,6 +93,7 @@ async function planAndRecord(delivery: Delivery, services: RepoServices, permiss
     requireApproval: config.requireApproval,
     maxBeads: config.maxBeads,
     budget: config.budget ? parseBudget(config.budget).budget : null,
+    maxBudget: config.maxConvoyBudget ? parseBudget(config.maxConvoyBudget).budget : null,
   });
   // The plan reaches the repository's ledger before anything is written to GitHub.
   await services.publish();

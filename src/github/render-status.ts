@@ -64,6 +64,7 @@ export function renderConvoyStatus(input: RenderConvoyStatusInput): string {
         (paused ? ` · ${paused} bead${paused === 1 ? '' : 's'} paused: budget spent (\`/gt budget +$5\` adds more)` : ''),
     );
   }
+  if (convoy.budgetNote) sections.push(`**Budget clamped:** ${markdownInline(convoy.budgetNote)}`);
   if (input.failure) {
     const label = input.mayorLabel ?? 'gastown:mayor';
     sections.push(

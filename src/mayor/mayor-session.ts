@@ -11,6 +11,7 @@ import type { ModelUsage, Plan } from '../town/types.js';
 import { MAYOR_ATTACH_PROMPT, mayorTools } from './mayor-tools.js';
 import { PlanSchema } from './plan-schema.js';
 import { planTree } from './plan-tree.js';
+import { budgetText } from '../town/costs.js';
 import { sanitizeUntrustedText } from './sanitize.js';
 
 export interface MayorPorts {
@@ -248,6 +249,9 @@ export class MayorSession {
     const keyOf = new Map(recorded.beads.map((b) => [b.id, b.key]));
     const lines = [
       `convoy ${recorded.convoy.id} "${recorded.convoy.title}" ${recorded.convoy.status}: ${recorded.beads.length} beads`,
+      ...(recorded.convoy.budget
+        ? [`budget: ${budgetText(recorded.convoy.budget)}${recorded.convoy.budgetNote ? ` (clamped: ${recorded.convoy.budgetNote})` : ''}`]
+        : []),
       ...recorded.beads.map(
         (b) => `  ${b.id} (${keyOf.get(b.id) ?? ''}) ${byBead.has(b.id) ? `slung to ${byBead.get(b.id)}` : b.status}: ${b.title}`,
       ),

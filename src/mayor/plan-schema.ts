@@ -44,6 +44,16 @@ export const PlanBeadSchema = z.object({
 export const PlanSchema = z.object({
   summary: z.string().min(1).max(4_000).describe('A few sentences: the approach and how the beads fit together.'),
   beads: z.array(PlanBeadSchema).min(1).max(PLAN_BEADS_CEILING),
+  budget: z
+    .object({
+      usd: z.number().positive().max(1_000_000).optional().describe('Dollars the polecats may spend on the whole convoy.'),
+      tokens: z.number().int().positive().max(1_000_000_000).optional().describe('Tokens (input, output and cache) for the whole convoy.'),
+    })
+    .strict()
+    .optional()
+    .describe(
+      "Optional: what the polecats' agents may spend on this convoy. The repository's maximum caps it; leave it out to take the repository's default.",
+    ),
 });
 
 // Compile-time guard: the schema and the town's `Plan` type must describe the same thing.

@@ -1,3 +1,4 @@
+import { budgetText } from '../town/costs.js';
 import type { Plan } from '../town/types.js';
 
 /**
@@ -26,5 +27,8 @@ export function planTree(plan: Plan, heading?: string): string {
     kids.forEach((k, i) => walk(k, `${prefix}${last ? '   ' : '│  '}`, i === kids.length - 1));
   };
   roots.forEach((k, i) => walk(k, '', i === roots.length - 1));
+  // What the plan asks to spend; the repository's maximum may cap it when it is slung.
+  if (plan.budget && (plan.budget.usd !== undefined || plan.budget.tokens !== undefined))
+    lines.push(`budget asked: ${budgetText(plan.budget)}`);
   return lines.join('\n');
 }

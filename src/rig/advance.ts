@@ -4,7 +4,7 @@ import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Hook } from '../town/types.js';
 import { readyDependentsOf } from './dependents.js';
 import type { Rig } from './rig.js';
-import { checkBeadId } from '../town/ids.js';
+import { checkBeadId, parsePolecatBranch } from '../town/ids.js';
 import { feedRefs } from '../town/feed-refs.js';
 
 export interface MergedOutcome {
@@ -78,7 +78,12 @@ export async function recordMerged(rig: Rig, beadId: string, opts: { reason?: st
  * A bead's PR was closed without merging: the bead is open again (its polecat's hook
  * cleared) so dispatch can sling it anew. Idempotent.
  */
-export async function recordRejected(rig: Rig, beadId: string, why = 'pull request closed without merging'): Promise<Bead> {
+export async function recordRejected(
+  rig: Rig,
+  beadId: string,
+  why = 'pull request closed without merging',
+  head?: { branch: string; tip: string | null },
+): Promise<Bead> {
   checkBeadId(beadId);
   return rig.ledger.transact(
     async (tx) => {
@@ -89,7 +94,9 @@ export async function recordRejected(rig: Rig, beadId: string, why = 'pull reque
         const hook = await tx.get<Hook>('hooks', bead.assignee);
         if (hook?.bead === beadId) tx.put<Hook>('hooks', bead.assignee, { ...hook, bead: null, slungAt: null, slungBy: null });
       }
-      const open = transitionBead(bead, 'open', rig.at(), { pr: null });
+      const branch = head?.branch ?? bead.branch;
+      const rejected = branch && parsePolecatBranch(branch) ? { branch, tip: head?.tip ?? null } : null;
+      const open = transitionBead(bead, 'open', rig.at(), { pr: null, ...(rejected ? { rejected } : {}) });
       tx.put('beads', beadId, open, `reopen beads/${beadId}`);
       rig.emit(tx, 'bead_reopened', `${beadId} open again: ${why}`, feedRefs(bead));
       return open;

@@ -2,6 +2,7 @@ import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import { newBead } from '../town/bead.js';
 import { newConvoy } from '../town/convoy.js';
+import { parseBudget, plannedBudget } from '../town/costs.js';
 import { shortId } from '../town/ids.js';
 import { planToBeadInputs, validatePlan } from '../town/plan.js';
 import type { Bead, Budget, Convoy, ConvoySource, ForgeLink, ModelUsage, Plan } from '../town/types.js';
@@ -19,8 +20,13 @@ export interface RecordPlanInput {
   usage: ModelUsage | null;
   requireApproval: boolean;
   maxBeads?: number;
-  /** What the convoy's agents may spend (`.github/gastown.yml` budget); absent: no budget. */
+  /**
+   * The repository's default budget for a plan that names none (`.github/gastown.yml`
+   * `budget:`); undefined: the rig's settings (`gt init --budget`), null: none.
+   */
   budget?: Budget | null;
+  /** The most a plan may give its convoy (`maxConvoyBudget`); undefined: the rig's settings, null: no cap. */
+  maxBudget?: Budget | null;
 }
 
 export interface RecordedConvoy {
@@ -77,6 +83,11 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
   const convoyId = convoyIdFor(input.sourceKey);
   const keyToId = planBeadIds(convoyId, input.plan, await beadIds(rig));
   const at = rig.at();
+  const { budget, clamped } = plannedBudget({
+    asked: input.plan.budget ?? null,
+    configured: input.budget !== undefined ? input.budget : settingsBudget(rig.settings.budget),
+    max: input.maxBudget !== undefined ? input.maxBudget : settingsBudget(rig.settings.maxConvoyBudget),
+  });
   // A plan's edges stay inside the plan, so its beads carry their whole dependents index.
   const beads = withDependents(
     planToBeadInputs(input.plan, keyToId, convoyId).map((bi, i) => newBead(bi, keyToId.get(input.plan.beads[i]!.key)!, at)),
@@ -90,11 +101,12 @@ export async function recordPlan(rig: Rig, input: RecordPlanInput): Promise<Reco
         source: input.source,
         planner: input.planner,
         usage: input.usage,
-        budget: input.budget ?? null,
+        budget,
       },
       convoyId,
       at,
     ),
+    ...(clamped ? { budgetNote: clamped } : {}),
     sourceKey: input.sourceKey,
     materialisedAt: null,
     lastError: null,
@@ -202,4 +214,9 @@ export async function recordPlanFailure(
   await rig.ledger.transact((tx) => void rig.emit(tx, 'convoy_failed', `planning ${f.sourceKey} failed (${f.code}): ${f.message}`), {
     actor: rig.actor,
   });
+}
+
+/** A budget the rig's settings hold as text (`$5`, `200k`), checked when they were written. */
+function settingsBudget(text: string | null): Budget | null {
+  return text === null ? null : parseBudget(text).budget;
 }

@@ -40,6 +40,12 @@ export interface IssueFlow {
    * has checked), so the forge's flow runs it as that person.
    */
   requestOnIssue(repo: string, issueNumber: number, command: string, requestedBy: string): Promise<{ url: string }>;
+  /**
+   * The forge's emergency stop, as a person (whose write access the caller has checked): the
+   * town's flag (`TownService.estop`) published, and the forge's in-flight polecat runs
+   * cancelled; a release dispatches the waiting beads again. No issue is needed.
+   */
+  emergencyStop?(repo: string, engaged: boolean, requestedBy: string): Promise<{ changed: boolean; cancelled: number }>;
 }
 
 export interface LocalRigProviderOptions {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from '../town/zod.js';
 import { GastownError } from '../errors.js';
 import { refPrefixProblem } from '../ledger/ref-prefix.js';
+import { parseBudget } from '../town/costs.js';
 
 /**
  * Settings of one rig on one machine, kept in `.git/gastown/rig.json`: where the ledger
@@ -10,6 +11,17 @@ import { refPrefixProblem } from '../ledger/ref-prefix.js';
  * purpose: a laptop and a CI runner of the same rig may use different agents or gates.
  */
 const nonEmpty = () => z.string().check(z.minLength(1));
+const budgetText = () =>
+  z.string().check(
+    z.superRefine((text, ctx) => {
+      try {
+        if (parseBudget(text).relative)
+          ctx.addIssue({ code: 'custom', message: 'must be an amount such as $5, not an increase', input: text });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, input: text });
+      }
+    }),
+  );
 const int = (min: number, max?: number) => z.int().check(...(max === undefined ? [z.gte(min)] : [z.gte(min), z.lte(max)]));
 
 export const RigSettingsSchema = z.object({
@@ -88,6 +100,10 @@ export const RigSettingsSchema = z.object({
   syncMs: z._default(z.nullable(int(0)), null),
   polecatEmailDomain: z._default(nonEmpty(), 'polecats.gastown.local'),
   maxBeads: z._default(int(1, 50), 12),
+  /** A planned convoy's budget when its plan names none (`$5`, `200k`); null: none. See town/costs.ts plannedBudget. */
+  budget: z._default(z.nullable(budgetText()), null),
+  /** The most a Mayor's plan may give a convoy; also the budget of a plan that names none when `budget` is null. */
+  maxConvoyBudget: z._default(z.nullable(budgetText()), null),
   requireApproval: z._default(z.boolean(), false),
   createdAt: z.optional(z.string()),
 });

@@ -123,7 +123,8 @@ export interface TownService {
   /** The bead's work was merged: closed, convoy landed when it was the last. Idempotent. */
   recordMerged(beadId: string, url: string | null): Promise<MergedOutcome>;
   /** The bead's pull request was closed unmerged: open again. Idempotent. */
-  recordRejected(beadId: string): Promise<Bead>;
+  /** A pull request closed unmerged: the bead is open again; `head` is the rejected branch and its tip. */
+  recordRejected(beadId: string, head?: { branch: string; tip: string | null }): Promise<Bead>;
   /**
    * Sends a bead in review back to the polecat that made it, on the same branch, with the
    * feedback (sanitised by the surface) in its inbox; counted against `maxRevisions`, past
@@ -223,7 +224,7 @@ export function townService(rig: Rig): TownService {
     unmarkDispatched: (pending, by) => unmarkDispatched(rig, pending, by),
     dispatchersOf: (pending) => dispatchersOf(rig, pending),
     recordMerged: (beadId, url) => recordMerged(rig, beadId, { url }),
-    recordRejected: (beadId) => recordRejected(rig, beadId),
+    recordRejected: (beadId, head) => recordRejected(rig, beadId, undefined, head),
     requestRevision: (beadId, req) => requestRevision(rig.withActor(req.by), beadId, req),
     approveReview: (beadId, actor) => approveReview(rig.withActor(actor), beadId, actor),
     costs: (opts) => costsReport(rig, opts),

@@ -274,6 +274,8 @@ export async function finishBead(
         branch: out.branch,
         pr: out.pr ?? bead.pr,
         ...(bead.revisionPending ? { revisionPending: false } : {}),
+        // The rejected branch was replaced by this run's push (or deleted by the forge): nothing left to clean.
+        ...(bead.rejected ? { rejected: null } : {}),
         ...(out.countRound ? { revisions: (bead.revisions ?? 0) + 1 } : {}),
       });
       tx.put('beads', bead.id, next, `finish beads/${bead.id}`);

@@ -253,6 +253,8 @@ function rigServices(provider: RigProvider, opts: RigSlackServicesOptions): Slac
     },
 
     async estop(engaged, repo, actor) {
+      // On a forge the stop also cancels the polecats' in-flight runs: the flow's own operation does both.
+      if (provider.issueFlow?.emergencyStop) return wrote(await provider.issueFlow.emergencyStop(repo, engaged, actor));
       if (provider.issueFlow)
         throw new GastownError(
           'gastown_bad_input',

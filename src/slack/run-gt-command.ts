@@ -116,7 +116,7 @@ export async function runGtCommand(cmd: ValidGtCommand, slackUser: string, deps:
       return inChannel(
         cmd.release
           ? `Emergency stop ${r.changed ? 'released' : 'was not engaged'} in ${escapeMrkdwn(repo)} (${escapeMrkdwn(login)}).`
-          : `Emergency stop ${r.changed ? 'engaged' : 'already engaged'} in ${escapeMrkdwn(repo)} by ${escapeMrkdwn(login)}: every polecat stops at its next checkpoint, nothing is slung.`,
+          : `Emergency stop ${r.changed ? 'engaged' : 'already engaged'} in ${escapeMrkdwn(repo)} by ${escapeMrkdwn(login)}: every polecat stops at its next checkpoint, nothing is slung${r.cancelled ? `; ${r.cancelled} polecat run${r.cancelled === 1 ? ' was' : 's were'} cancelled` : ''}.`,
       );
     }
     case 'mail_send': {

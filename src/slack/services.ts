@@ -26,8 +26,11 @@ export interface SlackServices {
   stop(convoyId: string, actor: string): Promise<Convoy>;
   /** Sets (`$20`) or raises (`+$5`) a convoy's budget; `text` says what it is now (or that the forge was asked). */
   budget(convoyId: string, amount: string, actor: string): Promise<{ text: string }>;
-  /** Engages (true) or releases the emergency stop of one repository's town. */
-  estop(engaged: boolean, repo: string, actor: string): Promise<{ changed: boolean }>;
+  /**
+   * Engages (true) or releases the emergency stop of one repository's town; `cancelled`: the
+   * forge's polecat runs cancelled with it (GitHub), absent where runners are local.
+   */
+  estop(engaged: boolean, repo: string, actor: string): Promise<{ changed: boolean; cancelled?: number }>;
   inbox(agent: string): Promise<MailMessage[]>;
   sendMail(from: string, to: string, text: string): Promise<MailMessage>;
   nudge(from: string, polecat: string, text: string): Promise<MailMessage>;

@@ -125,3 +125,85 @@ export function budgetText(budget: Budget | null | undefined): string {
   if (budget.tokens !== undefined) parts.push(`${budget.tokens} tokens`);
   return parts.join(' and ');
 }
+
+/** Where a convoy's budget came from, for the plan text and the status comment. */
+export interface PlannedBudget {
+  budget: Budget | null;
+  /** Set when the Mayor's plan asked for more than the repository allows: what it asked, and the cap. */
+  clamped: string | null;
+}
+
+/**
+ * A planned convoy's budget. Precedence: the Mayor's plan (`Plan.budget`), else the
+ * repository's default (`budget:`), else the repository's maximum (`maxConvoyBudget`), which
+ * then caps whatever was chosen, kind by kind: a dollar plan under a token maximum gets both
+ * limits, and a plan asking more than the maximum gets the maximum and says so. A person's
+ * own `gt convoy create --budget` and `gt convoy budget` are not capped (a writer decides).
+ */
+export function plannedBudget(input: { asked?: Budget | null; configured?: Budget | null; max?: Budget | null }): PlannedBudget {
+  const some = (b: Budget | null | undefined) => (b && (b.usd !== undefined || b.tokens !== undefined) ? b : null);
+  const asked = some(input.asked);
+  const chosen = asked ?? some(input.configured);
+  const max = some(input.max);
+  if (!max) return { budget: chosen ? { ...chosen } : null, clamped: null };
+  if (!chosen) return { budget: { ...max }, clamped: null };
+  const budget: Budget = {};
+  let over = false;
+  for (const kind of ['usd', 'tokens'] as const) {
+    const want = chosen[kind];
+    const cap = max[kind];
+    if (want !== undefined && cap !== undefined && want > cap) over = true;
+    const v = want === undefined ? cap : cap === undefined ? want : Math.min(want, cap);
+    if (v !== undefined) budget[kind] = v;
+  }
+  const clamped = over && asked ? `the plan asked for ${budgetText(asked)}; the repository allows at most ${budgetText(max)}` : null;
+  return { budget, clamped };
+}
+
+/**
+ * Whether an agent turn of a budgeted convoy may start now (the convoy-wide bound; see
+ * rig/turn-reservations.ts). `inFlight`: turns of the convoy other runs hold right now;
+ * `largest`: the most one turn of this convoy has cost so far, per kind (null before any).
+ * - `spent`: the budget is reached; stop.
+ * - `go`: no other turn is in flight (this one may cross the budget, alone), or `inFlight + 1`
+ *   turns of the largest size seen still leave the budget unreached, so running it beside the
+ *   others cannot cross it.
+ * - `wait`: otherwise, until the turns in flight end (their cost then known).
+ */
+export function turnDecision(
+  budget: Budget | null | undefined,
+  spent: Spent,
+  inFlight: number,
+  largest: ModelUsage | null,
+): 'go' | 'wait' | 'spent' {
+  if (budgetSpent(budget, spent)) return 'spent';
+  if (inFlight === 0) return 'go';
+  if (!largest) return 'wait';
+  let projected = spent.usage;
+  for (let i = 0; i <= inFlight; i++) projected = sumUsage(projected, largest);
+  return budgetSpent(budget, { ...spent, usage: projected }) ? 'wait' : 'go';
+}
+
+/** Field by field, the larger of two turns' costs. */
+export function largerUsage(a: ModelUsage | null, b: ModelUsage): ModelUsage {
+  if (!a) return { ...b };
+  return {
+    inputTokens: Math.max(a.inputTokens, b.inputTokens),
+    outputTokens: Math.max(a.outputTokens, b.outputTokens),
+    cacheReadTokens: Math.max(a.cacheReadTokens, b.cacheReadTokens),
+    cacheWriteTokens: Math.max(a.cacheWriteTokens, b.cacheWriteTokens),
+    costUsd: Math.max(a.costUsd, b.costUsd),
+  };
+}
+
+/** `after − before` (a run's cumulative usage at two reports): what the turn between them cost. */
+export function usageSince(after: ModelUsage, before: ModelUsage | null): ModelUsage {
+  if (!before) return { ...after };
+  return {
+    inputTokens: Math.max(0, after.inputTokens - before.inputTokens),
+    outputTokens: Math.max(0, after.outputTokens - before.outputTokens),
+    cacheReadTokens: Math.max(0, after.cacheReadTokens - before.cacheReadTokens),
+    cacheWriteTokens: Math.max(0, after.cacheWriteTokens - before.cacheWriteTokens),
+    costUsd: Math.max(0, Math.round((after.costUsd - before.costUsd) * 1_000_000) / 1_000_000),
+  };
+}

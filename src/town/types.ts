@@ -64,6 +64,13 @@ export interface Bead {
    * out (cleared when a person raises it). The polecat keeps its hook and its pushed branch.
    */
   paused?: 'budget' | null;
+  /**
+   * The branch of a pull request closed unmerged, and its tip: kept while the bead waits to be
+   * slung again; the next run starts afresh from the default branch and replaces it (same
+   * polecat: a push with a lease on `tip`) or has it deleted (another polecat, or the bead
+   * merged from another branch). Cleared when a run finishes.
+   */
+  rejected?: { branch: string; tip: string | null } | null;
 }
 
 /** One agent run's usage on a bead; `usage` null when the agent did not say (a command agent without a parser). */
@@ -131,6 +138,8 @@ export interface Convoy {
   sourceKey?: string | null;
   /** What the convoy's agents may spend; checked by the runner before every turn (town/costs.ts). */
   budget?: Budget | null;
+  /** Why the budget is less than the plan asked for (clamped to the repository's maximum); absent otherwise. */
+  budgetNote?: string | null;
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';
@@ -234,6 +243,8 @@ export interface PlanBead {
 export interface Plan {
   summary: string;
   beads: PlanBead[];
+  /** What the Mayor thinks the convoy's agents need; capped by the repository's maximum (town/costs.ts plannedBudget). */
+  budget?: Budget;
 }
 
 /** What a caller supplies to create a bead; everything else starts at its default. */

@@ -39,6 +39,8 @@ describe('repo config (.github/gastown.yml)', () => {
     expect(parseRepoConfig({}).budget).toBeUndefined();
     expect(() => parseRepoConfig({ budget: '+$5' })).toThrow(/budget: must be an amount such as \$5, not an increase/);
     expect(() => parseRepoConfig({ budget: 'lots' })).toThrow(/budget: not a budget: "lots"/);
+    expect(parseRepoConfig({ maxConvoyBudget: '$20' }).maxConvoyBudget).toBe('$20');
+    expect(() => parseRepoConfig({ maxConvoyBudget: '+$5' })).toThrow(/maxConvoyBudget: must be an amount such as \$5, not an increase/);
   });
 
   it('lists every problem of an invalid file in one coded error', () => {

@@ -57,6 +57,13 @@ describe('renderConvoyStatus: what the polecats spent', () => {
       '**Spent by polecats:** $0.00 (0 of 5000 tokens)',
     );
   });
+
+  it("says when the plan's budget was clamped to the repository's maximum", () => {
+    const note = 'the plan asked for $40.00; the repository allows at most $5.00';
+    const markdown = renderConvoyStatus({ convoy: convoy({ budget: { usd: 5 }, budgetNote: note }), beads: [bead('gt-1a', 'One')] });
+    expect(markdown).toContain(`**Budget clamped:** ${note}`);
+    expect(renderConvoyStatus({ convoy: convoy({ budget: { usd: 5 } }), beads: [bead('gt-1a', 'One')] })).not.toContain('clamped');
+  });
 });
 
 describe('renderConvoyStatus', () => {

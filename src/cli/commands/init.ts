@@ -6,6 +6,7 @@ import { recordRigSettings } from '../../rig/first-use.js';
 import { findGitCommonDir } from '../../rig/find-git-dir.js';
 import { readRigSettings, type RigSettings } from '../../rig/rig-settings.js';
 import type { CliContext } from '../cli-context.js';
+import { parseBudget } from '../../town/costs.js';
 import { intInRange } from '../options.js';
 import { emit, wantsJson } from '../output.js';
 
@@ -27,6 +28,8 @@ interface InitOptions {
   sandboxEnv?: string;
   sandboxNetwork?: boolean;
   sandboxReadOnly?: string;
+  budget?: string;
+  maxConvoyBudget?: string;
 }
 
 export function registerInit(program: Command, ctx: CliContext): void {
@@ -65,6 +68,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
       'how often a working runner syncs the ledger with the remote (heartbeat out; nudges, mail, stop in); 0: never (default: 30000 in GitHub Actions, else never)',
       intInRange(0, 3_600_000),
     )
+    .option('--budget <amount>', 'a planned convoy\'s budget when the Mayor\'s plan names none ($5, 200k); "" for none')
+    .option('--max-convoy-budget <amount>', 'the most a Mayor\'s plan may give a convoy (a plan asking more is capped); "" for no cap')
     .option('--sandbox-network', 'let agents reach the network (default: no network)')
     .option('--no-sandbox-network', 'agents get no network')
     .option('--sandbox-read-only <paths>', 'comma-separated absolute paths agents may read besides /usr and /opt (a toolchain)')
@@ -91,6 +96,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
         changes.review = opts.review;
       }
       if (opts.maxRevisions !== undefined) changes.maxRevisions = opts.maxRevisions;
+      if (opts.budget !== undefined) changes.budget = budgetOption('--budget', opts.budget);
+      if (opts.maxConvoyBudget !== undefined) changes.maxConvoyBudget = budgetOption('--max-convoy-budget', opts.maxConvoyBudget);
       if (opts.syncMs !== undefined) changes.syncMs = opts.syncMs;
       if (opts.agent || opts.agentCommand || opts.model) {
         const kind = opts.agent ?? (opts.agentCommand ? 'command' : 'builtin');
@@ -136,8 +143,20 @@ export function registerInit(program: Command, ctx: CliContext): void {
           `rig ready: ledger at ${settings.prefix}${settings.remote ? `, syncing with ${settings.remote}` : ''}; default branch ${settings.defaultBranch}`,
           `polecats: ${settings.concurrency} at once, ${settings.agent.kind} agent${settings.agent.command ? ` (${settings.agent.command})` : ''}${settings.gate ? `; Refinery gate: ${settings.gate}` : ''}`,
           `review: ${settings.review === 'required' ? 'required before the Refinery merges (gt review)' : 'off'}; at most ${settings.maxRevisions} revision rounds per bead`,
+          ...(settings.budget || settings.maxConvoyBudget
+            ? [
+                `convoy budgets: ${settings.budget ?? 'none'} unless the plan names one${settings.maxConvoyBudget ? `, at most ${settings.maxConvoyBudget}` : ''}`,
+              ]
+            : []),
           `sandbox: ${settings.sandbox.network ? 'network' : 'no network'}, variables ${settings.sandbox.env.join(', ') || 'none'} besides PATH and the locale${settings.sandbox.readOnly.length ? `, also read-only: ${settings.sandbox.readOnly.join(', ')}` : ''}`,
         ].join('\n'),
       );
     });
+}
+
+/** A budget option as the settings keep it (its text), checked here so a typo is one clear line; "" clears it. */
+function budgetOption(flag: string, text: string): string | null {
+  if (!text.trim()) return null;
+  if (parseBudget(text).relative) throw new GastownError('gastown_bad_input', `${flag} takes an amount, not an increase (got ${text})`);
+  return text.trim();
 }

@@ -5,6 +5,7 @@ import { GastownError } from '../../errors.js';
 import { hooks, unsling } from '../../rig/sling.js';
 import { withRig, withTown, type CliContext } from '../cli-context.js';
 import { emit, table, wantsJson } from '../output.js';
+import { budgetText } from '../../town/costs.js';
 import { looksLikeBeadId } from '../../town/ids.js';
 
 export function registerSling(program: Command, ctx: CliContext): void {
@@ -45,6 +46,9 @@ export function registerSling(program: Command, ctx: CliContext): void {
           [
             `the Mayor planned ${r.convoy.id} "${r.convoy.title}" (${r.planner} planner): ${r.beads.length} beads${r.convoy.status === 'awaiting_approval' ? ', awaiting approval' : ''}`,
             ...r.beads.map((b) => `  ${b.id}  ${b.title}${b.blockedBy.length ? `  (after ${b.blockedBy.join(', ')})` : ''}`),
+            r.convoy.budget
+              ? `budget: ${budgetText(r.convoy.budget)}${r.convoy.budgetNote ? ` (clamped: ${r.convoy.budgetNote})` : ''}`
+              : '',
             r.convoy.status === 'awaiting_approval' ? '' : 'run `gt runner` to work it',
           ]
             .filter(Boolean)

@@ -15,6 +15,7 @@ export function pullRequestClosed(deps: AppDeps, memory?: AppMemory) {
       url: pr.html_url,
       merged: pr.merged === true,
       headRef: pr.head.ref,
+      headSha: pr.head.sha,
       body: pr.body ?? null,
       baseRef: pr.base.ref,
     };

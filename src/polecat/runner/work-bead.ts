@@ -86,12 +86,16 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
 
   await fetchBranches(rig.repoDir, remote, [claim.branch]);
   let pushed = await refSha(rig.repoDir, `${remote.tracking}${claim.branch}`);
-  let start = await startRef(rig.repoDir, remote, claim.branch, pushed);
+  // The branch still holds a pull request closed unmerged (same polecat slung again): the work
+  // starts afresh from the default branch, and its first push replaces the rejected tip with a
+  // lease on it. A branch that moved since (this bead's new run already pushed) is resumed.
+  const replacing = pushed !== null && bead.rejected?.branch === claim.branch && bead.rejected.tip === pushed;
+  let start = replacing ? `${remote.tracking}${remote.defaultBranch}` : await startRef(rig.repoDir, remote, claim.branch, pushed);
   // A conflict round (a sibling merged): the runner rebases before any agent runs.
   let rebase: Extract<RebasePlan, { kind: 'conflict' }> | null = null;
   const unread = (await inbox(rig, claim.polecat)).filter((m) => !m.read && isFeedback(bead.id, m));
   const asks = unread.filter(isConflictFeedback);
-  if (asks.length && pushed) {
+  if (asks.length && pushed && !replacing) {
     const plan = await rebaseOntoDefault({
       rigDir: rig.repoDir,
       remote,
@@ -128,7 +132,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
   });
   try {
     if (rebase) await seedWorkspace(rig.repoDir, ws.path, rebase.base, rebase.seed);
-    return await workInWorkspace(opts, bead, identity, ws, pushed, rebase);
+    return await workInWorkspace(opts, bead, identity, ws, pushed, rebase, replacing);
   } finally {
     if (!opts.keepWorkspace) await removeWorkspace(ws.dir).catch(() => undefined);
   }
@@ -159,11 +163,18 @@ async function workInWorkspace(
   ws: PolecatWorkspace,
   pushed: string | null,
   rebase: Extract<RebasePlan, { kind: 'conflict' }> | null,
+  replacing = false,
 ): Promise<WorkOutcome> {
   const { rig, claim, remote } = opts;
   await retryOnGitLock(() => runGitText(['update-ref', `refs/heads/${ws.branch}`, ws.start], { cwd: rig.repoDir }));
   const before = await readRefState(rig.repoDir, remote);
-  opts.log(pushed ? `resuming ${claim.branch} (attempt ${claim.attempt})` : `started ${claim.branch}`);
+  opts.log(
+    replacing
+      ? `started ${claim.branch} afresh from ${remote.defaultBranch} (its closed pull request's ${pushed!.slice(0, 7)} is replaced)`
+      : pushed
+        ? `resuming ${claim.branch} (attempt ${claim.attempt})`
+        : `started ${claim.branch}`,
+  );
 
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
@@ -241,6 +252,9 @@ async function workInWorkspace(
       // a checkpoint halfway would push conflict markers.
       if (!final) return;
       await pushWithLease(rig.repoDir, remote, ws.branch, pushed!);
+    } else if (replacing) {
+      // Not a fast-forward of the rejected tip: replaced only while the remote still holds what this run last saw there.
+      await pushWithLease(rig.repoDir, remote, ws.branch, lastPushed!);
     } else await pushPolecatBranch(rig.repoDir, remote.remote, ws.branch);
     lastPushed = tip;
   };
