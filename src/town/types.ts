@@ -131,6 +131,10 @@ export interface Convoy {
   sourceKey?: string | null;
   /** What the convoy's agents may spend; checked by the runner before every turn (town/costs.ts). */
   budget?: Budget | null;
+  /** Keys of the re-plans applied to this convoy (`comment:<id>`), so a redelivery re-plans once (rig/replan-convoy.ts). */
+  replans?: string[];
+  /** Beads a re-plan cancelled before they started: closed, and no longer in `beads`. */
+  cancelled?: string[];
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';
