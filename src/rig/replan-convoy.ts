@@ -34,6 +34,8 @@ export interface ReplanBead {
 }
 
 export interface ReplanContext {
+  /** The revision's key (`comment:<id>`): new beads' keys may derive from it, so they are unique. */
+  key: string;
   title: string;
   /** The person's words (already stripped of hidden content by the surface). */
   instruction: string;
@@ -114,6 +116,7 @@ export async function replanConvoy(rig: Rig, convoyId: string, input: ReplanInpu
 
   // The planner (a model call) runs outside the transaction, which may run more than once.
   const result = await input.replanner({
+    key: input.key,
     title: current.convoy.title,
     instruction: input.instruction,
     by: input.by,
