@@ -89,7 +89,7 @@ describe('re-planning by comment on the double', () => {
     await town?.stop();
   });
 
-  it("a writer's checklist re-plans what has not started; redelivery and a reader's comment change nothing; the convoy lands", async () => {
+  it("a writer's checklist re-plans what has not started; a redelivery, a reader's comment and a remark change nothing; a bad checklist gets one reply; the convoy lands", async () => {
     const { double } = town;
     try {
       const goal = double.openIssue(MAINTAINER, TITLE, BODY);
@@ -169,6 +169,31 @@ describe('re-planning by comment on the double', () => {
       await double.until('the redelivery', () => again.status !== null);
       await double.quiet();
       expect(snapshot(double)).toEqual(afterReplan);
+      expect((await remoteLedger(double)).convoys[0]).toEqual(convoy);
+
+      // Without a model, a writer's remark with no checklist is not an instruction: no reply.
+      const remark = double.comment(MAINTAINER, goal, 'Thanks, that looks right.');
+      await settle(double, remark);
+      expect(snapshot(double)).toEqual({ ...afterReplan, comments: [...afterReplan.comments, { id: remark, body: expect.any(String) }] });
+
+      // A checklist the planner cannot read: one reply saying why, and the plan stands.
+      const beforeBad = snapshot(double);
+      const bad = double.comment(MAINTAINER, goal, '- [ ] Add the min operation\n- [ ] Add the max operation (after 9)');
+      await double.until(
+        'the reply to the bad checklist',
+        () => [...double.state.comments.values()].some((c) => c.body.startsWith(`<!-- gastown:replan c${bad} -->`)),
+        60_000,
+      );
+      await double.quiet();
+      const badReply = [...double.state.comments.values()].find((c) => c.body.startsWith(`<!-- gastown:replan c${bad} -->`))!;
+      expect(badReply.body).toContain(
+        "I could not re-plan from @ada's comment: The checklist is not a valid plan: task 2 comes after task 9",
+      );
+      expect(badReply.body).toContain('Nothing was changed');
+      expect(snapshot(double)).toEqual({
+        ...beforeBad,
+        comments: [...beforeBad.comments, { id: bad, body: expect.any(String) }, { id: badReply.id, body: badReply.body }],
+      });
       expect((await remoteLedger(double)).convoys[0]).toEqual(convoy);
 
       // The loop lands the re-planned convoy: min, dbl, then CHANGES.md; neg never ran.
