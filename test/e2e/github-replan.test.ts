@@ -8,6 +8,8 @@
  * nothing. Without ANTHROPIC_API_KEY: the checklist planner.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUBMIT_PLAN_TOOL } from '../../src/mayor/model-planner.js';
+import { allText, startAnthropicMessagesDouble, toolUse, type AnthropicMessagesDouble } from '../support/anthropic-messages-double.js';
 import type { GitHubDouble } from '../support/github-double/github-double.js';
 import { MAINTAINER, beadOfPull, buildForTown, mergeUntilLanded, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
 
@@ -212,4 +214,120 @@ describe('re-planning by comment on the double', () => {
       throw err;
     }
   }, 600_000);
+});
+
+const pb = (key: string, title: string, blockedBy: string[] = []) => ({
+  key,
+  title,
+  description: `${title}.`,
+  acceptance: [],
+  files: [],
+  blockedBy,
+});
+
+describe('re-planning by comment with the model (the loopback Messages API)', () => {
+  let town: GithubTown;
+  let model: AnthropicMessagesDouble;
+  const REMARK = 'Keep every new operation in its own file under ops/.';
+  const INSTRUCTION = 'Make the second bead about dbl instead, and add a README note after it.';
+  beforeAll(async () => {
+    await buildForTown();
+    model = await startAnthropicMessagesDouble([
+      // 1. The labelled issue is planned: two beads, the second after the first.
+      () => [
+        toolUse(SUBMIT_PLAN_TOOL, {
+          summary: 'two steps',
+          beads: [pb('min', 'Add the min operation'), pb('neg', 'Add the neg operation', ['min'])],
+        }),
+      ],
+      // 2. A writer's remark: the model sees it and keeps the plan as it is.
+      (req) => {
+        const said = allText(req);
+        if (!said.includes('<current_plan>') || !said.includes(REMARK)) throw new Error('the remark or the current plan is missing');
+        return [
+          toolUse(SUBMIT_PLAN_TOOL, {
+            summary: 'unchanged',
+            beads: [pb('min', 'Add the min operation'), pb('neg', 'Add the neg operation', ['min'])],
+          }),
+        ];
+      },
+      // 3. The instruction, with the earlier remark in the conversation and the first bead fixed.
+      (req) => {
+        const said = allText(req);
+        if (!said.includes(`<untrusted_comment author="${MAINTAINER}">\n${REMARK}`))
+          throw new Error('the earlier remark is not in the conversation');
+        if (!said.includes(INSTRUCTION)) throw new Error('the instruction is missing');
+        if (!/"key": "min",[\s\S]*?"state": "[a-z_]+ \(started: fixed\)"/.test(said))
+          throw new Error('the started bead is not marked fixed');
+        return [
+          toolUse(SUBMIT_PLAN_TOOL, {
+            summary: 'dbl and a note',
+            beads: [
+              pb('min', 'Add the min operation'),
+              pb('neg', 'Add the dbl operation', ['min']),
+              pb('note', 'Note dbl in the README', ['neg']),
+            ],
+          }),
+        ];
+      },
+    ]);
+    town = await startGithubTown({
+      config: ['planner: model', 'concurrency: 3', 'agents:', '  script: true', ''].join('\n'),
+      env: { ANTHROPIC_API_KEY: 'sk-ant-e2e', ANTHROPIC_BASE_URL: model.baseURL },
+    });
+  }, 300_000);
+  afterAll(async () => {
+    await town?.stop();
+    await model?.stop();
+  });
+
+  it("the model gets the issue's conversation and the plan with started beads fixed; its revision reaches the sub-issues", async () => {
+    const { double } = town;
+    try {
+      const goal = double.openIssue(MAINTAINER, 'calc: two operations', 'Add two operations to calc.');
+      double.addLabel(MAINTAINER, goal, 'gastown:mayor');
+      const parent = () => double.state.issues.get(goal)!;
+      const child = (title: string) =>
+        parent()
+          .subIssues.map((n) => double.state.issues.get(n)!)
+          .find((i) => i.title === title);
+      // The first bead starts (its body has no steps for the script agent, so its run fails it).
+      await double.until('the plan and the first run', () => parent().subIssues.length === 2 && double.state.runs.size === 1, 120_000);
+      await double.until('the run to finish', () => [...double.state.runs.values()].every((r) => r.status === 'completed'), 120_000);
+      await double.quiet();
+      const min = child('Add the min operation')!;
+      const neg = child('Add the neg operation')!;
+
+      const remark = double.comment(MAINTAINER, goal, REMARK);
+      await double.until(
+        'the reply to the remark',
+        () => [...double.state.comments.values()].some((c) => c.body.startsWith(`<!-- gastown:replan c${remark} -->`)),
+        60_000,
+      );
+      const asked = double.comment(MAINTAINER, goal, INSTRUCTION);
+      await double.until(
+        'the reply',
+        () => [...double.state.comments.values()].some((c) => c.body.startsWith(`<!-- gastown:replan c${asked} -->`)),
+        60_000,
+      );
+      await double.quiet();
+
+      expect(model.failures).toEqual([]);
+      expect(model.remaining()).toBe(0);
+      const replies = [...double.state.comments.values()].filter((c) => c.body.startsWith('<!-- gastown:replan '));
+      expect(replies[0]!.body).toContain('Nothing changed');
+      expect(replies[1]!.body).toContain('(the model)');
+      expect(double.state.issues.get(neg.number)!.title).toBe('Add the dbl operation');
+      const note = child('Note dbl in the README')!;
+      expect(note.blockedBy).toEqual([neg.number]);
+      expect(double.state.issues.get(min.number)!.title).toBe('Add the min operation');
+      const convoy = (await remoteLedger(double)).convoys[0]!;
+      expect(convoy.replans).toEqual([`comment:${remark}`, `comment:${asked}`]);
+      expect(convoy.planner).toBe('model');
+    } catch (err) {
+      console.error(town.app.log().slice(-20_000));
+      console.error(model.failures);
+      throw err;
+    }
+  }, 300_000);
 });
