@@ -25,6 +25,9 @@ import { permissionLookup } from './permission.js';
 import { renderReplanReply } from './render-replan-reply.js';
 import { reportFailure } from './report-failure.js';
 
+const CAN_CHANGE = new Set(['active', 'awaiting_approval']);
+const TASK_LINE = /^[ \t]*[-*+][ \t]+\[[ xX]\][ \t]+\S/m;
+
 export type ReplanIssueOutcome = 'not_planned' | 'no_checklist' | 'failed' | ReplanOutcome['status'];
 
 export async function replanIssue(
@@ -36,6 +39,15 @@ export async function replanIssue(
   const found = await services.town.convoyFor(parentKey(target));
   if (found === null) return 'not_planned';
   const parent: ForgeLink = { number: target.issue.number, id: target.issue.id, url: target.issue.url };
+  if (!CAN_CHANGE.has(found.convoy.status) && !TASK_LINE.test(comment.body)) {
+    // A remark on a convoy that landed or stopped ("thanks!") is no request: no reply. A
+    // checklist there is one, and its reply says why nothing can change.
+    log.info(
+      { comment: comment.id, convoy: found.convoy.id, status: found.convoy.status },
+      'A comment on a finished convoy: nothing to re-plan',
+    );
+    return 'refused';
+  }
 
   let outcome: ReplanOutcome;
   try {

@@ -134,8 +134,8 @@ export async function replanConvoy(rig: Rig, convoyId: string, input: ReplanInpu
       if (!CAN_CHANGE.has(convoy.status))
         return { ...base, status: 'refused' as const, reason: `the convoy is ${convoy.status}, so there is nothing left to re-plan` };
 
-      const applied = applyRevision(convoy, beads, result.plan, input.maxBeads, await beadIds(rig), rig.at());
       const at = rig.at();
+      const applied = applyRevision(convoy, beads, result.plan, input.maxBeads, await beadIds(rig), at);
       const touched = new Set<string>([...applied.added, ...applied.changed, ...applied.cancelled].map((b) => b.id));
       const after = new Map(applied.beads.map((b) => [b.id, b] as const));
       for (const b of applied.cancelled) after.set(b.id, b);

@@ -209,6 +209,26 @@ describe('re-planning by comment on the double', () => {
       expect(merged.sort()).toEqual([...landed.convoys[0]!.beads].sort());
       expect([...double.state.runs.values()].some((r) => r.inputs.bead === bead('Add the neg operation').id)).toBe(false);
       expect(parent().state).toBe('closed');
+
+      // On a landed convoy a remark gets no reply; a checklist gets one saying nothing can change.
+      await double.quiet();
+      const landedSnapshot = snapshot(double);
+      const thanks = double.comment(MAINTAINER, goal, 'Thanks, that landed nicely.');
+      await settle(double, thanks);
+      expect(snapshot(double)).toEqual({
+        ...landedSnapshot,
+        comments: [...landedSnapshot.comments, { id: thanks, body: expect.any(String) }],
+      });
+      const late = double.comment(MAINTAINER, goal, '- [ ] Add the max operation');
+      await double.until(
+        'the reply on the landed convoy',
+        () => [...double.state.comments.values()].some((c) => c.body.startsWith(`<!-- gastown:replan c${late} -->`)),
+        60_000,
+      );
+      const lateReply = [...double.state.comments.values()].find((c) => c.body.startsWith(`<!-- gastown:replan c${late} -->`))!;
+      expect(lateReply.body).toContain('Nothing changed');
+      expect(lateReply.body).toContain('the convoy is landed');
+      expect((await remoteLedger(double)).convoys[0]!.beads).toEqual(landed.convoys[0]!.beads);
     } catch (err) {
       console.error(town.app.log().slice(-20_000));
       throw err;
