@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBMIT_PLAN_TOOL } from '../../src/mayor/model-planner.js';
 import { allText, startAnthropicMessagesDouble, toolUse, type AnthropicMessagesDouble } from '../support/anthropic-messages-double.js';
 import type { GitHubDouble } from '../support/github-double/github-double.js';
-import { MAINTAINER, beadOfPull, buildForTown, mergeUntilLanded, remoteLedger, startGithubTown, type GithubTown } from './github-town.js';
+import {
+  MAINTAINER,
+  REPO_CONFIG,
+  beadOfPull,
+  buildForTown,
+  mergeUntilLanded,
+  remoteLedger,
+  startGithubTown,
+  type GithubTown,
+} from './github-town.js';
 
 const fence = (lines: string[], indent = ''): string[] => ['```sh', ...lines, '```'].map((l) => `${indent}${l}`);
 const task = (line: string, ...steps: string[][]): string => [`- [ ] ${line}`, ...steps.flatMap((s) => fence(s, '  '))].join('\n');
@@ -350,4 +359,54 @@ describe('re-planning by comment with the model (the loopback Messages API)', ()
       throw err;
     }
   }, 300_000);
+});
+
+describe('re-planning by comment where the repository asks for approval', () => {
+  let town: GithubTown;
+  beforeAll(async () => {
+    await buildForTown();
+    town = await startGithubTown({ config: `${REPO_CONFIG}requireApproval: true\n` });
+  }, 300_000);
+  afterAll(async () => {
+    await town?.stop();
+  });
+
+  it('a revision that adds work waits for /gt approve before its new bead gets an issue or a run', async () => {
+    const { double } = town;
+    const replyTo = (id: number) => [...double.state.comments.values()].find((c) => c.body.startsWith(`<!-- gastown:replan c${id} -->`));
+    try {
+      const goal = double.openIssue(MAINTAINER, TITLE, BODY);
+      double.addLabel(MAINTAINER, goal, 'gastown:mayor');
+      const parent = () => double.state.issues.get(goal)!;
+      const child = (title: string) =>
+        parent()
+          .subIssues.map((n) => double.state.issues.get(n)!)
+          .find((i) => i.title === title);
+      await double.until('the plan awaiting approval', async () => (await remoteLedger(double)).convoys[0]?.status === 'awaiting_approval');
+      double.comment(MAINTAINER, goal, '/gt approve');
+      await double.until('the first run', () => parent().subIssues.length === 3 && double.state.pulls.size === 1, 180_000);
+      await double.until('its run to finish', () => [...double.state.runs.values()].every((r) => r.status === 'completed'), 120_000);
+      await double.quiet();
+
+      const asked = double.comment(MAINTAINER, goal, REVISION);
+      await double.until('the reply', () => !!replyTo(asked), 60_000);
+      await double.quiet();
+      expect(replyTo(asked)!.body).toContain('waits for a writer to comment `/gt approve`');
+      expect((await remoteLedger(double)).convoys[0]).toMatchObject({ status: 'awaiting_approval', approved: false });
+      expect(child('Add the dbl operation')).toBeUndefined();
+      expect(double.state.issues.get(child('Add the neg operation')!.number)!.state).toBe('closed');
+      const runs = double.state.runs.size;
+
+      double.comment(MAINTAINER, goal, '/gt approve');
+      await double.until('the new sub-issue', () => !!child('Add the dbl operation'), 60_000);
+      await double.quiet();
+      expect(child('Add the dbl operation')!.blockedBy).toEqual([child('Add the min operation')!.number]);
+      expect((await remoteLedger(double)).convoys[0]).toMatchObject({ status: 'active', approved: true });
+      // dbl waits for min, which is in review: approving started nothing new.
+      expect(double.state.runs.size).toBe(runs);
+    } catch (err) {
+      console.error(town.app.log().slice(-20_000));
+      throw err;
+    }
+  }, 400_000);
 });
