@@ -83,6 +83,15 @@ export interface ForgePort {
   ensureBlockedBy(edges: BlockedByEdge[]): Promise<void>;
 
   /**
+   * Each edge's `child` is no longer blocked by its `blocker` (a re-plan dropped the edge).
+   * Idempotent: an edge that is not there is left alone, without a write.
+   */
+  removeBlockedBy(edges: BlockedByEdge[]): Promise<void>;
+
+  /** The issue has this title and body (a re-planned bead): edited only when either differs. */
+  ensureIssueText(issueNumber: number, text: { title: string; body: string }): Promise<void>;
+
+  /**
    * The one status comment on the parent, whose body must start with a hidden marker
    * (`<!-- gastown:convoy cv-xxxx -->`). Found by `knownCommentId` or by that marker; edited
    * only when its body differs; created when missing. Returns the comment id.

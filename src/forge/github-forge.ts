@@ -232,6 +232,43 @@ export class GitHubForge implements ForgePort {
     }
   }
 
+  async removeBlockedBy(edges: BlockedByEdge[]): Promise<void> {
+    for (const edge of edges) {
+      // Only edges GitHub shows are removed: the listing is one request per child, cached.
+      const blockers = await this.#blockersOf(edge.child);
+      const blockerId = await this.#issueId(edge.blocker);
+      if (!blockers.has(blockerId)) continue;
+      try {
+        await this.#octokit.rest.issues.removeDependencyBlockedBy({
+          owner: this.#owner,
+          repo: this.#repo,
+          issue_number: edge.child.number,
+          issue_id: blockerId,
+        });
+      } catch (err) {
+        // 404: removed meanwhile (another delivery, or a person): what we wanted.
+        if (statusOf(err) !== 404) throw forgeError('remove blocked-by dependency', err);
+      }
+      blockers.delete(blockerId);
+    }
+  }
+
+  async ensureIssueText(issueNumber: number, text: { title: string; body: string }): Promise<void> {
+    const { data } = await this.#call('get issue', () =>
+      this.#octokit.rest.issues.get({ owner: this.#owner, repo: this.#repo, issue_number: issueNumber }),
+    );
+    if (data.title === text.title && sameBody(data.body ?? '', text.body)) return;
+    await this.#call('edit issue', () =>
+      this.#octokit.rest.issues.update({
+        owner: this.#owner,
+        repo: this.#repo,
+        issue_number: issueNumber,
+        title: text.title,
+        body: text.body,
+      }),
+    );
+  }
+
   async ensureStatusComment(parentIssueNumber: number, markdown: string, knownCommentId?: number | null): Promise<number> {
     const marker = statusMarkerOf(markdown);
     let existing: { id: number; body: string } | null = null;

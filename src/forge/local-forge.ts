@@ -14,6 +14,10 @@ export class LocalForge implements ForgePort {
 
   async ensureBlockedBy(): Promise<void> {}
 
+  async removeBlockedBy(): Promise<void> {}
+
+  async ensureIssueText(): Promise<void> {}
+
   async ensureStatusComment(_parentIssueNumber: number, markdown: string): Promise<number | null> {
     statusMarkerOf(markdown);
     return null;

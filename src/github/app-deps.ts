@@ -32,6 +32,7 @@ export type GithubTown = Pick<
   | 'convoyFor'
   | 'recordPlan'
   | 'recordPlanFailure'
+  | 'replan'
   | 'linkBead'
   | 'markMaterialised'
   | 'markConvoy'

@@ -6,6 +6,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from 'pino';
 import { planGoal } from '../mayor/plan-goal.js';
+import { mayorReplanner } from '../mayor/replanner.js';
+import type { Replanner } from '../rig/replan-convoy.js';
 import type { Convoy, ModelUsage, Plan } from '../town/types.js';
 
 /** Everything the Mayor sees. All text is already stripped of hidden content. */
@@ -29,9 +31,18 @@ export interface MayorResult {
   usage: ModelUsage | null;
 }
 
+/** What the Mayor needs to re-plan a convoy; the context is read only when the model will use it. */
+export interface ReplanRequest {
+  planner: 'model' | 'checklist';
+  model: string;
+  context: () => Promise<Pick<MayorInput, 'goal' | 'comments' | 'tree' | 'docs'>>;
+}
+
 /** The real one wraps `planGoal(...)`; it throws GastownError('gastown_model' | 'gastown_plan_invalid'). */
 export interface Mayor {
   plan(input: MayorInput): Promise<MayorResult>;
+  /** The rig's `Replanner` for `TownService.replan` (mayor/replanner.ts). */
+  replanner(request: ReplanRequest): Replanner;
 }
 
 export interface MayorOptions {
@@ -57,6 +68,23 @@ export function createMayor(options: MayorOptions): Mayor {
         ...(options.log ? { logger: options.log } : {}),
       });
       return { plan: result.plan, planner: result.planner, usage: result.usage };
+    },
+    replanner(request: ReplanRequest): Replanner {
+      return async (ctx) => {
+        const withModel = request.planner === 'model' && options.model !== null;
+        // The checklist path reads only the comment: no requests for context it would not use.
+        const context = withModel ? await request.context() : null;
+        return mayorReplanner({
+          planner: request.planner,
+          goal: context ? { title: context.goal.title, body: context.goal.body } : { title: ctx.title, body: '' },
+          comments: context?.comments ?? [],
+          tree: context?.tree ?? [],
+          docs: (context?.docs ?? []).map((d) => ({ path: d.path, content: d.excerpt })),
+          ...(options.model ? { model: { client: options.model.client, model: request.model } } : {}),
+          ...(options.sleep ? { sleep: options.sleep } : {}),
+          ...(options.log ? { logger: options.log } : {}),
+        })(ctx);
+      };
     },
   };
 }

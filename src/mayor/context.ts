@@ -145,6 +145,6 @@ function truncateElement(text: string, max: number): string {
  * Untrusted text must not be able to close the tag it sits in (`</untrusted_issue>` in an
  * issue body) and continue as if it were ours.
  */
-function neutraliseDelimiters(text: string): string {
+export function neutraliseDelimiters(text: string): string {
   return text.replace(/<(\/?)(untrusted_|repo_)/gi, '&lt;$1$2');
 }

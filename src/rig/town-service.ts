@@ -38,6 +38,7 @@ import {
   type RecordedConvoy,
   type RecordPlanInput,
 } from './record-plan.js';
+import { replanConvoy, type ReplanContext, type Replanner, type ReplanInput, type ReplanOutcome } from './replan-convoy.js';
 import { approveReview, requestRevision, type RevisionOutcome, type RevisionRequest } from './revise-bead.js';
 import type { Rig } from './rig.js';
 import { slingGoal, type SlingGoalInput } from './sling-goal.js';
@@ -55,6 +56,10 @@ export type {
   PendingDispatch,
   RecordedConvoy,
   RecordPlanInput,
+  ReplanContext,
+  Replanner,
+  ReplanInput,
+  ReplanOutcome,
   RevisionOutcome,
   RevisionRequest,
   SlingResult,
@@ -95,6 +100,13 @@ export interface TownService {
   linkBead(beadId: string, link: ForgeLink): Promise<void>;
   /** Every bead has its issue and edges on the forge: dispatch may start; clears a recorded failure. */
   markMaterialised(convoyId: string): Promise<void>;
+  /**
+   * Re-plans what has not started, from a person's instruction: the planner gets the current
+   * plan (started beads fixed); new beads are added, removed ones cancelled, edited ones
+   * changed, within the bead cap, and a repository that asks for approval waits for one
+   * again. Idempotent on `input.key`. See rig/replan-convoy.ts.
+   */
+  replan(convoyId: string, input: ReplanInput): Promise<ReplanOutcome>;
   /** Approves a plan awaiting approval (active). Approving twice is a no-op. */
   approve(convoyId: string, actor: string): Promise<RecordedConvoy>;
   /** Stops a convoy: nothing more is slung, work in flight is unslung. Idempotent. */
@@ -192,6 +204,7 @@ export function townService(rig: Rig): TownService {
     markMaterialised: async (convoyId) => {
       await markMaterialised(rig, convoyId);
     },
+    replan: (convoyId, input) => replanConvoy(rig.withActor(input.by), convoyId, input),
     approve: async (convoyId, actor) => {
       await approveConvoy(rig.withActor(actor), convoyId, actor);
       return mustConvoy(convoyId);

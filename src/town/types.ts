@@ -140,6 +140,10 @@ export interface Convoy {
   budget?: Budget | null;
   /** Why the budget is less than the plan asked for (clamped to the repository's maximum); absent otherwise. */
   budgetNote?: string | null;
+  /** Keys of the re-plans applied to this convoy (`comment:<id>`), so a redelivery re-plans once (rig/replan-convoy.ts). */
+  replans?: string[];
+  /** Beads a re-plan cancelled before they started: closed, and no longer in `beads`. */
+  cancelled?: string[];
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';

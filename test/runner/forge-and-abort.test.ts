@@ -20,6 +20,8 @@ function recordingForge(): ForgePort & { prs: OpenPullRequestInput[] } {
   return {
     ensureChildIssues: () => local.ensureChildIssues(),
     ensureBlockedBy: () => local.ensureBlockedBy(),
+    removeBlockedBy: () => local.removeBlockedBy(),
+    ensureIssueText: () => local.ensureIssueText(),
     ensureStatusComment: (issue, markdown) => local.ensureStatusComment(issue, markdown),
     setLabels: () => local.setLabels(),
     comment: () => local.comment(),

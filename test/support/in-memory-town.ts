@@ -20,7 +20,7 @@ import type {
 import { decideRevision, NEEDS_HUMAN_LABEL, withRevisionKey } from '../../src/town/revision.js';
 import type { Bead, Convoy, ForgeLink, Plan } from '../../src/town/types.js';
 import { applyBudget, beadsSpent, budgetSpent, parseBudget } from '../../src/town/costs.js';
-import type { BudgetChange, EstopState } from '../../src/rig/town-service.js';
+import type { BudgetChange, EstopState, Replanner, ReplanInput, ReplanOutcome } from '../../src/rig/town-service.js';
 import { bead as beadFixture } from '../town/bead-fixture.js';
 
 const AT = '2026-01-02T03:04:05.000Z';
@@ -71,7 +71,14 @@ export class InMemoryTown implements GithubTown, RepoServices {
         usage: { inputTokens: 1200, outputTokens: 340, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0087 },
       };
     },
+    replanner: (): Replanner => async () => ({ plan: structuredClone(this.plan), planner: 'model', usage: null }),
   };
+
+  /** Re-planning is tested on a real rig (test/rig/replan-convoy.test.ts) and on the GitHub double (test/e2e/github-replan.test.ts). */
+  async replan(_convoyId: string, _input: ReplanInput): Promise<ReplanOutcome> {
+    this.calls.push('replan');
+    throw new Error('InMemoryTown does not re-plan');
+  }
 
   async publish(): Promise<void> {
     this.calls.push('publish');

@@ -181,6 +181,40 @@ export function forgePortSuite(name: string, makeFixture: () => Promise<ForgeFix
       expect(h.issue(blocker.number)?.blockedBy).toEqual([]);
     });
 
+    it('removeBlockedBy twice, in one delivery and in the next, removes the edge once; an absent edge is left alone', async () => {
+      const forge = fx.forge();
+      const parent = await parentIssue(forge);
+      const child = (await childIssue(forge, bead(), parent, [])) ?? NOWHERE;
+      const kept = (await childIssue(forge, bead(), parent, [])) ?? NOWHERE;
+      const dropped = (await childIssue(forge, bead(), parent, [])) ?? NOWHERE;
+      await forge.ensureBlockedBy([
+        { child, blocker: kept },
+        { child, blocker: dropped },
+      ]);
+
+      for (const f of [forge, forge, fx.forge()]) await f.removeBlockedBy([{ child, blocker: dropped }]);
+      await fx.forge().removeBlockedBy([{ child: kept, blocker: child }]);
+
+      const h = host(forge);
+      if (!h) return;
+      expect(h.issue(child.number)?.blockedBy).toEqual([kept.number]);
+      expect(h.issue(kept.number)?.blockedBy).toEqual([]);
+    });
+
+    it('ensureIssueText gives an issue its title and body, and a second call changes nothing', async () => {
+      const forge = fx.forge();
+      const parent = await parentIssue(forge);
+      const b = bead();
+      const child = (await childIssue(forge, b, parent, [])) ?? NOWHERE;
+      const text = { title: 'Re-planned title', body: `<!-- gastown:bead ${b.id} -->\n\nRe-planned body.` };
+      for (const f of [forge, fx.forge()]) await f.ensureIssueText(child.number, text);
+
+      const h = host(forge);
+      if (!h) return;
+      expect(h.issue(child.number)?.title).toBe('Re-planned title');
+      expect(h.issuesMarked(b.id)).toEqual([child.number]);
+    });
+
     it('ensureStatusComment creates one comment per marker, edits it only when the body differs, and keeps its id', async () => {
       const forge = fx.forge();
       const parent = await parentIssue(forge);

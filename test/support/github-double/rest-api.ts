@@ -108,6 +108,7 @@ const ROUTES: [string, RegExp, Handler, 'any' | 'installation'][] = [
     'any',
   ],
   ['POST', /^\/issues\/(\d+)\/dependencies\/blocked_by$/, addBlockedBy, 'installation'],
+  ['DELETE', /^\/issues\/(\d+)\/dependencies\/blocked_by\/(\d+)$/, removeBlockedBy, 'installation'],
   [
     'GET',
     /^\/issues\/(\d+)\/dependencies\/blocked_by$/,
@@ -379,6 +380,16 @@ function addBlockedBy(c: RestContext, req: ApiRequest, m: string[]): ApiResponse
     if (blocker.number === issue.number) return invalid('An issue cannot be blocked by itself', 'issue_id');
     issue.blockedBy.push(blocker.number);
     return { status: 201, json: c.state.renderIssue(blocker) };
+  });
+}
+
+/** `DELETE /issues/{n}/dependencies/blocked_by/{issue_id}`: GitHub answers with the issue; 404 when the edge is not there. */
+function removeBlockedBy(c: RestContext, _req: ApiRequest, m: string[]): ApiResponse | Promise<ApiResponse> {
+  return withIssue(c, m[1]!, (issue) => {
+    const blocker = c.state.issueById(Number(m[2]));
+    if (!blocker || !issue.blockedBy.includes(blocker.number)) return notFound();
+    issue.blockedBy = issue.blockedBy.filter((n) => n !== blocker.number);
+    return { status: 200, json: c.state.renderIssue(issue) };
   });
 }
 
