@@ -5,11 +5,8 @@
  */
 import { markdownInline } from '../forge/markdown-text.js';
 import type { ReplanOutcome } from '../rig/town-service.js';
+import { replanReplyMarker } from '../town/ids.js';
 import type { Bead } from '../town/types.js';
-
-export function replanReplyMarker(commentId: number): string {
-  return `<!-- gastown:replan c${commentId} -->`;
-}
 
 export function renderReplanReply(input: { comment: number; by: string; outcome?: ReplanOutcome; error?: string }): string {
   const head = replanReplyMarker(input.comment);

@@ -153,6 +153,11 @@ export function failureMarker(issueNumber: number): string {
   return `<!-- gastown:failure issue-${issueNumber} -->`;
 }
 
+/** Opens the Mayor's reply to a re-plan comment, by which a redelivery finds it again. */
+export function replanReplyMarker(commentId: number): string {
+  return `<!-- gastown:replan c${commentId} -->`;
+}
+
 /** Closes the comment that says a convoy landed. */
 export function landedMarker(convoyId: string): string {
   return `<!-- gastown:landed ${convoyId} -->`;
