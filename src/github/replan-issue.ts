@@ -93,13 +93,17 @@ export async function replanIssue(
     },
     'Re-planned a convoy from a comment',
   );
-  if (outcome.status === 'already') {
-    // A redelivery: only finish what a crash may have left undone (new beads' issues).
+  const redelivered = outcome.status === 'already';
+  if (redelivered && outcome.added.length + outcome.changed.length + outcome.cancelled.length === 0) {
+    // A redelivery of a comment that changed nothing: only finish new beads' issues, if any.
     if (outcome.convoy.status === 'active' && !outcome.convoy.materialisedAt)
       await mirror(delivery, services, { convoy: outcome.convoy, beads: outcome.beads });
     return 'already';
   }
-  if (outcome.status === 'replanned') {
+  // A first delivery, or a redelivery after a crash or a GitHub failure between the ledger
+  // write and GitHub: the same lists (the convoy's replanLog) and the same steps, each an
+  // ensure, so what was done is not done twice and what was not is done now.
+  if (outcome.status === 'replanned' || redelivered) {
     let recorded: RecordedConvoy = { convoy: outcome.convoy, beads: outcome.beads };
     try {
       await services.publish();
@@ -114,7 +118,9 @@ export async function replanIssue(
     }
     outcome = { ...outcome, ...withIssues(outcome, recorded) };
   }
-  await reply(delivery, renderReplanReply({ comment: comment.id, by: target.sender, outcome }));
+  // A redelivery says what the re-plan did, as the first delivery did (or would have).
+  const said = redelivered ? { ...outcome, status: 'replanned' as const } : outcome;
+  await reply(delivery, renderReplanReply({ comment: comment.id, by: target.sender, outcome: said }));
   return outcome.status;
 }
 

@@ -110,7 +110,8 @@ export async function replanConvoy(rig: Rig, convoyId: string, input: ReplanInpu
     usage: null,
     ...extra,
   });
-  if (current.convoy.replans?.includes(input.key)) return nothing('already', null);
+  if (current.convoy.replans?.includes(input.key))
+    return { ...nothing('already', null), ...(await logged(rig, current.convoy, input.key)) };
   if (!CAN_CHANGE.has(current.convoy.status))
     return nothing('refused', `the convoy is ${current.convoy.status}, so there is nothing left to re-plan`);
 
@@ -130,7 +131,8 @@ export async function replanConvoy(rig: Rig, convoyId: string, input: ReplanInpu
       if (!convoy) throw new GastownError('gastown_not_found', `no convoy ${convoyId}`, { convoy: convoyId });
       const beads = (await Promise.all(convoy.beads.map((id) => tx.get<Bead>('beads', id)))).filter((b): b is Bead => b !== null);
       const base = { ...nothing('unchanged', null), convoy, beads, planner: result.planner, usage: result.usage };
-      if (convoy.replans?.includes(input.key)) return { ...base, status: 'already' as const, planner: null, usage: null };
+      if (convoy.replans?.includes(input.key))
+        return { ...base, status: 'already' as const, planner: null, usage: null, ...(await logged(rig, convoy, input.key)) };
       if (!CAN_CHANGE.has(convoy.status))
         return { ...base, status: 'refused' as const, reason: `the convoy is ${convoy.status}, so there is nothing left to re-plan` };
 
@@ -164,6 +166,16 @@ export async function replanConvoy(rig: Rig, convoyId: string, input: ReplanInpu
         updatedAt: at,
       };
       if (applied.cancelled.length > 0) next.cancelled = [...(convoy.cancelled ?? []), ...applied.cancelled.map((b) => b.id)];
+      if (anything) {
+        const ids = (list: Bead[]) => list.map((b) => b.id);
+        const record = {
+          added: ids(applied.added),
+          changed: ids(applied.changed),
+          cancelled: ids(applied.cancelled),
+          fixed: ids(applied.fixed),
+        };
+        next.replanLog = { ...(convoy.replanLog ?? {}), [input.key]: record };
+      }
       // New beads need their forge mirrors before a forge dispatch may sling them.
       if (applied.added.length > 0 && next.materialisedAt) next.materialisedAt = null;
       if (input.requireApproval && changedWork && next.status === 'active')
@@ -207,6 +219,22 @@ export async function replanConvoy(rig: Rig, convoyId: string, input: ReplanInpu
     },
     { actor: rig.actor, message: 'replan' },
   );
+}
+
+/**
+ * What the re-plan under `key` did, as beads now: a redelivery gets the same lists as the
+ * first delivery, so the surface can finish mirroring them (each forge step is an ensure).
+ */
+async function logged(rig: Rig, convoy: Convoy, key: string): Promise<Pick<ReplanOutcome, 'added' | 'changed' | 'cancelled' | 'fixed'>> {
+  const record = convoy.replanLog?.[key];
+  if (!record) return { added: [], changed: [], cancelled: [], fixed: [] };
+  const read = async (ids: string[]) => (await rig.ledger.getMany<Bead>('beads', ids)).map((b) => b.value);
+  return {
+    added: await read(record.added),
+    changed: await read(record.changed),
+    cancelled: await read(record.cancelled),
+    fixed: await read(record.fixed),
+  };
 }
 
 async function readConvoy(rig: Rig, convoyId: string): Promise<{ convoy: Convoy; beads: Bead[] }> {

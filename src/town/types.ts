@@ -144,6 +144,20 @@ export interface Convoy {
   replans?: string[];
   /** Beads a re-plan cancelled before they started: closed, and no longer in `beads`. */
   cancelled?: string[];
+  /**
+   * What each re-plan that changed something did, by its key, written in the same
+   * transaction: a redelivery after a crash between the ledger and the forge finishes the
+   * forge's side from it (rig/replan-convoy.ts).
+   */
+  replanLog?: Record<string, ReplanRecord>;
+}
+
+/** The beads one re-plan added, changed, cancelled, and left alone because they had started. */
+export interface ReplanRecord {
+  added: string[];
+  changed: string[];
+  cancelled: string[];
+  fixed: string[];
 }
 
 export type AgentRole = 'polecat' | 'mayor' | 'deacon' | 'refinery' | 'person';

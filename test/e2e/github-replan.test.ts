@@ -131,8 +131,19 @@ describe('re-planning by comment on the double', () => {
       expect(snapshot(double)).toEqual({ ...before, comments: [...before.comments, { id: readers, body: expect.any(String) }] });
       expect((await remoteLedger(double)).convoys[0]!.beads).toEqual(planned.beads);
 
-      // The writer's changed checklist.
+      // The writer's changed checklist. GitHub fails the first delivery after the ledger
+      // recorded the re-plan (closing neg's issue answers 502 however often it is tried), as a
+      // crash there would: the redelivery must finish GitHub's side from what the ledger says.
+      double.fault({ method: 'PATCH', path: new RegExp(`/issues/${neg.number}$`), status: 502, times: 1000 });
       const asked = double.comment(MAINTAINER, goal, REVISION);
+      await double.until('the failure reported', () => double.state.issues.get(goal)!.labels.includes('gastown:failed'), 60_000);
+      await double.quiet();
+      expect(double.state.issues.get(neg.number)!.state).toBe('open');
+      expect([...double.state.comments.values()].some((c) => c.body.startsWith(`<!-- gastown:replan c${asked} -->`))).toBe(false);
+      expect((await remoteLedger(double)).convoys[0]!.replans).toEqual([`comment:${asked}`]);
+      double.clearFaults();
+      const failed = double.webhooks.deliveries.find((d) => d.event === 'issue_comment' && JSON.parse(d.body).comment.id === asked)!;
+      double.webhooks.redeliver(failed.id);
       await double.until(
         'the reply',
         () => [...double.state.comments.values()].some((c) => c.body.startsWith(`<!-- gastown:replan c${asked} -->`)),

@@ -113,6 +113,15 @@ describe('replan (rig/replan-convoy.ts through TownService)', () => {
     expect(second.status).toBe('already');
     expect(seen).toHaveLength(1);
     expect((await townService(town.rig).convoy(convoy.id))!.convoy.beads).toHaveLength(2);
+    // The redelivery reports what the first delivery did, so a surface that crashed between
+    // the ledger and the forge can finish mirroring it.
+    const ids = (o: typeof first) => ({
+      added: o.added.map((b) => b.id),
+      changed: o.changed.map((b) => b.id),
+      cancelled: o.cancelled.map((b) => b.id),
+    });
+    expect(first.added.length + first.changed.length + first.cancelled.length).toBeGreaterThan(0);
+    expect(ids(second)).toEqual(ids(first));
   });
 
   it('refuses an invalid revision or one past the bead cap, and the ledger is as it was', async () => {
