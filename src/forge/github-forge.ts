@@ -388,7 +388,8 @@ export class GitHubForge implements ForgePort {
       // Newest first: the listing stops at the first page that reaches back past `since`.
       this.#octokit.paginate(
         this.#octokit.rest.actions.listWorkflowRuns,
-        { owner: this.#owner, repo: this.#repo, workflow_id: workflow, created: `>=${since}`, per_page: 100 },
+        // GitHub's search syntax takes whole seconds (`>=2026-05-01T10:00:00Z`); the filter below is exact.
+        { owner: this.#owner, repo: this.#repo, workflow_id: workflow, created: `>=${since.replace(/\.\d+Z$/, 'Z')}`, per_page: 100 },
         (response, done) => {
           const runs = response.data.map((r) => ({ id: r.id, title: r.display_title, createdAt: r.created_at }));
           if (runs.some((r) => Date.parse(r.createdAt) < from)) done();
