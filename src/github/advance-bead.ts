@@ -21,7 +21,7 @@ import { ensureStatus } from './materialise-convoy.js';
 import { rebaseSiblings } from './rebase-siblings.js';
 import type { RecordedConvoy } from '../rig/town-service.js';
 import type { Bead } from '../town/types.js';
-import { isBeadId, parseBeadMarker, parseBeadTrailer, parsePolecatBranch } from '../town/ids.js';
+import { isBeadId, landedMarker, parseBeadMarker, parseBeadTrailer, parsePolecatBranch } from '../town/ids.js';
 
 export interface ClosedPullRequest {
   number: number;
@@ -150,7 +150,7 @@ async function announceLanding(parent: Delivery, recorded: RecordedConvoy): Prom
   const { forge, config, target } = parent;
   const prs = recorded.beads.map((b: Bead) => b.pr?.number).filter((n): n is number => n !== undefined);
   const body = [
-    `<!-- gastown:landed ${recorded.convoy.id} -->`,
+    landedMarker(recorded.convoy.id),
     `🚚 Convoy \`${recorded.convoy.id}\` landed: all ${recorded.beads.length} beads are merged${prs.length ? ` (${prs.map((n) => `#${n}`).join(', ')})` : ''}.`,
     config.closeParentOnLand ? 'Closing this issue as completed.' : '',
   ]

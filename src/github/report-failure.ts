@@ -5,16 +5,13 @@
  * not keep the failure from the ledger, nor the reverse.
  */
 import { isGastownError } from '../errors.js';
+import { failureMarker } from '../town/ids.js';
 import type { Delivery } from './delivery.js';
 import { parentKey } from './delivery.js';
 import { ensureStatus } from './materialise-convoy.js';
 import type { RecordedConvoy } from '../rig/town-service.js';
 import type { RepoServices } from './app-deps.js';
 import { blockText } from '../forge/markdown-text.js';
-
-export function failureMarker(issueNumber: number): string {
-  return `<!-- gastown:failure issue-${issueNumber} -->`;
-}
 
 /** A message safe to show: coded errors say what happened; anything else stays in the log. */
 export function describeError(err: unknown): { code: string; message: string } {

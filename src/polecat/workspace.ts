@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GastownError } from '../errors.js';
+import { polecatBranch } from '../town/ids.js';
 import type { GitIdentity } from './git-identity.js';
 import { removeTree } from './remove-tree.js';
 import { runGitText } from '../ledger/run-git.js';
@@ -33,10 +34,6 @@ export interface PolecatWorkspace {
 
 // Names end up in branch names, directory names and shell-visible config: keep them boring.
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-export function polecatBranch(polecat: string, beadId: string): string {
-  return `polecat/${polecat}/${beadId}`;
-}
 
 export function checkPolecatNames(polecat: string, beadId: string): void {
   for (const [field, value] of [

@@ -6,7 +6,7 @@
 import { GastownError } from '../errors.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Convoy, Hook } from '../town/types.js';
-import { checkConvoyId } from './convoys.js';
+import { checkConvoyId } from '../town/ids.js';
 import type { Rig } from './rig.js';
 
 export interface StopResult {

@@ -1,15 +1,9 @@
 import { GastownError } from '../errors.js';
 import { convoyProgress, newConvoy, type NewConvoyInput } from '../town/convoy.js';
-import { shortId } from '../town/ids.js';
+import { checkConvoyId, shortId } from '../town/ids.js';
 import type { Bead, Convoy, ConvoyProgress } from '../town/types.js';
 import { allBeads } from './beads.js';
 import type { Rig } from './rig.js';
-
-export function checkConvoyId(id: string): string {
-  if (!/^cv-[0-9a-z]{3,}$/.test(id))
-    throw new GastownError('gastown_bad_input', `not a convoy id: ${JSON.stringify(id)} (convoy ids look like cv-1a2b)`);
-  return id;
-}
 
 export async function getConvoy(rig: Rig, id: string): Promise<Convoy> {
   const found = await rig.ledger.get<Convoy>('convoys', checkConvoyId(id));

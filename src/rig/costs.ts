@@ -20,7 +20,7 @@ import { feedRefs } from '../town/feed-refs.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Bead, Budget, Convoy, Hook, ModelUsage, UsageRecord } from '../town/types.js';
 import { allBeads } from './beads.js';
-import { checkConvoyId } from './convoys.js';
+import { checkConvoyId } from '../town/ids.js';
 import type { Rig } from './rig.js';
 import type { Claim } from './work.js';
 

@@ -1,5 +1,6 @@
 import { randomHex } from '../random-hex.js';
 import { GastownError } from '../errors.js';
+import { checkMessageId } from '../town/ids.js';
 import { newMail, type NewMailInput } from '../town/mail.js';
 import type { MailMessage, MailReadMark } from '../town/types.js';
 import type { Rig } from './rig.js';
@@ -84,7 +85,7 @@ export async function takeUnread(rig: Rig, agent: string, which: (m: MailMessage
 
 /** Opens one message (marks it read); looks in every inbox when no agent is given. */
 export async function readMail(rig: Rig, id: string, agent?: string): Promise<MailMessage> {
-  if (!/^m-[0-9a-z]+$/.test(id)) throw new GastownError('gastown_bad_input', `not a message id: ${JSON.stringify(id)}`);
+  checkMessageId(id);
   const entries = agent
     ? await inboxEntries(rig, agent)
     : [...(await rig.ledger.readChain<InboxEntry>('mail', null)), ...(await rig.ledger.readChain<InboxEntry>('reports', null))];
@@ -102,14 +103,18 @@ export async function readMail(rig: Rig, id: string, agent?: string): Promise<Ma
   return message;
 }
 
+/** A message id for mail written inside a transaction (on the rig's clock). */
+function txMessageId(rig: Rig): string {
+  return `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
 /** Appends a mail message to an inbox inside a transaction (so it lands with the change it reports). */
 export function mailInTx(
   rig: Rig,
   tx: Transaction,
   input: { from: string; to: string; subject: string; body: string; type: string; bead: string },
 ): void {
-  const id = `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const message = newMail(input, id, rig.at());
+  const message = newMail(input, txMessageId(rig), rig.at());
   tx.append<InboxEntry>('mail', message.to, { message }, `mail to ${message.to}`);
   rig.emit(tx, 'mail_sent', `mail from ${message.from} to ${message.to}: ${message.subject}`, { bead: input.bead });
 }
@@ -124,8 +129,7 @@ export function reportInTx(
   tx: Transaction,
   input: { from: string; subject: string; body: string; type: string; bead: string },
 ): void {
-  const id = `m-${rig.now().getTime().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const message = newMail({ ...input, to: REPORTS_TO }, id, rig.at());
+  const message = newMail({ ...input, to: REPORTS_TO }, txMessageId(rig), rig.at());
   tx.append<InboxEntry>('reports', message.from, { message }, `mail to ${message.to}`);
   rig.emit(tx, 'mail_sent', `mail from ${message.from} to ${message.to}: ${message.subject}`, { bead: input.bead });
 }

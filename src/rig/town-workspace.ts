@@ -35,7 +35,7 @@ export function initTown(dir: string, now: Date): TownInfo & { created: boolean 
     throw new GastownError('gastown_bad_input', `${root} is a git repository: a town is a plain folder that holds rigs`);
   const info = { version: 1, createdAt: now.toISOString() };
   try {
-    mkdirSync(root, { recursive: true });
+    makeDirs(root);
     // Written whole then renamed: a crash leaves no half-written marker.
     const tmp = join(root, `${TOWN_FILE}.${process.pid}.tmp`);
     writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
@@ -45,6 +45,25 @@ export function initTown(dir: string, now: Date): TownInfo & { created: boolean 
     throw new GastownError('gastown_bad_input', `cannot make a town at ${root}: ${code} (${(err as Error).message.split(',')[0]})`);
   }
   return { dir: root, createdAt: info.createdAt, created: true };
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node 20's own `mkdirSync(..., {recursive: true})` never
+ * returns for a path under /proc (it retries ENOENT forever), where this fails at once.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }
 
 export function readTown(dir: string): TownInfo {

@@ -69,6 +69,21 @@ export function isConvoyId(s: string): boolean {
   return CONVOY_ID.test(s);
 }
 
+/** Throws `gastown_bad_input` unless `id` is a convoy id; returns it. */
+export function checkConvoyId(id: string): string {
+  if (!isConvoyId(id)) throw new GastownError('gastown_bad_input', `not a convoy id: ${JSON.stringify(id)} (convoy ids look like cv-1a2b)`);
+  return id;
+}
+
+/** A mail message's id (`m-` and base36). */
+export const MESSAGE_ID = /^m-[0-9a-z]+$/;
+
+/** Throws `gastown_bad_input` unless `id` is a message id; returns it. */
+export function checkMessageId(id: string): string {
+  if (!MESSAGE_ID.test(id)) throw new GastownError('gastown_bad_input', `not a message id: ${JSON.stringify(id)}`);
+  return id;
+}
+
 /** Throws `gastown_bad_input` unless `id` is a bead id; returns it. */
 export function checkBeadId(id: string): string {
   if (!isBeadId(id)) throw new GastownError('gastown_bad_input', `not a bead id: ${JSON.stringify(id)} (bead ids look like gt-1a2b)`);
@@ -94,6 +109,14 @@ export function parsePolecatBranch(branch: string): { polecat: string; bead: str
 export const BEAD_TRAILER = 'Gastown-Bead';
 const TRAILER = new RegExp(`^${BEAD_TRAILER}:\\s*${BEAD}\\s*$`, 'im');
 
+/** The trailer naming the polecat that made a commit. */
+export const POLECAT_TRAILER = 'Gastown-Polecat';
+
+/** The trailers every polecat commit carries. */
+export function polecatTrailers(beadId: string, polecat: string): Record<string, string> {
+  return { [BEAD_TRAILER]: beadId, [POLECAT_TRAILER]: polecat };
+}
+
 export function parseBeadTrailer(text: string | null | undefined): string | null {
   return TRAILER.exec(text ?? '')?.[1] ?? null;
 }
@@ -113,6 +136,41 @@ const BEAD_MARKER = /<!-- gastown:bead ([A-Za-z0-9._-]+) -->/;
 /** The bead a body's hidden marker names (not checked as a bead id: callers decide), or null. */
 export function parseBeadMarker(body: string | null | undefined): string | null {
   return BEAD_MARKER.exec(body ?? '')?.[1] ?? null;
+}
+
+/** Closes the comment that says a polecat branch was rebased without its agent. */
+export function rebasedMarker(beadId: string, tip: string): string {
+  return `<!-- gastown:rebased ${beadId} ${tip} -->`;
+}
+
+/** Closes the comment that reports a revision round's push. */
+export function revisionMarker(beadId: string, round: number): string {
+  return `<!-- gastown:revision ${beadId} round ${round} -->`;
+}
+
+/** The one comment that reports a planning failure on an issue (edited, not repeated). */
+export function failureMarker(issueNumber: number): string {
+  return `<!-- gastown:failure issue-${issueNumber} -->`;
+}
+
+/** Closes the comment that says a convoy landed. */
+export function landedMarker(convoyId: string): string {
+  return `<!-- gastown:landed ${convoyId} -->`;
+}
+
+/**
+ * The person an app-made issue or comment acts for (see github/delegated-actor.ts for when
+ * it counts: only on objects GitHub attests our app made).
+ */
+export function onBehalfOfMarker(login: string): string {
+  return `<!-- gastown:on-behalf-of ${login} -->`;
+}
+
+const ON_BEHALF_OF = new RegExp(`<!-- gastown:on-behalf-of (${GITHUB_LOGIN.source.slice(1, -1)}) -->`);
+
+/** The login an on-behalf-of marker names, or null (says nothing about whether it counts). */
+export function parseOnBehalfOf(body: string | null | undefined): string | null {
+  return ON_BEHALF_OF.exec(body ?? '')?.[1] ?? null;
 }
 
 /** The first gastown marker in a body, or null. */

@@ -1,6 +1,6 @@
 /**
  * Ports are asked what they can do, never what they are (issue 11): no file under src/
- * reads the `kind` of a forge, rig provider, chat or agent, except the one factory that
+ * reads the `kind` of a forge, rig provider, chat, agent or sandbox, except the one factory that
  * picks an agent from the rig settings. Domain kinds (mail `message.kind`, a convoy's
  * `source.kind`, ledger entity kinds, parsed commands) are not ports and are not matched.
  */
@@ -16,7 +16,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * `settings.agent.kind` is the rig settings' choice of agent, which only the factory reads.
  */
 const PORT_KIND =
-  /(?<![\w$])((?:[\w$]+\??\.)*)(forge|forgePort|provider|rigProvider|chat|chatPort|agent)\??(?:\.kind\b|\[\s*['"]kind['"]\s*\])/g;
+  /(?<![\w$])((?:[\w$]+\??\.)*)(forge|forgePort|provider|rigProvider|chat|chatPort|agent|sandbox)\??(?:\.kind\b|\[\s*['"]kind['"]\s*\])/g;
 
 /** The factories allowed to read a kind: each maps a configured kind to an adapter. */
 const FACTORIES = new Set(['src/polecat/runner/agent-from-settings.ts']);
@@ -63,9 +63,10 @@ describe('no kind switch on a port', () => {
       "return opts.agent['kind'] === 'builtin';",
       'const p = rigProvider.kind;',
       "if (agent.kind === 'builtin') return; // kind-as-label",
+      "if (found.sandbox.kind === 'user') warn();",
     ].join('\n');
 
-    expect(portKindReads('src/rig/x.ts', text).map((r) => r.split(':')[1])).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(portKindReads('src/rig/x.ts', text).map((r) => r.split(':')[1])).toEqual(['1', '2', '3', '4', '5', '6', '7']);
   });
 
   it('leaves domain kinds, the settings’ agent kind and the agent factory alone', () => {

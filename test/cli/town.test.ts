@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -64,6 +65,22 @@ describe('the town workspace', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`gt: cannot make a town at ${join(root, 'a-file', 'town')}: ENOTDIR (ENOTDIR: not a directory)\n`);
   });
+
+  test('town init under /proc fails at once (Node’s recursive mkdir spins there forever)', async () => {
+    const where = `/proc/gastown-no-such-${process.pid}/town`;
+
+    // A child process with a deadline: a regression must fail this test, not hang the worker.
+    const r = spawnSync(join(import.meta.dirname, '../../bin/gt'), ['town', 'init', where], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: { ...process.env, ...TEST_GIT_ENV },
+    });
+
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`gt: cannot make a town at ${where}: ENOENT (ENOENT: no such file or directory)\n`);
+  }, 20_000);
 
   test('rig add joins a ledger the remote already has; crew add gives a workspace that acts as its person', async () => {
     const { remote, clone, beads } = await projectWithLedger('todo');

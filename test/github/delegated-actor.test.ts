@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { delegatedActor, onBehalfOfMarker } from '../../src/github/delegated-actor.js';
+import { delegatedActor } from '../../src/github/delegated-actor.js';
+import { onBehalfOfMarker } from '../../src/town/ids.js';
 import { InMemoryTown } from '../support/in-memory-town.js';
 import { API, R, appDeps, fixture, mockPermission, mockTokenAndConfig, newProbot } from './harness.js';
 

@@ -180,7 +180,7 @@ describe('detectSandbox', () => {
     const found = await detectSandbox(env);
     const onlyBwrap = await requireSandbox(env, 'bwrap').catch((e: unknown) => e);
 
-    expect(found.available && found.sandbox.kind).toBe('user');
+    expect(found.available && found.sandbox.name).toBe('user');
     expect(found.available && found.detail).toContain(
       `(bubblewrap is unavailable: ${bin}/bwrap cannot start a sandbox (bwrap: setting up uid map: Permission denied))`,
     );

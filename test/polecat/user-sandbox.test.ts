@@ -141,7 +141,7 @@ describe('the user sandbox (forced)', () => {
     const found = await detectSandbox(process.env, 'user');
 
     expect(found.available).toBe(true);
-    expect(found.available && found.sandbox.kind).toBe('user');
+    expect(found.available && found.sandbox.name).toBe('user');
     expect(found.available && found.detail).toContain('user sandbox: agents run as gastown-agent');
     for (const gap of USER_SANDBOX_GAPS) expect(found.available && found.detail).toContain(gap);
     expect(found.available && found.detail).toContain('no network isolation');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { Probot } from 'probot';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { onBehalfOfMarker } from '../../src/github/delegated-actor.js';
+import { onBehalfOfMarker } from '../../src/town/ids.js';
 import { LedgerMirrors } from '../../src/github/ledger-mirror.js';
 import { createBead } from '../../src/rig/beads.js';
 import { githubSourceKey } from '../../src/github/github-keys.js';

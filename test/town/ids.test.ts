@@ -5,6 +5,8 @@ import {
   BEAD_TRAILER,
   beadMarker,
   checkBeadId,
+  checkConvoyId,
+  checkMessageId,
   convoyMarker,
   findMarker,
   GITHUB_LOGIN,
@@ -13,6 +15,10 @@ import {
   looksLikeBeadId,
   parseBeadMarker,
   parseBeadTrailer,
+  parseOnBehalfOf,
+  onBehalfOfMarker,
+  polecatTrailers,
+  POLECAT_TRAILER,
   parsePolecatBranch,
   parsePolecatRunTitle,
   polecatBranch,
@@ -122,6 +128,20 @@ describe('identifiers: one pattern per thing, shared by every surface', () => {
     expect(parseGtCommand('sling gt-1a2')).toMatchObject({ kind: 'invalid' });
     expect(checkBeadId('gt-1a2b')).toBe('gt-1a2b');
     expect(parseGtCommand('sling gt-1a2b')).toMatchObject({ kind: 'sling', bead: 'gt-1a2b' });
+  });
+
+  it('a 3-character convoy id is refused by every command, as by the parser (the rig used to take it)', () => {
+    expect(() => checkConvoyId('cv-abc')).toThrow(/not a convoy id/);
+    expect(checkConvoyId('cv-1a2b')).toBe('cv-1a2b');
+    expect(() => checkMessageId('m-')).toThrow(/not a message id/);
+    expect(checkMessageId('m-1a2b')).toBe('m-1a2b');
+  });
+
+  it('trailers of a polecat commit and the on-behalf-of marker round-trip', () => {
+    expect(polecatTrailers('gt-1a2b', 'nux')).toEqual({ [BEAD_TRAILER]: 'gt-1a2b', [POLECAT_TRAILER]: 'nux' });
+    expect(parseOnBehalfOf(`Please\n${onBehalfOfMarker('octo-cat')}`)).toBe('octo-cat');
+    expect(parseOnBehalfOf('<!-- gastown:on-behalf-of -bad -->')).toBeNull();
+    expect(parseOnBehalfOf(null)).toBeNull();
   });
 
   it('agent names and logins', () => {

@@ -96,7 +96,7 @@ export function registerObserve(program: Command, ctx: CliContext): void {
 /** Whether `gt runner` can sandbox agents on this machine, and if not why and what to do. */
 async function sandboxCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
   const found = await detectSandbox(env);
-  if (found.available && found.sandbox.kind === 'user')
+  if (found.available && found.sandbox.isFallback)
     // The fallback: usable, but weaker than bubblewrap, and the detail says where.
     return { name: 'agent sandbox', ok: true, warn: true, detail: `fallback: ${found.detail}; gt runner runs every agent in it` };
   return found.available

@@ -100,7 +100,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
         throw new GastownError('gastown_bad_input', `--sandbox must be auto, bwrap or user (got ${o.sandbox})`);
       const sandbox = o.sandbox === false ? createNoSandbox() : await requireSandbox(ctx.env, o.sandbox);
       // The fallback is weaker than bubblewrap: say so, with what it leaves open, every time it is used.
-      if (sandbox.kind === 'user') ctx.stderr.write(`note: ${sandbox.describe}\n`);
+      if (sandbox.isFallback) ctx.stderr.write(`note: ${sandbox.describe}\n`);
       if (o.sandbox === false)
         ctx.stderr.write(
           "warning: --no-sandbox: agents run unsandboxed, with this machine's files, the rig, the remote, the network and the runner's /proc in their reach\n",

@@ -88,7 +88,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   const env = opts.env ?? process.env;
   const sandbox = opts.sandbox ?? (await requireSandbox(env));
   // The user sandbox runs commands only in its own workspaces, and the gate's is a worktree of the rig.
-  if (sandbox.kind === 'user' && useRefinery)
+  if (!sandbox.runsInRigWorktrees && useRefinery)
     throw new GastownError(
       'gastown_config',
       "the local Refinery's gate needs bubblewrap, not the user sandbox: run with a forge or --no-refinery",
@@ -96,7 +96,7 @@ export async function runRunner(opts: RunRunnerOptions): Promise<RunnerSummary> 
   // The built-in agent's file tools run here, as root under the user sandbox, and check a path
   // before they open it: a process the agent left running (bwrap leaves none) could swap a
   // directory for a symlink in between and have root write through it.
-  if (sandbox.kind === 'user' && opts.agentFactory('gastown-probe').toolsInRunner)
+  if (!sandbox.runnerToolsSafe && opts.agentFactory('gastown-probe').toolsInRunner)
     throw new GastownError(
       'gastown_config',
       'the built-in agent needs bubblewrap, not the user sandbox (its file tools run as the runner and could be raced by a process the agent left running): use the script or command agent',

@@ -4,7 +4,7 @@ import { inbox, takeUnread } from '../../rig/mail.js';
 import type { Rig } from '../../rig/rig.js';
 import { failBead, finishBead, firstLine, isLeaseLost, releaseBead, type Claim } from '../../rig/work.js';
 import { polecatEmail } from '../../town/names.js';
-import { parseReviewMarker } from '../../town/ids.js';
+import { beadMarker, parseReviewMarker, polecatBranch, polecatTrailers, rebasedMarker, revisionMarker } from '../../town/ids.js';
 import { REVISION_MAIL } from '../../town/revision.js';
 import type { Agent, Bead, Convoy, MailMessage } from '../../town/types.js';
 import type { AgentContext, AgentResult, PolecatAgent } from '../agents/agent.js';
@@ -17,7 +17,7 @@ import { runInSandbox, type Sandbox, type SandboxSpec } from '../sandbox/sandbox
 import { sandboxEnv } from '../sandbox/sandbox-env.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createWorkspace, polecatBranch, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
+import { createWorkspace, removeWorkspace, type PolecatWorkspace } from '../workspace.js';
 import {
   conflictNote,
   isConflictFeedback,
@@ -99,7 +99,7 @@ export async function workBead(opts: WorkBeadOptions): Promise<WorkOutcome> {
       pushed,
       identity,
       title: bead.title,
-      trailers: { 'Gastown-Bead': bead.id, 'Gastown-Polecat': claim.polecat },
+      trailers: polecatTrailers(bead.id, claim.polecat),
     });
     if (plan.kind === 'conflict') {
       rebase = plan;
@@ -143,7 +143,7 @@ async function finishRebased(opts: WorkBeadOptions, bead: Bead, tip: string, mov
   await finishBead(rig, claim, { branch: claim.branch, summary, answered: asks.map((m) => m.id) });
   if (bead.pr && opts.forge && moved)
     await opts.forge
-      .comment(bead.pr.number, `${summary}\n\n<!-- gastown:rebased ${bead.id} ${tip} -->`)
+      .comment(bead.pr.number, `${summary}\n\n${rebasedMarker(bead.id, tip)}`)
       .catch((err: Error) => opts.log(`could not say so on #${bead.pr!.number}: ${err.message}`));
   return 'in_review';
 }
@@ -219,7 +219,7 @@ async function workInWorkspace(
   let lastPushed: string | null = pushed;
   const collect = async (message: string) => {
     const known = [...new Set([ws.start, tip])];
-    const trailers = { 'Gastown-Bead': bead.id, 'Gastown-Polecat': claim.polecat };
+    const trailers = polecatTrailers(bead.id, claim.polecat);
     tip = (
       await checkpoint({
         sandbox: opts.sandbox,
@@ -401,7 +401,7 @@ async function openPr(opts: WorkBeadOptions, bead: Bead, branch: string) {
     '',
     bead.title,
     convoy ? `\nPart of convoy ${convoy.id}${convoy.source?.issue ? ` (${convoy.source.issue.url})` : ''}: ${convoy.title}` : '',
-    `\n<!-- gastown:bead ${bead.id} -->`,
+    `\n${beadMarker(bead.id)}`,
   ];
   return opts.forge!.openPullRequest({
     head: branch,
@@ -455,7 +455,7 @@ async function replyOnPr(
     ...points,
     '',
     summary.trim().slice(0, 3000),
-    `\n<!-- gastown:revision ${opts.claim.bead} round ${round} -->`,
+    `\n${revisionMarker(opts.claim.bead, round)}`,
   ].join('\n');
   try {
     await opts.forge!.comment(pr, body);

@@ -106,7 +106,10 @@ export function hostMounts(): Mount[] {
  */
 export function createBwrapSandbox(bwrap: string, mounts: Mount[] = hostMounts()): Sandbox {
   return {
-    kind: 'bwrap',
+    name: 'bwrap',
+    isFallback: false,
+    runsInRigWorktrees: true,
+    runnerToolsSafe: true,
     describe: `bubblewrap (${bwrap})`,
     command(argv: string[], spec: SandboxSpec): SandboxCommand {
       return { file: bwrap, args: [...bwrapArgs(spec, mounts), '--', ...argv], cwd: spec.workspace, env: spec.env };

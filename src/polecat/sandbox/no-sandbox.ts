@@ -9,7 +9,10 @@ import type { Sandbox } from './sandbox.js';
  */
 export function createNoSandbox(): Sandbox {
   return {
-    kind: 'none',
+    name: 'none',
+    isFallback: false,
+    runsInRigWorktrees: true,
+    runnerToolsSafe: true,
     describe: 'none (--no-sandbox: agents run unsandboxed)',
     command: (argv, spec) => ({ file: argv[0]!, args: argv.slice(1), cwd: spec.workspace, env: spec.env }),
   };

@@ -34,7 +34,27 @@ export interface SandboxCommand {
  * `none`: no isolation at all, only with an explicit `--no-sandbox`.
  */
 export interface Sandbox {
-  readonly kind: 'bwrap' | 'user' | 'none';
+  /** A label for people (logs, tests); callers ask the capabilities below, never the name. */
+  readonly name: 'bwrap' | 'user' | 'none';
+  /**
+   * A fallback weaker than bubblewrap: `describe` then names what it leaves open, and the
+   * runner and `gt doctor` say so every time it is used.
+   */
+  readonly isFallback: boolean;
+  /**
+   * Whether a command may run in a directory the sandbox did not prepare as a workspace
+   * (the local Refinery's gate runs in a worktree of the rig). The user sandbox cannot: its
+   * user reaches only its own workspaces.
+   */
+  readonly runsInRigWorktrees: boolean;
+  /**
+   * Whether the runner's own file tools (the built-in agent's, which run as the runner) are
+   * safe beside the agent's commands. Not where a process the agent left running could swap
+   * a directory for a symlink between the runner's check and its write (the user sandbox:
+   * its processes outlive their command, and the runner is root). bwrap leaves no process;
+   * with no sandbox there is no boundary to cross.
+   */
+  readonly runnerToolsSafe: boolean;
   /** One line for logs and `gt doctor`: what runs agents and how (and what it does not cover). */
   readonly describe: string;
   /**

@@ -64,7 +64,10 @@ export function createUserSandbox(opts: UserSandboxOptions): Sandbox {
   };
   const named = typeof opts.user === 'function' ? `${AGENT_USER} (created on first use)` : `${opts.user.name} (uid ${opts.user.uid})`;
   return {
-    kind: 'user',
+    name: 'user',
+    isFallback: true,
+    runsInRigWorktrees: false,
+    runnerToolsSafe: false,
     describe: `user sandbox: agents run as ${named} via setpriv; not covered: ${USER_SANDBOX_GAPS.join('; ')}`,
     workspaceRoot(gitDir: string): string {
       ensurePassableDir(base);
