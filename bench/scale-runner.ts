@@ -1,8 +1,10 @@
 /**
  * One runner of `npm run bench:scale` (bench/scale.ts starts 32): in its own clone, sync,
  * claim one of the work beads (published to the remote at once, as gt runner does), sync, heartbeat, sync, finish, sync, until no work bead is
- * left in its view. Prints one JSON line: sync times, claims, lost claims, push retries,
- * and every acknowledged write (a bead commit a sync has since got onto the remote).
+ * left in its view. Prints `finished <bead>` as it goes (the bench's progress line counts
+ * them), then one JSON line: sync times, claims, lost claims, push retries, and every
+ * acknowledged write (a bead commit a sync has since got onto the remote). An error ends it
+ * with exit code 1 and the error on stderr, which the bench prints.
  *
  *   node --import tsx bench/scale-runner.ts <clone> <remote> <runner-name> <work-ids-file>
  */
@@ -26,8 +28,10 @@ const acked: { ref: string; oid: string }[] = [];
 let pending: { ref: string; oid: string }[] = [];
 
 let gaveUp = 0;
+/** A sync that gives up this many times in a row is not contention any more: the runner fails, saying so. */
+const MAX_GIVE_UPS = 30;
 async function sync(): Promise<void> {
-  for (;;) {
+  for (let tries = 1; ; tries++) {
     const t = performance.now();
     try {
       const r = await syncRig(rig, remote);
@@ -38,6 +42,7 @@ async function sync(): Promise<void> {
       // Every runner appends to the mayor's inbox: a sync can lose the race for it six
       // times running. A runner syncs again on its next beat; so does this one, after a pause.
       if (!(e instanceof GastownError) || !/rejected \d+ times/.test(e.message)) throw e;
+      if (tries >= MAX_GIVE_UPS) throw new Error(`${name}: ${tries} syncs in a row gave up: ${e.message}`);
       syncMs.push(performance.now() - t);
       pushRetries += 6;
       gaveUp++;
@@ -92,6 +97,7 @@ for (let idle = 0; idle < 20; ) {
       await finishBead(rig, claim, { branch: claim.branch, summary: `done by ${name}` });
       await wrote(id);
       await sync();
+      process.stdout.write(`finished ${id}\n`);
     } catch (e) {
       if (!isLeaseLost(e)) throw e;
       lost++;

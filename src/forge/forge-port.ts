@@ -39,6 +39,14 @@ export interface DispatchWorkflowInput {
   inputs: Record<string, string>;
 }
 
+/** A workflow run as the forge lists it. */
+export interface WorkflowRunSummary {
+  id: number;
+  /** The run's title (`run-name`): `gastown-polecat <bead>` for a polecat run. */
+  title: string;
+  createdAt: string;
+}
+
 /** One inline comment of a pull request review. */
 export interface ReviewComment {
   path: string;
@@ -128,6 +136,13 @@ export interface ForgePort {
    * duplicate run harmless.
    */
   dispatchWorkflow(input: DispatchWorkflowInput): Promise<void>;
+
+  /**
+   * The workflow's runs created at `since` or later (any status), newest first. How a
+   * dispatcher that stopped between its mark and its call is told apart from one whose call
+   * got through. Optional: a forge without workflow runs has none.
+   */
+  workflowRunsSince?(workflow: string, since: string): Promise<WorkflowRunSummary[]>;
 
   /**
    * The emergency stop: cancels the workflow's queued and in-progress runs and returns their

@@ -28,6 +28,7 @@ import type {
   ForgeLink,
   ForgePort,
   OpenPullRequestInput,
+  WorkflowRunSummary,
   ReviewComment,
 } from './forge-port.js';
 import {
@@ -416,6 +417,23 @@ export class GitHubForge implements ForgePort {
       }
     }
     return cancelled;
+  }
+
+  async workflowRunsSince(workflow: string, since: string): Promise<WorkflowRunSummary[]> {
+    const from = Date.parse(since);
+    return this.#call('list workflow runs', () =>
+      // Newest first: the listing stops at the first page that reaches back past `since`.
+      this.#octokit.paginate(
+        this.#octokit.rest.actions.listWorkflowRuns,
+        // GitHub's search syntax takes whole seconds (`>=2026-05-01T10:00:00Z`); the filter below is exact.
+        { owner: this.#owner, repo: this.#repo, workflow_id: workflow, created: `>=${since.replace(/\.\d+Z$/, 'Z')}`, per_page: 100 },
+        (response, done) => {
+          const runs = response.data.map((r) => ({ id: r.id, title: r.display_title, createdAt: r.created_at }));
+          if (runs.some((r) => Date.parse(r.createdAt) < from)) done();
+          return runs.filter((r) => Date.parse(r.createdAt) >= from);
+        },
+      ),
+    );
   }
 
   async dispatchWorkflow(input: DispatchWorkflowInput): Promise<void> {

@@ -42,6 +42,9 @@ export type GithubTown = Pick<
   | 'markDispatched'
   | 'unmarkDispatched'
   | 'dispatchersOf'
+  | 'confirmDispatched'
+  | 'unconfirmedDispatches'
+  | 'reslingUndispatched'
   | 'recordMerged'
   | 'recordRejected'
   | 'readyDependents'
@@ -63,6 +66,11 @@ export interface RepoServices {
   clock(): Date;
   /** This app replica's id (names its dispatch marks); one name when absent. */
   replica?: string;
+  /**
+   * How long a dispatch mark without a recorded call waits before GitHub is asked whether
+   * its run exists (GASTOWN_DISPATCH_GRACE_MS; default 60 s).
+   */
+  dispatchGraceMs?: number;
 }
 
 export interface AppDeps {
@@ -134,6 +142,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
             publish: () => session.sync(),
             clock,
             replica: session.replica,
+            dispatchGraceMs: config.dispatchGraceMs,
           }),
       ),
     close: () => mirrors.close(),

@@ -9,8 +9,13 @@
  *   3. the run is dispatched only for slings whose one mark is this replica's.
  * The push also gives the run what it fetches at once: its bead hooked there (with its
  * issue link, for `Closes #n`). A push that fails takes the marks back and dispatches
- * nothing (the next event retries); a crash between the push and the dispatch leaves a
- * marked sling without a run (no duplicate, but the bead waits until someone reslings it).
+ * nothing (the next event retries). A call GitHub accepted is recorded on the bead
+ * (`dispatch-sent:`). A crash between the push and the call leaves a marked sling with no
+ * record of its call: a later pass (any replica, under the repository's lease) that finds
+ * one marked longer than `dispatchGraceMs` ago asks GitHub for the workflow's runs since the
+ * sling; a run titled for the bead (`gastown-polecat <bead>`) means the call got through
+ * (recorded now), none means it did not, and the bead is slung anew and dispatched as any
+ * pending sling. So a bead ends with one run, not none and not two.
  */
 import type { Logger } from 'pino';
 import type { RepoConfig } from '../config/repo-config.js';
@@ -18,7 +23,7 @@ import type { ForgePort } from '../forge/forge-port.js';
 import { describeError } from './report-failure.js';
 import type { DispatchOptions } from '../rig/town-service.js';
 import type { RepoServices } from './app-deps.js';
-import { parsePolecatBranch, polecatBranch } from '../town/ids.js';
+import { parsePolecatBranch, parsePolecatRunTitle, polecatBranch } from '../town/ids.js';
 import type { Bead } from '../town/types.js';
 
 export interface DispatchScope {
@@ -31,14 +36,19 @@ export interface DispatchScope {
 /** Returns the ids of the beads whose run was dispatched now. Never throws: the next event retries. */
 export async function dispatchBeads(
   scope: DispatchScope,
-  services: Pick<RepoServices, 'town' | 'publish' | 'replica'>,
+  services: Pick<RepoServices, 'town' | 'publish' | 'replica' | 'dispatchGraceMs'>,
   opts: DispatchOptions = {},
 ): Promise<string[]> {
   const { forge, config, defaultBranch, log } = scope;
   const dispatched: string[] = [];
   try {
-    const pending = await services.town.pendingDispatch(config.concurrency, opts);
     const workflow = config.polecatWorkflow;
+    if (workflow !== null)
+      // Its own failure (GitHub not listing runs) must not keep the pending slings from going out.
+      await recoverLostDispatches(scope, services, workflow).catch((err) =>
+        log.warn(describeError(err), 'Could not check marked dispatches for their runs'),
+      );
+    const pending = await services.town.pendingDispatch(config.concurrency, opts);
     if (workflow === null || pending.length === 0) return dispatched;
     const me = services.replica ?? '';
     for (const item of pending) await services.town.markDispatched(item, me);
@@ -66,6 +76,9 @@ export async function dispatchBeads(
       }
       dispatched.push(item.bead.id);
       log.info({ bead: item.bead.id, polecat: item.polecat, workflow }, 'Dispatched a polecat run');
+      // Pushed with the visit's last sync; until then a crash here looks like a lost call,
+      // and the run GitHub lists for the bead settles it.
+      await services.town.confirmDispatched(item);
     }
   } catch (err) {
     // A missing workflow or a GitHub outage stops this pass; what is left stays pending.
@@ -90,3 +103,38 @@ async function dropRejectedBranch(scope: DispatchScope, bead: Bead, polecat: str
     scope.log.warn({ bead: bead.id, branch: rejected.branch, ...describeError(err) }, 'Could not delete a rejected polecat branch');
   }
 }
+
+/** How long a mark without a recorded call waits before GitHub is asked whether its run exists. */
+export const DEFAULT_DISPATCH_GRACE_MS = 60_000;
+
+/**
+ * Slings marked dispatched whose call was never recorded as accepted (the replica stopped
+ * between its mark's push and the call): confirmed when GitHub lists a run of the polecat
+ * workflow titled for the bead since the sling, else slung anew so this pass dispatches
+ * them. A forge that cannot list runs leaves them as they are.
+ */
+async function recoverLostDispatches(
+  scope: DispatchScope,
+  services: Pick<RepoServices, 'town' | 'dispatchGraceMs'>,
+  workflow: string,
+): Promise<void> {
+  if (!scope.forge.workflowRunsSince) return;
+  const lost = await services.town.unconfirmedDispatches(services.dispatchGraceMs ?? DEFAULT_DISPATCH_GRACE_MS);
+  if (lost.length === 0) return;
+  // One listing for all of them, from the earliest sling (less the clock skew GitHub's stamps may have).
+  const since = new Date(Math.min(...lost.map((l) => Date.parse(l.slungAt))) - CLOCK_SKEW_MS).toISOString();
+  const runs = await scope.forge.workflowRunsSince(workflow, since);
+  for (const item of lost) {
+    const from = Date.parse(item.slungAt) - CLOCK_SKEW_MS;
+    const run = runs.find((r) => parsePolecatRunTitle(r.title) === item.bead.id && Date.parse(r.createdAt) >= from);
+    if (run) {
+      await services.town.confirmDispatched(item);
+      scope.log.info({ bead: item.bead.id, polecat: item.polecat, run: run.id }, 'A marked dispatch had its run');
+    } else if (await services.town.reslingUndispatched(item)) {
+      scope.log.warn({ bead: item.bead.id, polecat: item.polecat }, 'A marked dispatch has no run; slung anew to dispatch it again');
+    }
+  }
+}
+
+/** GitHub's clock and ours may differ a little; a run is never created before its sling by more. */
+const CLOCK_SKEW_MS = 60_000;

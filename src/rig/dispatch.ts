@@ -14,6 +14,8 @@ import { hooks } from './sling.js';
 import { dispatchable, dispatchReady, mailInTx } from './work.js';
 
 const DISPATCHED = 'dispatched:';
+/** Recorded once the forge accepted the dispatch call: a mark without it may have no run. */
+const SENT = 'dispatch-sent:';
 const RUN_ENDED = 'run-ended:';
 /** A forge's clock and ours may differ a little; a run is never created before its sling by more. */
 const CLOCK_SKEW_MS = 60_000;
@@ -49,6 +51,11 @@ function marksOf(labels: readonly string[], key: string): string[] {
 
 function hasDispatch(labels: readonly string[], key: string): boolean {
   return marksOf(labels, key).length > 0;
+}
+
+/** The label saying the forge accepted this sling's dispatch call (`dispatched:` key → `dispatch-sent:`). */
+function sentKey(key: string): string {
+  return `${SENT}${key.slice(DISPATCHED.length)}`;
 }
 
 /** Convoys whose beads may run on the forge: active, from it, and every bead has its issue there. */
@@ -122,6 +129,83 @@ export async function unmarkDispatched(rig: Rig, pending: PendingDispatch, by = 
   const mark = by ? `${pending.key}#${by}` : pending.key;
   await mutateBead(rig, pending.bead.id, (b) =>
     b.labels.includes(mark) ? { ...b, labels: b.labels.filter((l) => l !== mark), updatedAt: rig.at() } : b,
+  );
+}
+
+/**
+ * Records that the forge accepted this sling's dispatch call. Until then a mark only says a
+ * replica meant to dispatch: one that stopped between its mark's push and the call leaves a
+ * mark and no run (`unconfirmedDispatches`). Idempotent; a later sling is left alone.
+ */
+export async function confirmDispatched(rig: Rig, pending: PendingDispatch): Promise<void> {
+  const sent = sentKey(pending.key);
+  await mutateBead(rig, pending.bead.id, (b) =>
+    b.labels.includes(sent) || !hasDispatch(b.labels, pending.key)
+      ? b
+      : { ...b, labels: [...b.labels.filter((l) => !l.startsWith(SENT)), sent], updatedAt: rig.at() },
+  );
+}
+
+/** A hooked bead whose current sling is marked dispatched, with no record that the call got through. */
+export interface UnconfirmedDispatch extends PendingDispatch {
+  slungAt: string;
+}
+
+/**
+ * Slings marked dispatched whose dispatch call was never recorded as accepted, marked at
+ * least `graceMs` ago (the bead's last update, the mark or later, is the age: a run the call
+ * did start has had that long to show in the forge's list of runs). The caller asks the
+ * forge for a run of the bead since the sling: `confirmDispatched` when there is one,
+ * `reslingUndispatched` when there is none. Read-only.
+ */
+export async function unconfirmedDispatches(rig: Rig, graceMs: number): Promise<UnconfirmedDispatch[]> {
+  if ((await estopState(rig)).engaged) return [];
+  const convoys = new Map((await rig.ledger.list<Convoy>('convoys')).map((c) => [c.id, c.value]));
+  const slung = new Map((await hooks(rig)).map((h) => [h.agent, h] as const));
+  const now = rig.now().getTime();
+  const out: UnconfirmedDispatch[] = [];
+  for (const bead of await allBeads(rig)) {
+    if (bead.status !== 'hooked' || !bead.assignee || bead.paused || !bead.convoy || !onForge(convoys.get(bead.convoy))) continue;
+    const hook = slung.get(bead.assignee);
+    if (hook?.bead?.id !== bead.id) continue;
+    const slungAt = hook.slungAt ?? bead.updatedAt;
+    const key = dispatchKey(bead.assignee, slungAt);
+    if (!hasDispatch(bead.labels, key) || bead.labels.includes(sentKey(key))) continue;
+    const markedAt = Math.max(Date.parse(slungAt), Date.parse(bead.updatedAt));
+    if (!(now - markedAt >= graceMs)) continue;
+    out.push({ bead, polecat: bead.assignee, key, slungAt });
+  }
+  return out;
+}
+
+/**
+ * A sling marked dispatched for which the forge has no run: the replica that marked it
+ * stopped before its call got through. Slung anew to the same polecat (a fresh sling time,
+ * so a fresh dispatch key): the next pass marks and dispatches it as any pending sling,
+ * once across replicas. Not counted as an attempt (no run ever started). Compare-and-swap
+ * on the hook: a sling that moved meanwhile (claimed, re-slung, confirmed) is left alone.
+ * True when it was slung anew.
+ */
+export async function reslingUndispatched(rig: Rig, pending: UnconfirmedDispatch): Promise<boolean> {
+  return rig.ledger.transact(
+    async (tx) => {
+      const bead = await tx.get<Bead>('beads', pending.bead.id);
+      if (!bead || bead.status !== 'hooked' || bead.assignee !== pending.polecat) return false;
+      const hook = await tx.get<Hook>('hooks', pending.polecat);
+      if (!hook || hook.bead !== bead.id || (hook.slungAt ?? bead.updatedAt) !== pending.slungAt) return false;
+      if (!hasDispatch(bead.labels, pending.key) || bead.labels.includes(sentKey(pending.key))) return false;
+      const labels = bead.labels.filter((l) => !l.startsWith(DISPATCHED) && !l.startsWith(SENT));
+      tx.put<Bead>('beads', bead.id, { ...bead, labels, updatedAt: rig.at() }, `undispatched beads/${bead.id}`);
+      tx.put<Hook>('hooks', pending.polecat, { ...hook, slungAt: rig.at(), slungBy: DEACON_ACTOR });
+      rig.emit(
+        tx,
+        'stalled',
+        `no workflow run was found for ${bead.id} (${pending.polecat}) after its dispatch was marked; slung anew to be dispatched again`,
+        { bead: bead.id, convoy: bead.convoy, url: bead.issue?.url ?? null },
+      );
+      return true;
+    },
+    { actor: DEACON_ACTOR },
   );
 }
 

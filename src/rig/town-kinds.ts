@@ -4,11 +4,11 @@ import { entityValidators } from '../town/entity-schemas.js';
 
 /** The town's entities in the ledger, declared here by the layer that owns them. */
 export type TownDocKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta';
-export type TownChainKind = 'mail' | 'feed' | 'cursors' | 'conversations';
+export type TownChainKind = 'mail' | 'reports' | 'feed' | 'cursors' | 'conversations';
 export type TownLedger = Ledger<TownDocKind, TownChainKind>;
 
 export const TOWN_DOC_KINDS: readonly TownDocKind[] = ['beads', 'convoys', 'agents', 'hooks', 'heartbeats', 'meta'];
-export const TOWN_CHAIN_KINDS: readonly TownChainKind[] = ['mail', 'feed', 'cursors', 'conversations'];
+export const TOWN_CHAIN_KINDS: readonly TownChainKind[] = ['mail', 'reports', 'feed', 'cursors', 'conversations'];
 
 /**
  * File names are part of the on-disk format (`git show <ref>:bead.json`): never rename one.
@@ -22,6 +22,8 @@ export const TOWN_KINDS: readonly EntityKind[] = [
   { name: 'heartbeats', file: 'heartbeat.json', shape: 'document', history: 'replaced' },
   { name: 'meta', file: 'meta.json', shape: 'document', history: 'kept' },
   { name: 'mail', file: 'message.json', shape: 'chain', history: 'kept' },
+  /** Runners' mail to the mayor, one chain per polecat (`rig/mail.ts` `reportInTx`): no ref every runner writes. */
+  { name: 'reports', file: 'message.json', shape: 'chain', history: 'kept' },
   { name: 'feed', file: 'event.json', shape: 'chain', history: 'kept' },
   { name: 'cursors', file: 'data.json', shape: 'chain', history: 'kept' },
   /** `gt mayor attach`: one chain per person, so a session resumes after a crash or elsewhere. */

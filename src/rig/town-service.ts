@@ -13,13 +13,18 @@ import { GastownError } from '../errors.js';
 import type { Bead, Convoy, FeedEvent, ForgeLink, MailMessage } from '../town/types.js';
 import { allBeads, getBead, mutateBead, readyList, reopenBead } from './beads.js';
 import { stopConvoy } from './convoy-control.js';
+import { DEACON_ACTOR } from './deacon-pass.js';
 import {
+  confirmDispatched,
   dispatchersOf,
   markDispatched,
   pendingDispatch,
+  reslingUndispatched,
+  unconfirmedDispatches,
   unmarkDispatched,
   type DispatchOptions,
   type PendingDispatch,
+  type UnconfirmedDispatch,
 } from './dispatch.js';
 import { parseBudget } from '../town/costs.js';
 import { changeBudget, costsReport, type BudgetChange, type CostsBy, type CostsReport } from './costs.js';
@@ -54,6 +59,7 @@ export type {
   DispatchOptions,
   MergedOutcome,
   PendingDispatch,
+  UnconfirmedDispatch,
   RecordedConvoy,
   RecordPlanInput,
   ReplanContext,
@@ -132,6 +138,12 @@ export interface TownService {
   unmarkDispatched(pending: PendingDispatch, by?: string): Promise<void>;
   /** The replicas that marked this sling's dispatch (after a sync: exactly one means it alone may dispatch). */
   dispatchersOf(pending: PendingDispatch): Promise<string[]>;
+  /** Records that the forge accepted this sling's dispatch call. Idempotent. */
+  confirmDispatched(pending: PendingDispatch): Promise<void>;
+  /** Slings marked dispatched at least `graceMs` ago whose dispatch call was never recorded as accepted. */
+  unconfirmedDispatches(graceMs: number): Promise<UnconfirmedDispatch[]>;
+  /** A marked sling the forge has no run for: slung anew to the same polecat, to be dispatched again. */
+  reslingUndispatched(pending: UnconfirmedDispatch): Promise<boolean>;
   /** The bead's work was merged: closed, convoy landed when it was the last. Idempotent. */
   recordMerged(beadId: string, url: string | null): Promise<MergedOutcome>;
   /** The bead's pull request was closed unmerged: open again. Idempotent. */
@@ -236,6 +248,9 @@ export function townService(rig: Rig): TownService {
     markDispatched: (pending, by) => markDispatched(rig, pending, by),
     unmarkDispatched: (pending, by) => unmarkDispatched(rig, pending, by),
     dispatchersOf: (pending) => dispatchersOf(rig, pending),
+    confirmDispatched: (pending) => confirmDispatched(rig, pending),
+    unconfirmedDispatches: (graceMs) => unconfirmedDispatches(rig, graceMs),
+    reslingUndispatched: (pending) => reslingUndispatched(rig.withActor(DEACON_ACTOR), pending),
     recordMerged: (beadId, url) => recordMerged(rig, beadId, { url }),
     recordRejected: (beadId, head) => recordRejected(rig, beadId, undefined, head),
     requestRevision: (beadId, req) => requestRevision(rig.withActor(req.by), beadId, req),

@@ -10,7 +10,7 @@ import { readyBeads } from '../town/graph.js';
 import { transitionBead } from '../town/lifecycle.js';
 import type { Agent, Bead, Convoy, Heartbeat, Hook } from '../town/types.js';
 import { allBeads } from './beads.js';
-import { firstLine, inbox, mailInTx, type InboxEntry } from './mail.js';
+import { firstLine, inbox, mailInTx, reportInTx, type InboxEntry } from './mail.js';
 import { REVISION_MAIL } from '../town/revision.js';
 import { resumePendingRevisions, reviseInTx } from './revise-bead.js';
 import type { Rig } from './rig.js';
@@ -293,9 +293,10 @@ export async function finishBead(
           feedRefs(bead, next.pr.url),
         );
       else rig.emit(tx, 'bead_updated', `${claim.polecat} finished ${bead.id}: ${out.branch} ${waits}`, feedRefs(bead));
-      mailInTx(rig, tx, {
+      // On the polecat's own report chain: every runner's finish writing one inbox ref was
+      // the hot spot of many runners (see REPORTS_TO).
+      reportInTx(rig, tx, {
         from: claim.polecat,
-        to: 'mayor',
         subject: `POLECAT_DONE ${bead.id}: ${bead.title}`.slice(0, 200),
         body: [`branch: ${out.branch}`, next.pr ? `pr: ${next.pr.url}` : waits, out.summary ?? ''].filter(Boolean).join('\n'),
         type: 'POLECAT_DONE',
@@ -344,9 +345,8 @@ export async function failBead(rig: Rig, claim: Claim, reason: string, opts: { p
       await countOnAgent(tx, claim.polecat, 'beadsFailed');
       const after = opts.permanent ? 'at once (a retry cannot fix this)' : `after ${bead.attempts} attempts`;
       rig.emit(tx, 'bead_failed', `${bead.id} failed ${after}: ${firstLine(reason)}`, feedRefs(bead));
-      mailInTx(rig, tx, {
+      reportInTx(rig, tx, {
         from: claim.polecat,
-        to: 'mayor',
         subject: `BEAD_FAILED ${bead.id}: ${bead.title}`.slice(0, 200),
         body: reason,
         type: 'BEAD_FAILED',

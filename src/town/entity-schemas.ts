@@ -120,7 +120,18 @@ const feedEvent = z.looseObject({
 /** A Mayor conversation entry: a message, a draft plan, a slung draft, or a fresh start. */
 const conversationEntry = z.looseObject({ type: z.enum(['message', 'draft', 'slung', 'reset']), at: str });
 
-export type EntityKind = 'beads' | 'convoys' | 'agents' | 'hooks' | 'heartbeats' | 'meta' | 'mail' | 'feed' | 'cursors' | 'conversations';
+export type EntityKind =
+  | 'beads'
+  | 'convoys'
+  | 'agents'
+  | 'hooks'
+  | 'heartbeats'
+  | 'meta'
+  | 'mail'
+  | 'reports'
+  | 'feed'
+  | 'cursors'
+  | 'conversations';
 
 const SCHEMAS: Record<EntityKind, core.$ZodType> = {
   beads: bead,
@@ -130,6 +141,7 @@ const SCHEMAS: Record<EntityKind, core.$ZodType> = {
   heartbeats: heartbeat,
   meta: anyObject,
   mail: inboxEntry,
+  reports: z.looseObject({ message: mailMessage }),
   feed: feedEvent,
   cursors: anyObject,
   conversations: conversationEntry,

@@ -99,6 +99,11 @@ export interface GithubTown {
   /** Every replica: each its own process and GASTOWN_DATA_DIR, all on the one double and its repository. */
   apps: RunningApp[];
   dir: string;
+  /**
+   * Starts replica `i` again, as a new process with the same settings and data directory
+   * (after it died: the old process must be gone). Webhooks then go to the new one.
+   */
+  restart(i: number): Promise<RunningApp>;
   stop(): Promise<void>;
 }
 
@@ -146,45 +151,55 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     actions: ACTIONS,
   });
   const apps: RunningApp[] = [];
+  const start = (i: number) =>
+    startGastownApp(
+      dir.path,
+      {
+        APP_ID: String(appId),
+        PRIVATE_KEY: keys.privateKey,
+        WEBHOOK_SECRET: secret,
+        GHE_HOST: double.host,
+        GHE_PROTOCOL: 'http',
+        NO_SMEE_SETUP: 'true',
+        GASTOWN_DATA_DIR: join(dir.path, i === 0 ? 'app-data' : `app-data-${i}`),
+        GASTOWN_GIT_URL: double.gitUrlTemplate,
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+        LOG_LEVEL: 'info',
+        ...opts.env,
+      },
+      { paced: opts.paced ?? false },
+    );
   try {
-    for (let i = 0; i < (opts.replicas ?? 1); i++)
-      apps.push(
-        await startGastownApp(
-          dir.path,
-          {
-            APP_ID: String(appId),
-            PRIVATE_KEY: keys.privateKey,
-            WEBHOOK_SECRET: secret,
-            GHE_HOST: double.host,
-            GHE_PROTOCOL: 'http',
-            NO_SMEE_SETUP: 'true',
-            GASTOWN_DATA_DIR: join(dir.path, i === 0 ? 'app-data' : `app-data-${i}`),
-            GASTOWN_GIT_URL: double.gitUrlTemplate,
-            GIT_CONFIG_GLOBAL: '/dev/null',
-            GIT_CONFIG_NOSYSTEM: '1',
-            LOG_LEVEL: 'info',
-            ...opts.env,
-          },
-          { paced: opts.paced ?? false },
-        ),
-      );
+    for (let i = 0; i < (opts.replicas ?? 1); i++) apps.push(await start(i));
   } catch (err) {
     await Promise.all(apps.map((a) => a.stop()));
     await double.stop();
     dir.cleanup();
     throw err;
   }
-  const app = apps[0]!;
-  double.webhookUrl = app.webhookUrl;
+  double.webhookUrl = apps[0]!.webhookUrl;
   double.webhooks.alsoTo = apps.slice(1).map((a) => a.webhookUrl);
   // The action exchanges each run's OIDC token (the double's, under GHE_HOST/_services/token,
   // the app's default issuer there) at the app for a token scoped to the repository.
-  double.state.variables.set('GASTOWN_APP_URL', `http://127.0.0.1:${app.port}`);
+  double.state.variables.set('GASTOWN_APP_URL', `http://127.0.0.1:${apps[0]!.port}`);
   return {
     double,
-    app,
+    // The first replica now (a restart replaces it).
+    get app() {
+      return apps[0]!;
+    },
     apps,
     dir: dir.path,
+    restart: async (i) => {
+      const again = await start(i);
+      apps[i] = again;
+      if (i === 0) {
+        double.webhookUrl = again.webhookUrl;
+        double.state.variables.set('GASTOWN_APP_URL', `http://127.0.0.1:${again.port}`);
+      } else double.webhooks.alsoTo = apps.slice(1).map((a) => a.webhookUrl);
+      return again;
+    },
     stop: async () => {
       await Promise.all(apps.map((a) => a.stop()));
       await double.runs.settled();

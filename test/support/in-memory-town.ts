@@ -11,6 +11,7 @@ import type { MayorInput, MayorResult } from '../../src/github/mayor.js';
 import type {
   MergedOutcome,
   PendingDispatch,
+  UnconfirmedDispatch,
   PlanFailure,
   RecordedConvoy,
   RecordPlanInput,
@@ -219,6 +220,22 @@ export class InMemoryTown implements GithubTown, RepoServices {
     const bead = this.#bead(pending.bead.id);
     const mark = by ? `${pending.key}#${by}` : pending.key;
     bead.labels = bead.labels.filter((l) => l !== mark);
+  }
+
+  /** What `unconfirmedDispatches` answers. */
+  unconfirmed: UnconfirmedDispatch[] = [];
+
+  async confirmDispatched(pending: PendingDispatch): Promise<void> {
+    this.calls.push(`confirmDispatched ${pending.bead.id}`);
+  }
+
+  async unconfirmedDispatches(): Promise<UnconfirmedDispatch[]> {
+    return structuredClone(this.unconfirmed);
+  }
+
+  async reslingUndispatched(pending: UnconfirmedDispatch): Promise<boolean> {
+    this.calls.push(`reslingUndispatched ${pending.bead.id}`);
+    return true;
   }
 
   async dispatchersOf(pending: PendingDispatch): Promise<string[]> {

@@ -69,6 +69,11 @@ export interface Fault {
   times?: number;
   /** Matching requests let through before the first failure (default 0). */
   after?: number;
+  /**
+   * Runs when the fault strikes, before anything is answered: a test kills the caller here
+   * (the app dying with its request in flight, before GitHub acted on it).
+   */
+  onStrike?: () => void | Promise<void>;
 }
 
 /**
@@ -418,6 +423,7 @@ export class GitHubDouble {
         fault = undefined;
       }
       if (fault) fault.left--;
+      if (fault?.onStrike) await fault.onStrike();
       const token = auth ? this.#tokens.get(auth) : undefined;
       const limited = !fault || fault.executed ? this.#secondaryLimit(token?.actor.login ?? null, method, path, graphql) : null;
       const faulted = fault
