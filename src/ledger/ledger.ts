@@ -394,9 +394,41 @@ export class Ledger<D extends string = string, C extends string = string> {
     return good.map((e) => ({ ...historyEntry(e), kind: kindOf(e) }));
   }
 
+  /**
+   * The current value of each ref (null: no such ref), read one by one from the ref files
+   * when refs are plain files: for a few refs this costs less than listing every ref.
+   */
+  async tips(refs: string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (const ref of refs) out.set(ref, await this.tip(ref));
+    return out;
+  }
+
+  /** The ref store's directory when refs are plain files (loose files and packed-refs), else null (reftable). */
+  get refFilesDir(): string | null {
+    return this.refStore ? this.gitDir : null;
+  }
+
+  /**
+   * Writes a commit with an empty tree whose message carries `value` (sync's per-writer
+   * summary commits); not on any ref until the caller puts it there.
+   */
+  writeNoteCommit(value: unknown, parents: string[], summary: string, actor: string): string {
+    const sig = this.signature(actor);
+    return this.objects.writeCommit({
+      tree: this.emptyTree(),
+      parents,
+      author: sig,
+      committer: sig,
+      message: encodeMessage(summary, value),
+    });
+  }
+
   /** Reads one commit by id (sync uses this to walk history). */
   async readCommit(oid: string, kind?: string): Promise<{ parents: string[]; time: number; actor: string; value: unknown } | null> {
-    const obj = await this.catFile.read(oid);
+    // Straight from the object files when it can (a sync that fetched a few refs reads their
+    // new commits, loose after a small fetch): no `git cat-file` process started for them.
+    const obj = await this.object(oid);
     if (!obj || obj.type !== 'commit') return null;
     const c = parseCommit(obj.content);
     const value = kind ? await this.valueOf(kind, oid, obj.content).catch(() => null) : safeDecode(c.message);
