@@ -234,7 +234,17 @@ export class Ledger<D extends string = string, C extends string = string> {
 
   /** Several entities in one pipelined round trip; missing ones are left out, and so are bad ones (reported). */
   async getMany<T>(kind: D, ids: string[]): Promise<Versioned<T>[]> {
-    const objs = await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
+    // A few are read straight from the files (a sync's repairs read the two or three beads it
+    // took): starting `git cat-file` costs more than that.
+    const objs =
+      ids.length <= FEW && this.refFiles
+        ? await Promise.all(
+            ids.map(async (id) => {
+              const oid = await this.tip(this.ref(kind, id));
+              return oid ? this.object(oid) : null;
+            }),
+          )
+        : await this.catFile.readMany(ids.map((id) => this.ref(kind, id)));
     const found = objs.flatMap((o, i) => (o && o.type === 'commit' ? [{ id: ids[i]!, o }] : []));
     const decoded = await Promise.all(found.map(({ o }) => this.decode(kind, o.oid, o.content)));
     return found.flatMap(({ id, o }, i) => {
@@ -394,9 +404,41 @@ export class Ledger<D extends string = string, C extends string = string> {
     return good.map((e) => ({ ...historyEntry(e), kind: kindOf(e) }));
   }
 
+  /**
+   * The current value of each ref (null: no such ref), read one by one from the ref files
+   * when refs are plain files: for a few refs this costs less than listing every ref.
+   */
+  async tips(refs: string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (const ref of refs) out.set(ref, await this.tip(ref));
+    return out;
+  }
+
+  /** The ref store's directory when refs are plain files (loose files and packed-refs), else null (reftable). */
+  get refFilesDir(): string | null {
+    return this.refStore ? this.gitDir : null;
+  }
+
+  /**
+   * Writes a commit with an empty tree whose message carries `value` (sync's per-writer
+   * summary commits); not on any ref until the caller puts it there.
+   */
+  writeNoteCommit(value: unknown, parents: string[], summary: string, actor: string): string {
+    const sig = this.signature(actor);
+    return this.objects.writeCommit({
+      tree: this.emptyTree(),
+      parents,
+      author: sig,
+      committer: sig,
+      message: encodeMessage(summary, value),
+    });
+  }
+
   /** Reads one commit by id (sync uses this to walk history). */
   async readCommit(oid: string, kind?: string): Promise<{ parents: string[]; time: number; actor: string; value: unknown } | null> {
-    const obj = await this.catFile.read(oid);
+    // Straight from the object files when it can (a sync that fetched a few refs reads their
+    // new commits, loose after a small fetch): no `git cat-file` process started for them.
+    const obj = await this.object(oid);
     if (!obj || obj.type !== 'commit') return null;
     const c = parseCommit(obj.content);
     const value = kind ? await this.valueOf(kind, oid, obj.content).catch(() => null) : safeDecode(c.message);
@@ -888,6 +930,9 @@ function readFileIfAny(file: string): string {
     return '';
   }
 }
+
+/** Up to this many entities, getMany reads the files instead of starting a cat-file process. */
+const FEW = 16;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

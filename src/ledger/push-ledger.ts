@@ -2,6 +2,7 @@ import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { redact, runGit } from './run-git.js';
 import { SIDE_GIT, sideRepo } from './side-repo.js';
+import type { SummaryUpdate } from './sync-summary.js';
 
 export interface PushOutcome {
   ok: number;
@@ -20,6 +21,7 @@ export async function pushLedger(
   remote: string,
   refs: string[],
   leased: { ref: string; expect: string }[],
+  summary?: SummaryUpdate,
 ): Promise<PushOutcome> {
   let ok = 0;
   const rejected: string[] = [];
@@ -27,7 +29,9 @@ export async function pushLedger(
   // From a side repository holding exactly what to push (`refs/push/...` plainly,
   // `refs/lease/...` with a lease each), so one wildcard refspec per kind of push does, and
   // the cost is what is pushed, not the refs here (see side-repo.ts).
-  const local = await ledger.refs('');
+  // The refs pushed, read one by one: a push of a few refs must not list 10,000.
+  const values = await ledger.tips([...refs, ...leased.map((x) => x.ref)]);
+  const local = new Map([...values].filter((e): e is [string, string] => e[1] !== null));
   const sideRefs = new Map<string, string>();
   for (const ref of refs) {
     const oid = local.get(ref);
@@ -38,19 +42,27 @@ export async function pushLedger(
     if (oid) sideRefs.set(`refs/lease/${ref.slice('refs/'.length)}`, oid);
   }
   if (sideRefs.size === 0) return { ok, rejected };
+  const plain = sideRefs.size - leased.filter((x) => local.has(x.ref)).length;
+  // The writer's summary moves with the refs or not at all (sync-summary.ts): one atomic push.
+  if (summary) sideRefs.set(`refs/lease/${summary.ref.slice('refs/'.length)}`, summary.oid);
   const side = sideRepo(ledger, sideRefs);
   try {
     const leaseArgs = leased.filter((x) => local.has(x.ref)).map((x) => `--force-with-lease=${x.ref}:${x.expect}`);
+    if (summary) leaseArgs.push(`--force-with-lease=${summary.ref}:${summary.expect ?? ''}`);
     const specs = [
-      ...(leaseArgs.length < sideRefs.size ? ['refs/push/*:refs/*'] : []),
+      ...(plain > 0 ? ['refs/push/*:refs/*'] : []),
       // No `+`: a forcing refspec overrides the lease (git 2.39), and the lease is the point.
       ...(leaseArgs.length ? ['refs/lease/*:refs/*'] : []),
     ];
-    const { stdout, stderr, code } = await runGit([...SIDE_GIT, 'push', '--porcelain', '--no-verify', ...leaseArgs, remote, ...specs], {
-      cwd: ledger.repoDir,
-      env: side.env,
-      okCodes: [1],
-    });
+    const atomic = summary ? ['--atomic'] : [];
+    const { stdout, stderr, code } = await runGit(
+      [...SIDE_GIT, 'push', '--porcelain', '--no-verify', ...atomic, ...leaseArgs, remote, ...specs],
+      {
+        cwd: ledger.repoDir,
+        env: side.env,
+        okCodes: [1],
+      },
+    );
     let sawStatus = false;
     const refused: { ref: string; why: string }[] = [];
     for (const line of stdout.toString('utf8').split('\n')) {
@@ -60,6 +72,10 @@ export async function pushLedger(
       sawStatus = true;
       const dst = m[2]!.split(':')[1] ?? m[2]!;
       const verdict = pushVerdict(m[1]!, m[3]!);
+      if (summary && dst === summary.ref) {
+        if (verdict === 'refused') refused.push({ ref: dst, why: m[3]! });
+        continue;
+      }
       if (verdict === 'ok') ok++;
       else if (verdict === 'raced') rejected.push(dst);
       else refused.push({ ref: dst, why: m[3]! });
@@ -83,7 +99,8 @@ export async function pushLedger(
 export function pushVerdict(flag: string, summary: string): 'ok' | 'raced' | 'refused' {
   if (flag !== '!') return 'ok';
   if (summary.startsWith('[rejected]')) return 'raced';
-  if (/^\[remote rejected\] \((?:failed to update ref|cannot lock ref|incorrect old value|failed to lock)/.test(summary)) return 'raced';
+  if (/^\[remote rejected\] \((?:failed to update ref|cannot lock ref|incorrect old value|failed to lock|atomic)/.test(summary))
+    return 'raced';
   return 'refused';
 }
 

@@ -6,6 +6,8 @@ import { pushLedger } from './push-ledger.js';
 import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
+import { localRefState, sameLocalState, type LocalRefState } from './local-ref-state.js';
+import { fetchSummaries, ownSummaryRef, readSyncState, refsSince, summaryUpdate, writeSyncState, type SyncState } from './sync-summary.js';
 
 export interface SyncResult {
   /** Refs that came from the remote and did not exist here. */
@@ -43,6 +45,8 @@ export interface SyncOptions {
    * whose bead a merge gave to another polecat); what it changes is pushed in the same push.
    */
   afterMerge?: (changed: SyncedRef[]) => Promise<void>;
+  /** Compare every ref with the remote, whatever the summaries say (`gt sync --full`). */
+  full?: boolean;
 }
 
 const SYNC_ACTOR = 'gastown-sync';
@@ -66,29 +70,37 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   const result: SyncResult = { created: 0, fastForwarded: 0, merged: 0, pushed: 0, attempts: 0, reconciled: 0, refused: [] };
   const tracking = trackingPrefix(ledger.prefix);
   const maxAttempts = opts.maxAttempts ?? 6;
+  const ownSummary = ownSummaryRef(ledger);
+  const recorded = ledger.refFilesDir ? readSyncState(ledger, remote) : null;
+  opts.onProgress?.(`checking ${redact(remote)}`);
+  // Read before the remote's ledger refs: a summary recorded below is never newer than the
+  // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
+  const summaries = await fetchSummaries(ledger, remote, recorded?.summaries);
+  const started = localState(ledger);
+  const fullAt = Date.now();
+  // Only the refs the moved summaries name, when this clone's refs are as they were when it
+  // last equalled the remote; null: compare everything.
+  let scope: Set<string> | null = null;
+  if (recorded && started && !opts.full && summaries.size > 0 && fullAt - recorded.fullAt < FULL_EVERY_MS) {
+    if (sameLocalState(recorded.local, started.state)) scope = await changedSince(ledger, recorded.summaries, summaries);
+    if (scope?.size === 0) {
+      // Nothing moved here or there: one small fetch was the whole sync.
+      result.attempts = 1;
+      if (!sameSummaries(recorded.summaries, summaries)) writeSyncState(ledger, { ...recorded, summaries: Object.fromEntries(summaries) });
+      return result;
+    }
+  }
+  /** What the remote holds as far as this sync knows: what it read or fetched, then what it pushed. */
+  let known = new Map<string, string>();
+  const seenSummaries = new Map(summaries);
+  let currentSummaries = summaries;
   for (;;) {
     result.attempts++;
-    opts.onProgress?.(`checking ${redact(remote)}`);
-    const advertised = await advertisedRefs(ledger, remote);
-    const local = await ledger.refs('');
-    const seen = await lastSeen(ledger, tracking);
-    // Only refs whose remote value is neither ours nor one seen before need objects fetched.
-    const wanted = [...advertised].filter(([ref, oid]) => local.get(ref) !== oid && seen.get(ref) !== oid).map(([ref]) => ref);
-    const remoteRefs = new Map(advertised);
-    if (wanted.length) {
-      opts.onProgress?.(`fetching ${wanted.length} ref${wanted.length === 1 ? '' : 's'} from ${redact(remote)}`);
-      const got = await fetchRefs(
-        ledger,
-        remote,
-        wanted.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
-      );
-      // The remote may have moved since it advertised: what was fetched is its value now.
-      for (const ref of wanted) {
-        const oid = got.get(ref);
-        if (oid) remoteRefs.set(ref, oid);
-        else remoteRefs.delete(ref);
-      }
-    }
+    const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
+    const { local, seen, remoteRefs } = attemptScope
+      ? await scopedView(ledger, remote, tracking, attemptScope)
+      : await fullView(ledger, remote, tracking, opts.onProgress);
+    known = new Map(remoteRefs);
     await recordSeen(ledger, tracking, seen, remoteRefs);
     const { updates, toPush, forcePush, stats, changed, refused } = await reconcile(ledger, local, remoteRefs);
     if (updates.length && !(await ledger.setRefs(updates))) {
@@ -107,12 +119,23 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       toPush.push(...fixed);
       result.reconciled += fixed.length;
     }
-    if (toPush.length === 0 && forcePush.length === 0) return result;
+    if (toPush.length === 0 && forcePush.length === 0) {
+      record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      return result;
+    }
     opts.onProgress?.(`pushing ${toPush.length + forcePush.length} refs`);
-    const pushed = await pushLedger(ledger, remote, toPush, forcePush);
+    if (result.attempts > 1) currentSummaries = await fetchSummaries(ledger, remote);
+    const pushedRefs = [...toPush, ...forcePush.map((f) => f.ref)];
+    const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
+    const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
     result.pushed += pushed.ok;
-    await recordPushed(ledger, tracking, [...toPush, ...forcePush.map((f) => f.ref)], pushed.rejected);
-    if (pushed.rejected.length === 0) return result;
+    const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
+    if (pushed.rejected.length === 0) {
+      for (const [ref, oid] of values) known.set(ref, oid);
+      seenSummaries.set(ownSummary, summary.oid);
+      record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      return result;
+    }
     if (result.attempts >= maxAttempts)
       throw new GastownError('gastown_sync', `push rejected ${maxAttempts} times (the remote keeps moving)`, {
         refs: pushed.rejected.slice(0, 10),
@@ -120,17 +143,160 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   }
 }
 
-/** Runs the caller's repairs; returns the refs they moved (to push), leaving out `skip`. */
+/**
+ * After this long the full comparison runs again whatever the summaries say: a push that
+ * moved no summary (plain git, an older gt) is then seen within minutes, not never.
+ */
+const FULL_EVERY_MS = 5 * 60_000;
+
+interface View {
+  local: Map<string, string>;
+  seen: Map<string, string>;
+  remoteRefs: Map<string, string>;
+}
+
+/** Every ledger ref: the remote's advertisement against the local refs and the last-seen values. */
+async function fullView(ledger: Ledger, remote: string, tracking: string, onProgress?: (line: string) => void): Promise<View> {
+  const advertised = await advertisedRefs(ledger, remote);
+  const local = await ledger.refs('');
+  const seen = await lastSeen(ledger, tracking);
+  // Only refs whose remote value is neither ours nor one seen before need objects fetched.
+  const wanted = [...advertised].filter(([ref, oid]) => local.get(ref) !== oid && seen.get(ref) !== oid).map(([ref]) => ref);
+  const remoteRefs = new Map(advertised);
+  if (wanted.length) {
+    onProgress?.(`fetching ${wanted.length} ref${wanted.length === 1 ? '' : 's'} from ${redact(remote)}`);
+    const got = await fetchRefs(
+      ledger,
+      remote,
+      wanted.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+    );
+    // The remote may have moved since it advertised: what was fetched is its value now.
+    for (const ref of wanted) {
+      const oid = got.get(ref);
+      if (oid) remoteRefs.set(ref, oid);
+      else remoteRefs.delete(ref);
+    }
+  }
+  return { local, seen, remoteRefs };
+}
+
+/** Only `scope` (the refs the moved summaries name): their values here, last seen, and fetched. */
+async function scopedView(ledger: Ledger, remote: string, tracking: string, scope: Set<string>): Promise<View> {
+  const refs = [...scope];
+  const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
+  const present = (m: Map<string, string | null>) => new Map([...m].filter((e): e is [string, string] => e[1] !== null));
+  const local = present(await ledger.tips(refs));
+  const seenTips = await ledger.tips(refs.map(toTracking));
+  const seen = new Map<string, string>();
+  for (const ref of refs) {
+    const oid = seenTips.get(toTracking(ref));
+    if (oid) seen.set(ref, oid);
+  }
+  const remoteRefs = await fetchRefs(
+    ledger,
+    remote,
+    refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+  );
+  return { local, seen, remoteRefs };
+}
+
+/** The ledger refs named by every summary that moved since `before`; null when a full comparison is needed. */
+async function changedSince(ledger: Ledger, before: Record<string, string>, now: Map<string, string>): Promise<Set<string> | null> {
+  for (const ref of Object.keys(before)) if (!now.has(ref)) return null; // a summary went away: someone rewrote the remote
+  const out = new Set<string>();
+  for (const [ref, oid] of now) {
+    if (before[ref] === oid) continue;
+    const named = await refsSince(ledger, before[ref] ?? null, oid);
+    if (!named) return null;
+    for (const r of named) out.add(r);
+  }
+  return out;
+}
+
+function sameSummaries(a: Record<string, string>, b: Map<string, string>): boolean {
+  return Object.keys(a).length === b.size && [...b].every(([ref, oid]) => a[ref] === oid);
+}
+
+function localState(ledger: Ledger, parse = false): ReturnType<typeof localRefState> {
+  const dir = ledger.refFilesDir;
+  return dir ? localRefState(dir, ledger.prefix, ledger.zeroOid.length, parse) : undefined;
+}
+
+/**
+ * Records the summaries and this clone's ref state when its ledger refs now equal what the
+ * remote holds (`known`); otherwise forgets any record, so the next sync compares everything.
+ * After a full comparison equality is checked ref by ref. After a scoped one, against the
+ * state at its start (which equalled the remote then): only the scoped refs may have moved,
+ * each to the remote's value.
+ */
+function record(
+  ledger: Ledger,
+  remote: string,
+  recorded: SyncState | null,
+  started: ReturnType<typeof localRefState>,
+  scope: Set<string> | null,
+  startLocal: Map<string, string>,
+  known: Map<string, string>,
+  summaries: Map<string, string>,
+  fullAt: number,
+): void {
+  if (!ledger.refFilesDir) return;
+  const keep = (local: LocalRefState, at: number) =>
+    writeSyncState(ledger, { remote, prefix: ledger.prefix, fullAt: at, summaries: Object.fromEntries(summaries), local });
+  if (!scope || !recorded || !started) {
+    const now = localState(ledger, true);
+    const equal = now?.refs && now.refs.size === known.size && [...now.refs].every(([ref, oid]) => known.get(ref) === oid);
+    if (equal && now) keep(now.state, fullAt);
+    else writeSyncState(ledger, null);
+    return;
+  }
+  const now = localState(ledger);
+  const before = started.state;
+  let ok = !!now && now.state.packed === before.packed;
+  if (now && ok) {
+    const after = now.state.loose;
+    for (const ref of new Set([...Object.keys(before.loose), ...Object.keys(after), ...scope])) {
+      // A scoped ref the remote does not hold (or that this sync could not take) leaves the two unequal.
+      if (scope.has(ref) && !known.has(ref)) {
+        ok = false;
+        break;
+      }
+      const expected = scope.has(ref) ? known.get(ref) : before.loose[ref];
+      // A scoped ref still packed (not in `after`) is unchanged: fine when the remote holds that value.
+      const actual = after[ref] ?? (scope.has(ref) && before.loose[ref] === undefined ? startLocal.get(ref) : undefined);
+      if (actual !== expected) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  if (ok && now) keep(now.state, recorded.fullAt);
+  else writeSyncState(ledger, null);
+}
+
+/**
+ * Runs the caller's repairs; returns the refs they moved (to push), leaving out `skip`. What
+ * moved is told from the loose ref files before and after (the repairs' transactions write
+ * loose refs) rather than from two listings of every ref. Should a pack-refs run meanwhile,
+ * a repaired ref it packed is not pushed by this sync; the ledger then differs from what was
+ * pushed, so no state is recorded and the next sync compares everything and pushes it.
+ */
 async function runAfterMerge(
   ledger: Ledger,
   afterMerge: (changed: SyncedRef[]) => Promise<void>,
   changed: SyncedRef[],
   skip: Set<string>,
 ): Promise<string[]> {
-  const before = await ledger.refs('');
+  const stateBefore = localState(ledger);
+  const before = stateBefore ? null : await ledger.refs('');
   await afterMerge(changed);
-  const after = await ledger.refs('');
-  return [...after].filter(([ref, oid]) => before.get(ref) !== oid && !skip.has(ref)).map(([ref]) => ref);
+  if (before) {
+    const after = await ledger.refs('');
+    return [...after].filter(([ref, oid]) => before.get(ref) !== oid && !skip.has(ref)).map(([ref]) => ref);
+  }
+  const a = stateBefore!.state.loose;
+  const b = localState(ledger)?.state.loose ?? (Object.fromEntries(await ledger.refs('')) as Record<string, string>);
+  return Object.keys(b).filter((ref) => a[ref] !== b[ref] && !skip.has(ref));
 }
 
 export function trackingPrefix(prefix: string): string {
@@ -160,16 +326,19 @@ async function recordSeen(ledger: Ledger, tracking: string, seen: Map<string, st
   if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
 }
 
-/** After a push the remote holds what was pushed: recorded as seen, so the next sync need not fetch it. */
-async function recordPushed(ledger: Ledger, tracking: string, refs: string[], rejected: string[]): Promise<void> {
+/**
+ * After a push the remote holds what was pushed: recorded as seen, so the next sync need not
+ * fetch it. Returns the values pushed (read ref by ref: a push of a few refs lists nothing).
+ */
+async function recordPushed(ledger: Ledger, tracking: string, refs: string[], rejected: string[]): Promise<Map<string, string>> {
   const lost = new Set(rejected);
-  const local = await ledger.refs('');
-  const lines = refs
-    .filter((r) => !lost.has(r) && local.has(r))
-    .map((r) => `update ${tracking}${r.slice(ledger.prefix.length)} ${local.get(r)}`);
-  if (lines.length === 0) return;
+  const values = new Map<string, string>();
+  for (const [ref, oid] of await ledger.tips(refs.filter((r) => !lost.has(r)))) if (oid) values.set(ref, oid);
+  const lines = [...values].map(([r, oid]) => `update ${tracking}${r.slice(ledger.prefix.length)} ${oid}`);
+  if (lines.length === 0) return values;
   await runGit(['update-ref', '--stdin'], { cwd: ledger.repoDir, input: `${lines.join('\n')}\n` });
   if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
+  return values;
 }
 
 interface Reconciled {

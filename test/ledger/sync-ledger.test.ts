@@ -56,7 +56,7 @@ describe('pushLedger', () => {
 });
 
 describe('syncLedger', () => {
-  test('a sync fetches only the refs the remote changed, and starts no fetch or push when nothing changed', async () => {
+  test("a sync fetches only the refs the remote changed; when nothing changed it is one fetch of the writers' summaries", async () => {
     const { root, remote, a, b } = await twoClones();
     const bead = (i: number) => ({ id: `gt-f${i}`, title: `bead ${i}`, body: '', priority: 2, labels: [], status: 'open' });
     await a.ledger.createMany(
@@ -84,18 +84,22 @@ describe('syncLedger', () => {
         else process.env.GIT_TRACE2_EVENT = before;
       }
     };
+    /** What a sync's git commands fetched (their `+src:dst` refspecs), pushed, or listed. */
+    const summaryFetch = ['+refs/gastown-sync/*:refs/got/*'];
+    const fetched = (argvs: string[][]) => argvs.filter((v) => v.includes('fetch')).map((v) => v.filter((x) => x.startsWith('+')));
     const idle = await traced();
     expect(idle.result).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
-    expect(idle.argvs.filter((v) => v.includes('fetch') || v.includes('push'))).toEqual([]);
+    expect(fetched(idle.argvs)).toEqual([summaryFetch]);
+    expect(idle.argvs.filter((v) => v.includes('push') || v.includes('ls-remote'))).toEqual([]);
 
     a.clock.advance(5);
     await a.ledger.transact((tx) => tx.put('beads', 'gt-f7', { ...bead(7), title: 'changed' }));
     await syncLedger(a.ledger, remote);
     const one = await traced();
     expect(one.result).toMatchObject({ created: 0, fastForwarded: 1, merged: 0, pushed: 0 });
-    const fetches = one.argvs.filter((v) => v.includes('fetch'));
-    expect(fetches).toHaveLength(1);
-    expect(fetches[0]!.filter((x) => x.startsWith('+'))).toEqual(['+refs/gastown/beads/gt-f7:refs/got/gastown/beads/gt-f7']);
+    // a's summary names the bead; it is all that is fetched, and the remote's 39 other refs are not even listed.
+    expect(fetched(one.argvs)).toEqual([summaryFetch, ['+refs/gastown/beads/gt-f7:refs/got/gastown/beads/gt-f7']]);
+    expect(one.argvs.filter((v) => v.includes('ls-remote'))).toEqual([]);
     expect((await b.ledger.get<{ title: string }>('beads', 'gt-f7'))?.value.title).toBe('changed');
     // The tracking refs hold what the remote holds, so the next sync fetches nothing.
     expect(git(b.dir, ['for-each-ref', '--format=%(objectname) %(refname:lstrip=2)', 'refs/gastown-remote/'])).toBe(
@@ -109,8 +113,10 @@ describe('syncLedger', () => {
     await b.ledger.transact((tx) => tx.put('beads', 'gt-f8', { ...bead(8), title: 'from b' }));
     const push = await traced();
     expect(push.result).toMatchObject({ pushed: 1 });
-    expect(push.argvs.filter((v) => v.includes('fetch'))).toEqual([]);
-    expect((await traced()).argvs.filter((v) => v.includes('fetch') || v.includes('push'))).toEqual([]);
+    expect(fetched(push.argvs)).toEqual([summaryFetch]);
+    const after = await traced();
+    expect(fetched(after.argvs)).toEqual([summaryFetch]);
+    expect(after.argvs.filter((v) => v.includes('push') || v.includes('ls-remote'))).toEqual([]);
     // The side repositories fetches and pushes ran in are gone, and so is the abandoned one.
     expect(readdirSync(join(b.dir, '.git', 'gastown', 'side'))).toEqual([]);
   });
@@ -365,7 +371,8 @@ describe('syncLedger: deletes, refusals, conflicts, bad values', () => {
       'refs/gastown/beads/gt-v1v1:refs/gastown/beads/gt-v1v1',
       'refs/gastown/beads/gt-v2v2:refs/gastown/beads/gt-v2v2',
     ]);
-    const rb = await syncLedger(b.ledger, remote);
+    // (A push that moves no writer's summary is seen by the full comparison: see "plain git push" below.)
+    const rb = await syncLedger(b.ledger, remote, { full: true });
     expect(rb.refused.map((r) => r.ref).sort()).toEqual(['refs/gastown/beads/gt-v1v1', 'refs/gastown/beads/gt-v2v2']);
     expect((await b.ledger.get('beads', 'gt-v1v1'))!.value).toEqual({ title: 'good' });
     expect(await b.ledger.get('beads', 'gt-v2v2')).toBeNull();

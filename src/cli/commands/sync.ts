@@ -10,7 +10,8 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .command('sync')
     .description("sync the ledger with the rig's remote (fetch, merge, push; never forced)")
     .option('--remote <url>', 'sync with this remote instead of the configured one')
-    .action(async (o: { remote?: string }, cmd: Command) => {
+    .option('--full', "compare every ledger ref with the remote's, whatever the writers' summaries say")
+    .action(async (o: { remote?: string; full?: boolean }, cmd: Command) => {
       const json = wantsJson(cmd);
       const bar = progress(ctx, json);
       // A teammate's clone: the first sync records the rig's settings (origin, its default branch).
@@ -19,7 +20,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
       const result = await withRig(ctx, async (rig) => {
         const remote = o.remote ?? rig.settings.remote;
         if (!remote) throw new GastownError('gastown_config', 'no remote: run `gt init --remote <url>` or pass --remote');
-        return syncRig(rig, remote, { onProgress: (l) => bar.update(l) });
+        return syncRig(rig, remote, { onProgress: (l) => bar.update(l), ...(o.full ? { full: true } : {}) });
       });
       bar.done();
       // Refused refs are a warning, not a failure: everything else synced.

@@ -8,6 +8,7 @@
  */
 import { GastownError } from '../../errors.js';
 import { redact, runGit } from '../../ledger/run-git.js';
+import { currentOwnSummary, summaryUpdate } from '../../ledger/sync-summary.js';
 import type { Rig } from '../../rig/rig.js';
 import { syncRig } from '../../rig/sync-rig.js';
 import type { Claim } from '../../rig/work.js';
@@ -20,10 +21,20 @@ export type PublishVerdict = 'published' | 'raced';
 export async function publishClaim(rig: Rig, remote: string, claim: Claim): Promise<PublishVerdict> {
   const refs = claim.refs ?? [];
   if (!refs.length) return 'published';
-  const leases = refs.map((r) => `--force-with-lease=${r.ref}:${r.before ?? ''}`);
+  // The clone's summary ref moves in the same atomic push, so other clones' syncs see the
+  // claim (ledger/sync-summary.ts); a stale value of it fails the push like a lost claim.
+  const summary = summaryUpdate(
+    rig.ledger,
+    await currentOwnSummary(rig.ledger, remote),
+    refs.map((r) => r.ref),
+  );
+  const leases = [
+    ...refs.map((r) => `--force-with-lease=${r.ref}:${r.before ?? ''}`),
+    `--force-with-lease=${summary.ref}:${summary.expect ?? ''}`,
+  ];
   // No `+` on the refspecs: git lets a forcing refspec override the lease (2.39 pushes `+x:ref`
   // over any remote value); without it the lease alone decides, and allows the one update expected.
-  const specs = refs.map((r) => `${r.after}:${r.ref}`);
+  const specs = [...refs.map((r) => `${r.after}:${r.ref}`), `${summary.oid}:${summary.ref}`];
   const { stdout, stderr, code } = await runGit(['push', '--atomic', '--porcelain', '--no-verify', ...leases, remote, ...specs], {
     cwd: rig.repoDir,
     okCodes: [1],

@@ -1,0 +1,144 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * What the refs under a prefix are, in a form cheap to take and to compare: a digest of the
+ * `packed-refs` lines in that range and the loose ref files one by one. Equal states mean
+ * equal refs, with no listing parsed: sync compares this with the state it recorded when
+ * the ledger and the remote were last equal, and skips reading 10,000 refs when nothing
+ * here moved. (A digest of contents rather than a stat key: a ref file rewritten within one
+ * clock tick keeps its mtime, and a freed inode number is handed out again at once.)
+ */
+export interface LocalRefState {
+  /** Length and two 32-bit hashes of the `packed-refs` bytes under the prefix ('' when there are none). */
+  packed: string;
+  /** Loose ref name → object id. */
+  loose: Record<string, string>;
+}
+
+/**
+ * The state of the refs under `prefix` (ends with '/') in `gitDir`, taken between two
+ * identical looks at `packed-refs` (git rewrites it whole and then deletes the loose files
+ * it packed). With `parse`, also every ref's value (packed lines overridden by loose files).
+ * Undefined when it cannot be told from the files (a symbolic or damaged ref, refs that
+ * kept moving): the caller then does the full work.
+ */
+export function localRefState(
+  gitDir: string,
+  prefix: string,
+  oidLength: number,
+  parse = false,
+): { state: LocalRefState; refs?: Map<string, string> } | undefined {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = packedKey(gitDir);
+    if (before === undefined) return undefined;
+    let range: Buffer = Buffer.alloc(0);
+    if (before !== null) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(join(gitDir, 'packed-refs'));
+      } catch {
+        continue;
+      }
+      range = packedRange(bytes, prefix);
+    }
+    const loose: Record<string, string> = {};
+    const walked = walkLoose(join(gitDir, prefix), prefix, oidLength, loose);
+    if (walked === 'git') return undefined;
+    if (walked === 'moved' || packedKey(gitDir) !== before) continue;
+    const state = { packed: range.length ? fingerprint(range) : '', loose };
+    if (!parse) return { state };
+    const refs = parsePacked(range.toString('utf8'), prefix, oidLength);
+    if (!refs) return undefined;
+    for (const [ref, oid] of Object.entries(loose)) refs.set(ref, oid);
+    return { state, refs };
+  }
+  return undefined;
+}
+
+export function sameLocalState(a: LocalRefState, b: LocalRefState): boolean {
+  if (a.packed !== b.packed) return false;
+  const ak = Object.keys(a.loose);
+  if (ak.length !== Object.keys(b.loose).length) return false;
+  return ak.every((k) => a.loose[k] === b.loose[k]);
+}
+
+/**
+ * Length, CRC-32 and FNV-1a of the bytes: two unrelated 32-bit hashes, so two different
+ * versions of the same length agree by chance once in 2^64. Not node:crypto, whose loading
+ * alone costs a short command more than this (1.5 MB of packed-refs: about 3 ms).
+ */
+function fingerprint(bytes: Buffer): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return `${bytes.length}:${crc32(bytes).toString(16)}:${(h >>> 0).toString(16)}`;
+}
+
+/** Identity of `packed-refs` (null: none; undefined: cannot tell). */
+function packedKey(gitDir: string): string | null | undefined {
+  try {
+    const st = statSync(join(gitDir, 'packed-refs'), { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+}
+
+/** The lines of `packed-refs` (kept sorted by git) naming refs under `prefix`, with their peeled lines. */
+function packedRange(bytes: Buffer, prefix: string): Buffer {
+  const needle = Buffer.from(` ${prefix}`);
+  const first = bytes.indexOf(needle);
+  if (first < 0) return Buffer.alloc(0);
+  const start = bytes.lastIndexOf(0x0a, first) + 1;
+  const last = bytes.lastIndexOf(needle);
+  let end = bytes.indexOf(0x0a, last);
+  end = end < 0 ? bytes.length : end + 1;
+  // A peeled line (`^<oid>`) after the last ref belongs to it.
+  while (end < bytes.length && bytes[end] === 0x5e) {
+    const next = bytes.indexOf(0x0a, end);
+    end = next < 0 ? bytes.length : next + 1;
+  }
+  return bytes.subarray(start, end);
+}
+
+function parsePacked(text: string, prefix: string, oidLength: number): Map<string, string> | undefined {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('^') || line.startsWith('#')) continue;
+    const sp = line.indexOf(' ');
+    if (sp !== oidLength) return undefined;
+    const name = line.slice(sp + 1);
+    if (name.startsWith(prefix)) out.set(name, line.slice(0, sp));
+  }
+  return out;
+}
+
+function walkLoose(dir: string, prefix: string, oidLength: number, into: Record<string, string>): 'ok' | 'moved' | 'git' {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'ok' : 'git';
+  }
+  for (const entry of entries) {
+    if (entry.name.endsWith('.lock')) continue;
+    if (entry.isDirectory()) {
+      const sub = walkLoose(join(dir, entry.name), `${prefix}${entry.name}/`, oidLength, into);
+      if (sub !== 'ok') return sub;
+      continue;
+    }
+    if (!entry.isFile()) return 'git';
+    let text: string;
+    try {
+      text = readFileSync(join(dir, entry.name), 'utf8');
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'moved' : 'git';
+    }
+    const oid = text.trim();
+    if (oid.length !== oidLength || !/^[0-9a-f]+$/.test(oid)) return 'git';
+    into[`${prefix}${entry.name}`] = oid;
+  }
+  return 'ok';
+}

@@ -1,0 +1,142 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GastownError } from '../errors.js';
+import type { Ledger } from './ledger.js';
+import { listRefFiles } from './list-ref-files.js';
+import type { LocalRefState } from './local-ref-state.js';
+import { redact, runGit } from './run-git.js';
+import { SIDE_GIT, sideRepo } from './side-repo.js';
+
+/**
+ * Per-writer summary refs: `refs/gastown/` → `refs/gastown-sync/<writer>`, beside the
+ * ledger's namespace (like the leases), so listing or fetching the ledger never sees them.
+ * Every push of ledger refs moves its writer's summary in the same atomic push, to a commit
+ * (empty tree, parent the previous summary) whose value names the refs pushed. A clone that
+ * recorded every writer's summary when it was last equal with the remote can then tell
+ * "nothing changed there" from one small fetch limited to this prefix (protocol v2
+ * `ref-prefix`), and what changed by walking the summaries that moved, instead of reading
+ * the remote's whole ref advertisement (10,000 refs) and comparing it with 10,000 local refs.
+ * One ref per writer, not one for everybody: pushes from different clones never contend on it.
+ */
+export function summaryPrefix(prefix: string): string {
+  return `${prefix.replace(/\/$/, '')}-sync/`;
+}
+
+export function ownSummaryRef(ledger: Ledger): string {
+  return `${summaryPrefix(ledger.prefix)}${ledger.writerId}`;
+}
+
+/** The value of a summary commit. */
+interface SummaryValue {
+  refs: string[];
+}
+
+/** Above this many summary commits to walk since the last sync, the full comparison is cheaper. */
+const WALK_MAX = 256;
+
+/**
+ * Every writer's summary ref on the remote and its value, from one fetch in a side
+ * repository (which brings the few new summary commits into the object store; the ones
+ * seen before are there already, given as haves).
+ */
+export async function fetchSummaries(ledger: Ledger, remote: string, known: Record<string, string> = {}): Promise<Map<string, string>> {
+  const prefix = summaryPrefix(ledger.prefix);
+  const side = sideRepo(ledger, new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
+  try {
+    await runGit(
+      [...SIDE_GIT, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', remote, `+${prefix}*:refs/got/*`],
+      { cwd: ledger.repoDir, env: side.env },
+    ).catch((e: unknown) => {
+      throw new GastownError('gastown_sync', `cannot fetch the ledger from ${redact(remote)}`, undefined, { cause: e });
+    });
+    const got = listRefFiles(side.dir, 'refs/got/', ledger.zeroOid.length);
+    if (!got) throw new GastownError('gastown_sync', `cannot read the summaries fetched from ${redact(remote)}`);
+    const out = new Map<string, string>();
+    for (const [ref, oid] of got) out.set(prefix + ref.slice('refs/got/'.length), oid);
+    return out;
+  } finally {
+    side.dispose();
+  }
+}
+
+/**
+ * The ledger refs named by the summary commits from `to` back to `from` (exclusive), or null
+ * when that cannot be told cheaply: `from` is not on the chain, or the walk is too long.
+ */
+export async function refsSince(ledger: Ledger, from: string | null, to: string): Promise<Set<string> | null> {
+  const refs = new Set<string>();
+  let at: string | undefined = to;
+  for (let n = 0; at && at !== from; n++) {
+    if (n >= WALK_MAX) return null;
+    const c = await ledger.readCommit(at);
+    const value = c?.value as SummaryValue | null | undefined;
+    if (!c || !value || !Array.isArray(value.refs)) return null;
+    for (const ref of value.refs) if (typeof ref === 'string' && ref.startsWith(ledger.prefix)) refs.add(ref);
+    at = c.parents[0];
+  }
+  // Walked to the first summary without meeting `from`: the chain is not the one recorded.
+  if ((at ?? null) !== from) return null;
+  return refs;
+}
+
+/** The summary update a push of `refs` carries: a new commit on top of the writer's current remote value. */
+export interface SummaryUpdate {
+  ref: string;
+  oid: string;
+  /** The remote's value it replaces (the push's lease), null when there is none yet. */
+  expect: string | null;
+}
+
+export function summaryUpdate(ledger: Ledger, current: string | null, refs: string[]): SummaryUpdate {
+  const value: SummaryValue = { refs: [...new Set(refs)].sort() };
+  const oid = ledger.writeNoteCommit(value, current ? [current] : [], `sync ${ledger.writerId}`, 'gastown-sync');
+  return { ref: ownSummaryRef(ledger), oid, expect: current };
+}
+
+/** This writer's summary on the remote now (for a push made outside sync, such as a claim). */
+export async function currentOwnSummary(ledger: Ledger, remote: string): Promise<string | null> {
+  return (await fetchSummaries(ledger, remote)).get(ownSummaryRef(ledger)) ?? null;
+}
+
+/**
+ * What a clone recorded at the end of a sync after which its ledger refs equalled the
+ * remote's: every writer's summary as read before the remote's refs were, and the local
+ * refs' state. While both still hold, there is nothing to fetch and nothing to push.
+ */
+export interface SyncState {
+  remote: string;
+  prefix: string;
+  /** When the full comparison last ran (ms): it runs again after a while whatever the summaries say. */
+  fullAt: number;
+  summaries: Record<string, string>;
+  local: LocalRefState;
+}
+
+function stateFile(ledger: Ledger): string {
+  return join(ledger.gitDir, 'gastown', 'sync-state.json');
+}
+
+/** The recorded state for this remote and prefix, or null (none, another remote, unreadable). */
+export function readSyncState(ledger: Ledger, remote: string): SyncState | null {
+  try {
+    const s = JSON.parse(readFileSync(stateFile(ledger), 'utf8')) as SyncState;
+    if (s.remote !== remote || s.prefix !== ledger.prefix || typeof s.fullAt !== 'number') return null;
+    if (!s.summaries || !s.local || typeof s.local.packed !== 'string' || !s.local.loose) return null;
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+/** Replaces the recorded state whole (a new file renamed over the old: a reader sees one or the other). */
+export function writeSyncState(ledger: Ledger, state: SyncState | null): void {
+  const file = stateFile(ledger);
+  try {
+    mkdirSync(join(ledger.gitDir, 'gastown'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, state ? JSON.stringify(state) : '{}');
+    renameSync(tmp, file);
+  } catch {
+    // Without a record the next sync does the full comparison: slower, never wrong.
+  }
+}

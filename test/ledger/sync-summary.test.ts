@@ -1,0 +1,162 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { syncLedger } from '../../src/ledger/sync-ledger.js';
+import { git, tempDir } from '../helpers/temp-repo.js';
+import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** A bare remote and three clones of it, each with its own ledger (and so its own writer id). */
+async function clones() {
+  const root = tempDir('sync-summary');
+  cleanups.push(root.cleanup);
+  const remote = join(root.path, 'remote.git');
+  git(root.path, ['init', '-q', '--bare', '-b', 'main', remote]);
+  const open = async (name: string) => {
+    const dir = join(root.path, name);
+    git(root.path, ['init', '-q', '-b', 'main', dir]);
+    const ledger = await Ledger.open({ kinds: TOWN_KINDS, repoDir: dir });
+    cleanups.push(() => ledger.close());
+    return { dir, ledger };
+  };
+  return { root: root.path, remote, a: await open('a'), b: await open('b'), c: await open('c') };
+}
+
+const bead = (id: string, title: string) => ({ id, title, body: '', priority: 2, labels: [], status: 'open' });
+const put = (ledger: Ledger, id: string, title: string) => ledger.transact((tx) => tx.put('beads', id, bead(id, title)));
+const titleOf = async (ledger: Ledger, id: string) => (await ledger.get<{ title: string }>('beads', id))?.value.title;
+
+/** The git commands (argv) a call starts, from git's own trace. */
+async function traced<T>(root: string, fn: () => Promise<T>): Promise<{ result: T; argvs: string[][] }> {
+  const file = join(root, `trace-${Math.random()}`);
+  const before = process.env.GIT_TRACE2_EVENT;
+  process.env.GIT_TRACE2_EVENT = file;
+  try {
+    const result = await fn();
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      /* no git command at all */
+    }
+    const argvs = text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
+      .filter((e) => e.event === 'start')
+      .map((e) => e.argv!);
+    return { result, argvs };
+  } finally {
+    if (before === undefined) delete process.env.GIT_TRACE2_EVENT;
+    else process.env.GIT_TRACE2_EVENT = before;
+  }
+}
+
+describe('sync summaries', () => {
+  test("every push moves its writer's summary in the same atomic push, naming the refs pushed", async () => {
+    const { remote, a } = await clones();
+    await put(a.ledger, 'gt-s1', 'one');
+    await put(a.ledger, 'gt-s2', 'two');
+    await syncLedger(a.ledger, remote);
+    const ref = `refs/gastown-sync/${a.ledger.writerId}`;
+    const first = git(remote, ['rev-parse', ref]);
+    expect(JSON.parse(git(remote, ['log', '-1', '--format=%b', ref]))).toEqual({
+      refs: ['refs/gastown/beads/gt-s1', 'refs/gastown/beads/gt-s2'],
+    });
+    // The next push: a child of the last summary (a fast-forward), naming only what it pushed.
+    await put(a.ledger, 'gt-s2', 'two, renamed');
+    await syncLedger(a.ledger, remote);
+    expect(git(remote, ['rev-parse', `${ref}^`])).toBe(first);
+    expect(JSON.parse(git(remote, ['log', '-1', '--format=%b', ref]))).toEqual({ refs: ['refs/gastown/beads/gt-s2'] });
+    // Beside the ledger's namespace: a listing of the ledger never sees it.
+    expect([...(await a.ledger.refs(''))].map(([r]) => r)).toEqual(['refs/gastown/beads/gt-s1', 'refs/gastown/beads/gt-s2']);
+  });
+
+  test('a clone takes what two other writers pushed by fetching just the refs their summaries name', async () => {
+    const { root, remote, a, b, c } = await clones();
+    for (let i = 0; i < 30; i++) await put(a.ledger, `gt-m${i}`, `bead ${i}`);
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    await syncLedger(c.ledger, remote);
+    await put(a.ledger, 'gt-m3', 'from a');
+    await syncLedger(a.ledger, remote);
+    await put(b.ledger, 'gt-m4', 'from b');
+    await syncLedger(b.ledger, remote);
+
+    const { result, argvs } = await traced(root, () => syncLedger(c.ledger, remote));
+
+    expect(result).toMatchObject({ created: 0, fastForwarded: 2, merged: 0, pushed: 0 });
+    expect(await titleOf(c.ledger, 'gt-m3')).toBe('from a');
+    expect(await titleOf(c.ledger, 'gt-m4')).toBe('from b');
+    expect(argvs.filter((v) => v.includes('ls-remote') || v.includes('push'))).toEqual([]);
+    const named = argvs
+      .filter((v) => v.includes('fetch'))
+      .flatMap((v) => v.filter((x) => x.startsWith('+refs/gastown/')))
+      .sort();
+    expect(named).toEqual([
+      '+refs/gastown/beads/gt-m3:refs/got/gastown/beads/gt-m3',
+      '+refs/gastown/beads/gt-m4:refs/got/gastown/beads/gt-m4',
+    ]);
+    // And then nothing to do: one fetch of the summaries, nothing else.
+    const idle = await traced(root, () => syncLedger(c.ledger, remote));
+    expect(idle.result).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
+    expect(idle.argvs.filter((v) => v.includes('fetch') || v.includes('push') || v.includes('ls-remote'))).toHaveLength(1);
+  });
+
+  test('a local change made after the last sync is pushed, even one made with plain git', async () => {
+    const { root, remote, a, b } = await clones();
+    await put(a.ledger, 'gt-l1', 'one');
+    await put(a.ledger, 'gt-l2', 'two');
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    await syncLedger(b.ledger, remote);
+
+    await put(b.ledger, 'gt-l1', 'changed in b');
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ pushed: 1 });
+    // Nothing moved since: the quick check, no listing of the remote.
+    const quiet = await traced(root, () => syncLedger(b.ledger, remote));
+    expect(quiet.argvs.filter((v) => v.includes('ls-remote') || v.includes('push'))).toEqual([]);
+    // A ref moved by git itself, not through the ledger: the ref files changed, so sync compares.
+    await put(b.ledger, 'gt-l2', 'scratch');
+    const moved = git(b.dir, ['rev-parse', 'refs/gastown/beads/gt-l2']);
+    git(b.dir, ['update-ref', 'refs/gastown/beads/gt-l2', 'refs/gastown/beads/gt-l2^']);
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ pushed: 0 });
+    git(b.dir, ['update-ref', 'refs/gastown/beads/gt-l2', moved]);
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ pushed: 1 });
+
+    await syncLedger(a.ledger, remote);
+    expect(await titleOf(a.ledger, 'gt-l1')).toBe('changed in b');
+    expect(await titleOf(a.ledger, 'gt-l2')).toBe('scratch');
+  });
+
+  test('a push that moves no summary (plain git) is seen by the full comparison: asked for, or due after five minutes', async () => {
+    const { remote, a, b } = await clones();
+    await put(a.ledger, 'gt-p1', 'one');
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    await put(a.ledger, 'gt-p1', 'pushed by plain git');
+    git(a.dir, ['push', '-q', remote, 'refs/gastown/beads/gt-p1:refs/gastown/beads/gt-p1']);
+
+    // The summaries say nothing moved: the quick check trusts them...
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ fastForwarded: 0 });
+    expect(await titleOf(b.ledger, 'gt-p1')).toBe('one');
+    // ...until the full comparison is due,
+    const stateFile = join(b.dir, '.git', 'gastown', 'sync-state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    writeFileSync(stateFile, JSON.stringify({ ...state, fullAt: Date.now() - 6 * 60_000 }));
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ fastForwarded: 1 });
+    expect(await titleOf(b.ledger, 'gt-p1')).toBe('pushed by plain git');
+    // or asked for (`gt sync --full`).
+    git(a.dir, ['update-ref', 'refs/gastown/beads/gt-p1', 'refs/gastown/beads/gt-p1^']);
+    git(a.dir, ['push', '-q', '--force', remote, 'refs/gastown/beads/gt-p1:refs/gastown/beads/gt-p1']);
+    expect(await syncLedger(b.ledger, remote)).toMatchObject({ fastForwarded: 0, pushed: 0 });
+    expect(await syncLedger(b.ledger, remote, { full: true })).toMatchObject({ pushed: 1 });
+  });
+});
