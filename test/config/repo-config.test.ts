@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvConfig } from '../../src/config/env-config.js';
-import { defaultRepoConfig, loadRepoConfig, parseRepoConfig } from '../../src/config/repo-config.js';
+import { defaultRepoConfig, loadRepoConfig, parseRepoConfig, repoConfigSchema } from '../../src/config/repo-config.js';
 import { isGastownError } from '../../src/errors.js';
 
 describe('repo config (.github/gastown.yml)', () => {
+  it('builds its schema once per default model (zod compiles each schema on first use), and shares no parsed value', () => {
+    expect(repoConfigSchema()).toBe(repoConfigSchema());
+    expect(repoConfigSchema('claude-x')).toBe(repoConfigSchema('claude-x'));
+    expect(repoConfigSchema('claude-x')).not.toBe(repoConfigSchema());
+    expect(parseRepoConfig({}, 'claude-x').model).toBe('claude-x');
+    const one = defaultRepoConfig();
+    one.labels.mayor = 'changed';
+    expect(defaultRepoConfig().labels.mayor).toBe('gastown:mayor');
+  });
+
   it('has the documented defaults when the file is absent', () => {
     expect(defaultRepoConfig()).toEqual({
       labels: {
