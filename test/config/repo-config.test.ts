@@ -141,6 +141,12 @@ describe('env config', () => {
     expect(() => loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '1m' })).toThrow(/GASTOWN_LEASE_TTL_MS/);
   });
 
+  it('reads how long a lease is kept after a burst, GASTOWN_LEASE_LINGER_MS (1 s by default, 0 for never)', () => {
+    expect(loadEnvConfig({}).leaseLingerMs).toBe(1000);
+    expect(loadEnvConfig({ GASTOWN_LEASE_LINGER_MS: '0' }).leaseLingerMs).toBe(0);
+    expect(() => loadEnvConfig({ GASTOWN_LEASE_LINGER_MS: '-1' })).toThrow(/GASTOWN_LEASE_LINGER_MS: must be a number of milliseconds/);
+  });
+
   it('takes the git URL from the GitHub Enterprise host Probot talks to, unless GASTOWN_GIT_URL says otherwise', () => {
     expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com' }).gitUrlTemplate).toBe(
       'https://x-access-token:{token}@ghe.example.com/{owner}/{repo}.git',
