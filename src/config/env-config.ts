@@ -63,6 +63,10 @@ const envSchema = z.object({
     (v) => v === undefined || (/^\d{1,9}$/.test(v) && Number(v) >= 1000),
     'must be a number of milliseconds, at least 1000',
   ),
+  GASTOWN_LEASE_LINGER_MS: optionalString.refine(
+    (v) => v === undefined || /^\d{1,9}$/.test(v),
+    'must be a number of milliseconds (0 gives the lease back after each burst of work at once)',
+  ),
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString,
   GASTOWN_MODEL: optionalString,
@@ -85,6 +89,8 @@ export interface EnvConfig {
   leaseTtlMs: number;
   /** How long a dispatch mark without a recorded call waits before GitHub is asked for its run (GASTOWN_DISPATCH_GRACE_MS). */
   dispatchGraceMs: number;
+  /** How long a replica keeps a repository's lease for more work after a burst (GASTOWN_LEASE_LINGER_MS). */
+  leaseLingerMs: number;
   /** Who signs the Actions OIDC tokens polecat jobs exchange at POST /gastown/token. */
   oidc: { issuer: string; jwksUrl: string; audience: string };
   anthropic: { apiKey: string | null; baseUrl: string | null };
@@ -116,6 +122,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     gitUrlTemplate: e.GASTOWN_GIT_URL ?? gitUrlTemplateFor(e.GHE_HOST, e.GHE_PROTOCOL),
     leaseTtlMs: e.GASTOWN_LEASE_TTL_MS === undefined ? 60_000 : Number(e.GASTOWN_LEASE_TTL_MS),
     dispatchGraceMs: e.GASTOWN_DISPATCH_GRACE_MS === undefined ? 60_000 : Number(e.GASTOWN_DISPATCH_GRACE_MS),
+    leaseLingerMs: e.GASTOWN_LEASE_LINGER_MS === undefined ? 1000 : Number(e.GASTOWN_LEASE_LINGER_MS),
     oidc: oidcConfig(e.GASTOWN_OIDC_ISSUER, e.GASTOWN_OIDC_JWKS_URL, e.GASTOWN_OIDC_AUDIENCE, e.GHE_HOST, e.GHE_PROTOCOL),
     anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
     model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,

@@ -11,7 +11,20 @@ import { DEFAULT_MODEL } from '../model/default-model.js';
 
 export { DEFAULT_MODEL };
 
-export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL) {
+/**
+ * One schema per default model, built once: zod compiles a schema on its first parse, and
+ * config is read on most deliveries (building it anew each time was a tenth of the app's
+ * CPU in the GitHub loop bench).
+ */
+const schemas = new Map<string, ReturnType<typeof buildRepoConfigSchema>>();
+
+export function repoConfigSchema(defaultModel: string = DEFAULT_MODEL): ReturnType<typeof buildRepoConfigSchema> {
+  let schema = schemas.get(defaultModel);
+  if (!schema) schemas.set(defaultModel, (schema = buildRepoConfigSchema(defaultModel)));
+  return schema;
+}
+
+function buildRepoConfigSchema(defaultModel: string) {
   return z
     .object({
       labels: z

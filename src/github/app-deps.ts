@@ -117,6 +117,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
     gitUrlTemplate: config.gitUrlTemplate,
     now: clock,
     leaseTtlMs: config.leaseTtlMs,
+    leaseLingerMs: config.leaseLingerMs,
   });
   return {
     defaultModel: config.model,

@@ -37,11 +37,29 @@ export interface LedgerMirrorsOptions {
   leaseTtlMs?: number;
   /** How long a unit of work waits for another replica's lease before it fails (default 10 × leaseTtlMs). */
   leaseWaitMs?: number;
+  /**
+   * How long the lease is kept after the last queued unit of work, for the next one
+   * (default 1 s; 0 gives it back at once). Webhooks come in bursts (a merge, its issue
+   * closed, the next wave's runs reporting), and each unit that finds the lease still held
+   * saves a push to take it and one to give it back. Never past a third of the lease time
+   * since it was taken, so a replica that keeps getting work still hands it over.
+   */
+  leaseLingerMs?: number;
+}
+
+export interface RepoLedgerVisit {
+  /**
+   * False for work that changes nothing outside the ledger (a read, such as the token
+   * exchange's check of a run): it runs without the repository's lease, which keeps
+   * replicas' outside writes apart, and only syncs. Default true.
+   */
+  lease?: boolean;
 }
 
 /** The lease one replica holds on a repository while it works on that repository's ledger. */
 export const REPO_LEASE = 'app';
 const DEFAULT_LEASE_TTL_MS = 60_000;
+const DEFAULT_LEASE_LINGER_MS = 1000;
 
 export interface RepoLedgerScope {
   owner: string;
@@ -67,6 +85,17 @@ export interface RepoLedgerSession {
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 
+interface LeaseSlot {
+  /** Units of work of this process queued for the lease or running under it. */
+  queued: number;
+  lease: Promise<HeldLease> | null;
+  takenAt: number;
+  /** The timer that gives the lease back once no unit came for it. */
+  linger: ReturnType<typeof setTimeout> | null;
+  /** Where a failure to give it back is told (the last unit's logger). */
+  log: Logger | undefined;
+}
+
 export class LedgerMirrors {
   readonly #options: LedgerMirrorsOptions;
   readonly #chains = new Map<string, Promise<unknown>>();
@@ -77,7 +106,18 @@ export class LedgerMirrors {
    */
   readonly #logs = new Map<string, { log?: Logger }>();
   /** Per mirror, the units of work queued or running in this process, and the lease they share. */
-  readonly #leases = new Map<string, { queued: number; lease: Promise<HeldLease> | null }>();
+  readonly #leases = new Map<string, LeaseSlot>();
+  /**
+   * Per mirror, the last sync that succeeded: its place in `#ticks`, and the lease held
+   * while it ran. A unit asked for after that sync began needs a sync of its own (what
+   * caused its webhook may have reached the remote just before); one asked for before it,
+   * under the same lease, would only read again what that sync read (see `#run`).
+   */
+  readonly #lastSync = new Map<string, { tick: number; lease: HeldLease | null }>();
+  /** Orders units of work and syncs: one count for every mirror. */
+  #ticks = 0;
+  /** Per mirror, a lease being given back: the next take waits for it (it would only find it still there). */
+  readonly #releasing = new Map<string, Promise<void>>();
   readonly replicaId: string;
 
   constructor(options: LedgerMirrorsOptions) {
@@ -111,13 +151,20 @@ export class LedgerMirrors {
    * process, with the ledger synced before (fetch, merge) and after (push, also when `fn`
    * throws, so a recorded failure reaches the remote).
    */
-  withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+  withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, visit: RepoLedgerVisit = {}): Promise<T> {
     const key = this.pathFor(scope.owner, scope.repo);
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const slot = this.#leaseSlot(key);
-    slot.queued += 1;
-    const leased = () => this.#leased(key, scope, fn);
-    const run = previous.then(leased, leased);
+    const asked = ++this.#ticks;
+    let run: Promise<T>;
+    if (visit.lease === false) {
+      const unleased = () => this.#run(key, scope, fn, asked, null);
+      run = previous.then(unleased, unleased);
+    } else {
+      const slot = this.#leaseSlot(key);
+      slot.queued += 1;
+      const leased = () => this.#leased(key, scope, fn, asked);
+      run = previous.then(leased, leased);
+    }
     const settled = run.catch(() => undefined);
     this.#chains.set(key, settled);
     void settled.then(() => {
@@ -129,6 +176,8 @@ export class LedgerMirrors {
   /** Waits for queued work, then stops every rig's long-lived git processes. */
   async close(): Promise<void> {
     await Promise.all([...this.#chains.values()]);
+    // Leases kept for a next unit that will not come now: given back, not left to expire.
+    await Promise.all([...this.#leases.keys()].map((key) => this.#giveBack(key)));
     const rigs = [...this.#rigs.values()];
     this.#rigs.clear();
     for (const entry of rigs) {
@@ -140,18 +189,23 @@ export class LedgerMirrors {
     }
   }
 
-  #leaseSlot(key: string): { queued: number; lease: Promise<HeldLease> | null } {
+  #leaseSlot(key: string): LeaseSlot {
     let slot = this.#leases.get(key);
-    if (!slot) this.#leases.set(key, (slot = { queued: 0, lease: null }));
+    if (!slot) this.#leases.set(key, (slot = { queued: 0, lease: null, takenAt: 0, linger: null, log: undefined }));
+    if (slot.linger) {
+      // The next unit came while the lease was kept for it.
+      clearTimeout(slot.linger);
+      slot.linger = null;
+    }
     return slot;
   }
 
   /**
    * One unit of work under the repository's lease: taken (waiting out another replica's)
    * unless the unit before it in this process still holds it, and given back when no other
-   * unit of this process waits for it.
+   * unit of this process has come for it within `leaseLingerMs`.
    */
-  async #leased<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>): Promise<T> {
+  async #leased<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, asked: number): Promise<T> {
     const slot = this.#leaseSlot(key);
     try {
       let lease = slot.lease ? await slot.lease.catch(() => null) : null;
@@ -159,33 +213,51 @@ export class LedgerMirrors {
         // The previous unit's lease lapsed (or was taken over): stop its renewals, free it if still ours, take it anew.
         await lease?.release().catch(() => undefined);
         slot.lease = this.#acquire(key, scope);
+        slot.takenAt = Date.now();
         lease = await slot.lease;
       }
-      const held = lease;
-      return await this.#run(key, scope, fn, () => held.held());
+      slot.log = scope.log;
+      return await this.#run(key, scope, fn, asked, lease);
     } finally {
       slot.queued -= 1;
       if (slot.queued === 0) {
-        const lease = slot.lease;
-        this.#leases.delete(key);
-        if (lease)
-          await lease.then(
-            (l) =>
-              l
-                .release()
-                .catch((err: unknown) =>
-                  scope.log?.warn(
-                    { err: { message: (err as Error).message } },
-                    'Could not give back the repository lease; it expires by itself',
-                  ),
-                ),
-            () => undefined,
-          );
+        const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+        const lingerMs = this.#options.leaseLingerMs ?? DEFAULT_LEASE_LINGER_MS;
+        if (lingerMs > 0 && slot.lease && Date.now() - slot.takenAt + lingerMs < ttlMs / 3) {
+          slot.linger = setTimeout(() => {
+            slot.linger = null;
+            if (slot.queued === 0) void this.#giveBack(key);
+          }, lingerMs);
+          slot.linger.unref();
+        } else await this.#giveBack(key);
       }
     }
   }
 
+  /** Gives the repository's lease back now, unless units of work have come for it meanwhile. */
+  async #giveBack(key: string): Promise<void> {
+    const slot = this.#leases.get(key);
+    if (!slot || slot.queued > 0) return;
+    if (slot.linger) clearTimeout(slot.linger);
+    this.#leases.delete(key);
+    const lease = slot.lease;
+    if (!lease) return;
+    const release = lease.then(
+      (l) =>
+        l
+          .release()
+          .catch((err: unknown) =>
+            slot.log?.warn({ err: { message: (err as Error).message } }, 'Could not give back the repository lease; it expires by itself'),
+          ),
+      () => undefined,
+    );
+    this.#releasing.set(key, release);
+    await release;
+    if (this.#releasing.get(key) === release) this.#releasing.delete(key);
+  }
+
   async #acquire(key: string, scope: RepoLedgerScope): Promise<HeldLease> {
+    await this.#releasing.get(key);
     await this.#rig(key, scope.prefix);
     const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     let waited = false;
@@ -216,7 +288,14 @@ export class LedgerMirrors {
     return lease;
   }
 
-  async #run<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, leaseHeld: () => boolean): Promise<T> {
+  async #run<T>(
+    key: string,
+    scope: RepoLedgerScope,
+    fn: (session: RepoLedgerSession) => Promise<T>,
+    asked: number,
+    lease: HeldLease | null,
+  ): Promise<T> {
+    const leaseHeld = () => lease === null || lease.held();
     this.#logSink(key).log = scope.log;
     const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
     const shown = redact(this.#fill(scope, '***'));
@@ -224,6 +303,7 @@ export class LedgerMirrors {
     // and what others pushed meanwhile reaches this mirror at the next visit's first sync.
     let synced = -1;
     const sync = async (): Promise<void> => {
+      const tick = ++this.#ticks;
       const url = await this.remoteUrl(scope);
       let result;
       try {
@@ -232,11 +312,20 @@ export class LedgerMirrors {
         throw await this.#scrubbed(scope, url, `Cannot sync the ledger with ${shown}: ${(err as Error).message}`);
       }
       synced = rig.ledger.writes;
+      this.#lastSync.set(key, { tick, lease });
       scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
       if (result.refused.length)
         scope.log?.warn({ remote: shown, refused: result.refused.slice(0, 10) }, 'Sync left out ledger values that do not validate');
     };
-    await sync();
+    // The first sync brings what others pushed. A sync that began after this unit was asked
+    // for already brought all of that (what caused the unit, a webhook, reached the remote
+    // before it): for a unit under the lease, when that sync ran under the very same lease,
+    // held since; for a unit that needs no lease, any such sync.
+    const last = this.#lastSync.get(key);
+    if (last && last.tick > asked && (lease === null || last.lease === lease)) {
+      synced = rig.ledger.writes;
+      scope.log?.debug({ remote: shown }, 'The ledger was synced after this work was asked for');
+    } else await sync();
     let result: T;
     try {
       result = await fn({ rig, sync, replica: this.replicaId, leaseHeld });

@@ -40,6 +40,10 @@ export async function acquireRemoteLease(opts: AcquireLeaseOptions): Promise<Hel
   const deadline = now() + (opts.waitMs ?? opts.ttlMs * 10);
   const value = (): LeaseValue => ({ holder: opts.holder, expiresAt: new Date(now() + opts.ttlMs).toISOString() });
   let delay = POLL_FIRST_MS;
+  // A lease given back is deleted, so the usual case is no lease at all: try "create if
+  // absent" first, which is one push, and read what is there only when that is refused.
+  const created = await swapRemoteLease(opts, null, value());
+  if (created) return keep(opts, created, null, value, now);
   for (;;) {
     const current = await readRemoteLease(opts);
     const other = current?.value && current.value.holder !== opts.holder ? current.value : null;

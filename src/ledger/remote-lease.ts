@@ -10,6 +10,8 @@
  * `refs/gastown-leases/<name>`), so ledger sync neither fetches nor merges it.
  */
 import { GastownError } from '../errors.js';
+import { resolve } from 'node:path';
+import { ObjectWriter } from './git-objects.js';
 import { redact, runGit } from './run-git.js';
 
 export interface LeaseValue {
@@ -65,17 +67,28 @@ export function parseLease(message: string): LeaseValue | null {
 
 const LOST_RACE = /cannot lock ref|failed to update ref|incorrect old value|but expected|reference already exists/i;
 
-const emptyTrees = new Map<string, Promise<string>>();
+/**
+ * Per git directory, a writer of loose objects into its object store: a lease commit is
+ * written in-process (as ledger commits are), not by `mktree` and `commit-tree` processes,
+ * so a swap costs one git process, its push. Where the objects live and their hash come
+ * from one `rev-parse`, once per directory.
+ */
+const writers = new Map<string, Promise<ObjectWriter>>();
 
-function emptyTree(gitDir: string): Promise<string> {
-  let tree = emptyTrees.get(gitDir);
-  if (!tree) {
-    tree = runGit(['mktree'], { cwd: gitDir, input: '' }).then((r) => r.stdout.toString('utf8').trim());
-    emptyTrees.set(gitDir, tree);
-    tree.catch(() => emptyTrees.delete(gitDir));
+function objectWriter(gitDir: string): Promise<ObjectWriter> {
+  let writer = writers.get(gitDir);
+  if (!writer) {
+    writer = runGit(['rev-parse', '--git-path', 'objects', '--show-object-format'], { cwd: gitDir }).then((r) => {
+      const [objects, format] = r.stdout.toString('utf8').trim().split('\n') as [string, string | undefined];
+      return new ObjectWriter(resolve(gitDir, objects), format?.trim() === 'sha256' ? 'sha256' : 'sha1');
+    });
+    writers.set(gitDir, writer);
+    writer.catch(() => writers.delete(gitDir));
   }
-  return tree;
+  return writer;
 }
+
+const LEASE_AUTHOR = { name: 'gastown', email: 'gastown@localhost' };
 
 /**
  * Moves the lease from `expected` (a commit id, or null for "absent") to `value`, or to
@@ -89,9 +102,15 @@ export async function swapRemoteLease(
 ): Promise<string | false> {
   let source = '';
   if (value !== null) {
-    const tree = await emptyTree(target.gitDir);
-    const commit = await runGit(['commit-tree', tree, '-m', JSON.stringify(value)], { cwd: target.gitDir });
-    source = commit.stdout.toString('utf8').trim();
+    const writer = await objectWriter(target.gitDir);
+    const signature = { ...LEASE_AUTHOR, time: Math.floor(Date.now() / 1000) };
+    source = writer.writeCommit({
+      tree: writer.writeTree([]),
+      parents: [],
+      author: signature,
+      committer: signature,
+      message: `${JSON.stringify(value)}\n`,
+    });
   }
   const url = await target.url();
   const pushed = await runGit(

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvConfig } from '../../src/config/env-config.js';
-import { defaultRepoConfig, loadRepoConfig, parseRepoConfig } from '../../src/config/repo-config.js';
+import { defaultRepoConfig, loadRepoConfig, parseRepoConfig, repoConfigSchema } from '../../src/config/repo-config.js';
 import { isGastownError } from '../../src/errors.js';
 
 describe('repo config (.github/gastown.yml)', () => {
+  it('builds its schema once per default model (zod compiles each schema on first use), and shares no parsed value', () => {
+    expect(repoConfigSchema()).toBe(repoConfigSchema());
+    expect(repoConfigSchema('claude-x')).toBe(repoConfigSchema('claude-x'));
+    expect(repoConfigSchema('claude-x')).not.toBe(repoConfigSchema());
+    expect(parseRepoConfig({}, 'claude-x').model).toBe('claude-x');
+    const one = defaultRepoConfig();
+    one.labels.mayor = 'changed';
+    expect(defaultRepoConfig().labels.mayor).toBe('gastown:mayor');
+  });
+
   it('has the documented defaults when the file is absent', () => {
     expect(defaultRepoConfig()).toEqual({
       labels: {
@@ -131,6 +141,12 @@ describe('env config', () => {
     expect(loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '5000' }).leaseTtlMs).toBe(5000);
     expect(() => loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '10' })).toThrow(/GASTOWN_LEASE_TTL_MS: must be a number of milliseconds/);
     expect(() => loadEnvConfig({ GASTOWN_LEASE_TTL_MS: '1m' })).toThrow(/GASTOWN_LEASE_TTL_MS/);
+  });
+
+  it('reads how long a lease is kept after a burst, GASTOWN_LEASE_LINGER_MS (1 s by default, 0 for never)', () => {
+    expect(loadEnvConfig({}).leaseLingerMs).toBe(1000);
+    expect(loadEnvConfig({ GASTOWN_LEASE_LINGER_MS: '0' }).leaseLingerMs).toBe(0);
+    expect(() => loadEnvConfig({ GASTOWN_LEASE_LINGER_MS: '-1' })).toThrow(/GASTOWN_LEASE_LINGER_MS: must be a number of milliseconds/);
   });
 
   it('takes the git URL from the GitHub Enterprise host Probot talks to, unless GASTOWN_GIT_URL says otherwise', () => {

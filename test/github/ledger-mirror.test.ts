@@ -10,7 +10,10 @@ import type { RepoLedgerScope } from '../../src/github/ledger-mirror.js';
 import { allBeads, createBead } from '../../src/rig/beads.js';
 import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
-import { readRemote } from './ledger-e2e.helpers.js';
+import { readRemote, runnerRig } from './ledger-e2e.helpers.js';
+import { logGitCalls } from '../helpers/git-call-log.js';
+import { swapRemoteLease } from '../../src/ledger/remote-lease.js';
+import type { Rig } from '../../src/rig/rig.js';
 
 const TOKEN = 'ghs_SuperSecretToken123';
 
@@ -158,6 +161,106 @@ describe('LedgerMirrors', () => {
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, refused: [{ ref: 'refs/gastown/beads/gt-bad1' }] });
     expect(git(mirrors.pathFor('acme', 'widgets'), ['for-each-ref', 'refs/gastown/beads/gt-bad1'])).toBe('');
+  });
+
+  it('work asked for while another unit runs sees what reached the remote before it was asked, syncing again only when no sync began after that', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'First' }));
+    const runner = await runnerRig(remote);
+    const syncs = () => logged.split('\n').filter((l) => l.includes('Synced the ledger')).length;
+    const titles = (rig: Rig) => allBeads(rig).then((beads) => beads.map((b) => b.title).sort());
+    try {
+      // 1. The first unit writes, so its last sync (after the work) begins after the second
+      //    was asked for and brings the runner's bead: the second unit does not sync first.
+      let release!: () => void;
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const gate = new Promise<void>((r) => (release = r));
+      const before = syncs();
+      const writer = mirrors.withRepoLedger(scope('widgets'), async ({ rig }) => {
+        started();
+        await gate;
+        await createBead(rig, { title: 'Second' });
+      });
+      await running;
+      await createBead(runner, { title: 'From a runner' });
+      const reader = mirrors.withRepoLedger(scope('widgets'), ({ rig }) => titles(rig));
+      release();
+      await writer;
+      expect(await reader).toEqual(['First', 'From a runner', 'Second']);
+      expect(syncs() - before).toBe(2);
+
+      // 2. A first unit that writes nothing syncs only before its work, which began before
+      //    the second was asked for: the second syncs and sees what came meanwhile.
+      let release2!: () => void;
+      let started2!: () => void;
+      const running2 = new Promise<void>((r) => (started2 = r));
+      const gate2 = new Promise<void>((r) => (release2 = r));
+      const before2 = syncs();
+      const idle = mirrors.withRepoLedger(scope('widgets'), async () => {
+        started2();
+        await gate2;
+      });
+      await running2;
+      await createBead(runner, { title: 'Later' });
+      const reader2 = mirrors.withRepoLedger(scope('widgets'), ({ rig }) => titles(rig));
+      release2();
+      await idle;
+      expect(await reader2).toEqual(['First', 'From a runner', 'Later', 'Second']);
+      expect(syncs() - before2).toBe(2);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('keeps the repository lease for the next unit within leaseLingerMs, then gives it back; a read takes none', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    const leaseOnRemote = () => git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown-leases/']);
+    const lingering = new LedgerMirrors({
+      dataDir: join(dir.path, 'data-linger'),
+      gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git`,
+      leaseLingerMs: 400,
+    });
+    const calls = logGitCalls();
+    try {
+      await lingering.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'One' }));
+      expect(leaseOnRemote()).toBe('refs/gastown-leases/app');
+      await lingering.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Two' }));
+      const leasePushes = () => calls.take().filter((c) => /^push .*gastown-leases/.test(c)).length;
+      // Taken once for both units, not given back between them.
+      expect(leasePushes()).toBe(1);
+      await new Promise((r) => setTimeout(r, 700));
+      expect(leaseOnRemote()).toBe('');
+      expect(leasePushes()).toBe(1);
+
+      // Another replica holds the lease: a read runs at once, beside it; work under the lease waits.
+      await swapRemoteLease({ gitDir: remote, url: async () => `file://${remote}`, ref: 'refs/gastown-leases/app' }, null, {
+        holder: 'another replica',
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      calls.take();
+      const read = await lingering.withRepoLedger(scope('widgets'), async ({ rig }) => (await allBeads(rig)).length, { lease: false });
+      expect(read).toBe(2);
+      expect(leasePushes()).toBe(0);
+      const waiting = new LedgerMirrors({
+        dataDir: join(dir.path, 'data-wait'),
+        gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git`,
+        leaseWaitMs: 200,
+      });
+      await expect(waiting.withRepoLedger(scope('widgets'), async () => 'ran')).rejects.toMatchObject({ code: 'gastown_locked' });
+      await waiting.close();
+    } finally {
+      calls.stop();
+      await lingering.close();
+    }
+  });
+
+  it('gives a kept lease back at close', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'One' }));
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown-leases/'])).toBe('refs/gastown-leases/app');
+    await mirrors.close();
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown-leases/'])).toBe('');
   });
 
   it('refuses names that could leave the data directory', () => {

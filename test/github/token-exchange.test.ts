@@ -15,6 +15,7 @@ import { Probot, Server } from 'probot';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGastownApp } from '../../src/app.js';
 import { requestAppToken, revokeAppToken } from '../../src/forge/app-token-client.js';
+import { acquireRemoteLease } from '../../src/ledger/acquire-remote-lease.js';
 import { townService } from '../../src/rig/town-service.js';
 import type { Bead, Plan } from '../../src/town/types.js';
 import { freePort } from '../helpers/free-port.js';
@@ -255,6 +256,19 @@ describe('POST /gastown/token', () => {
     expect(logLines.join('')).toContain('scoped installation token issued');
     expectNoSecretLogged(jwt);
   });
+
+  it('answers while another replica holds the repository lease: checking the ledger is a read, which needs none', async () => {
+    const lease = { gitDir: town.remote, url: async () => `file://${town.remote}`, ref: 'refs/gastown-leases/app' };
+    const held = await acquireRemoteLease({ ...lease, holder: 'another replica', ttlMs: 60_000 });
+    try {
+      const { scope } = github('mint');
+      const res = await exchange(await sign(issuer.key));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(scope.pendingMocks()).toEqual([]);
+    } finally {
+      await held.release();
+    }
+  }, 20_000);
 
   it('is what `gt app-token` gets: the job asks its OIDC token for the audience, then the app', async () => {
     const { scope } = github('mint');

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { acquireRemoteLease } from '../../src/ledger/acquire-remote-lease.js';
 import { leaseRefFor, readRemoteLease, swapRemoteLease, type RemoteLeaseTarget } from '../../src/ledger/remote-lease.js';
+import { logGitCalls } from '../helpers/git-call-log.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -85,3 +86,21 @@ test('a holder that stopped renewing (a dead replica) loses the lease once it ex
   expect(after.tookOverFrom).toBeNull();
   await after.release();
 }, 30_000);
+
+test('a free lease is taken with one push and given back with one more; a held one is read first', async () => {
+  const { targets } = replicas(2);
+  const [a, b] = targets as [RemoteLeaseTarget, RemoteLeaseTarget];
+  // Each directory's object store is found once; count what every later take costs.
+  await (await acquireRemoteLease({ ...a, holder: 'a', ttlMs: 30_000 })).release();
+  const calls = logGitCalls();
+  cleanups.push(() => calls.stop());
+  const lease = await acquireRemoteLease({ ...a, holder: 'a', ttlMs: 30_000 });
+  const taken = calls.take();
+  expect(taken).toHaveLength(1);
+  expect(taken[0]).toMatch(/^push .*--force-with-lease=refs\/gastown-leases\/app: /);
+  // Another replica finds it held: its "create if absent" is refused, then it reads the value.
+  await expect(acquireRemoteLease({ ...b, holder: 'b', ttlMs: 30_000, waitMs: 0 })).rejects.toThrow(/held by a/);
+  expect(calls.take().map((c) => c.split(' ')[0])).toEqual(['rev-parse', 'push', 'fetch', 'log']);
+  await lease.release();
+  expect(calls.take()).toEqual([expect.stringMatching(/^push .* :refs\/gastown-leases\/app$/)]);
+});

@@ -138,6 +138,8 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
             log: deps.log,
           },
           (session) => whyRunNotLive(session.rig, bead, runOfBead),
+          // A read: no outside write to keep apart from another replica's, so no lease.
+          { lease: false },
         ),
       {},
     );
