@@ -63,6 +63,10 @@ const envSchema = z.object({
     (v) => v === undefined || (/^\d{1,9}$/.test(v) && Number(v) >= 1000),
     'must be a number of milliseconds, at least 1000',
   ),
+  GASTOWN_SYNC_FULL_EVERY_MS: optionalString.refine(
+    (v) => v === undefined || /^\d{1,9}$/.test(v),
+    'must be a number of milliseconds (0 compares every ledger ref at every sync)',
+  ),
   GASTOWN_LEASE_LINGER_MS: optionalString.refine(
     (v) => v === undefined || /^\d{1,9}$/.test(v),
     'must be a number of milliseconds (0 gives the lease back after each burst of work at once)',
@@ -91,6 +95,8 @@ export interface EnvConfig {
   dispatchGraceMs: number;
   /** How long a replica keeps a repository's lease for more work after a burst (GASTOWN_LEASE_LINGER_MS). */
   leaseLingerMs: number;
+  /** How long mirror syncs follow the writers' summaries between full comparisons (GASTOWN_SYNC_FULL_EVERY_MS). */
+  syncFullEveryMs: number;
   /** Who signs the Actions OIDC tokens polecat jobs exchange at POST /gastown/token. */
   oidc: { issuer: string; jwksUrl: string; audience: string };
   anthropic: { apiKey: string | null; baseUrl: string | null };
@@ -123,6 +129,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     leaseTtlMs: e.GASTOWN_LEASE_TTL_MS === undefined ? 60_000 : Number(e.GASTOWN_LEASE_TTL_MS),
     dispatchGraceMs: e.GASTOWN_DISPATCH_GRACE_MS === undefined ? 60_000 : Number(e.GASTOWN_DISPATCH_GRACE_MS),
     leaseLingerMs: e.GASTOWN_LEASE_LINGER_MS === undefined ? 1000 : Number(e.GASTOWN_LEASE_LINGER_MS),
+    syncFullEveryMs: e.GASTOWN_SYNC_FULL_EVERY_MS === undefined ? 300_000 : Number(e.GASTOWN_SYNC_FULL_EVERY_MS),
     oidc: oidcConfig(e.GASTOWN_OIDC_ISSUER, e.GASTOWN_OIDC_JWKS_URL, e.GASTOWN_OIDC_AUDIENCE, e.GHE_HOST, e.GHE_PROTOCOL),
     anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
     model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,

@@ -118,6 +118,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
     now: clock,
     leaseTtlMs: config.leaseTtlMs,
     leaseLingerMs: config.leaseLingerMs,
+    syncFullEveryMs: config.syncFullEveryMs,
   });
   return {
     defaultModel: config.model,

@@ -45,6 +45,8 @@ export interface LedgerMirrorsOptions {
    * since it was taken, so a replica that keeps getting work still hands it over.
    */
   leaseLingerMs?: number;
+  /** How long the mirrors' syncs follow the writers' summaries between full comparisons (see SyncOptions.fullEveryMs). */
+  syncFullEveryMs?: number;
 }
 
 export interface RepoLedgerVisit {
@@ -307,7 +309,7 @@ export class LedgerMirrors {
       const url = await this.remoteUrl(scope);
       let result;
       try {
-        result = await syncRig(rig, url);
+        result = await syncRig(rig, url, { fullEveryMs: this.#options.syncFullEveryMs });
       } catch (err) {
         throw await this.#scrubbed(scope, url, `Cannot sync the ledger with ${shown}: ${(err as Error).message}`);
       }

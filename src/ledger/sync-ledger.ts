@@ -47,6 +47,12 @@ export interface SyncOptions {
   afterMerge?: (changed: SyncedRef[]) => Promise<void>;
   /** Compare every ref with the remote, whatever the summaries say (`gt sync --full`). */
   full?: boolean;
+  /**
+   * How long a scoped sync may follow the summaries before the full comparison runs again
+   * (default 5 minutes). 0: every sync compares every ref, for remotes that writers without
+   * summaries push to (an older gt, plain git, a process writing in the remote itself).
+   */
+  fullEveryMs?: number;
 }
 
 const SYNC_ACTOR = 'gastown-sync';
@@ -81,7 +87,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   // Only the refs the moved summaries name, when this clone's refs are as they were when it
   // last equalled the remote; null: compare everything.
   let scope: Set<string> | null = null;
-  if (recorded && started && !opts.full && summaries.size > 0 && fullAt - recorded.fullAt < FULL_EVERY_MS) {
+  if (recorded && started && !opts.full && summaries.size > 0 && fullAt - recorded.fullAt < (opts.fullEveryMs ?? FULL_EVERY_MS)) {
     if (sameLocalState(recorded.local, started.state)) scope = await changedSince(ledger, recorded.summaries, summaries);
     if (scope?.size === 0) {
       // Nothing moved here or there: one small fetch was the whole sync.

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { listRefFiles } from './list-ref-files.js';
@@ -104,12 +105,21 @@ export async function currentOwnSummary(ledger: Ledger, remote: string): Promise
  * refs' state. While both still hold, there is nothing to fetch and nothing to push.
  */
 export interface SyncState {
+  /**
+   * Which remote, as a digest of its URL without credentials: an app's URL carries an
+   * installation token (in its user part, or anywhere a URL template puts it), and no token
+   * may reach a file. A new token in the user part keeps the same digest.
+   */
   remote: string;
   prefix: string;
   /** When the full comparison last ran (ms): it runs again after a while whatever the summaries say. */
   fullAt: number;
   summaries: Record<string, string>;
   local: LocalRefState;
+}
+
+function remoteDigest(remote: string): string {
+  return hexDigest('sha256', redact(remote));
 }
 
 function stateFile(ledger: Ledger): string {
@@ -120,7 +130,7 @@ function stateFile(ledger: Ledger): string {
 export function readSyncState(ledger: Ledger, remote: string): SyncState | null {
   try {
     const s = JSON.parse(readFileSync(stateFile(ledger), 'utf8')) as SyncState;
-    if (s.remote !== remote || s.prefix !== ledger.prefix || typeof s.fullAt !== 'number') return null;
+    if (s.remote !== remoteDigest(remote) || s.prefix !== ledger.prefix || typeof s.fullAt !== 'number') return null;
     if (!s.summaries || !s.local || typeof s.local.packed !== 'string' || !s.local.loose) return null;
     return s;
   } catch {
@@ -134,7 +144,7 @@ export function writeSyncState(ledger: Ledger, state: SyncState | null): void {
   try {
     mkdirSync(join(ledger.gitDir, 'gastown'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, state ? JSON.stringify(state) : '{}');
+    writeFileSync(tmp, state ? JSON.stringify({ ...state, remote: remoteDigest(state.remote) }) : '{}');
     renameSync(tmp, file);
   } catch {
     // Without a record the next sync does the full comparison: slower, never wrong.

@@ -42,6 +42,9 @@ export function newTown(env: Record<string, string> = {}): Town {
     GASTOWN_DATA_DIR: join(dir.path, 'data'),
     GASTOWN_GIT_URL: `file://${dir.path}/github/{owner}/{repo}.git`,
     ANTHROPIC_API_KEY: 'sk-ant-test-key',
+    // The "runner" here writes in the remote repository itself (runnerRig), which moves no
+    // sync summary, as a real runner's push does: every mirror sync compares every ref.
+    GASTOWN_SYNC_FULL_EVERY_MS: '0',
     ...env,
   });
   // These flows count GitHub's requests exactly; the default branch's protection check on the

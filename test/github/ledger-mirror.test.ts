@@ -48,6 +48,9 @@ describe('LedgerMirrors', () => {
     const log = pino({ level: 'trace' }, sink);
     // The token is part of the remote's path here, so a sync can only work through the URL.
     mirrors = new LedgerMirrors({
+      // Tests here write in the remote itself (a runner's rig on it, a raw corrupt entity),
+      // which moves no writer's summary: every sync compares every ref.
+      syncFullEveryMs: 0,
       dataDir: join(dir.path, 'data'),
       gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git`,
     });
