@@ -259,7 +259,7 @@ async function workInWorkspace(
     lastPushed = tip;
   };
   // The agent's kind names it on the cost record (a label, not a switch).
-  const guard = turnGuard({ rig, claim, bead, agent: opts.agent.kind }); // kind-as-label
+  const guard = turnGuard({ rig, claim, bead, agent: opts.agent.kind, sync: opts.sync }); // kind-as-label
   const ctx: AgentContext = {
     signal: stop.signal,
     log: opts.log,
