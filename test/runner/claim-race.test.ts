@@ -56,7 +56,9 @@ function runChild(clone: string, id: string): Promise<RunnerSummary> {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as RunnerSummary) : reject(new Error(`runner ${id} exited ${code}: ${err}`)),
+      code === 0
+        ? resolve({ ...(JSON.parse(out) as RunnerSummary), log: err } as RunnerSummary)
+        : reject(new Error(`runner ${id} exited ${code}: ${err}`)),
     );
   });
 }

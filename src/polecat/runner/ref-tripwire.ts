@@ -33,6 +33,12 @@ export interface TripwireInput {
   branch: string;
   /** The ledger's ref prefix, e.g. `refs/gastown/`. */
   ledgerPrefix: string;
+  /**
+   * Whether the ledger deletes this ref only by tombstone, so that its vanishing is damage.
+   * Kinds whose history is replaced (a heartbeat) are deleted outright when their bead
+   * finishes, by other runners and by this runner's own syncs while the agent works.
+   */
+  tombstoned: (ref: string) => boolean;
   before: RefState;
   after: RefState;
   /** The commit the workspace started from. */
@@ -48,7 +54,7 @@ export interface TripwireInput {
  * ledger writers, people), so a move counts only when it is attributable to this agent:
  * - any ref but the polecat's own branch, in the rig or on the remote, that now points at a
  *   commit this workspace made (or, for a ledger ref, at the commit it started from);
- * - a ledger ref or the default branch that vanished (the ledger deletes by tombstone);
+ * - a ledger ref of a kind deleted only by tombstone, or the default branch, that vanished;
  * - the remote's default branch moved to a commit that does not descend from where it was
  *   (the Refinery and merges only fast-forward it; a person's force-push is named too).
  * Returns one line per problem, empty when nothing is wrong.
@@ -71,7 +77,7 @@ export async function refsMovedByAgent(t: TripwireInput): Promise<string[]> {
       const label = where === 'rig' ? `${ref} in the rig` : `${ref} on ${t.remote.remote}`;
       if (now && (made.has(now) || (ledger && now === t.start)))
         problems.push(`${label} now points at ${now.slice(0, 12)}, which this workspace made`);
-      else if (!now && (ledger || ref === defaultRef)) problems.push(`${label} was deleted`);
+      else if (!now && ((ledger && t.tombstoned(ref)) || ref === defaultRef)) problems.push(`${label} was deleted`);
       else if (now && was && where === 'remote' && ref === defaultRef && !(await descends(t.rigDir, t.remote, was, now)))
         problems.push(`${label} was rewound or force-pushed (${was.slice(0, 12)} to ${now.slice(0, 12)})`);
     }

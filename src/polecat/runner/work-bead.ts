@@ -320,6 +320,7 @@ async function workInWorkspace(
       remote,
       branch: ws.branch,
       ledgerPrefix: rig.settings.prefix,
+      tombstoned: (ref) => rig.ledger.kinds.keepsHistory(ref.slice(rig.settings.prefix.length).split('/')[0]!),
       start: ws.start,
       tip,
       before,

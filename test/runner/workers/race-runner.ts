@@ -18,7 +18,7 @@ const summary = await runRunner({
   syncMs: Number(syncMs),
   // The marks the beads leave are outside any workspace; the sandbox is not what is tested here.
   sandbox: createNoSandbox(),
-  log: () => undefined,
+  log: (line: string) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(JSON.stringify(summary));
 rig.close();
