@@ -48,7 +48,13 @@ export async function readRemoteLease(target: RemoteLeaseTarget): Promise<{ oid:
     if (/couldn't find remote ref/i.test(fetched.stderr)) return null;
     throw new GastownError('gastown_sync', `cannot read the lease ${target.ref}: ${firstLine(fetched.stderr)}`, { ref: target.ref });
   }
-  const shown = await runGit(['log', '-1', '--format=%H%n%B', target.ref, '--'], { cwd: target.gitDir });
+  const shown = await runGit(['log', '-1', '--format=%H%n%B', target.ref, '--'], { cwd: target.gitDir, okCodes: [128] });
+  // Given back (deleted) between the fetch and this read, by its holder working in the same
+  // repository (a test reading the remote itself): no lease, as if the fetch had found none.
+  if (shown.code !== 0) {
+    if (/bad revision|unknown revision/i.test(shown.stderr)) return null;
+    throw new GastownError('gastown_sync', `cannot read the lease ${target.ref}: ${firstLine(shown.stderr)}`, { ref: target.ref });
+  }
   const [oid, ...message] = shown.stdout.toString('utf8').split('\n');
   return { oid: oid!.trim(), value: parseLease(message.join('\n')) };
 }
