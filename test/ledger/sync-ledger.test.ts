@@ -117,8 +117,9 @@ describe('syncLedger', () => {
     const after = await traced();
     expect(fetched(after.argvs)).toEqual([summaryFetch]);
     expect(after.argvs.filter((v) => v.includes('push') || v.includes('ls-remote'))).toEqual([]);
-    // The side repositories fetches and pushes ran in are gone, and so is the abandoned one.
-    expect(readdirSync(join(b.dir, '.git', 'gastown', 'side'))).toEqual([]);
+    // The side repositories fetches and pushes ran in are gone, and so is the abandoned one;
+    // the one kept for the summaries' fetch stays, unlocked.
+    expect(readdirSync(join(b.dir, '.git', 'gastown', 'side'))).toEqual(['kept-summaries']);
   });
 
   test('two clones edit the same bead offline; sync on both converges to one identical, deterministic result', async () => {
