@@ -254,6 +254,10 @@ console.log(`gt ledger benchmark (node ${process.version}, ${runs.join(' and ')}
   console.log(
     `node -e 0: ${fmt(floor)}${process.env.NODE_EXTRA_CA_CERTS ? ` (${fmt(floorNoCa)} without NODE_EXTRA_CA_CERTS, which gt drops for offline commands)` : ''}`,
   );
+  // The floor of any `gt` command: the launcher, node, the bundle and its code cache.
+  gt(root, ['--version']);
+  const version = Array.from({ length: 21 }, () => time(() => gt(root, ['--version'])));
+  console.log(`gt --version: median ${fmt(median(version))}, ${spread(version)}`);
 }
 const sized: Sized[] = [];
 try {

@@ -116,6 +116,10 @@ export class LedgerMirrors {
    * under the same lease, would only read again what that sync read (see `#run`).
    */
   readonly #lastSync = new Map<string, { tick: number; lease: HeldLease | null }>();
+  /** Per mirror, its ledger's write count at the last sync that succeeded: writes since then are not pushed yet. */
+  readonly #pushed = new Map<string, { ledger: unknown; writes: number }>();
+  /** Per mirror, the ledger prefix of each unit of work queued and not yet started, in order. */
+  readonly #waiting = new Map<string, string[]>();
   /** Orders units of work and syncs: one count for every mirror. */
   #ticks = 0;
   /** Per mirror, a lease being given back: the next take waits for it (it would only find it still there). */
@@ -157,9 +161,11 @@ export class LedgerMirrors {
     const key = this.pathFor(scope.owner, scope.repo);
     const previous = this.#chains.get(key) ?? Promise.resolve();
     const asked = ++this.#ticks;
+    const waiting = this.#waiting.get(key) ?? [];
+    this.#waiting.set(key, [...waiting, scope.prefix]);
     let run: Promise<T>;
     if (visit.lease === false) {
-      const unleased = () => this.#run(key, scope, fn, asked, null);
+      const unleased = () => this.#run(key, scope, fn, asked, null, () => true);
       run = previous.then(unleased, unleased);
     } else {
       const slot = this.#leaseSlot(key);
@@ -219,7 +225,8 @@ export class LedgerMirrors {
         lease = await slot.lease;
       }
       slot.log = scope.log;
-      return await this.#run(key, scope, fn, asked, lease);
+      // Its push may be left to the next unit only while that one holds the lease too.
+      return await this.#run(key, scope, fn, asked, lease, () => slot.queued > 1);
     } finally {
       slot.queued -= 1;
       if (slot.queued === 0) {
@@ -296,14 +303,22 @@ export class LedgerMirrors {
     fn: (session: RepoLedgerSession) => Promise<T>,
     asked: number,
     lease: HeldLease | null,
+    pushLater: () => boolean,
   ): Promise<T> {
     const leaseHeld = () => lease === null || lease.held();
+    const queue = this.#waiting.get(key) ?? [];
+    queue.shift();
+    if (queue.length === 0) this.#waiting.delete(key);
     this.#logSink(key).log = scope.log;
     const rig = (await this.#rig(key, scope.prefix)).withActor(scope.actor);
     const shown = redact(this.#fill(scope, '***'));
     // Writes the mirror held at the last sync: work that wrote nothing has nothing to push,
     // and what others pushed meanwhile reaches this mirror at the next visit's first sync.
-    let synced = -1;
+    // (Per mirror, not per unit: a unit may leave its push to the next one, see below.)
+    const synced = () => {
+      const last = this.#pushed.get(key);
+      return last?.ledger === rig.ledger ? last.writes : -1;
+    };
     const sync = async (): Promise<void> => {
       const tick = ++this.#ticks;
       const url = await this.remoteUrl(scope);
@@ -313,7 +328,7 @@ export class LedgerMirrors {
       } catch (err) {
         throw await this.#scrubbed(scope, url, `Cannot sync the ledger with ${shown}: ${(err as Error).message}`);
       }
-      synced = rig.ledger.writes;
+      this.#pushed.set(key, { ledger: rig.ledger, writes: rig.ledger.writes });
       this.#lastSync.set(key, { tick, lease });
       scope.log?.debug({ remote: shown, ...result }, 'Synced the ledger');
       if (result.refused.length)
@@ -325,20 +340,29 @@ export class LedgerMirrors {
     // held since; for a unit that needs no lease, any such sync.
     const last = this.#lastSync.get(key);
     if (last && last.tick > asked && (lease === null || last.lease === lease)) {
-      synced = rig.ledger.writes;
       scope.log?.debug({ remote: shown }, 'The ledger was synced after this work was asked for');
     } else await sync();
     let result: T;
     try {
       result = await fn({ rig, sync, replica: this.replicaId, leaseHeld });
     } catch (err) {
-      if (rig.ledger.writes !== synced)
+      if (rig.ledger.writes !== synced())
         await sync().catch((syncErr: unknown) =>
           scope.log?.warn({ code: (syncErr as { code?: string }).code }, 'Could not push the ledger after a failure'),
         );
       throw err;
     }
-    if (rig.ledger.writes === synced) return result;
+    if (rig.ledger.writes === synced()) return result;
+    // Work on this mirror is queued behind this unit, on the same ledger: its syncs (the
+    // first, unless skipped because a sync began after it was asked for, or the last) push
+    // what this unit wrote, with what it writes, in one round trip. The lease stays held
+    // until then (a unit under it leaves its push only to another unit under it). The last
+    // unit of a burst always pushes before it returns.
+    const next = this.#waiting.get(key);
+    if (next?.length && next.every((prefix) => prefix === scope.prefix) && pushLater()) {
+      scope.log?.debug({ queued: next.length }, 'Leaving the push to the work queued next');
+      return result;
+    }
     try {
       await sync();
     } catch (err) {

@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { listRefFiles } from './list-ref-files.js';
 import { redact, runGit } from './run-git.js';
-import { SIDE_GIT, sideRepo, type SideRepo } from './side-repo.js';
+import { keptSideRepo, SIDE_GIT, sideRepo, type SideRepo } from './side-repo.js';
 
 /**
  * The remote's ledger refs and their values, from its ref advertisement alone (`git
@@ -41,9 +43,12 @@ export async function fetchRefs(
   wanted: { ref: string; have: string | null }[],
 ): Promise<Map<string, string>> {
   const haves = [...new Set(wanted.map((w) => w.have).filter((h): h is string => !!h))];
-  const side = sideRepo(ledger, new Map(haves.map((oid, i) => [`refs/have/${i}`, oid])));
+  const haveRefs = new Map(haves.map((oid, i) => [`refs/have/${i}`, oid]));
+  const named = wanted.length <= NAMED_REFS_MAX;
+  // A few refs by name (the usual sync) in a side repository kept for it; the fetched refs
+  // are removed after reading, so it stays small. Everything at once in a throwaway one.
+  let side = named ? keptSideRepo(ledger, 'refs', haveRefs) : sideRepo(ledger, haveRefs);
   try {
-    const named = wanted.length <= NAMED_REFS_MAX;
     const all = [`+${ledger.prefix}*:${gotRef(ledger.prefix)}*`];
     const fetch = (refspecs: string[]) =>
       runGit([...SIDE_GIT, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', remote, ...refspecs], {
@@ -55,6 +60,8 @@ export async function fetchRefs(
     } catch (e) {
       // A named ref gone from the remote since its advertisement fails the whole fetch.
       if (!named) throw fetchError(remote, e);
+      side.dispose();
+      side = sideRepo(ledger, haveRefs);
       await fetch(all).catch((e2: unknown) => {
         throw fetchError(remote, e2);
       });
@@ -66,6 +73,9 @@ export async function fetchRefs(
       const name = `refs/${ref.slice('refs/got/'.length)}`;
       if (want.has(name)) out.set(name, oid);
     }
+    // Read: gone, so the kept repository holds only what its next fetch brings (a ref left by a
+    // killed sync is not wanted then, or is fetched anew over it).
+    for (const ref of got.keys()) rmSync(join(side.dir, ref), { force: true });
     return out;
   } finally {
     side.dispose();

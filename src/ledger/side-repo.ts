@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ledger } from './ledger.js';
 import { gitEnv } from './run-git.js';
@@ -33,8 +33,7 @@ export function sideRepo(ledger: Ledger, refs: Map<string, string>): SideRepo {
     mkdirSync(join(dir, 'refs'));
     writeFileSync(join(dir, 'HEAD'), 'ref: refs/heads/main\n');
     writeFileSync(join(dir, 'config'), sideConfig(join(ledger.gitDir, 'config'), ledger.zeroOid.length === 64));
-    const lines = [...refs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([ref, oid]) => `${oid} ${ref}\n`);
-    writeFileSync(join(dir, 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted \n${lines.join('')}`);
+    writeFileSync(join(dir, 'packed-refs'), packedRefs(refs));
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -44,6 +43,53 @@ export function sideRepo(ledger: Ledger, refs: Map<string, string>): SideRepo {
     env: gitEnv({ GIT_DIR: dir, GIT_OBJECT_DIRECTORY: join(ledger.gitDir, 'objects') }),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A side repository kept under `name` across runs, for a fetch that every sync makes (the
+ * writers' summaries): creating and removing a throwaway one cost more than that fetch on a
+ * busy disk. One user at a time, by an exclusive lock file; when another process holds it,
+ * or holds a lock a minute old (killed), this one uses a throwaway repository instead.
+ * Its refs are set to `refs` (packed) before each use; refs the last fetch left are the
+ * caller's to prune (`git fetch --prune`).
+ */
+export function keptSideRepo(ledger: Ledger, name: string, refs: Map<string, string>): SideRepo {
+  const root = join(ledger.gitDir, 'gastown', 'side');
+  const dir = join(root, `kept-${name}`);
+  const lock = `${dir}.lock`;
+  try {
+    mkdirSync(root, { recursive: true });
+    closeSync(openSync(lock, 'wx'));
+  } catch {
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+    return sideRepo(ledger, refs);
+  }
+  try {
+    if (!existsSync(join(dir, 'config'))) {
+      mkdirSync(join(dir, 'objects'), { recursive: true });
+      mkdirSync(join(dir, 'refs'), { recursive: true });
+      writeFileSync(join(dir, 'HEAD'), 'ref: refs/heads/main\n');
+      writeFileSync(join(dir, 'config'), sideConfig(join(ledger.gitDir, 'config'), ledger.zeroOid.length === 64));
+    }
+    writeFileSync(join(dir, 'packed-refs'), packedRefs(refs));
+  } catch (e) {
+    rmSync(lock, { force: true });
+    throw e;
+  }
+  return {
+    dir,
+    env: gitEnv({ GIT_DIR: dir, GIT_OBJECT_DIRECTORY: join(ledger.gitDir, 'objects') }),
+    dispose: () => rmSync(lock, { force: true }),
+  };
+}
+
+function packedRefs(refs: Map<string, string>): string {
+  const lines = [...refs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([ref, oid]) => `${oid} ${ref}\n`);
+  return `# pack-refs with: peeled fully-peeled sorted \n${lines.join('')}`;
 }
 
 /** A side repository is gone within seconds; one an hour old was left by a killed process. */
@@ -58,6 +104,7 @@ function removeAbandoned(root: string): void {
   }
   const now = Date.now();
   for (const name of names) {
+    if (name.startsWith('kept-')) continue; // reused, not abandoned (its lock is aged by keptSideRepo)
     const path = join(root, name);
     try {
       if (now - statSync(path).mtimeMs > ABANDONED_MS) rmSync(path, { recursive: true, force: true });

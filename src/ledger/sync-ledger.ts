@@ -327,6 +327,13 @@ async function recordSeen(ledger: Ledger, tracking: string, seen: Map<string, st
   for (const [ref, oid] of remote) if (seen.get(ref) !== oid) lines.push(`update ${toTracking(ref)} ${oid}`);
   for (const ref of seen.keys()) if (!remote.has(ref)) lines.push(`delete ${toTracking(ref)}`);
   if (lines.length === 0) return;
+  // A few moved (the usual sync): compare-and-swap them in-process from the values read,
+  // instead of starting `git update-ref`; if they moved meanwhile, git sets them.
+  const few = [...remote].filter(([ref, oid]) => seen.get(ref) !== oid);
+  if (lines.length === few.length && few.length <= 32) {
+    const updates = few.map(([ref, oid]) => ({ ref: toTracking(ref), newOid: oid, oldOid: seen.get(ref) ?? null }));
+    if (await ledger.setRefs(updates).catch(() => false)) return;
+  }
   await runGit(['update-ref', '--stdin'], { cwd: ledger.repoDir, input: `${lines.join('\n')}\n` });
   // Thousands of loose refs (a clone's first sync) would slow every later read of them.
   if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);

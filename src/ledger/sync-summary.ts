@@ -6,7 +6,7 @@ import type { Ledger } from './ledger.js';
 import { listRefFiles } from './list-ref-files.js';
 import type { LocalRefState } from './local-ref-state.js';
 import { redact, runGit } from './run-git.js';
-import { SIDE_GIT, sideRepo } from './side-repo.js';
+import { keptSideRepo, SIDE_GIT } from './side-repo.js';
 
 /**
  * Per-writer summary refs: `refs/gastown/` → `refs/gastown-sync/<writer>`, beside the
@@ -42,10 +42,21 @@ const WALK_MAX = 256;
  */
 export async function fetchSummaries(ledger: Ledger, remote: string, known: Record<string, string> = {}): Promise<Map<string, string>> {
   const prefix = summaryPrefix(ledger.prefix);
-  const side = sideRepo(ledger, new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
+  const side = keptSideRepo(ledger, 'summaries', new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
   try {
     await runGit(
-      [...SIDE_GIT, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', remote, `+${prefix}*:refs/got/*`],
+      // --prune: the kept side repository's refs/got/ must hold exactly the remote's summaries.
+      [
+        ...SIDE_GIT,
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--no-recurse-submodules',
+        remote,
+        `+${prefix}*:refs/got/*`,
+      ],
       { cwd: ledger.repoDir, env: side.env },
     ).catch((e: unknown) => {
       throw new GastownError('gastown_sync', `cannot fetch the ledger from ${redact(remote)}`, undefined, { cause: e });

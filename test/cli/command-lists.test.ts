@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { processContext } from '../../src/cli/cli-context.js';
 import { LAZY } from '../../src/cli/entry.js';
@@ -26,6 +28,21 @@ describe('the command lists', () => {
     expect([...fast].filter((n) => !names.includes(n))).toEqual([]);
     expect(names.filter((n) => !fast.has(n) && !CALLS_HTTPS.has(n))).toEqual([]);
     expect([...CALLS_HTTPS].filter((n) => fast.has(n))).toEqual([]);
+  });
+
+  it('bin/gt drops the CA bundle for --version and --help (no HTTPS), keeps it for a command that calls HTTPS', () => {
+    // node warns at start-up when the bundle it is told to load is missing: that shows whether it tried.
+    const run = (args: string[]) =>
+      spawnSync(fileURLToPath(new URL('../../bin/gt', import.meta.url)), args, {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/gastown-test-ca.pem' },
+        encoding: 'utf8',
+      });
+    for (const flag of ['--version', '--help']) {
+      const r = run([flag]);
+      expect(r.status, flag).toBe(0);
+      expect(r.stderr, flag).not.toMatch(/extra certs/);
+    }
+    expect(run(['runner', '--help']).stderr).toMatch(/extra certs/);
   });
 
   it('every lazy group registers the commands it is loaded for', async () => {

@@ -216,6 +216,31 @@ describe('LedgerMirrors', () => {
     }
   });
 
+  it('a unit with work queued behind it leaves its push to that work: one push for both, on the remote before the last returns', async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'First' }));
+    const calls = logGitCalls();
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const first = mirrors.withRepoLedger(scope('widgets'), async ({ rig }) => {
+        await gate;
+        await createBead(rig, { title: 'Second' });
+      });
+      const second = mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'Third' }));
+      calls.take();
+      release();
+      await first;
+      await second;
+      // The first unit's bead went with the second's push.
+      expect((await readRemote(remote)).beads.map((b) => b.title).sort()).toEqual(['First', 'Second', 'Third']);
+      const pushes = calls.take().filter((c) => / push /.test(` ${c} `) && !c.includes('gastown-leases'));
+      expect(pushes).toHaveLength(1);
+    } finally {
+      calls.stop();
+    }
+  });
+
   it('keeps the repository lease for the next unit within leaseLingerMs, then gives it back; a read takes none', async () => {
     const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
     const leaseOnRemote = () => git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown-leases/']);

@@ -117,8 +117,11 @@ describe('syncLedger', () => {
     const after = await traced();
     expect(fetched(after.argvs)).toEqual([summaryFetch]);
     expect(after.argvs.filter((v) => v.includes('push') || v.includes('ls-remote'))).toEqual([]);
-    // The side repositories fetches and pushes ran in are gone, and so is the abandoned one.
-    expect(readdirSync(join(b.dir, '.git', 'gastown', 'side'))).toEqual([]);
+    // The side repositories fetches and pushes ran in are gone, and so is the abandoned one;
+    // the ones kept for the summaries' and a few named refs' fetches stay, unlocked.
+    expect(readdirSync(join(b.dir, '.git', 'gastown', 'side')).sort()).toEqual(['kept-refs', 'kept-summaries']);
+    // The refs a fetch brought into the kept repository are removed once read: it stays small.
+    expect(git(b.dir, ['--git-dir', join(b.dir, '.git', 'gastown', 'side', 'kept-refs'), 'for-each-ref', 'refs/got/'])).toBe('');
   });
 
   test('two clones edit the same bead offline; sync on both converges to one identical, deterministic result', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -107,6 +107,21 @@ describe('sync summaries', () => {
     const idle = await traced(root, () => syncLedger(c.ledger, remote));
     expect(idle.result).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
     expect(idle.argvs.filter((v) => v.includes('fetch') || v.includes('push') || v.includes('ls-remote'))).toHaveLength(1);
+    // That fetch runs in a side repository kept for it; while another sync holds it, in a
+    // throwaway one; a lock left by a killed sync is given up after a minute.
+    const lock = join(c.dir, '.git', 'gastown', 'side', 'kept-summaries.lock');
+    writeFileSync(lock, '');
+    await put(a.ledger, 'gt-m5', 'while locked');
+    await syncLedger(a.ledger, remote);
+    expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
+    expect(existsSync(lock)).toBe(true);
+    utimesSync(lock, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    await syncLedger(c.ledger, remote);
+    expect(existsSync(lock)).toBe(false);
+    await put(a.ledger, 'gt-m5', 'kept again');
+    await syncLedger(a.ledger, remote);
+    expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
+    expect(await titleOf(c.ledger, 'gt-m5')).toBe('kept again');
   });
 
   test('a local change made after the last sync is pushed, even one made with plain git', async () => {

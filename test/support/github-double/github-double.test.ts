@@ -265,4 +265,26 @@ describe('the GitHub double', () => {
     expect(lost.status).toBe(502);
     expect([...double.state.issues.values()].some((i) => i.title === 'done but unanswered')).toBe(true);
   });
+
+  it("records whose work each request is: the app's, a person's, a job's with the token the app scoped for it", async () => {
+    const from = double.requests.length;
+    await api('GET', '/issues/1');
+    const jwt = `${Buffer.from('{}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 7 })).toString('base64url')}.sig`;
+    const minted = await fetch(`${double.apiUrl}/app/installations/4242/access_tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}` },
+      body: JSON.stringify({ repository_ids: [1], permissions: { contents: 'write' } }),
+    });
+    const scoped = ((await minted.json()) as { token: string }).token;
+    await api('GET', '/pulls', undefined, scoped);
+    await double.closePullRequest('ada', 999);
+
+    expect(double.requests.slice(from).map((r) => `${r.by} ${r.method} ${r.path}`)).toEqual([
+      'app GET /repos/o/r/issues/1',
+      // No job asked for its OIDC token: a scoped token minted then is not a token exchange's.
+      'app POST /app/installations/4242/access_tokens',
+      'job GET /repos/o/r/pulls',
+      'person PATCH /repos/o/r/pulls/999',
+    ]);
+  });
 });

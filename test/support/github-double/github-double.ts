@@ -52,7 +52,26 @@ export interface RecordedRequest {
   at: number;
   /** For `POST /api/graphql`: the operation and its root fields. */
   graphql?: GraphqlSummary;
+  /**
+   * Whose work it is: `job` for a polecat job's own requests (its OIDC token, and anything
+   * with its workflow token or the scoped token it got from the app), `app-for-job` for the
+   * app's requests while it serves a job's token exchange (from the job's OIDC token to the
+   * scoped token minted, one of each kind the exchange makes), `person` for a person's
+   * (a test acting as a reviewer), `app` for the rest.
+   */
+  by: 'app' | 'app-for-job' | 'job' | 'person';
 }
+
+/** The requests the app's token exchange (src/github/token-exchange) makes, one of each per exchange. */
+const EXCHANGE_STEPS: [string, RegExp][] = [
+  ['GET', /^\/_services\/token\/\.well-known\/jwks$/],
+  ['GET', /^\/repos\/[^/]+\/[^/]+\/installation$/],
+  ['GET', /^\/repos\/[^/]+\/[^/]+$/],
+  ['GET', /^\/repos\/[^/]+\/[^/]+\/contents\/\.github(%2F|\/)gastown\.yml$/i],
+  ['GET', /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+$/],
+  ['GET', /^\/app$/],
+  ['POST', /^\/app\/installations\/\d+\/access_tokens$/],
+];
 
 export interface Fault {
   method?: string;
@@ -115,6 +134,8 @@ export class GitHubDouble {
   readonly #oidc: ActionsOidc;
   /** ACTIONS_ID_TOKEN_REQUEST_TOKEN of each running run with `id-token: write`. */
   readonly #oidcRequests = new Map<string, RunRecord>();
+  /** Token exchanges under way (a job asked for its OIDC token, its scoped token is not minted yet): the steps seen. */
+  readonly #exchanges: { at: number; seen: Set<string> }[] = [];
   readonly #faults: (Fault & { left: number; skip: number })[] = [];
   /** Content-creating requests per actor (times), for the secondary rate limit. */
   readonly #created = new Map<string, number[]>();
@@ -410,6 +431,7 @@ export class GitHubDouble {
       // answered below as GitHub answers a body that is not JSON
     }
     const graphql = isGraphql ? (summarise(gqlBody) ?? undefined) : undefined;
+    const by = this.#whose(method, path, auth, raw);
     try {
       let fault = this.#faults.find(
         (f) =>
@@ -561,7 +583,8 @@ export class GitHubDouble {
     } catch (err) {
       answer = { status: 500, json: { message: `GitHub double: ${(err as Error).stack ?? err}` } };
     }
-    this.requests.push({ method, path, status: answer.status, actor, at, ...(graphql ? { graphql } : {}) });
+    this.requests.push({ method, path, status: answer.status, actor, at, by, ...(graphql ? { graphql } : {}) });
+    if (by === 'job' && path === `${OIDC_PATH}/request` && answer.status === 200) this.#exchanges.push({ at: Date.now(), seen: new Set() });
     this.#lastRequestAt = Date.now();
     const headers: Record<string, string> = {
       'x-github-request-id': randomBytes(6).toString('hex'),
@@ -576,6 +599,25 @@ export class GitHubDouble {
     } else {
       res.writeHead(answer.status, headers).end();
     }
+  }
+
+  /** Whose work a request is (RecordedRequest.by), told before it is answered. */
+  #whose(method: string, path: string, auth: string | null, raw: string): RecordedRequest['by'] {
+    if (path === `${OIDC_PATH}/request`) return 'job';
+    if (auth && (this.#scoped.has(auth) || this.#tokens.get(auth)?.kind === 'run')) return 'job';
+    const token = auth ? this.#tokens.get(auth) : undefined;
+    if (token && token.actor.login !== this.app.login) return 'person';
+    const step = EXCHANGE_STEPS.findIndex(([m, re]) => m === method && re.test(path));
+    if (step < 0) return 'app';
+    const minting = method === 'POST' && /"(repository_ids|permissions)"/.test(raw);
+    // An exchange the app refused mints nothing: forgotten after a while.
+    const now = Date.now();
+    const exchange = this.#exchanges.find((e) => now - e.at < 30_000 && !e.seen.has(String(step)));
+    // The app's own token (an unscoped mint) is never the exchange's.
+    if (!exchange || (method === 'POST' && !minting)) return 'app';
+    exchange.seen.add(String(step));
+    if (minting) this.#exchanges.splice(this.#exchanges.indexOf(exchange), 1);
+    return 'app-for-job';
   }
 
   /** A 403 when this request would pass the secondary rate limit (and it is not counted); null when it may run (and it is counted). */
