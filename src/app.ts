@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { ProbotOctokit, type ApplicationFunction } from 'probot';
 import { GastownError } from './errors.js';
 import { createAppDeps } from './github/app-deps.js';
+import { deaconVisit } from './github/deacon-visit.js';
 import { AppMemory } from './github/app-memory.js';
 import type { AppDeps } from './github/app-deps.js';
 import { checkRunCompleted } from './github/handlers/check-run-completed.js';
@@ -47,6 +48,10 @@ export function createGastownApp(deps: AppDeps): ApplicationFunction {
     app.on('pull_request_review_comment.created', pullRequestReviewCommentCreated(deps, memory));
     app.on('check_suite.completed', checkSuiteCompleted(deps, memory));
     app.on('check_run.completed', checkRunCompleted(deps, memory));
+    // The Deacon on a timer (GASTOWN_DEACON_EVERY_MS): a dispatch pass on each repository with
+    // an active convoy even when no webhook comes. Unref'd, so a load without a server
+    // (`probot receive`) still exits; `deps.close()` stops it.
+    deps.startDeacon?.(deaconVisit({ deps, auth: (id) => app.auth(id), memory, repositories: deps.repositories, log: app.log }), app.log);
     // Without a server (`probot receive`, `new Probot().load(app)`) there is no HTTP route to
     // add and no long-lived process for Slack's pumps: webhooks are all such a load handles.
     if (!tryAddHandler(addHandler, healthHandler(deps.version))) {

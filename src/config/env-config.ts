@@ -63,6 +63,10 @@ const envSchema = z.object({
     (v) => v === undefined || (/^\d{1,9}$/.test(v) && Number(v) >= 1000),
     'must be a number of milliseconds, at least 1000',
   ),
+  GASTOWN_DEACON_EVERY_MS: optionalString.refine(
+    (v) => v === undefined || (/^\d{1,9}$/.test(v) && (Number(v) === 0 || Number(v) >= 100)),
+    "must be a number of milliseconds, at least 100 (0 turns the Deacon's timer off)",
+  ),
   GASTOWN_SYNC_FULL_EVERY_MS: optionalString.refine(
     (v) => v === undefined || /^\d{1,9}$/.test(v),
     'must be a number of milliseconds (0 compares every ledger ref at every sync)',
@@ -93,6 +97,11 @@ export interface EnvConfig {
   leaseTtlMs: number;
   /** How long a dispatch mark without a recorded call waits before GitHub is asked for its run (GASTOWN_DISPATCH_GRACE_MS). */
   dispatchGraceMs: number;
+  /**
+   * How often the app runs a dispatch pass (the Deacon's, lost dispatches, ready beads) on
+   * each repository it mirrors with an active convoy, without a webhook (GASTOWN_DEACON_EVERY_MS; 0: never).
+   */
+  deaconEveryMs: number;
   /** How long a replica keeps a repository's lease for more work after a burst (GASTOWN_LEASE_LINGER_MS). */
   leaseLingerMs: number;
   /** How long mirror syncs follow the writers' summaries between full comparisons (GASTOWN_SYNC_FULL_EVERY_MS). */
@@ -128,6 +137,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     gitUrlTemplate: e.GASTOWN_GIT_URL ?? gitUrlTemplateFor(e.GHE_HOST, e.GHE_PROTOCOL),
     leaseTtlMs: e.GASTOWN_LEASE_TTL_MS === undefined ? 60_000 : Number(e.GASTOWN_LEASE_TTL_MS),
     dispatchGraceMs: e.GASTOWN_DISPATCH_GRACE_MS === undefined ? 60_000 : Number(e.GASTOWN_DISPATCH_GRACE_MS),
+    deaconEveryMs: e.GASTOWN_DEACON_EVERY_MS === undefined ? 300_000 : Number(e.GASTOWN_DEACON_EVERY_MS),
     leaseLingerMs: e.GASTOWN_LEASE_LINGER_MS === undefined ? 1000 : Number(e.GASTOWN_LEASE_LINGER_MS),
     syncFullEveryMs: e.GASTOWN_SYNC_FULL_EVERY_MS === undefined ? 300_000 : Number(e.GASTOWN_SYNC_FULL_EVERY_MS),
     oidc: oidcConfig(e.GASTOWN_OIDC_ISSUER, e.GASTOWN_OIDC_JWKS_URL, e.GASTOWN_OIDC_AUDIENCE, e.GHE_HOST, e.GHE_PROTOCOL),

@@ -2,6 +2,7 @@
  * The services the app's handlers call, built once per process from the environment.
  * Tests build their own `AppDeps` and pass them to `createGastownApp`.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
 import { loadEnvConfig } from '../config/env-config.js';
@@ -9,6 +10,9 @@ import { cachedProtectionCheck, type ApiGet, type BranchProtection } from '../fo
 import type { RepoConfig } from '../config/repo-config.js';
 import { anthropicFromEnv } from '../model/anthropic.js';
 import { VERSION } from '../version.js';
+import { deaconTick, startDeaconTimer, type DeaconTimer, type DeaconVisitResult } from './deacon-tick.js';
+import { mirrorHasActiveConvoy } from './mirror-has-active-convoy.js';
+import { KnownRepositories, type KnownRepository } from './known-repositories.js';
 import { LedgerMirrors } from './ledger-mirror.js';
 import { townService, type TownService } from '../rig/town-service.js';
 import { createMayor, type Mayor } from './mayor.js';
@@ -76,9 +80,10 @@ export interface RepoServices {
 export interface AppDeps {
   /**
    * Runs `fn` with the repository's services: one unit of work per repository at a time,
-   * with the repository's ledger synced before and after.
+   * with the repository's ledger synced before and after. `waitForLease: false` fails at once
+   * with `gastown_locked` when another replica holds the repository's lease (default: wait).
    */
-  withRepo<T>(scope: RepoScope, fn: (services: RepoServices) => Promise<T>): Promise<T>;
+  withRepo<T>(scope: RepoScope, fn: (services: RepoServices) => Promise<T>, visit?: { waitForLease?: boolean }): Promise<T>;
   /** Default model for repos whose config names none (GASTOWN_MODEL). */
   defaultModel: string;
   version: string;
@@ -92,6 +97,13 @@ export interface AppDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Checks (and briefly remembers) whether a default branch is protected, for the status comment. */
   branchProtection?: ProtectionCheck;
+  /** The repositories deliveries came for, with their installation (what the Deacon's timer visits). */
+  repositories?: KnownRepositories;
+  /**
+   * Starts the Deacon's timer (GASTOWN_DEACON_EVERY_MS) with the pass it runs per repository;
+   * the app calls it once it has Probot's `auth`. Idempotent; `close` stops the timer.
+   */
+  startDeacon?(visit: (entry: KnownRepository) => Promise<DeaconVisitResult>, log: Logger): void;
 }
 
 export type ProtectionCheck = (get: ApiGet, owner: string, repo: string, branch: string) => Promise<BranchProtection>;
@@ -112,6 +124,8 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
   const config = loadEnvConfig(env);
   const model = anthropicFromEnv(env);
   const clock = options.now ?? (() => new Date());
+  const repositories = new KnownRepositories(join(config.dataDir, KNOWN_REPOSITORIES_FILE));
+  let deacon: DeaconTimer | null = null;
   const mirrors = new LedgerMirrors({
     dataDir: config.dataDir,
     gitUrlTemplate: config.gitUrlTemplate,
@@ -127,7 +141,19 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
     env,
     branchProtection: cachedProtectionCheck(),
     appId: config.appId && /^\d+$/.test(config.appId) ? Number(config.appId) : null,
-    withRepo: (scope, fn) =>
+    repositories,
+    startDeacon: (visit, log) => {
+      if (deacon || config.deaconEveryMs === 0) return;
+      const tick = () =>
+        deaconTick({
+          repositories: () => repositories.list(),
+          hasActiveConvoy: (entry) => mirrorHasActiveConvoy(mirrors.pathFor(entry.owner, entry.repo), entry.prefix),
+          visit,
+          log,
+        });
+      deacon = startDeaconTimer(config.deaconEveryMs, tick, log);
+    },
+    withRepo: (scope, fn, visit) =>
       mirrors.withRepoLedger(
         {
           owner: scope.owner,
@@ -146,7 +172,15 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
             replica: session.replica,
             dispatchGraceMs: config.dispatchGraceMs,
           }),
+        visit,
       ),
-    close: () => mirrors.close(),
+    close: async () => {
+      // The timer first: a tick in progress finishes its pass before the mirrors close.
+      await deacon?.stop();
+      await mirrors.close();
+    },
   };
 }
+
+/** Under GASTOWN_DATA_DIR beside the mirrors; a leading dot, so no owner's directory can take the name. */
+export const KNOWN_REPOSITORIES_FILE = '.known-repositories.json';

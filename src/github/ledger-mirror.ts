@@ -56,6 +56,11 @@ export interface RepoLedgerVisit {
    * replicas' outside writes apart, and only syncs. Default true.
    */
   lease?: boolean;
+  /**
+   * False: when another replica holds the repository's lease, fail at once with
+   * `gastown_locked` instead of waiting for it (the Deacon's timer skips that tick). Default true.
+   */
+  waitForLease?: boolean;
 }
 
 /** The lease one replica holds on a repository while it works on that repository's ledger. */
@@ -170,7 +175,7 @@ export class LedgerMirrors {
     } else {
       const slot = this.#leaseSlot(key);
       slot.queued += 1;
-      const leased = () => this.#leased(key, scope, fn, asked);
+      const leased = () => this.#leased(key, scope, fn, asked, visit.waitForLease ?? true);
       run = previous.then(leased, leased);
     }
     const settled = run.catch(() => undefined);
@@ -213,14 +218,20 @@ export class LedgerMirrors {
    * unless the unit before it in this process still holds it, and given back when no other
    * unit of this process has come for it within `leaseLingerMs`.
    */
-  async #leased<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, asked: number): Promise<T> {
+  async #leased<T>(
+    key: string,
+    scope: RepoLedgerScope,
+    fn: (session: RepoLedgerSession) => Promise<T>,
+    asked: number,
+    wait: boolean,
+  ): Promise<T> {
     const slot = this.#leaseSlot(key);
     try {
       let lease = slot.lease ? await slot.lease.catch(() => null) : null;
       if (!lease?.held()) {
         // The previous unit's lease lapsed (or was taken over): stop its renewals, free it if still ours, take it anew.
         await lease?.release().catch(() => undefined);
-        slot.lease = this.#acquire(key, scope);
+        slot.lease = this.#acquire(key, scope, wait);
         slot.takenAt = Date.now();
         lease = await slot.lease;
       }
@@ -265,7 +276,7 @@ export class LedgerMirrors {
     if (this.#releasing.get(key) === release) this.#releasing.delete(key);
   }
 
-  async #acquire(key: string, scope: RepoLedgerScope): Promise<HeldLease> {
+  async #acquire(key: string, scope: RepoLedgerScope, wait = true): Promise<HeldLease> {
     await this.#releasing.get(key);
     await this.#rig(key, scope.prefix);
     const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -279,7 +290,7 @@ export class LedgerMirrors {
       ref: leaseRefFor(scope.prefix, REPO_LEASE),
       holder: this.replicaId,
       ttlMs,
-      ...(this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
+      ...(!wait ? { waitMs: 0 } : this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
       onWait: (held) => {
         if (!waited)
           scope.log?.info({ holder: held.holder, until: held.expiresAt }, 'Waiting for another replica to finish with this repository');

@@ -69,6 +69,13 @@ export async function loadDelivery(
   }
   memory?.rememberConfig(context.payload.installation?.id, target.owner, target.repo, config);
   const defaultBranch = context.payload.repository.default_branch;
+  const installationId = context.payload.installation?.id;
+  // For the Deacon's timer, which visits the repository again with no delivery at hand.
+  if (installationId)
+    deps.repositories?.record(
+      { owner: target.owner, repo: target.repo, installationId, defaultBranch, prefix: config.ledgerPrefix },
+      context.log,
+    );
   const check = deps.branchProtection;
   const protection = check ? () => check(octokitGet(context.octokit), target.owner, target.repo, defaultBranch) : undefined;
   return { octokit: context.octokit, log: context.log, forge, config, target, defaultBranch, ...(protection ? { protection } : {}) };

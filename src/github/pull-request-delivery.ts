@@ -57,6 +57,12 @@ export async function repositoryDelivery(
     }
     memory?.rememberConfig(installation, owner, repo, config);
   }
+  // For the Deacon's timer, which visits the repository again with no delivery at hand.
+  if (installation)
+    deps.repositories?.record(
+      { owner, repo, installationId: installation, defaultBranch: repository.default_branch, prefix: config.ledgerPrefix },
+      context.log,
+    );
   const delivery: PullRequestDelivery = {
     octokit: context.octokit,
     log: context.log,

@@ -50,6 +50,11 @@ describe('npm start with a bad setting', () => {
       'gastown: SLACK_USER_MAP: "U024BE7LH=octocat" is not key:github-login',
     ],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'gastown: Invalid environment: LOG_LEVEL: '],
+    [
+      'a Deacon period that is not milliseconds',
+      { GASTOWN_DEACON_EVERY_MS: '5m' },
+      "gastown: Invalid environment: GASTOWN_DEACON_EVERY_MS: must be a number of milliseconds, at least 100 (0 turns the Deacon's timer off)",
+    ],
     ['a private key that is not one', { PRIVATE_KEY: 'paste-me' }, 'gastown: Invalid environment: PRIVATE_KEY: is not a PEM private key'],
     [
       'a key file that is not there',

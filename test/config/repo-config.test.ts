@@ -149,6 +149,16 @@ describe('env config', () => {
     expect(() => loadEnvConfig({ GASTOWN_LEASE_LINGER_MS: '-1' })).toThrow(/GASTOWN_LEASE_LINGER_MS: must be a number of milliseconds/);
   });
 
+  it("reads the Deacon timer's period GASTOWN_DEACON_EVERY_MS (5 min by default, 0 for off), refusing nonsense", () => {
+    expect(loadEnvConfig({}).deaconEveryMs).toBe(300_000);
+    expect(loadEnvConfig({ GASTOWN_DEACON_EVERY_MS: '0' }).deaconEveryMs).toBe(0);
+    expect(loadEnvConfig({ GASTOWN_DEACON_EVERY_MS: '1500' }).deaconEveryMs).toBe(1500);
+    for (const bad of ['50', '5m', '-1', '1e6'])
+      expect(() => loadEnvConfig({ GASTOWN_DEACON_EVERY_MS: bad })).toThrow(
+        /^Invalid environment: GASTOWN_DEACON_EVERY_MS: must be a number of milliseconds, at least 100 \(0 turns the Deacon's timer off\)$/,
+      );
+  });
+
   it('takes the git URL from the GitHub Enterprise host Probot talks to, unless GASTOWN_GIT_URL says otherwise', () => {
     expect(loadEnvConfig({ GHE_HOST: 'ghe.example.com' }).gitUrlTemplate).toBe(
       'https://x-access-token:{token}@ghe.example.com/{owner}/{repo}.git',
