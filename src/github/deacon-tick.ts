@@ -106,5 +106,8 @@ function tickError(err: unknown): { code: string; message: string } {
   if (isGastownError(err)) return { code: err.code, message: err.message.split('\n')[0]! };
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number') return { code: 'gastown_forge', message: `A GitHub request failed (HTTP ${status}).` };
-  return { code: 'gastown_internal', message: `${(err as Error)?.name ?? 'Error'}: see the Deacon tick's code path` };
+  return {
+    code: 'gastown_internal',
+    message: `An unexpected ${(err as Error)?.name ?? 'error'} stopped the pass (its text is not logged).`,
+  };
 }

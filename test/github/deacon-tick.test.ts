@@ -102,6 +102,10 @@ describe('startDeaconTimer', () => {
     const failed = lines().filter((l) => l.msg === 'Deacon tick failed');
     expect(failed.length).toBe(ticks);
     expect(JSON.stringify(failed)).not.toContain('ghs_secret');
+    expect(failed[0]).toMatchObject({
+      code: 'gastown_internal',
+      message: 'An unexpected Error stopped the pass (its text is not logged).',
+    });
   });
 });
 
