@@ -3,6 +3,7 @@ import type { Ledger } from './ledger.js';
 import { describeConflicts, mergeValues, type MergeConflict } from './merge-values.js';
 import { advertisedRefs, fetchRefs } from './fetch-changed.js';
 import { pushLedger } from './push-ledger.js';
+import { tidyLocalRemote } from './tidy-local-remote.js';
 import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
@@ -135,6 +136,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
     const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
     result.pushed += pushed.ok;
+    if (pushed.ok > 0) await tidyLocalRemote(ledger, remote, pushed.ok);
     const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
     if (pushed.rejected.length === 0) {
       for (const [ref, oid] of values) known.set(ref, oid);
