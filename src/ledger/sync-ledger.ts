@@ -454,12 +454,24 @@ type Relation =
   | { kind: 'behind' }
   | { kind: 'diverged'; base: string | null; fromL: Map<string, number>; fromR: Map<string, number> };
 
-/** How local commit `l` relates to remote commit `r`, by walking parents in-process. */
+/**
+ * How local commit `l` relates to remote commit `r`, by walking parents in-process. Both
+ * histories are walked a generation at a time, side by side, and the walk stops as soon as
+ * one contains the other's tip: the usual sync is a fast-forward one way or the other, found
+ * after reading the few commits one side lacks, however long the history (a writer's feed
+ * chain grows by one commit per event). Only diverged histories are read whole, for the base.
+ */
 async function relation(ledger: Ledger, l: string, r: string): Promise<Relation> {
-  const fromL = await ancestors(ledger, l);
-  if (fromL.has(r)) return { kind: 'ahead' };
-  const fromR = await ancestors(ledger, r);
-  if (fromR.has(l)) return { kind: 'behind' };
+  const fromL = new Map<string, number>();
+  const fromR = new Map<string, number>();
+  let nextL = [l];
+  let nextR = [r];
+  while (nextL.length || nextR.length) {
+    nextL = await generation(ledger, nextL, fromL);
+    if (fromL.has(r)) return { kind: 'ahead' };
+    nextR = await generation(ledger, nextR, fromR);
+    if (fromR.has(l)) return { kind: 'behind' };
+  }
   // Nearest common ancestor: the newest commit both histories contain.
   let base: string | null = null;
   let baseTime = -1;
@@ -472,20 +484,16 @@ async function relation(ledger: Ledger, l: string, r: string): Promise<Relation>
   return { kind: 'diverged', base, fromL, fromR };
 }
 
-async function ancestors(ledger: Ledger, tip: string): Promise<Map<string, number>> {
-  const seen = new Map<string, number>();
-  let frontier = [tip];
-  while (frontier.length) {
-    const commits = await Promise.all(frontier.map((o) => ledger.readCommit(o)));
-    const next: string[] = [];
-    commits.forEach((c, i) => {
-      if (!c) return;
-      seen.set(frontier[i]!, c.time);
-      for (const p of c.parents) if (!seen.has(p)) next.push(p);
-    });
-    frontier = [...new Set(next)];
-  }
-  return seen;
+/** Reads the commits of `frontier` into `seen` (oid → time); returns their parents not seen yet. */
+async function generation(ledger: Ledger, frontier: string[], seen: Map<string, number>): Promise<string[]> {
+  const commits = await Promise.all(frontier.map((o) => ledger.readCommit(o)));
+  const next: string[] = [];
+  commits.forEach((c, i) => {
+    if (!c) return;
+    seen.set(frontier[i]!, c.time);
+    for (const p of c.parents) if (!seen.has(p)) next.push(p);
+  });
+  return [...new Set(next)].filter((p) => !seen.has(p));
 }
 
 /**
