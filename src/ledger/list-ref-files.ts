@@ -24,7 +24,7 @@ export function listRefFiles(gitDir: string, prefix: string, oidLength: number):
     }
     // git writes packed-refs sorted, so only refs that exist loose alone need a sort.
     const found = new Map(packed);
-    const loose = readLoose(join(gitDir, prefix), prefix, oidLength, found);
+    const loose = readLooseRefs(join(gitDir, prefix), prefix, oidLength, found);
     if (loose === 'git') return undefined;
     if (loose === 'moved' || packedKey(gitDir) !== before) continue;
     return found.size > packed.size ? new Map([...found].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) : found;
@@ -89,7 +89,12 @@ function readPacked(text: string, prefix: string, oidLength: number, into: Map<s
   return true;
 }
 
-function readLoose(dir: string, prefix: string, oidLength: number, into: Map<string, string>): 'ok' | 'moved' | 'git' {
+/**
+ * The loose ref files under `dir` (the directory of `prefix`), read into `into` by name.
+ * 'moved': a file went away while read (packed or deleted meanwhile: read again); 'git':
+ * something only git can read (a symbolic or malformed ref, an unreadable directory).
+ */
+export function readLooseRefs(dir: string, prefix: string, oidLength: number, into: Map<string, string>): 'ok' | 'moved' | 'git' {
   let entries: import('node:fs').Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -101,7 +106,7 @@ function readLoose(dir: string, prefix: string, oidLength: number, into: Map<str
   for (const entry of entries) {
     if (entry.name.endsWith('.lock')) continue;
     if (entry.isDirectory()) {
-      const sub = readLoose(join(dir, entry.name), `${prefix}${entry.name}/`, oidLength, into);
+      const sub = readLooseRefs(join(dir, entry.name), `${prefix}${entry.name}/`, oidLength, into);
       if (sub !== 'ok') return sub;
       continue;
     }

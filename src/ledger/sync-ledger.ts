@@ -83,7 +83,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   // Read before the remote's ledger refs: a summary recorded below is never newer than the
   // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
   const summaries = await fetchSummaries(ledger, remote, recorded?.summaries);
-  const started = localState(ledger);
+  const started = localState(ledger, false, recorded?.local);
   const fullAt = Date.now();
   // Only the refs the moved summaries name, when this clone's refs are as they were when it
   // last equalled the remote; null: compare everything.
@@ -225,9 +225,10 @@ function sameSummaries(a: Record<string, string>, b: Map<string, string>): boole
   return Object.keys(a).length === b.size && [...b].every(([ref, oid]) => a[ref] === oid);
 }
 
-function localState(ledger: Ledger, parse = false): ReturnType<typeof localRefState> {
+/** `known`: a state taken before, whose digest of `packed-refs` is reused while that file is unchanged. */
+function localState(ledger: Ledger, parse = false, known?: LocalRefState): ReturnType<typeof localRefState> {
   const dir = ledger.refFilesDir;
-  return dir ? localRefState(dir, ledger.prefix, ledger.zeroOid.length, parse) : undefined;
+  return dir ? localRefState(dir, ledger.prefix, ledger.zeroOid.length, parse, known) : undefined;
 }
 
 /**
@@ -258,7 +259,7 @@ function record(
     else writeSyncState(ledger, null);
     return;
   }
-  const now = localState(ledger);
+  const now = localState(ledger, false, started.state);
   const before = started.state;
   let ok = !!now && now.state.packed === before.packed;
   if (now && ok) {
@@ -303,7 +304,8 @@ async function runAfterMerge(
     return [...after].filter(([ref, oid]) => before.get(ref) !== oid && !skip.has(ref)).map(([ref]) => ref);
   }
   const a = stateBefore!.state.loose;
-  const b = localState(ledger)?.state.loose ?? (Object.fromEntries(await ledger.refs('')) as Record<string, string>);
+  const b =
+    localState(ledger, false, stateBefore!.state)?.state.loose ?? (Object.fromEntries(await ledger.refs('')) as Record<string, string>);
   return Object.keys(b).filter((ref) => a[ref] !== b[ref] && !skip.has(ref));
 }
 
