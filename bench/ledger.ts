@@ -284,7 +284,7 @@ try {
     console.log(`${'operation'.padEnd(38)} ${'gt'.padStart(10)} ${'naive'.padStart(10)} ${'speed-up'.padStart(9)}  target`);
     for (const r of rows)
       console.log(
-        `${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${fmt(r.naive).padStart(10)} ${`${(r.naive / r.ours).toFixed(1)}x`.padStart(9)}  ${r.target ?? ''}${r.spread ? `  (median; ${r.spread})` : ''}`,
+        `${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${(Number.isNaN(r.naive) ? '-' : fmt(r.naive)).padStart(10)} ${(Number.isNaN(r.naive) ? '-' : `${(r.naive / r.ours).toFixed(1)}x`).padStart(9)}  ${r.target ?? ''}${r.spread ? `  (median; ${r.spread})` : ''}`,
       );
   }
   singleBead(sized);
