@@ -233,11 +233,22 @@ function singleBead(all: Sized[], runs = 11): void {
     // after the rig changed one bead (its new version and the rig's feed entry: two refs).
     gt(s.rig, ['sync']);
     gt(s.clone, ['sync']);
-    const ms = time(() => gt(s.clone, ['sync']));
+    let idle = '';
+    const ms = time(() => {
+      idle = gt(s.clone, ['sync']);
+    });
+    if (!/0 new, 0 fast-forwarded, 0 merged, 0 pushed/.test(idle))
+      throw new Error(`the "nothing changed" sync did something: ${idle.trim()}`);
     if (record) t.get('gt sync, nothing changed')!.push(ms);
-    gt(s.rig, ['bead', 'update', shown, '--priority', String(i % 5)]);
+    // A priority the bead never had (every bead of the form k…5 starts at 0): an update to the
+    // value it holds writes nothing, and a run would time "nothing changed" under this name.
+    gt(s.rig, ['bead', 'update', shown, '--priority', String(1 + (i % 4))]);
     gt(s.rig, ['sync']);
-    const changed = time(() => gt(s.clone, ['sync']));
+    let said = '';
+    const changed = time(() => {
+      said = gt(s.clone, ['sync']);
+    });
+    if (!/\b[1-9]\d* fast-forwarded/.test(said)) throw new Error(`the timed sync took no change from the remote: ${said.trim()}`);
     if (record) t.get('gt sync, remote changed a bead')!.push(changed);
   };
   for (const s of all) once(s, runs, false); // compiles each command's code cache
