@@ -122,7 +122,13 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.merged += stats.merged;
     result.refused = refused;
     if (opts.afterMerge && changed.length) {
-      const fixed = await runAfterMerge(ledger, opts.afterMerge, changed, new Set([...toPush, ...refused.map((r) => r.ref)]));
+      const fixed = await runAfterMerge(
+        ledger,
+        opts.afterMerge,
+        changed,
+        new Set([...toPush, ...refused.map((r) => r.ref)]),
+        started?.state,
+      );
       toPush.push(...fixed);
       result.reconciled += fixed.length;
     }
@@ -295,8 +301,10 @@ async function runAfterMerge(
   afterMerge: (changed: SyncedRef[]) => Promise<void>,
   changed: SyncedRef[],
   skip: Set<string>,
+  known?: LocalRefState,
 ): Promise<string[]> {
-  const stateBefore = localState(ledger);
+  // Only the loose refs are compared: a state taken before lends its packed-refs digest.
+  const stateBefore = localState(ledger, false, known);
   const before = stateBefore ? null : await ledger.refs('');
   await afterMerge(changed);
   if (before) {
