@@ -4,6 +4,8 @@
  *
  *   npm run bench:ledger            # 1,000 and 10,000 beads
  *   npm run bench:ledger -- 2000    # other sizes
+ *   npm run bench:ledger -- --only-sync   # builds the sizes, then times only gt sync (both cases)
+ *   npm run bench:ledger -- --keep        # leaves the rigs and clones in place (for profiling)
  *
  * Targets (2-core machine): import of 10,000 ≤ 5 s; `gt ready --json` over 10,000 ≤ 400 ms
  * cold (a new process); one update ≤ 50 ms; no lost update. Then single-bead commands
@@ -25,6 +27,9 @@ const sizes = process.argv
   .slice(2)
   .map(Number)
   .filter((n) => n > 0);
+/** Only what `gt sync` costs: the import and the clone are built, the other figures skipped. */
+const onlySync = process.argv.includes('--only-sync');
+const keep = process.argv.includes('--keep');
 
 function time(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -104,12 +109,21 @@ function bench(n: number): Sized {
     const importMs = time(() => {
       ids = JSON.parse(gt(rig, ['bead', 'import', file, '--json']));
     });
-    const naiveImport = time(() => {
-      // One `git hash-object -w` per bead (the cheapest per-bead write; a real naive writer
-      // would also spawn mktree, commit-tree and update-ref for each).
-      for (const l of lines) git(naive, ['hash-object', '-w', '--stdin'], l);
-    });
+    const naiveImport = onlySync
+      ? Number.NaN
+      : time(() => {
+          // One `git hash-object -w` per bead (the cheapest per-bead write; a real naive writer
+          // would also spawn mktree, commit-tree and update-ref for each).
+          for (const l of lines) git(naive, ['hash-object', '-w', '--stdin'], l);
+        });
     rows.push({ what: `import ${n} beads`, ours: importMs, naive: naiveImport, target: n >= 10000 ? '≤ 5 s' : undefined });
+    if (onlySync) {
+      gt(rig, ['sync']);
+      const clone = join(dir, 'clone');
+      git(dir, ['clone', '-q', remote, clone]);
+      gt(clone, ['sync']);
+      return { n, rows, rig, ids, dir, clone };
+    }
 
     // 2. gt ready --json, new process each time (cache present, as after any write on this machine).
     const readyRuns: number[] = [];
@@ -182,7 +196,7 @@ function bench(n: number): Sized {
  * own blocker (the first bead of another chain of ten) so no index grows run over run.
  */
 function singleBead(all: Sized[], runs = 11): void {
-  const ops = [
+  const allOps = [
     'gt bead show',
     'gt dep add',
     'gt bead create --blocked-by',
@@ -190,7 +204,8 @@ function singleBead(all: Sized[], runs = 11): void {
     'gt sync, nothing changed',
     'gt sync, remote changed a bead',
   ] as const;
-  const targets: Record<(typeof ops)[number], string> = {
+  const ops = onlySync ? allOps.filter((o) => o.startsWith('gt sync')) : allOps;
+  const targets: Record<(typeof allOps)[number], string> = {
     'gt bead show': '≤ 1.2x',
     'gt dep add': '≤ 1.2x',
     'gt bead create --blocked-by': '≤ 1.2x',
@@ -202,25 +217,38 @@ function singleBead(all: Sized[], runs = 11): void {
   const once = (s: Sized, i: number, record: boolean) => {
     const blocker = s.ids[`k${10 * (i + 1) + 7}`]!;
     const shown = s.ids[`k${10 * (i + 1) + 5}`]!;
-    const target = JSON.parse(gt(s.rig, ['bead', 'create', `dep target ${i}`, '--json'])).id as string;
+    const target = onlySync ? '' : (JSON.parse(gt(s.rig, ['bead', 'create', `dep target ${i}`, '--json'])).id as string);
     const t = times.get(s.n)!;
     const run = (op: (typeof ops)[number], args: string[]) => {
       const ms = time(() => gt(s.rig, args));
       if (record) t.get(op)!.push(ms);
     };
-    run('gt bead show', ['bead', 'show', shown]);
-    run('gt dep add', ['dep', 'add', target, '--blocked-by', blocker]);
-    run('gt bead create --blocked-by', ['bead', 'create', `new ${i}`, '--blocked-by', blocker]);
-    run('gt bead update', ['bead', 'update', shown, '--title', `Renamed ${i}`]);
+    if (!onlySync) {
+      run('gt bead show', ['bead', 'show', shown]);
+      run('gt dep add', ['dep', 'add', target, '--blocked-by', blocker]);
+      run('gt bead create --blocked-by', ['bead', 'create', `new ${i}`, '--blocked-by', blocker]);
+      run('gt bead update', ['bead', 'update', shown, '--title', `Renamed ${i}`]);
+    }
     // The clone catches up on this run's writes (untimed), then syncs with nothing new, then
     // after the rig changed one bead (its new version and the rig's feed entry: two refs).
     gt(s.rig, ['sync']);
     gt(s.clone, ['sync']);
-    const ms = time(() => gt(s.clone, ['sync']));
+    let idle = '';
+    const ms = time(() => {
+      idle = gt(s.clone, ['sync']);
+    });
+    if (!/0 new, 0 fast-forwarded, 0 merged, 0 pushed/.test(idle))
+      throw new Error(`the "nothing changed" sync did something: ${idle.trim()}`);
     if (record) t.get('gt sync, nothing changed')!.push(ms);
-    gt(s.rig, ['bead', 'update', shown, '--priority', String(i % 5)]);
+    // A priority the bead never had (every bead of the form k…5 starts at 0): an update to the
+    // value it holds writes nothing, and a run would time "nothing changed" under this name.
+    gt(s.rig, ['bead', 'update', shown, '--priority', String(1 + (i % 4))]);
     gt(s.rig, ['sync']);
-    const changed = time(() => gt(s.clone, ['sync']));
+    let said = '';
+    const changed = time(() => {
+      said = gt(s.clone, ['sync']);
+    });
+    if (!/\b[1-9]\d* fast-forwarded/.test(said)) throw new Error(`the timed sync took no change from the remote: ${said.trim()}`);
     if (record) t.get('gt sync, remote changed a bead')!.push(changed);
   };
   for (const s of all) once(s, runs, false); // compiles each command's code cache
@@ -267,10 +295,13 @@ try {
     console.log(`${'operation'.padEnd(38)} ${'gt'.padStart(10)} ${'naive'.padStart(10)} ${'speed-up'.padStart(9)}  target`);
     for (const r of rows)
       console.log(
-        `${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${fmt(r.naive).padStart(10)} ${`${(r.naive / r.ours).toFixed(1)}x`.padStart(9)}  ${r.target ?? ''}${r.spread ? `  (median; ${r.spread})` : ''}`,
+        `${r.what.padEnd(38)} ${fmt(r.ours).padStart(10)} ${(Number.isNaN(r.naive) ? '-' : fmt(r.naive)).padStart(10)} ${(Number.isNaN(r.naive) ? '-' : `${(r.naive / r.ours).toFixed(1)}x`).padStart(9)}  ${r.target ?? ''}${r.spread ? `  (median; ${r.spread})` : ''}`,
       );
   }
   singleBead(sized);
 } finally {
-  for (const s of sized) rmSync(s.dir, { recursive: true, force: true });
+  for (const s of sized) {
+    if (keep) console.log(`kept ${s.n} beads: rig ${s.rig}, clone ${s.clone}`);
+    else rmSync(s.dir, { recursive: true, force: true });
+  }
 }

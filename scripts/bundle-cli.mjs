@@ -33,7 +33,7 @@ await build({
   outfile: 'dist/bundle/gt.cjs',
   // bin/gt.cjs runs this file as a vm.Script, where import() has no loader: require instead.
   supported: { 'dynamic-import': false },
-  plugins: [noZodLocales(), lazyAsSibling(), lazyBuiltin('child_process')],
+  plugins: [noZodLocales(), lazyAsSibling(), ...['child_process', 'crypto', 'zlib', 'fs/promises'].map(lazyBuiltin)],
 });
 
 await build({
@@ -47,7 +47,9 @@ await build({
  * A node built-in loaded on first use instead of at start: the stand-in module has a getter
  * per export that requires the real module when first read (esbuild reads imports at the
  * call, `(0, mod.spawn)(...)`). For child_process (~2 ms to load, required at the top by
- * commander and by our git helpers): `gt bead update` never starts a process.
+ * commander and by our git helpers): `gt bead update` never starts a process. Likewise
+ * crypto (~3 ms; only sling, the workspace and the runner use it), zlib (~2 ms; object
+ * reads) and fs/promises (~1 ms): `gt sync` with nothing to do loads none of the first two.
  */
 function lazyBuiltin(name) {
   return {

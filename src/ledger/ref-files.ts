@@ -19,7 +19,7 @@ const LOGGED = /^refs\/(heads|remotes|notes)\//;
  * deletes, which must rewrite `packed-refs`); the ledger then asks git.
  */
 export class RefFiles {
-  private packed: { key: string; text: string } | null = null;
+  private packed: { key: string; bytes: Buffer } | null = null;
 
   constructor(
     private readonly gitDir: string,
@@ -56,9 +56,9 @@ export class RefFiles {
    * ids hold no '/'). Undefined when git must answer (packed-refs unreadable).
    */
   count(prefix: string): number | undefined {
-    const text = this.packedText();
-    if (text === undefined) return undefined;
-    const packed = text ?? '';
+    const bytes = this.packedBytes();
+    if (bytes === undefined) return undefined;
+    const packed = bytes ?? Buffer.alloc(0);
     let n = 0;
     for (let at = packed.indexOf(` ${prefix}`); at >= 0; at = packed.indexOf(` ${prefix}`, at + 1)) n++;
     // One level: entity ids hold no '/', so a kind's directory holds only ref files (and locks).
@@ -77,7 +77,7 @@ export class RefFiles {
     const end = packed.indexOf('\n', packed.lastIndexOf(` ${prefix}`));
     const inPack = new Set(
       packed
-        .slice(first, end < 0 ? undefined : end)
+        .toString('utf8', first, end < 0 ? packed.length : end)
         .split('\n')
         .map((l) => l.slice(l.indexOf(' ') + 1)),
     );
@@ -181,28 +181,31 @@ export class RefFiles {
   }
 
   private readPacked(ref: string): string | null | undefined {
-    const text = this.packedText();
-    if (typeof text !== 'string') return text;
-    const at = text.indexOf(` ${ref}\n`);
+    const bytes = this.packedBytes();
+    if (!bytes) return bytes;
+    const at = bytes.indexOf(` ${ref}\n`);
     if (at < 0) return null;
     const start = at - this.oidLength;
-    if (start < 0 || (start > 0 && text[start - 1] !== '\n')) return undefined;
-    const oid = text.slice(start, at);
+    if (start < 0 || (start > 0 && bytes[start - 1] !== 0x0a)) return undefined;
+    const oid = bytes.toString('latin1', start, at);
     return this.isOid(oid) ? oid : undefined;
   }
 
   /** True when packed-refs holds a ref that is a directory of `ref`, or lies under it. */
   private clashesWithPacked(ref: string): boolean {
-    const text = this.packedText();
-    if (typeof text !== 'string') return text === undefined;
-    if (text.includes(` ${ref}/`)) return true;
+    const bytes = this.packedBytes();
+    if (!bytes) return bytes === undefined;
+    if (bytes.includes(` ${ref}/`)) return true;
     for (let slash = ref.indexOf('/', 5); slash > 0; slash = ref.indexOf('/', slash + 1))
-      if (text.includes(` ${ref.slice(0, slash)}\n`)) return true;
+      if (bytes.includes(` ${ref.slice(0, slash)}\n`)) return true;
     return false;
   }
 
-  /** packed-refs as text; null when there is none, undefined when it cannot be read. */
-  private packedText(): string | null | undefined {
+  /**
+   * packed-refs as bytes (searched, never decoded whole: decoding a 10,000-bead file cost a
+   * fresh process 9 ms, reading it 3); null when there is none, undefined when unreadable.
+   */
+  private packedBytes(): Buffer | null | undefined {
     const file = join(this.gitDir, 'packed-refs');
     let key: string;
     try {
@@ -214,12 +217,12 @@ export class RefFiles {
     // Long-lived processes read it once per change (git rewrites it whole, under a new inode).
     if (this.packed?.key !== key) {
       try {
-        this.packed = { key, text: readFileSync(file, 'utf8') };
+        this.packed = { key, bytes: readFileSync(file) };
       } catch {
         return undefined;
       }
     }
-    return this.packed.text;
+    return this.packed.bytes;
   }
 
   private isOid(s: string): boolean {

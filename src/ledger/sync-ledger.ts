@@ -3,6 +3,7 @@ import type { Ledger } from './ledger.js';
 import { describeConflicts, mergeValues, type MergeConflict } from './merge-values.js';
 import { advertisedRefs, fetchRefs } from './fetch-changed.js';
 import { pushLedger } from './push-ledger.js';
+import { tidyLocalRemote } from './tidy-local-remote.js';
 import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
@@ -82,7 +83,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   // Read before the remote's ledger refs: a summary recorded below is never newer than the
   // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
   const summaries = await fetchSummaries(ledger, remote, recorded?.summaries);
-  const started = localState(ledger);
+  const started = localState(ledger, false, recorded?.local);
   const fullAt = Date.now();
   // Only the refs the moved summaries name, when this clone's refs are as they were when it
   // last equalled the remote; null: compare everything.
@@ -121,7 +122,13 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.merged += stats.merged;
     result.refused = refused;
     if (opts.afterMerge && changed.length) {
-      const fixed = await runAfterMerge(ledger, opts.afterMerge, changed, new Set([...toPush, ...refused.map((r) => r.ref)]));
+      const fixed = await runAfterMerge(
+        ledger,
+        opts.afterMerge,
+        changed,
+        new Set([...toPush, ...refused.map((r) => r.ref)]),
+        started?.state,
+      );
       toPush.push(...fixed);
       result.reconciled += fixed.length;
     }
@@ -135,6 +142,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
     const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
     result.pushed += pushed.ok;
+    if (pushed.ok > 0) await tidyLocalRemote(ledger, remote, pushed.ok);
     const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
     if (pushed.rejected.length === 0) {
       for (const [ref, oid] of values) known.set(ref, oid);
@@ -223,9 +231,10 @@ function sameSummaries(a: Record<string, string>, b: Map<string, string>): boole
   return Object.keys(a).length === b.size && [...b].every(([ref, oid]) => a[ref] === oid);
 }
 
-function localState(ledger: Ledger, parse = false): ReturnType<typeof localRefState> {
+/** `known`: a state taken before, whose digest of `packed-refs` is reused while that file is unchanged. */
+function localState(ledger: Ledger, parse = false, known?: LocalRefState): ReturnType<typeof localRefState> {
   const dir = ledger.refFilesDir;
-  return dir ? localRefState(dir, ledger.prefix, ledger.zeroOid.length, parse) : undefined;
+  return dir ? localRefState(dir, ledger.prefix, ledger.zeroOid.length, parse, known) : undefined;
 }
 
 /**
@@ -256,7 +265,7 @@ function record(
     else writeSyncState(ledger, null);
     return;
   }
-  const now = localState(ledger);
+  const now = localState(ledger, false, started.state);
   const before = started.state;
   let ok = !!now && now.state.packed === before.packed;
   if (now && ok) {
@@ -292,8 +301,10 @@ async function runAfterMerge(
   afterMerge: (changed: SyncedRef[]) => Promise<void>,
   changed: SyncedRef[],
   skip: Set<string>,
+  known?: LocalRefState,
 ): Promise<string[]> {
-  const stateBefore = localState(ledger);
+  // Only the loose refs are compared: a state taken before lends its packed-refs digest.
+  const stateBefore = localState(ledger, false, known);
   const before = stateBefore ? null : await ledger.refs('');
   await afterMerge(changed);
   if (before) {
@@ -301,7 +312,8 @@ async function runAfterMerge(
     return [...after].filter(([ref, oid]) => before.get(ref) !== oid && !skip.has(ref)).map(([ref]) => ref);
   }
   const a = stateBefore!.state.loose;
-  const b = localState(ledger)?.state.loose ?? (Object.fromEntries(await ledger.refs('')) as Record<string, string>);
+  const b =
+    localState(ledger, false, stateBefore!.state)?.state.loose ?? (Object.fromEntries(await ledger.refs('')) as Record<string, string>);
   return Object.keys(b).filter((ref) => a[ref] !== b[ref] && !skip.has(ref));
 }
 
@@ -452,12 +464,24 @@ type Relation =
   | { kind: 'behind' }
   | { kind: 'diverged'; base: string | null; fromL: Map<string, number>; fromR: Map<string, number> };
 
-/** How local commit `l` relates to remote commit `r`, by walking parents in-process. */
+/**
+ * How local commit `l` relates to remote commit `r`, by walking parents in-process. Both
+ * histories are walked a generation at a time, side by side, and the walk stops as soon as
+ * one contains the other's tip: the usual sync is a fast-forward one way or the other, found
+ * after reading the few commits one side lacks, however long the history (a writer's feed
+ * chain grows by one commit per event). Only diverged histories are read whole, for the base.
+ */
 async function relation(ledger: Ledger, l: string, r: string): Promise<Relation> {
-  const fromL = await ancestors(ledger, l);
-  if (fromL.has(r)) return { kind: 'ahead' };
-  const fromR = await ancestors(ledger, r);
-  if (fromR.has(l)) return { kind: 'behind' };
+  const fromL = new Map<string, number>();
+  const fromR = new Map<string, number>();
+  let nextL = [l];
+  let nextR = [r];
+  while (nextL.length || nextR.length) {
+    nextL = await generation(ledger, nextL, fromL);
+    if (fromL.has(r)) return { kind: 'ahead' };
+    nextR = await generation(ledger, nextR, fromR);
+    if (fromR.has(l)) return { kind: 'behind' };
+  }
   // Nearest common ancestor: the newest commit both histories contain.
   let base: string | null = null;
   let baseTime = -1;
@@ -470,20 +494,16 @@ async function relation(ledger: Ledger, l: string, r: string): Promise<Relation>
   return { kind: 'diverged', base, fromL, fromR };
 }
 
-async function ancestors(ledger: Ledger, tip: string): Promise<Map<string, number>> {
-  const seen = new Map<string, number>();
-  let frontier = [tip];
-  while (frontier.length) {
-    const commits = await Promise.all(frontier.map((o) => ledger.readCommit(o)));
-    const next: string[] = [];
-    commits.forEach((c, i) => {
-      if (!c) return;
-      seen.set(frontier[i]!, c.time);
-      for (const p of c.parents) if (!seen.has(p)) next.push(p);
-    });
-    frontier = [...new Set(next)];
-  }
-  return seen;
+/** Reads the commits of `frontier` into `seen` (oid → time); returns their parents not seen yet. */
+async function generation(ledger: Ledger, frontier: string[], seen: Map<string, number>): Promise<string[]> {
+  const commits = await Promise.all(frontier.map((o) => ledger.readCommit(o)));
+  const next: string[] = [];
+  commits.forEach((c, i) => {
+    if (!c) return;
+    seen.set(frontier[i]!, c.time);
+    for (const p of c.parents) if (!seen.has(p)) next.push(p);
+  });
+  return [...new Set(next)].filter((p) => !seen.has(p));
 }
 
 /**

@@ -211,6 +211,37 @@ describe('syncLedger', () => {
     expect((await b.ledger.get<{ n: string[] }>('beads', 'gt-r1r1'))!.value.n).toEqual(['a0', 'a1', 'b1']);
   });
 
+  test("a fast-forward reads only the commits one side lacks, not the ref's whole history (a feed chain grows for ever)", async () => {
+    const { remote, a, b } = await twoClones();
+    const ref = 'refs/gastown/feed/nux';
+    const entry = (n: number) => ({ at: `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}Z`, kind: 'note', text: `entry ${n}` });
+    for (let n = 0; n < 200; n++) await a.ledger.transact((tx) => tx.append('feed', 'nux', entry(n)));
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    const count = (ledger: Ledger) => {
+      let reads = 0;
+      const read = ledger.readCommit.bind(ledger);
+      ledger.readCommit = ((...args: Parameters<Ledger['readCommit']>) => {
+        reads++;
+        return read(...args);
+      }) as Ledger['readCommit'];
+      return () => reads;
+    };
+    // b is behind by one entry: a fast-forward.
+    await a.ledger.transact((tx) => tx.append('feed', 'nux', entry(200)));
+    await syncLedger(a.ledger, remote);
+    const readsB = count(b.ledger);
+    expect((await syncLedger(b.ledger, remote, { full: true })).fastForwarded).toBe(1);
+    expect(git(b.dir, ['rev-parse', ref])).toBe(git(a.dir, ['rev-parse', ref]));
+    expect(readsB()).toBeLessThan(20);
+    // a is ahead by one entry: a push.
+    await a.ledger.transact((tx) => tx.append('feed', 'nux', entry(201)));
+    const readsA = count(a.ledger);
+    expect((await syncLedger(a.ledger, remote, { full: true })).pushed).toBe(1);
+    expect(git(remote, ['rev-parse', ref])).toBe(git(a.dir, ['rev-parse', ref]));
+    expect(readsA()).toBeLessThan(20);
+  });
+
   test('an unreachable remote is a clear sync error', async () => {
     const { a } = await twoClones();
     await expect(syncLedger(a.ledger, '/nonexistent/remote.git')).rejects.toMatchObject({ code: 'gastown_sync' });
