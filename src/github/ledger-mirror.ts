@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GastownError } from '../errors.js';
 import { acquireRemoteLease, type HeldLease } from '../ledger/acquire-remote-lease.js';
+import type { ObjectWriter } from '../ledger/git-objects.js';
+import { openObjectWriter } from '../ledger/open-object-writer.js';
 import { leaseRefFor } from '../ledger/remote-lease.js';
 import { redact, runGit } from '../ledger/run-git.js';
 import { randomHex } from '../random-hex.js';
@@ -124,6 +126,8 @@ export class LedgerMirrors {
   #ticks = 0;
   /** Per mirror, a lease being given back: the next take waits for it (it would only find it still there). */
   readonly #releasing = new Map<string, Promise<void>>();
+  /** Per mirror, the writer of its lease commits (found once per mirror, not once per take). */
+  readonly #leaseObjects = new Map<string, Promise<ObjectWriter>>();
   readonly replicaId: string;
 
   constructor(options: LedgerMirrorsOptions) {
@@ -273,25 +277,35 @@ export class LedgerMirrors {
     const shown = redact(this.#fill(scope, '***'));
     let lastUrl = '';
     const url = async () => (lastUrl = await this.remoteUrl(scope));
-    const lease = await acquireRemoteLease({
-      gitDir: key,
-      url,
-      ref: leaseRefFor(scope.prefix, REPO_LEASE),
-      holder: this.replicaId,
-      ttlMs,
-      ...(this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
-      onWait: (held) => {
-        if (!waited)
-          scope.log?.info({ holder: held.holder, until: held.expiresAt }, 'Waiting for another replica to finish with this repository');
-        waited = true;
-      },
-      onRenewalProblem: (problem) =>
-        void this.#scrubbed(scope, lastUrl, problem).then((e) =>
-          scope.log?.warn({ problem: e.message }, 'Could not renew the repository lease'),
-        ),
-    }).catch(async (err: unknown) => {
-      throw await this.#scrubbed(scope, lastUrl, `Cannot take the repository lease on ${shown}: ${(err as Error).message}`, err);
-    });
+    let objects = this.#leaseObjects.get(key);
+    if (!objects) {
+      this.#leaseObjects.set(key, (objects = openObjectWriter(key)));
+      objects.catch(() => this.#leaseObjects.delete(key));
+    }
+    const lease = await objects
+      .then((o) =>
+        acquireRemoteLease({
+          gitDir: key,
+          objects: o,
+          url,
+          ref: leaseRefFor(scope.prefix, REPO_LEASE),
+          holder: this.replicaId,
+          ttlMs,
+          ...(this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
+          onWait: (held) => {
+            if (!waited)
+              scope.log?.info({ holder: held.holder, until: held.expiresAt }, 'Waiting for another replica to finish with this repository');
+            waited = true;
+          },
+          onRenewalProblem: (problem) =>
+            void this.#scrubbed(scope, lastUrl, problem).then((e) =>
+              scope.log?.warn({ problem: e.message }, 'Could not renew the repository lease'),
+            ),
+        }),
+      )
+      .catch(async (err: unknown) => {
+        throw await this.#scrubbed(scope, lastUrl, `Cannot take the repository lease on ${shown}: ${(err as Error).message}`, err);
+      });
     if (lease.tookOverFrom)
       scope.log?.warn({ from: lease.tookOverFrom }, 'Took over the repository lease of a replica that stopped renewing it');
     return lease;
