@@ -126,6 +126,8 @@ export class LedgerMirrors {
   #ticks = 0;
   /** Per mirror, a lease being given back: the next take waits for it (it would only find it still there). */
   readonly #releasing = new Map<string, Promise<void>>();
+  /** Units of work waiting for a repository's lease, not yet queued on its mirror. */
+  readonly #taking = new Set<Promise<void>>();
   /** Per mirror, the writer of its lease commits (found once per mirror, not once per take). */
   readonly #leaseObjects = new Map<string, Promise<ObjectWriter>>();
   readonly replicaId: string;
@@ -163,20 +165,35 @@ export class LedgerMirrors {
    */
   withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, visit: RepoLedgerVisit = {}): Promise<T> {
     const key = this.pathFor(scope.owner, scope.repo);
-    const previous = this.#chains.get(key) ?? Promise.resolve();
     const asked = ++this.#ticks;
+    if (visit.lease === false) return this.#join(key, scope.prefix, () => this.#run(key, scope, fn, asked, null, () => true));
+    const slot = this.#leaseSlot(key);
+    slot.queued += 1;
+    // The lease is taken (waiting out another replica's) before the unit joins this process's
+    // queue for the repository: a read, which needs no lease, must not wait behind work that
+    // waits for one (a polecat's token exchange behind a webhook, for up to ten lease times).
+    const taking = this.#takeLease(key, scope, slot);
+    this.#taking.add(taking);
+    const settle = () => this.#taking.delete(taking);
+    return taking.then(
+      () => {
+        settle();
+        return this.#join(key, scope.prefix, () => this.#leased(key, scope, fn, asked));
+      },
+      async (err: unknown) => {
+        settle();
+        await this.#unitDone(key, slot);
+        throw err;
+      },
+    );
+  }
+
+  /** Runs `work` after the work queued before it on this mirror in this process (reads and leased units alike). */
+  #join<T>(key: string, prefix: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(key) ?? Promise.resolve();
     const waiting = this.#waiting.get(key) ?? [];
-    this.#waiting.set(key, [...waiting, scope.prefix]);
-    let run: Promise<T>;
-    if (visit.lease === false) {
-      const unleased = () => this.#run(key, scope, fn, asked, null, () => true);
-      run = previous.then(unleased, unleased);
-    } else {
-      const slot = this.#leaseSlot(key);
-      slot.queued += 1;
-      const leased = () => this.#leased(key, scope, fn, asked);
-      run = previous.then(leased, leased);
-    }
+    this.#waiting.set(key, [...waiting, prefix]);
+    const run = previous.then(work, work);
     const settled = run.catch(() => undefined);
     this.#chains.set(key, settled);
     void settled.then(() => {
@@ -187,6 +204,7 @@ export class LedgerMirrors {
 
   /** Waits for queued work, then stops every rig's long-lived git processes. */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.#taking]);
     await Promise.all([...this.#chains.values()]);
     // Leases kept for a next unit that will not come now: given back, not left to expire.
     await Promise.all([...this.#leases.keys()].map((key) => this.#giveBack(key)));
@@ -232,19 +250,48 @@ export class LedgerMirrors {
       // Its push may be left to the next unit only while that one holds the lease too.
       return await this.#run(key, scope, fn, asked, lease, () => slot.queued > 1);
     } finally {
-      slot.queued -= 1;
-      if (slot.queued === 0) {
-        const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-        const lingerMs = this.#options.leaseLingerMs ?? DEFAULT_LEASE_LINGER_MS;
-        if (lingerMs > 0 && slot.lease && Date.now() - slot.takenAt + lingerMs < ttlMs / 3) {
-          slot.linger = setTimeout(() => {
-            slot.linger = null;
-            if (slot.queued === 0) void this.#giveBack(key);
-          }, lingerMs);
-          slot.linger.unref();
-        } else await this.#giveBack(key);
-      }
+      await this.#unitDone(key, slot);
     }
+  }
+
+  /**
+   * The lease for a unit about to join the queue: the one this process holds, else taken now
+   * (once for all units asking meanwhile). A lease that lapses while the unit waits in the
+   * queue is taken anew when it runs (`#leased`).
+   */
+  async #takeLease(key: string, scope: RepoLedgerScope, slot: LeaseSlot): Promise<void> {
+    const current = slot.lease;
+    if (current) {
+      const lease = await current.catch(() => null);
+      if (lease?.held()) return;
+      // Another unit asking meanwhile has already taken it anew: share that.
+      if (slot.lease !== current) return this.#takeLease(key, scope, slot);
+      // Lapsed (or taken over): stop its renewals, free it if still ours, take it anew.
+      const stale = lease;
+      slot.lease = stale
+        ? stale
+            .release()
+            .catch(() => undefined)
+            .then(() => this.#acquire(key, scope))
+        : this.#acquire(key, scope);
+    } else slot.lease = this.#acquire(key, scope);
+    slot.takenAt = Date.now();
+    await slot.lease;
+  }
+
+  /** One unit of work under the lease is over: the lease is kept for the next within `leaseLingerMs`, else given back. */
+  async #unitDone(key: string, slot: LeaseSlot): Promise<void> {
+    slot.queued -= 1;
+    if (slot.queued !== 0) return;
+    const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const lingerMs = this.#options.leaseLingerMs ?? DEFAULT_LEASE_LINGER_MS;
+    if (lingerMs > 0 && slot.lease && Date.now() - slot.takenAt + lingerMs < ttlMs / 3) {
+      slot.linger = setTimeout(() => {
+        slot.linger = null;
+        if (slot.queued === 0) void this.#giveBack(key);
+      }, lingerMs);
+      slot.linger.unref();
+    } else await this.#giveBack(key);
   }
 
   /** Gives the repository's lease back now, unless units of work have come for it meanwhile. */
