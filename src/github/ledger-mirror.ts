@@ -58,6 +58,13 @@ export interface RepoLedgerVisit {
    * replicas' outside writes apart, and only syncs. Default true.
    */
   lease?: boolean;
+  /**
+   * From `LedgerMirrors.point()`, taken when the work's cause arrived: what the work must see
+   * had reached the remote by then, so a sync that began after that point is enough (default:
+   * the moment the work is asked for). Work that first asks GitHub for a while (the token
+   * exchange) thereby shares a sync with work of the same burst that arrived after it.
+   */
+  since?: number;
 }
 
 /** The lease one replica holds on a repository while it works on that repository's ledger. */
@@ -137,6 +144,11 @@ export class LedgerMirrors {
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomHex(4)}`;
   }
 
+  /** A point in this process's order of work and syncs (see `RepoLedgerVisit.since`). */
+  point(): number {
+    return ++this.#ticks;
+  }
+
   /** The bare mirror's path for a repository. */
   pathFor(owner: string, repo: string): string {
     if (!NAME.test(owner) || !NAME.test(repo) || owner.startsWith('.') || repo.startsWith('.')) {
@@ -165,7 +177,7 @@ export class LedgerMirrors {
    */
   withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, visit: RepoLedgerVisit = {}): Promise<T> {
     const key = this.pathFor(scope.owner, scope.repo);
-    const asked = ++this.#ticks;
+    const asked = Math.min(visit.since ?? Number.POSITIVE_INFINITY, ++this.#ticks);
     if (visit.lease === false) return this.#join(key, scope.prefix, () => this.#run(key, scope, fn, asked, null, () => true));
     const slot = this.#leaseSlot(key);
     slot.queued += 1;
