@@ -250,14 +250,10 @@ export class LedgerMirrors {
   async #leased<T>(key: string, scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, asked: number): Promise<T> {
     const slot = this.#leaseSlot(key);
     try {
-      let lease = slot.lease ? await slot.lease.catch(() => null) : null;
-      if (!lease?.held()) {
-        // The previous unit's lease lapsed (or was taken over): stop its renewals, free it if still ours, take it anew.
-        await lease?.release().catch(() => undefined);
-        slot.lease = this.#acquire(key, scope);
-        slot.takenAt = Date.now();
-        lease = await slot.lease;
-      }
+      // Taken before the unit was queued; lapsed (or taken over) while it waited: taken anew,
+      // as units asking meanwhile would.
+      await this.#takeLease(key, scope, slot);
+      const lease = await slot.lease!;
       slot.log = scope.log;
       // Its push may be left to the next unit only while that one holds the lease too.
       return await this.#run(key, scope, fn, asked, lease, () => slot.queued > 1);
