@@ -292,10 +292,8 @@ describe('POST /gastown/token', () => {
     const syncs = () => logLines.join('').split('Synced the ledger').length - 1;
     const before = syncs();
 
-    const [first, second] = await Promise.all([
-      exchange(await sign(issuer.key)),
-      exchange(await sign(issuer.key, { run_id: '9000000002' })),
-    ]);
+    const tokens = [await sign(issuer.key), await sign(issuer.key, { run_id: '9000000002' })];
+    const [first, second] = await Promise.all(tokens.map((t) => exchange(t)));
 
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     // The second job's bead waits for no run: refused by the ledger's check, which it read.
