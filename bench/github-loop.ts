@@ -7,6 +7,9 @@
  *   npm run bench:github-loop -- --loops 3 # the loop three times (a fresh town each)
  *   npm run bench:github-loop -- --no-50   # the loop only
  *   npm run bench:github-loop -- --warm    # each loop on an app that already landed a convoy
+ *   npm run bench:github-loop -- --cpu-prof DIR # write the app's V8 CPU profile (.cpuprofile) into DIR
+ *   npm run bench:github-loop -- --app-log FILE # the app at LOG_LEVEL=debug, its log written to FILE (costs CPU itself)
+ *   npm run bench:github-loop -- --git-trace # also count the git processes the app runs per loop (GIT_TRACE; costs CPU itself)
  *
  * 1. The whole loop of the issue's 6-bead, 2-wave convoy with script agents: label → plan →
  *    3 runs → PRs → merges → 3 runs → merges → landed. Figures:
@@ -25,7 +28,9 @@
  *    answered 403 with `retry-after`): it must end with exactly 50 child issues, each once,
  *    every one a sub-issue of the goal, every edge there, and one status comment.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import {
   buildForTown,
   GOAL_BODY,
@@ -44,6 +49,11 @@ const args = process.argv.slice(2);
 const LOOPS = Number(args[args.indexOf('--loops') + 1]) || 1;
 const WARM = args.includes('--warm');
 const FIFTY = !args.includes('--no-50');
+const GIT_TRACE = args.includes('--git-trace');
+const APP_LOG = args.includes('--app-log') ? resolve(args[args.indexOf('--app-log') + 1] ?? 'app.log') : null;
+const CPU_PROF = args.includes('--cpu-prof') ? resolve(args[args.indexOf('--cpu-prof') + 1] ?? '.') : null;
+/** Where the app's git writes its GIT_TRACE lines (an absolute path: git takes a number there for a file descriptor). */
+const TRACE_FILE = join(tmpdir(), `gastown-bench-git-trace-${process.pid}.log`);
 const LIMIT = { max: 5, windowMs: 5000 };
 
 /** Requests the app makes for its own work (webhooks), not while serving a polecat job's token exchange. */
@@ -110,9 +120,23 @@ interface LoopFigures {
   wallMs: number;
 }
 
+/** Git processes the app ran (each git, and git's own children such as upload-pack, logs one `built-in:` line), by subcommand. */
+function gitProcesses(): Map<string, number> {
+  const file = TRACE_FILE;
+  const counts = new Map<string, number>();
+  if (!existsSync(file)) return counts;
+  for (const m of readFileSync(file, 'utf8').matchAll(/trace: built-in: git ([a-z-]+)(.*)/g)) {
+    // The repository lease's own pushes and reads apart from the ledger's.
+    const key = /-leases\//.test(m[2]!) ? `${m[1]} (lease)` : m[1]!;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 async function loop(town: GithubTown): Promise<LoopFigures> {
   const { double } = town;
   const started = Date.now();
+  const gitBefore = gitProcesses();
   const cpuBefore = cpuMs(town.app.pid);
   const from = double.requests.length;
   const fromDelivery = double.webhooks.deliveries.length;
@@ -130,6 +154,14 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   await double.quiet(1000);
   const cpuAfter = cpuMs(town.app.pid);
   const cpu = { own: cpuAfter.own - cpuBefore.own, children: cpuAfter.children - cpuBefore.children };
+  if (GIT_TRACE) {
+    const git = [...gitProcesses().entries()]
+      .map(([k, n]) => [k, n - (gitBefore.get(k) ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`    git processes run by the app: ${git.reduce((n, [, c]) => n + c, 0)}`);
+    console.log(git.map(([k, n]) => `      ${String(n).padStart(3)} × ${k}`).join('\n'));
+  }
   const beads = double.state.issues.get(goal)!.subIssues.length;
   const all = double.requests.slice(from).filter(byApp);
   const deliveries = double.webhooks.deliveries.slice(fromDelivery);
@@ -223,7 +255,10 @@ console.log("GitHub loop bench on the double (app without Probot's write pacing)
 await buildForTown();
 const figures: LoopFigures[] = [];
 for (let i = 0; i < LOOPS; i++) {
-  const town = await startGithubTown();
+  const town = await startGithubTown({
+    env: { ...(GIT_TRACE ? { GIT_TRACE: TRACE_FILE } : {}), ...(APP_LOG ? { LOG_LEVEL: 'debug' } : {}) },
+    ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : {}),
+  });
   try {
     if (WARM) {
       // A server runs for days: its code is compiled and its mirror exists. The demo's convoy
@@ -246,6 +281,8 @@ for (let i = 0; i < LOOPS; i++) {
     throw err;
   } finally {
     await town.stop();
+    rmSync(TRACE_FILE, { force: true });
+    if (APP_LOG) writeFileSync(LOOPS > 1 ? `${APP_LOG}.${i + 1}` : APP_LOG, town.app.log());
   }
 }
 const mean = (pick: (f: LoopFigures) => number) => figures.reduce((n, f) => n + pick(f), 0) / figures.length;

@@ -92,7 +92,7 @@ export interface AppDeps {
   /** This app's id: objects GitHub says this app made may act for the person they name. */
   appId?: number | null;
   /** The ledger mirrors the webhook handlers use; the Slack bot shares them. */
-  mirrors?: Pick<LedgerMirrors, 'withRepoLedger'>;
+  mirrors?: Pick<LedgerMirrors, 'withRepoLedger' | 'point'>;
   /** SLACK_* settings; Slack stays off without them. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Checks (and briefly remembers) whether a default branch is protected, for the status comment. */

@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GastownError } from '../errors.js';
 import { acquireRemoteLease, type HeldLease } from '../ledger/acquire-remote-lease.js';
+import type { ObjectWriter } from '../ledger/git-objects.js';
+import { openObjectWriter } from '../ledger/open-object-writer.js';
 import { leaseRefFor } from '../ledger/remote-lease.js';
 import { redact, runGit } from '../ledger/run-git.js';
 import { randomHex } from '../random-hex.js';
@@ -61,6 +63,13 @@ export interface RepoLedgerVisit {
    * `gastown_locked` instead of waiting for it (the Deacon's timer skips that tick). Default true.
    */
   waitForLease?: boolean;
+  /**
+   * From `LedgerMirrors.point()`, taken when the work's cause arrived: what the work must see
+   * had reached the remote by then, so a sync that began after that point is enough (default:
+   * the moment the work is asked for). Work that first asks GitHub for a while (the token
+   * exchange) thereby shares a sync with work of the same burst that arrived after it.
+   */
+  since?: number;
 }
 
 /** The lease one replica holds on a repository while it works on that repository's ledger. */
@@ -129,11 +138,20 @@ export class LedgerMirrors {
   #ticks = 0;
   /** Per mirror, a lease being given back: the next take waits for it (it would only find it still there). */
   readonly #releasing = new Map<string, Promise<void>>();
+  /** Units of work waiting for a repository's lease, not yet queued on its mirror. */
+  readonly #taking = new Set<Promise<void>>();
+  /** Per mirror, the writer of its lease commits (found once per mirror, not once per take). */
+  readonly #leaseObjects = new Map<string, Promise<ObjectWriter>>();
   readonly replicaId: string;
 
   constructor(options: LedgerMirrorsOptions) {
     this.#options = options;
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomHex(4)}`;
+  }
+
+  /** A point in this process's order of work and syncs (see `RepoLedgerVisit.since`). */
+  point(): number {
+    return ++this.#ticks;
   }
 
   /** The bare mirror's path for a repository. */
@@ -164,20 +182,35 @@ export class LedgerMirrors {
    */
   withRepoLedger<T>(scope: RepoLedgerScope, fn: (session: RepoLedgerSession) => Promise<T>, visit: RepoLedgerVisit = {}): Promise<T> {
     const key = this.pathFor(scope.owner, scope.repo);
+    const asked = Math.min(visit.since ?? Number.POSITIVE_INFINITY, ++this.#ticks);
+    if (visit.lease === false) return this.#join(key, scope.prefix, () => this.#run(key, scope, fn, asked, null, () => true));
+    const slot = this.#leaseSlot(key);
+    slot.queued += 1;
+    // The lease is taken (waiting out another replica's) before the unit joins this process's
+    // queue for the repository: a read, which needs no lease, must not wait behind work that
+    // waits for one (a polecat's token exchange behind a webhook, for up to ten lease times).
+    const taking = this.#takeLease(key, scope, slot, visit.waitForLease ?? true);
+    this.#taking.add(taking);
+    const settle = () => this.#taking.delete(taking);
+    return taking.then(
+      () => {
+        settle();
+        return this.#join(key, scope.prefix, () => this.#leased(key, scope, fn, asked, visit.waitForLease ?? true));
+      },
+      async (err: unknown) => {
+        settle();
+        await this.#unitDone(key, slot);
+        throw err;
+      },
+    );
+  }
+
+  /** Runs `work` after the work queued before it on this mirror in this process (reads and leased units alike). */
+  #join<T>(key: string, prefix: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const asked = ++this.#ticks;
     const waiting = this.#waiting.get(key) ?? [];
-    this.#waiting.set(key, [...waiting, scope.prefix]);
-    let run: Promise<T>;
-    if (visit.lease === false) {
-      const unleased = () => this.#run(key, scope, fn, asked, null, () => true);
-      run = previous.then(unleased, unleased);
-    } else {
-      const slot = this.#leaseSlot(key);
-      slot.queued += 1;
-      const leased = () => this.#leased(key, scope, fn, asked, visit.waitForLease ?? true);
-      run = previous.then(leased, leased);
-    }
+    this.#waiting.set(key, [...waiting, prefix]);
+    const run = previous.then(work, work);
     const settled = run.catch(() => undefined);
     this.#chains.set(key, settled);
     void settled.then(() => {
@@ -188,6 +221,7 @@ export class LedgerMirrors {
 
   /** Waits for queued work, then stops every rig's long-lived git processes. */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.#taking]);
     await Promise.all([...this.#chains.values()]);
     // Leases kept for a next unit that will not come now: given back, not left to expire.
     await Promise.all([...this.#leases.keys()].map((key) => this.#giveBack(key)));
@@ -227,31 +261,57 @@ export class LedgerMirrors {
   ): Promise<T> {
     const slot = this.#leaseSlot(key);
     try {
-      let lease = slot.lease ? await slot.lease.catch(() => null) : null;
-      if (!lease?.held()) {
-        // The previous unit's lease lapsed (or was taken over): stop its renewals, free it if still ours, take it anew.
-        await lease?.release().catch(() => undefined);
-        slot.lease = this.#acquire(key, scope, wait);
-        slot.takenAt = Date.now();
-        lease = await slot.lease;
-      }
+      // Taken before the unit was queued; lapsed (or taken over) while it waited: taken anew,
+      // as units asking meanwhile would.
+      await this.#takeLease(key, scope, slot, wait);
+      const lease = await slot.lease!;
       slot.log = scope.log;
       // Its push may be left to the next unit only while that one holds the lease too.
       return await this.#run(key, scope, fn, asked, lease, () => slot.queued > 1);
     } finally {
-      slot.queued -= 1;
-      if (slot.queued === 0) {
-        const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-        const lingerMs = this.#options.leaseLingerMs ?? DEFAULT_LEASE_LINGER_MS;
-        if (lingerMs > 0 && slot.lease && Date.now() - slot.takenAt + lingerMs < ttlMs / 3) {
-          slot.linger = setTimeout(() => {
-            slot.linger = null;
-            if (slot.queued === 0) void this.#giveBack(key);
-          }, lingerMs);
-          slot.linger.unref();
-        } else await this.#giveBack(key);
-      }
+      await this.#unitDone(key, slot);
     }
+  }
+
+  /**
+   * The lease for a unit about to join the queue: the one this process holds, else taken now
+   * (once for all units asking meanwhile). A lease that lapses while the unit waits in the
+   * queue is taken anew when it runs (`#leased`).
+   */
+  async #takeLease(key: string, scope: RepoLedgerScope, slot: LeaseSlot, wait: boolean): Promise<void> {
+    const current = slot.lease;
+    if (current) {
+      const lease = await current.catch(() => null);
+      if (lease?.held()) return;
+      // Another unit asking meanwhile has already taken it anew: share that. (A take that gave
+      // up without waiting, the Deacon's, leaves a rejected promise here: a unit that waits takes anew.)
+      if (slot.lease !== current) return this.#takeLease(key, scope, slot, wait);
+      // Lapsed (or taken over): stop its renewals, free it if still ours, take it anew.
+      const stale = lease;
+      slot.lease = stale
+        ? stale
+            .release()
+            .catch(() => undefined)
+            .then(() => this.#acquire(key, scope, wait))
+        : this.#acquire(key, scope, wait);
+    } else slot.lease = this.#acquire(key, scope, wait);
+    slot.takenAt = Date.now();
+    await slot.lease;
+  }
+
+  /** One unit of work under the lease is over: the lease is kept for the next within `leaseLingerMs`, else given back. */
+  async #unitDone(key: string, slot: LeaseSlot): Promise<void> {
+    slot.queued -= 1;
+    if (slot.queued !== 0) return;
+    const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const lingerMs = this.#options.leaseLingerMs ?? DEFAULT_LEASE_LINGER_MS;
+    if (lingerMs > 0 && slot.lease && Date.now() - slot.takenAt + lingerMs < ttlMs / 3) {
+      slot.linger = setTimeout(() => {
+        slot.linger = null;
+        if (slot.queued === 0) void this.#giveBack(key);
+      }, lingerMs);
+      slot.linger.unref();
+    } else await this.#giveBack(key);
   }
 
   /** Gives the repository's lease back now, unless units of work have come for it meanwhile. */
@@ -276,7 +336,7 @@ export class LedgerMirrors {
     if (this.#releasing.get(key) === release) this.#releasing.delete(key);
   }
 
-  async #acquire(key: string, scope: RepoLedgerScope, wait = true): Promise<HeldLease> {
+  async #acquire(key: string, scope: RepoLedgerScope, wait: boolean): Promise<HeldLease> {
     await this.#releasing.get(key);
     await this.#rig(key, scope.prefix);
     const ttlMs = this.#options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -284,25 +344,35 @@ export class LedgerMirrors {
     const shown = redact(this.#fill(scope, '***'));
     let lastUrl = '';
     const url = async () => (lastUrl = await this.remoteUrl(scope));
-    const lease = await acquireRemoteLease({
-      gitDir: key,
-      url,
-      ref: leaseRefFor(scope.prefix, REPO_LEASE),
-      holder: this.replicaId,
-      ttlMs,
-      ...(!wait ? { waitMs: 0 } : this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
-      onWait: (held) => {
-        if (!waited)
-          scope.log?.info({ holder: held.holder, until: held.expiresAt }, 'Waiting for another replica to finish with this repository');
-        waited = true;
-      },
-      onRenewalProblem: (problem) =>
-        void this.#scrubbed(scope, lastUrl, problem).then((e) =>
-          scope.log?.warn({ problem: e.message }, 'Could not renew the repository lease'),
-        ),
-    }).catch(async (err: unknown) => {
-      throw await this.#scrubbed(scope, lastUrl, `Cannot take the repository lease on ${shown}: ${(err as Error).message}`, err);
-    });
+    let objects = this.#leaseObjects.get(key);
+    if (!objects) {
+      this.#leaseObjects.set(key, (objects = openObjectWriter(key)));
+      objects.catch(() => this.#leaseObjects.delete(key));
+    }
+    const lease = await objects
+      .then((o) =>
+        acquireRemoteLease({
+          gitDir: key,
+          objects: o,
+          url,
+          ref: leaseRefFor(scope.prefix, REPO_LEASE),
+          holder: this.replicaId,
+          ttlMs,
+          ...(!wait ? { waitMs: 0 } : this.#options.leaseWaitMs !== undefined ? { waitMs: this.#options.leaseWaitMs } : {}),
+          onWait: (held) => {
+            if (!waited)
+              scope.log?.info({ holder: held.holder, until: held.expiresAt }, 'Waiting for another replica to finish with this repository');
+            waited = true;
+          },
+          onRenewalProblem: (problem) =>
+            void this.#scrubbed(scope, lastUrl, problem).then((e) =>
+              scope.log?.warn({ problem: e.message }, 'Could not renew the repository lease'),
+            ),
+        }),
+      )
+      .catch(async (err: unknown) => {
+        throw await this.#scrubbed(scope, lastUrl, `Cannot take the repository lease on ${shown}: ${(err as Error).message}`, err);
+      });
     if (lease.tookOverFrom)
       scope.log?.warn({ from: lease.tookOverFrom }, 'Took over the repository lease of a replica that stopped renewing it');
     return lease;

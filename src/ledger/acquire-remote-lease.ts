@@ -4,6 +4,7 @@
  * of its time to live, so only a holder that stopped (a dead or cut-off process) loses it.
  */
 import { GastownError } from '../errors.js';
+import { openObjectWriter } from './open-object-writer.js';
 import { readRemoteLease, swapRemoteLease, type LeaseValue, type RemoteLeaseTarget } from './remote-lease.js';
 
 export interface AcquireLeaseOptions extends RemoteLeaseTarget {
@@ -34,7 +35,9 @@ export interface HeldLease {
 const POLL_FIRST_MS = 25;
 const POLL_MAX_MS = 500;
 
-export async function acquireRemoteLease(opts: AcquireLeaseOptions): Promise<HeldLease> {
+export async function acquireRemoteLease(given: AcquireLeaseOptions): Promise<HeldLease> {
+  // Its takes and renewals write into one object store: found once for the lease's life when the caller keeps none.
+  const opts = given.objects ? given : { ...given, objects: await openObjectWriter(given.gitDir) };
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + (opts.waitMs ?? opts.ttlMs * 10);

@@ -10,8 +10,8 @@
  * `refs/gastown-leases/<name>`), so ledger sync neither fetches nor merges it.
  */
 import { GastownError } from '../errors.js';
-import { resolve } from 'node:path';
-import { ObjectWriter } from './git-objects.js';
+import type { ObjectWriter } from './git-objects.js';
+import { openObjectWriter } from './open-object-writer.js';
 import { redact, runGit } from './run-git.js';
 
 export interface LeaseValue {
@@ -27,6 +27,12 @@ export interface RemoteLeaseTarget {
   url(): Promise<string>;
   /** The full ref name on the remote, e.g. from `leaseRefFor`. */
   ref: string;
+  /**
+   * Writes the lease's commit into `gitDir` in-process (as ledger commits are), so a swap
+   * costs one git process, its push. Whoever keeps `gitDir` keeps it (open-object-writer.ts);
+   * without it each swap finds the object store anew (one `rev-parse` more).
+   */
+  objects?: ObjectWriter;
 }
 
 /** `refs/gastown/` → `refs/gastown-leases/<name>`; `refs/heads/gastown-ledger/` → `refs/heads/gastown-ledger-leases/<name>`. */
@@ -73,27 +79,6 @@ export function parseLease(message: string): LeaseValue | null {
 
 const LOST_RACE = /cannot lock ref|failed to update ref|incorrect old value|but expected|reference already exists/i;
 
-/**
- * Per git directory, a writer of loose objects into its object store: a lease commit is
- * written in-process (as ledger commits are), not by `mktree` and `commit-tree` processes,
- * so a swap costs one git process, its push. Where the objects live and their hash come
- * from one `rev-parse`, once per directory.
- */
-const writers = new Map<string, Promise<ObjectWriter>>();
-
-function objectWriter(gitDir: string): Promise<ObjectWriter> {
-  let writer = writers.get(gitDir);
-  if (!writer) {
-    writer = runGit(['rev-parse', '--git-path', 'objects', '--show-object-format'], { cwd: gitDir }).then((r) => {
-      const [objects, format] = r.stdout.toString('utf8').trim().split('\n') as [string, string | undefined];
-      return new ObjectWriter(resolve(gitDir, objects), format?.trim() === 'sha256' ? 'sha256' : 'sha1');
-    });
-    writers.set(gitDir, writer);
-    writer.catch(() => writers.delete(gitDir));
-  }
-  return writer;
-}
-
 const LEASE_AUTHOR = { name: 'gastown', email: 'gastown@localhost' };
 
 /**
@@ -108,7 +93,7 @@ export async function swapRemoteLease(
 ): Promise<string | false> {
   let source = '';
   if (value !== null) {
-    const writer = await objectWriter(target.gitDir);
+    const writer = target.objects ?? (await openObjectWriter(target.gitDir));
     const signature = { ...LEASE_AUTHOR, time: Math.floor(Date.now() / 1000) };
     source = writer.writeCommit({
       tree: writer.writeTree([]),

@@ -121,6 +121,8 @@ export interface TownOptions {
   files?: Record<string, string>;
   /** How many app processes (replicas) to start; every webhook goes to all of them at once (default 1). */
   replicas?: number;
+  /** Options for the app's node (a bench's `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTown> {
@@ -168,7 +170,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
         LOG_LEVEL: 'info',
         ...opts.env,
       },
-      { paced: opts.paced ?? false },
+      { paced: opts.paced ?? false, ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}) },
     );
   try {
     for (let i = 0; i < (opts.replicas ?? 1); i++) apps.push(await start(i));

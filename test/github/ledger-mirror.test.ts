@@ -283,6 +283,39 @@ describe('LedgerMirrors', () => {
     }
   });
 
+  it("a read does not wait behind work that waits for another replica's lease", async () => {
+    const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
+    await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'One' }));
+    await mirrors.close();
+    await swapRemoteLease({ gitDir: remote, url: async () => `file://${remote}`, ref: 'refs/gastown-leases/app' }, null, {
+      holder: 'another replica',
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const replica = new LedgerMirrors({
+      dataDir: join(dir.path, 'data-replica'),
+      gitUrlTemplate: `file://${dir.path}/remotes/{token}/{owner}/{repo}.git`,
+      leaseWaitMs: 3000,
+    });
+    try {
+      let settled = false;
+      const leased = replica.withRepoLedger(scope('widgets'), async () => 'ran');
+      void leased.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const read = await replica.withRepoLedger(scope('widgets'), async ({ rig }) => (await allBeads(rig)).length, { lease: false });
+      expect(read).toBe(1);
+      // Answered while the other work still waits for the lease.
+      expect(settled).toBe(false);
+      await expect(leased).rejects.toMatchObject({ code: 'gastown_locked' });
+      // The queue is not left stuck: the next read runs as well.
+      expect(await replica.withRepoLedger(scope('widgets'), async ({ rig }) => (await allBeads(rig)).length, { lease: false })).toBe(1);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('gives a kept lease back at close', async () => {
     const remote = bareRemote(join(dir.path, 'remotes', TOKEN, 'acme', 'widgets.git'));
     await mirrors.withRepoLedger(scope('widgets'), ({ rig }) => createBead(rig, { title: 'One' }));

@@ -270,6 +270,39 @@ describe('POST /gastown/token', () => {
     }
   }, 20_000);
 
+  it("shares one ledger sync among exchanges that arrived together (a wave's jobs): each needs the ledger as it was when it came", async () => {
+    const scope = nock(API).persist();
+    scope.get(`${R}/installation`).reply(200, { id: INSTALLATION, app_id: 1 });
+    scope
+      .post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => !b?.repository_ids)
+      .reply(201, { token: 'ghs_installationForReads', expires_at: '2099-01-01T00:00:00Z', permissions: { issues: 'write' } });
+    scope.get(R).reply(200, { id: REPO_ID, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main' });
+    scope.get(`${R}/contents/.github%2Fgastown.yml`).reply(404, { message: 'Not Found' });
+    scope.get(`/repos/${OWNER}/.github/contents/.github%2Fgastown.yml`).reply(404, { message: 'Not Found' });
+    scope.get('/app').reply(200, { id: 1, slug: 'gastown', name: 'Gas Town' });
+    scope
+      .post(`/app/installations/${INSTALLATION}/access_tokens`, (b: any) => Array.isArray(b?.repository_ids))
+      .reply(201, { token: SCOPED_TOKEN, expires_at: '2099-01-01T01:00:00Z', permissions: { contents: 'write', pull_requests: 'write' } });
+    // GitHub answers the second job's run later: it reaches the ledger after the first one's sync began.
+    scope.get(`${R}/actions/runs/9000000001`).delay(300).reply(200, run());
+    scope
+      .get(`${R}/actions/runs/9000000002`)
+      .delay(900)
+      .reply(200, run({ id: 9000000002, display_title: `gastown-polecat ${waiting.id}` }));
+    const syncs = () => logLines.join('').split('Synced the ledger').length - 1;
+    const before = syncs();
+
+    const tokens = [await sign(issuer.key), await sign(issuer.key, { run_id: '9000000002' })];
+    const [first, second] = await Promise.all(tokens.map((t) => exchange(t)));
+
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    // The second job's bead waits for no run: refused by the ledger's check, which it read.
+    expect(second.status).toBe(403);
+    expect(second.body.reason).toMatch(new RegExp(`bead ${waiting.id} is open`));
+    expect(syncs() - before).toBe(1);
+    nock.cleanAll();
+  }, 20_000);
+
   it('is what `gt app-token` gets: the job asks its OIDC token for the audience, then the app', async () => {
     const { scope } = github('mint');
     const env = {

@@ -1,6 +1,8 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { acquireRemoteLease } from '../../src/ledger/acquire-remote-lease.js';
+import { openObjectWriter } from '../../src/ledger/open-object-writer.js';
 import { leaseRefFor, readRemoteLease, swapRemoteLease, type RemoteLeaseTarget } from '../../src/ledger/remote-lease.js';
 import { logGitCalls } from '../helpers/git-call-log.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
@@ -89,9 +91,9 @@ test('a holder that stopped renewing (a dead replica) loses the lease once it ex
 
 test('a free lease is taken with one push and given back with one more; a held one is read first', async () => {
   const { targets } = replicas(2);
-  const [a, b] = targets as [RemoteLeaseTarget, RemoteLeaseTarget];
-  // Each directory's object store is found once; count what every later take costs.
-  await (await acquireRemoteLease({ ...a, holder: 'a', ttlMs: 30_000 })).release();
+  const [b, given] = targets as [RemoteLeaseTarget, RemoteLeaseTarget];
+  // The caller keeps the writer of its directory's object store (as the app's mirrors do).
+  const a = { ...given, objects: await openObjectWriter(given.gitDir) };
   const calls = logGitCalls();
   cleanups.push(() => calls.stop());
   const lease = await acquireRemoteLease({ ...a, holder: 'a', ttlMs: 30_000 });
@@ -103,4 +105,29 @@ test('a free lease is taken with one push and given back with one more; a held o
   expect(calls.take().map((c) => c.split(' ')[0])).toEqual(['rev-parse', 'push', 'fetch', 'log']);
   await lease.release();
   expect(calls.take()).toEqual([expect.stringMatching(/^push .* :refs\/gastown-leases\/app$/)]);
+});
+
+test('a lease commit is written in the object format of the directory as it is now, not of one that was there before', async () => {
+  const root = tempDir('remote-lease-format');
+  cleanups.push(root.cleanup);
+  const ref = leaseRefFor('refs/gastown/', 'app');
+  const until = new Date(Date.now() + 60_000).toISOString();
+  const gitDir = join(root.path, 'mirror.git');
+  const remote = (format: string) => {
+    const path = join(root.path, `remote-${format}.git`);
+    git(root.path, ['init', '-q', '--bare', `--object-format=${format}`, path]);
+    return path;
+  };
+  const sha1 = remote('sha1');
+  git(root.path, ['init', '-q', '--bare', '--object-format=sha1', gitDir]);
+  expect(await swapRemoteLease({ gitDir, url: async () => `file://${sha1}`, ref }, null, { holder: 'a', expiresAt: until })).toMatch(
+    /^[0-9a-f]{40}$/,
+  );
+  // The directory removed and made again in the other format, in the same process.
+  rmSync(gitDir, { recursive: true, force: true });
+  const sha256 = remote('sha256');
+  git(root.path, ['init', '-q', '--bare', '--object-format=sha256', gitDir]);
+  const target = { gitDir, url: async () => `file://${sha256}`, ref };
+  expect(await swapRemoteLease(target, null, { holder: 'b', expiresAt: until })).toMatch(/^[0-9a-f]{64}$/);
+  expect((await readRemoteLease(target))?.value?.holder).toBe('b');
 });

@@ -26,12 +26,14 @@ export interface StartOptions {
    * (true), or taken out (false: test/support/start-unpaced-app.mjs, otherwise the same start).
    */
   paced?: boolean;
+  /** Options for node before the script (a bench's `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export async function startGastownApp(cwd: string, env: Record<string, string>, options: StartOptions = {}): Promise<RunningApp> {
   const port = await freePort();
   const script = options.paced === false ? join(ROOT, 'test/support/start-unpaced-app.mjs') : join(ROOT, 'bin/start.js');
-  const child: ChildProcess = spawn(process.execPath, [script], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd,
     env: { PATH: process.env.PATH, HOME: cwd, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,4 +20,7 @@ try {
 const group = (id) => new Bottleneck.Group({ id, maxConcurrent: 1, minTime: 0 });
 const unpaced = { write: group('gastown-unpaced-write'), notifications: group('gastown-unpaced-notifications') };
 const Octokit = GastownOctokit.defaults((options) => ({ ...options, throttle: { ...options.throttle, ...unpaced } }));
+// A bench that profiles the app (bench:github-loop --cpu-prof) stops it
+// with SIGTERM: exit normally then, so node writes the profile.
+if (process.execArgv.includes('--cpu-prof')) process.on('SIGTERM', () => process.exit(0));
 await startServer(app, { env: process.env, Octokit });

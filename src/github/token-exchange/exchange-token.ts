@@ -32,7 +32,7 @@ export interface TokenExchangeDeps {
   /** Octokit authenticated as the app (its JWT). */
   appOctokit(): Promise<Octokit>;
   installationOctokit(installationId: number): Promise<Octokit>;
-  mirrors: Pick<LedgerMirrors, 'withRepoLedger'>;
+  mirrors: Pick<LedgerMirrors, 'withRepoLedger' | 'point'>;
   defaultModel?: string;
   log: Logger;
 }
@@ -69,6 +69,10 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
   };
 
   return async (jwt, trace = {}) => {
+    // Step 5 must see the ledger as it was when this request came (its run's dispatch was
+    // pushed before the run existed): a sync begun since then will do, so the exchanges of a
+    // wave's jobs, which come together, share one.
+    const arrived = deps.mirrors.point();
     // 1. The token itself.
     const claims = await deps.verify(jwt);
     const [owner, repo] = claims.repository.split('/') as [string, string];
@@ -139,7 +143,7 @@ export function createTokenExchange(deps: TokenExchangeDeps): (jwt: string, trac
           },
           (session) => whyRunNotLive(session.rig, bead, runOfBead),
           // A read: no outside write to keep apart from another replica's, so no lease.
-          { lease: false },
+          { lease: false, since: arrived },
         ),
       {},
     );
