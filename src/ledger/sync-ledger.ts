@@ -133,7 +133,8 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       result.reconciled += fixed.length;
     }
     if (toPush.length === 0 && forcePush.length === 0) {
-      record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      const kept = record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      if (kept) await packWhenLoose(ledger, kept);
       return result;
     }
     opts.onProgress?.(`pushing ${toPush.length + forcePush.length} refs`);
@@ -147,7 +148,8 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     if (pushed.rejected.length === 0) {
       for (const [ref, oid] of values) known.set(ref, oid);
       seenSummaries.set(ownSummary, summary.oid);
-      record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      const kept = record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      if (kept) await packWhenLoose(ledger, kept);
       return result;
     }
     if (result.attempts >= maxAttempts)
@@ -254,16 +256,19 @@ function record(
   known: Map<string, string>,
   summaries: Map<string, string>,
   fullAt: number,
-): void {
-  if (!ledger.refFilesDir) return;
-  const keep = (local: LocalRefState, at: number) =>
-    writeSyncState(ledger, { remote, prefix: ledger.prefix, fullAt: at, summaries: Object.fromEntries(summaries), local });
+): SyncState | null {
+  if (!ledger.refFilesDir) return null;
+  const keep = (local: LocalRefState, at: number) => {
+    const state = { remote, prefix: ledger.prefix, fullAt: at, summaries: Object.fromEntries(summaries), local };
+    writeSyncState(ledger, state);
+    return state;
+  };
   if (!scope || !recorded || !started) {
     const now = localState(ledger, true);
     const equal = now?.refs && now.refs.size === known.size && [...now.refs].every(([ref, oid]) => known.get(ref) === oid);
-    if (equal && now) keep(now.state, fullAt);
-    else writeSyncState(ledger, null);
-    return;
+    if (equal && now) return keep(now.state, fullAt);
+    writeSyncState(ledger, null);
+    return null;
   }
   const now = localState(ledger, false, started.state);
   const before = started.state;
@@ -285,8 +290,33 @@ function record(
       }
     }
   }
-  if (ok && now) keep(now.state, recorded.fullAt);
-  else writeSyncState(ledger, null);
+  if (ok && now) return keep(now.state, recorded.fullAt);
+  writeSyncState(ledger, null);
+  return null;
+}
+
+/** Above this many loose ledger refs, a sync that ends equal with the remote packs them. */
+const LOOSE_MAX = 512;
+
+/**
+ * Packs this clone's refs once many are loose, keeping the record valid. Every sync that
+ * takes or pushes something leaves loose ref files (the refs and their tracking refs), and
+ * nothing else packs them in a clone that only gt uses (git's `gc --auto` counts objects,
+ * not refs): the app's mirror, which syncs on almost every webhook, would walk thousands of
+ * them on every sync. The layout changes, the values do not: the state recorded just now is
+ * taken again after the pack and kept only if every value is the same as before it; if a
+ * write landed meanwhile the old record no longer matches and the next sync compares
+ * everything, as after any local write.
+ */
+async function packWhenLoose(ledger: Ledger, kept: SyncState): Promise<void> {
+  if (Object.keys(kept.local.loose).length <= LOOSE_MAX) return;
+  const before = localState(ledger, true);
+  if (!before?.refs || !sameLocalState(before.state, kept.local)) return;
+  await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
+  const after = localState(ledger, true);
+  const same =
+    !!after?.refs && after.refs.size === before.refs.size && [...after.refs].every(([ref, oid]) => before.refs!.get(ref) === oid);
+  if (same && after) writeSyncState(ledger, { ...kept, local: after.state });
 }
 
 /**

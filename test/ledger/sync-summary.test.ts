@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -59,6 +59,31 @@ async function traced<T>(root: string, fn: () => Promise<T>): Promise<{ result: 
 }
 
 describe('sync summaries', () => {
+  test('a sync that leaves hundreds of loose refs packs them and keeps its record: the next idle sync is still one fetch', async () => {
+    const { root, remote, a } = await clones();
+    const loose = () =>
+      readdirSync(join(a.dir, '.git', 'refs'), { recursive: true, withFileTypes: true }).filter(
+        (e) => e.isFile() && /gastown/.test(join(e.parentPath, e.name)),
+      ).length;
+    // 600 in one transaction: fewer than the 1,000 after which a transaction packs on its own.
+    await a.ledger.transact((tx) => {
+      for (let i = 0; i < 600; i++) tx.put('beads', `gt-p${i}`, bead(`gt-p${i}`, `bead ${i}`));
+    });
+    expect(loose()).toBe(600);
+    expect(await syncLedger(a.ledger, remote)).toMatchObject({ pushed: 600 });
+    // The 600 refs and their 600 tracking refs are packed, their values unchanged.
+    expect(loose()).toBe(0);
+    expect(git(a.dir, ['rev-parse', 'refs/gastown/beads/gt-p7'])).toBe(git(remote, ['rev-parse', 'refs/gastown/beads/gt-p7']));
+    expect(await titleOf(a.ledger, 'gt-p599')).toBe('bead 599');
+    // The record was taken again for the new layout: nothing changed is one fetch of the summaries.
+    const idle = await traced(root, () => syncLedger(a.ledger, remote));
+    expect(idle.result).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
+    expect(idle.argvs.filter((v) => v.includes('fetch') || v.includes('push') || v.includes('ls-remote'))).toHaveLength(1);
+    // A write after the pack still goes out.
+    await put(a.ledger, 'gt-p1', 'renamed');
+    expect(await syncLedger(a.ledger, remote)).toMatchObject({ pushed: 1 });
+  });
+
   test("every push moves its writer's summary in the same atomic push, naming the refs pushed", async () => {
     const { remote, a } = await clones();
     await put(a.ledger, 'gt-s1', 'one');
