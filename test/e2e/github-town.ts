@@ -121,6 +121,12 @@ export interface TownOptions {
   files?: Record<string, string>;
   /** How many app processes (replicas) to start; every webhook goes to all of them at once (default 1). */
   replicas?: number;
+  /**
+   * The app and the polecat jobs reach the repository over smart HTTP (the double runs
+   * `git http-backend`), as on GitHub, instead of `file://` (default), where the server
+   * side of every fetch and push runs as a child of the client's own git.
+   */
+  gitOverHttp?: boolean;
 }
 
 export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTown> {
@@ -149,6 +155,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     variables: { GASTOWN_AGENT: 'script' },
     gtBin: join(ROOT, 'bin/gt'),
     actions: ACTIONS,
+    gitOverHttp: opts.gitOverHttp,
   });
   const apps: RunningApp[] = [];
   const start = (i: number) =>
@@ -162,7 +169,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
         GHE_PROTOCOL: 'http',
         NO_SMEE_SETUP: 'true',
         GASTOWN_DATA_DIR: join(dir.path, i === 0 ? 'app-data' : `app-data-${i}`),
-        GASTOWN_GIT_URL: double.gitUrlTemplate,
+        GASTOWN_GIT_URL: opts.gitOverHttp ? double.httpGitUrlTemplate : double.gitUrlTemplate,
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_CONFIG_NOSYSTEM: '1',
         LOG_LEVEL: 'info',
