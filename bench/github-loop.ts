@@ -7,6 +7,14 @@
  *   npm run bench:github-loop -- --loops 3 # the loop three times (a fresh town each)
  *   npm run bench:github-loop -- --no-50   # the loop only
  *   npm run bench:github-loop -- --warm    # each loop on an app that already landed a convoy
+ *   npm run bench:github-loop -- --git-file  # git over file:// instead of smart HTTP (below)
+ *
+ * The app and the polecat jobs reach the repository over git's smart HTTP (the double runs
+ * `git http-backend`), as on GitHub: the server side of each fetch and push (upload-pack,
+ * receive-pack, pack-objects, index-pack, the connectivity check, `gc --auto`) is then the
+ * double's work, as on GitHub it is GitHub's, and the app's git is only the client
+ * (`git-remote-http`). Over `file://` (`--git-file`, what the tests use) that server side
+ * runs as a child of the app's own git, and the app's CPU below would count it.
  *
  * 1. The whole loop of the issue's 6-bead, 2-wave convoy with script agents: label → plan →
  *    3 runs → PRs → merges → 3 runs → merges → landed. Figures:
@@ -44,6 +52,8 @@ const args = process.argv.slice(2);
 const LOOPS = Number(args[args.indexOf('--loops') + 1]) || 1;
 const WARM = args.includes('--warm');
 const FIFTY = !args.includes('--no-50');
+/** Smart HTTP unless `--git-file`: the server side of git is the double's, not the app's. */
+const GIT_OVER_HTTP = !args.includes('--git-file');
 const LIMIT = { max: 5, windowMs: 5000 };
 
 /** Requests the app makes for its own work (webhooks), not while serving a polecat job's token exchange. */
@@ -134,6 +144,10 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   const all = double.requests.slice(from).filter(byApp);
   const deliveries = double.webhooks.deliveries.slice(fromDelivery);
   const runs = [...double.state.runs.values()].filter((r) => (r.startedMs ?? 0) >= started);
+  const gitRequests = double.gitRequests.filter((r) => r.at >= started);
+  console.log(
+    `    git over smart HTTP (not counted as GitHub requests): ${gitRequests.filter((r) => r.service === 'git-upload-pack').length} upload-pack and ${gitRequests.filter((r) => r.service === 'git-receive-pack').length} receive-pack requests, the app's and the jobs'`,
+  );
   console.log(`    plan phase (label → 3rd dispatch): ${plan.length} requests by the app`);
   console.log(breakdown(plan));
   console.log(`    rest of the loop: ${all.length - plan.length} requests by the app`);
@@ -220,10 +234,15 @@ async function fifty(double: GitHubDouble): Promise<void> {
 }
 
 console.log("GitHub loop bench on the double (app without Probot's write pacing)");
+console.log(
+  GIT_OVER_HTTP
+    ? "  git: smart HTTP (the double's git http-backend): the server side of every fetch and push is the double's, as on GitHub it is GitHub's, and not in the app's CPU"
+    : "  git: file:// (--git-file): the server side of every fetch and push runs as a child of the app's git, and is counted in the app's CPU",
+);
 await buildForTown();
 const figures: LoopFigures[] = [];
 for (let i = 0; i < LOOPS; i++) {
-  const town = await startGithubTown();
+  const town = await startGithubTown({ gitOverHttp: GIT_OVER_HTTP });
   try {
     if (WARM) {
       // A server runs for days: its code is compiled and its mirror exists. The demo's convoy
@@ -266,7 +285,10 @@ console.log(
 );
 
 if (FIFTY) {
-  const town = await startGithubTown({ config: ['planner: checklist', 'maxBeads: 50', 'polecatWorkflow: null', ''].join('\n') });
+  const town = await startGithubTown({
+    config: ['planner: checklist', 'maxBeads: 50', 'polecatWorkflow: null', ''].join('\n'),
+    gitOverHttp: GIT_OVER_HTTP,
+  });
   try {
     await fifty(town.double);
   } catch (err) {
