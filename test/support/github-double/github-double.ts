@@ -3,9 +3,10 @@
  * the REST API under `/api/v3` and GraphQL at `/api/graphql`, where Probot looks for a
  * GitHub Enterprise Server (`GHE_HOST=127.0.0.1:<port>`, `GHE_PROTOCOL=http`) and where
  * `GITHUB_API_URL` points a workflow's job. It owns the repository's code (a bare git
- * repository, on `file://` or served over smart HTTP under `/<owner>/<repo>.git`), answers only the calls the app and the runner make, records
- * every request, injects faults by route, sends signed webhooks for every change and runs
- * `workflow_dispatch`ed workflows as an Actions runner would. See docs/architecture.md.
+ * repository, on `file://` or over smart HTTP under `/<owner>/<repo>.git`), answers only
+ * the calls the app and the runner make, records every request, injects faults by route,
+ * sends signed webhooks for every change and runs `workflow_dispatch`ed workflows as an
+ * Actions runner would. See docs/architecture.md.
  */
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
