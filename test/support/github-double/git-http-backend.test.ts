@@ -107,6 +107,25 @@ describe("the GitHub double's git over smart HTTP", () => {
     expect(await double.repo.sha('refs/heads/big')).toBe((await git(work, 'rev-parse', 'HEAD')).trim());
   });
 
+  it('takes a gzipped request body (a fetch that wants many commits)', async () => {
+    const work = join(dir.path, 'many');
+    await run('git', ['clone', '--quiet', url, work], { env: ENV });
+    for (let i = 0; i < 40; i++) {
+      await git(work, 'commit', '--quiet', '--allow-empty', '-m', `commit ${i}`);
+      await git(work, 'update-ref', `refs/many/${i}`, 'HEAD');
+    }
+    await git(work, 'push', '--quiet', 'origin', 'refs/many/*:refs/many/*');
+    // 40 wants are more than git posts uncompressed (1 KiB).
+    const fresh = join(dir.path, 'many-fresh');
+    await run('git', ['init', '--quiet', '--bare', fresh], { env: ENV });
+    const trace = join(dir.path, 'gzip.trace');
+    await run('git', ['-C', fresh, '-c', 'protocol.version=2', 'fetch', '--quiet', url, 'refs/many/*:refs/many/*'], {
+      env: { ...ENV, GIT_TRACE_CURL: trace, GIT_TRACE_CURL_NO_DATA: '1' },
+    });
+    expect(readFileSync(trace, 'utf8')).toMatch(/Content-Encoding: gzip/i);
+    expect((await git(fresh, 'for-each-ref', 'refs/many/')).trim().split('\n')).toHaveLength(40);
+  });
+
   it('refuses a push that is not a fast-forward, and leaves the branch where it was', async () => {
     const work = join(dir.path, 'two');
     await run('git', ['clone', '--quiet', url, work], { env: ENV });
