@@ -145,9 +145,12 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   const deliveries = double.webhooks.deliveries.slice(fromDelivery);
   const runs = [...double.state.runs.values()].filter((r) => (r.startedMs ?? 0) >= started);
   const gitRequests = double.gitRequests.filter((r) => r.at >= started);
-  console.log(
-    `    git over smart HTTP (not counted as GitHub requests): ${gitRequests.filter((r) => r.service === 'git-upload-pack').length} upload-pack and ${gitRequests.filter((r) => r.service === 'git-receive-pack').length} receive-pack requests, the app's and the jobs'`,
-  );
+  // The app's git sends no token (the double does not ask for the one in its URL); the jobs' send theirs as a header.
+  const gitCount = (service: string, app: boolean) => gitRequests.filter((r) => r.service === service && (r.actor === null) === app).length;
+  if (GIT_OVER_HTTP)
+    console.log(
+      `    git over smart HTTP (not counted as GitHub requests): the app's ${gitCount('git-upload-pack', true)} upload-pack and ${gitCount('git-receive-pack', true)} receive-pack requests, the jobs' ${gitCount('git-upload-pack', false)} and ${gitCount('git-receive-pack', false)}`,
+    );
   console.log(`    plan phase (label → 3rd dispatch): ${plan.length} requests by the app`);
   console.log(breakdown(plan));
   console.log(`    rest of the loop: ${all.length - plan.length} requests by the app`);
