@@ -10,6 +10,14 @@
  *   npm run bench:github-loop -- --cpu-prof DIR # write the app's V8 CPU profile (.cpuprofile) into DIR
  *   npm run bench:github-loop -- --app-log FILE # the app at LOG_LEVEL=debug, its log written to FILE (costs CPU itself)
  *   npm run bench:github-loop -- --git-trace # also count the git processes the app runs per loop (GIT_TRACE; costs CPU itself)
+ *   npm run bench:github-loop -- --git-file  # git over file:// instead of smart HTTP (below)
+ *
+ * The app and the polecat jobs reach the repository over git's smart HTTP (the double runs
+ * `git http-backend`), as on GitHub: the server side of each fetch and push (upload-pack,
+ * receive-pack, pack-objects, index-pack, the connectivity check, `gc --auto`) is then the
+ * double's work, as on GitHub it is GitHub's, and the app's git is only the client
+ * (`git-remote-http`). Over `file://` (`--git-file`, what the tests use) that server side
+ * runs as a child of the app's own git, and the app's CPU below would count it.
  *
  * 1. The whole loop of the issue's 6-bead, 2-wave convoy with script agents: label → plan →
  *    3 runs → PRs → merges → 3 runs → merges → landed. Figures:
@@ -54,6 +62,8 @@ const APP_LOG = args.includes('--app-log') ? resolve(args[args.indexOf('--app-lo
 const CPU_PROF = args.includes('--cpu-prof') ? resolve(args[args.indexOf('--cpu-prof') + 1] ?? '.') : null;
 /** Where the app's git writes its GIT_TRACE lines (an absolute path: git takes a number there for a file descriptor). */
 const TRACE_FILE = join(tmpdir(), `gastown-bench-git-trace-${process.pid}.log`);
+/** Smart HTTP unless `--git-file`: the server side of git is the double's, not the app's. */
+const GIT_OVER_HTTP = !args.includes('--git-file');
 const LIMIT = { max: 5, windowMs: 5000 };
 
 /** Requests the app makes for its own work (webhooks), not while serving a polecat job's token exchange. */
@@ -166,6 +176,13 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   const all = double.requests.slice(from).filter(byApp);
   const deliveries = double.webhooks.deliveries.slice(fromDelivery);
   const runs = [...double.state.runs.values()].filter((r) => (r.startedMs ?? 0) >= started);
+  const gitRequests = double.gitRequests.filter((r) => r.at >= started);
+  // The app's git sends no token (the double does not ask for the one in its URL); the jobs' send theirs as a header.
+  const gitCount = (service: string, app: boolean) => gitRequests.filter((r) => r.service === service && (r.actor === null) === app).length;
+  if (GIT_OVER_HTTP)
+    console.log(
+      `    git over smart HTTP (not counted as GitHub requests): the app's ${gitCount('git-upload-pack', true)} upload-pack and ${gitCount('git-receive-pack', true)} receive-pack requests, the jobs' ${gitCount('git-upload-pack', false)} and ${gitCount('git-receive-pack', false)}`,
+    );
   console.log(`    plan phase (label → 3rd dispatch): ${plan.length} requests by the app`);
   console.log(breakdown(plan));
   console.log(`    rest of the loop: ${all.length - plan.length} requests by the app`);
@@ -252,10 +269,16 @@ async function fifty(double: GitHubDouble): Promise<void> {
 }
 
 console.log("GitHub loop bench on the double (app without Probot's write pacing)");
+console.log(
+  GIT_OVER_HTTP
+    ? "  git: smart HTTP (the double's git http-backend): the server side of every fetch and push is the double's, as on GitHub it is GitHub's, and not in the app's CPU"
+    : "  git: file:// (--git-file): the server side of every fetch and push runs as a child of the app's git, and is counted in the app's CPU",
+);
 await buildForTown();
 const figures: LoopFigures[] = [];
 for (let i = 0; i < LOOPS; i++) {
   const town = await startGithubTown({
+    gitOverHttp: GIT_OVER_HTTP,
     env: { ...(GIT_TRACE ? { GIT_TRACE: TRACE_FILE } : {}), ...(APP_LOG ? { LOG_LEVEL: 'debug' } : {}) },
     ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : {}),
   });
@@ -303,7 +326,10 @@ console.log(
 );
 
 if (FIFTY) {
-  const town = await startGithubTown({ config: ['planner: checklist', 'maxBeads: 50', 'polecatWorkflow: null', ''].join('\n') });
+  const town = await startGithubTown({
+    config: ['planner: checklist', 'maxBeads: 50', 'polecatWorkflow: null', ''].join('\n'),
+    gitOverHttp: GIT_OVER_HTTP,
+  });
   try {
     await fifty(town.double);
   } catch (err) {

@@ -123,6 +123,12 @@ export interface TownOptions {
   replicas?: number;
   /** Options for the app's node (a bench's `--cpu-prof`). */
   nodeArgs?: string[];
+  /**
+   * The app and the polecat jobs reach the repository over smart HTTP (the double runs
+   * `git http-backend`), as on GitHub, instead of `file://` (default), where the server
+   * side of every fetch and push runs as a child of the client's own git.
+   */
+  gitOverHttp?: boolean;
 }
 
 export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTown> {
@@ -151,6 +157,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
     variables: { GASTOWN_AGENT: 'script' },
     gtBin: join(ROOT, 'bin/gt'),
     actions: ACTIONS,
+    gitOverHttp: opts.gitOverHttp,
   });
   const apps: RunningApp[] = [];
   const start = (i: number) =>
@@ -164,7 +171,7 @@ export async function startGithubTown(opts: TownOptions = {}): Promise<GithubTow
         GHE_PROTOCOL: 'http',
         NO_SMEE_SETUP: 'true',
         GASTOWN_DATA_DIR: join(dir.path, i === 0 ? 'app-data' : `app-data-${i}`),
-        GASTOWN_GIT_URL: double.gitUrlTemplate,
+        GASTOWN_GIT_URL: opts.gitOverHttp ? double.httpGitUrlTemplate : double.gitUrlTemplate,
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_CONFIG_NOSYSTEM: '1',
         LOG_LEVEL: 'info',

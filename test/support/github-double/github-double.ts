@@ -3,9 +3,10 @@
  * the REST API under `/api/v3` and GraphQL at `/api/graphql`, where Probot looks for a
  * GitHub Enterprise Server (`GHE_HOST=127.0.0.1:<port>`, `GHE_PROTOCOL=http`) and where
  * `GITHUB_API_URL` points a workflow's job. It owns the repository's code (a bare git
- * repository on `file://`), answers only the calls the app and the runner make, records
- * every request, injects faults by route, sends signed webhooks for every change and runs
- * `workflow_dispatch`ed workflows as an Actions runner would. See docs/architecture.md.
+ * repository, on `file://` or over smart HTTP under `/<owner>/<repo>.git`), answers only
+ * the calls the app and the runner make, records every request, injects faults by route,
+ * sends signed webhooks for every change and runs `workflow_dispatch`ed workflows as an
+ * Actions runner would. See docs/architecture.md.
  */
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { ActionsOidc, OIDC_PATH } from './actions-oidc.js';
 import { answerGraphql, summarise, type GraphqlSummary } from './graphql-api.js';
 import { BareRepo } from './bare-repo.js';
+import { serveGitHttp } from './git-http-backend.js';
 import { GitHubState, type Actor, type CheckSuiteRecord, type Permission, type RunRecord } from './github-state.js';
 import { answerRest, notFound, type ApiResponse } from './rest-api.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -41,6 +43,11 @@ export interface GitHubDoubleOptions {
   /** Composite actions a workflow `uses:` (`owner/repo` → its checkout), run from their action.yml. */
   actions?: WorkflowRunsOptions['actions'];
   stepTimeoutMs?: number;
+  /**
+   * Workflow runs check the repository out over smart HTTP (`httpGitUrl`, with the run's
+   * token as actions/checkout sends it), so their remote is too; default `file://`.
+   */
+  gitOverHttp?: boolean;
 }
 
 export interface RecordedRequest {
@@ -72,6 +79,19 @@ const EXCHANGE_STEPS: [string, RegExp][] = [
   ['GET', /^\/app$/],
   ['POST', /^\/app\/installations\/\d+\/access_tokens$/],
 ];
+
+/** A smart-HTTP git request (clone, fetch, push, ls-remote): kept apart from the API's requests. */
+export interface GitRequest {
+  method: string;
+  /** The path under `/<owner>/<repo>.git` (`/info/refs`, `/git-upload-pack`, `/git-receive-pack`). */
+  path: string;
+  /** `git-upload-pack` (clone, fetch, ls-remote) or `git-receive-pack` (push). */
+  service: string;
+  status: number;
+  /** Whose token it carried (Basic auth), or null without one. */
+  actor: string | null;
+  at: number;
+}
 
 export interface Fault {
   method?: string;
@@ -126,6 +146,8 @@ export class GitHubDouble {
   readonly webhooks: WebhookSender;
   readonly runs: WorkflowRuns;
   readonly requests: RecordedRequest[] = [];
+  /** Git over smart HTTP (not API requests: `requests` leaves them out). */
+  readonly gitRequests: GitRequest[] = [];
   readonly app: Actor;
   readonly installationId: number;
   readonly #server: Server;
@@ -171,6 +193,7 @@ export class GitHubDouble {
       workDir: join(options.dir, 'actions'),
       secrets: options.secrets,
       stepTimeoutMs: options.stepTimeoutMs,
+      cloneUrl: options.gitOverHttp ? this.httpGitUrl : this.repo.url,
       issueRunToken: () => {
         const token = `ghs_run${randomBytes(12).toString('hex')}`;
         this.#tokens.set(token, { actor: actions, kind: 'run' });
@@ -215,6 +238,20 @@ export class GitHubDouble {
   /** A `GASTOWN_GIT_URL` template reaching this repository over file://. */
   get gitUrlTemplate(): string {
     return `file://${this.repo.path.replace(`/${this.#options.owner}/${this.#options.repo}.git`, '')}/{owner}/{repo}.git`;
+  }
+
+  /**
+   * A `GASTOWN_GIT_URL` template reaching this repository over smart HTTP, with the token
+   * as GitHub takes it (`x-access-token:<token>` in the URL): the server side of git is then
+   * the double's, as on GitHub it is GitHub's.
+   */
+  get httpGitUrlTemplate(): string {
+    return `http://x-access-token:{token}@${this.host}/{owner}/{repo}.git`;
+  }
+
+  /** The repository's smart-HTTP URL without credentials (what Actions' checkout clones over HTTP). */
+  get httpGitUrl(): string {
+    return `${this.webUrl}/${this.#options.owner}/${this.#options.repo}.git`;
   }
 
   /** Where webhooks go (the app's `/api/github/webhooks`). */
@@ -414,6 +451,8 @@ export class GitHubDouble {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.webUrl);
+    const git = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
+    if (git) return this.#git(req, res, url, git[1]!, git[2]!, git[3]!);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -599,6 +638,42 @@ export class GitHubDouble {
     } else {
       res.writeHead(answer.status, headers).end();
     }
+  }
+
+  /**
+   * Smart HTTP for the repository (`/<owner>/<repo>.git/…`), by `git http-backend`; the body
+   * streams through, so it is not read here as the API's are.
+   */
+  async #git(req: IncomingMessage, res: ServerResponse, url: URL, owner: string, repo: string, rest: string): Promise<void> {
+    const at = Date.now();
+    const method = req.method ?? 'GET';
+    const service = url.searchParams.get('service') ?? /^\/(git-[a-z-]+)$/.exec(rest)?.[1] ?? '';
+    const basic = /^basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : null;
+    const actor = token ? (this.#tokens.get(token)?.actor.login ?? null) : null;
+    let status: number;
+    // A token given must be one the double issued. None given is let in: git sends the
+    // credentials of a URL only after a 401, so asking for them would cost every git call a
+    // round trip (the app's fetches and pushes) that the measurements would count.
+    if (token !== null && actor === null) {
+      req.resume();
+      status = 401;
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="GitHub"' }).end('Invalid username or token.\n');
+    } else if (
+      // GitHub's names are not case-sensitive; the one repository here is the only one served.
+      owner.toLowerCase() !== this.#options.owner.toLowerCase() ||
+      repo.toLowerCase() !== this.#options.repo.toLowerCase()
+    ) {
+      req.resume();
+      status = 404;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n');
+    } else {
+      const projectRoot = this.repo.path.slice(0, -`/${this.#options.owner}/${this.#options.repo}.git`.length);
+      const pathInfo = `/${this.#options.owner}/${this.#options.repo}.git${rest}`;
+      status = await serveGitHttp({ projectRoot, pathInfo, query: url.search.slice(1), user: actor }, req, res);
+    }
+    this.gitRequests.push({ method, path: rest, service, status, actor, at });
+    this.#lastRequestAt = Date.now();
   }
 
   /** Whose work a request is (RecordedRequest.by), told before it is answered. */

@@ -29,6 +29,8 @@ export interface WorkflowRunsOptions {
   webUrl: string;
   /** The `gt` that `npx gt` in a workflow means here (this checkout's bin/gt). */
   gtBin: string;
+  /** What `actions/checkout` clones (the bare repository's `file://` URL, or its smart-HTTP one). */
+  cloneUrl: string;
   /** Where runs get their workspaces. */
   workDir: string;
   /** A `GITHUB_TOKEN` for the run, valid until it ends. */
@@ -253,9 +255,14 @@ export class WorkflowRuns {
         if (step.uses?.startsWith('actions/checkout@')) {
           result = await this.#sh(
             run.id,
-            `git clone --quiet "$REPO_URL" "$GITHUB_WORKSPACE" && git -C "$GITHUB_WORKSPACE" checkout --quiet -B "$GITHUB_REF_NAME" "$GITHUB_SHA"`,
+            // The run's token for this one command, as actions/checkout with `persist-credentials: false`.
+            `git -c http.extraheader="$CHECKOUT_AUTH" clone --quiet "$REPO_URL" "$GITHUB_WORKSPACE" && git -C "$GITHUB_WORKSPACE" checkout --quiet -B "$GITHUB_REF_NAME" "$GITHUB_SHA"`,
             root,
-            { ...env, REPO_URL: this.#o.repo.url },
+            {
+              ...env,
+              REPO_URL: this.#o.cloneUrl,
+              CHECKOUT_AUTH: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token.token}`).toString('base64')}`,
+            },
             this.#o.stepTimeoutMs,
           );
         } else if (step.uses?.startsWith('actions/setup-node@')) {
