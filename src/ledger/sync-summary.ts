@@ -4,6 +4,7 @@ import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { listRefFiles } from './list-ref-files.js';
+import { localRemoteDir } from './local-remote-dir.js';
 import type { LocalRefState } from './local-ref-state.js';
 import { redact, runGit } from './run-git.js';
 import { keptSideRepo, SIDE_GIT } from './side-repo.js';
@@ -42,6 +43,8 @@ const WALK_MAX = 256;
  */
 export async function fetchSummaries(ledger: Ledger, remote: string, known: Record<string, string> = {}): Promise<Map<string, string>> {
   const prefix = summaryPrefix(ledger.prefix);
+  const unchanged = await unchangedOnLocalRemote(ledger, remote, prefix, known);
+  if (unchanged) return unchanged;
   const side = keptSideRepo(ledger, 'summaries', new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
   try {
     await runGit(
@@ -69,6 +72,30 @@ export async function fetchSummaries(ledger: Ledger, remote: string, known: Reco
   } finally {
     side.dispose();
   }
+}
+
+/**
+ * A remote on this machine (a path or `file://`, as the Refinery's shared bare repository
+ * is) whose summaries are all as this clone recorded them: read from its ref files, no
+ * process but the one naming its directory. The fetch it saves (fetch, upload-pack and the
+ * connectivity check: three processes) was most of a sync that has nothing to do. Anything
+ * else (a summary moved, added or gone, a ref file that cannot be read) is left to the fetch,
+ * which also brings the new summary commits in.
+ */
+async function unchangedOnLocalRemote(
+  ledger: Ledger,
+  remote: string,
+  prefix: string,
+  known: Record<string, string>,
+): Promise<Map<string, string> | null> {
+  const names = Object.keys(known);
+  if (names.length === 0) return null;
+  const dir = await localRemoteDir(ledger.repoDir, remote).catch(() => null);
+  if (!dir) return null;
+  const refs = listRefFiles(dir, prefix, ledger.zeroOid.length);
+  if (!refs || refs.size !== names.length) return null;
+  for (const [ref, oid] of refs) if (known[ref] !== oid) return null;
+  return refs;
 }
 
 /**
