@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { unlinkQuietly, type Journal } from './journal.js';
 import type { OwnerFile } from './lock-owner.js';
 import type { RefUpdate, TransactionResult } from './ref-updater.js';
+import { countPackedUnder, hasPackedRef, hasPackedUnder, isSortedPacked } from './sorted-packed-refs.js';
 
 /** Refs git keeps reflogs for by default (core.logAllRefUpdates): git writes those. */
 const LOGGED = /^refs\/(heads|remotes|notes)\//;
@@ -59,8 +60,10 @@ export class RefFiles {
     const bytes = this.packedBytes();
     if (bytes === undefined) return undefined;
     const packed = bytes ?? Buffer.alloc(0);
+    const sorted = isSortedPacked(packed);
     let n = 0;
-    for (let at = packed.indexOf(` ${prefix}`); at >= 0; at = packed.indexOf(` ${prefix}`, at + 1)) n++;
+    if (sorted) n = countPackedUnder(packed, prefix, this.oidLength);
+    else for (let at = packed.indexOf(` ${prefix}`); at >= 0; at = packed.indexOf(` ${prefix}`, at + 1)) n++;
     // One level: entity ids hold no '/', so a kind's directory holds only ref files (and locks).
     let loose: string[];
     try {
@@ -72,6 +75,7 @@ export class RefFiles {
     }
     if (loose.length === 0 || n === 0) return n + loose.length;
     // A ref written since the last pack-refs is in both places: count it once.
+    if (sorted) return n + loose.filter((name) => !hasPackedRef(packed, `${prefix}${name}`, this.oidLength)).length;
     if (loose.length <= 32) return n + loose.filter((name) => !packed.includes(` ${prefix}${name}\n`)).length;
     const first = packed.indexOf(` ${prefix}`);
     const end = packed.indexOf('\n', packed.lastIndexOf(` ${prefix}`));
@@ -195,6 +199,12 @@ export class RefFiles {
   private clashesWithPacked(ref: string): boolean {
     const bytes = this.packedBytes();
     if (!bytes) return bytes === undefined;
+    if (isSortedPacked(bytes)) {
+      if (hasPackedUnder(bytes, `${ref}/`, this.oidLength)) return true;
+      for (let slash = ref.indexOf('/', 5); slash > 0; slash = ref.indexOf('/', slash + 1))
+        if (hasPackedRef(bytes, ref.slice(0, slash), this.oidLength)) return true;
+      return false;
+    }
     if (bytes.includes(` ${ref}/`)) return true;
     for (let slash = ref.indexOf('/', 5); slash > 0; slash = ref.indexOf('/', slash + 1))
       if (bytes.includes(` ${ref.slice(0, slash)}\n`)) return true;

@@ -487,6 +487,18 @@ describe('bulk writes', () => {
     expect(await ledger.countRefs('beads/')).toBe((await ledger.refs('beads/')).size);
     expect(await ledger.countRefs('convoys/')).toBe(1);
     expect(await ledger.countRefs('agents/')).toBe(0);
+    // Everything packed (a kind's run with another kind after it), then a packed-refs git did
+    // not write sorted (another tool's): the convoy's line in the middle of the beads' run.
+    git(dir, ['pack-refs', '--all']);
+    expect(await ledger.countRefs('beads/')).toBe(51);
+    expect(await ledger.countRefs('convoys/')).toBe(1);
+    const file = join(dir, '.git', 'packed-refs');
+    const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
+    const convoy = lines.find((l) => l.includes('/convoys/'))!;
+    const beads = lines.filter((l) => l !== convoy);
+    writeFileSync(file, `# pack-refs with: peeled\n${[...beads.slice(0, 20), convoy, ...beads.slice(20)].join('\n')}\n`);
+    expect(await ledger.countRefs('beads/')).toBe(51);
+    expect(await ledger.countRefs('convoys/')).toBe(1);
     expect(await ledger.exists('beads', 'gt-p4')).toBe(true);
     expect(await ledger.get('beads', 'gt-p4')).toBeNull();
     expect(await ledger.exists('beads', 'gt-none')).toBe(false);
