@@ -8,6 +8,7 @@ import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
 import { localRefState, sameLocalState, type LocalRefState } from './local-ref-state.js';
+import type { SmartHttp } from './smart-http.js';
 import { fetchSummaries, ownSummaryRef, readSyncState, refsSince, summaryUpdate, writeSyncState, type SyncState } from './sync-summary.js';
 
 export interface SyncResult {
@@ -49,6 +50,12 @@ export interface SyncOptions {
   /** Compare every ref with the remote, whatever the summaries say (`gt sync --full`). */
   full?: boolean;
   /**
+   * Reads over smart HTTP in-process when the remote is an http(s) URL (ledger/smart-http.ts):
+   * no git process for a sync that only reads, whatever it finds. Without it (or whenever it
+   * cannot answer) git fetches. Pushes are git's either way.
+   */
+  http?: SmartHttp;
+  /**
    * How long a scoped sync may follow the summaries before the full comparison runs again
    * (default 5 minutes). 0: every sync compares every ref, for remotes that writers without
    * summaries push to (an older gt, plain git, a process writing in the remote itself).
@@ -82,7 +89,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   opts.onProgress?.(`checking ${redact(remote)}`);
   // Read before the remote's ledger refs: a summary recorded below is never newer than the
   // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
-  const summaries = await fetchSummaries(ledger, remote, recorded?.summaries);
+  const summaries = await fetchSummaries(ledger, remote, recorded?.summaries, opts.http);
   const started = localState(ledger, false, recorded?.local);
   const fullAt = Date.now();
   // Only the refs the moved summaries name, when this clone's refs are as they were when it
@@ -105,8 +112,8 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.attempts++;
     const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
     const { local, seen, remoteRefs } = attemptScope
-      ? await scopedView(ledger, remote, tracking, attemptScope)
-      : await fullView(ledger, remote, tracking, opts.onProgress);
+      ? await scopedView(ledger, remote, tracking, attemptScope, opts.http)
+      : await fullView(ledger, remote, tracking, opts.onProgress, opts.http);
     known = new Map(remoteRefs);
     await recordSeen(ledger, tracking, seen, remoteRefs);
     const { updates, toPush, forcePush, stats, changed, refused } = await reconcile(ledger, local, remoteRefs);
@@ -138,7 +145,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       return result;
     }
     opts.onProgress?.(`pushing ${toPush.length + forcePush.length} refs`);
-    if (result.attempts > 1) currentSummaries = await fetchSummaries(ledger, remote);
+    if (result.attempts > 1) currentSummaries = await fetchSummaries(ledger, remote, {}, opts.http);
     const pushedRefs = [...toPush, ...forcePush.map((f) => f.ref)];
     const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
     const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
@@ -172,8 +179,14 @@ interface View {
 }
 
 /** Every ledger ref: the remote's advertisement against the local refs and the last-seen values. */
-async function fullView(ledger: Ledger, remote: string, tracking: string, onProgress?: (line: string) => void): Promise<View> {
-  const advertised = await advertisedRefs(ledger, remote);
+async function fullView(
+  ledger: Ledger,
+  remote: string,
+  tracking: string,
+  onProgress?: (line: string) => void,
+  http?: SmartHttp,
+): Promise<View> {
+  const advertised = await advertisedRefs(ledger, remote, http);
   const local = await ledger.refs('');
   const seen = await lastSeen(ledger, tracking);
   // Only refs whose remote value is neither ours nor one seen before need objects fetched.
@@ -185,6 +198,7 @@ async function fullView(ledger: Ledger, remote: string, tracking: string, onProg
       ledger,
       remote,
       wanted.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+      http,
     );
     // The remote may have moved since it advertised: what was fetched is its value now.
     for (const ref of wanted) {
@@ -197,7 +211,7 @@ async function fullView(ledger: Ledger, remote: string, tracking: string, onProg
 }
 
 /** Only `scope` (the refs the moved summaries name): their values here, last seen, and fetched. */
-async function scopedView(ledger: Ledger, remote: string, tracking: string, scope: Set<string>): Promise<View> {
+async function scopedView(ledger: Ledger, remote: string, tracking: string, scope: Set<string>, http?: SmartHttp): Promise<View> {
   const refs = [...scope];
   const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
   const present = (m: Map<string, string | null>) => new Map([...m].filter((e): e is [string, string] => e[1] !== null));
@@ -212,6 +226,7 @@ async function scopedView(ledger: Ledger, remote: string, tracking: string, scop
     ledger,
     remote,
     refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+    http,
   );
   return { local, seen, remoteRefs };
 }
