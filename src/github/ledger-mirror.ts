@@ -361,6 +361,7 @@ export class LedgerMirrors {
         acquireRemoteLease({
           gitDir: key,
           objects: o,
+          http: this.#http,
           url,
           ref: leaseRefFor(scope.prefix, REPO_LEASE),
           holder: this.replicaId,

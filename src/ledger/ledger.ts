@@ -672,6 +672,11 @@ export class Ledger<D extends string = string, C extends string = string> {
     return this.objects.write(type, content);
   }
 
+  /** One object as stored (type and content), or null when it is missing: what a push in-process sends. */
+  readObject(oid: string): Promise<GitObject | null> {
+    return this.object(oid).catch(() => null);
+  }
+
   /** The type of an object ('commit', 'tree', ...), or null when it is missing. */
   async objectType(oid: string): Promise<string | null> {
     const obj = await this.object(oid).catch(() => null);

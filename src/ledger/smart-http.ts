@@ -14,6 +14,25 @@ interface Capabilities {
   objectFormat: string | null;
 }
 
+/** One ref update of a push: a compare-and-swap on the remote (`null`: absent before, or deleted). */
+export interface RefCommand {
+  ref: string;
+  old: string | null;
+  new: string | null;
+}
+
+/** The remote's answer to a push: per ref, `ok` or its reason for refusing. */
+export interface PushReport {
+  statuses: Map<string, { ok: true } | { ok: false; why: string }>;
+  /** What the remote's hooks printed (`remote:` lines), for a refusal's message. */
+  messages: string[];
+}
+
+interface PushCapabilities {
+  caps: Set<string>;
+  objectFormat: string | null;
+}
+
 /**
  * The read side of git's smart HTTP protocol, version 2 (gitprotocol-v2(5), gitprotocol-http(5)),
  * spoken in-process: `ls-refs` limited to ref prefixes, and `fetch` of a few objects by id.
@@ -35,6 +54,7 @@ interface Capabilities {
  */
 export class SmartHttp {
   readonly #caps = new Map<string, Promise<Capabilities | null>>();
+  readonly #pushCaps = new Map<string, Promise<PushCapabilities | null>>();
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #fetch: typeof fetch;
@@ -118,6 +138,112 @@ export class SmartHttp {
     }
   }
 
+  /**
+   * A push (`git-receive-pack`; gitprotocol-pack(5)): every command a compare-and-swap on the
+   * remote (its old value must still be there, which is what `--force-with-lease` asks and
+   * more), all or none with `atomic`, and `pack` holding the objects the new values need.
+   * The remote's report, or null when git must push instead (nothing was updated then:
+   * a server that cannot be spoken to, or one that could not unpack the pack).
+   */
+  async receivePack(
+    remote: string,
+    commands: RefCommand[],
+    pack: Buffer | null,
+    zeroOid: string,
+    atomic = true,
+  ): Promise<PushReport | null> {
+    const target = this.#target(remote);
+    if (!target || commands.length === 0) return null;
+    let caps = this.#pushCaps.get(target.base);
+    if (!caps) {
+      caps = this.#pushAdvertisement(target);
+      this.#pushCaps.set(target.base, caps);
+      void caps.then((c) => c === null && this.#pushCaps.get(target.base) === caps && this.#pushCaps.delete(target.base));
+    }
+    const known = await caps;
+    if (!known || !known.caps.has('report-status') || !known.caps.has('side-band-64k')) return null;
+    if (atomic && !known.caps.has('atomic')) return null;
+    if (commands.some((c) => c.new === null) && !known.caps.has('delete-refs')) return null;
+    const asked = ['report-status', 'side-band-64k', 'quiet', ...(atomic ? ['atomic'] : []), 'agent=git/gastown'];
+    if (known.objectFormat) asked.push(`object-format=${known.objectFormat}`);
+    const lines = commands.map((c, i) => {
+      const line = `${c.old ?? zeroOid} ${c.new ?? zeroOid} ${c.ref}`;
+      return pktLine(i === 0 ? `${line}\0${asked.join(' ')}\n` : `${line}\n`);
+    });
+    // Git sends no pack when every command deletes.
+    const body = Buffer.concat([...lines, FLUSH, ...(commands.some((c) => c.new !== null) && pack ? [pack] : [])]);
+    const answer = await this.#request(`${target.base}/git-receive-pack`, {
+      method: 'POST',
+      headers: {
+        ...target.headers,
+        'content-type': 'application/x-git-receive-pack-request',
+        accept: 'application/x-git-receive-pack-result',
+      },
+      body,
+    });
+    if (!answer) return null;
+    try {
+      const report: Buffer[] = [];
+      const messages: string[] = [];
+      for (const p of readPackets(answer)) {
+        if (p.kind === 'flush') break;
+        if (p.kind !== 'data' || p.data.length === 0) return null;
+        if (p.data[0] === 1) report.push(p.data.subarray(1));
+        else if (p.data[0] === 2)
+          messages.push(
+            ...p.data
+              .subarray(1)
+              .toString('utf8')
+              .split(/[\r\n]+/)
+              .filter(Boolean),
+          );
+        else if (p.data[0] === 3) return null;
+      }
+      const statuses: PushReport['statuses'] = new Map();
+      let unpacked = false;
+      for (const p of readPackets(Buffer.concat(report))) {
+        if (p.kind !== 'data') continue;
+        const line = p.data.toString('utf8').replace(/\n$/, '');
+        if (line === 'unpack ok') unpacked = true;
+        else if (line.startsWith('ok ')) statuses.set(line.slice(3), { ok: true });
+        else if (line.startsWith('ng ')) {
+          const rest = line.slice(3);
+          const sp = rest.indexOf(' ');
+          statuses.set(sp < 0 ? rest : rest.slice(0, sp), { ok: false, why: sp < 0 ? 'refused' : rest.slice(sp + 1) });
+        }
+      }
+      // A pack the remote could not unpack moved nothing: git may try.
+      return unpacked ? { statuses, messages } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async #pushAdvertisement(target: { base: string; headers: Record<string, string> }): Promise<PushCapabilities | null> {
+    const answer = await this.#request(`${target.base}/info/refs?service=git-receive-pack`, {
+      method: 'GET',
+      headers: target.headers,
+    });
+    if (!answer) return null;
+    try {
+      // `# service=git-receive-pack`, a flush, then the first ref (or `capabilities^{}`) with NUL and the capabilities.
+      const first = readPackets(answer).find((p) => p.kind === 'data' && p.data.includes(0));
+      if (!first || first.kind !== 'data') return null;
+      const caps = new Set(
+        first.data
+          .subarray(first.data.indexOf(0) + 1)
+          .toString('utf8')
+          .trim()
+          .split(' ')
+          .filter(Boolean),
+      );
+      const format = [...caps].find((c) => c.startsWith('object-format='));
+      return { caps, objectFormat: format ? format.slice('object-format='.length) : null };
+    } catch {
+      return null;
+    }
+  }
+
   /** The URL without credentials, and the credentials as a Basic authorization (as git sends them from a URL). */
   #target(remote: string): { base: string; headers: Record<string, string> } | null {
     if (!SmartHttp.speaks(remote)) return null;
@@ -127,7 +253,7 @@ export class SmartHttp {
     } catch {
       return null;
     }
-    const headers: Record<string, string> = { 'user-agent': 'git/gastown', 'git-protocol': 'version=2' };
+    const headers: Record<string, string> = { 'user-agent': 'git/gastown' };
     if (url.username || url.password)
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     url.username = '';
@@ -149,7 +275,10 @@ export class SmartHttp {
   }
 
   async #advertisement(target: { base: string; headers: Record<string, string> }): Promise<Capabilities | null> {
-    const answer = await this.#request(`${target.base}/info/refs?service=git-upload-pack`, { method: 'GET', headers: target.headers });
+    const answer = await this.#request(`${target.base}/info/refs?service=git-upload-pack`, {
+      method: 'GET',
+      headers: { ...target.headers, 'git-protocol': 'version=2' },
+    });
     if (!answer) return null;
     try {
       const lines = readPackets(answer)
@@ -173,6 +302,7 @@ export class SmartHttp {
       method: 'POST',
       headers: {
         ...target.headers,
+        'git-protocol': 'version=2',
         'content-type': 'application/x-git-upload-pack-request',
         accept: 'application/x-git-upload-pack-result',
       },

@@ -148,7 +148,14 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     if (result.attempts > 1) currentSummaries = await fetchSummaries(ledger, remote, {}, opts.http);
     const pushedRefs = [...toPush, ...forcePush.map((f) => f.ref)];
     const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
-    const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
+    const pushed = await pushLedger(
+      ledger,
+      remote,
+      toPush,
+      forcePush,
+      summary,
+      opts.http ? { http: opts.http, remoteValues: await remoteValuesOf(ledger, tracking, toPush, known) } : undefined,
+    );
     result.pushed += pushed.ok;
     if (pushed.ok > 0) await tidyLocalRemote(ledger, remote, pushed.ok);
     const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
@@ -362,6 +369,25 @@ async function runAfterMerge(
   return Object.keys(b).filter((ref) => a[ref] !== b[ref] && !skip.has(ref));
 }
 
+/**
+ * The remote's value of each ref to push as this sync knows it: what it read (`known`), else
+ * what this clone last saw there (a repair's ref outside a scoped sync's view); null: none.
+ * A push in-process swaps each from this value, so a wrong guess is only a lost race.
+ */
+async function remoteValuesOf(
+  ledger: Ledger,
+  tracking: string,
+  refs: string[],
+  known: Map<string, string>,
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>(known);
+  const unknown = refs.filter((ref) => !known.has(ref));
+  const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
+  const seen = unknown.length ? await ledger.tips(unknown.map(toTracking)) : new Map<string, string | null>();
+  for (const ref of unknown) out.set(ref, seen.get(toTracking(ref)) ?? null);
+  return out;
+}
+
 export function trackingPrefix(prefix: string): string {
   return `refs/gastown-remote/${prefix.replace(/^refs\//, '')}`;
 }
@@ -406,6 +432,14 @@ async function recordPushed(ledger: Ledger, tracking: string, refs: string[], re
   for (const [ref, oid] of await ledger.tips(refs.filter((r) => !lost.has(r)))) if (oid) values.set(ref, oid);
   const lines = [...values].map(([r, oid]) => `update ${tracking}${r.slice(ledger.prefix.length)} ${oid}`);
   if (lines.length === 0) return values;
+  // A few (the usual push): compare-and-swap them in-process from their values now, as
+  // recordSeen does, instead of starting `git update-ref`; if they moved meanwhile, git sets them.
+  if (values.size <= 32) {
+    const names = [...values.keys()].map((r) => `${tracking}${r.slice(ledger.prefix.length)}`);
+    const before = await ledger.tips(names);
+    const updates = [...values].map(([, oid], i) => ({ ref: names[i]!, newOid: oid, oldOid: before.get(names[i]!) ?? null }));
+    if (await ledger.setRefs(updates).catch(() => false)) return values;
+  }
   await runGit(['update-ref', '--stdin'], { cwd: ledger.repoDir, input: `${lines.join('\n')}\n` });
   if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
   return values;

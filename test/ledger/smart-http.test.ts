@@ -8,6 +8,9 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { readPack } from '../../src/ledger/read-pack.js';
 import { SmartHttp } from '../../src/ledger/smart-http.js';
 import { fetchObjectsOverHttp } from '../../src/ledger/fetch-over-http.js';
+import { packBytes } from '../../src/ledger/pack-writer.js';
+import { openObjectWriter } from '../../src/ledger/open-object-writer.js';
+import { readRemoteLease, swapRemoteLease } from '../../src/ledger/remote-lease.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 import { serveGitHttp } from '../support/github-double/git-http-backend.js';
@@ -170,12 +173,23 @@ describe('syncLedger over smart HTTP in-process', () => {
     expect(readB.result.fastForwarded + readB.result.created).toBeGreaterThan(0);
     expect((await b.get<{ title: string }>('beads', 'gt-b1'))?.value.title).toBe('renamed by a');
     expect((await b.get<{ title: string }>('beads', 'gt-a1'))?.value.title).toBe('from a');
-    // Reads (ls-remote, fetch) never start git; the one push does.
-    const reads = (cmds: string[]) => cmds.filter((c) => /^(fetch|ls-remote|rev-list|upload-pack)$/.test(c));
-    expect(reads(pushedA.commands)).toEqual([]);
-    expect(pushedA.commands).toContain('push');
+    // Neither reads (ls-remote, fetch) nor the push start git.
+    expect(pushedA.result.pushed).toBe(1);
+    expect(pushedA.commands).toEqual([]);
+    expect(git(r.remote, ['rev-parse', 'refs/gastown/beads/gt-b1'])).toBe(
+      git(join(dir.path, 'a'), ['rev-parse', 'refs/gastown/beads/gt-b1']),
+    );
     expect(readB.commands).toEqual([]);
     expect(idleB.commands).toEqual([]);
+    // Both clones change the same bead: the second push loses its compare-and-swap, and the
+    // sync fetches, merges and pushes again, as with git.
+    await a.transact((tx) => tx.put('beads', 'gt-a1', bead('gt-a1', 'a wins?')));
+    await b.transact((tx) => tx.put('beads', 'gt-a1', { ...bead('gt-a1', 'from a'), priority: 0 }));
+    await syncLedger(a, r.url, { http });
+    const raced = await syncLedger(b, r.url, { http });
+    expect(raced.merged).toBe(1);
+    await syncLedger(a, r.url, { http });
+    expect((await a.get<{ title: string; priority: number }>('beads', 'gt-a1'))?.value).toMatchObject({ title: 'a wins?', priority: 0 });
     // Without it, the same sync runs git's fetch (the test would pass without the change otherwise).
     await a.transact((tx) => tx.put('beads', 'gt-a1', bead('gt-a1', 'again')));
     await syncLedger(a, r.url, { http });
@@ -208,4 +222,72 @@ async function traced<T>(root: string, fn: () => Promise<T>): Promise<{ result: 
   } finally {
     delete process.env.GIT_TRACE2_EVENT;
   }
+}
+
+describe('pushes and the lease over smart HTTP in-process', () => {
+  test('a push is a compare-and-swap: a stale old value loses, and nothing moves', async () => {
+    const r = await servedRemote();
+    const first = commitTo(r.remote, 'refs/gastown/beads/gt-1', { 'bead.json': '{"v":1}' });
+    const second = commitTo(r.remote, 'refs/gastown/beads/gt-1', { 'bead.json': '{"v":2}' });
+    const http = new SmartHttp();
+    const zero = '0'.repeat(40);
+    // The objects are there already: an empty pack does.
+    const stale = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-1', old: first, new: first }], emptyPack(), zero);
+    expect(stale?.statuses.get('refs/gastown/beads/gt-1')).toMatchObject({ ok: false });
+    expect(git(r.remote, ['rev-parse', 'refs/gastown/beads/gt-1'])).toBe(second);
+    const created = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-2', old: null, new: first }], emptyPack(), zero);
+    expect(created?.statuses.get('refs/gastown/beads/gt-2')).toEqual({ ok: true });
+    const again = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-2', old: null, new: second }], emptyPack(), zero);
+    expect(again?.statuses.get('refs/gastown/beads/gt-2')).toMatchObject({ ok: false });
+    const deleted = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-2', old: first, new: null }], null, zero);
+    expect(deleted?.statuses.get('refs/gastown/beads/gt-2')).toEqual({ ok: true });
+    expect(() => git(r.remote, ['rev-parse', '--verify', '-q', 'refs/gastown/beads/gt-2'])).toThrow();
+  });
+
+  test("a remote hook's refusal ends the sync with the hook's own words, as through git", async () => {
+    const r = await servedRemote();
+    writeFileSync(join(r.remote, 'hooks', 'pre-receive'), '#!/bin/sh\necho "ledger writes are frozen today" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const dir = tempDir('smart-http-hook');
+    cleanups.push(dir.cleanup);
+    git(dir.path, ['init', '-q', '-b', 'main', 'a']);
+    const a = await Ledger.open({ kinds: TOWN_KINDS, repoDir: join(dir.path, 'a') });
+    cleanups.push(() => a.close());
+    await a.transact((tx) => tx.put('beads', 'gt-1', { id: 'gt-1', title: 't', body: '', priority: 2, labels: [], status: 'open' }));
+    const tried = await traced(dir.path, () => syncLedger(a, r.url, { http: new SmartHttp() }).catch((e: Error) => e));
+    expect(String(tried.result)).toMatch(/refused the ledger push.*pre-receive hook declined.*ledger writes are frozen today/);
+    expect(tried.commands).toEqual([]);
+  });
+
+  test('the lease is taken, read and given back with no git process', async () => {
+    const r = await servedRemote();
+    const dir = tempDir('smart-http-lease');
+    cleanups.push(dir.cleanup);
+    git(dir.path, ['init', '-q', '--bare', 'm.git']);
+    const gitDir = join(dir.path, 'm.git');
+    // As the app's mirrors keep it (open-object-writer.ts): found once, not per swap.
+    const objects = await openObjectWriter(gitDir);
+    const target = { gitDir, objects, url: async () => r.url, ref: 'refs/gastown-leases/app', http: new SmartHttp() };
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const run = await traced(dir.path, async () => {
+      const taken = await swapRemoteLease(target, null, { holder: 'one', expiresAt: until });
+      const lost = await swapRemoteLease(target, null, { holder: 'two', expiresAt: until });
+      const read = await readRemoteLease(target);
+      const given = await swapRemoteLease(target, taken as string, null);
+      return { taken, lost, read, given, after: await readRemoteLease(target) };
+    });
+    expect(run.result.taken).toMatch(/^[0-9a-f]{40}$/);
+    expect(run.result.lost).toBe(false);
+    expect(run.result.read).toEqual({ oid: run.result.taken, value: { holder: 'one', expiresAt: until } });
+    expect(run.result.given).toBe('');
+    expect(run.result.after).toBeNull();
+    // Only the object writes of the lease commit touch the mirror; no git process at all.
+    expect(run.commands).toEqual([]);
+  });
+});
+
+/** A pack with no objects (for updates whose objects the remote holds). */
+function emptyPack(): Buffer {
+  return packBytes([], 'sha1');
 }
