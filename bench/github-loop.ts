@@ -36,7 +36,7 @@
  *    answered 403 with `retry-after`): it must end with exactly 50 child issues, each once,
  *    every one a sub-issue of the goal, every edge there, and one status comment.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -103,16 +103,48 @@ function covered(intervals: [number, number][]): number {
   return total;
 }
 
-/** CPU time (ms) of a process (`own`) and of the children it has waited for (its git), from /proc/<pid>/stat. */
+/** utime, stime, cutime, cstime of a process (ms), from /proc/<pid>/stat; null once it is gone. */
+function statTimes(pid: number | string): [number, number, number, number] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields 14 to 17 (1-based), in clock ticks (100 per second here).
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map((f) => Number(f) * 10) as [number, number, number, number];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time (ms) of a process (`own`) and of its git (`children`): the children it has waited
+ * for, and those still running (the ledger's long-lived `git cat-file`), which the kernel
+ * adds to the parent only once they are reaped.
+ */
 function cpuMs(pid: number): { own: number; children: number; user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // utime, stime, cutime, cstime are fields 14 to 17 (1-based), in clock ticks (100 per second here).
-  const [utime, stime, cutime, cstime] = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .slice(11, 15)
-    .map((f) => Number(f) * 10) as [number, number, number, number];
-  return { own: utime + stime, children: cutime + cstime, user: utime, sys: stime };
+  const [utime, stime, cutime, cstime] = statTimes(pid) ?? [0, 0, 0, 0];
+  let live = 0;
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // gone
+  }
+  for (const task of tasks) {
+    let kids: string[] = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      // the thread ended
+    }
+    for (const kid of kids) {
+      const t = statTimes(kid);
+      if (t) live += t[0] + t[1] + t[2] + t[3];
+    }
+  }
+  return { own: utime + stime, children: cutime + cstime + live, user: utime, sys: stime };
 }
 
 interface LoopFigures {
@@ -285,7 +317,7 @@ for (let i = 0; i < LOOPS; i++) {
   const town = await startGithubTown({
     gitOverHttp: GIT_OVER_HTTP,
     env: { ...(GIT_TRACE ? { GIT_TRACE: TRACE_FILE } : {}), ...(APP_LOG ? { LOG_LEVEL: 'debug' } : {}) },
-    ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : {}),
+    ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : process.env.PERFMAP ? { nodeArgs: ['--perf-basic-prof'] } : {}),
   });
   try {
     if (WARM) {

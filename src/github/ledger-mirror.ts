@@ -232,6 +232,7 @@ export class LedgerMirrors {
     await Promise.all([...this.#chains.values()]);
     // Leases kept for a next unit that will not come now: given back, not left to expire.
     await Promise.all([...this.#leases.keys()].map((key) => this.#giveBack(key)));
+    this.#http.close();
     const rigs = [...this.#rigs.values()];
     this.#rigs.clear();
     for (const entry of rigs) {

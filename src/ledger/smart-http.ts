@@ -5,8 +5,6 @@ export interface SmartHttpOptions {
   timeoutMs?: number;
   /** A larger answer is left to git (default 32 MiB). */
   maxBytes?: number;
-  /** For tests: the fetch to use (default the global one). */
-  fetch?: typeof fetch;
 }
 
 interface Capabilities {
@@ -57,12 +55,12 @@ export class SmartHttp {
   readonly #pushCaps = new Map<string, Promise<PushCapabilities | null>>();
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
-  readonly #fetch: typeof fetch;
+  #httpAgent: import('node:http').Agent | undefined;
+  #httpsAgent: import('node:https').Agent | undefined;
 
   constructor(opts: SmartHttpOptions = {}) {
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
-    this.#fetch = opts.fetch ?? fetch;
   }
 
   /** Whether `remote` is a URL this client may speak to (http or https, and no proxy configured). */
@@ -310,29 +308,57 @@ export class SmartHttp {
     });
   }
 
+  /**
+   * One request on a kept-alive connection (node:http, not `fetch`: WHATWG streams and
+   * Request objects cost more CPU than the request itself, and TLS handshakes with GitHub are
+   * saved by keeping connections). The modules load on first use: the CLI, which never gets
+   * here, does not pay for loading TLS.
+   */
   async #request(url: string, init: { method: string; headers: Record<string, string>; body?: Buffer }): Promise<Buffer | null> {
-    try {
-      const res = await this.#fetch(url, {
-        method: init.method,
-        headers: init.headers,
-        ...(init.body ? { body: new Uint8Array(init.body) } : {}),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      if (res.status !== 200) {
-        await res.body?.cancel().catch(() => undefined);
-        return null;
-      }
-      const length = Number(res.headers.get('content-length') ?? 0);
-      if (length > this.#maxBytes) {
-        await res.body?.cancel().catch(() => undefined);
-        return null;
-      }
-      const bytes = Buffer.from(await res.arrayBuffer());
-      return bytes.length > this.#maxBytes ? null : bytes;
-    } catch {
-      return null;
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    let request: typeof import('node:http').request;
+    let agent: import('node:http').Agent;
+    if (secure) {
+      const https = await import('node:https');
+      request = https.request;
+      agent = this.#httpsAgent ??= new https.Agent({ keepAlive: true });
+    } else {
+      const http = await import('node:http');
+      request = http.request;
+      agent = this.#httpAgent ??= new http.Agent({ keepAlive: true });
     }
+    return new Promise((resolve) => {
+      const headers = { ...init.headers, ...(init.body ? { 'content-length': String(init.body.length) } : {}) };
+      const req = request(target, { method: init.method, headers, agent, timeout: this.#timeoutMs }, (res) => {
+        if (res.statusCode !== 200 || Number(res.headers['content-length'] ?? 0) > this.#maxBytes) {
+          res.resume();
+          resolve(null);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.#maxBytes) {
+            req.destroy();
+            resolve(null);
+          } else chunks.push(chunk);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', () => resolve(null));
+        res.on('aborted', () => resolve(null));
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', () => resolve(null));
+      req.end(init.body);
+    });
+  }
+
+  /** Closes the kept-alive connections (they never keep the process alive; this frees them at once). */
+  close(): void {
+    this.#httpAgent?.destroy();
+    this.#httpsAgent?.destroy();
   }
 }
 
