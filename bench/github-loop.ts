@@ -6,7 +6,8 @@
  *   npm run bench:github-loop              # the 6-bead loop once, then the 50-bead run
  *   npm run bench:github-loop -- --loops 3 # the loop three times (a fresh town each)
  *   npm run bench:github-loop -- --no-50   # the loop only
- *   npm run bench:github-loop -- --warm    # each loop on an app that already landed a convoy
+ *   npm run bench:github-loop -- --cold    # each loop on a freshly started app (JIT compilation counted)
+ *   npm run bench:github-loop -- --perf-map # the app writes /tmp/perf-<pid>.map (node --perf-basic-prof), for `perf record -p <pid>`
  *   npm run bench:github-loop -- --cpu-prof DIR # write the app's V8 CPU profile (.cpuprofile) into DIR
  *   npm run bench:github-loop -- --app-log FILE # the app at LOG_LEVEL=debug, its log written to FILE (costs CPU itself)
  *   npm run bench:github-loop -- --git-trace # also count the git processes the app runs per loop (GIT_TRACE; costs CPU itself)
@@ -55,7 +56,13 @@ import type { GitHubDouble, RecordedRequest } from '../test/support/github-doubl
 
 const args = process.argv.slice(2);
 const LOOPS = Number(args[args.indexOf('--loops') + 1]) || 1;
-const WARM = args.includes('--warm');
+/**
+ * By default each loop runs on an app that has already landed one convoy: a server runs for
+ * days, so its steady state is what a bead costs it. `--cold` measures the first convoy after
+ * a start instead, which also pays V8's compilation of the code it runs for the first time.
+ */
+const WARM = !args.includes('--cold');
+const PERF_MAP = args.includes('--perf-map');
 const FIFTY = !args.includes('--no-50');
 const GIT_TRACE = args.includes('--git-trace');
 const APP_LOG = args.includes('--app-log') ? resolve(args[args.indexOf('--app-log') + 1] ?? 'app.log') : null;
@@ -317,7 +324,7 @@ for (let i = 0; i < LOOPS; i++) {
   const town = await startGithubTown({
     gitOverHttp: GIT_OVER_HTTP,
     env: { ...(GIT_TRACE ? { GIT_TRACE: TRACE_FILE } : {}), ...(APP_LOG ? { LOG_LEVEL: 'debug' } : {}) },
-    ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : process.env.PERFMAP ? { nodeArgs: ['--perf-basic-prof'] } : {}),
+    ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : PERF_MAP ? { nodeArgs: ['--perf-basic-prof'] } : {}),
   });
   try {
     if (WARM) {
@@ -347,7 +354,9 @@ for (let i = 0; i < LOOPS; i++) {
 }
 const mean = (pick: (f: LoopFigures) => number) => figures.reduce((n, f) => n + pick(f), 0) / figures.length;
 const perBead = (pick: (f: LoopFigures) => number) => mean((f) => pick(f) / f.beads);
-console.log(`  6-bead loop, mean of ${figures.length}:`);
+console.log(
+  `  6-bead loop, mean of ${figures.length}, ${WARM ? 'steady state (each on an app that had landed a convoy before)' : 'cold (each the first convoy of a freshly started app)'}:`,
+);
 console.log(
   `    GitHub requests per planned bead, plan phase (first wave's dispatches included): ${perBead((f) => f.planRequests).toFixed(2)}  (target ≤ 3: ${perBead((f) => f.planRequests) <= 3 ? 'met' : 'NOT met'})`,
 );

@@ -162,7 +162,9 @@ export class SmartHttp {
     if (!known || !known.caps.has('report-status') || !known.caps.has('side-band-64k')) return null;
     if (atomic && !known.caps.has('atomic')) return null;
     if (commands.some((c) => c.new === null) && !known.caps.has('delete-refs')) return null;
-    const asked = ['report-status', 'side-band-64k', 'quiet', ...(atomic ? ['atomic'] : []), 'agent=git/gastown'];
+    // Only what the server offered (`quiet` quiets its progress on the side band).
+    const asked = ['report-status', 'side-band-64k', ...(known.caps.has('quiet') ? ['quiet'] : []), ...(atomic ? ['atomic'] : [])];
+    if ([...known.caps].some((c) => c.startsWith('agent='))) asked.push('agent=git/gastown');
     if (known.objectFormat) asked.push(`object-format=${known.objectFormat}`);
     const lines = commands.map((c, i) => {
       const line = `${c.old ?? zeroOid} ${c.new ?? zeroOid} ${c.ref}`;
