@@ -72,7 +72,14 @@ describe('two app replicas on one repository', () => {
     const dir = join('/tmp/replicas-gates', `gate-${process.pid}-${Date.now()}`);
     mkdirSync(dir, { recursive: true });
     gate = join(dir, 'open');
-    town = await startGithubTown({ replicas: 2, config: CONFIG, files: { '.github/workflows/gastown-polecat.yml': gatedWorkflow(gate) } });
+    // Over smart HTTP, as against GitHub: the replicas' syncs and the repository's lease go
+    // through the mirrors' in-process client (ledger/smart-http.ts), not git.
+    town = await startGithubTown({
+      replicas: 2,
+      gitOverHttp: true,
+      config: CONFIG,
+      files: { '.github/workflows/gastown-polecat.yml': gatedWorkflow(gate) },
+    });
     const { double } = town;
     await dumpOnFailure(async () => {
       const goals: number[] = [];
@@ -118,6 +125,9 @@ describe('two app replicas on one repository', () => {
       for (const app of town!.apps) expect(app.log().split('Handled Mayor label').length - 1).toBe(20);
       const waits = town!.apps.map((a) => a.log().split('Waiting for another replica').length - 1);
       expect(waits[0]! + waits[1]!).toBeGreaterThanOrEqual(20);
+      // Every lease take and give-back, fetch and push was a request of the in-process client.
+      expect(double.gitRequests.filter((r) => r.agent === 'git/gastown' && r.service === 'git-receive-pack').length).toBeGreaterThan(40);
+      expect(double.gitRequests.filter((r) => r.actor === null)).toEqual([]);
     });
     expect(existsSync(gate)).toBe(false);
   }, 600_000);

@@ -121,6 +121,27 @@ describe('SmartHttp (git protocol v2 over HTTP, in-process)', () => {
   });
 });
 
+describe('readPack', () => {
+  test('reads what git itself packs: ref-deltas and ofs-deltas alike, and refuses a damaged pack', async () => {
+    const r = await servedRemote();
+    const big = Array.from({ length: 300 }, (_, i) => `entry ${i}: a line that repeats with a small change\n`).join('');
+    commitTo(r.remote, 'refs/gastown/beads/gt-1', { 'bead.json': big });
+    const tip = commitTo(r.remote, 'refs/gastown/beads/gt-1', { 'bead.json': `${big}and one more\n` });
+    const objects = git(r.remote, ['rev-list', '--objects', tip]);
+    for (const ofs of [false, true]) {
+      const pack = execFileSync('git', ['-C', r.remote, 'pack-objects', '--stdout', ...(ofs ? ['--delta-base-offset'] : [])], {
+        input: `${objects}\n`,
+      });
+      const read = readPack(pack, 'sha1');
+      expect(read).toHaveLength(objects.split('\n').length);
+      for (const o of read) expect(o.content.equals(gitBytes(r.remote, ['cat-file', o.type, o.oid]))).toBe(true);
+      const damaged = Buffer.from(pack);
+      damaged[40] = damaged[40]! ^ 0xff;
+      expect(() => readPack(damaged, 'sha1')).toThrow();
+    }
+  });
+});
+
 function gitBytes(repo: string, args: string[]): Buffer {
   return execFileSync('git', ['-C', repo, ...args]);
 }
