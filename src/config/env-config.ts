@@ -71,6 +71,10 @@ const envSchema = z.object({
     (v) => v === undefined || /^\d{1,9}$/.test(v),
     'must be a number of milliseconds (0 compares every ledger ref at every sync)',
   ),
+  GASTOWN_GIT_HTTP: optionalString.refine(
+    (v) => v === undefined || v === 'in-process' || v === 'git',
+    "must be 'in-process' (the default) or 'git'",
+  ),
   GASTOWN_LEASE_LINGER_MS: optionalString.refine(
     (v) => v === undefined || /^\d{1,9}$/.test(v),
     'must be a number of milliseconds (0 gives the lease back after each burst of work at once)',
@@ -106,6 +110,12 @@ export interface EnvConfig {
   leaseLingerMs: number;
   /** How long mirror syncs follow the writers' summaries between full comparisons (GASTOWN_SYNC_FULL_EVERY_MS). */
   syncFullEveryMs: number;
+  /**
+   * How mirrors talk to an http(s) remote (GASTOWN_GIT_HTTP): 'in-process' (ledger/smart-http.ts,
+   * git only as the fallback) or 'git' (every fetch and push a git process, for a git whose
+   * HTTP settings live in its config: a proxy, a CA bundle, `url.<base>.insteadOf`).
+   */
+  gitHttp: 'in-process' | 'git';
   /** Who signs the Actions OIDC tokens polecat jobs exchange at POST /gastown/token. */
   oidc: { issuer: string; jwksUrl: string; audience: string };
   anthropic: { apiKey: string | null; baseUrl: string | null };
@@ -140,6 +150,7 @@ export function loadEnvConfig(env: Record<string, string | undefined>): EnvConfi
     deaconEveryMs: e.GASTOWN_DEACON_EVERY_MS === undefined ? 300_000 : Number(e.GASTOWN_DEACON_EVERY_MS),
     leaseLingerMs: e.GASTOWN_LEASE_LINGER_MS === undefined ? 1000 : Number(e.GASTOWN_LEASE_LINGER_MS),
     syncFullEveryMs: e.GASTOWN_SYNC_FULL_EVERY_MS === undefined ? 300_000 : Number(e.GASTOWN_SYNC_FULL_EVERY_MS),
+    gitHttp: e.GASTOWN_GIT_HTTP === 'git' ? 'git' : 'in-process',
     oidc: oidcConfig(e.GASTOWN_OIDC_ISSUER, e.GASTOWN_OIDC_JWKS_URL, e.GASTOWN_OIDC_AUDIENCE, e.GHE_HOST, e.GHE_PROTOCOL),
     anthropic: { apiKey: e.ANTHROPIC_API_KEY ?? null, baseUrl: e.ANTHROPIC_BASE_URL ?? null },
     model: e.GASTOWN_MODEL ?? DEFAULT_MODEL,

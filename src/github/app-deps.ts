@@ -133,6 +133,7 @@ export function createAppDeps(env: Record<string, string | undefined>, options: 
     leaseTtlMs: config.leaseTtlMs,
     leaseLingerMs: config.leaseLingerMs,
     syncFullEveryMs: config.syncFullEveryMs,
+    inProcessHttp: config.gitHttp === 'in-process',
   });
   return {
     defaultModel: config.model,

@@ -50,6 +50,8 @@ export interface LedgerMirrorsOptions {
   leaseLingerMs?: number;
   /** How long the mirrors' syncs follow the writers' summaries between full comparisons (see SyncOptions.fullEveryMs). */
   syncFullEveryMs?: number;
+  /** False: every fetch and push of an http(s) remote is a git process (GASTOWN_GIT_HTTP=git). Default true. */
+  inProcessHttp?: boolean;
 }
 
 export interface RepoLedgerVisit {
@@ -146,7 +148,7 @@ export class LedgerMirrors {
    * starts a git process only to push. It keeps each remote's capabilities, so it lives as
    * long as the mirrors do.
    */
-  readonly #http = new SmartHttp();
+  readonly #http: SmartHttp | undefined;
   /** Per mirror, the writer of its lease commits (found once per mirror, not once per take). */
   readonly #leaseObjects = new Map<string, Promise<ObjectWriter>>();
   readonly replicaId: string;
@@ -154,6 +156,7 @@ export class LedgerMirrors {
   constructor(options: LedgerMirrorsOptions) {
     this.#options = options;
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomHex(4)}`;
+    this.#http = options.inProcessHttp === false ? undefined : new SmartHttp();
   }
 
   /** A point in this process's order of work and syncs (see `RepoLedgerVisit.since`). */
@@ -232,7 +235,7 @@ export class LedgerMirrors {
     await Promise.all([...this.#chains.values()]);
     // Leases kept for a next unit that will not come now: given back, not left to expire.
     await Promise.all([...this.#leases.keys()].map((key) => this.#giveBack(key)));
-    this.#http.close();
+    this.#http?.close();
     const rigs = [...this.#rigs.values()];
     this.#rigs.clear();
     for (const entry of rigs) {
@@ -362,7 +365,7 @@ export class LedgerMirrors {
         acquireRemoteLease({
           gitDir: key,
           objects: o,
-          http: this.#http,
+          ...(this.#http ? { http: this.#http } : {}),
           url,
           ref: leaseRefFor(scope.prefix, REPO_LEASE),
           holder: this.replicaId,
@@ -414,7 +417,7 @@ export class LedgerMirrors {
       const url = await this.remoteUrl(scope);
       let result;
       try {
-        result = await syncRig(rig, url, { fullEveryMs: this.#options.syncFullEveryMs, http: this.#http });
+        result = await syncRig(rig, url, { fullEveryMs: this.#options.syncFullEveryMs, ...(this.#http ? { http: this.#http } : {}) });
       } catch (err) {
         throw await this.#scrubbed(scope, url, `Cannot sync the ledger with ${shown}: ${(err as Error).message}`);
       }

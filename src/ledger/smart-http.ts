@@ -1,5 +1,8 @@
 import { DELIM, FLUSH, pktLine, readPackets } from './pkt-line.js';
 
+/** How long a remote that would not speak protocol v2 (or could not be reached) is left to git. */
+const RETRY_MS = 60_000;
+
 export interface SmartHttpOptions {
   /** Per request (default 30 s). */
   timeoutMs?: number;
@@ -63,11 +66,31 @@ export class SmartHttp {
     this.#maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
   }
 
-  /** Whether `remote` is a URL this client may speak to (http or https, and no proxy configured). */
+  /**
+   * Whether `remote` is a URL this client may speak to: http or https, not through a proxy.
+   * Git (libcurl) honours `http_proxy`, `https_proxy` and `all_proxy` unless `no_proxy`
+   * names the host; node's requests do not, so a remote git reaches through a proxy is left
+   * to git. (Everything else node may do differently, such as a CA bundle of git's own in
+   * `GIT_SSL_CAINFO`, fails as a request and falls back to git. Settings kept in git's
+   * config are invisible here: GASTOWN_GIT_HTTP=git leaves every request to git.)
+   */
   static speaks(remote: string, env: NodeJS.ProcessEnv = process.env): boolean {
-    if (!/^https?:\/\//i.test(remote)) return false;
-    for (const name of ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY']) if (env[name]) return false;
-    return true;
+    let url: URL;
+    try {
+      url = new URL(remote);
+    } catch {
+      return false;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    const scheme = url.protocol.slice(0, -1);
+    const proxy = env[`${scheme}_proxy`] || env[`${scheme.toUpperCase()}_PROXY`] || env.all_proxy || env.ALL_PROXY;
+    if (!proxy) return true;
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const bypass = (env.no_proxy ?? env.NO_PROXY ?? '')
+      .split(',')
+      .map((e) => e.trim().toLowerCase().replace(/:\d+$/, ''))
+      .filter(Boolean);
+    return bypass.some((e) => e === '*' || host === e.replace(/^\./, '') || host.endsWith(e.startsWith('.') ? e : `.${e}`));
   }
 
   /** The remote's refs under any of `prefixes` (`ls-refs` with `ref-prefix`), or null: ask git. */
@@ -156,7 +179,9 @@ export class SmartHttp {
     if (!caps) {
       caps = this.#pushAdvertisement(target);
       this.#pushCaps.set(target.base, caps);
-      void caps.then((c) => c === null && this.#pushCaps.get(target.base) === caps && this.#pushCaps.delete(target.base));
+      void caps.then((c) => {
+        if (c === null) setTimeout(() => this.#pushCaps.get(target.base) === caps && this.#pushCaps.delete(target.base), RETRY_MS).unref();
+      });
     }
     const known = await caps;
     if (!known || !known.caps.has('report-status') || !known.caps.has('side-band-64k')) return null;
@@ -268,8 +293,11 @@ export class SmartHttp {
     if (!caps) {
       caps = this.#advertisement(target);
       this.#caps.set(target.base, caps);
-      // A failure to reach it is not a property of the server: asked again next time.
-      void caps.then((c) => c === null && this.#caps.get(target.base) === caps && this.#caps.delete(target.base));
+      // A server that would not answer is asked again after a minute (a failure to reach it
+      // may pass); meanwhile git does the work, without a failed request first each time.
+      void caps.then((c) => {
+        if (c === null) setTimeout(() => this.#caps.get(target.base) === caps && this.#caps.delete(target.base), RETRY_MS).unref();
+      });
     }
     return caps;
   }

@@ -149,6 +149,12 @@ describe('env config', () => {
     expect(() => loadEnvConfig({ GASTOWN_LEASE_LINGER_MS: '-1' })).toThrow(/GASTOWN_LEASE_LINGER_MS: must be a number of milliseconds/);
   });
 
+  it('reads how mirrors talk to an http(s) remote, GASTOWN_GIT_HTTP (in-process by default, or git)', () => {
+    expect(loadEnvConfig({}).gitHttp).toBe('in-process');
+    expect(loadEnvConfig({ GASTOWN_GIT_HTTP: 'git' }).gitHttp).toBe('git');
+    expect(() => loadEnvConfig({ GASTOWN_GIT_HTTP: 'curl' })).toThrow(/GASTOWN_GIT_HTTP: must be 'in-process' \(the default\) or 'git'/);
+  });
+
   it("reads the Deacon timer's period GASTOWN_DEACON_EVERY_MS (5 min by default, 0 for off), refusing nonsense", () => {
     expect(loadEnvConfig({}).deaconEveryMs).toBe(300_000);
     expect(loadEnvConfig({ GASTOWN_DEACON_EVERY_MS: '0' }).deaconEveryMs).toBe(0);

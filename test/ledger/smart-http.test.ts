@@ -115,7 +115,14 @@ describe('SmartHttp (git protocol v2 over HTTP, in-process)', () => {
     commitTo(r.remote, 'refs/gastown/beads/gt-1', { 'bead.json': '{}' });
     expect(await new SmartHttp().lsRefs(r.url, ['refs/gastown/'])).toBeNull();
     expect(await new SmartHttp().lsRefs('http://127.0.0.1:9/r.git', ['refs/gastown/'])).toBeNull();
-    expect(SmartHttp.speaks('http://h/r.git', { HTTPS_PROXY: 'http://proxy:3128' })).toBe(false);
+    expect(SmartHttp.speaks('https://h/r.git', { HTTPS_PROXY: 'http://proxy:3128' })).toBe(false);
+    expect(SmartHttp.speaks('http://h/r.git', { HTTPS_PROXY: 'http://proxy:3128' })).toBe(true);
+    expect(SmartHttp.speaks('http://h.example/r.git', { all_proxy: 'http://proxy:3128' })).toBe(false);
+    expect(SmartHttp.speaks('https://ghe.corp.example/r.git', { https_proxy: 'http://p:1', no_proxy: 'localhost,.corp.example' })).toBe(
+      true,
+    );
+    expect(SmartHttp.speaks('http://127.0.0.1:8080/r.git', { http_proxy: 'http://p:1', NO_PROXY: '127.0.0.1' })).toBe(true);
+    expect(SmartHttp.speaks('https://github.com/o/r.git', { GIT_SSL_CAINFO: '/etc/ssl/certs/ca-certificates.crt' })).toBe(true);
     expect(SmartHttp.speaks('/srv/r.git', {})).toBe(false);
     expect(SmartHttp.speaks('https://h/r.git', {})).toBe(true);
   });
