@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +14,7 @@ import { BAD_BEADS, writeRawEntity } from '../helpers/corrupt-entity.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
 import { readRemote, runnerRig } from './ledger-e2e.helpers.js';
 import { logGitCalls } from '../helpers/git-call-log.js';
+import { serveGitHttp } from '../support/github-double/git-http-backend.js';
 import { swapRemoteLease } from '../../src/ledger/remote-lease.js';
 import type { Rig } from '../../src/rig/rig.js';
 
@@ -357,6 +360,48 @@ describe('LedgerMirrors sync failures', () => {
       expect(ran).toBe(false);
     } finally {
       await mirrors.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('LedgerMirrors over smart HTTP', () => {
+  it('reads, pushes and leases in-process by default; GASTOWN_GIT_HTTP=git (inProcessHttp: false) runs git for each', async () => {
+    const dir = tempDir('gastown-mirror-http');
+    const remote = bareRemote(join(dir.path, 'srv', 'acme', 'widgets.git'));
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      void serveGitHttp({ projectRoot: join(dir.path, 'srv'), pathInfo: url.pathname, query: url.search.slice(1), user: null }, req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const calls = logGitCalls();
+    const visit = async (name: string, inProcessHttp: boolean) => {
+      const mirrors = new LedgerMirrors({
+        dataDir: join(dir.path, name),
+        gitUrlTemplate: `http://x-access-token:{token}@127.0.0.1:${port}/{owner}/{repo}.git`,
+        inProcessHttp,
+      });
+      try {
+        calls.take();
+        await mirrors.withRepoLedger(
+          { owner: 'acme', repo: 'widgets', prefix: 'refs/gastown/', actor: 'octocat', token: async () => TOKEN },
+          ({ rig }) => createBead(rig, { title: `from ${name}` }),
+        );
+        return calls.take().filter((c) => /(^| )(fetch|push|ls-remote)( |$)/.test(c));
+      } finally {
+        await mirrors.close();
+      }
+    };
+    try {
+      expect(await visit('in-process', true)).toEqual([]);
+      const viaGit = await visit('git', false);
+      expect(viaGit.some((c) => / push /.test(` ${c} `))).toBe(true);
+      expect(viaGit.some((c) => / fetch /.test(` ${c} `))).toBe(true);
+      expect((await readRemote(remote)).beads.map((b) => b.title).sort()).toEqual(['from git', 'from in-process']);
+    } finally {
+      calls.stop();
+      await new Promise<void>((r) => server.close(() => r()));
       dir.cleanup();
     }
   });
