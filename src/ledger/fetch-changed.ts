@@ -50,8 +50,14 @@ export async function fetchRefs(
   wanted: { ref: string; have: string | null }[],
   http?: SmartHttp,
 ): Promise<Map<string, string>> {
-  const overHttp = http && SmartHttp.speaks(remote) ? await refsOverHttp(ledger, http, remote, wanted) : null;
-  if (overHttp) return overHttp;
+  if (http && SmartHttp.speaks(remote)) {
+    // Twice: a ref replaced between the listing and the fetch (a heartbeat's new history
+    // leaves the old commit unreachable, and the server refuses it) is listed anew.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const overHttp = await refsOverHttp(ledger, http, remote, wanted);
+      if (overHttp) return overHttp;
+    }
+  }
   const haves = [...new Set(wanted.map((w) => w.have).filter((h): h is string => !!h))];
   const haveRefs = new Map(haves.map((oid, i) => [`refs/have/${i}`, oid]));
   const named = wanted.length <= NAMED_REFS_MAX;

@@ -52,8 +52,13 @@ export async function fetchSummaries(
   const prefix = summaryPrefix(ledger.prefix);
   const unchanged = await unchangedOnLocalRemote(ledger, remote, prefix, known);
   if (unchanged) return unchanged;
-  const overHttp = http && SmartHttp.speaks(remote) ? await summariesOverHttp(ledger, http, remote, prefix, known) : null;
-  if (overHttp) return overHttp;
+  if (http && SmartHttp.speaks(remote)) {
+    // Twice, as for ledger refs (fetch-changed.ts): a summary moved between list and fetch is listed anew.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const overHttp = await summariesOverHttp(ledger, http, remote, prefix, known);
+      if (overHttp) return overHttp;
+    }
+  }
   const side = keptSideRepo(ledger, 'summaries', new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
   try {
     await runGit(
