@@ -1,6 +1,6 @@
 /**
  * The GitHub loop benchmark, on the GitHub double (test/support/github-double) with the real
- * app started as `npm start` starts it, without Probot's write pacing (Probot spaces writes
+ * app started as `npm start` starts it (logging as the image does, LOG_FORMAT=json), without Probot's write pacing (Probot spaces writes
  * 1 s apart and creations 3 s apart: waiting, not work; test/support/start-unpaced-app.mjs).
  *
  *   npm run bench:github-loop              # the 6-bead loop once, then the 50-bead run
@@ -323,7 +323,9 @@ const figures: LoopFigures[] = [];
 for (let i = 0; i < LOOPS; i++) {
   const town = await startGithubTown({
     gitOverHttp: GIT_OVER_HTTP,
-    env: { ...(GIT_TRACE ? { GIT_TRACE: TRACE_FILE } : {}), ...(APP_LOG ? { LOG_LEVEL: 'debug' } : {}) },
+    // Logs as the image writes them (LOG_FORMAT=json, Dockerfile): pino's pretty printer,
+    // Probot's default on a terminal, formats every line in the app's own thread.
+    env: { LOG_FORMAT: 'json', ...(GIT_TRACE ? { GIT_TRACE: TRACE_FILE } : {}), ...(APP_LOG ? { LOG_LEVEL: 'debug' } : {}) },
     ...(CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : PERF_MAP ? { nodeArgs: ['--perf-basic-prof'] } : {}),
   });
   try {
