@@ -8,7 +8,19 @@ import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
 import { localRefState, sameLocalState, type LocalRefState } from './local-ref-state.js';
-import { fetchSummaries, ownSummaryRef, readSyncState, refsSince, summaryUpdate, writeSyncState, type SyncState } from './sync-summary.js';
+import {
+  fetchSummaries,
+  ownSummaryRef,
+  readSyncState,
+  refsSince,
+  summariesInDir,
+  summariesReaderIn,
+  summaryUpdate,
+  writeSyncState,
+  type SummaryReader,
+  type SyncState,
+} from './sync-summary.js';
+import { syncRemoteDir, type RecordedRemoteDir } from './sync-remote-dir.js';
 
 export interface SyncResult {
   /** Refs that came from the remote and did not exist here. */
@@ -79,21 +91,46 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   const maxAttempts = opts.maxAttempts ?? 6;
   const ownSummary = ownSummaryRef(ledger);
   const recorded = ledger.refFilesDir ? readSyncState(ledger, remote) : null;
+  const where = await syncRemoteDir(ledger, remote, recorded?.remoteDir);
   opts.onProgress?.(`checking ${redact(remote)}`);
   // Read before the remote's ledger refs: a summary recorded below is never newer than the
   // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
-  const summaries = await fetchSummaries(ledger, remote, recorded?.summaries);
+  // A remote on this machine: from its ref files, no process (sync-summary.ts summariesInDir).
+  const onDisk = recorded && where.dir ? summariesInDir(ledger, where.dir) : undefined;
+  let summaries = onDisk && sameSummaries(recorded!.summaries, onDisk) ? onDisk : undefined;
   const started = localState(ledger, false, recorded?.local);
   const fullAt = Date.now();
   // Only the refs the moved summaries name, when this clone's refs are as they were when it
   // last equalled the remote; null: compare everything.
   let scope: Set<string> | null = null;
-  if (recorded && started && !opts.full && summaries.size > 0 && fullAt - recorded.fullAt < (opts.fullEveryMs ?? FULL_EVERY_MS)) {
-    if (sameLocalState(recorded.local, started.state)) scope = await changedSince(ledger, recorded.summaries, summaries);
+  const mayScope =
+    !!recorded &&
+    !!started &&
+    !opts.full &&
+    fullAt - recorded.fullAt < (opts.fullEveryMs ?? FULL_EVERY_MS) &&
+    sameLocalState(recorded.local, started.state);
+  /** Summaries that moved, fetched together with the refs they name (a local remote's, read before any fetch). */
+  let along: { ref: string; have: string | null }[] = [];
+  if (!summaries && onDisk && mayScope && onDisk.size > 0) {
+    // Which refs moved, from the summary commits in the remote's own object files: then one
+    // fetch brings those refs and the summaries, instead of a fetch of the summaries first.
+    const found = await changedSince(ledger, recorded!.summaries, onDisk, summariesReaderIn(ledger, where.dir!));
+    if (found && found.size > 0) {
+      summaries = onDisk;
+      scope = found;
+      along = [...onDisk]
+        .filter(([ref, oid]) => recorded!.summaries[ref] !== oid)
+        .map(([ref]) => ({ ref, have: recorded!.summaries[ref] ?? null }));
+    }
+  }
+  summaries ??= await fetchSummaries(ledger, remote, recorded?.summaries);
+  if (!scope && mayScope && summaries.size > 0) {
+    scope = await changedSince(ledger, recorded!.summaries, summaries);
     if (scope?.size === 0) {
-      // Nothing moved here or there: one small fetch was the whole sync.
+      // Nothing moved here or there: one small fetch (or none) was the whole sync.
       result.attempts = 1;
-      if (!sameSummaries(recorded.summaries, summaries)) writeSyncState(ledger, { ...recorded, summaries: Object.fromEntries(summaries) });
+      if (!sameSummaries(recorded!.summaries, summaries) || recorded!.remoteDir !== (where.record ?? undefined))
+        writeSyncState(ledger, { ...recorded!, summaries: Object.fromEntries(summaries), remoteDir: where.record ?? undefined });
       return result;
     }
   }
@@ -101,12 +138,21 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   let known = new Map<string, string>();
   const seenSummaries = new Map(summaries);
   let currentSummaries = summaries;
+  /**
+   * False when summaries read from a local remote's files were not fetched after all (a ref
+   * gone made the named fetch fall back): their commits may not be here, and a recorded
+   * summary must be, since later fetches offer it as a have. Then nothing is recorded.
+   */
+  let summariesHere = true;
+  const keep = { remoteDir: where.record, dir: where.dir };
   for (;;) {
     result.attempts++;
     const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
-    const { local, seen, remoteRefs } = attemptScope
-      ? await scopedView(ledger, remote, tracking, attemptScope)
+    const view = attemptScope
+      ? await scopedView(ledger, remote, tracking, attemptScope, along)
       : await fullView(ledger, remote, tracking, opts.onProgress);
+    const { local, seen, remoteRefs } = view;
+    if ('alongFetched' in view && !view.alongFetched) summariesHere = false;
     known = new Map(remoteRefs);
     await recordSeen(ledger, tracking, seen, remoteRefs);
     const { updates, toPush, forcePush, stats, changed, refused } = await reconcile(ledger, local, remoteRefs);
@@ -133,7 +179,9 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       result.reconciled += fixed.length;
     }
     if (toPush.length === 0 && forcePush.length === 0) {
-      const kept = record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      const kept = summariesHere
+        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.remoteDir)
+        : forget(ledger);
       if (kept) await packWhenLoose(ledger, kept);
       return result;
     }
@@ -143,12 +191,14 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
     const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
     result.pushed += pushed.ok;
-    if (pushed.ok > 0) await tidyLocalRemote(ledger, remote, pushed.ok);
+    if (pushed.ok > 0) await tidyLocalRemote(keep.dir, pushedRefs, pushed.ok);
     const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
     if (pushed.rejected.length === 0) {
       for (const [ref, oid] of values) known.set(ref, oid);
       seenSummaries.set(ownSummary, summary.oid);
-      const kept = record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      const kept = summariesHere
+        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.remoteDir)
+        : forget(ledger);
       if (kept) await packWhenLoose(ledger, kept);
       return result;
     }
@@ -196,8 +246,18 @@ async function fullView(ledger: Ledger, remote: string, tracking: string, onProg
   return { local, seen, remoteRefs };
 }
 
-/** Only `scope` (the refs the moved summaries name): their values here, last seen, and fetched. */
-async function scopedView(ledger: Ledger, remote: string, tracking: string, scope: Set<string>): Promise<View> {
+/**
+ * Only `scope` (the refs the moved summaries name): their values here, last seen, and
+ * fetched; with them, in the same fetch, the summaries `along` (read from a local remote's
+ * files), whose commits the next sync offers as haves.
+ */
+async function scopedView(
+  ledger: Ledger,
+  remote: string,
+  tracking: string,
+  scope: Set<string>,
+  along: { ref: string; have: string | null }[],
+): Promise<View & { alongFetched: boolean }> {
   const refs = [...scope];
   const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
   const present = (m: Map<string, string | null>) => new Map([...m].filter((e): e is [string, string] => e[1] !== null));
@@ -208,21 +268,29 @@ async function scopedView(ledger: Ledger, remote: string, tracking: string, scop
     const oid = seenTips.get(toTracking(ref));
     if (oid) seen.set(ref, oid);
   }
-  const remoteRefs = await fetchRefs(
-    ledger,
-    remote,
-    refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
-  );
-  return { local, seen, remoteRefs };
+  // A have that is not here (a summary commit pruned by the user's `git gc`: no local ref
+  // holds it) would fail the whole fetch: offered only when present.
+  const haves = await Promise.all(along.map(async (a) => (a.have && (await ledger.objectType(a.have)) ? a.have : null)));
+  const fetched = await fetchRefs(ledger, remote, [
+    ...refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+    ...along.map((a, i) => ({ ref: a.ref, have: haves[i]! })),
+  ]);
+  const remoteRefs = new Map([...fetched].filter(([ref]) => ref.startsWith(ledger.prefix)));
+  return { local, seen, remoteRefs, alongFetched: along.every((a) => fetched.has(a.ref)) };
 }
 
 /** The ledger refs named by every summary that moved since `before`; null when a full comparison is needed. */
-async function changedSince(ledger: Ledger, before: Record<string, string>, now: Map<string, string>): Promise<Set<string> | null> {
+async function changedSince(
+  ledger: Ledger,
+  before: Record<string, string>,
+  now: Map<string, string>,
+  read?: SummaryReader,
+): Promise<Set<string> | null> {
   for (const ref of Object.keys(before)) if (!now.has(ref)) return null; // a summary went away: someone rewrote the remote
   const out = new Set<string>();
   for (const [ref, oid] of now) {
     if (before[ref] === oid) continue;
-    const named = await refsSince(ledger, before[ref] ?? null, oid);
+    const named = await refsSince(ledger, before[ref] ?? null, oid, read);
     if (!named) return null;
     for (const r of named) out.add(r);
   }
@@ -256,10 +324,18 @@ function record(
   known: Map<string, string>,
   summaries: Map<string, string>,
   fullAt: number,
+  remoteDir: RecordedRemoteDir | null,
 ): SyncState | null {
   if (!ledger.refFilesDir) return null;
   const keep = (local: LocalRefState, at: number) => {
-    const state = { remote, prefix: ledger.prefix, fullAt: at, summaries: Object.fromEntries(summaries), local };
+    const state = {
+      remote,
+      prefix: ledger.prefix,
+      fullAt: at,
+      summaries: Object.fromEntries(summaries),
+      local,
+      ...remoteDirField(remoteDir),
+    };
     writeSyncState(ledger, state);
     return state;
   };
@@ -293,6 +369,16 @@ function record(
   if (ok && now) return keep(now.state, recorded.fullAt);
   writeSyncState(ledger, null);
   return null;
+}
+
+/** Forgets the record: the next sync compares everything. */
+function forget(ledger: Ledger): null {
+  if (ledger.refFilesDir) writeSyncState(ledger, null);
+  return null;
+}
+
+function remoteDirField(remoteDir: RecordedRemoteDir | null): { remoteDir?: RecordedRemoteDir } {
+  return remoteDir ? { remoteDir } : {};
 }
 
 /** Above this many loose ledger refs, a sync that ends equal with the remote packs them. */

@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
+import { parseCommit } from './git-objects.js';
 import { listRefFiles } from './list-ref-files.js';
-import { localRemoteDir } from './local-remote-dir.js';
+import { ObjectReader } from './object-reader.js';
+import { safeDecode } from './parse-log.js';
 import type { LocalRefState } from './local-ref-state.js';
 import { redact, runGit } from './run-git.js';
 import { keptSideRepo, SIDE_GIT } from './side-repo.js';
+import type { RecordedRemoteDir } from './sync-remote-dir.js';
 
 /**
  * Per-writer summary refs: `refs/gastown/` → `refs/gastown-sync/<writer>`, beside the
@@ -43,8 +46,6 @@ const WALK_MAX = 256;
  */
 export async function fetchSummaries(ledger: Ledger, remote: string, known: Record<string, string> = {}): Promise<Map<string, string>> {
   const prefix = summaryPrefix(ledger.prefix);
-  const unchanged = await unchangedOnLocalRemote(ledger, remote, prefix, known);
-  if (unchanged) return unchanged;
   const side = keptSideRepo(ledger, 'summaries', new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
   try {
     await runGit(
@@ -75,39 +76,53 @@ export async function fetchSummaries(ledger: Ledger, remote: string, known: Reco
 }
 
 /**
- * A remote on this machine (a path or `file://`, as the Refinery's shared bare repository
- * is) whose summaries are all as this clone recorded them: read from its ref files, no
- * process but the one naming its directory. The fetch it saves (fetch, upload-pack and the
- * connectivity check: three processes) was most of a sync that has nothing to do. Anything
- * else (a summary moved, added or gone, a ref file that cannot be read) is left to the fetch,
- * which also brings the new summary commits in.
+ * Every writer's summary on a remote on this machine (a path or `file://`, as the
+ * Refinery's shared bare repository is; `dir` is its git directory), read from its ref
+ * files: no process at all. The fetch this saves (fetch, upload-pack and the connectivity
+ * check: three processes) was most of a sync with nothing to do. Undefined when the files
+ * cannot tell (a symbolic or damaged ref, a reftable store): the caller fetches.
  */
-async function unchangedOnLocalRemote(
-  ledger: Ledger,
-  remote: string,
-  prefix: string,
-  known: Record<string, string>,
-): Promise<Map<string, string> | null> {
-  const names = Object.keys(known);
-  if (names.length === 0) return null;
-  const dir = await localRemoteDir(ledger.repoDir, remote).catch(() => null);
-  if (!dir) return null;
-  const refs = listRefFiles(dir, prefix, ledger.zeroOid.length);
-  if (!refs || refs.size !== names.length) return null;
-  for (const [ref, oid] of refs) if (known[ref] !== oid) return null;
-  return refs;
+export function summariesInDir(ledger: Ledger, dir: string): Map<string, string> | undefined {
+  return listRefFiles(dir, summaryPrefix(ledger.prefix), ledger.zeroOid.length);
+}
+
+/** Reads a summary commit: its parents and value, or null when it cannot be read. */
+export type SummaryReader = (oid: string) => Promise<{ parents: string[]; value: unknown } | null>;
+
+/**
+ * Reads summary commits straight from the object files of a repository on this machine (the
+ * local remote), before any fetch brought them here: so a sync can tell which refs moved and
+ * fetch those and the summaries in one fetch instead of two. Only what `ObjectReader` reads
+ * (loose objects, whole objects in packs: what a small push leaves in a bare remote); any
+ * other form reads as null, and the caller then fetches the summaries first, as for a
+ * network remote. What is read only chooses which refs to fetch: the refs themselves still
+ * come through git.
+ */
+export function summariesReaderIn(ledger: Ledger, dir: string): SummaryReader {
+  const reader = new ObjectReader(join(dir, 'objects'), ledger.zeroOid.length / 2);
+  return async (oid) => {
+    const obj = reader.read(oid);
+    if (!obj || obj.type !== 'commit') return null;
+    const c = parseCommit(obj.content);
+    return { parents: c.parents, value: safeDecode(c.message) };
+  };
 }
 
 /**
  * The ledger refs named by the summary commits from `to` back to `from` (exclusive), or null
  * when that cannot be told cheaply: `from` is not on the chain, or the walk is too long.
  */
-export async function refsSince(ledger: Ledger, from: string | null, to: string): Promise<Set<string> | null> {
+export async function refsSince(
+  ledger: Ledger,
+  from: string | null,
+  to: string,
+  read: SummaryReader = (oid) => ledger.readCommit(oid),
+): Promise<Set<string> | null> {
   const refs = new Set<string>();
   let at: string | undefined = to;
   for (let n = 0; at && at !== from; n++) {
     if (n >= WALK_MAX) return null;
-    const c = await ledger.readCommit(at);
+    const c = await read(at);
     const value = c?.value as SummaryValue | null | undefined;
     if (!c || !value || !Array.isArray(value.refs)) return null;
     for (const ref of value.refs) if (typeof ref === 'string' && ref.startsWith(ledger.prefix)) refs.add(ref);
@@ -154,6 +169,8 @@ export interface SyncState {
   fullAt: number;
   summaries: Record<string, string>;
   local: LocalRefState;
+  /** Where a named remote lives (sync-remote-dir.ts), so an idle sync need not ask git. */
+  remoteDir?: RecordedRemoteDir;
 }
 
 function remoteDigest(remote: string): string {

@@ -129,6 +129,13 @@ describe('sync summaries', () => {
       '+refs/gastown/beads/gt-m3:refs/got/gastown/beads/gt-m3',
       '+refs/gastown/beads/gt-m4:refs/got/gastown/beads/gt-m4',
     ]);
+    // One fetch in all: the remote is on this machine, so the moved summaries were read from
+    // its files (refs and commits) and fetched together with the refs they name.
+    const fetches = argvs.filter((v) => v.includes('fetch'));
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0]!.filter((x) => x.startsWith('+refs/gastown-sync/')).sort()).toEqual(
+      [a.ledger.writerId, b.ledger.writerId].sort().map((w) => `+refs/gastown-sync/${w}:refs/got/gastown-sync/${w}`),
+    );
     // And then nothing to do: the remote is on this machine, so its summaries are read from
     // its ref files; no git process at all.
     const idle = await traced(root, () => syncLedger(c.ledger, remote));
@@ -136,14 +143,14 @@ describe('sync summaries', () => {
     expect(idle.argvs).toEqual([]);
     // That fetch runs in a side repository kept for it; while another sync holds it, in a
     // throwaway one; a lock left by a killed sync is given up after a minute.
-    const lock = join(c.dir, '.git', 'gastown', 'side', 'kept-summaries.lock');
+    const lock = join(c.dir, '.git', 'gastown', 'side', 'kept-refs.lock');
     writeFileSync(lock, '');
     await put(a.ledger, 'gt-m5', 'while locked');
     await syncLedger(a.ledger, remote);
     expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
     expect(existsSync(lock)).toBe(true);
     utimesSync(lock, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
-    // (Something to take, so the summaries are fetched, not just read from the remote's files.)
+    // (Something to take, so there is a fetch.)
     await put(a.ledger, 'gt-m6', 'after the stale lock');
     await syncLedger(a.ledger, remote);
     await syncLedger(c.ledger, remote);
