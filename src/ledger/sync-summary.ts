@@ -187,7 +187,8 @@ export function readSyncState(ledger: Ledger, remote: string): SyncState | null 
     const s = JSON.parse(readFileSync(stateFile(ledger), 'utf8')) as SyncState;
     if (s.remote !== remoteDigest(remote) || s.prefix !== ledger.prefix || typeof s.fullAt !== 'number') return null;
     if (!s.summaries || !s.local || typeof s.local.packed !== 'string' || !s.local.loose) return null;
-    return s;
+    // The remote as given, not its digest: a record written back from this one is digested once.
+    return { ...s, remote };
   } catch {
     return null;
   }

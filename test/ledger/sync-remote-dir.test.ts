@@ -81,5 +81,12 @@ describe('the remote a sync names', () => {
     const again = await traced(root.path, () => syncLedger(c.ledger, 'origin'));
     expect(again.result).toMatchObject({ created: 0, fastForwarded: 0, pushed: 0 });
     expect(again.argvs).toEqual([]);
+
+    // A config that includes another file (which could define the remote): git is asked every time.
+    git(c.dir, ['config', 'include.path', join(root.path, 'more.gitconfig')]);
+    await syncLedger(c.ledger, 'origin');
+    const included = await traced(root.path, () => syncLedger(c.ledger, 'origin'));
+    expect(included.result).toMatchObject({ created: 0, fastForwarded: 0, pushed: 0 });
+    expect(included.argvs.map((v) => v.slice(1, 3))).toEqual([['remote', 'get-url']]);
   });
 });
