@@ -1,6 +1,7 @@
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { describeConflicts, mergeValues, type MergeConflict } from './merge-values.js';
+import { copyFromLocalRemote } from './copy-from-local-remote.js';
 import { advertisedRefs, fetchRefs } from './fetch-changed.js';
 import { pushLedger } from './push-ledger.js';
 import { tidyLocalRemote } from './tidy-local-remote.js';
@@ -45,6 +46,19 @@ export interface SyncedRef {
   kind: string;
   id: string;
   how: 'created' | 'fastForwarded' | 'merged';
+  /** Its value here before this sync (null: it did not exist here). */
+  before: string | null;
+}
+
+/** How the refs given to `afterMerge` were found. */
+export interface MergeScope {
+  /**
+   * True when this sync looked only at the refs the writers' summaries named, because this
+   * clone's refs were exactly as they were at the end of its last sync (after that sync's
+   * repairs): a repair can then look only at what these refs touch. False after a full
+   * comparison (local writes since, a first sync, one due every few minutes): everything.
+   */
+  scoped: boolean;
 }
 
 export interface SyncOptions {
@@ -57,7 +71,7 @@ export interface SyncOptions {
    * that span entities, which a per-ref merge cannot see (the rig frees a polecat's hook
    * whose bead a merge gave to another polecat); what it changes is pushed in the same push.
    */
-  afterMerge?: (changed: SyncedRef[]) => Promise<void>;
+  afterMerge?: (changed: SyncedRef[], scope: MergeScope) => Promise<void>;
   /** Compare every ref with the remote, whatever the summaries say (`gt sync --full`). */
   full?: boolean;
   /**
@@ -149,7 +163,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.attempts++;
     const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
     const view = attemptScope
-      ? await scopedView(ledger, remote, tracking, attemptScope, along)
+      ? await scopedView(ledger, remote, tracking, attemptScope, along, where.dir)
       : await fullView(ledger, remote, tracking, opts.onProgress);
     const { local, seen, remoteRefs } = view;
     if ('alongFetched' in view && !view.alongFetched) summariesHere = false;
@@ -170,7 +184,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     if (opts.afterMerge && changed.length) {
       const fixed = await runAfterMerge(
         ledger,
-        opts.afterMerge,
+        (c) => opts.afterMerge!(c, { scoped: attemptScope !== null }),
         changed,
         new Set([...toPush, ...refused.map((r) => r.ref)]),
         started?.state,
@@ -257,6 +271,7 @@ async function scopedView(
   tracking: string,
   scope: Set<string>,
   along: { ref: string; have: string | null }[],
+  dir: string | null,
 ): Promise<View & { alongFetched: boolean }> {
   const refs = [...scope];
   const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
@@ -271,10 +286,13 @@ async function scopedView(
   // A have that is not here (a summary commit pruned by the user's `git gc`: no local ref
   // holds it) would fail the whole fetch: offered only when present.
   const haves = await Promise.all(along.map(async (a) => (a.have && (await ledger.objectType(a.have)) ? a.have : null)));
-  const fetched = await fetchRefs(ledger, remote, [
+  const wanted = [
     ...refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
     ...along.map((a, i) => ({ ref: a.ref, have: haves[i]! })),
-  ]);
+  ];
+  // A remote on this machine: its files read and the missing objects copied in-process
+  // (copy-from-local-remote.ts), no process; anything that cannot be read so is fetched.
+  const fetched = (dir ? await copyFromLocalRemote(ledger, dir, wanted) : null) ?? (await fetchRefs(ledger, remote, wanted));
   const remoteRefs = new Map([...fetched].filter(([ref]) => ref.startsWith(ledger.prefix)));
   return { local, seen, remoteRefs, alongFetched: along.every((a) => fetched.has(a.ref)) };
 }
@@ -515,7 +533,7 @@ async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map
   const take = (ref: string, newOid: string, oldOid: string | null, how: SyncedRef['how']) => {
     out.updates.push({ ref, newOid, oldOid });
     out.stats[how]++;
-    out.changed.push({ ref, ...nameOf(ref), how });
+    out.changed.push({ ref, ...nameOf(ref), how, before: oldOid });
   };
   const localOnly = [...local].filter(([ref]) => !remote.has(ref));
   const checked = await Promise.all(localOnly.map(([ref, l]) => good(ref, l)));
@@ -535,7 +553,7 @@ async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map
       if (remoteNewer) {
         if (await good(ref, r)) {
           out.updates.push({ ref, newOid: r, oldOid: l });
-          out.changed.push({ ref, ...nameOf(ref), how: 'fastForwarded' });
+          out.changed.push({ ref, ...nameOf(ref), how: 'fastForwarded', before: l });
         }
       } else if (await good(ref, l)) out.forcePush.push({ ref, expect: r });
       continue;
