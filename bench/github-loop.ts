@@ -104,7 +104,7 @@ function covered(intervals: [number, number][]): number {
 }
 
 /** CPU time (ms) of a process (`own`) and of the children it has waited for (its git), from /proc/<pid>/stat. */
-function cpuMs(pid: number): { own: number; children: number } {
+function cpuMs(pid: number): { own: number; children: number; user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // utime, stime, cutime, cstime are fields 14 to 17 (1-based), in clock ticks (100 per second here).
   const [utime, stime, cutime, cstime] = stat
@@ -112,7 +112,7 @@ function cpuMs(pid: number): { own: number; children: number } {
     .split(' ')
     .slice(11, 15)
     .map((f) => Number(f) * 10) as [number, number, number, number];
-  return { own: utime + stime, children: cutime + cstime };
+  return { own: utime + stime, children: cutime + cstime, user: utime, sys: stime };
 }
 
 interface LoopFigures {
@@ -164,6 +164,9 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   await double.quiet(1000);
   const cpuAfter = cpuMs(town.app.pid);
   const cpu = { own: cpuAfter.own - cpuBefore.own, children: cpuAfter.children - cpuBefore.children };
+  console.log(
+    `    the app's node: ${cpuAfter.user - cpuBefore.user} ms user, ${cpuAfter.sys - cpuBefore.sys} ms system (spawning and file writes are system time)`,
+  );
   if (GIT_TRACE) {
     const git = [...gitProcesses().entries()]
       .map(([k, n]) => [k, n - (gitBefore.get(k) ?? 0)] as const)
@@ -177,8 +180,10 @@ async function loop(town: GithubTown): Promise<LoopFigures> {
   const deliveries = double.webhooks.deliveries.slice(fromDelivery);
   const runs = [...double.state.runs.values()].filter((r) => (r.startedMs ?? 0) >= started);
   const gitRequests = double.gitRequests.filter((r) => r.at >= started);
-  // The app's git sends no token (the double does not ask for the one in its URL); the jobs' send theirs as a header.
-  const gitCount = (service: string, app: boolean) => gitRequests.filter((r) => r.service === service && (r.actor === null) === app).length;
+  // The jobs' git sends their token as a header; the app's git sends none (the double does not ask for the one in its URL).
+  // The app's in-process reads (ledger/smart-http.ts) name themselves `git/gastown`; its git's requests carry no token.
+  const byTheApp = (r: (typeof gitRequests)[number]) => r.actor === null || r.agent === 'git/gastown';
+  const gitCount = (service: string, app: boolean) => gitRequests.filter((r) => r.service === service && byTheApp(r) === app).length;
   if (GIT_OVER_HTTP)
     console.log(
       `    git over smart HTTP (not counted as GitHub requests): the app's ${gitCount('git-upload-pack', true)} upload-pack and ${gitCount('git-receive-pack', true)} receive-pack requests, the jobs' ${gitCount('git-upload-pack', false)} and ${gitCount('git-receive-pack', false)}`,

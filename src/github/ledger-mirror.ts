@@ -23,6 +23,7 @@ import type { ObjectWriter } from '../ledger/git-objects.js';
 import { openObjectWriter } from '../ledger/open-object-writer.js';
 import { leaseRefFor } from '../ledger/remote-lease.js';
 import { redact, runGit } from '../ledger/run-git.js';
+import { SmartHttp } from '../ledger/smart-http.js';
 import { randomHex } from '../random-hex.js';
 import { syncRig } from '../rig/sync-rig.js';
 import { Rig } from '../rig/rig.js';
@@ -140,6 +141,12 @@ export class LedgerMirrors {
   readonly #releasing = new Map<string, Promise<void>>();
   /** Units of work waiting for a repository's lease, not yet queued on its mirror. */
   readonly #taking = new Set<Promise<void>>();
+  /**
+   * The mirrors' reads over HTTP in-process (ledger/smart-http.ts): a sync on a webhook then
+   * starts a git process only to push. It keeps each remote's capabilities, so it lives as
+   * long as the mirrors do.
+   */
+  readonly #http = new SmartHttp();
   /** Per mirror, the writer of its lease commits (found once per mirror, not once per take). */
   readonly #leaseObjects = new Map<string, Promise<ObjectWriter>>();
   readonly replicaId: string;
@@ -354,6 +361,7 @@ export class LedgerMirrors {
         acquireRemoteLease({
           gitDir: key,
           objects: o,
+          http: this.#http,
           url,
           ref: leaseRefFor(scope.prefix, REPO_LEASE),
           holder: this.replicaId,
@@ -405,7 +413,7 @@ export class LedgerMirrors {
       const url = await this.remoteUrl(scope);
       let result;
       try {
-        result = await syncRig(rig, url, { fullEveryMs: this.#options.syncFullEveryMs });
+        result = await syncRig(rig, url, { fullEveryMs: this.#options.syncFullEveryMs, http: this.#http });
       } catch (err) {
         throw await this.#scrubbed(scope, url, `Cannot sync the ledger with ${shown}: ${(err as Error).message}`);
       }

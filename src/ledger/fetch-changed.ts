@@ -5,13 +5,20 @@ import type { Ledger } from './ledger.js';
 import { listRefFiles } from './list-ref-files.js';
 import { redact, runGit } from './run-git.js';
 import { keptSideRepo, SIDE_GIT, sideRepo, type SideRepo } from './side-repo.js';
+import { fetchObjectsOverHttp } from './fetch-over-http.js';
+import { SmartHttp } from './smart-http.js';
 
 /**
  * The remote's ledger refs and their values, from its ref advertisement alone (`git
  * ls-remote`: no negotiation, no objects). Sync compares them with what it holds and
  * fetches only the refs that differ; when none does, a sync costs this one round trip.
  */
-export async function advertisedRefs(ledger: Ledger, remote: string): Promise<Map<string, string>> {
+export async function advertisedRefs(ledger: Ledger, remote: string, http?: SmartHttp): Promise<Map<string, string>> {
+  if (http && SmartHttp.speaks(remote)) {
+    // In-process (smart-http.ts): one request, and only the ledger's refs, not every branch.
+    const refs = await http.lsRefs(remote, [ledger.prefix]);
+    if (refs && [...refs.values()].every((oid) => oid.length === ledger.zeroOid.length)) return refs;
+  }
   const { stdout } = await runGit(['ls-remote', '--refs', remote], { cwd: ledger.repoDir }).catch((e: unknown) => {
     throw new GastownError('gastown_sync', `cannot fetch the ledger from ${redact(remote)}`, undefined, { cause: e });
   });
@@ -41,7 +48,10 @@ export async function fetchRefs(
   ledger: Ledger,
   remote: string,
   wanted: { ref: string; have: string | null }[],
+  http?: SmartHttp,
 ): Promise<Map<string, string>> {
+  const overHttp = http && SmartHttp.speaks(remote) ? await refsOverHttp(ledger, http, remote, wanted) : null;
+  if (overHttp) return overHttp;
   const haves = [...new Set(wanted.map((w) => w.have).filter((h): h is string => !!h))];
   const haveRefs = new Map(haves.map((oid, i) => [`refs/have/${i}`, oid]));
   const named = wanted.length <= NAMED_REFS_MAX;
@@ -101,4 +111,30 @@ async function listWithGit(side: SideRepo, ledger: Ledger): Promise<Map<string, 
     if (sp > 0) map.set(line.slice(sp + 1), line.slice(0, sp));
   }
   return map;
+}
+
+/**
+ * `fetchRefs` over smart HTTP in-process (smart-http.ts): the wanted refs' values from one
+ * `ls-refs` request (by name, or the whole prefix for many), their objects from one `fetch`
+ * request. Null when git must do it.
+ */
+async function refsOverHttp(
+  ledger: Ledger,
+  http: SmartHttp,
+  remote: string,
+  wanted: { ref: string; have: string | null }[],
+): Promise<Map<string, string> | null> {
+  const listed = await http.lsRefs(remote, wanted.length <= NAMED_REFS_MAX ? wanted.map((w) => w.ref) : [ledger.prefix]);
+  if (!listed) return null;
+  // A ref prefix also matches longer names (`gt-1` matches `gt-10`): only the wanted ones.
+  const out = new Map<string, string>();
+  for (const { ref } of wanted) {
+    const oid = listed.get(ref);
+    if (oid === undefined) continue;
+    if (oid.length !== ledger.zeroOid.length) return null;
+    out.set(ref, oid);
+  }
+  const haves = wanted.map((w) => w.have).filter((h): h is string => !!h);
+  if (out.size && !(await fetchObjectsOverHttp(ledger, http, remote, [...out.values()], haves))) return null;
+  return out;
 }

@@ -658,6 +658,25 @@ export class Ledger<D extends string = string, C extends string = string> {
     return { recovered, removed, left };
   }
 
+  /** The object format of this repository's object ids. */
+  get hashAlgo(): HashAlgo {
+    return this.algo;
+  }
+
+  /**
+   * Writes one object into the store as it came from elsewhere (a fetch's pack read
+   * in-process: ledger/fetch-over-http.ts) and returns its id. Content-addressed, so writing
+   * one already there changes nothing.
+   */
+  writeObject(type: 'blob' | 'tree' | 'commit', content: Buffer): string {
+    return this.objects.write(type, content);
+  }
+
+  /** One object as stored (type and content), or null when it is missing: what a push in-process sends. */
+  readObject(oid: string): Promise<GitObject | null> {
+    return this.object(oid).catch(() => null);
+  }
+
   /** The type of an object ('commit', 'tree', ...), or null when it is missing. */
   async objectType(oid: string): Promise<string | null> {
     const obj = await this.object(oid).catch(() => null);

@@ -91,6 +91,22 @@ export class PackWriter {
   }
 }
 
+/**
+ * A packfile of whole objects, in memory, for the wire (a push: ledger/push-over-http.ts).
+ * No index: the receiving side indexes what it gets.
+ */
+export function packBytes(objects: { type: ObjectType; content: Buffer }[], algo: HashAlgo): Buffer {
+  const header = Buffer.alloc(12);
+  header.write('PACK', 0, 'latin1');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(objects.length, 8);
+  const body = Buffer.concat([
+    header,
+    ...objects.flatMap((o) => [entryHeader(TYPE_CODES[o.type], o.content.length), storedZlib(o.content)]),
+  ]);
+  return Buffer.concat([body, Buffer.from(digest(algo, body))]);
+}
+
 function entryHeader(type: number, size: number): Buffer {
   const bytes: number[] = [];
   let b = (type << 4) | (size & 0x0f);

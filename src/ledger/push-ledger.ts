@@ -3,6 +3,14 @@ import type { Ledger } from './ledger.js';
 import { redact, runGit } from './run-git.js';
 import { SIDE_GIT, sideRepo } from './side-repo.js';
 import type { SummaryUpdate } from './sync-summary.js';
+import { pushOverHttp } from './push-over-http.js';
+import { SmartHttp, type RefCommand } from './smart-http.js';
+
+export interface PushOverHttpOptions {
+  http: SmartHttp;
+  /** The remote's value of each plain ref as the sync last read it (null or absent: the remote has none). */
+  remoteValues: Map<string, string | null>;
+}
 
 export interface PushOutcome {
   ok: number;
@@ -22,6 +30,7 @@ export async function pushLedger(
   refs: string[],
   leased: { ref: string; expect: string }[],
   summary?: SummaryUpdate,
+  overHttp?: PushOverHttpOptions,
 ): Promise<PushOutcome> {
   let ok = 0;
   const rejected: string[] = [];
@@ -42,6 +51,10 @@ export async function pushLedger(
     if (oid) sideRefs.set(`refs/lease/${ref.slice('refs/'.length)}`, oid);
   }
   if (sideRefs.size === 0) return { ok, rejected };
+  if (overHttp && SmartHttp.speaks(remote)) {
+    const done = await pushInProcess(ledger, remote, refs, leased, local, summary, overHttp);
+    if (done) return done;
+  }
   const plain = sideRefs.size - leased.filter((x) => local.has(x.ref)).length;
   // The writer's summary moves with the refs or not at all (sync-summary.ts): one atomic push.
   if (summary) sideRefs.set(`refs/lease/${summary.ref.slice('refs/'.length)}`, summary.oid);
@@ -90,6 +103,52 @@ export async function pushLedger(
 }
 
 /**
+ * The same push over smart HTTP in-process (push-over-http.ts): each plain ref swapped from
+ * the value the sync read (the remote refuses it if that moved, as git's push refuses a
+ * ref that is no longer behind), each leased one from its lease, and the summary with them,
+ * atomically when there is a summary. Null: git pushes (nothing moved on the remote).
+ */
+async function pushInProcess(
+  ledger: Ledger,
+  remote: string,
+  refs: string[],
+  leased: { ref: string; expect: string }[],
+  local: Map<string, string>,
+  summary: SummaryUpdate | undefined,
+  opts: PushOverHttpOptions,
+): Promise<PushOutcome | null> {
+  const commands: RefCommand[] = [];
+  for (const ref of refs) {
+    const oid = local.get(ref);
+    if (oid) commands.push({ ref, old: opts.remoteValues.get(ref) ?? null, new: oid });
+  }
+  for (const { ref, expect } of leased) {
+    const oid = local.get(ref);
+    if (oid) commands.push({ ref, old: expect, new: oid });
+  }
+  if (summary) commands.push({ ref: summary.ref, old: summary.expect, new: summary.oid });
+  const remoteHas = [...opts.remoteValues.values()].filter((v): v is string => !!v);
+  const report = await pushOverHttp(ledger, opts.http, remote, commands, remoteHas, !!summary);
+  if (!report) return null;
+  let ok = 0;
+  const rejected: string[] = [];
+  const refused: { ref: string; why: string }[] = [];
+  for (const c of commands) {
+    const status = report.statuses.get(c.ref) ?? { ok: false as const, why: 'no status reported' };
+    const verdict = status.ok ? 'ok' : pushVerdict('!', `[remote rejected] (${status.why})`);
+    if (summary && c.ref === summary.ref) {
+      if (verdict === 'refused') refused.push({ ref: c.ref, why: status.ok ? '' : status.why });
+      continue;
+    }
+    if (verdict === 'ok') ok++;
+    else if (verdict === 'raced') rejected.push(c.ref);
+    else refused.push({ ref: c.ref, why: status.ok ? '' : status.why });
+  }
+  if (refused.length) throw refusal(remote, refused, report.messages.map((m) => `remote: ${m}`).join('\n'));
+  return { ok, rejected };
+}
+
+/**
  * One ref's line of `git push --porcelain`: pushed, lost a race (the remote's ref moved
  * since the fetch: `[rejected]` non-fast-forward or stale lease, or `[remote rejected]`
  * because the ref changed or was locked by another push between the remote's check and its
@@ -99,7 +158,11 @@ export async function pushLedger(
 export function pushVerdict(flag: string, summary: string): 'ok' | 'raced' | 'refused' {
   if (flag !== '!') return 'ok';
   if (summary.startsWith('[rejected]')) return 'raced';
-  if (/^\[remote rejected\] \((?:failed to update ref|cannot lock ref|incorrect old value|failed to lock|atomic)/.test(summary))
+  if (
+    /^\[remote rejected\] \((?:failed to update ref|cannot lock ref|incorrect old value|failed to lock|atomic|stale info|reference already exists)/.test(
+      summary,
+    )
+  )
     return 'raced';
   return 'refused';
 }

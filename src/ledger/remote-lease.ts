@@ -10,7 +10,10 @@
  * `refs/gastown-leases/<name>`), so ledger sync neither fetches nor merges it.
  */
 import { GastownError } from '../errors.js';
-import type { ObjectWriter } from './git-objects.js';
+import { encodeCommit, type ObjectWriter } from './git-objects.js';
+import { packBytes } from './pack-writer.js';
+import { readPack } from './read-pack.js';
+import { SmartHttp } from './smart-http.js';
 import { openObjectWriter } from './open-object-writer.js';
 import { redact, runGit } from './run-git.js';
 
@@ -33,6 +36,11 @@ export interface RemoteLeaseTarget {
    * without it each swap finds the object store anew (one `rev-parse` more).
    */
   objects?: ObjectWriter;
+  /**
+   * Reads and swaps over smart HTTP in-process when the URL is http(s) (smart-http.ts): a
+   * take or a give-back is then one request and no git process. Whatever it cannot do, git does.
+   */
+  http?: SmartHttp;
 }
 
 /** `refs/gastown/` → `refs/gastown-leases/<name>`; `refs/heads/gastown-ledger/` → `refs/heads/gastown-ledger-leases/<name>`. */
@@ -45,6 +53,10 @@ export function leaseRefFor(ledgerPrefix: string, name: string): string {
 /** The lease as the remote holds it now: its commit and value (null when there is none). */
 export async function readRemoteLease(target: RemoteLeaseTarget): Promise<{ oid: string; value: LeaseValue | null } | null> {
   const url = await target.url();
+  if (target.http && SmartHttp.speaks(url)) {
+    const read = await readOverHttp(target.http, url, target.ref);
+    if (read !== undefined) return read;
+  }
   // One round trip: fetch the ref (and its tiny commit) into the same name locally.
   const fetched = await runGit(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', url, `+${target.ref}:${target.ref}`], {
     cwd: target.gitDir,
@@ -63,6 +75,28 @@ export async function readRemoteLease(target: RemoteLeaseTarget): Promise<{ oid:
   }
   const [oid, ...message] = shown.stdout.toString('utf8').split('\n');
   return { oid: oid!.trim(), value: parseLease(message.join('\n')) };
+}
+
+/** The lease read in-process: null when there is none, undefined when git must read it. */
+async function readOverHttp(
+  http: SmartHttp,
+  url: string,
+  ref: string,
+): Promise<{ oid: string; value: LeaseValue | null } | null | undefined> {
+  const refs = await http.lsRefs(url, [ref]);
+  if (!refs) return undefined;
+  const oid = refs.get(ref);
+  if (!oid) return null;
+  const pack = await http.fetchPack(url, [oid], []);
+  if (!pack) return undefined;
+  try {
+    const commit = readPack(pack, oid.length === 40 ? 'sha1' : 'sha256').find((o) => o.oid === oid && o.type === 'commit');
+    if (!commit) return undefined;
+    const text = commit.content.toString('utf8');
+    return { oid, value: parseLease(text.slice(text.indexOf('\n\n') + 2)) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A lease value from its commit message; null for anything else (which counts as expired). */
@@ -92,18 +126,41 @@ export async function swapRemoteLease(
   value: LeaseValue | null,
 ): Promise<string | false> {
   let source = '';
+  let objects: { type: 'tree' | 'commit'; content: Buffer }[] = [];
   if (value !== null) {
     const writer = target.objects ?? (await openObjectWriter(target.gitDir));
     const signature = { ...LEASE_AUTHOR, time: Math.floor(Date.now() / 1000) };
-    source = writer.writeCommit({
+    const commit = {
       tree: writer.writeTree([]),
       parents: [],
       author: signature,
       committer: signature,
       message: `${JSON.stringify(value)}\n`,
-    });
+    };
+    source = writer.writeCommit(commit);
+    objects = [
+      { type: 'tree', content: Buffer.alloc(0) },
+      { type: 'commit', content: Buffer.from(encodeCommit(commit), 'utf8') },
+    ];
   }
   const url = await target.url();
+  if (target.http && SmartHttp.speaks(url)) {
+    const zero = '0'.repeat((source || expected || '').length);
+    const report = zero
+      ? await target.http.receivePack(
+          url,
+          [{ ref: target.ref, old: expected, new: source || null }],
+          objects.length ? packBytes(objects, zero.length === 40 ? 'sha1' : 'sha256') : null,
+          zero,
+          false,
+        )
+      : null;
+    const status = report?.statuses.get(target.ref);
+    if (status?.ok) return value === null ? '' : source;
+    if (status && LOST_RACE.test(status.why)) return false;
+    if (status)
+      throw new GastownError('gastown_sync', `cannot move the lease ${target.ref}: ${firstLine(status.why)}`, { ref: target.ref });
+  }
   const pushed = await runGit(
     ['push', '--quiet', '--porcelain', '--atomic', `--force-with-lease=${target.ref}:${expected ?? ''}`, url, `${source}:${target.ref}`],
     { cwd: target.gitDir, okCodes: [1] },

@@ -21,6 +21,7 @@ import {
   type SummaryReader,
   type SyncState,
 } from './sync-summary.js';
+import type { SmartHttp } from './smart-http.js';
 import { syncRemoteDir, type RecordedRemoteDir } from './sync-remote-dir.js';
 
 export interface SyncResult {
@@ -74,6 +75,12 @@ export interface SyncOptions {
   afterMerge?: (changed: SyncedRef[], scope: MergeScope) => Promise<void>;
   /** Compare every ref with the remote, whatever the summaries say (`gt sync --full`). */
   full?: boolean;
+  /**
+   * Reads over smart HTTP in-process when the remote is an http(s) URL (ledger/smart-http.ts):
+   * no git process for a sync that only reads, whatever it finds. Without it (or whenever it
+   * cannot answer) git fetches. Pushes are git's either way.
+   */
+  http?: SmartHttp;
   /**
    * How long a scoped sync may follow the summaries before the full comparison runs again
    * (default 5 minutes). 0: every sync compares every ref, for remotes that writers without
@@ -137,7 +144,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
         .map(([ref]) => ({ ref, have: recorded!.summaries[ref] ?? null }));
     }
   }
-  summaries ??= await fetchSummaries(ledger, remote, recorded?.summaries);
+  summaries ??= await fetchSummaries(ledger, remote, recorded?.summaries, opts.http);
   if (!scope && mayScope && summaries.size > 0) {
     scope = await changedSince(ledger, recorded!.summaries, summaries);
     if (scope?.size === 0) {
@@ -163,8 +170,8 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     result.attempts++;
     const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
     const view = attemptScope
-      ? await scopedView(ledger, remote, tracking, attemptScope, along, where.dir)
-      : await fullView(ledger, remote, tracking, opts.onProgress);
+      ? await scopedView(ledger, remote, tracking, attemptScope, along, where.dir, opts.http)
+      : await fullView(ledger, remote, tracking, opts.onProgress, opts.http);
     const { local, seen, remoteRefs } = view;
     if ('alongFetched' in view && !view.alongFetched) summariesHere = false;
     known = new Map(remoteRefs);
@@ -200,10 +207,17 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       return result;
     }
     opts.onProgress?.(`pushing ${toPush.length + forcePush.length} refs`);
-    if (result.attempts > 1) currentSummaries = await fetchSummaries(ledger, remote);
+    if (result.attempts > 1) currentSummaries = await fetchSummaries(ledger, remote, {}, opts.http);
     const pushedRefs = [...toPush, ...forcePush.map((f) => f.ref)];
     const summary = summaryUpdate(ledger, currentSummaries.get(ownSummary) ?? null, pushedRefs);
-    const pushed = await pushLedger(ledger, remote, toPush, forcePush, summary);
+    const pushed = await pushLedger(
+      ledger,
+      remote,
+      toPush,
+      forcePush,
+      summary,
+      opts.http ? { http: opts.http, remoteValues: await remoteValuesOf(ledger, tracking, toPush, known) } : undefined,
+    );
     result.pushed += pushed.ok;
     if (pushed.ok > 0) await tidyLocalRemote(keep.dir, pushedRefs, pushed.ok);
     const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
@@ -236,8 +250,14 @@ interface View {
 }
 
 /** Every ledger ref: the remote's advertisement against the local refs and the last-seen values. */
-async function fullView(ledger: Ledger, remote: string, tracking: string, onProgress?: (line: string) => void): Promise<View> {
-  const advertised = await advertisedRefs(ledger, remote);
+async function fullView(
+  ledger: Ledger,
+  remote: string,
+  tracking: string,
+  onProgress?: (line: string) => void,
+  http?: SmartHttp,
+): Promise<View> {
+  const advertised = await advertisedRefs(ledger, remote, http);
   const local = await ledger.refs('');
   const seen = await lastSeen(ledger, tracking);
   // Only refs whose remote value is neither ours nor one seen before need objects fetched.
@@ -249,6 +269,7 @@ async function fullView(ledger: Ledger, remote: string, tracking: string, onProg
       ledger,
       remote,
       wanted.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+      http,
     );
     // The remote may have moved since it advertised: what was fetched is its value now.
     for (const ref of wanted) {
@@ -272,6 +293,7 @@ async function scopedView(
   scope: Set<string>,
   along: { ref: string; have: string | null }[],
   dir: string | null,
+  http?: SmartHttp,
 ): Promise<View & { alongFetched: boolean }> {
   const refs = [...scope];
   const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
@@ -292,7 +314,7 @@ async function scopedView(
   ];
   // A remote on this machine: its files read and the missing objects copied in-process
   // (copy-from-local-remote.ts), no process; anything that cannot be read so is fetched.
-  const fetched = (dir ? await copyFromLocalRemote(ledger, dir, wanted) : null) ?? (await fetchRefs(ledger, remote, wanted));
+  const fetched = (dir ? await copyFromLocalRemote(ledger, dir, wanted) : null) ?? (await fetchRefs(ledger, remote, wanted, http));
   const remoteRefs = new Map([...fetched].filter(([ref]) => ref.startsWith(ledger.prefix)));
   return { local, seen, remoteRefs, alongFetched: along.every((a) => fetched.has(a.ref)) };
 }
@@ -451,6 +473,25 @@ async function runAfterMerge(
   return Object.keys(b).filter((ref) => a[ref] !== b[ref] && !skip.has(ref));
 }
 
+/**
+ * The remote's value of each ref to push as this sync knows it: what it read (`known`), else
+ * what this clone last saw there (a repair's ref outside a scoped sync's view); null: none.
+ * A push in-process swaps each from this value, so a wrong guess is only a lost race.
+ */
+async function remoteValuesOf(
+  ledger: Ledger,
+  tracking: string,
+  refs: string[],
+  known: Map<string, string>,
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>(known);
+  const unknown = refs.filter((ref) => !known.has(ref));
+  const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
+  const seen = unknown.length ? await ledger.tips(unknown.map(toTracking)) : new Map<string, string | null>();
+  for (const ref of unknown) out.set(ref, seen.get(toTracking(ref)) ?? null);
+  return out;
+}
+
 export function trackingPrefix(prefix: string): string {
   return `refs/gastown-remote/${prefix.replace(/^refs\//, '')}`;
 }
@@ -495,6 +536,14 @@ async function recordPushed(ledger: Ledger, tracking: string, refs: string[], re
   for (const [ref, oid] of await ledger.tips(refs.filter((r) => !lost.has(r)))) if (oid) values.set(ref, oid);
   const lines = [...values].map(([r, oid]) => `update ${tracking}${r.slice(ledger.prefix.length)} ${oid}`);
   if (lines.length === 0) return values;
+  // A few (the usual push): compare-and-swap them in-process from their values now, as
+  // recordSeen does, instead of starting `git update-ref`; if they moved meanwhile, git sets them.
+  if (values.size <= 32) {
+    const names = [...values.keys()].map((r) => `${tracking}${r.slice(ledger.prefix.length)}`);
+    const before = await ledger.tips(names);
+    const updates = [...values].map(([, oid], i) => ({ ref: names[i]!, newOid: oid, oldOid: before.get(names[i]!) ?? null }));
+    if (await ledger.setRefs(updates).catch(() => false)) return values;
+  }
   await runGit(['update-ref', '--stdin'], { cwd: ledger.repoDir, input: `${lines.join('\n')}\n` });
   if (lines.length >= 1000) await runGit(['pack-refs', '--all'], { cwd: ledger.repoDir }).catch(() => undefined);
   return values;

@@ -11,6 +11,8 @@ import type { LocalRefState } from './local-ref-state.js';
 import { redact, runGit } from './run-git.js';
 import { keptSideRepo, SIDE_GIT } from './side-repo.js';
 import type { RecordedRemoteDir } from './sync-remote-dir.js';
+import { fetchObjectsOverHttp } from './fetch-over-http.js';
+import { SmartHttp } from './smart-http.js';
 
 /**
  * Per-writer summary refs: `refs/gastown/` → `refs/gastown-sync/<writer>`, beside the
@@ -44,8 +46,15 @@ const WALK_MAX = 256;
  * repository (which brings the few new summary commits into the object store; the ones
  * seen before are there already, given as haves).
  */
-export async function fetchSummaries(ledger: Ledger, remote: string, known: Record<string, string> = {}): Promise<Map<string, string>> {
+export async function fetchSummaries(
+  ledger: Ledger,
+  remote: string,
+  known: Record<string, string> = {},
+  http?: SmartHttp,
+): Promise<Map<string, string>> {
   const prefix = summaryPrefix(ledger.prefix);
+  const overHttp = http && SmartHttp.speaks(remote) ? await summariesOverHttp(ledger, http, remote, prefix, known) : null;
+  if (overHttp) return overHttp;
   const side = keptSideRepo(ledger, 'summaries', new Map(Object.values(known).map((oid, i) => [`refs/have/${i}`, oid])));
   try {
     await runGit(
@@ -73,6 +82,25 @@ export async function fetchSummaries(ledger: Ledger, remote: string, known: Reco
   } finally {
     side.dispose();
   }
+}
+
+/**
+ * The same over smart HTTP in-process (smart-http.ts): the summaries from one `ls-refs`
+ * request, and the commits of those that moved from one `fetch` request, with the values
+ * known before as haves. Null when git must do it.
+ */
+async function summariesOverHttp(
+  ledger: Ledger,
+  http: SmartHttp,
+  remote: string,
+  prefix: string,
+  known: Record<string, string>,
+): Promise<Map<string, string> | null> {
+  const refs = await http.lsRefs(remote, [prefix]);
+  if (!refs || [...refs.values()].some((oid) => oid.length !== ledger.zeroOid.length)) return null;
+  const moved = [...refs].filter(([ref, oid]) => known[ref] !== oid).map(([, oid]) => oid);
+  if (moved.length && !(await fetchObjectsOverHttp(ledger, http, remote, moved, Object.values(known)))) return null;
+  return refs;
 }
 
 /**
@@ -148,8 +176,8 @@ export function summaryUpdate(ledger: Ledger, current: string | null, refs: stri
 }
 
 /** This writer's summary on the remote now (for a push made outside sync, such as a claim). */
-export async function currentOwnSummary(ledger: Ledger, remote: string): Promise<string | null> {
-  return (await fetchSummaries(ledger, remote)).get(ownSummaryRef(ledger)) ?? null;
+export async function currentOwnSummary(ledger: Ledger, remote: string, http?: SmartHttp): Promise<string | null> {
+  return (await fetchSummaries(ledger, remote, {}, http)).get(ownSummaryRef(ledger)) ?? null;
 }
 
 /**

@@ -51,9 +51,13 @@ describe('the GitHub loop with git over smart HTTP', () => {
 
     const git = double.gitRequests;
     const seen = (service: string, actor: string | null) => git.filter((r) => r.service === service && r.actor === actor).length;
-    // The app's syncs: its URL's credentials are never asked for, so none are sent.
-    expect(seen('git-upload-pack', null)).toBeGreaterThan(0);
-    expect(seen('git-receive-pack', null)).toBeGreaterThan(0);
+    // The app's reads and pushes, in-process (ledger/smart-http.ts), with its installation
+    // token as GitHub wants it; the app starts no git process that reaches the remote.
+    const inProcess = git.filter((r) => r.agent === 'git/gastown');
+    expect(inProcess.filter((r) => r.service === 'git-upload-pack' && r.actor === 'gastown[bot]').length).toBeGreaterThan(0);
+    expect(inProcess.filter((r) => r.service === 'git-receive-pack' && r.actor === 'gastown[bot]').length).toBeGreaterThan(0);
+    expect(inProcess.filter((r) => r.actor !== 'gastown[bot]')).toEqual([]);
+    expect(git.filter((r) => r.actor === null)).toEqual([]);
     // Each run's checkout (the run's token) and its pushes (the app's scoped token, sent as a header).
     expect(seen('git-upload-pack', 'github-actions[bot]')).toBeGreaterThanOrEqual(6);
     expect(seen('git-receive-pack', 'gastown[bot]')).toBeGreaterThanOrEqual(6);

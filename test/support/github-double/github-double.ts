@@ -90,6 +90,8 @@ export interface GitRequest {
   status: number;
   /** Whose token it carried (Basic auth), or null without one. */
   actor: string | null;
+  /** The client's User-Agent (`git/2.39.5` from git; `git/gastown` from the app's in-process reads, ledger/smart-http.ts). */
+  agent: string;
   at: number;
 }
 
@@ -672,7 +674,7 @@ export class GitHubDouble {
       const pathInfo = `/${this.#options.owner}/${this.#options.repo}.git${rest}`;
       status = await serveGitHttp({ projectRoot, pathInfo, query: url.search.slice(1), user: actor }, req, res);
     }
-    this.gitRequests.push({ method, path: rest, service, status, actor, at });
+    this.gitRequests.push({ method, path: rest, service, status, actor, agent: req.headers['user-agent'] ?? '', at });
     this.#lastRequestAt = Date.now();
   }
 
