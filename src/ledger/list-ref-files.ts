@@ -75,7 +75,7 @@ function packedKey(gitDir: string): string | null | undefined {
  * and only that range decoded: turning all of a 10,000-bead `packed-refs` (1.5 MB) into a
  * string cost a fresh process 9 ms, the byte search 3 ms, for a kind with few refs or none.
  */
-function readPacked(bytes: Buffer, prefix: string, oidLength: number, into: Map<string, string>): boolean {
+export function readPacked(bytes: Buffer, prefix: string, oidLength: number, into: Map<string, string>): boolean {
   let start: number;
   let end: number;
   if (isSortedPacked(bytes)) {

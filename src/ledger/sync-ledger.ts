@@ -22,7 +22,7 @@ import {
   type SyncState,
 } from './sync-summary.js';
 import type { SmartHttp } from './smart-http.js';
-import { syncRemoteDir, type RecordedRemoteDir } from './sync-remote-dir.js';
+import { syncRemoteDir } from './sync-remote-dir.js';
 
 export interface SyncResult {
   /** Refs that came from the remote and did not exist here. */
@@ -117,7 +117,8 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   // Read before the remote's ledger refs: a summary recorded below is never newer than the
   // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
   // A remote on this machine: from its ref files, no process (sync-summary.ts summariesInDir).
-  const onDisk = recorded && where.dir ? summariesInDir(ledger, where.dir) : undefined;
+  const inDir = recorded && where.dir ? summariesInDir(ledger, where.dir, recorded.remotePacked) : undefined;
+  const onDisk = inDir?.refs;
   let summaries = onDisk && sameSummaries(recorded!.summaries, onDisk) ? onDisk : undefined;
   const started = localState(ledger, false, recorded?.local);
   const fullAt = Date.now();
@@ -150,8 +151,13 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     if (scope?.size === 0) {
       // Nothing moved here or there: one small fetch (or none) was the whole sync.
       result.attempts = 1;
-      if (!sameSummaries(recorded!.summaries, summaries) || recorded!.remoteDir !== (where.record ?? undefined))
-        writeSyncState(ledger, { ...recorded!, summaries: Object.fromEntries(summaries), remoteDir: where.record ?? undefined });
+      const extra = { remoteDir: where.record ?? undefined, remotePacked: inDir?.packed };
+      if (
+        !sameSummaries(recorded!.summaries, summaries) ||
+        recorded!.remoteDir !== extra.remoteDir ||
+        recorded!.remotePacked?.file !== extra.remotePacked?.file
+      )
+        writeSyncState(ledger, { ...recorded!, summaries: Object.fromEntries(summaries), ...extra });
       return result;
     }
   }
@@ -165,7 +171,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
    * summary must be, since later fetches offer it as a have. Then nothing is recorded.
    */
   let summariesHere = true;
-  const keep = { remoteDir: where.record, dir: where.dir };
+  const keep = { extra: { remoteDir: where.record ?? undefined, remotePacked: inDir?.packed }, dir: where.dir };
   for (;;) {
     result.attempts++;
     const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
@@ -201,7 +207,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     }
     if (toPush.length === 0 && forcePush.length === 0) {
       const kept = summariesHere
-        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.remoteDir)
+        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.extra)
         : forget(ledger);
       if (kept) await packWhenLoose(ledger, kept);
       return result;
@@ -225,7 +231,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       for (const [ref, oid] of values) known.set(ref, oid);
       seenSummaries.set(ownSummary, summary.oid);
       const kept = summariesHere
-        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.remoteDir)
+        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.extra)
         : forget(ledger);
       if (kept) await packWhenLoose(ledger, kept);
       return result;
@@ -364,7 +370,7 @@ function record(
   known: Map<string, string>,
   summaries: Map<string, string>,
   fullAt: number,
-  remoteDir: RecordedRemoteDir | null,
+  extra: Pick<SyncState, 'remoteDir' | 'remotePacked'>,
 ): SyncState | null {
   if (!ledger.refFilesDir) return null;
   const keep = (local: LocalRefState, at: number) => {
@@ -374,7 +380,7 @@ function record(
       fullAt: at,
       summaries: Object.fromEntries(summaries),
       local,
-      ...remoteDirField(remoteDir),
+      ...extra,
     };
     writeSyncState(ledger, state);
     return state;
@@ -415,10 +421,6 @@ function record(
 function forget(ledger: Ledger): null {
   if (ledger.refFilesDir) writeSyncState(ledger, null);
   return null;
-}
-
-function remoteDirField(remoteDir: RecordedRemoteDir | null): { remoteDir?: RecordedRemoteDir } {
-  return remoteDir ? { remoteDir } : {};
 }
 
 /** Above this many loose ledger refs, a sync that ends equal with the remote packs them. */

@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { parseCommit } from './git-objects.js';
-import { listRefFiles } from './list-ref-files.js';
+import { listRefFiles, readLooseRefs, readPacked } from './list-ref-files.js';
 import { ObjectReader } from './object-reader.js';
 import { safeDecode } from './parse-log.js';
 import type { LocalRefState } from './local-ref-state.js';
@@ -104,14 +104,69 @@ async function summariesOverHttp(
 }
 
 /**
+ * The packed summaries of a local remote as last read, with the identity of the
+ * `packed-refs` file they came from (device, inode, size, both times to the nanosecond).
+ */
+export interface PackedSummaries {
+  file: string;
+  refs: Record<string, string>;
+}
+
+/**
  * Every writer's summary on a remote on this machine (a path or `file://`, as the
  * Refinery's shared bare repository is; `dir` is its git directory), read from its ref
  * files: no process at all. The fetch this saves (fetch, upload-pack and the connectivity
  * check: three processes) was most of a sync with nothing to do. Undefined when the files
  * cannot tell (a symbolic or damaged ref, a reftable store): the caller fetches.
+ *
+ * The packed ones are taken from `known` while the remote's `packed-refs` is the very file
+ * they were read from: at 10,000 beads that file is 1.5 MB, read on every idle sync only to
+ * find a few summaries. git never edits it in place (it writes a new file and renames it
+ * over the old one), so another version has another inode and new times (the same
+ * reasoning as local-ref-state.ts). The loose ones, where pushes land, are read each time.
  */
-export function summariesInDir(ledger: Ledger, dir: string): Map<string, string> | undefined {
-  return listRefFiles(dir, summaryPrefix(ledger.prefix), ledger.zeroOid.length);
+export function summariesInDir(
+  ledger: Ledger,
+  dir: string,
+  known?: PackedSummaries,
+): { refs: Map<string, string>; packed: PackedSummaries } | undefined {
+  const prefix = summaryPrefix(ledger.prefix);
+  const oidLength = ledger.zeroOid.length;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const file = packedIdentity(dir);
+    if (file === undefined) return undefined;
+    let packed: Map<string, string>;
+    if (known && known.file === file) packed = new Map(Object.entries(known.refs));
+    else {
+      packed = new Map();
+      if (file !== '-') {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(join(dir, 'packed-refs'));
+        } catch {
+          continue;
+        }
+        if (!readPacked(bytes, prefix, oidLength, packed)) return undefined;
+      }
+    }
+    const refs = new Map(packed);
+    const loose = readLooseRefs(join(dir, prefix), prefix, oidLength, refs);
+    if (loose === 'git') return undefined;
+    // Packed meanwhile (git writes packed-refs, then deletes the loose files): read again.
+    if (loose === 'moved' || packedIdentity(dir) !== file) continue;
+    return { refs, packed: { file, refs: Object.fromEntries(packed) } };
+  }
+  return undefined;
+}
+
+/** Identity of a repository's `packed-refs` ('-': none; undefined: cannot tell). */
+function packedIdentity(dir: string): string | undefined {
+  try {
+    const st = statSync(join(dir, 'packed-refs'), { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? '-' : undefined;
+  }
 }
 
 /** Reads a summary commit: its parents and value, or null when it cannot be read. */
@@ -199,6 +254,8 @@ export interface SyncState {
   local: LocalRefState;
   /** Where a named remote lives (sync-remote-dir.ts), so an idle sync need not ask git. */
   remoteDir?: RecordedRemoteDir;
+  /** A local remote's packed summaries as last read (summariesInDir), so an idle sync need not read its packed-refs. */
+  remotePacked?: PackedSummaries;
 }
 
 function remoteDigest(remote: string): string {
@@ -215,6 +272,9 @@ export function readSyncState(ledger: Ledger, remote: string): SyncState | null 
     const s = JSON.parse(readFileSync(stateFile(ledger), 'utf8')) as SyncState;
     if (s.remote !== remoteDigest(remote) || s.prefix !== ledger.prefix || typeof s.fullAt !== 'number') return null;
     if (!s.summaries || !s.local || typeof s.local.packed !== 'string' || !s.local.loose) return null;
+    // A damaged cache of the remote's packed summaries is only not used.
+    const p = s.remotePacked;
+    if (p && (typeof p.file !== 'string' || !p.refs || typeof p.refs !== 'object')) delete s.remotePacked;
     // The remote as given, not its digest: a record written back from this one is digested once.
     return { ...s, remote };
   } catch {

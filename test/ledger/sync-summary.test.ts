@@ -241,3 +241,33 @@ describe('sync summaries', () => {
     expect(await syncLedger(b.ledger, remote, { full: true })).toMatchObject({ pushed: 1 });
   });
 });
+
+describe("a local remote's packed summaries", () => {
+  test('are read again whenever its packed-refs is another file: a pack-refs between two syncs hides no push', async () => {
+    const { root, remote, a, c } = await clones();
+    await put(a.ledger, 'gt-k1', 'one');
+    await syncLedger(a.ledger, remote);
+    git(remote, ['pack-refs', '--all']); // a's summary is now a packed line
+    await syncLedger(c.ledger, remote);
+    await syncLedger(c.ledger, remote); // records the packed summaries with the file's identity
+    const state = () => JSON.parse(readFileSync(join(c.dir, '.git', 'gastown', 'sync-state.json'), 'utf8'));
+    expect(Object.values(state().remotePacked.refs)).toEqual([git(remote, ['rev-parse', `refs/gastown-sync/${a.ledger.writerId}`])]);
+    // A push moves the summary as a loose file beside the packed line; then the remote is
+    // packed again, so the new value is only in a new packed-refs.
+    await put(a.ledger, 'gt-k1', 'two');
+    await syncLedger(a.ledger, remote);
+    git(remote, ['pack-refs', '--all']);
+    const took = await traced(root, () => syncLedger(c.ledger, remote));
+    expect(took.result).toMatchObject({ fastForwarded: 1 });
+    expect(took.argvs).toEqual([]);
+    expect(await titleOf(c.ledger, 'gt-k1')).toBe('two');
+    // And one more, left loose: seen beside the packed lines recorded.
+    await put(a.ledger, 'gt-k1', 'three');
+    await syncLedger(a.ledger, remote);
+    expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
+    expect(await titleOf(c.ledger, 'gt-k1')).toBe('three');
+    const idle = await traced(root, () => syncLedger(c.ledger, remote));
+    expect(idle.result).toMatchObject({ fastForwarded: 0, pushed: 0 });
+    expect(idle.argvs).toEqual([]);
+  });
+});
