@@ -168,7 +168,8 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   /**
    * False when summaries read from a local remote's files were not fetched after all (a ref
    * gone made the named fetch fall back): their commits may not be here, and a recorded
-   * summary must be, since later fetches offer it as a have. Then nothing is recorded.
+   * summary is offered as a have by later fetches and walked back to by later syncs. Then
+   * nothing is recorded.
    */
   let summariesHere = true;
   const keep = { extra: { remoteDir: where.record ?? undefined, remotePacked: inDir?.packed }, dir: where.dir };
@@ -311,8 +312,9 @@ async function scopedView(
     const oid = seenTips.get(toTracking(ref));
     if (oid) seen.set(ref, oid);
   }
-  // A have that is not here (a summary commit pruned by the user's `git gc`: no local ref
-  // holds it) would fail the whole fetch: offered only when present.
+  // Only objects held here are offered as haves (a summary commit can be pruned by the
+  // user's `git gc`: no local ref holds one; git tolerated that in a test, but a have must
+  // name what this side has).
   const haves = await Promise.all(along.map(async (a) => (a.have && (await ledger.objectType(a.have)) ? a.have : null)));
   const wanted = [
     ...refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
