@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommit, ObjectWriter, type ObjectType } from './git-objects.js';
 import type { Ledger } from './ledger.js';
@@ -31,7 +31,8 @@ const MAX_OBJECTS = 512;
  * Null, and the caller runs `git fetch`, for anything it does not read: a ref store that is
  * not plain files or an unsorted packed-refs, an object it cannot read (a delta in a pack, an
  * alternate store), a gitlink, a hash that does not match, or more than 64 commits to bring.
- * A ref the remote does not hold is left out of the answer, as the fetch leaves it out.
+ * A named ref its files do not show also goes to git (deletes are tombstones, so one gone
+ * is a rewritten remote), as does a path that is not a bare repository.
  */
 export async function copyFromLocalRemote(
   ledger: Ledger,
@@ -39,12 +40,15 @@ export async function copyFromLocalRemote(
   wanted: { ref: string; have: string | null }[],
 ): Promise<Map<string, string> | null> {
   const oidLength = ledger.zeroOid.length;
+  // A bare repository's own files (a work tree's path keeps them under .git: git's to read).
+  if (!existsSync(join(dir, 'objects')) || !existsSync(join(dir, 'HEAD'))) return null;
   const values = remoteValues(
     dir,
     wanted.map((w) => w.ref),
     oidLength,
   );
-  if (!values) return null;
+  // A named ref the files do not show is left to git too: whether it is gone is git's to say.
+  if (!values || values.size !== new Set(wanted.map((w) => w.ref)).size) return null;
   const remote = new ObjectReader(join(dir, 'objects'), oidLength / 2);
   const writer = new ObjectWriter(join(ledger.gitDir, 'objects'), oidLength === 64 ? 'sha256' : 'sha1');
   // Complete here: reachable from this repository's refs (the haves are their values).
