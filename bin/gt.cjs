@@ -13,7 +13,9 @@ const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
 
 const root = join(__dirname, '..');
-const bundle = join(root, 'dist', 'bundle', 'gt.cjs');
+// `gt sync` has a bundle of its own (src/cli/sync-entry.ts): only what a sync loads.
+const syncBundle = join(root, 'dist', 'bundle', 'gt-sync.cjs');
+const bundle = commandKey(process.argv.slice(2)) === 'sync' && existsSync(syncBundle) ? syncBundle : join(root, 'dist', 'bundle', 'gt.cjs');
 
 (async () => {
   const main = existsSync(bundle) ? loadBundle(bundle) : await loadTree();

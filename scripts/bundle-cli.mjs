@@ -1,5 +1,6 @@
 // Bundles the CLI into CommonJS files: dist/bundle/gt.cjs, which bin/gt.cjs loads through
-// V8's code cache, and dist/bundle/gt-lazy.cjs for the commands that need more. A `gt`
+// V8's code cache, dist/bundle/gt-sync.cjs for `gt sync` alone, and dist/bundle/gt-lazy.cjs
+// for the commands that need more. A `gt`
 // process used to spend more time resolving, reading and compiling ~200 small ES modules
 // (ours, zod's, commander's) than doing its work (see bench:ledger).
 import { rmSync } from 'node:fs';
@@ -34,6 +35,17 @@ await build({
   // bin/gt.cjs runs this file as a vm.Script, where import() has no loader: require instead.
   supported: { 'dynamic-import': false },
   plugins: [noZodLocales(), lazyAsSibling(), ...['child_process', 'crypto', 'zlib', 'fs/promises'].map(lazyBuiltin)],
+});
+
+// `gt sync` alone (src/cli/sync-entry.ts): bin/gt.cjs runs this file for that command, so a
+// sync, which the app's polecats and the Refinery run over and over, reads and initialises
+// only what it needs.
+await build({
+  ...shared,
+  entryPoints: ['src/cli/sync-entry.ts'],
+  outfile: 'dist/bundle/gt-sync.cjs',
+  supported: { 'dynamic-import': false },
+  plugins: [noZodLocales(), ...['child_process', 'crypto', 'zlib', 'fs/promises'].map(lazyBuiltin)],
 });
 
 await build({

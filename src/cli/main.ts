@@ -1,6 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { isGastownError } from '../errors.js';
-import { VERSION } from '../version.js';
+import type { Command } from 'commander';
 import { processContext, type CliContext } from './cli-context.js';
 import { registerBead } from './commands/bead.js';
 import { registerConvoy } from './commands/convoy.js';
@@ -14,32 +12,13 @@ import { registerReview } from './commands/review.js';
 import { registerSling } from './commands/sling.js';
 import { registerSync } from './commands/sync.js';
 import { registerTown } from './commands/town.js';
+import { programWith, runProgram, type CommandGroup } from './program.js';
 
 /** Extra command groups (runner, demo, refinery...) register through this list. */
-export type CommandGroup = (program: Command, ctx: CliContext) => void;
+export type { CommandGroup } from './program.js';
 
 export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Command {
-  const program = new Command('gt')
-    .description('Gas Town: many coding agents on one codebase, with git refs holding all state')
-    .version(VERSION)
-    .option('--json', 'machine-readable output on stdout')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
-      // Commander's own errors (unknown option, missing argument) become one line.
-      outputError: (s, write) =>
-        write(
-          `gt: ${
-            s
-              .replace(/^error: /, '')
-              .trim()
-              .split('\n')[0]
-          }\n`,
-        ),
-    });
-  for (const register of [
+  return programWith(ctx, [
     registerInit,
     registerBead,
     registerDep,
@@ -53,17 +32,7 @@ export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Comma
     registerSync,
     registerTown,
     ...extra,
-  ])
-    register(program, ctx);
-  // Subcommands inherit exit and output behaviour.
-  const configure = (cmd: Command) => {
-    for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput(program.configureOutput());
-      configure(sub);
-    }
-  };
-  configure(program);
-  return program;
+  ]);
 }
 
 /**
@@ -71,22 +40,5 @@ export function buildProgram(ctx: CliContext, extra: CommandGroup[] = []): Comma
  * exit code (2 for bad input or usage, 1 for everything else). Returns the exit code.
  */
 export async function runCli(argv: string[], ctx: CliContext = processContext(), extra: CommandGroup[] = []): Promise<number> {
-  const program = buildProgram(ctx, extra);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return 2;
-    }
-    if (isGastownError(err)) {
-      if (!err.details?.silent) ctx.stderr.write(`gt: ${err.message}\n`);
-      return err.code === 'gastown_bad_input' ? 2 : 1;
-    }
-    const e = err as Error;
-    ctx.stderr.write(`gt: unexpected error: ${e?.message ?? String(err)}\n`);
-    if (ctx.env.GT_DEBUG) ctx.stderr.write(`${e?.stack ?? ''}\n`);
-    return 1;
-  }
+  return runProgram(argv, ctx, buildProgram(ctx, extra));
 }

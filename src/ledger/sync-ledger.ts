@@ -1,6 +1,7 @@
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import { describeConflicts, mergeValues, type MergeConflict } from './merge-values.js';
+import { copyFromLocalRemote } from './copy-from-local-remote.js';
 import { advertisedRefs, fetchRefs } from './fetch-changed.js';
 import { pushLedger } from './push-ledger.js';
 import { tidyLocalRemote } from './tidy-local-remote.js';
@@ -8,8 +9,20 @@ import type { RefUpdate } from './ref-updater.js';
 import { redact, runGit } from './run-git.js';
 import { isTombstone, TOMBSTONE } from './tombstone.js';
 import { localRefState, sameLocalState, type LocalRefState } from './local-ref-state.js';
+import {
+  fetchSummaries,
+  ownSummaryRef,
+  readSyncState,
+  refsSince,
+  summariesInDir,
+  summariesReaderIn,
+  summaryUpdate,
+  writeSyncState,
+  type SummaryReader,
+  type SyncState,
+} from './sync-summary.js';
 import type { SmartHttp } from './smart-http.js';
-import { fetchSummaries, ownSummaryRef, readSyncState, refsSince, summaryUpdate, writeSyncState, type SyncState } from './sync-summary.js';
+import { syncRemoteDir } from './sync-remote-dir.js';
 
 export interface SyncResult {
   /** Refs that came from the remote and did not exist here. */
@@ -34,6 +47,19 @@ export interface SyncedRef {
   kind: string;
   id: string;
   how: 'created' | 'fastForwarded' | 'merged';
+  /** Its value here before this sync (null: it did not exist here). */
+  before: string | null;
+}
+
+/** How the refs given to `afterMerge` were found. */
+export interface MergeScope {
+  /**
+   * True when this sync looked only at the refs the writers' summaries named, because this
+   * clone's refs were exactly as they were at the end of its last sync (after that sync's
+   * repairs): a repair can then look only at what these refs touch. False after a full
+   * comparison (local writes since, a first sync, one due every few minutes): everything.
+   */
+  scoped: boolean;
 }
 
 export interface SyncOptions {
@@ -46,7 +72,7 @@ export interface SyncOptions {
    * that span entities, which a per-ref merge cannot see (the rig frees a polecat's hook
    * whose bead a merge gave to another polecat); what it changes is pushed in the same push.
    */
-  afterMerge?: (changed: SyncedRef[]) => Promise<void>;
+  afterMerge?: (changed: SyncedRef[], scope: MergeScope) => Promise<void>;
   /** Compare every ref with the remote, whatever the summaries say (`gt sync --full`). */
   full?: boolean;
   /**
@@ -86,21 +112,52 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   const maxAttempts = opts.maxAttempts ?? 6;
   const ownSummary = ownSummaryRef(ledger);
   const recorded = ledger.refFilesDir ? readSyncState(ledger, remote) : null;
+  const where = await syncRemoteDir(ledger, remote, recorded?.remoteDir);
   opts.onProgress?.(`checking ${redact(remote)}`);
   // Read before the remote's ledger refs: a summary recorded below is never newer than the
   // refs it is recorded with, so a push that lands meanwhile shows up as a change next time.
-  const summaries = await fetchSummaries(ledger, remote, recorded?.summaries, opts.http);
+  // A remote on this machine: from its ref files, no process (sync-summary.ts summariesInDir).
+  const inDir = recorded && where.dir ? summariesInDir(ledger, where.dir, recorded.remotePacked) : undefined;
+  const onDisk = inDir?.refs;
+  let summaries = onDisk && sameSummaries(recorded!.summaries, onDisk) ? onDisk : undefined;
   const started = localState(ledger, false, recorded?.local);
   const fullAt = Date.now();
   // Only the refs the moved summaries name, when this clone's refs are as they were when it
   // last equalled the remote; null: compare everything.
   let scope: Set<string> | null = null;
-  if (recorded && started && !opts.full && summaries.size > 0 && fullAt - recorded.fullAt < (opts.fullEveryMs ?? FULL_EVERY_MS)) {
-    if (sameLocalState(recorded.local, started.state)) scope = await changedSince(ledger, recorded.summaries, summaries);
+  const mayScope =
+    !!recorded &&
+    !!started &&
+    !opts.full &&
+    fullAt - recorded.fullAt < (opts.fullEveryMs ?? FULL_EVERY_MS) &&
+    sameLocalState(recorded.local, started.state);
+  /** Summaries that moved, fetched together with the refs they name (a local remote's, read before any fetch). */
+  let along: { ref: string; have: string | null }[] = [];
+  if (!summaries && onDisk && mayScope && onDisk.size > 0) {
+    // Which refs moved, from the summary commits in the remote's own object files: then one
+    // fetch brings those refs and the summaries, instead of a fetch of the summaries first.
+    const found = await changedSince(ledger, recorded!.summaries, onDisk, summariesReaderIn(ledger, where.dir!));
+    if (found && found.size > 0) {
+      summaries = onDisk;
+      scope = found;
+      along = [...onDisk]
+        .filter(([ref, oid]) => recorded!.summaries[ref] !== oid)
+        .map(([ref]) => ({ ref, have: recorded!.summaries[ref] ?? null }));
+    }
+  }
+  summaries ??= await fetchSummaries(ledger, remote, recorded?.summaries, opts.http);
+  if (!scope && mayScope && summaries.size > 0) {
+    scope = await changedSince(ledger, recorded!.summaries, summaries);
     if (scope?.size === 0) {
-      // Nothing moved here or there: one small fetch was the whole sync.
+      // Nothing moved here or there: one small fetch (or none) was the whole sync.
       result.attempts = 1;
-      if (!sameSummaries(recorded.summaries, summaries)) writeSyncState(ledger, { ...recorded, summaries: Object.fromEntries(summaries) });
+      const extra = { remoteDir: where.record ?? undefined, remotePacked: inDir?.packed };
+      if (
+        !sameSummaries(recorded!.summaries, summaries) ||
+        recorded!.remoteDir !== extra.remoteDir ||
+        recorded!.remotePacked?.file !== extra.remotePacked?.file
+      )
+        writeSyncState(ledger, { ...recorded!, summaries: Object.fromEntries(summaries), ...extra });
       return result;
     }
   }
@@ -108,12 +165,22 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
   let known = new Map<string, string>();
   const seenSummaries = new Map(summaries);
   let currentSummaries = summaries;
+  /**
+   * False when summaries read from a local remote's files were not fetched after all (a ref
+   * gone made the named fetch fall back): their commits may not be here, and a recorded
+   * summary is offered as a have by later fetches and walked back to by later syncs. Then
+   * nothing is recorded.
+   */
+  let summariesHere = true;
+  const keep = { extra: { remoteDir: where.record ?? undefined, remotePacked: inDir?.packed }, dir: where.dir };
   for (;;) {
     result.attempts++;
     const attemptScope = result.attempts === 1 ? scope : null; // a retry compares everything
-    const { local, seen, remoteRefs } = attemptScope
-      ? await scopedView(ledger, remote, tracking, attemptScope, opts.http)
+    const view = attemptScope
+      ? await scopedView(ledger, remote, tracking, attemptScope, along, where.dir, opts.http)
       : await fullView(ledger, remote, tracking, opts.onProgress, opts.http);
+    const { local, seen, remoteRefs } = view;
+    if ('alongFetched' in view && !view.alongFetched) summariesHere = false;
     known = new Map(remoteRefs);
     await recordSeen(ledger, tracking, seen, remoteRefs);
     const { updates, toPush, forcePush, stats, changed, refused } = await reconcile(ledger, local, remoteRefs);
@@ -131,7 +198,7 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
     if (opts.afterMerge && changed.length) {
       const fixed = await runAfterMerge(
         ledger,
-        opts.afterMerge,
+        (c) => opts.afterMerge!(c, { scoped: attemptScope !== null }),
         changed,
         new Set([...toPush, ...refused.map((r) => r.ref)]),
         started?.state,
@@ -140,7 +207,9 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       result.reconciled += fixed.length;
     }
     if (toPush.length === 0 && forcePush.length === 0) {
-      const kept = record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      const kept = summariesHere
+        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.extra)
+        : forget(ledger);
       if (kept) await packWhenLoose(ledger, kept);
       return result;
     }
@@ -157,12 +226,14 @@ export async function syncLedger(ledger: Ledger, remote: string, opts: SyncOptio
       opts.http ? { http: opts.http, remoteValues: await remoteValuesOf(ledger, tracking, toPush, known) } : undefined,
     );
     result.pushed += pushed.ok;
-    if (pushed.ok > 0) await tidyLocalRemote(ledger, remote, pushed.ok);
+    if (pushed.ok > 0) await tidyLocalRemote(keep.dir, pushedRefs, pushed.ok);
     const values = await recordPushed(ledger, tracking, pushedRefs, pushed.rejected);
     if (pushed.rejected.length === 0) {
       for (const [ref, oid] of values) known.set(ref, oid);
       seenSummaries.set(ownSummary, summary.oid);
-      const kept = record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt);
+      const kept = summariesHere
+        ? record(ledger, remote, recorded, started, attemptScope, local, known, seenSummaries, fullAt, keep.extra)
+        : forget(ledger);
       if (kept) await packWhenLoose(ledger, kept);
       return result;
     }
@@ -217,8 +288,20 @@ async function fullView(
   return { local, seen, remoteRefs };
 }
 
-/** Only `scope` (the refs the moved summaries name): their values here, last seen, and fetched. */
-async function scopedView(ledger: Ledger, remote: string, tracking: string, scope: Set<string>, http?: SmartHttp): Promise<View> {
+/**
+ * Only `scope` (the refs the moved summaries name): their values here, last seen, and
+ * fetched; with them, in the same fetch, the summaries `along` (read from a local remote's
+ * files), whose commits the next sync offers as haves.
+ */
+async function scopedView(
+  ledger: Ledger,
+  remote: string,
+  tracking: string,
+  scope: Set<string>,
+  along: { ref: string; have: string | null }[],
+  dir: string | null,
+  http?: SmartHttp,
+): Promise<View & { alongFetched: boolean }> {
   const refs = [...scope];
   const toTracking = (ref: string) => tracking + ref.slice(ledger.prefix.length);
   const present = (m: Map<string, string | null>) => new Map([...m].filter((e): e is [string, string] => e[1] !== null));
@@ -229,22 +312,33 @@ async function scopedView(ledger: Ledger, remote: string, tracking: string, scop
     const oid = seenTips.get(toTracking(ref));
     if (oid) seen.set(ref, oid);
   }
-  const remoteRefs = await fetchRefs(
-    ledger,
-    remote,
-    refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
-    http,
-  );
-  return { local, seen, remoteRefs };
+  // Only objects held here are offered as haves (a summary commit can be pruned by the
+  // user's `git gc`: no local ref holds one; git tolerated that in a test, but a have must
+  // name what this side has).
+  const haves = await Promise.all(along.map(async (a) => (a.have && (await ledger.objectType(a.have)) ? a.have : null)));
+  const wanted = [
+    ...refs.map((ref) => ({ ref, have: local.get(ref) ?? seen.get(ref) ?? null })),
+    ...along.map((a, i) => ({ ref: a.ref, have: haves[i]! })),
+  ];
+  // A remote on this machine: its files read and the missing objects copied in-process
+  // (copy-from-local-remote.ts), no process; anything that cannot be read so is fetched.
+  const fetched = (dir ? await copyFromLocalRemote(ledger, dir, wanted) : null) ?? (await fetchRefs(ledger, remote, wanted, http));
+  const remoteRefs = new Map([...fetched].filter(([ref]) => ref.startsWith(ledger.prefix)));
+  return { local, seen, remoteRefs, alongFetched: along.every((a) => fetched.has(a.ref)) };
 }
 
 /** The ledger refs named by every summary that moved since `before`; null when a full comparison is needed. */
-async function changedSince(ledger: Ledger, before: Record<string, string>, now: Map<string, string>): Promise<Set<string> | null> {
+async function changedSince(
+  ledger: Ledger,
+  before: Record<string, string>,
+  now: Map<string, string>,
+  read?: SummaryReader,
+): Promise<Set<string> | null> {
   for (const ref of Object.keys(before)) if (!now.has(ref)) return null; // a summary went away: someone rewrote the remote
   const out = new Set<string>();
   for (const [ref, oid] of now) {
     if (before[ref] === oid) continue;
-    const named = await refsSince(ledger, before[ref] ?? null, oid);
+    const named = await refsSince(ledger, before[ref] ?? null, oid, read);
     if (!named) return null;
     for (const r of named) out.add(r);
   }
@@ -278,10 +372,18 @@ function record(
   known: Map<string, string>,
   summaries: Map<string, string>,
   fullAt: number,
+  extra: Pick<SyncState, 'remoteDir' | 'remotePacked'>,
 ): SyncState | null {
   if (!ledger.refFilesDir) return null;
   const keep = (local: LocalRefState, at: number) => {
-    const state = { remote, prefix: ledger.prefix, fullAt: at, summaries: Object.fromEntries(summaries), local };
+    const state = {
+      remote,
+      prefix: ledger.prefix,
+      fullAt: at,
+      summaries: Object.fromEntries(summaries),
+      local,
+      ...extra,
+    };
     writeSyncState(ledger, state);
     return state;
   };
@@ -314,6 +416,12 @@ function record(
   }
   if (ok && now) return keep(now.state, recorded.fullAt);
   writeSyncState(ledger, null);
+  return null;
+}
+
+/** Forgets the record: the next sync compares everything. */
+function forget(ledger: Ledger): null {
+  if (ledger.refFilesDir) writeSyncState(ledger, null);
   return null;
 }
 
@@ -478,7 +586,7 @@ async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map
   const take = (ref: string, newOid: string, oldOid: string | null, how: SyncedRef['how']) => {
     out.updates.push({ ref, newOid, oldOid });
     out.stats[how]++;
-    out.changed.push({ ref, ...nameOf(ref), how });
+    out.changed.push({ ref, ...nameOf(ref), how, before: oldOid });
   };
   const localOnly = [...local].filter(([ref]) => !remote.has(ref));
   const checked = await Promise.all(localOnly.map(([ref, l]) => good(ref, l)));
@@ -498,7 +606,7 @@ async function reconcile(ledger: Ledger, local: Map<string, string>, remote: Map
       if (remoteNewer) {
         if (await good(ref, r)) {
           out.updates.push({ ref, newOid: r, oldOid: l });
-          out.changed.push({ ref, ...nameOf(ref), how: 'fastForwarded' });
+          out.changed.push({ ref, ...nameOf(ref), how: 'fastForwarded', before: l });
         }
       } else if (await good(ref, l)) out.forcePush.push({ ref, expect: r });
       continue;

@@ -1,13 +1,16 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexDigest } from '../digest.js';
 import { GastownError } from '../errors.js';
 import type { Ledger } from './ledger.js';
-import { listRefFiles } from './list-ref-files.js';
-import { localRemoteDir } from './local-remote-dir.js';
+import { parseCommit } from './git-objects.js';
+import { listRefFiles, readLooseRefs, readPacked } from './list-ref-files.js';
+import { ObjectReader } from './object-reader.js';
+import { safeDecode } from './parse-log.js';
 import type { LocalRefState } from './local-ref-state.js';
 import { redact, runGit } from './run-git.js';
 import { keptSideRepo, SIDE_GIT } from './side-repo.js';
+import type { RecordedRemoteDir } from './sync-remote-dir.js';
 import { fetchObjectsOverHttp } from './fetch-over-http.js';
 import { SmartHttp } from './smart-http.js';
 
@@ -50,8 +53,6 @@ export async function fetchSummaries(
   http?: SmartHttp,
 ): Promise<Map<string, string>> {
   const prefix = summaryPrefix(ledger.prefix);
-  const unchanged = await unchangedOnLocalRemote(ledger, remote, prefix, known);
-  if (unchanged) return unchanged;
   if (http && SmartHttp.speaks(remote)) {
     // Twice, as for ledger refs (fetch-changed.ts): a summary moved between list and fetch is listed anew.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -108,39 +109,108 @@ async function summariesOverHttp(
 }
 
 /**
- * A remote on this machine (a path or `file://`, as the Refinery's shared bare repository
- * is) whose summaries are all as this clone recorded them: read from its ref files, no
- * process but the one naming its directory. The fetch it saves (fetch, upload-pack and the
- * connectivity check: three processes) was most of a sync that has nothing to do. Anything
- * else (a summary moved, added or gone, a ref file that cannot be read) is left to the fetch,
- * which also brings the new summary commits in.
+ * The packed summaries of a local remote as last read, with the identity of the
+ * `packed-refs` file they came from (device, inode, size, both times to the nanosecond).
  */
-async function unchangedOnLocalRemote(
+export interface PackedSummaries {
+  file: string;
+  refs: Record<string, string>;
+}
+
+/**
+ * Every writer's summary on a remote on this machine (a path or `file://`, as the
+ * Refinery's shared bare repository is; `dir` is its git directory), read from its ref
+ * files: no process at all. The fetch this saves (fetch, upload-pack and the connectivity
+ * check: three processes) was most of a sync with nothing to do. Undefined when the files
+ * cannot tell (a symbolic or damaged ref, a reftable store): the caller fetches.
+ *
+ * The packed ones are taken from `known` while the remote's `packed-refs` is the very file
+ * they were read from: at 10,000 beads that file is 1.5 MB, read on every idle sync only to
+ * find a few summaries. git never edits it in place (it writes a new file and renames it
+ * over the old one), so another version has another inode and new times (the same
+ * reasoning as local-ref-state.ts). The loose ones, where pushes land, are read each time.
+ */
+export function summariesInDir(
   ledger: Ledger,
-  remote: string,
-  prefix: string,
-  known: Record<string, string>,
-): Promise<Map<string, string> | null> {
-  const names = Object.keys(known);
-  if (names.length === 0) return null;
-  const dir = await localRemoteDir(ledger.repoDir, remote).catch(() => null);
-  if (!dir) return null;
-  const refs = listRefFiles(dir, prefix, ledger.zeroOid.length);
-  if (!refs || refs.size !== names.length) return null;
-  for (const [ref, oid] of refs) if (known[ref] !== oid) return null;
-  return refs;
+  dir: string,
+  known?: PackedSummaries,
+): { refs: Map<string, string>; packed: PackedSummaries } | undefined {
+  const prefix = summaryPrefix(ledger.prefix);
+  const oidLength = ledger.zeroOid.length;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const file = packedIdentity(dir);
+    if (file === undefined) return undefined;
+    let packed: Map<string, string>;
+    if (known && known.file === file) packed = new Map(Object.entries(known.refs));
+    else {
+      packed = new Map();
+      if (file !== '-') {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(join(dir, 'packed-refs'));
+        } catch {
+          continue;
+        }
+        if (!readPacked(bytes, prefix, oidLength, packed)) return undefined;
+      }
+    }
+    const refs = new Map(packed);
+    const loose = readLooseRefs(join(dir, prefix), prefix, oidLength, refs);
+    if (loose === 'git') return undefined;
+    // Packed meanwhile (git writes packed-refs, then deletes the loose files): read again.
+    if (loose === 'moved' || packedIdentity(dir) !== file) continue;
+    return { refs, packed: { file, refs: Object.fromEntries(packed) } };
+  }
+  return undefined;
+}
+
+/** Identity of a repository's `packed-refs` ('-': none; undefined: cannot tell). */
+function packedIdentity(dir: string): string | undefined {
+  try {
+    const st = statSync(join(dir, 'packed-refs'), { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? '-' : undefined;
+  }
+}
+
+/** Reads a summary commit: its parents and value, or null when it cannot be read. */
+export type SummaryReader = (oid: string) => Promise<{ parents: string[]; value: unknown } | null>;
+
+/**
+ * Reads summary commits straight from the object files of a repository on this machine (the
+ * local remote), before any fetch brought them here: so a sync can tell which refs moved and
+ * fetch those and the summaries in one fetch instead of two. Only what `ObjectReader` reads
+ * (loose objects, whole objects in packs: what a small push leaves in a bare remote); any
+ * other form reads as null, and the caller then fetches the summaries first, as for a
+ * network remote. What is read only chooses which refs to fetch: the refs themselves still
+ * come through git.
+ */
+export function summariesReaderIn(ledger: Ledger, dir: string): SummaryReader {
+  const reader = new ObjectReader(join(dir, 'objects'), ledger.zeroOid.length / 2);
+  return async (oid) => {
+    const obj = reader.read(oid);
+    if (!obj || obj.type !== 'commit') return null;
+    const c = parseCommit(obj.content);
+    return { parents: c.parents, value: safeDecode(c.message) };
+  };
 }
 
 /**
  * The ledger refs named by the summary commits from `to` back to `from` (exclusive), or null
  * when that cannot be told cheaply: `from` is not on the chain, or the walk is too long.
  */
-export async function refsSince(ledger: Ledger, from: string | null, to: string): Promise<Set<string> | null> {
+export async function refsSince(
+  ledger: Ledger,
+  from: string | null,
+  to: string,
+  read: SummaryReader = (oid) => ledger.readCommit(oid),
+): Promise<Set<string> | null> {
   const refs = new Set<string>();
   let at: string | undefined = to;
   for (let n = 0; at && at !== from; n++) {
     if (n >= WALK_MAX) return null;
-    const c = await ledger.readCommit(at);
+    const c = await read(at);
     const value = c?.value as SummaryValue | null | undefined;
     if (!c || !value || !Array.isArray(value.refs)) return null;
     for (const ref of value.refs) if (typeof ref === 'string' && ref.startsWith(ledger.prefix)) refs.add(ref);
@@ -187,6 +257,10 @@ export interface SyncState {
   fullAt: number;
   summaries: Record<string, string>;
   local: LocalRefState;
+  /** Where a named remote lives (sync-remote-dir.ts), so an idle sync need not ask git. */
+  remoteDir?: RecordedRemoteDir;
+  /** A local remote's packed summaries as last read (summariesInDir), so an idle sync need not read its packed-refs. */
+  remotePacked?: PackedSummaries;
 }
 
 function remoteDigest(remote: string): string {
@@ -203,7 +277,11 @@ export function readSyncState(ledger: Ledger, remote: string): SyncState | null 
     const s = JSON.parse(readFileSync(stateFile(ledger), 'utf8')) as SyncState;
     if (s.remote !== remoteDigest(remote) || s.prefix !== ledger.prefix || typeof s.fullAt !== 'number') return null;
     if (!s.summaries || !s.local || typeof s.local.packed !== 'string' || !s.local.loose) return null;
-    return s;
+    // A damaged cache of the remote's packed summaries is only not used.
+    const p = s.remotePacked;
+    if (p && (typeof p.file !== 'string' || !p.refs || typeof p.refs !== 'object')) delete s.remotePacked;
+    // The remote as given, not its digest: a record written back from this one is digested once.
+    return { ...s, remote };
   } catch {
     return null;
   }

@@ -12,8 +12,8 @@ export function syncRig(rig: Rig, remote: string, opts: Omit<SyncOptions, 'after
   const dependents = repairAfterSync(rig);
   return syncLedger(rig.ledger, remote, {
     ...opts,
-    afterMerge: async (changed) => {
-      await hooks(changed);
+    afterMerge: async (changed, scope) => {
+      await hooks(changed, scope);
       await dependents(changed);
     },
   });

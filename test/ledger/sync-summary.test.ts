@@ -104,7 +104,7 @@ describe('sync summaries', () => {
     expect([...(await a.ledger.refs(''))].map(([r]) => r)).toEqual(['refs/gastown/beads/gt-s1', 'refs/gastown/beads/gt-s2']);
   });
 
-  test('a clone takes what two other writers pushed by fetching just the refs their summaries name', async () => {
+  test('a clone takes what two other writers pushed, on a remote on this machine straight from its files: no process at all', async () => {
     const { root, remote, a, b, c } = await clones();
     for (let i = 0; i < 30; i++) await put(a.ledger, `gt-m${i}`, `bead ${i}`);
     await syncLedger(a.ledger, remote);
@@ -120,38 +120,74 @@ describe('sync summaries', () => {
     expect(result).toMatchObject({ created: 0, fastForwarded: 2, merged: 0, pushed: 0 });
     expect(await titleOf(c.ledger, 'gt-m3')).toBe('from a');
     expect(await titleOf(c.ledger, 'gt-m4')).toBe('from b');
-    expect(argvs.filter((v) => v.includes('ls-remote') || v.includes('push'))).toEqual([]);
-    const named = argvs
-      .filter((v) => v.includes('fetch'))
-      .flatMap((v) => v.filter((x) => x.startsWith('+refs/gastown/')))
-      .sort();
-    expect(named).toEqual([
-      '+refs/gastown/beads/gt-m3:refs/got/gastown/beads/gt-m3',
-      '+refs/gastown/beads/gt-m4:refs/got/gastown/beads/gt-m4',
-    ]);
-    // And then nothing to do: the remote is on this machine, so its summaries are read from
-    // its ref files; no git process at all.
+    // The summaries, their commits, the two refs and their objects were read from the
+    // remote's files; the objects copied are the very ones (git itself reads them here).
+    expect(argvs).toEqual([]);
+    expect(git(c.dir, ['rev-parse', 'refs/gastown/beads/gt-m3'])).toBe(git(remote, ['rev-parse', 'refs/gastown/beads/gt-m3']));
+    expect(git(c.dir, ['fsck', '--no-dangling', '--connectivity-only'])).toBe('');
+    expect(git(c.dir, ['cat-file', '-p', 'refs/gastown/beads/gt-m4:bead.json'])).toContain('from b');
+    // And then nothing to do: no git process at all.
     const idle = await traced(root, () => syncLedger(c.ledger, remote));
     expect(idle.result).toMatchObject({ created: 0, fastForwarded: 0, merged: 0, pushed: 0 });
     expect(idle.argvs).toEqual([]);
+    // Both sides edited one bead: the merge is made from what was copied, and pushed.
+    await put(a.ledger, 'gt-m5', 'a edits');
+    await syncLedger(a.ledger, remote);
+    await c.ledger.transact((tx) => tx.put('beads', 'gt-m5', { ...bead('gt-m5', 'bead 5'), body: 'c edits' }));
+    expect(await syncLedger(c.ledger, remote)).toMatchObject({ merged: 1, pushed: 1 });
+    expect(await c.ledger.get('beads', 'gt-m5')).toMatchObject({ value: { title: 'a edits', body: 'c edits' } });
+    await syncLedger(a.ledger, remote);
+    expect(await a.ledger.get('beads', 'gt-m5')).toMatchObject({ value: { title: 'a edits', body: 'c edits' } });
+  });
+
+  test("what the remote's files cannot give cheaply (a long history) comes in one fetch naming just those refs and the summaries", async () => {
+    const { root, remote, a, b, c } = await clones();
+    for (let i = 0; i < 30; i++) await put(a.ledger, `gt-m${i}`, `bead ${i}`);
+    await syncLedger(a.ledger, remote);
+    await syncLedger(b.ledger, remote);
+    await syncLedger(c.ledger, remote);
+    // 70 versions of one bead in one push: more commits than are copied from the files.
+    for (let i = 0; i < 70; i++) await put(a.ledger, 'gt-m3', `from a, version ${i}`);
+    await syncLedger(a.ledger, remote);
+    await put(b.ledger, 'gt-m4', 'from b');
+    await syncLedger(b.ledger, remote);
+
+    const { result, argvs } = await traced(root, () => syncLedger(c.ledger, remote));
+
+    expect(result).toMatchObject({ created: 0, fastForwarded: 2, merged: 0, pushed: 0 });
+    expect(await titleOf(c.ledger, 'gt-m3')).toBe('from a, version 69');
+    expect(await titleOf(c.ledger, 'gt-m4')).toBe('from b');
+    expect(argvs.filter((v) => v.includes('ls-remote') || v.includes('push'))).toEqual([]);
+    const fetches = argvs.filter((v) => v.includes('fetch'));
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0]!.filter((x) => x.startsWith('+refs/gastown/')).sort()).toEqual([
+      '+refs/gastown/beads/gt-m3:refs/got/gastown/beads/gt-m3',
+      '+refs/gastown/beads/gt-m4:refs/got/gastown/beads/gt-m4',
+    ]);
+    // The moved summaries, read from the remote's files, come in the same fetch.
+    expect(fetches[0]!.filter((x) => x.startsWith('+refs/gastown-sync/')).sort()).toEqual(
+      [a.ledger.writerId, b.ledger.writerId].sort().map((w) => `+refs/gastown-sync/${w}:refs/got/gastown-sync/${w}`),
+    );
+    const idle = await traced(root, () => syncLedger(c.ledger, remote));
+    expect(idle.argvs).toEqual([]);
     // That fetch runs in a side repository kept for it; while another sync holds it, in a
     // throwaway one; a lock left by a killed sync is given up after a minute.
-    const lock = join(c.dir, '.git', 'gastown', 'side', 'kept-summaries.lock');
+    const lock = join(c.dir, '.git', 'gastown', 'side', 'kept-refs.lock');
+    const longPush = async (title: string) => {
+      for (let i = 0; i < 70; i++) await put(a.ledger, 'gt-m5', `${title} ${i}`);
+      await syncLedger(a.ledger, remote);
+    };
     writeFileSync(lock, '');
-    await put(a.ledger, 'gt-m5', 'while locked');
-    await syncLedger(a.ledger, remote);
+    await longPush('while locked');
     expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
     expect(existsSync(lock)).toBe(true);
     utimesSync(lock, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
-    // (Something to take, so the summaries are fetched, not just read from the remote's files.)
-    await put(a.ledger, 'gt-m6', 'after the stale lock');
-    await syncLedger(a.ledger, remote);
+    await longPush('after the stale lock');
     await syncLedger(c.ledger, remote);
     expect(existsSync(lock)).toBe(false);
-    await put(a.ledger, 'gt-m5', 'kept again');
-    await syncLedger(a.ledger, remote);
+    await longPush('kept again');
     expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
-    expect(await titleOf(c.ledger, 'gt-m5')).toBe('kept again');
+    expect(await titleOf(c.ledger, 'gt-m5')).toBe('kept again 69');
   });
 
   test('a local change made after the last sync is pushed, even one made with plain git', async () => {
@@ -203,5 +239,35 @@ describe('sync summaries', () => {
     git(a.dir, ['push', '-q', '--force', remote, 'refs/gastown/beads/gt-p1:refs/gastown/beads/gt-p1']);
     expect(await syncLedger(b.ledger, remote)).toMatchObject({ fastForwarded: 0, pushed: 0 });
     expect(await syncLedger(b.ledger, remote, { full: true })).toMatchObject({ pushed: 1 });
+  });
+});
+
+describe("a local remote's packed summaries", () => {
+  test('are read again whenever its packed-refs is another file: a pack-refs between two syncs hides no push', async () => {
+    const { root, remote, a, c } = await clones();
+    await put(a.ledger, 'gt-k1', 'one');
+    await syncLedger(a.ledger, remote);
+    git(remote, ['pack-refs', '--all']); // a's summary is now a packed line
+    await syncLedger(c.ledger, remote);
+    await syncLedger(c.ledger, remote); // records the packed summaries with the file's identity
+    const state = () => JSON.parse(readFileSync(join(c.dir, '.git', 'gastown', 'sync-state.json'), 'utf8'));
+    expect(Object.values(state().remotePacked.refs)).toEqual([git(remote, ['rev-parse', `refs/gastown-sync/${a.ledger.writerId}`])]);
+    // A push moves the summary as a loose file beside the packed line; then the remote is
+    // packed again, so the new value is only in a new packed-refs.
+    await put(a.ledger, 'gt-k1', 'two');
+    await syncLedger(a.ledger, remote);
+    git(remote, ['pack-refs', '--all']);
+    const took = await traced(root, () => syncLedger(c.ledger, remote));
+    expect(took.result).toMatchObject({ fastForwarded: 1 });
+    expect(took.argvs).toEqual([]);
+    expect(await titleOf(c.ledger, 'gt-k1')).toBe('two');
+    // And one more, left loose: seen beside the packed lines recorded.
+    await put(a.ledger, 'gt-k1', 'three');
+    await syncLedger(a.ledger, remote);
+    expect(await syncLedger(c.ledger, remote)).toMatchObject({ fastForwarded: 1 });
+    expect(await titleOf(c.ledger, 'gt-k1')).toBe('three');
+    const idle = await traced(root, () => syncLedger(c.ledger, remote));
+    expect(idle.result).toMatchObject({ fastForwarded: 0, pushed: 0 });
+    expect(idle.argvs).toEqual([]);
   });
 });

@@ -59,25 +59,37 @@ describe('tidyLocalRemote', () => {
     );
   });
 
-  test('a few refs at a time: every hundredth push from a clone packs, through a named remote', async () => {
-    const { remote, dir, ledger } = await setup();
+  test('a few refs at a time: once a directory pushed into holds a hundred loose refs, a push packs them, through a named remote', async () => {
+    const { root, remote, dir, ledger } = await setup();
     git(dir, ['remote', 'add', 'origin', remote]);
     await ledger.transact((tx) => tx.put('beads', 'gt-a1', bead('gt-a1')));
-    await syncLedger(ledger, 'origin'); // push 1 of the hundred
+    await syncLedger(ledger, 'origin');
     expect(looseLedgerRefs(remote)).toEqual(['gt-a1']);
-    for (let i = 2; i < 100; i++) expect(await tidyLocalRemote(ledger, 'origin', 1)).toBe(false);
-    expect(looseLedgerRefs(remote)).toEqual(['gt-a1']);
-    expect(await tidyLocalRemote(ledger, 'origin', 1)).toBe(true);
+    // Pushes from other clones count too: 98 more beads reach the remote through plain git.
+    const other = join(root, 'other');
+    git(root, ['clone', '-q', remote, other]);
+    const tree = git(other, ['hash-object', '-t', 'tree', '-w', '/dev/null']);
+    const commit = git(other, ['-c', 'user.name=o', '-c', 'user.email=o@x', 'commit-tree', tree, '-m', 'x']);
+    const refs = Array.from({ length: 98 }, (_, i) => `${commit}:refs/gastown/beads/gt-o${i}`);
+    git(other, ['push', '-q', remote, ...refs]);
+    expect(looseLedgerRefs(remote)).toHaveLength(99);
+    // 99 loose in refs/gastown/beads/: not yet.
+    await ledger.transact((tx) => tx.put('beads', 'gt-a1', { ...bead('gt-a1'), title: 'again' }));
+    await syncLedger(ledger, 'origin');
+    expect(looseLedgerRefs(remote)).toHaveLength(99);
+    // The hundredth: that push packs them all, values unchanged.
+    await ledger.transact((tx) => tx.put('beads', 'gt-a2', bead('gt-a2')));
+    const tip = (await ledger.tips(['refs/gastown/beads/gt-a2'])).get('refs/gastown/beads/gt-a2');
+    await syncLedger(ledger, 'origin');
     expect(looseLedgerRefs(remote)).toEqual([]);
-    expect(packedLedgerRefs(remote)).toHaveLength(1);
-    // The count starts again.
-    expect(await tidyLocalRemote(ledger, 'origin', 1)).toBe(false);
+    expect(packedLedgerRefs(remote)).toHaveLength(100);
+    expect(git(remote, ['rev-parse', 'refs/gastown/beads/gt-a2'])).toBe(tip);
+    // Nothing counted in this clone: no file written on every push.
+    expect(existsSync(join(dir, '.git', 'gastown', 'remote-pushes'))).toBe(false);
   });
 
   test('a remote on the network is never touched, however much was pushed', async () => {
-    const { ledger } = await setup();
-    expect(await tidyLocalRemote(ledger, 'https://github.com/o/r.git', 5000)).toBe(false);
-    expect(await tidyLocalRemote(ledger, 'git@github.com:o/r.git', 5000)).toBe(false);
+    expect(await tidyLocalRemote(null, ['refs/gastown/beads/gt-1'], 5000)).toBe(false);
   });
 });
 

@@ -3,6 +3,8 @@ import { afterEach, expect, test } from 'vitest';
 import { createBead } from '../../src/rig/beads.js';
 import { Rig } from '../../src/rig/rig.js';
 import { sling } from '../../src/rig/sling.js';
+import { syncRig } from '../../src/rig/sync-rig.js';
+import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import type { Bead, Hook } from '../../src/town/types.js';
 import { gt } from '../cli/run-gt.js';
 import { git, repoWithRemote, tempDir } from '../helpers/temp-repo.js';
@@ -97,4 +99,34 @@ test('gt sync warns about a ledger ref it cannot decode and leaves it out, synci
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(/^warning: not synced refs\/gastown\/beads\/gt-junk: beads value at \w+ cannot be decoded$/m);
   expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/gastown/beads/'])).toBe(`refs/gastown/beads/${good.id}`);
+});
+
+test("a scoped sync clears the hook a bead it took left behind (found from the bead's assignee before), and no other", async () => {
+  const { remote, a, b } = await twoRigs();
+  const bead = await createBead(a.rig, { title: 'Contested' });
+  const other = await createBead(a.rig, { title: 'Elsewhere' });
+  await sling(a.rig, bead.id, 'slit');
+  await sling(a.rig, other.id, 'rust');
+  await syncRig(a.rig, remote);
+  await syncRig(b.rig, remote);
+  await syncRig(b.rig, remote); // b recorded: its next sync looks only at what the summaries name
+  expect(await hooksNaming(b.rig, bead.id)).toEqual(['slit']);
+
+  // A writer without the repair (plain syncLedger: an older gastown) moves the bead to nux
+  // and hooks it there, but leaves slit's hook naming it.
+  a.advance(10);
+  await a.rig.ledger.transact((tx) => {
+    tx.put<Bead>('beads', bead.id, { ...bead, status: 'hooked', assignee: 'nux' });
+    tx.put<Hook>('hooks', 'nux', { agent: 'nux', bead: bead.id, slungAt: a.rig.at(), slungBy: 'ada' });
+  });
+  expect(await syncLedger(a.rig.ledger, remote)).toMatchObject({ pushed: 2 });
+
+  const result = await syncRig(b.rig, remote);
+  // The bead moved, nux's hook is new; slit's hook and a feed entry saying so are the repair.
+  expect(result).toMatchObject({ created: 1, fastForwarded: 1, reconciled: 2 });
+  expect(await hooksNaming(b.rig, bead.id)).toEqual(['nux']);
+  expect((await b.rig.ledger.get<Hook>('hooks', 'rust'))?.value.bead).toBe(other.id);
+  // The repair went out with the sync: a takes it.
+  await syncRig(a.rig, remote);
+  expect(await hooksNaming(a.rig, bead.id)).toEqual(['nux']);
 });

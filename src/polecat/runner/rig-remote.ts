@@ -1,6 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
 import { GastownError, isGastownError } from '../../errors.js';
 import type { Rig } from '../../rig/rig.js';
+import { localRemoteDir } from '../../ledger/local-remote-dir.js';
 import { runGitText } from '../../ledger/run-git.js';
 
 /** Where a rig's code lives remotely, and where its branches are tracked locally. */
@@ -78,17 +78,9 @@ export async function retryOnGitLock<T>(fn: () => Promise<T>, tries = 6): Promis
   }
 }
 
-/** The remote's directory when it is on this machine (a path or file:// URL), so the sandbox can hide it. */
-export async function localRemoteDir(repoDir: string, remote: RigRemote): Promise<string | null> {
-  let url = remote.remote;
-  if (/^[A-Za-z0-9._-]+$/.test(url))
-    url = (await runGitText(['remote', 'get-url', url], { cwd: repoDir, okCodes: [0, 2, 128] })).stdout.trim();
-  if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
-  if (!url || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) || /^[^/]+:/.test(url)) return null;
-  return isAbsolute(url) ? url : resolve(repoDir, url);
-}
-
 /** What the sandbox must hide even under a directory it shows: the rig, its git directory, a local remote, the runner's HOME. */
 export async function pathsToHide(rig: Rig, remote: RigRemote, env: Record<string, string | undefined>): Promise<string[]> {
-  return [rig.repoDir, rig.gitDir, env.HOME, await localRemoteDir(rig.repoDir, remote)].filter((p): p is string => !!p);
+  // The remote's directory when it is on this machine (a path or file:// URL): the same resolution sync uses.
+  const remoteDir = await localRemoteDir(rig.repoDir, remote.remote);
+  return [rig.repoDir, rig.gitDir, env.HOME, remoteDir].filter((p): p is string => !!p);
 }
