@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCommit, ObjectWriter, type ObjectType } from './git-objects.js';
+import { parseCommit, parseTree, ObjectWriter, type ObjectType } from './git-objects.js';
 import type { Ledger } from './ledger.js';
 import { ObjectReader } from './object-reader.js';
 import { isSortedPacked, lowerBound } from './sorted-packed-refs.js';
@@ -63,13 +63,9 @@ export async function copyFromLocalRemote(
     return writer.write(expect, obj.content) === oid;
   };
   const copyTree = (body: Buffer): boolean => {
-    for (let at = 0; at < body.length; ) {
-      const sp = body.indexOf(0x20, at);
-      const nul = body.indexOf(0, sp);
-      if (sp < 0 || nul < 0) return false;
-      const mode = body.toString('latin1', at, sp);
-      const oid = body.toString('hex', nul + 1, nul + 1 + oidLength / 2);
-      at = nul + 1 + oidLength / 2;
+    const entries = parseTree(body, oidLength / 2);
+    if (!entries) return false;
+    for (const { mode, oid } of entries) {
       if (mode === '40000') {
         if (!copy(oid, 'tree')) return false;
       } else if (mode === '160000') return false;

@@ -1,3 +1,4 @@
+import { parseCommit, parseTree } from './git-objects.js';
 import type { Ledger } from './ledger.js';
 import { readPack, type PackedObject } from './read-pack.js';
 import type { SmartHttp } from './smart-http.js';
@@ -57,26 +58,16 @@ async function present(ledger: Ledger, oid: string): Promise<boolean> {
 function references(o: PackedObject, hashBytes: number): string[] | null {
   if (o.type === 'blob') return [];
   if (o.type === 'commit') {
-    const out: string[] = [];
-    const head = o.content.toString('utf8', 0, Math.max(0, o.content.indexOf('\n\n')));
-    for (const line of head.split('\n')) {
-      if (line.startsWith('tree ') || line.startsWith('parent ')) out.push(line.slice(line.indexOf(' ') + 1));
-    }
-    return out;
+    const c = parseCommit(o.content);
+    return c.tree ? [c.tree, ...c.parents] : null;
   }
   if (o.type === 'tree') {
-    const out: string[] = [];
-    let at = 0;
-    while (at < o.content.length) {
-      const sp = o.content.indexOf(0x20, at);
-      const nul = o.content.indexOf(0, sp);
-      if (sp < 0 || nul < 0 || nul + 1 + hashBytes > o.content.length) return null;
-      const mode = o.content.toString('latin1', at, sp);
-      // A submodule's commit lives in another repository.
-      if (mode !== '160000') out.push(o.content.toString('hex', nul + 1, nul + 1 + hashBytes));
-      at = nul + 1 + hashBytes;
-    }
-    return out;
+    // A submodule's commit lives in another repository.
+    return (
+      parseTree(o.content, hashBytes)
+        ?.filter((e) => e.mode !== '160000')
+        .map((e) => e.oid) ?? null
+    );
   }
   return null;
 }

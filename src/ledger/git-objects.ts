@@ -126,3 +126,27 @@ export function parseCommit(raw: Buffer | string): ParsedCommit {
   }
   return { tree, parents, authorName, time, message };
 }
+
+/** One entry of a tree object: its mode as git writes it (`100644`, `40000`, `160000`...) and the object it names. */
+export interface TreeEntry {
+  mode: string;
+  oid: string;
+}
+
+/**
+ * The entries of a tree object's content (`<mode> <name>\0<raw id>`, repeated), or null when
+ * it is not well formed. For the code that walks what a commit reaches (a push's objects, a
+ * fetched pack's check, a copy from a local remote).
+ */
+export function parseTree(content: Buffer, hashBytes: number): TreeEntry[] | null {
+  const out: TreeEntry[] = [];
+  let at = 0;
+  while (at < content.length) {
+    const sp = content.indexOf(0x20, at);
+    const nul = sp < 0 ? -1 : content.indexOf(0, sp);
+    if (sp < 0 || nul < 0 || nul + 1 + hashBytes > content.length) return null;
+    out.push({ mode: content.toString('latin1', at, sp), oid: content.toString('hex', nul + 1, nul + 1 + hashBytes) });
+    at = nul + 1 + hashBytes;
+  }
+  return out;
+}

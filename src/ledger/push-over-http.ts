@@ -1,4 +1,4 @@
-import type { ObjectType } from './git-objects.js';
+import { parseCommit, parseTree, type ObjectType } from './git-objects.js';
 import type { Ledger } from './ledger.js';
 import { packBytes } from './pack-writer.js';
 import type { PushReport, RefCommand, SmartHttp } from './smart-http.js';
@@ -53,11 +53,11 @@ async function objectsToSend(ledger: Ledger, tips: string[], stop: Set<string>):
   const noteRemote = async (oid: string) => {
     const c = await ledger.readObject(oid);
     if (c?.type !== 'commit') return;
-    const tree = /^tree ([0-9a-f]+)$/m.exec(c.content.toString('utf8', 0, Math.max(0, c.content.indexOf('\n\n'))))?.[1];
+    const { tree } = parseCommit(c.content);
     if (!tree || remoteTrees.has(tree)) return;
     remoteTrees.add(tree);
     const t = await ledger.readObject(tree);
-    if (t?.type === 'tree') for (const e of treeEntries(t.content, ledger.zeroOid.length / 2) ?? []) remoteTrees.add(e.oid);
+    if (t?.type === 'tree') for (const e of parseTree(t.content, ledger.zeroOid.length / 2) ?? []) remoteTrees.add(e.oid);
   };
   const commits = [...tips];
   while (commits.length) {
@@ -65,10 +65,8 @@ async function objectsToSend(ledger: Ledger, tips: string[], stop: Set<string>):
     if (stop.has(oid) || seen.has(oid)) continue;
     const content = await add(oid, 'commit');
     if (!content) return null;
-    const head = content.toString('utf8', 0, Math.max(0, content.indexOf('\n\n')));
-    const tree = /^tree ([0-9a-f]+)$/m.exec(head)?.[1];
+    const { tree, parents } = parseCommit(content);
     if (!tree) return null;
-    const parents = [...head.matchAll(/^parent ([0-9a-f]+)$/gm)].map((m) => m[1]!);
     for (const p of parents) {
       if (stop.has(p)) await noteRemote(p);
       else commits.push(p);
@@ -81,7 +79,7 @@ async function objectsToSend(ledger: Ledger, tips: string[], stop: Set<string>):
     if (remoteTrees.has(oid) || seen.has(oid)) return true;
     const content = await add(oid, 'tree');
     if (!content) return false;
-    const entries = treeEntries(content, ledger.zeroOid.length / 2);
+    const entries = parseTree(content, ledger.zeroOid.length / 2);
     if (!entries) return false;
     for (const e of entries) {
       if (remoteTrees.has(e.oid) || seen.has(e.oid)) continue;
@@ -92,17 +90,4 @@ async function objectsToSend(ledger: Ledger, tips: string[], stop: Set<string>):
     }
     return true;
   }
-}
-
-function treeEntries(content: Buffer, hashBytes: number): { mode: string; oid: string }[] | null {
-  const out: { mode: string; oid: string }[] = [];
-  let at = 0;
-  while (at < content.length) {
-    const sp = content.indexOf(0x20, at);
-    const nul = content.indexOf(0, sp);
-    if (sp < 0 || nul < 0 || nul + 1 + hashBytes > content.length) return null;
-    out.push({ mode: content.toString('latin1', at, sp), oid: content.toString('hex', nul + 1, nul + 1 + hashBytes) });
-    at = nul + 1 + hashBytes;
-  }
-  return out;
 }
