@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -15,6 +15,7 @@ import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 import { serveGitHttp } from '../support/github-double/git-http-backend.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
+import { traced } from '../helpers/git-trace.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -228,29 +229,6 @@ describe('syncLedger over smart HTTP in-process', () => {
 });
 
 /** The git subcommands a call starts in this process's children, from git's own trace. */
-async function traced<T>(root: string, fn: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
-  const file = join(root, `trace-${Math.random()}`);
-  process.env.GIT_TRACE2_EVENT = file;
-  try {
-    const result = await fn();
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      /* no git command at all */
-    }
-    const commands = text
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { event: string; name?: string })
-      .filter((e) => e.event === 'cmd_name')
-      .map((e) => e.name!);
-    return { result, commands };
-  } finally {
-    delete process.env.GIT_TRACE2_EVENT;
-  }
-}
 
 describe('pushes and the lease over smart HTTP in-process', () => {
   test('a push is a compare-and-swap: a stale old value loses, and nothing moves', async () => {

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
+import { traced } from '../helpers/git-trace.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -22,30 +22,6 @@ async function open(root: string, name: string) {
 const bead = (id: string, title: string) => ({ id, title, body: '', priority: 2, labels: [], status: 'open' });
 
 /** The git commands (argv) a call starts, from git's own trace. */
-async function traced<T>(root: string, fn: () => Promise<T>): Promise<{ result: T; argvs: string[][] }> {
-  const file = join(root, `trace-${Math.random()}`);
-  const before = process.env.GIT_TRACE2_EVENT;
-  process.env.GIT_TRACE2_EVENT = file;
-  try {
-    const result = await fn();
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      /* no git command at all */
-    }
-    const argvs = text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
-      .filter((e) => e.event === 'start')
-      .map((e) => e.argv!);
-    return { result, argvs };
-  } finally {
-    if (before === undefined) delete process.env.GIT_TRACE2_EVENT;
-    else process.env.GIT_TRACE2_EVENT = before;
-  }
-}
 
 describe('the remote a sync names', () => {
   test("a named remote's directory is recorded: an idle sync asks git nothing, until the remote's URL changes", async () => {

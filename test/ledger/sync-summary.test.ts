@@ -5,6 +5,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { syncLedger } from '../../src/ledger/sync-ledger.js';
 import { git, tempDir } from '../helpers/temp-repo.js';
 import { TOWN_KINDS } from '../../src/rig/town-kinds.js';
+import { traced } from '../helpers/git-trace.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -32,31 +33,6 @@ const put = (ledger: Ledger, id: string, title: string) => ledger.transact((tx) 
 const titleOf = async (ledger: Ledger, id: string) => (await ledger.get<{ title: string }>('beads', id))?.value.title;
 
 /** The git commands (argv) a call starts, from git's own trace. */
-async function traced<T>(root: string, fn: () => Promise<T>): Promise<{ result: T; argvs: string[][] }> {
-  const file = join(root, `trace-${Math.random()}`);
-  const before = process.env.GIT_TRACE2_EVENT;
-  process.env.GIT_TRACE2_EVENT = file;
-  try {
-    const result = await fn();
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      /* no git command at all */
-    }
-    const argvs = text
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
-      .filter((e) => e.event === 'start')
-      .map((e) => e.argv!);
-    return { result, argvs };
-  } finally {
-    if (before === undefined) delete process.env.GIT_TRACE2_EVENT;
-    else process.env.GIT_TRACE2_EVENT = before;
-  }
-}
 
 describe('sync summaries', () => {
   test('a sync that leaves hundreds of loose refs packs them and keeps its record: the next idle sync runs no git process', async () => {
