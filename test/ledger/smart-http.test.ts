@@ -245,6 +245,9 @@ describe('pushes and the lease over smart HTTP in-process', () => {
     expect(created?.statuses.get('refs/gastown/beads/gt-2')).toEqual({ ok: true });
     const again = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-2', old: null, new: second }], emptyPack(), zero);
     expect(again?.statuses.get('refs/gastown/beads/gt-2')).toMatchObject({ ok: false });
+    // A give-back that comes too late (someone moved the ref since) is a lost race, not an error.
+    const late = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-2', old: second, new: null }], null, zero, false);
+    expect(late?.statuses.get('refs/gastown/beads/gt-2')).toMatchObject({ ok: false, why: expect.stringMatching(LOST_RACE_WORDS) });
     const deleted = await http.receivePack(r.url, [{ ref: 'refs/gastown/beads/gt-2', old: first, new: null }], null, zero);
     expect(deleted?.statuses.get('refs/gastown/beads/gt-2')).toEqual({ ok: true });
     expect(() => git(r.remote, ['rev-parse', '--verify', '-q', 'refs/gastown/beads/gt-2'])).toThrow();
@@ -292,6 +295,9 @@ describe('pushes and the lease over smart HTTP in-process', () => {
     expect(run.commands).toEqual([]);
   });
 });
+
+/** What receive-pack says when a ref is not at the old value given (remote-lease.ts LOST_RACE, push-ledger.ts pushVerdict). */
+const LOST_RACE_WORDS = /cannot lock ref|failed to update ref|incorrect old value|but expected|reference already exists/i;
 
 /** A pack with no objects (for updates whose objects the remote holds). */
 function emptyPack(): Buffer {
