@@ -175,15 +175,7 @@ export class SmartHttp {
   ): Promise<PushReport | null> {
     const target = this.#target(remote);
     if (!target || commands.length === 0) return null;
-    let caps = this.#pushCaps.get(target.base);
-    if (!caps) {
-      caps = this.#pushAdvertisement(target);
-      this.#pushCaps.set(target.base, caps);
-      void caps.then((c) => {
-        if (c === null) setTimeout(() => this.#pushCaps.get(target.base) === caps && this.#pushCaps.delete(target.base), RETRY_MS).unref();
-      });
-    }
-    const known = await caps;
+    const known = await remembered(this.#pushCaps, target.base, () => this.#pushAdvertisement(target));
     if (!known || !known.caps.has('report-status') || !known.caps.has('side-band-64k')) return null;
     if (atomic && !known.caps.has('atomic')) return null;
     if (commands.some((c) => c.new === null) && !known.caps.has('delete-refs')) return null;
@@ -289,17 +281,7 @@ export class SmartHttp {
 
   /** The server's v2 capabilities, asked once per remote (by URL without credentials) for this client's life. */
   #capabilities(target: { base: string; headers: Record<string, string> }): Promise<Capabilities | null> {
-    let caps = this.#caps.get(target.base);
-    if (!caps) {
-      caps = this.#advertisement(target);
-      this.#caps.set(target.base, caps);
-      // A server that would not answer is asked again after a minute (a failure to reach it
-      // may pass); meanwhile git does the work, without a failed request first each time.
-      void caps.then((c) => {
-        if (c === null) setTimeout(() => this.#caps.get(target.base) === caps && this.#caps.delete(target.base), RETRY_MS).unref();
-      });
-    }
-    return caps;
+    return remembered(this.#caps, target.base, () => this.#advertisement(target));
   }
 
   async #advertisement(target: { base: string; headers: Record<string, string> }): Promise<Capabilities | null> {
@@ -395,4 +377,20 @@ export class SmartHttp {
 /** A v2 command's first packets: its name, the object format when the server names one, and the delimiter. */
 function command(name: string, caps: Capabilities): Buffer[] {
   return [pktLine(`command=${name}\n`), ...(caps.objectFormat ? [pktLine(`object-format=${caps.objectFormat}\n`)] : []), DELIM];
+}
+
+/**
+ * What a remote said about itself, asked once per remote (by URL without credentials) for
+ * the client's life. A server that would not answer is asked again after a minute (a failure
+ * to reach it may pass); meanwhile git does the work, without a failed request first each time.
+ */
+function remembered<T>(cache: Map<string, Promise<T | null>>, key: string, ask: () => Promise<T | null>): Promise<T | null> {
+  const known = cache.get(key);
+  if (known) return known;
+  const asked = ask();
+  cache.set(key, asked);
+  void asked.then((answer) => {
+    if (answer === null) setTimeout(() => cache.get(key) === asked && cache.delete(key), RETRY_MS).unref();
+  });
+  return asked;
 }
